@@ -1,0 +1,1 @@
+"""Code shared by the services: settings, database, messaging, runtime seam, generated protos."""

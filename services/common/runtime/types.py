@@ -1,0 +1,136 @@
+"""Data crossing the runtime seam, and the `Runtime` protocol every runtime implements.
+
+Callers: services/spawner (ensure, remove) and services/health (inspect, list_managed,
+logs_since, watch). Implementations: docker_runtime.DockerRuntime, fake.FakeRuntime, and
+later a Kubernetes runtime. Errors: implementations raise outcomes.TemporaryError or
+outcomes.PermanentError, never SDK exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+LABEL_DEPLOYMENT = "org.pods-service.deployment"
+LABEL_TENANT = "org.pods-service.tenant"
+LABEL_POD = "org.pods-service.pod"
+LABEL_SPEC_HASH = "org.pods-service.spec-hash"
+
+
+@dataclass(frozen=True, order=True)
+class PodKey:
+    """Identifies a pod across the system. Both parts are validated identifiers."""
+
+    tenant_id: str
+    pod_id: str
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One container port to publish: the networking stanza's name, port and protocol."""
+
+    name: str
+    port: int
+    protocol: str  # http | tcp | postgres | local_only
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything a runtime needs to create a pod's container."""
+
+    key: PodKey
+    image: str
+    command: tuple[str, ...] = ()
+    arguments: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    ports: tuple[PortSpec, ...] = ()
+    cpu_limit_millis: int = 2000
+    mem_limit_mib: int = 3072
+    spec_hash: str = ""  # changes whenever anything above changes
+
+
+class Phase(StrEnum):
+    """The container's lifecycle as the runtime reports it."""
+
+    ABSENT = "absent"
+    CREATED = "created"
+    RUNNING = "running"
+    RESTARTING = "restarting"
+    PAUSED = "paused"
+    EXITED = "exited"
+    DEAD = "dead"
+    REMOVING = "removing"
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """What the runtime reports about a pod's container."""
+
+    key: PodKey
+    name: str
+    phase: Phase
+    spec_hash: str = ""
+    exit_code: int | None = None
+    error: str = ""  # the runtime's own error text (failed start, OOM, ...)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    published: Mapping[int, int] = field(default_factory=dict)  # container port -> loopback port
+
+
+@dataclass(frozen=True)
+class EnsureResult:
+    """What `Runtime.ensure` did: "created", "adopted", "started" or "replaced"."""
+
+    action: str
+    state: ContainerState
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    """New output since the last read; `cursor` is passed back to read only what follows."""
+
+    text: str
+    cursor: str
+
+
+@dataclass(frozen=True)
+class RuntimeEvent:
+    """Something happened to a managed container (start, die, destroy, ...)."""
+
+    key: PodKey
+    action: str
+
+
+class Runtime(Protocol):
+    """A container platform managed by label. All methods are idempotent."""
+
+    async def ensure(self, spec: ContainerSpec) -> EnsureResult:
+        """Creates the pod's container, or adopts the existing one, and makes it run.
+
+        An existing container with a different spec_hash is replaced; a stopped one with the
+        same hash is left as it is (health reports why it stopped)."""
+        ...
+
+    async def remove(self, key: PodKey) -> bool:
+        """Removes the pod's container and what it owned; False if there was nothing."""
+        ...
+
+    async def inspect(self, key: PodKey) -> ContainerState | None:
+        """The pod's container, or None when there is none."""
+        ...
+
+    async def list_managed(self) -> list[ContainerState]:
+        """Every container labelled with this deployment."""
+        ...
+
+    async def logs_since(self, key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
+        """Output (stdout and stderr) after `cursor` ("" for the start), at most the last
+        `limit_bytes` of it."""
+        ...
+
+    def watch(self) -> AsyncIterator[RuntimeEvent]:
+        """Events of managed containers, as they happen, until cancelled."""
+        ...

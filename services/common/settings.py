@@ -1,0 +1,137 @@
+"""Settings for every process, read once from the environment (PODS_* variables).
+
+Each process calls `Settings.from_env()` at start-up and passes the result down; nothing else
+reads the environment. Defaults are the embedded single-machine stack.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value we cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _users(raw: str) -> dict[str, str]:
+    users: dict[str, str] = {}
+    for item in raw.split(","):
+        name, sep, password = item.strip().partition(":")
+        if not sep or not name or not password:
+            raise SettingsError(f"PODS_DEV_USERS entries must be user:password, got {item!r}")
+        users[name] = password
+    return users
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, grouped by concern. Times are seconds, sizes bytes."""
+
+    # Identity and tenancy
+    deployment_id: str = "local"
+    tenant_id: str = "dev"
+    site_id: str = "local"
+    public_url: str = "http://localhost:8080"
+    dev_users: Mapping[str, str] = field(default_factory=lambda: {"testuser": "testpass"})
+    token_ttl: int = 4 * 3600
+    admin_users: frozenset[str] = frozenset()
+
+    # Storage
+    data_dir: Path = Path("data")
+    database_url: str = ""  # default: SQLite file in data_dir
+    secret_key: str = ""  # Fernet key for secrets at rest; default: generated into data_dir
+
+    # Messaging
+    nats_url: str = "nats://127.0.0.1:4333"
+    nats_port: int = 4333  # the embedded nats-server's port
+    ack_wait: float = 30.0  # seconds a command may stay unacked before redelivery
+
+    # Ports of the local processes
+    gateway_port: int = 8080
+    gateway_admin_port: int = 9901
+    api_port: int = 50051
+    spawner_port: int = 50052
+    health_port: int = 50053
+
+    # Pods
+    pod_domain: str = "pods.localhost"
+    image_postgres: str = "pods-postgres:15"
+    image_neo4j: str = "neo4j:5"
+    default_cpu_limit_millis: int = 2000
+    default_mem_limit_mib: int = 3072
+    log_limit_bytes: int = 10 * 1024 * 1024
+
+    # Health loop
+    resync_interval: float = 5.0
+    probe_interval: float = 0.05  # first readiness probe delay of a starting pod
+    probe_interval_max: float = 1.0
+    drift_grace: float = 10.0  # seconds before a stuck pod's command is published again
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the SQLite file under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'pods.db').resolve()}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Reads PODS_* variables; unset ones keep their defaults."""
+        e = os.environ if env is None else env
+        d = cls()
+        admins = e.get("PODS_ADMIN_USERS", "")
+        return cls(
+            deployment_id=e.get("PODS_DEPLOYMENT_ID", d.deployment_id),
+            tenant_id=e.get("PODS_TENANT_ID", d.tenant_id),
+            site_id=e.get("PODS_SITE_ID", d.site_id),
+            public_url=e.get("PODS_PUBLIC_URL", "")
+            or f"http://localhost:{_int(e, 'PODS_GATEWAY_PORT', d.gateway_port)}",
+            dev_users=_users(e["PODS_DEV_USERS"]) if e.get("PODS_DEV_USERS") else d.dev_users,
+            token_ttl=_int(e, "PODS_TOKEN_TTL", d.token_ttl),
+            admin_users=frozenset(u for u in admins.split(",") if u),
+            data_dir=Path(e.get("PODS_DATA_DIR", str(d.data_dir))),
+            database_url=e.get("PODS_DATABASE_URL", d.database_url),
+            secret_key=e.get("PODS_SECRET_KEY", d.secret_key),
+            nats_url=e.get("PODS_NATS_URL", "")
+            or f"nats://127.0.0.1:{_int(e, 'PODS_NATS_PORT', d.nats_port)}",
+            nats_port=_int(e, "PODS_NATS_PORT", d.nats_port),
+            ack_wait=_float(e, "PODS_ACK_WAIT", d.ack_wait),
+            gateway_port=_int(e, "PODS_GATEWAY_PORT", d.gateway_port),
+            gateway_admin_port=_int(e, "PODS_GATEWAY_ADMIN_PORT", d.gateway_admin_port),
+            api_port=_int(e, "PODS_API_PORT", d.api_port),
+            spawner_port=_int(e, "PODS_SPAWNER_PORT", d.spawner_port),
+            health_port=_int(e, "PODS_HEALTH_PORT", d.health_port),
+            pod_domain=e.get("PODS_POD_DOMAIN", d.pod_domain),
+            image_postgres=e.get("PODS_IMAGE_POSTGRES", d.image_postgres),
+            image_neo4j=e.get("PODS_IMAGE_NEO4J", d.image_neo4j),
+            default_cpu_limit_millis=_int(e, "PODS_DEFAULT_CPU_LIMIT", d.default_cpu_limit_millis),
+            default_mem_limit_mib=_int(e, "PODS_DEFAULT_MEM_LIMIT", d.default_mem_limit_mib),
+            log_limit_bytes=_int(e, "PODS_LOG_LIMIT_BYTES", d.log_limit_bytes),
+            resync_interval=_float(e, "PODS_RESYNC_INTERVAL", d.resync_interval),
+            probe_interval=_float(e, "PODS_PROBE_INTERVAL", d.probe_interval),
+            probe_interval_max=_float(e, "PODS_PROBE_INTERVAL_MAX", d.probe_interval_max),
+            drift_grace=_float(e, "PODS_DRIFT_GRACE", d.drift_grace),
+        )
