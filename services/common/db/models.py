@@ -1,0 +1,65 @@
+"""SQLAlchemy table definitions. Changed only together with a migration in migrations/."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+
+class PodRow(Base):
+    """One pod: the desired spec (written by the API) and what was observed (health)."""
+
+    __tablename__ = "pods"
+    __table_args__ = (UniqueConstraint("tenant_id", "pod_id", name="uq_pods_tenant_pod"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    pod_id: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(128))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status_requested: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
+    status_container: Mapped[dict[str, Any]] = mapped_column(JSON)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    observed_generation: Mapped[int] = mapped_column(Integer, default=0)
+    deletion_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    credentials_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    action_logs: Mapped[list[str]] = mapped_column(JSON)
+    log_cursor: Mapped[str] = mapped_column(String(64), default="")
+    creation_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_changed_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    start_instance_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    time_to_stop_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PodLogChunk(Base):
+    """A piece of a pod's container output; the newest chunks up to the log limit are kept."""
+
+    __tablename__ = "pod_log_chunks"
+    __table_args__ = (Index("ix_pod_log_chunks_pod", "tenant_id", "pod_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    pod_id: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,332 @@
+"""The `Store`: every read and write of pod rows, as small transactional operations.
+
+Used by services/api (desired state), services/spawner (applied generation, removal) and
+services/health (observed status, logs). Each method is one transaction; conditional updates
+keep concurrent writers from undoing each other's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from services.common.db.codec import (
+    aware,
+    container_from_json,
+    container_to_json,
+    spec_from_json,
+    spec_to_json,
+)
+from services.common.db.models import PodLogChunk, PodRow
+from services.common.outcomes import PodsError
+from services.common.pods_model import (
+    ContainerStatus,
+    PodRecord,
+    PodSpec,
+    RequestedStatus,
+    Status,
+)
+from services.common.runtime.types import PodKey
+
+MAX_ACTION_LOGS = 200
+
+
+class AlreadyExistsError(PodsError):
+    """A pod with that id already exists in the tenant."""
+
+
+def _enable_sqlite_concurrency(engine: AsyncEngine) -> None:
+    """WAL and a busy timeout let the api, spawner and health processes share one file."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _record(row: PodRow) -> PodRecord:
+    creation = aware(row.creation_ts)
+    update_ts = aware(row.update_ts)
+    changed = aware(row.status_changed_ts)
+    assert creation and update_ts and changed
+    return PodRecord(
+        key=PodKey(row.tenant_id, row.pod_id),
+        owner=row.owner,
+        spec=spec_from_json(row.spec),
+        status_requested=RequestedStatus(row.status_requested),
+        status=Status(row.status),
+        status_container=container_from_json(row.status_container),
+        generation=row.generation,
+        observed_generation=row.observed_generation,
+        deletion_requested=row.deletion_requested,
+        has_credentials=row.credentials_encrypted is not None,
+        action_logs=tuple(row.action_logs),
+        creation_ts=creation,
+        update_ts=update_ts,
+        status_changed_ts=changed,
+        start_instance_ts=aware(row.start_instance_ts),
+        time_to_stop_ts=aware(row.time_to_stop_ts),
+    )
+
+
+def _action_line(now: datetime, text: str) -> str:
+    return f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}: {text}"
+
+
+def _with_action(logs: Iterable[str], now: datetime, text: str) -> list[str]:
+    return [*logs, _action_line(now, text)][-MAX_ACTION_LOGS:]
+
+
+class Store:
+    """Async repository over one SQLAlchemy engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._session = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """A store for `url` (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
+        if url.startswith("sqlite"):
+            engine = create_async_engine(url, connect_args={"timeout": 30})
+            _enable_sqlite_concurrency(engine)
+        else:
+            engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    # -- desired state (api) -------------------------------------------------------------
+
+    async def create_pod(
+        self,
+        key: PodKey,
+        *,
+        owner: str,
+        spec: PodSpec,
+        credentials_encrypted: str | None,
+        now: datetime,
+    ) -> PodRecord:
+        """Inserts a new pod in status REQUESTED; AlreadyExistsError if the id is taken."""
+        row = PodRow(
+            tenant_id=key.tenant_id,
+            pod_id=key.pod_id,
+            owner=owner,
+            spec=spec_to_json(spec),
+            status_requested=RequestedStatus.ON.value,
+            status=Status.REQUESTED.value,
+            status_container={},
+            generation=1,
+            observed_generation=0,
+            deletion_requested=False,
+            credentials_encrypted=credentials_encrypted,
+            action_logs=[_action_line(now, f"pod created by {owner}")],
+            log_cursor="",
+            creation_ts=now,
+            update_ts=now,
+            status_changed_ts=now,
+        )
+        try:
+            async with self._session.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            raise AlreadyExistsError(f"pod_id '{key.pod_id}' already exists") from None
+        return _record(row)
+
+    async def request_deletion(self, key: PodKey, now: datetime) -> PodRecord | None:
+        """Marks the pod for deletion (status DELETING); None if it does not exist."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None:
+                return None
+            if not row.deletion_requested:
+                row.deletion_requested = True
+                row.status = Status.DELETING.value
+                row.generation += 1
+                row.update_ts = now
+                row.status_changed_ts = now
+                row.action_logs = _with_action(row.action_logs, now, "deletion requested")
+            return _record(row)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def get_pod(self, key: PodKey) -> PodRecord | None:
+        async with self._session() as session:
+            row = await self._get_row(session, key)
+            return _record(row) if row else None
+
+    async def list_pods(self, tenant_id: str, owner: str | None = None) -> list[PodRecord]:
+        """Pods of a tenant (of one owner if given), ordered by pod_id."""
+        query = select(PodRow).where(PodRow.tenant_id == tenant_id).order_by(PodRow.pod_id)
+        if owner is not None:
+            query = query.where(PodRow.owner == owner)
+        async with self._session() as session:
+            return [_record(r) for r in (await session.scalars(query)).all()]
+
+    async def list_all_pods(self) -> list[PodRecord]:
+        """Every pod of every tenant (health's resync)."""
+        async with self._session() as session:
+            rows = (await session.scalars(select(PodRow).order_by(PodRow.id))).all()
+            return [_record(r) for r in rows]
+
+    async def credentials(self, key: PodKey) -> str | None:
+        """The encrypted credentials blob, or None."""
+        async with self._session() as session:
+            row = await self._get_row(session, key)
+            return row.credentials_encrypted if row else None
+
+    # -- applied and observed state (spawner, health) -------------------------------------
+
+    async def mark_applied(self, key: PodKey, generation: int, action: str, now: datetime) -> bool:
+        """Records that the runtime applied `generation`; moves REQUESTED to CREATING."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None or row.deletion_requested:
+                return False
+            if row.observed_generation < generation:
+                row.observed_generation = generation
+            if row.status == Status.REQUESTED.value:
+                row.status = Status.CREATING.value
+                row.status_changed_ts = now
+            if action != "adopted":
+                row.action_logs = _with_action(row.action_logs, now, f"container {action}")
+            row.update_ts = now
+            return True
+
+    async def mark_failed(self, key: PodKey, message: str, now: datetime) -> None:
+        """Records a permanent failure to apply the spec (status ERROR)."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None or row.deletion_requested:
+                return
+            row.status = Status.ERROR.value
+            row.status_container = {**row.status_container, "message": message}
+            row.status_changed_ts = now
+            row.update_ts = now
+            row.action_logs = _with_action(row.action_logs, now, f"error: {message}")
+
+    async def record_observation(
+        self,
+        key: PodKey,
+        status: Status,
+        container: ContainerStatus,
+        now: datetime,
+    ) -> bool:
+        """Writes what health observed; True when the status changed. Pods being deleted
+        are left alone."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None or row.deletion_requested:
+                return False
+            changed = row.status != status.value
+            new_container = container_to_json(container)
+            if not changed and row.status_container == new_container:
+                return False
+            if changed:
+                row.action_logs = _with_action(row.action_logs, now, f"status {status.value}")
+                row.status_changed_ts = now
+            row.status = status.value
+            row.status_container = new_container
+            if container.start_time is not None:
+                row.start_instance_ts = container.start_time
+            row.update_ts = now
+            return changed
+
+    async def remove_pod(self, key: PodKey) -> None:
+        """Deletes the pod's row and logs (after its runtime objects are gone)."""
+        async with self._session.begin() as session:
+            await session.execute(
+                delete(PodLogChunk).where(
+                    PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id
+                )
+            )
+            await session.execute(
+                delete(PodRow).where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+            )
+
+    # -- logs ----------------------------------------------------------------------------
+
+    async def log_cursor(self, key: PodKey) -> str | None:
+        """Where the last log read stopped; None if the pod does not exist."""
+        async with self._session() as session:
+            row = await self._get_row(session, key)
+            return row.log_cursor if row else None
+
+    async def append_logs(self, key: PodKey, text: str, cursor: str, limit_bytes: int) -> None:
+        """Appends new output and drops the oldest chunks beyond `limit_bytes`."""
+        async with self._session.begin() as session:
+            await session.execute(
+                update(PodRow)
+                .where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+                .values(log_cursor=cursor)
+            )
+            if not text:
+                return
+            size = len(text.encode())
+            session.add(
+                PodLogChunk(tenant_id=key.tenant_id, pod_id=key.pod_id, size=size, data=text)
+            )
+            await session.flush()
+            await self._trim_logs(session, key, limit_bytes)
+
+    async def _trim_logs(self, session: Any, key: PodKey, limit_bytes: int) -> None:
+        where = (PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id)
+        total = await session.scalar(
+            select(func.coalesce(func.sum(PodLogChunk.size), 0)).where(*where)
+        )
+        if total <= limit_bytes:
+            return
+        chunks = (
+            await session.execute(
+                select(PodLogChunk.id, PodLogChunk.size).where(*where).order_by(PodLogChunk.id)
+            )
+        ).all()
+        doomed: list[int] = []
+        for chunk_id, size in chunks[:-1]:  # always keep the newest chunk
+            if total <= limit_bytes:
+                break
+            doomed.append(chunk_id)
+            total -= size
+        if doomed:
+            await session.execute(delete(PodLogChunk).where(PodLogChunk.id.in_(doomed)))
+
+    async def read_logs(self, key: PodKey, limit_bytes: int) -> str:
+        """The pod's newest output, at most `limit_bytes`."""
+        async with self._session() as session:
+            rows = await session.scalars(
+                select(PodLogChunk.data)
+                .where(PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id)
+                .order_by(PodLogChunk.id)
+            )
+            data = "".join(rows.all()).encode()
+        return data[-limit_bytes:].decode(errors="ignore")
+
+    async def clear_logs(self, key: PodKey) -> None:
+        """Forgets the output of previous runs (a new container starts from an empty log)."""
+        async with self._session.begin() as session:
+            await session.execute(
+                delete(PodLogChunk).where(
+                    PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id
+                )
+            )
+            await session.execute(
+                update(PodRow)
+                .where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+                .values(log_cursor="")
+            )
+
+    @staticmethod
+    async def _get_row(session: Any, key: PodKey) -> PodRow | None:
+        result: PodRow | None = await session.scalar(
+            select(PodRow).where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+        )
+        return result

@@ -1,0 +1,108 @@
+"""The pod as the whole system sees it: frozen records passed between layers.
+
+Written by services/api (desired state) and services/spawner + services/health (observed
+state) through services.common.db.store; turned into protobuf by services/api/convert.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from services.common.runtime.types import PodKey
+
+
+class Status(StrEnum):
+    """Observed status strings, exactly as Tapis prints them."""
+
+    REQUESTED = "REQUESTED"
+    SPAWNER_SETUP = "SPAWNER SETUP"
+    CREATING = "CREATING"
+    AVAILABLE = "AVAILABLE"
+    DELETING = "DELETING"
+    STOPPED = "STOPPED"
+    COMPLETE = "COMPLETE"
+    ERROR = "ERROR"
+
+
+class RequestedStatus(StrEnum):
+    """Desired state strings, exactly as Tapis accepts them."""
+
+    ON = "ON"
+    OFF = "OFF"
+    RESTART = "RESTART"
+
+
+@dataclass(frozen=True)
+class NetworkStanza:
+    """One exposed port: protocol http | tcp | postgres | local_only."""
+
+    protocol: str = "http"
+    port: int = 5000
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """Requests and limits: CPU in millicores, memory in MiB."""
+
+    cpu_request: int = 250
+    cpu_limit: int = 2000
+    mem_request: int = 256
+    mem_limit: int = 3072
+    gpus: int = 0
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    """What the user asked for. Either image or template is set (template resolved to image
+    by the spawner)."""
+
+    image: str = ""
+    template: str = ""
+    description: str = ""
+    command: tuple[str, ...] = ()
+    arguments: tuple[str, ...] = ()
+    environment_variables: Mapping[str, str] = field(default_factory=dict)
+    networking: Mapping[str, NetworkStanza] = field(
+        default_factory=lambda: {"default": NetworkStanza()}
+    )
+    resources: ResourceSpec = field(default_factory=ResourceSpec)
+    time_to_stop_default: int = 43200
+    time_to_stop_instance: int | None = None
+    compute_queue: str = "default"
+
+
+@dataclass(frozen=True)
+class ContainerStatus:
+    """What health last observed of the pod's container (Pod.status_container)."""
+
+    phase: str = ""
+    message: str = ""
+    start_time: datetime | None = None
+    exit_code: int | None = None
+    ready: bool = False
+    published: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PodRecord:
+    """A pod row: desired state, observed state and bookkeeping."""
+
+    key: PodKey
+    owner: str
+    spec: PodSpec
+    status_requested: RequestedStatus
+    status: Status
+    status_container: ContainerStatus
+    generation: int
+    observed_generation: int
+    deletion_requested: bool
+    has_credentials: bool
+    action_logs: tuple[str, ...]
+    creation_ts: datetime
+    update_ts: datetime
+    status_changed_ts: datetime
+    start_instance_ts: datetime | None = None
+    time_to_stop_ts: datetime | None = None

@@ -1,0 +1,122 @@
+"""The Store keeps desired and observed pod state on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from services.common.db.store import AlreadyExistsError, Store
+from services.common.pods_model import ContainerStatus, PodSpec, RequestedStatus, Status
+from services.common.runtime.types import PodKey
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+KEY = PodKey("dev", "mypod")
+
+
+async def _create(store: Store, key: PodKey = KEY, owner: str = "alice") -> None:
+    await store.create_pod(
+        key, owner=owner, spec=PodSpec(image="pods-http:latest"), credentials_encrypted=None, now=NOW
+    )
+
+
+async def test_a_created_pod_reads_back_as_requested_with_its_spec(store: Store) -> None:
+    spec = PodSpec(template="postgres", description="db", environment_variables={"A": "1"})
+    await store.create_pod(KEY, owner="alice", spec=spec, credentials_encrypted="x", now=NOW)
+    pod = await store.get_pod(KEY)
+    assert pod is not None
+    assert pod.spec == spec
+    assert pod.status is Status.REQUESTED
+    assert pod.status_requested is RequestedStatus.ON
+    assert pod.owner == "alice"
+    assert pod.has_credentials
+    assert pod.creation_ts == NOW
+    assert pod.generation == 1 and pod.observed_generation == 0
+    assert await store.credentials(KEY) == "x"
+
+
+async def test_a_duplicate_pod_id_in_the_same_tenant_is_refused_and_changes_nothing(
+    store: Store,
+) -> None:
+    await _create(store)
+    with pytest.raises(AlreadyExistsError, match="mypod"):
+        await _create(store, owner="bob")
+    pods = await store.list_pods("dev")
+    assert [p.owner for p in pods] == ["alice"]
+
+
+async def test_the_same_pod_id_may_exist_in_two_tenants(store: Store) -> None:
+    await _create(store)
+    await _create(store, PodKey("other", "mypod"))
+    assert len(await store.list_pods("dev")) == 1
+    assert len(await store.list_pods("other")) == 1
+
+
+async def test_list_filters_by_owner_and_orders_by_pod_id(store: Store) -> None:
+    await _create(store, PodKey("dev", "zeta"), owner="alice")
+    await _create(store, PodKey("dev", "alpha"), owner="alice")
+    await _create(store, PodKey("dev", "beta"), owner="bob")
+    assert [p.key.pod_id for p in await store.list_pods("dev", "alice")] == ["alpha", "zeta"]
+
+
+async def test_applied_moves_requested_to_creating_and_observation_to_available(
+    store: Store,
+) -> None:
+    await _create(store)
+    assert await store.mark_applied(KEY, 1, "created", NOW)
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.CREATING and pod.observed_generation == 1
+    container = ContainerStatus(phase="running", ready=True, start_time=NOW, published={5000: 32768})
+    assert await store.record_observation(KEY, Status.AVAILABLE, container, NOW)
+    assert not await store.record_observation(KEY, Status.AVAILABLE, container, NOW)
+    pod = await store.get_pod(KEY)
+    assert pod is not None
+    assert pod.status is Status.AVAILABLE
+    assert pod.status_container == container
+    assert pod.start_instance_ts == NOW
+    assert any("status AVAILABLE" in line for line in pod.action_logs)
+
+
+async def test_deletion_is_recorded_and_observations_no_longer_overwrite_it(store: Store) -> None:
+    await _create(store)
+    pod = await store.request_deletion(KEY, NOW)
+    assert pod is not None and pod.status is Status.DELETING and pod.deletion_requested
+    await store.record_observation(KEY, Status.AVAILABLE, ContainerStatus(phase="running"), NOW)
+    assert not await store.mark_applied(KEY, 2, "created", NOW)
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.DELETING
+    await store.remove_pod(KEY)
+    assert await store.get_pod(KEY) is None
+    assert await store.request_deletion(KEY, NOW) is None
+
+
+async def test_permanent_failure_shows_as_error_with_the_message(store: Store) -> None:
+    await _create(store)
+    await store.mark_failed(KEY, "image 'nope' is not available", NOW)
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.ERROR
+    assert "nope" in pod.status_container.message
+
+
+async def test_logs_keep_only_the_newest_bytes_within_the_limit(store: Store) -> None:
+    await _create(store)
+    for i in range(10):
+        await store.append_logs(KEY, f"line {i} " + "x" * 90 + "\n", f"c{i}", limit_bytes=350)
+    logs = await store.read_logs(KEY, limit_bytes=350)
+    assert logs.endswith("line 9 " + "x" * 90 + "\n")
+    assert "line 0 " not in logs
+    assert len(logs.encode()) <= 350
+    assert await store.log_cursor(KEY) == "c9"
+    await store.clear_logs(KEY)
+    assert await store.read_logs(KEY, 350) == ""
+    assert await store.log_cursor(KEY) == ""
+
+
+async def test_concurrent_writers_do_not_lose_updates(store: Store) -> None:
+    await _create(store)
+    await asyncio.gather(
+        *(store.append_logs(KEY, f"{i}\n", str(i), limit_bytes=10_000) for i in range(20))
+    )
+    logs = await store.read_logs(KEY, 10_000)
+    assert sorted(logs.split()) == sorted(str(i) for i in range(20))
