@@ -1,0 +1,1 @@
+"""The API's domain logic: validation, the pod use cases and the dev identity. No gRPC here."""

@@ -1,0 +1,233 @@
+"""Checks a requested pod and turns it into a `PodSpec`, or raises InvalidArgumentError naming
+the field and the rule. Pure functions; called by domain/pods.py before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from services.api.errors import InvalidArgumentError
+from services.common.pods_model import NetworkStanza, PodSpec, ResourceSpec
+from services.common.templates import Template
+
+POD_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
+STANZA_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# A Docker image reference: [registry[:port]/]path[:tag][@digest], lowercase path.
+IMAGE_RE = re.compile(
+    r"^(?:(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|localhost)(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@sha256:[a-f0-9]{64})?$"
+)
+RESERVED_POD_IDS = frozenset(
+    {
+        "volumes",
+        "snapshots",
+        "templates",
+        "images",
+        "admin",
+        "permissions",
+        "healthcheck",
+        "jupyter",
+    }
+)
+PROTOCOLS = frozenset({"http", "tcp", "postgres", "local_only"})
+MAX_STANZAS = 4
+MAX_ENV = 100
+MAX_ARGS = 64
+MAX_ARG_LEN = 4096
+MAX_DESCRIPTION = 255
+DEFAULT_TIME_TO_STOP = 43200
+MIN_TIME_TO_STOP = 300
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on resources, from settings."""
+
+    max_cpu_millis: int = 8000
+    max_mem_mib: int = 16384
+    max_gpus: int = 0
+    defaults: ResourceSpec = field(default_factory=ResourceSpec)
+
+
+@dataclass(frozen=True)
+class PodRequest:
+    """The user's request, as plain values (transport converts the protobuf to this)."""
+
+    pod_id: str
+    image: str = ""
+    template: str = ""
+    description: str = ""
+    command: Sequence[str] = ()
+    arguments: Sequence[str] = ()
+    environment_variables: Mapping[str, str] = field(default_factory=dict)
+    status_requested: str = ""
+    networking: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    resources: Mapping[str, int] = field(default_factory=dict)
+    time_to_stop_default: int = 0
+    time_to_stop_instance: int = 0
+    compute_queue: str = ""
+    volume_mounts: Sequence[str] = ()
+
+
+def validate_pod_id(pod_id: str) -> str:
+    """The pod id, if it is lowercase alphanumeric, starts with a letter, is 3-64 long and
+    is not reserved."""
+    if not pod_id:
+        raise InvalidArgumentError("pod_id", "is required")
+    if not POD_ID_RE.fullmatch(pod_id):
+        raise InvalidArgumentError(
+            "pod_id",
+            "must be 3 to 64 lowercase letters and digits, starting with a letter "
+            f"(got {pod_id[:80]!r})",
+        )
+    if pod_id in RESERVED_POD_IDS:
+        raise InvalidArgumentError("pod_id", f"{pod_id!r} is reserved")
+    return pod_id
+
+
+def validate_new_pod(
+    request: PodRequest, templates: Mapping[str, Template], limits: Limits
+) -> PodSpec:
+    """The PodSpec for a create request, or InvalidArgumentError."""
+    validate_pod_id(request.pod_id)
+    template = _source(request, templates)
+    if len(request.description) > MAX_DESCRIPTION:
+        raise InvalidArgumentError("description", f"must be at most {MAX_DESCRIPTION} characters")
+    if request.status_requested not in ("", "ON"):
+        raise InvalidArgumentError(
+            "status_requested",
+            "must be ON when creating a pod (OFF and RESTART are not supported yet)",
+        )
+    if request.volume_mounts:
+        raise InvalidArgumentError(
+            "volume_mounts", "volumes are not supported by this deployment yet"
+        )
+    networking = dict(template.networking) if template else _networking(request.networking)
+    return PodSpec(
+        image="" if template else request.image,
+        template=template.name if template else "",
+        description=request.description,
+        command=_strings("command", request.command),
+        arguments=_strings("arguments", request.arguments),
+        environment_variables=_environment(request.environment_variables),
+        networking=networking,
+        resources=_resources(request.resources, limits),
+        time_to_stop_default=_time_to_stop("time_to_stop_default", request.time_to_stop_default)
+        or DEFAULT_TIME_TO_STOP,
+        time_to_stop_instance=_time_to_stop("time_to_stop_instance", request.time_to_stop_instance)
+        or None,
+        compute_queue=_compute_queue(request.compute_queue),
+    )
+
+
+def _source(request: PodRequest, templates: Mapping[str, Template]) -> Template | None:
+    if request.image and request.template:
+        raise InvalidArgumentError("image", "set either image or template, not both")
+    if request.template:
+        template = templates.get(request.template)
+        if template is None:
+            known = ", ".join(sorted(templates))
+            raise InvalidArgumentError(
+                "template", f"unknown template {request.template[:64]!r} (known: {known})"
+            )
+        return template
+    if not request.image:
+        raise InvalidArgumentError("image", "either image or template is required")
+    if len(request.image) > 255 or not IMAGE_RE.fullmatch(request.image):
+        raise InvalidArgumentError(
+            "image", f"{request.image[:80]!r} is not a valid image reference (name[:tag])"
+        )
+    return None
+
+
+def _strings(name: str, values: Sequence[str]) -> tuple[str, ...]:
+    if len(values) > MAX_ARGS:
+        raise InvalidArgumentError(name, f"must have at most {MAX_ARGS} entries")
+    for value in values:
+        if len(value) > MAX_ARG_LEN or "\x00" in value:
+            raise InvalidArgumentError(name, f"entries must be at most {MAX_ARG_LEN} characters")
+    return tuple(values)
+
+
+def _environment(env: Mapping[str, str]) -> dict[str, str]:
+    if len(env) > MAX_ENV:
+        raise InvalidArgumentError("environment_variables", f"must have at most {MAX_ENV} entries")
+    for name, value in env.items():
+        if not ENV_NAME_RE.fullmatch(name):
+            raise InvalidArgumentError(
+                "environment_variables",
+                f"name {name[:64]!r} must be letters, digits and underscores, not starting "
+                "with a digit",
+            )
+        if len(value) > MAX_ARG_LEN or "\x00" in value:
+            raise InvalidArgumentError(
+                f"environment_variables.{name}", f"must be at most {MAX_ARG_LEN} characters"
+            )
+    return dict(env)
+
+
+def _networking(stanzas: Mapping[str, tuple[str, int]]) -> dict[str, NetworkStanza]:
+    if not stanzas:
+        return {"default": NetworkStanza()}
+    if len(stanzas) > MAX_STANZAS:
+        raise InvalidArgumentError("networking", f"must have at most {MAX_STANZAS} entries")
+    result: dict[str, NetworkStanza] = {}
+    for name, (protocol, port) in stanzas.items():
+        if not STANZA_RE.fullmatch(name):
+            raise InvalidArgumentError(
+                "networking", f"name {name[:32]!r} must be 1-16 lowercase letters and digits"
+            )
+        protocol = protocol or "http"
+        if protocol not in PROTOCOLS:
+            raise InvalidArgumentError(
+                f"networking.{name}.protocol",
+                f"must be one of {', '.join(sorted(PROTOCOLS))} (got {protocol[:32]!r})",
+            )
+        port = port or 5000
+        if not 1 <= port <= 65535:
+            raise InvalidArgumentError(f"networking.{name}.port", "must be between 1 and 65535")
+        result[name] = NetworkStanza(protocol=protocol, port=port)
+    return result
+
+
+def _resources(values: Mapping[str, int], limits: Limits) -> ResourceSpec:
+    d = limits.defaults
+    cpu_request = values.get("cpu_request") or d.cpu_request
+    cpu_limit = values.get("cpu_limit") or max(d.cpu_limit, cpu_request)
+    mem_request = values.get("mem_request") or d.mem_request
+    mem_limit = values.get("mem_limit") or max(d.mem_limit, mem_request)
+    gpus = values.get("gpus") or 0
+    for name, value, bound in (
+        ("cpu_request", cpu_request, limits.max_cpu_millis),
+        ("cpu_limit", cpu_limit, limits.max_cpu_millis),
+        ("mem_request", mem_request, limits.max_mem_mib),
+        ("mem_limit", mem_limit, limits.max_mem_mib),
+    ):
+        if not 1 <= value <= bound:
+            raise InvalidArgumentError(f"resources.{name}", f"must be between 1 and {bound}")
+    if cpu_request > cpu_limit:
+        raise InvalidArgumentError("resources.cpu_request", "must not exceed resources.cpu_limit")
+    if mem_request > mem_limit:
+        raise InvalidArgumentError("resources.mem_request", "must not exceed resources.mem_limit")
+    if not 0 <= gpus <= limits.max_gpus:
+        raise InvalidArgumentError("resources.gpus", f"must be between 0 and {limits.max_gpus}")
+    return ResourceSpec(cpu_request, cpu_limit, mem_request, mem_limit, gpus)
+
+
+def _time_to_stop(name: str, value: int) -> int:
+    if value in (0, -1) or value >= MIN_TIME_TO_STOP:
+        return value
+    raise InvalidArgumentError(name, f"must be -1 (never) or at least {MIN_TIME_TO_STOP} seconds")
+
+
+def _compute_queue(value: str) -> str:
+    if value in ("", "default"):
+        return "default"
+    raise InvalidArgumentError(
+        "compute_queue", f"unknown compute queue {value[:32]!r} (known: default)"
+    )

@@ -1,0 +1,37 @@
+"""Errors the API's domain raises; transport/status.py maps each to one gRPC status code."""
+
+from __future__ import annotations
+
+from services.common.outcomes import PodsError
+
+
+class ApiError(PodsError):
+    """Base of the errors a caller sees. The message is written for users."""
+
+
+class InvalidArgumentError(ApiError):
+    """A field breaks a rule; the message names the field and the rule."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+
+
+class UnauthenticatedError(ApiError):
+    """No token, or a token that is forged, expired or for another tenant."""
+
+
+class PermissionDeniedError(ApiError):
+    """The caller is known but may not do this."""
+
+
+class NotFoundError(ApiError):
+    """No such object, or one the caller may not see."""
+
+
+class AlreadyExistsError(ApiError):
+    """The id is taken."""
+
+
+class UnavailableError(ApiError):
+    """A dependency (database, NATS) is down; the caller may retry."""

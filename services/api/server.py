@@ -1,0 +1,112 @@
+"""Composes the API process: store, bus, secret box, identity and servicers on one grpc.aio
+server. Run by `python -m services.api`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from services.api.domain.identity import Identity, TenantInfo
+from services.api.domain.pods import Pods
+from services.api.domain.validation import Limits
+from services.api.tokens import (
+    TokenIssuer,
+    TokenVerifier,
+    load_or_create_private_key,
+    public_key_pem,
+)
+from services.api.transport.auth import Authenticator
+from services.api.transport.identity_servicer import IdentityServicer
+from services.api.transport.pods_servicer import PodsServicer
+from services.common.db.store import Store
+from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_service_pb2_grpc
+from services.common.grpc_server import new_server, serve_until_stopped, stop_event
+from services.common.messaging import MessageBus, PodCommand
+from services.common.pods_model import ResourceSpec
+from services.common.runtime.types import PodKey
+from services.common.secretbox import SecretBox
+from services.common.settings import Settings
+from services.common.templates import builtin_templates
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BusReconciler:
+    """Publishes reconcile commands on NATS JetStream."""
+
+    def __init__(self, bus: MessageBus) -> None:
+        self._bus = bus
+
+    async def request_reconcile(self, key: PodKey, reason: str) -> None:
+        await self._bus.publish_command(PodCommand(key.tenant_id, key.pod_id, reason))
+
+
+def issuer_url(settings: Settings) -> str:
+    return f"{settings.public_url}/v3/tokens"
+
+
+async def run(settings: Settings) -> None:
+    private_pem = load_or_create_private_key(settings.data_dir / "jwt-private.pem")
+    public_pem = public_key_pem(private_pem)
+    store = Store.open(settings.effective_database_url)
+    bus = await MessageBus.connect(settings)
+    await bus.ensure_streams()
+    pods = Pods(
+        store=store,
+        reconciler=BusReconciler(bus),
+        secrets=SecretBox.from_settings(settings),
+        templates=builtin_templates(settings),
+        limits=Limits(
+            defaults=ResourceSpec(
+                cpu_limit=settings.default_cpu_limit_millis,
+                mem_limit=settings.default_mem_limit_mib,
+            )
+        ),
+        log_limit_bytes=settings.log_limit_bytes,
+        clock=now,
+    )
+    identity = Identity(
+        tenant=TenantInfo(
+            tenant_id=settings.tenant_id,
+            site_id=settings.site_id,
+            base_url=settings.public_url,
+            token_service=issuer_url(settings),
+            public_key=public_pem.decode(),
+        ),
+        users=settings.dev_users,
+        issuer=TokenIssuer(private_pem, issuer_url(settings), settings.token_ttl),
+        clock=now,
+    )
+    auth = Authenticator(
+        TokenVerifier([public_pem], issuer_url(settings)),
+        [settings.tenant_id],
+        settings.admin_users,
+    )
+
+    def register(server: object) -> None:
+        pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
+            PodsServicer(pods, auth, settings.pod_domain), server
+        )
+        identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
+            IdentityServicer(identity), server
+        )
+
+    server = new_server(
+        settings.api_port, register, ["pods.v1.PodsService", "pods.v1.IdentityService"]
+    )
+    log.info("api listening on 127.0.0.1:%d", settings.api_port)
+    try:
+        await serve_until_stopped(server, stop_event())
+    finally:
+        await bus.close()
+        await store.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s api %(levelname)s %(message)s")
+    asyncio.run(run(Settings.from_env()))

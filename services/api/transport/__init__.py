@@ -1,0 +1,1 @@
+"""gRPC transport of the API: servicers, authentication of calls, error mapping, conversion."""

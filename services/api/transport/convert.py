@@ -1,0 +1,103 @@
+"""Converts between protobuf messages and domain records. Pure functions, called by the
+servicers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import struct_pb2
+
+from services.api.domain.validation import PodRequest
+from services.common.generated.pods.v1 import pod_pb2
+from services.common.pods_model import PodRecord
+
+ENVELOPE_VERSION = "0.1.0"
+
+
+def timestamp(value: datetime | None) -> str:
+    """RFC 3339 with microseconds, as Tapis prints timestamps; "" for none."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else ""
+
+
+def envelope(message: str) -> dict[str, object]:
+    """The Tapis envelope fields of a successful response."""
+    return {
+        "status": "success",
+        "message": message,
+        "version": ENVELOPE_VERSION,
+        "metadata": struct_pb2.Struct(),
+    }
+
+
+def pod_request(pod: pod_pb2.Pod) -> PodRequest:
+    """The create request in domain terms. Output-only fields are ignored."""
+    return PodRequest(
+        pod_id=pod.pod_id,
+        image=pod.image,
+        template=pod.template,
+        description=pod.description,
+        command=list(pod.command),
+        arguments=list(pod.arguments),
+        environment_variables=dict(pod.environment_variables),
+        status_requested=pod.status_requested,
+        networking={name: (n.protocol, n.port) for name, n in pod.networking.items()},
+        resources={field.name: value for field, value in pod.resources.ListFields()}
+        if pod.HasField("resources")
+        else {},
+        time_to_stop_default=pod.time_to_stop_default,
+        time_to_stop_instance=pod.time_to_stop_instance,
+        compute_queue=pod.compute_queue,
+        volume_mounts=list(pod.volume_mounts),
+    )
+
+
+def pod_url(pod_id: str, stanza: str, pod_domain: str) -> str:
+    """`<pod_id>.<pod_domain>` for the default stanza, `<pod_id>-<stanza>.<pod_domain>` else."""
+    host = pod_id if stanza == "default" else f"{pod_id}-{stanza}"
+    return f"{host}.{pod_domain}"
+
+
+def pod_message(record: PodRecord, pod_domain: str) -> pod_pb2.Pod:
+    """The Pod resource as callers see it."""
+    spec = record.spec
+    container = record.status_container
+    message = pod_pb2.Pod(
+        pod_id=record.key.pod_id,
+        image=spec.image,
+        template=spec.template,
+        description=spec.description,
+        command=list(spec.command),
+        arguments=list(spec.arguments),
+        environment_variables=dict(spec.environment_variables),
+        status_requested=record.status_requested.value,
+        time_to_stop_default=spec.time_to_stop_default,
+        time_to_stop_instance=spec.time_to_stop_instance or 0,
+        resources=pod_pb2.Resources(**vars(spec.resources)),
+        compute_queue=spec.compute_queue,
+        status=record.status.value,
+        status_container=pod_pb2.StatusContainer(
+            phase=container.phase,
+            message=container.message,
+            start_time=timestamp(container.start_time),
+            exit_code=container.exit_code or 0,
+            ready=container.ready,
+        ),
+        time_to_stop_ts=timestamp(record.time_to_stop_ts),
+        creation_ts=timestamp(record.creation_ts),
+        update_ts=timestamp(record.update_ts),
+        start_instance_ts=timestamp(record.start_instance_ts),
+        tenant_id=record.key.tenant_id,
+        owner=record.owner,
+        generation=record.generation,
+        observed_generation=record.observed_generation,
+        reconciling=record.observed_generation < record.generation
+        or record.status.value not in ("AVAILABLE", "ERROR", "COMPLETE", "STOPPED"),
+    )
+    for name, stanza in spec.networking.items():
+        url = (
+            "" if stanza.protocol == "local_only" else pod_url(record.key.pod_id, name, pod_domain)
+        )
+        message.networking[name].CopyFrom(
+            pod_pb2.Networking(protocol=stanza.protocol, port=stanza.port, url=url)
+        )
+    return message

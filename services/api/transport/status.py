@@ -1,0 +1,77 @@
+"""Maps our errors to gRPC status codes, in one place. Envoy maps those to HTTP statuses
+(INVALID_ARGUMENT 400, UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404,
+ALREADY_EXISTS 409, UNAVAILABLE 503)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import grpc
+
+from services.api.errors import (
+    AlreadyExistsError,
+    ApiError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+    UnavailableError,
+)
+from services.common.outcomes import PermanentError, TemporaryError
+
+log = logging.getLogger(__name__)
+
+CODES: dict[type[ApiError], grpc.StatusCode] = {
+    InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
+    UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
+    PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
+    NotFoundError: grpc.StatusCode.NOT_FOUND,
+    AlreadyExistsError: grpc.StatusCode.ALREADY_EXISTS,
+    UnavailableError: grpc.StatusCode.UNAVAILABLE,
+}
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+Self = TypeVar("Self")
+
+
+def code_for(error: ApiError) -> grpc.StatusCode:
+    for kind, code in CODES.items():
+        if isinstance(error, kind):
+            return code
+    return grpc.StatusCode.INTERNAL
+
+
+async def abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -> NoReturn:
+    """Ends the call with the status for `error`; unexpected errors are logged, and the caller
+    sees only a generic message."""
+    if isinstance(error, ApiError):
+        await context.abort(code_for(error), str(error))
+    if isinstance(error, TemporaryError):
+        await context.abort(grpc.StatusCode.UNAVAILABLE, f"temporarily unavailable: {error}")
+    if isinstance(error, PermanentError):
+        await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(error))
+    log.exception("unexpected error", exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error; the operators have the details")
+
+
+def rpc(
+    method: Callable[[Self, Req, grpc.aio.ServicerContext[Any, Any]], Awaitable[Resp]],
+) -> Callable[[Self, Req, grpc.aio.ServicerContext[Any, Any]], Awaitable[Resp]]:
+    """Wraps a servicer method so every error leaves as the right status code."""
+
+    @functools.wraps(method)
+    async def wrapper(
+        self: Self, request: Req, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Resp:
+        try:
+            return await method(self, request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await abort(context, error)
+
+    return wrapper

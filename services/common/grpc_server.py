@@ -1,0 +1,60 @@
+"""Builds and runs a grpc.aio server with the standard health service and reflection-free
+defaults; used by the api, spawner and health processes so they start and stop alike."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+
+log = logging.getLogger(__name__)
+
+Registrar = Callable[[grpc.aio.Server], None]
+
+
+def new_server(port: int, register: Registrar, service_names: list[str]) -> grpc.aio.Server:
+    """A server on 127.0.0.1:`port` with our services and grpc.health.v1 reporting SERVING."""
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    register(server)
+    checker = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(checker, server)
+    for name in ["", *service_names]:
+        # set() is a coroutine in the aio servicer; schedule it once the loop runs.
+        asyncio.get_running_loop().create_task(
+            checker.set(name, health_pb2.HealthCheckResponse.SERVING)
+        )
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    return server
+
+
+def stop_event() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT, for a graceful shutdown."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve_until_stopped(
+    server: grpc.aio.Server, stop: asyncio.Event, *background: Awaitable[None]
+) -> None:
+    """Starts `server`, runs the background tasks, and shuts all down when `stop` is set."""
+    await server.start()
+    tasks = [asyncio.ensure_future(b) for b in background]
+    waiter = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not waiter and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+    stop.set()
+    await server.stop(grace=2)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    waiter.cancel()

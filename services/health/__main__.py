@@ -1,0 +1,5 @@
+"""Entry point: `python -m services.health`."""
+
+from services.health.server import main
+
+main()

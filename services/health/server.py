@@ -1,0 +1,109 @@
+"""Composes the health process: the watcher loop and HealthService on one event loop.
+Run by `python -m services.health`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+
+from services.common.db.store import Store
+from services.common.generated.pods.v1 import health_service_pb2 as pb
+from services.common.generated.pods.v1 import health_service_pb2_grpc as pb_grpc
+from services.common.generated.pods.v1 import pod_pb2
+from services.common.grpc_server import new_server, serve_until_stopped, stop_event
+from services.common.messaging import MessageBus, PodCommand, PodEvent
+from services.common.outcomes import PodsError
+from services.common.pods_model import PodRecord, Status
+from services.common.runtime.docker_runtime import DockerRuntime
+from services.common.runtime.types import PodKey
+from services.common.settings import Settings
+from services.health.watcher import Watcher
+
+log = logging.getLogger(__name__)
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BusNotifier:
+    """Publishes reconcile commands and pod events on NATS; failures are logged, not fatal
+    (the next resync publishes again)."""
+
+    def __init__(self, bus: MessageBus) -> None:
+        self._bus = bus
+
+    async def request_reconcile(self, key: PodKey, reason: str) -> None:
+        try:
+            await self._bus.publish_command(PodCommand(key.tenant_id, key.pod_id, reason))
+        except PodsError as exc:
+            log.warning("could not publish reconcile for %s: %s", key, exc)
+
+    async def status_changed(self, record: PodRecord, status: Status) -> None:
+        event = PodEvent(record.key.tenant_id, record.key.pod_id, status.value, record.generation)
+        try:
+            await self._bus.publish_event(event)
+        except PodsError as exc:
+            log.warning("could not publish event for %s: %s", record.key, exc)
+
+
+class HealthServicer(pb_grpc.HealthServiceServicer):
+    """Operator access to the watcher."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        self._watcher = watcher
+
+    async def ObservePod(
+        self, request: pb.ObservePodRequest, context: Context
+    ) -> pb.ObservePodResponse:
+        observation = await self._watcher.observe_pod(PodKey(request.tenant_id, request.pod_id))
+        if observation is None:
+            return pb.ObservePodResponse()
+        c = observation.container
+        return pb.ObservePodResponse(
+            status=observation.status.value,
+            status_container=pod_pb2.StatusContainer(
+                phase=c.phase, message=c.message, exit_code=c.exit_code or 0, ready=c.ready
+            ),
+        )
+
+    async def Resync(self, request: pb.ResyncRequest, context: Context) -> pb.ResyncResponse:
+        return pb.ResyncResponse(pods_observed=await self._watcher.resync())
+
+
+async def run(settings: Settings) -> None:
+    store = Store.open(settings.effective_database_url)
+    bus = await MessageBus.connect(settings)
+    await bus.ensure_streams()
+    watcher = Watcher(
+        store=store,
+        runtime=DockerRuntime(settings.deployment_id),
+        notifier=BusNotifier(bus),
+        clock=now,
+        resync_interval=settings.resync_interval,
+        probe_interval=settings.probe_interval,
+        probe_interval_max=settings.probe_interval_max,
+        drift_grace=settings.drift_grace,
+        log_limit_bytes=settings.log_limit_bytes,
+    )
+
+    def register(server: grpc.aio.Server) -> None:
+        pb_grpc.add_HealthServiceServicer_to_server(HealthServicer(watcher), server)
+
+    server = new_server(settings.health_port, register, ["pods.v1.HealthService"])
+    log.info("health listening on 127.0.0.1:%d", settings.health_port)
+    try:
+        await serve_until_stopped(server, stop_event(), watcher.run())
+    finally:
+        await bus.close()
+        await store.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s health %(levelname)s %(message)s")
+    asyncio.run(run(Settings.from_env()))

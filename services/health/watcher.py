@@ -1,0 +1,193 @@
+"""The health loop: follows runtime events, resyncs every pod periodically, probes starting
+pods quickly, captures logs incrementally, records what it sees, and heals drift.
+
+Run by server.py. Every step is level-triggered: a missed event is caught by the next resync,
+and a crash loses nothing that the next start does not observe again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from services.common.db.store import Store
+from services.common.outcomes import TemporaryError
+from services.common.pods_model import PodRecord, Status
+from services.common.runtime.types import ContainerState, Phase, PodKey, Runtime
+from services.health.observe import Observation, observe
+from services.health.probes import probe
+
+log = logging.getLogger(__name__)
+
+
+class Notifier(Protocol):
+    """Tells the rest of the system what health saw (NATS in production)."""
+
+    async def request_reconcile(self, key: PodKey, reason: str) -> None: ...
+
+    async def status_changed(self, record: PodRecord, status: Status) -> None: ...
+
+
+class Watcher:
+    """Observes pods and writes what it sees."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        runtime: Runtime,
+        notifier: Notifier,
+        clock: Callable[[], datetime],
+        resync_interval: float,
+        probe_interval: float,
+        probe_interval_max: float,
+        drift_grace: float,
+        log_limit_bytes: int,
+    ) -> None:
+        self._store = store
+        self._runtime = runtime
+        self._notifier = notifier
+        self._clock = clock
+        self._resync_interval = resync_interval
+        self._probe_interval = probe_interval
+        self._probe_interval_max = probe_interval_max
+        self._drift_grace = drift_grace
+        self._log_limit = log_limit_bytes
+        self._probing: dict[PodKey, asyncio.Task[None]] = {}
+        self._locks: dict[PodKey, asyncio.Lock] = {}
+        self._event_tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Runs the event follower and the resync loop until cancelled."""
+        try:
+            await asyncio.gather(self._follow_events(), self._resync_forever())
+        finally:
+            for task in self._probing.values():
+                task.cancel()
+
+    # -- one pod -------------------------------------------------------------------------
+
+    async def observe_pod(self, key: PodKey, *, from_prober: bool = False) -> Observation | None:
+        """Observes one pod now and records the result; a starting pod gets a prober unless
+        the prober is the caller."""
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            record = await self._store.get_pod(key)
+            if record is None:
+                return None
+            state = await self._runtime.inspect(key)
+            ready = await self._ready(record, state)
+            observation = observe(record, state, ready)
+            if observation is not None:
+                await self._record(record, observation)
+            if state is not None:
+                await self._capture_logs(key)
+            starting = observation is not None and observation.status is Status.CREATING
+            if starting and not from_prober:
+                self._probe_soon(key)
+            return observation
+
+    async def _ready(self, record: PodRecord, state: ContainerState | None) -> bool:
+        if state is None or state.phase is not Phase.RUNNING:
+            return False
+        stanzas = sorted(
+            record.spec.networking.items(), key=lambda item: (item[0] != "default", item[0])
+        )
+        for _name, stanza in stanzas:
+            host_port = state.published.get(stanza.port)
+            if stanza.protocol != "local_only" and host_port:
+                return await probe(stanza.protocol, "127.0.0.1", host_port)
+        return True  # nothing published: running is all we can tell
+
+    async def _record(self, record: PodRecord, observation: Observation) -> None:
+        changed = await self._store.record_observation(
+            record.key, observation.status, observation.container, self._clock()
+        )
+        if changed:
+            log.info("pod %s/%s is %s", record.key.tenant_id, record.key.pod_id, observation.status)
+            await self._notifier.status_changed(record, observation.status)
+        if observation.needs_reconcile:
+            await self._notifier.request_reconcile(record.key, "container vanished")
+
+    async def _capture_logs(self, key: PodKey) -> None:
+        cursor = await self._store.log_cursor(key)
+        if cursor is None:
+            return
+        chunk = await self._runtime.logs_since(key, cursor, self._log_limit)
+        if chunk.text or chunk.cursor != cursor:
+            await self._store.append_logs(key, chunk.text, chunk.cursor, self._log_limit)
+
+    def _probe_soon(self, key: PodKey) -> None:
+        """Probes a starting pod with a short, growing interval until it settles."""
+        task = self._probing.get(key)
+        if task is None or task.done():
+            self._probing[key] = asyncio.create_task(self._probe_until_settled(key))
+
+    async def _probe_until_settled(self, key: PodKey) -> None:
+        delay = self._probe_interval
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                observation = await self.observe_pod(key, from_prober=True)
+            except TemporaryError as exc:
+                log.warning("probe of %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
+                observation = None
+            if observation is None or observation.status is not Status.CREATING:
+                return
+            delay = min(delay * 1.5, self._probe_interval_max)
+
+    # -- all pods ------------------------------------------------------------------------
+
+    async def resync(self) -> int:
+        """Observes every pod, asks for stuck ones again, and reports orphans. Returns the
+        number of pods observed."""
+        records = await self._store.list_all_pods()
+        known = {r.key for r in records}
+        for record in records:
+            await self.observe_pod(record.key)
+            if self._stuck(record):
+                await self._notifier.request_reconcile(record.key, "resync")
+        for state in await self._runtime.list_managed():
+            if state.key not in known:
+                await self._notifier.request_reconcile(state.key, "orphan")
+        return len(records)
+
+    def _stuck(self, record: PodRecord) -> bool:
+        """Desired state not applied for longer than the grace period (a lost command, or a
+        pod being deleted while the spawner was down)."""
+        waiting = record.deletion_requested or record.observed_generation < record.generation
+        age = (self._clock() - record.status_changed_ts).total_seconds()
+        return waiting and age > self._drift_grace
+
+    async def _resync_forever(self) -> None:
+        while True:
+            try:
+                count = await self.resync()
+                log.debug("resynced %d pods", count)
+            except (TemporaryError, OSError) as exc:
+                log.warning("resync failed, will retry: %s", exc)
+            except Exception:
+                log.exception("resync failed, will retry")
+            await asyncio.sleep(self._resync_interval)
+
+    async def _follow_events(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                async for event in self._runtime.watch():
+                    backoff = 0.5
+                    task = asyncio.create_task(self._on_event(event.key))
+                    self._event_tasks.add(task)
+                    task.add_done_callback(self._event_tasks.discard)
+            except TemporaryError as exc:
+                log.warning("runtime events interrupted (%s); reconnecting in %.1fs", exc, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+    async def _on_event(self, key: PodKey) -> None:
+        try:
+            await self.observe_pod(key)
+        except Exception:
+            log.exception("observing %s/%s after an event failed", key.tenant_id, key.pod_id)

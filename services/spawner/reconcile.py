@@ -1,0 +1,83 @@
+"""One level-triggered step: read the pod's desired state and make the runtime match it.
+
+Called for every command the spawner consumes (and by SpawnerService.ReconcilePod). Safe to
+run any number of times: the runtime creates-or-adopts by deterministic name, and a replayed
+command for a deleted pod only finds nothing to remove. Returns an Outcome instead of raising.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from services.common.db.store import Store
+from services.common.outcomes import Done, Failed, Outcome, PermanentError, Retry, TemporaryError
+from services.common.pods_model import PodRecord, RequestedStatus, Status
+from services.common.runtime.types import PodKey, Runtime
+from services.common.secretbox import SecretBox
+from services.common.templates import Credentials, Template
+from services.spawner.container_spec import build_container_spec
+
+log = logging.getLogger(__name__)
+
+SETTLED = (Status.ERROR, Status.COMPLETE)
+
+
+class Reconciler:
+    """Moves one pod toward its desired state."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        runtime: Runtime,
+        secrets: SecretBox,
+        templates: Mapping[str, Template],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._runtime = runtime
+        self._secrets = secrets
+        self._templates = templates
+        self._clock = clock
+
+    async def reconcile(self, key: PodKey) -> Outcome:
+        try:
+            return await self._step(key)
+        except TemporaryError as exc:
+            log.warning("reconcile %s/%s will be retried: %s", key.tenant_id, key.pod_id, exc)
+            return Retry(str(exc), exc.delay)
+        except PermanentError as exc:
+            log.warning("reconcile %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
+            await self._store.mark_failed(key, str(exc), self._clock())
+            return Failed(str(exc))
+
+    async def _step(self, key: PodKey) -> Outcome:
+        record = await self._store.get_pod(key)
+        if record is None or record.deletion_requested:
+            removed = await self._runtime.remove(key)
+            if record is not None:
+                await self._store.remove_pod(key)
+            return Done("removed" if removed else "nothing to remove")
+        if record.status_requested is RequestedStatus.OFF:
+            removed = await self._runtime.remove(key)
+            return Done("stopped" if removed else "already stopped")
+        if record.status in SETTLED and record.observed_generation >= record.generation:
+            return Done(f"left {record.status.value.lower()}")
+        return await self._run(record)
+
+    async def _run(self, record: PodRecord) -> Outcome:
+        spec = build_container_spec(record, self._templates, await self._credentials(record))
+        result = await self._runtime.ensure(spec)
+        if result.action in ("created", "replaced"):
+            await self._store.clear_logs(record.key)
+        await self._store.mark_applied(record.key, record.generation, result.action, self._clock())
+        log.info("pod %s/%s: container %s", record.key.tenant_id, record.key.pod_id, result.action)
+        return Done(result.action)
+
+    async def _credentials(self, record: PodRecord) -> Credentials | None:
+        if not record.has_credentials:
+            return None
+        encrypted = await self._store.credentials(record.key)
+        return Credentials.from_json(self._secrets.decrypt(encrypted)) if encrypted else None

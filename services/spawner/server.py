@@ -1,0 +1,100 @@
+"""Composes the spawner process: the command consumer and SpawnerService on one event loop.
+Run by `python -m services.spawner`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+
+from services.common.db.store import Store
+from services.common.generated.pods.v1 import spawner_service_pb2 as pb
+from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
+from services.common.grpc_server import new_server, serve_until_stopped, stop_event
+from services.common.messaging import MessageBus, PodCommand
+from services.common.outcomes import Done, Failed, Outcome
+from services.common.runtime.docker_runtime import DockerRuntime
+from services.common.runtime.types import PodKey, Runtime
+from services.common.secretbox import SecretBox
+from services.common.settings import Settings
+from services.common.templates import builtin_templates
+from services.spawner.reconcile import Reconciler
+
+log = logging.getLogger(__name__)
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SpawnerServicer(pb_grpc.SpawnerServiceServicer):
+    """Operator access to the reconciler and the runtime's managed objects."""
+
+    def __init__(self, reconciler: Reconciler, runtime: Runtime) -> None:
+        self._reconciler = reconciler
+        self._runtime = runtime
+
+    async def ReconcilePod(
+        self, request: pb.ReconcilePodRequest, context: Context
+    ) -> pb.ReconcilePodResponse:
+        outcome = await self._reconciler.reconcile(PodKey(request.tenant_id, request.pod_id))
+        return pb.ReconcilePodResponse(outcome=describe(outcome))
+
+    async def ListManagedContainers(
+        self, request: pb.ListManagedContainersRequest, context: Context
+    ) -> pb.ListManagedContainersResponse:
+        states = await self._runtime.list_managed()
+        return pb.ListManagedContainersResponse(
+            containers=[
+                pb.ManagedContainer(
+                    name=s.name, tenant_id=s.key.tenant_id, pod_id=s.key.pod_id, phase=s.phase.value
+                )
+                for s in states
+            ]
+        )
+
+
+def describe(outcome: Outcome) -> str:
+    if isinstance(outcome, Done):
+        return outcome.detail
+    if isinstance(outcome, Failed):
+        return f"failed: {outcome.reason}"
+    return f"retry in {outcome.delay:.1f}s: {outcome.reason}"
+
+
+async def run(settings: Settings) -> None:
+    store = Store.open(settings.effective_database_url)
+    runtime = DockerRuntime(settings.deployment_id)
+    reconciler = Reconciler(
+        store=store,
+        runtime=runtime,
+        secrets=SecretBox.from_settings(settings),
+        templates=builtin_templates(settings),
+        clock=now,
+    )
+    bus = await MessageBus.connect(settings)
+    await bus.ensure_streams()
+
+    async def handle(command: PodCommand) -> Outcome:
+        return await reconciler.reconcile(PodKey(command.tenant_id, command.pod_id))
+
+    def register(server: grpc.aio.Server) -> None:
+        pb_grpc.add_SpawnerServiceServicer_to_server(SpawnerServicer(reconciler, runtime), server)
+
+    server = new_server(settings.spawner_port, register, ["pods.v1.SpawnerService"])
+    stop = stop_event()
+    log.info("spawner listening on 127.0.0.1:%d", settings.spawner_port)
+    try:
+        await serve_until_stopped(server, stop, bus.consume_commands(handle, stop=stop))
+    finally:
+        await bus.close()
+        await store.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s spawner %(levelname)s %(message)s")
+    asyncio.run(run(Settings.from_env()))

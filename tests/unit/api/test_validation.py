@@ -1,0 +1,99 @@
+"""A create request becomes a PodSpec, or an error that names the field and the rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.api.domain.validation import Limits, PodRequest, validate_new_pod
+from services.api.errors import InvalidArgumentError
+from services.common.pods_model import NetworkStanza
+from services.common.settings import Settings
+from services.common.templates import builtin_templates
+
+TEMPLATES = builtin_templates(Settings())
+
+
+def spec_for(**fields: object) -> object:
+    return validate_new_pod(PodRequest(**fields), TEMPLATES, Limits())  # type: ignore[arg-type]
+
+
+def rejected(field: str, **fields: object) -> str:
+    with pytest.raises(InvalidArgumentError) as info:
+        spec_for(**fields)
+    assert info.value.field == field
+    return str(info.value)
+
+
+def test_a_custom_image_gets_http_on_port_5000_by_default() -> None:
+    spec = spec_for(pod_id="web1", image="pods-http:latest")
+    assert spec.networking == {"default": NetworkStanza("http", 5000)}  # type: ignore[attr-defined]
+    assert spec.time_to_stop_default == 43200  # type: ignore[attr-defined]
+
+
+def test_a_template_forces_its_networking() -> None:
+    spec = spec_for(pod_id="db1", template="postgres", networking={"default": ("http", 80)})
+    assert spec.networking == {"default": NetworkStanza("postgres", 5432)}  # type: ignore[attr-defined]
+    assert spec.image == ""  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "pod_id", ["", "ab", "Upper", "1abc", "has-dash", "a" * 65, "volumes", "pod_1", "x y"]
+)
+def test_bad_pod_ids_are_refused(pod_id: str) -> None:
+    assert "pod_id" in rejected("pod_id", pod_id=pod_id, image="pods-http:latest")
+
+
+def test_unknown_template_names_the_known_ones() -> None:
+    message = rejected("template", pod_id="abc", template="mysql")
+    assert "mysql" in message and "postgres" in message
+
+
+def test_image_or_template_is_required_and_not_both() -> None:
+    rejected("image", pod_id="abc")
+    rejected("image", pod_id="abc", image="x", template="postgres")
+
+
+@pytest.mark.parametrize("image", ["UPPER/case", "bad image", "a:b:c", "x@sha256:12"])
+def test_malformed_image_references_are_refused(image: str) -> None:
+    rejected("image", pod_id="abc", image=image)
+
+
+def test_networking_rules() -> None:
+    rejected(
+        "networking.default.port", pod_id="abc", image="i", networking={"default": ("http", 70000)}
+    )
+    rejected(
+        "networking.default.protocol", pod_id="abc", image="i", networking={"default": ("udp", 1)}
+    )
+    rejected("networking", pod_id="abc", image="i", networking={"Bad": ("http", 1)})
+    many = {f"n{i}": ("http", 1000 + i) for i in range(5)}
+    rejected("networking", pod_id="abc", image="i", networking=many)
+
+
+def test_resources_request_must_not_exceed_limit() -> None:
+    rejected(
+        "resources.cpu_request",
+        pod_id="abc",
+        image="i",
+        resources={"cpu_request": 3000, "cpu_limit": 1000},
+    )
+    rejected("resources.mem_limit", pod_id="abc", image="i", resources={"mem_limit": 10**6})
+
+
+def test_environment_names_and_description_length() -> None:
+    rejected("environment_variables", pod_id="abc", image="i", environment_variables={"1X": "v"})
+    rejected("description", pod_id="abc", image="i", description="d" * 256)
+
+
+def test_time_to_stop_is_minus_one_or_at_least_300() -> None:
+    rejected("time_to_stop_default", pod_id="abc", image="i", time_to_stop_default=10)
+    assert spec_for(pod_id="abc", image="i", time_to_stop_default=-1).time_to_stop_default == -1  # type: ignore[attr-defined]
+
+
+def test_unsupported_features_say_so() -> None:
+    assert "not supported" in rejected(
+        "status_requested", pod_id="abc", image="i", status_requested="OFF"
+    )
+    assert "not supported" in rejected(
+        "volume_mounts", pod_id="abc", image="i", volume_mounts=["v1"]
+    )

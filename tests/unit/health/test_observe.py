@@ -1,0 +1,76 @@
+"""Observed status follows the container's phase and the readiness probe."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from services.common.pods_model import (
+    ContainerStatus,
+    PodRecord,
+    PodSpec,
+    RequestedStatus,
+    Status,
+)
+from services.common.runtime.types import ContainerState, Phase, PodKey
+from services.health.observe import observe
+
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+KEY = PodKey("dev", "web1")
+RECORD = PodRecord(
+    key=KEY,
+    owner="alice",
+    spec=PodSpec(image="pods-http:latest"),
+    status_requested=RequestedStatus.ON,
+    status=Status.CREATING,
+    status_container=ContainerStatus(),
+    generation=1,
+    observed_generation=1,
+    deletion_requested=False,
+    has_credentials=False,
+    action_logs=(),
+    creation_ts=NOW,
+    update_ts=NOW,
+    status_changed_ts=NOW,
+)
+
+
+def state(phase: Phase, **kw: object) -> ContainerState:
+    return ContainerState(key=KEY, name="c", phase=phase, **kw)  # type: ignore[arg-type]
+
+
+def test_running_and_answering_is_available() -> None:
+    result = observe(RECORD, state(Phase.RUNNING, started_at=NOW), ready=True)
+    assert result is not None and result.status is Status.AVAILABLE
+    assert result.container.ready and result.container.start_time == NOW
+
+
+def test_running_but_not_answering_is_still_creating() -> None:
+    result = observe(RECORD, state(Phase.RUNNING), ready=False)
+    assert result is not None and result.status is Status.CREATING
+
+
+def test_exit_zero_is_complete_and_nonzero_is_error_with_the_code() -> None:
+    done = observe(RECORD, state(Phase.EXITED, exit_code=0), ready=False)
+    failed = observe(RECORD, state(Phase.EXITED, exit_code=3, error="boom"), ready=False)
+    assert done is not None and done.status is Status.COMPLETE
+    assert failed is not None and failed.status is Status.ERROR
+    assert "code 3" in failed.container.message and "boom" in failed.container.message
+
+
+def test_a_pod_being_deleted_is_left_alone() -> None:
+    assert observe(replace(RECORD, deletion_requested=True), state(Phase.RUNNING), True) is None
+
+
+def test_no_container_yet_waits_for_the_spawner() -> None:
+    waiting = replace(RECORD, status=Status.REQUESTED, observed_generation=0)
+    assert observe(waiting, None, ready=False) is None
+
+
+def test_a_vanished_container_is_requested_again() -> None:
+    result = observe(replace(RECORD, status=Status.AVAILABLE), None, ready=False)
+    assert result is not None and result.status is Status.REQUESTED and result.needs_reconcile
+
+
+def test_an_errored_pod_without_container_stays_errored() -> None:
+    assert observe(replace(RECORD, status=Status.ERROR), None, ready=False) is None
