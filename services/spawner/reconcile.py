@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 
 from services.common.db.store import Store
+from services.common.failpoints import kill_if_armed
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, Retry, TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
 from services.common.runtime.types import PodKey, Runtime
@@ -35,7 +37,9 @@ class Reconciler:
         secrets: SecretBox,
         templates: Mapping[str, Template],
         clock: Callable[[], datetime],
+        data_dir: Path,
     ) -> None:
+        self._data_dir = data_dir
         self._store = store
         self._runtime = runtime
         self._secrets = secrets
@@ -70,6 +74,7 @@ class Reconciler:
     async def _run(self, record: PodRecord) -> Outcome:
         spec = build_container_spec(record, self._templates, await self._credentials(record))
         result = await self._runtime.ensure(spec)
+        kill_if_armed("spawner-after-ensure", self._data_dir)
         if result.action in ("created", "replaced"):
             await self._store.clear_logs(record.key)
         await self._store.mark_applied(record.key, record.generation, result.action, self._clock())

@@ -75,6 +75,7 @@ async def run(settings: Settings) -> None:
         secrets=SecretBox.from_settings(settings),
         templates=builtin_templates(settings),
         clock=now,
+        data_dir=settings.data_dir,
     )
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()

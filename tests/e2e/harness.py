@@ -1,0 +1,143 @@
+"""Runs the whole stack the way the README does (`scripts/up`, setup already done) on free
+ports with its own data directory and deployment id, and cleans up every container labelled
+with that deployment afterwards. Used by the end-to-end tests and by bench/."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """A running local stack."""
+
+    url: str
+    data_dir: Path
+    deployment_id: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def pid_of(self, name: str) -> int:
+        return int((self.data_dir / "pids" / f"{name}.pid").read_text())
+
+    def containers(self, pod_id: str | None = None) -> list[Any]:
+        labels = [f"{LABEL_DEPLOYMENT}={self.deployment_id}"]
+        if pod_id:
+            labels.append(f"{LABEL_POD}={pod_id}")
+        client = docker.from_env()
+        try:
+            return list(client.containers.list(all=True, filters={"label": labels}))
+        finally:
+            client.close()
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, token: str | None = None
+    ) -> tuple[int, str, dict[str, Any] | str]:
+        """(status, content-type, parsed JSON or text) of a raw HTTP call to the gateway."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["X-Tapis-Token"] = token
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return _parsed(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as error:
+            return _parsed(error.code, error.headers, error.read())
+
+    def token(self, username: str = "testuser", password: str = "testpass") -> str:
+        body = json.dumps({"username": username, "password": password, "grant_type": "password"})
+        status, _, data = self.request("POST", "/v3/oauth2/tokens", body.encode())
+        assert status == 200, data
+        assert isinstance(data, dict)
+        return str(data["result"]["access_token"]["access_token"])
+
+
+def _parsed(status: int, headers: Any, raw: bytes) -> tuple[int, str, dict[str, Any] | str]:
+    content_type = headers.get("content-type", "")
+    if content_type == "application/json":
+        return status, content_type, json.loads(raw)
+    return status, content_type, raw.decode(errors="replace")
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"stack exited early:\n{log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/v3/sites", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"stack did not come up:\n{log_path.read_text()[-4000:]}")
+
+
+def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
+    deployment = f"e2e{uuid.uuid4().hex[:8]}"
+    gateway_port = free_port()
+    env = {
+        **os.environ,
+        "PODS_SKIP_SETUP": "1",
+        "PODS_DEPLOYMENT_ID": deployment,
+        "PODS_DATA_DIR": str(tmp / "data"),
+        "PODS_GATEWAY_PORT": str(gateway_port),
+        "PODS_GATEWAY_ADMIN_PORT": str(free_port()),
+        "PODS_API_PORT": str(free_port()),
+        "PODS_SPAWNER_PORT": str(free_port()),
+        "PODS_HEALTH_PORT": str(free_port()),
+        "PODS_NATS_PORT": str(free_port()),
+        "PODS_DEV_USERS": "testuser:testpass,otheruser:otherpass",
+        "PODS_RESYNC_INTERVAL": "1",
+        **(extra_env or {}),
+    }
+    env.pop("PODS_NATS_URL", None)
+    log_path = tmp / "stack.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            ["bash", str(REPO / "scripts" / "up")],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://localhost:{gateway_port}"
+    stack = Stack(url, tmp / "data", deployment, process, log_path)
+    _wait_until_up(url, process, log_path)
+    return stack
+
+
+def stop_stack(stack: Stack) -> None:
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGINT)
+        try:
+            stack.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.process.pid, signal.SIGKILL)
+            stack.process.wait()
+    for container in stack.containers():
+        container.remove(force=True)
