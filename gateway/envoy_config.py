@@ -1,0 +1,430 @@
+"""Builds the Envoy v3 bootstrap of the gateway as plain JSON-ready dicts (no I/O).
+
+Called by `python -m gateway` (gateway/__main__.py), which writes the result to a file, and by
+the gateway tests. Small builders (a cluster, the transcoder filter, the routes, an HTTP
+connection manager, a listener) compose into `gateway_bootstrap`; the TLS/SNI pod listeners
+and their clusters are added later by passing more of them to `bootstrap`. What clients observe
+(status, content-type and body of rejected requests, measured on Envoy 1.40) is in
+gateway/README.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+JsonObject = dict[str, object]
+
+API_CLUSTER = "api"
+REST_LISTENER = "rest"
+REST_PREFIX = "/v3/"
+# gRPC services reachable from outside, natively and as REST. The spawner and health services
+# are internal: no route leads to them.
+PUBLIC_SERVICES: tuple[str, ...] = ("pods.v1.PodsService", "pods.v1.IdentityService")
+
+_T = "type.googleapis.com/"
+HCM_TYPE = _T + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+TRANSCODER_TYPE = _T + "envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder"
+ROUTER_TYPE = _T + "envoy.extensions.filters.http.router.v3.Router"
+STDOUT_LOG_TYPE = _T + "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog"
+HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+HTTP_OPTIONS_TYPE = _T + HTTP_OPTIONS_KEY
+
+# Envoy's default access log line, but with the method and path the client sent (the
+# transcoder rewrites both) and the route taken.
+ACCESS_LOG_FORMAT = (
+    '[%START_TIME%] "%REQ(X-ENVOY-ORIGINAL-METHOD?:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% '
+    '%PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% route=%ROUTE_NAME% '
+    "%BYTES_RECEIVED% %BYTES_SENT% %DURATION%ms "
+    '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%UPSTREAM_HOST%"\n'
+)
+
+# HTTP status of Envoy's own replies -> the gRPC code put in their JSON body, so that they
+# read like the transcoder's errors. (Envoy's built-in HTTP-to-gRPC mapping would say INTERNAL
+# for 400 and UNIMPLEMENTED for 404, which misleads.)
+LOCAL_REPLY_CODES: tuple[tuple[int, int], ...] = (
+    (400, 3),  # INVALID_ARGUMENT: malformed JSON, wrong field type, unknown query parameter
+    (404, 5),  # NOT_FOUND: no such path or method
+    (413, 8),  # RESOURCE_EXHAUSTED: body too large
+    (429, 8),
+    (431, 8),
+    (500, 13),  # INTERNAL
+    (502, 14),  # UNAVAILABLE: the API is down or reset the call
+    (503, 14),
+    (504, 4),  # DEADLINE_EXCEEDED: the route timeout fired
+)
+UNKNOWN_CODE = 2
+
+# The transcoder buffers whole bodies; Envoy's default limit (1 MiB) would fail pod logs
+# (PODS_LOG_LIMIT_BYTES is 10 MiB before JSON escaping) with a 500.
+MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024
+MAX_RESPONSE_BODY_BYTES = 64 * 1024 * 1024
+BODY_ERROR_PREFIX = "Invalid request body: "
+
+
+def duration(seconds: float) -> str:
+    """A protobuf Duration in its JSON form ("5s", "0.250s")."""
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative, got {seconds}")
+    if float(seconds).is_integer():
+        return f"{int(seconds)}s"
+    return f"{seconds:.3f}s"
+
+
+def socket_address(address: str, port: int) -> JsonObject:
+    """An Envoy Address for a TCP host and port."""
+    if not 0 < port <= 65535:
+        raise ValueError(f"port out of range: {port}")
+    return {"socket_address": {"address": address, "port_value": port}}
+
+
+def admin(port: int, address: str = "127.0.0.1") -> JsonObject:
+    """The admin interface (stats, /ready); it can change Envoy's state, so keep it local."""
+    return {"address": socket_address(address, port)}
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def grpc_cluster(name: str, host: str, port: int, *, connect_timeout: float = 5.0) -> JsonObject:
+    """An upstream cluster speaking HTTP/2 cleartext (gRPC) to one host.
+
+    An IP literal makes a STATIC cluster; a name is resolved with STRICT_DNS (a Kubernetes
+    Service, for example).
+    """
+    return {
+        "name": name,
+        "type": "STATIC" if _is_ip(host) else "STRICT_DNS",
+        "connect_timeout": duration(connect_timeout),
+        "lb_policy": "ROUND_ROBIN",
+        "typed_extension_protocol_options": {
+            HTTP_OPTIONS_KEY: {
+                "@type": HTTP_OPTIONS_TYPE,
+                "explicit_http_config": {
+                    "http2_protocol_options": {
+                        # Notice a dead upstream connection instead of hanging on it.
+                        "connection_keepalive": {"interval": "30s", "timeout": "5s"},
+                    }
+                },
+            }
+        },
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [
+                {"lb_endpoints": [{"endpoint": {"address": socket_address(host, port)}}]}
+            ],
+        },
+    }
+
+
+def transcoder_filter(
+    descriptor_path: Path | str,
+    services: Sequence[str] = PUBLIC_SERVICES,
+    *,
+    reject_unknown_query_parameters: bool = True,
+    max_request_body_bytes: int = MAX_REQUEST_BODY_BYTES,
+    max_response_body_bytes: int = MAX_RESPONSE_BODY_BYTES,
+) -> JsonObject:
+    """The gRPC-JSON transcoder: REST (the protos' google.api.http bindings) to gRPC.
+
+    JSON keeps proto field names (snake_case, as Tapis clients expect) and prints zero values;
+    gRPC errors become an HTTP status and a JSON `{code, message, details}` body. A request
+    matching no binding is rejected with 404 instead of being forwarded untranscoded, and so
+    is (with 400) one with a query parameter that names no field; left alone, Envoy forwards
+    such a request untranscoded and the client gets a confusing 503. Native gRPC requests
+    pass through untouched. Routing uses the incoming REST path, so REST calls take the
+    `rest` route (and its timeout) rather than the route of the gRPC path they become.
+    """
+    return {
+        "name": "envoy.filters.http.grpc_json_transcoder",
+        "typed_config": {
+            "@type": TRANSCODER_TYPE,
+            "proto_descriptor": str(descriptor_path),
+            "services": list(services),
+            "print_options": {
+                "add_whitespace": False,
+                "always_print_primitive_fields": True,
+                "always_print_enums_as_ints": False,
+                "preserve_proto_field_names": True,
+            },
+            "convert_grpc_status": True,
+            "match_incoming_request_route": True,
+            "max_request_body_size": max_request_body_bytes,
+            "max_response_body_size": max_response_body_bytes,
+            "request_validation_options": {
+                "reject_unknown_method": True,
+                "reject_unknown_query_parameters": reject_unknown_query_parameters,
+            },
+        },
+    }
+
+
+def router_filter() -> JsonObject:
+    """The terminal HTTP filter that forwards to the route's cluster."""
+    return {"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER_TYPE}}
+
+
+def stdout_access_log() -> JsonObject:
+    """One line per request on Envoy's stdout."""
+    return {
+        "name": "envoy.access_loggers.stdout",
+        "typed_config": {
+            "@type": STDOUT_LOG_TYPE,
+            "log_format": {"text_format_source": {"inline_string": ACCESS_LOG_FORMAT}},
+        },
+    }
+
+
+def _status_is(status: int) -> JsonObject:
+    return {
+        "status_code_filter": {
+            "comparison": {
+                "op": "EQ",
+                "value": {"default_value": status, "runtime_key": f"gateway.local_reply.{status}"},
+            }
+        }
+    }
+
+
+def _was_transcoded() -> JsonObject:
+    # The transcoder records the original path when it rewrites a REST request to gRPC.
+    return {"header_filter": {"header": {"name": "x-envoy-original-path", "present_match": True}}}
+
+
+def _not_native_grpc() -> JsonObject:
+    """Matches REST requests, before or after transcoding, and not native gRPC ones.
+
+    The transcoder rewrites a REST request's content-type to application/grpc, so a request
+    counts as REST when its content-type is not gRPC (or absent, as for a GET) or when it was
+    transcoded.
+    """
+    return {
+        "or_filter": {
+            "filters": [
+                {
+                    "header_filter": {
+                        "header": {
+                            "name": "content-type",
+                            "string_match": {"prefix": "application/grpc"},
+                            "invert_match": True,
+                            "treat_missing_header_as_empty": True,
+                        }
+                    }
+                },
+                _was_transcoded(),
+            ]
+        }
+    }
+
+
+def json_error_body(code: int, prefix: str = "") -> JsonObject:
+    """A local reply body shaped like the transcoder's errors: {code, message, details}."""
+    return {
+        "json_format": {"code": code, "message": f"{prefix}%LOCAL_REPLY_BODY%", "details": []},
+        "content_type": "application/json",
+    }
+
+
+def local_reply_config() -> JsonObject:
+    """Turns Envoy's own replies to REST requests into JSON errors with a `message`.
+
+    Envoy answers some requests itself (unknown path, malformed JSON, wrong field type, API
+    unreachable), by default with a text/plain body. Tapis clients read `message` from a JSON
+    body, so REST requests get `{"code", "message", "details"}` as application/json, the same
+    shape as a transcoded gRPC error. The first matching mapper wins. Native gRPC requests keep
+    Envoy's gRPC replies (grpc-status and grpc-message).
+    """
+    body_error: JsonObject = {
+        # The transcoder could not turn the body into the request message. It has rewritten
+        # the request by then, which tells these 400s apart from those about the path or query.
+        "filter": {"and_filter": {"filters": [_status_is(400), _was_transcoded()]}},
+        "body_format_override": json_error_body(3, BODY_ERROR_PREFIX),
+    }
+    by_status: list[JsonObject] = [
+        {
+            "filter": {"and_filter": {"filters": [_status_is(status), _not_native_grpc()]}},
+            "body_format_override": json_error_body(code),
+        }
+        for status, code in LOCAL_REPLY_CODES
+    ]
+    other: JsonObject = {
+        "filter": _not_native_grpc(),
+        "body_format_override": json_error_body(UNKNOWN_CODE),
+    }
+    return {"mappers": [body_error, *by_status, other]}
+
+
+def not_found_route(services: Sequence[str] = PUBLIC_SERVICES) -> JsonObject:
+    """The catch-all: anything not routed explicitly is answered 404 by Envoy itself.
+
+    REST requests rarely get here (the transcoder rejects unknown paths first); native gRPC
+    calls to other services do, and see UNIMPLEMENTED with this text.
+    """
+    text = "No such service here; public services: " + ", ".join(services)
+    return {
+        "name": "not-found",
+        "match": {"prefix": "/"},
+        "direct_response": {"status": 404, "body": {"inline_string": text}},
+    }
+
+
+def api_routes(
+    *,
+    cluster: str = API_CLUSTER,
+    services: Sequence[str] = PUBLIC_SERVICES,
+    rest_prefix: str = REST_PREFIX,
+    rest_timeout: float = 60.0,
+) -> list[JsonObject]:
+    """Routes to the API: REST under `rest_prefix`, and native gRPC of `services`.
+
+    REST calls get `rest_timeout` end to end. Native gRPC calls have no route timeout: the
+    client's deadline (grpc-timeout header) applies, so long calls and streams work.
+    """
+    routes: list[JsonObject] = [
+        {
+            "name": "rest",
+            "match": {"prefix": rest_prefix},
+            "route": {"cluster": cluster, "timeout": duration(rest_timeout)},
+        }
+    ]
+    routes.extend(
+        {
+            "name": f"grpc:{service}",
+            "match": {"prefix": f"/{service}/", "grpc": {}},
+            "route": {
+                "cluster": cluster,
+                "timeout": "0s",
+                "max_stream_duration": {"grpc_timeout_header_max": "0s"},
+            },
+        }
+        for service in services
+    )
+    return routes
+
+
+def route_config(
+    name: str, routes: Sequence[JsonObject], services: Sequence[str] = PUBLIC_SERVICES
+) -> JsonObject:
+    """A route table with one virtual host for every domain, ending in the 404 catch-all."""
+    return {
+        "name": name,
+        "virtual_hosts": [
+            {"name": name, "domains": ["*"], "routes": [*routes, not_found_route(services)]}
+        ],
+    }
+
+
+def http_connection_manager(
+    stat_prefix: str, routes: JsonObject, http_filters: Sequence[JsonObject]
+) -> JsonObject:
+    """An HTTP connection manager network filter (the router filter is appended).
+
+    The codec is AUTO: HTTP/1.1 (REST from curl or tapipy) and HTTP/2 cleartext (native gRPC)
+    share the port. Paths are normalized before routing, so `/v3/../x` cannot reach a route
+    that does not name it. Request headers, X-Tapis-Token among them, are forwarded as they
+    are and reach the gRPC server as metadata.
+    """
+    return {
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": {
+            "@type": HCM_TYPE,
+            "stat_prefix": stat_prefix,
+            "codec_type": "AUTO",
+            "use_remote_address": True,
+            "normalize_path": True,
+            "merge_slashes": True,
+            "access_log": [stdout_access_log()],
+            "local_reply_config": local_reply_config(),
+            "route_config": routes,
+            "http_filters": [*http_filters, router_filter()],
+        },
+    }
+
+
+def listener(
+    name: str, address: str, port: int, network_filters: Sequence[JsonObject]
+) -> JsonObject:
+    """A plain TCP listener with one filter chain."""
+    return {
+        "name": name,
+        "address": socket_address(address, port),
+        "filter_chains": [{"filters": list(network_filters)}],
+    }
+
+
+def rest_listener(
+    descriptor_path: Path | str,
+    port: int,
+    *,
+    address: str = "127.0.0.1",
+    cluster: str = API_CLUSTER,
+    services: Sequence[str] = PUBLIC_SERVICES,
+    rest_timeout: float = 60.0,
+) -> JsonObject:
+    """The API listener: REST transcoded to gRPC, and native gRPC, on one port."""
+    routes = api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout)
+    hcm = http_connection_manager(
+        REST_LISTENER,
+        route_config(REST_LISTENER, routes, services),
+        [transcoder_filter(descriptor_path, services)],
+    )
+    return listener(REST_LISTENER, address, port, [hcm])
+
+
+def bootstrap(
+    *,
+    admin_port: int,
+    listeners: Sequence[JsonObject],
+    clusters: Sequence[JsonObject],
+    node_id: str = "pods-gateway",
+) -> JsonObject:
+    """A complete static bootstrap from listeners and clusters."""
+    return {
+        "node": {"id": node_id, "cluster": node_id},
+        "admin": admin(admin_port),
+        "static_resources": {"listeners": list(listeners), "clusters": list(clusters)},
+    }
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    """What the REST gateway needs; `python -m gateway` fills it from Settings."""
+
+    descriptor_path: Path
+    port: int
+    admin_port: int
+    api_port: int
+    bind_address: str = "127.0.0.1"
+    api_host: str = "127.0.0.1"
+    connect_timeout: float = 5.0
+    rest_timeout: float = 60.0
+
+
+def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
+    """The gateway's bootstrap: the REST/gRPC listener in front of the `api` cluster."""
+    return bootstrap(
+        admin_port=options.admin_port,
+        listeners=[
+            rest_listener(
+                options.descriptor_path,
+                options.port,
+                address=options.bind_address,
+                rest_timeout=options.rest_timeout,
+            )
+        ],
+        clusters=[
+            grpc_cluster(
+                API_CLUSTER,
+                options.api_host,
+                options.api_port,
+                connect_timeout=options.connect_timeout,
+            )
+        ],
+    )

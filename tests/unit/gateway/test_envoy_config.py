@@ -1,0 +1,256 @@
+"""Unit tests of the pure Envoy bootstrap builder (gateway/envoy_config.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf import json_format
+
+from gateway import envoy_config as ec
+from gateway.envoy_config import GatewayOptions, gateway_bootstrap
+
+DESCRIPTOR = Path("/data/gateway/pods.pb")
+
+
+def _options(**overrides: Any) -> GatewayOptions:
+    values: dict[str, Any] = {
+        "descriptor_path": DESCRIPTOR,
+        "port": 8080,
+        "admin_port": 9901,
+        "api_port": 50051,
+    }
+    values.update(overrides)
+    return GatewayOptions(**values)
+
+
+@pytest.fixture
+def config() -> dict[str, Any]:
+    # A JSON round trip gives plain dicts and lists and proves the bootstrap serializes.
+    return json.loads(json.dumps(gateway_bootstrap(_options())))
+
+
+def _listener(config: dict[str, Any]) -> dict[str, Any]:
+    (listener,) = config["static_resources"]["listeners"]
+    return listener
+
+
+def _hcm(config: dict[str, Any]) -> dict[str, Any]:
+    (chain,) = _listener(config)["filter_chains"]
+    (hcm,) = chain["filters"]
+    assert hcm["name"] == "envoy.filters.network.http_connection_manager"
+    return hcm["typed_config"]
+
+
+def _routes(config: dict[str, Any]) -> list[dict[str, Any]]:
+    (vhost,) = _hcm(config)["route_config"]["virtual_hosts"]
+    assert vhost["domains"] == ["*"]
+    return vhost["routes"]
+
+
+def _transcoder(config: dict[str, Any]) -> dict[str, Any]:
+    first = _hcm(config)["http_filters"][0]
+    assert first["name"] == "envoy.filters.http.grpc_json_transcoder"
+    return first["typed_config"]
+
+
+def _route_for(config: dict[str, Any], path: str, *, grpc: bool) -> dict[str, Any]:
+    """The first route Envoy would pick, for the matchers this builder uses."""
+    for route in _routes(config):
+        match = route["match"]
+        if not path.startswith(match["prefix"]):
+            continue
+        if "grpc" in match and not grpc:
+            continue
+        return route
+    raise AssertionError(f"no route for {path}")
+
+
+def test_admin_is_on_loopback(config: dict[str, Any]) -> None:
+    assert config["admin"] == {
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 9901}}
+    }
+
+
+def test_listener_binds_loopback_by_default_and_is_configurable(config: dict[str, Any]) -> None:
+    assert _listener(config)["address"] == {
+        "socket_address": {"address": "127.0.0.1", "port_value": 8080}
+    }
+    other = gateway_bootstrap(_options(bind_address="0.0.0.0", port=18080))
+    assert _listener(json.loads(json.dumps(other)))["address"] == {
+        "socket_address": {"address": "0.0.0.0", "port_value": 18080}
+    }
+
+
+def test_connection_manager_serves_http1_and_h2c_and_logs_to_stdout(
+    config: dict[str, Any],
+) -> None:
+    hcm = _hcm(config)
+    assert hcm["codec_type"] == "AUTO"
+    assert hcm["normalize_path"] is True
+    assert hcm["merge_slashes"] is True
+    (log,) = hcm["access_log"]
+    assert log["name"] == "envoy.access_loggers.stdout"
+    assert log["typed_config"]["@type"].endswith("StdoutAccessLog")
+    names = [f["name"] for f in hcm["http_filters"]]
+    assert names == ["envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router"]
+
+
+def test_transcoder_settings(config: dict[str, Any]) -> None:
+    transcoder = _transcoder(config)
+    assert transcoder["proto_descriptor"] == str(DESCRIPTOR)
+    assert transcoder["services"] == ["pods.v1.PodsService", "pods.v1.IdentityService"]
+    assert transcoder["print_options"]["preserve_proto_field_names"] is True
+    assert transcoder["print_options"]["always_print_primitive_fields"] is True
+    assert transcoder["print_options"]["always_print_enums_as_ints"] is False
+    assert transcoder["convert_grpc_status"] is True
+    assert transcoder["match_incoming_request_route"] is True
+    assert transcoder["max_response_body_size"] >= 32 * 1024 * 1024  # pod logs
+    assert transcoder["request_validation_options"] == {
+        "reject_unknown_method": True,
+        "reject_unknown_query_parameters": True,
+    }
+
+
+def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]) -> None:
+    text = json.dumps(config)
+    assert "SpawnerService" not in text
+    assert "HealthService" not in text
+    for path in ("/pods.v1.SpawnerService/ReconcilePod", "/pods.v1.HealthService/Resync"):
+        for grpc in (True, False):
+            route = _route_for(config, path, grpc=grpc)
+            assert route["name"] == "not-found"
+            assert route["direct_response"]["status"] == 404
+            assert "route" not in route
+
+
+@pytest.mark.parametrize(
+    ("path", "grpc", "name"),
+    [
+        ("/v3/pods", False, "rest"),
+        ("/v3/pods/abc/logs", False, "rest"),
+        ("/v3/oauth2/tokens", False, "rest"),
+        ("/pods.v1.PodsService/ListPods", True, "grpc:pods.v1.PodsService"),
+        ("/pods.v1.IdentityService/ListSites", True, "grpc:pods.v1.IdentityService"),
+        ("/pods.v1.PodsService/ListPods", False, "not-found"),
+        ("/v2/pods", False, "not-found"),
+        ("/v3", False, "not-found"),
+        ("/", False, "not-found"),
+        ("/healthz", True, "not-found"),
+    ],
+)
+def test_route_selection(config: dict[str, Any], path: str, grpc: bool, name: str) -> None:
+    assert _route_for(config, path, grpc=grpc)["name"] == name
+
+
+def test_api_routes_go_to_the_api_cluster_with_sane_timeouts(config: dict[str, Any]) -> None:
+    routes = {r["name"]: r for r in _routes(config)}
+    assert routes["rest"]["match"] == {"prefix": "/v3/"}
+    assert routes["rest"]["route"] == {"cluster": "api", "timeout": "60s"}
+    for service in ("pods.v1.PodsService", "pods.v1.IdentityService"):
+        route = routes[f"grpc:{service}"]
+        assert route["match"] == {"prefix": f"/{service}/", "grpc": {}}
+        # The client's gRPC deadline rules native calls, not a fixed route timeout.
+        assert route["route"] == {
+            "cluster": "api",
+            "timeout": "0s",
+            "max_stream_duration": {"grpc_timeout_header_max": "0s"},
+        }
+    assert _routes(config)[-1]["name"] == "not-found"
+
+
+def test_api_cluster_is_http2_to_the_api_port(config: dict[str, Any]) -> None:
+    (cluster,) = config["static_resources"]["clusters"]
+    assert cluster["name"] == "api"
+    assert cluster["type"] == "STATIC"
+    assert cluster["connect_timeout"] == "5s"
+    options = cluster["typed_extension_protocol_options"][ec.HTTP_OPTIONS_KEY]
+    assert "http2_protocol_options" in options["explicit_http_config"]
+    (group,) = cluster["load_assignment"]["endpoints"]
+    (endpoint,) = group["lb_endpoints"]
+    assert endpoint["endpoint"]["address"] == {
+        "socket_address": {"address": "127.0.0.1", "port_value": 50051}
+    }
+
+
+def test_api_cluster_resolves_host_names() -> None:
+    cluster = ec.grpc_cluster("api", "pods-api.pods.svc", 50051)
+    assert cluster["type"] == "STRICT_DNS"
+
+
+def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]) -> None:
+    mappers = _hcm(config)["local_reply_config"]["mappers"]
+    formats = [m["body_format_override"] for m in mappers]
+    for fmt in formats:
+        assert fmt["content_type"] == "application/json"
+        assert fmt["json_format"]["message"].endswith("%LOCAL_REPLY_BODY%")
+        assert fmt["json_format"]["details"] == []
+    # Body errors first, with a prefix naming the problem.
+    assert formats[0]["json_format"] == {
+        "code": 3,
+        "message": "Invalid request body: %LOCAL_REPLY_BODY%",
+        "details": [],
+    }
+    codes = dict(ec.LOCAL_REPLY_CODES)
+    assert codes[400] == 3
+    assert codes[404] == 5
+    assert codes[503] == 14
+    assert formats[-1]["json_format"]["code"] == ec.UNKNOWN_CODE
+
+
+def test_local_reply_mappers_leave_native_grpc_alone(config: dict[str, Any]) -> None:
+    mappers = _hcm(config)["local_reply_config"]["mappers"]
+    assert "body_format" not in _hcm(config)["local_reply_config"]
+    not_grpc = ec._not_native_grpc()
+    for mapper in mappers[1:-1]:
+        assert not_grpc in mapper["filter"]["and_filter"]["filters"]
+    assert mappers[-1]["filter"] == not_grpc
+    header = not_grpc["or_filter"]["filters"][0]["header_filter"]["header"]
+    assert header["name"] == "content-type"
+    assert header["invert_match"] is True
+    assert header["treat_missing_header_as_empty"] is True
+
+
+def test_bootstrap_composes_extra_listeners_and_clusters() -> None:
+    extra_cluster = ec.grpc_cluster("other", "127.0.0.1", 6000)
+    extra_listener = ec.listener("tls", "0.0.0.0", 8443, [])
+    config = ec.bootstrap(
+        admin_port=9901,
+        listeners=[ec.rest_listener(DESCRIPTOR, 8080), extra_listener],
+        clusters=[ec.grpc_cluster("api", "127.0.0.1", 50051), extra_cluster],
+    )
+    resources = config["static_resources"]
+    assert isinstance(resources, dict)
+    assert [item["name"] for item in resources["listeners"]] == ["rest", "tls"]
+    assert [item["name"] for item in resources["clusters"]] == ["api", "other"]
+
+
+def test_bootstrap_matches_envoys_schema(config: dict[str, Any]) -> None:
+    """Parses the bootstrap as Envoy's own protobuf types (xds-protos): no unknown fields."""
+    bootstrap_pb2 = pytest.importorskip("envoy.config.bootstrap.v3.bootstrap_pb2")
+    from envoy.extensions.access_loggers.stream.v3 import stream_pb2  # noqa: F401
+    from envoy.extensions.filters.http.grpc_json_transcoder.v3 import transcoder_pb2  # noqa: F401
+    from envoy.extensions.filters.http.router.v3 import router_pb2  # noqa: F401
+    from envoy.extensions.filters.network.http_connection_manager.v3 import (  # noqa: F401
+        http_connection_manager_pb2,
+    )
+    from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2  # noqa: F401
+
+    message = json_format.ParseDict(config, bootstrap_pb2.Bootstrap())
+    assert message.admin.address.socket_address.port_value == 9901
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(5, "5s"), (0, "0s"), (0.25, "0.250s")])
+def test_duration(seconds: float, text: str) -> None:
+    assert ec.duration(seconds) == text
+
+
+def test_rejects_bad_values() -> None:
+    with pytest.raises(ValueError, match="port"):
+        ec.socket_address("127.0.0.1", 70000)
+    with pytest.raises(ValueError, match="port"):
+        ec.socket_address("127.0.0.1", 0)
+    with pytest.raises(ValueError, match="negative"):
+        ec.duration(-1)
