@@ -1,0 +1,526 @@
+"""DockerRuntime: the Runtime seam implemented with the Docker SDK on one machine.
+
+Called by services/spawner (ensure, remove) and services/health (inspect, list_managed,
+logs_since, watch). This is the only module of ours that imports `docker`. Blocking SDK calls
+run in worker threads (asyncio.to_thread); the endless event stream has a daemon thread of its
+own. SDK errors are translated here, once, into TemporaryError and PermanentError.
+
+Ownership: a container is ours when its labels name this deployment and the pod its name
+belongs to. Anything else is never started, replaced or removed; `ensure` reports it as a
+PermanentError and the read methods treat it as absent.
+
+Logs: the cursor is the RFC3339Nano timestamp Docker put on the newest line returned. Docker
+honours `since` to the nanosecond and includes lines stamped exactly `since`, so the next read
+asks from one microsecond before the cursor and drops lines not strictly after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import contextlib
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import docker.types
+import requests.exceptions
+
+from services.common.outcomes import PermanentError, TemporaryError
+from services.common.runtime.naming import (
+    container_name,
+    labels_for,
+    owned_key,
+    tail_text,
+    validate_slug,
+    with_hash,
+)
+from services.common.runtime.types import (
+    LABEL_DEPLOYMENT,
+    LABEL_SPEC_HASH,
+    ContainerSpec,
+    ContainerState,
+    EnsureResult,
+    LogChunk,
+    Phase,
+    PodKey,
+    RuntimeEvent,
+)
+
+T = TypeVar("T")
+Attrs = dict[str, Any]
+
+LOOPBACK = "127.0.0.1"
+NOFILE_LIMIT = 8192  # the machine's hard limit is 20000
+PIDS_LIMIT = 4096
+LOG_MAX_SIZE = "10m"  # per json-file; Docker keeps LOG_MAX_FILES of them
+LOG_MAX_FILES = "3"
+# A concurrent creator reserves the name before its container can be inspected (409 on
+# create, 404 on inspect for ~0.1 s): retry the lookup with these pauses, in seconds.
+NAME_TAKEN_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
+WATCHED_ACTIONS = frozenset(
+    {
+        "create",
+        "start",
+        "restart",
+        "kill",
+        "die",
+        "oom",
+        "stop",
+        "pause",
+        "unpause",
+        "destroy",
+        "rename",
+        "update",
+        "health_status",
+    }
+)
+_ZERO_TIME_PREFIX = "0001-01-01"
+_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
+_STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z")
+
+
+class _NameTaken(Exception):
+    """Another creator took the container name between our lookup and our create."""
+
+
+# --- pure translations: spec -> SDK arguments, SDK data -> our types -----------------------
+
+
+def create_kwargs(deployment_id: str, spec: ContainerSpec) -> dict[str, Any]:
+    """Keyword arguments for `client.containers.create` for a spec whose hash is filled."""
+    return {
+        "image": spec.image,
+        "name": container_name(deployment_id, spec.key),
+        "labels": labels_for(deployment_id, spec.key, spec.spec_hash),
+        "entrypoint": list(spec.command) or None,
+        "command": list(spec.arguments) or None,
+        "environment": dict(spec.environment),
+        "ports": {
+            f"{port.port}/tcp": (LOOPBACK, None)
+            for port in spec.ports
+            if port.protocol != "local_only"
+        },
+        "init": True,
+        "nano_cpus": spec.cpu_limit_millis * 1_000_000,
+        "mem_limit": spec.mem_limit_mib * 1024 * 1024,
+        "pids_limit": PIDS_LIMIT,
+        "ulimits": [docker.types.Ulimit(name="nofile", soft=NOFILE_LIMIT, hard=NOFILE_LIMIT)],
+        "restart_policy": {"Name": "no"},
+        "privileged": False,
+        "cap_drop": ["NET_RAW"],
+        "log_config": docker.types.LogConfig(
+            type="json-file", config={"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES}
+        ),
+    }
+
+
+def parse_docker_time(value: str | None) -> datetime | None:
+    """An aware datetime from Docker's RFC 3339 text; None for empty or the zero time."""
+    if not value or value.startswith(_ZERO_TIME_PREFIX):
+        return None
+    return datetime.fromisoformat(value)
+
+
+def _phase(status: str) -> Phase:
+    try:
+        return Phase(status)
+    except ValueError:
+        return Phase.DEAD
+
+
+def _error_text(state: Mapping[str, Any]) -> str:
+    parts = ["out of memory"] if state.get("OOMKilled") else []
+    if state.get("Error"):
+        parts.append(str(state["Error"]))
+    return "; ".join(parts)
+
+
+def _exit_code(phase: Phase, state: Mapping[str, Any]) -> int | None:
+    failed_start = phase is Phase.CREATED and bool(state.get("Error"))
+    if phase in (Phase.EXITED, Phase.DEAD) or failed_start:
+        return int(state.get("ExitCode", 0))
+    return None
+
+
+def _published_ports(attrs: Mapping[str, Any]) -> dict[int, int]:
+    ports = (attrs.get("NetworkSettings") or {}).get("Ports") or {}
+    published: dict[int, int] = {}
+    for container_port, bindings in ports.items():
+        number, _, proto = str(container_port).partition("/")
+        for binding in bindings or ():
+            if proto == "tcp" and binding.get("HostIp") == LOOPBACK and binding.get("HostPort"):
+                published[int(number)] = int(binding["HostPort"])
+    return published
+
+
+def state_from_attrs(key: PodKey, attrs: Mapping[str, Any]) -> ContainerState:
+    """Our ContainerState from the result of Docker's container inspect."""
+    state = attrs.get("State") or {}
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    phase = _phase(str(state.get("Status", "")))
+    return ContainerState(
+        key=key,
+        name=str(attrs.get("Name", "")).lstrip("/"),
+        phase=phase,
+        spec_hash=str(labels.get(LABEL_SPEC_HASH, "")),
+        exit_code=_exit_code(phase, state),
+        error=_error_text(state),
+        started_at=parse_docker_time(state.get("StartedAt")),
+        finished_at=parse_docker_time(state.get("FinishedAt")),
+        published=_published_ports(attrs),
+    )
+
+
+def event_from_raw(deployment_id: str, raw: Mapping[str, Any]) -> RuntimeEvent | None:
+    """Our RuntimeEvent from a decoded Docker event, or None when it is not one we report.
+
+    Docker's "health_status: healthy" style actions are reported by their first word."""
+    if raw.get("Type") != "container":
+        return None
+    action = str(raw.get("Action", "")).split(":", 1)[0].strip()
+    key = owned_key(deployment_id, (raw.get("Actor") or {}).get("Attributes"))
+    if action not in WATCHED_ACTIONS or key is None:
+        return None
+    return RuntimeEvent(key=key, action=action)
+
+
+# --- log cursors ------------------------------------------------------------------------
+
+
+def stamp_nanos(stamp: str) -> int | None:
+    """Nanoseconds since the epoch of a Docker RFC3339Nano UTC stamp, None if it is not one."""
+    match = _STAMP.fullmatch(stamp)
+    if match is None:
+        return None
+    seconds = calendar.timegm(time.strptime(match[1], "%Y-%m-%dT%H:%M:%S"))
+    return seconds * 1_000_000_000 + int((match[2] or "0").ljust(9, "0"))
+
+
+def _cursor_nanos(cursor: str) -> int | None:
+    if not cursor:
+        return None
+    nanos = stamp_nanos(cursor)
+    if nanos is None:
+        raise PermanentError(f"log cursor {cursor!r} is not a Docker timestamp")
+    return nanos
+
+
+def _since_param(after: int | None) -> float | None:
+    """The SDK's float `since` for reading after `after`: one microsecond early, so that the
+    float's rounding can never skip a line; the overlap is dropped by `lines_after`."""
+    if after is None:
+        return None
+    return (after // 1000 - 1) / 1_000_000
+
+
+def lines_after(output: str, after: int | None) -> tuple[str, str]:
+    """The lines of timestamped `output` stamped strictly after `after`, without stamps, and
+    the newest stamp among them ("" if none). Lines keep Docker's order, which is not
+    strictly time order across stdout and stderr."""
+    kept: list[str] = []
+    newest, newest_stamp = after if after is not None else -1, ""
+    keep = False
+    for line in _LINE.findall(output):
+        stamp, _, body = line.partition(" ")
+        nanos = stamp_nanos(stamp)
+        if nanos is None:  # not a stamp: part of the previous line
+            body = line
+        else:
+            keep = after is None or nanos > after
+            if keep and nanos > newest:
+                newest, newest_stamp = nanos, stamp
+        if keep:
+            kept.append(body)
+    return "".join(kept), newest_stamp
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+def _api_error(action: str, exc: docker.errors.APIError) -> Exception:
+    status = exc.status_code
+    detail = exc.explanation or str(exc)
+    if isinstance(exc, docker.errors.NotFound):
+        return TemporaryError(f"{action}: the container vanished meanwhile ({detail})")
+    if status is None or status >= 500 or status == 409:
+        return TemporaryError(f"{action}: docker engine error {status}: {detail}")
+    return PermanentError(f"{action}: docker refused ({status}): {detail}")
+
+
+@contextlib.contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Turns SDK and transport errors into TemporaryError / PermanentError."""
+    try:
+        yield
+    except docker.errors.APIError as exc:
+        raise _api_error(action, exc) from exc
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise TemporaryError(f"{action}: docker engine unreachable: {exc}", delay=5.0) from exc
+
+
+# --- the runtime ----------------------------------------------------------------------
+
+
+class DockerRuntime:
+    """Runtime over one Docker engine; manages only containers labelled `deployment_id`."""
+
+    def __init__(
+        self, deployment_id: str, client: Any | None = None, *, base_url: str | None = None
+    ) -> None:
+        self.deployment_id = validate_slug("deployment id", deployment_id)
+        self._client = client
+        self._owns_client = client is None
+        self._base_url = base_url
+        self._client_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Closes the SDK client if this runtime created it (a client passed in is left open).
+
+        Not part of the Runtime protocol: whoever built the DockerRuntime calls it at exit."""
+        with self._client_lock:
+            if self._owns_client and self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # public API (the Runtime protocol)
+
+    async def ensure(self, spec: ContainerSpec) -> EnsureResult:
+        """Creates, starts, adopts or replaces the pod's container (see types.Runtime)."""
+        return await self._in_thread(f"ensuring {spec.key}", self._ensure_sync, spec)
+
+    async def remove(self, key: PodKey) -> bool:
+        """Force-removes the pod's container and its anonymous volumes; False if none."""
+        return await self._in_thread(f"removing {key}", self._remove_sync, key)
+
+    async def inspect(self, key: PodKey) -> ContainerState | None:
+        """The pod's container as Docker reports it, or None."""
+        return await self._in_thread(f"inspecting {key}", self._inspect_sync, key)
+
+    async def list_managed(self) -> list[ContainerState]:
+        """Every container (running or not) labelled with this deployment, by key."""
+        return await self._in_thread("listing containers", self._list_sync)
+
+    async def logs_since(self, key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
+        """Output after `cursor`, at most its last `limit_bytes`; see the module docstring."""
+        return await self._in_thread(
+            f"reading logs of {key}", self._logs_sync, key, cursor, limit_bytes
+        )
+
+    def watch(self) -> AsyncIterator[RuntimeEvent]:
+        """Events of managed containers from now on (the moment watch() is called)."""
+        return self._watch(since=f"{time.time():.6f}")
+
+    # plumbing
+
+    async def _in_thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
+        with _translated(action):
+            return await asyncio.to_thread(fn, *args)
+
+    def _docker(self) -> Any:
+        """The SDK client, created on first use (creating it already talks to the engine)."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = (
+                    docker.DockerClient(base_url=self._base_url)
+                    if self._base_url
+                    else docker.from_env()
+                )
+            return self._client
+
+    def _name(self, key: PodKey) -> str:
+        try:
+            return container_name(self.deployment_id, key)
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from exc
+
+    def _attrs_by_name(self, key: PodKey) -> Attrs | None:
+        """Inspect result of the container carrying the pod's name, whoever owns it."""
+        name = self._name(key)
+        try:
+            attrs: Attrs = self._docker().api.inspect_container(name)
+        except docker.errors.NotFound:
+            return None
+        return attrs
+
+    def _is_ours(self, key: PodKey, attrs: Attrs) -> bool:
+        labels = (attrs.get("Config") or {}).get("Labels")
+        return owned_key(self.deployment_id, labels) == key
+
+    def _owned_attrs(self, key: PodKey) -> Attrs | None:
+        """Inspect result of the pod's container, None when absent or not ours."""
+        attrs = self._attrs_by_name(key)
+        return attrs if attrs is not None and self._is_ours(key, attrs) else None
+
+    def _state(self, key: PodKey, container_id: str) -> ContainerState:
+        attrs: Attrs = self._docker().api.inspect_container(container_id)
+        return state_from_attrs(key, attrs)
+
+    # ensure
+
+    def _ensure_sync(self, spec: ContainerSpec) -> EnsureResult:
+        spec = spec if spec.spec_hash else with_hash(spec)
+        for pause in (*NAME_TAKEN_PAUSES, None):
+            try:
+                return self._ensure_once(spec)
+            except _NameTaken:
+                if pause is not None:
+                    time.sleep(pause)  # a worker thread: the event loop is not blocked
+        raise TemporaryError(f"ensuring {spec.key}: another creator holds the container name")
+
+    def _ensure_once(self, spec: ContainerSpec) -> EnsureResult:
+        attrs = self._attrs_by_name(spec.key)
+        if attrs is None:
+            return self._create_and_start(spec, "created")
+        if not self._is_ours(spec.key, attrs):
+            raise PermanentError(
+                f"a container named {self._name(spec.key)!r} exists that deployment "
+                f"{self.deployment_id!r} did not create for pod {spec.key.pod_id!r}; "
+                "it is left untouched"
+            )
+        if state_from_attrs(spec.key, attrs).spec_hash != spec.spec_hash:
+            self._remove_id(attrs["Id"])
+            return self._create_and_start(spec, "replaced")
+        if attrs["State"]["Status"] == Phase.CREATED:
+            self._docker().api.start(attrs["Id"])
+            return EnsureResult("started", self._state(spec.key, attrs["Id"]))
+        return EnsureResult("adopted", state_from_attrs(spec.key, attrs))
+
+    def _create_and_start(self, spec: ContainerSpec, action: str) -> EnsureResult:
+        try:
+            container = self._docker().containers.create(**create_kwargs(self.deployment_id, spec))
+        except docker.errors.ImageNotFound as exc:
+            raise PermanentError(
+                f"image '{spec.image}' is not available on this machine (no registry is "
+                "reachable here: build or load the image first)"
+            ) from exc
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                raise _NameTaken from exc
+            raise
+        self._docker().api.start(container.id)
+        return EnsureResult(action, self._state(spec.key, container.id))
+
+    # remove / inspect / list
+
+    def _remove_id(self, container_id: str) -> bool:
+        try:
+            self._docker().api.remove_container(container_id, v=True, force=True)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def _remove_sync(self, key: PodKey) -> bool:
+        attrs = self._owned_attrs(key)
+        return attrs is not None and self._remove_id(attrs["Id"])
+
+    def _inspect_sync(self, key: PodKey) -> ContainerState | None:
+        attrs = self._owned_attrs(key)
+        return None if attrs is None else state_from_attrs(key, attrs)
+
+    def _list_sync(self) -> list[ContainerState]:
+        api = self._docker().api
+        label = f"{LABEL_DEPLOYMENT}={self.deployment_id}"
+        states = []
+        for summary in api.containers(all=True, filters={"label": label}):
+            key = owned_key(self.deployment_id, summary.get("Labels"))
+            if key is None:
+                continue
+            try:
+                states.append(self._state(key, summary["Id"]))
+            except docker.errors.NotFound:
+                continue  # removed since the listing
+        return sorted(states, key=lambda state: state.key)
+
+    # logs
+
+    def _logs_sync(self, key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
+        after = _cursor_nanos(cursor)
+        attrs = self._owned_attrs(key)
+        if attrs is None:
+            return LogChunk(text="", cursor=cursor)
+        try:
+            raw: bytes = self._docker().api.logs(
+                attrs["Id"], stdout=True, stderr=True, timestamps=True, since=_since_param(after)
+            )
+        except docker.errors.NotFound:  # removed since the lookup
+            return LogChunk(text="", cursor=cursor)
+        text, newest = lines_after(raw.decode(errors="replace"), after)
+        return LogChunk(text=tail_text(text, limit_bytes), cursor=newest or cursor)
+
+    # events
+
+    def _open_events(self, since: str) -> Any:
+        filters = {"type": "container", "label": f"{LABEL_DEPLOYMENT}={self.deployment_id}"}
+        return self._docker().events(since=since, decode=True, filters=filters)
+
+    async def _watch(self, since: str) -> AsyncIterator[RuntimeEvent]:
+        stream = await self._in_thread("subscribing to events", self._open_events, since)
+        pump = _EventPump(stream, asyncio.get_running_loop())
+        pump.start()
+        try:
+            while True:
+                event = event_from_raw(self.deployment_id, await pump.next())
+                if event is not None:
+                    yield event
+        finally:
+            pump.close()
+
+
+@dataclass(frozen=True)
+class _StreamEnd:
+    reason: str
+
+
+class _EventPump:
+    """Reads the SDK's blocking event stream in a daemon thread and hands items to asyncio.
+
+    A dedicated thread rather than asyncio.to_thread: the read never ends, and would hold a
+    worker of the default executor (and block interpreter exit) for the runtime's life."""
+
+    def __init__(self, stream: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._stream = stream
+        self._loop = loop
+        self._queue: asyncio.Queue[Mapping[str, Any] | _StreamEnd] = asyncio.Queue()
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="docker-events", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    async def next(self) -> Mapping[str, Any]:
+        """The next decoded event; TemporaryError once the engine ended the stream."""
+        item = await self._queue.get()
+        if isinstance(item, _StreamEnd):
+            raise TemporaryError(f"docker event stream ended: {item.reason}", delay=5.0)
+        return item
+
+    def close(self) -> None:
+        """Closes the stream, which ends the reading thread."""
+        self._closing.set()
+        with contextlib.suppress(Exception):  # best effort: the engine may be gone already
+            self._stream.close()
+
+    def _run(self) -> None:
+        reason = "the engine closed it"
+        try:
+            for item in self._stream:
+                if self._closing.is_set():
+                    return
+                self._deliver(item)
+        except Exception as exc:  # any failure ends the stream, reported below
+            reason = f"{type(exc).__name__}: {exc}"
+        if not self._closing.is_set():
+            self._deliver(_StreamEnd(reason))
+
+    def _deliver(self, item: Mapping[str, Any] | _StreamEnd) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            self._closing.set()
