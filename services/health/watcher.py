@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -21,6 +21,8 @@ from services.health.observe import Observation, observe
 from services.health.probes import probe
 
 log = logging.getLogger(__name__)
+
+Prober = Callable[[str, str, int], Awaitable[bool]]
 
 
 class Notifier(Protocol):
@@ -46,7 +48,9 @@ class Watcher:
         probe_interval_max: float,
         drift_grace: float,
         log_limit_bytes: int,
+        prober: Prober = probe,
     ) -> None:
+        self._prober = prober
         self._store = store
         self._runtime = runtime
         self._notifier = notifier
@@ -98,7 +102,7 @@ class Watcher:
         for _name, stanza in stanzas:
             host_port = state.published.get(stanza.port)
             if stanza.protocol != "local_only" and host_port:
-                return await probe(stanza.protocol, "127.0.0.1", host_port)
+                return await self._prober(stanza.protocol, "127.0.0.1", host_port)
         return True  # nothing published: running is all we can tell
 
     async def _record(self, record: PodRecord, observation: Observation) -> None:

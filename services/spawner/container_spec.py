@@ -20,6 +20,7 @@ def build_container_spec(
     spec = record.spec
     environment = dict(spec.environment_variables)
     image = spec.image
+    networking = spec.networking
     if spec.template:
         template = templates.get(spec.template)
         if template is None:
@@ -28,9 +29,10 @@ def build_container_spec(
         if credentials is None:
             raise PermanentError(f"pod '{record.key.pod_id}' has no stored credentials")
         environment.update(template.environment(credentials))
+        networking = template.networking  # templates force their ports
     ports = tuple(
         PortSpec(name=name, port=s.port, protocol=s.protocol)
-        for name, s in sorted(spec.networking.items())
+        for name, s in sorted(networking.items())
     )
     return with_hash(
         ContainerSpec(

@@ -1,0 +1,154 @@
+"""The watcher records what it observes, probes starting pods until they settle, captures
+logs incrementally and asks the spawner to heal drift. In-memory runtime, SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.common.db.migrate import upgrade_async
+from services.common.db.store import Store
+from services.common.pods_model import PodRecord, PodSpec, Status
+from services.common.runtime.fake import FakeRuntime
+from services.common.runtime.naming import with_hash
+from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
+from services.health.watcher import Watcher
+
+KEY = PodKey("dev", "web1")
+START = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.reconciles: list[tuple[PodKey, str]] = []
+        self.changes: list[tuple[PodKey, Status]] = []
+
+    async def request_reconcile(self, key: PodKey, reason: str) -> None:
+        self.reconciles.append((key, reason))
+
+    async def status_changed(self, record: PodRecord, status: Status) -> None:
+        self.changes.append((record.key, status))
+
+
+class Harness:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.runtime = FakeRuntime("test")
+        self.notifier = RecordingNotifier()
+        self.clock = Clock()
+        self.ready = False
+
+        async def prober(protocol: str, host: str, port: int) -> bool:
+            return self.ready
+
+        self.watcher = Watcher(
+            store=store,
+            runtime=self.runtime,
+            notifier=self.notifier,
+            clock=self.clock,
+            resync_interval=60,
+            probe_interval=0.01,
+            probe_interval_max=0.02,
+            drift_grace=10,
+            log_limit_bytes=1000,
+            prober=prober,
+        )
+
+    async def create_pod(self) -> None:
+        await self.store.create_pod(
+            KEY, owner="alice", spec=PodSpec(image="img"), credentials_encrypted=None, now=START
+        )
+
+    async def start_container(self) -> None:
+        spec = with_hash(
+            ContainerSpec(key=KEY, image="img", ports=(PortSpec("default", 5000, "http"),))
+        )
+        await self.runtime.ensure(spec)
+        await self.store.mark_applied(KEY, 1, "created", START)
+
+    async def status(self) -> Status:
+        pod = await self.store.get_pod(KEY)
+        assert pod is not None
+        return pod.status
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pods.db'}"
+    await upgrade_async(url)
+    store = Store.open(url)
+    yield Harness(store)
+    await store.close()
+
+
+async def test_a_running_pod_is_creating_until_its_port_answers(h: Harness) -> None:
+    await h.create_pod()
+    await h.start_container()
+    await h.watcher.observe_pod(KEY)
+    assert await h.status() is Status.CREATING
+    h.ready = True
+    for _ in range(100):
+        if await h.status() is Status.AVAILABLE:
+            break
+        await asyncio.sleep(0.01)
+    assert await h.status() is Status.AVAILABLE
+    assert (KEY, Status.AVAILABLE) in h.notifier.changes
+
+
+async def test_an_exited_container_is_reported_with_its_exit_code(h: Harness) -> None:
+    await h.create_pod()
+    await h.start_container()
+    h.runtime.exit(KEY, 2)
+    await h.watcher.observe_pod(KEY)
+    pod = await h.store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.ERROR
+    assert pod.status_container.exit_code == 2
+
+
+async def test_logs_are_captured_incrementally(h: Harness) -> None:
+    await h.create_pod()
+    await h.start_container()
+    h.runtime.write_logs(KEY, "one\n")
+    await h.watcher.observe_pod(KEY)
+    h.runtime.write_logs(KEY, "two\n")
+    await h.watcher.observe_pod(KEY)
+    await h.watcher.observe_pod(KEY)
+    assert await h.store.read_logs(KEY, 1000) == "one\ntwo\n"
+
+
+async def test_a_vanished_container_is_requested_again(h: Harness) -> None:
+    await h.create_pod()
+    await h.start_container()
+    h.ready = True
+    await h.watcher.observe_pod(KEY)
+    await h.runtime.remove(KEY)
+    await h.watcher.observe_pod(KEY)
+    assert await h.status() is Status.REQUESTED
+    assert (KEY, "container vanished") in h.notifier.reconciles
+
+
+async def test_resync_republishes_stuck_pods_only_after_the_grace_period(h: Harness) -> None:
+    await h.create_pod()
+    await h.watcher.resync()
+    assert h.notifier.reconciles == []
+    h.clock.now = START + timedelta(seconds=11)
+    await h.watcher.resync()
+    assert h.notifier.reconciles == [(KEY, "resync")]
+
+
+async def test_resync_reports_containers_without_a_pod_as_orphans(h: Harness) -> None:
+    await h.start_container()  # no row for it
+    await h.watcher.resync()
+    assert h.notifier.reconciles == [(KEY, "orphan")]

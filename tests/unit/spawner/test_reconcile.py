@@ -1,0 +1,146 @@
+"""The reconciler moves a pod toward its desired state, idempotently, and reports outcomes
+instead of raising. Runs against the in-memory runtime and a SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from services.common.db.migrate import upgrade_async
+from services.common.db.store import Store
+from services.common.outcomes import Done, Failed, Retry, TemporaryError
+from services.common.pods_model import PodSpec, Status
+from services.common.runtime.fake import FakeRuntime
+from services.common.runtime.types import PodKey
+from services.common.secretbox import SecretBox
+from services.common.settings import Settings
+from services.common.templates import Credentials, builtin_templates, generate_credentials
+from services.spawner.container_spec import build_container_spec
+from services.spawner.reconcile import Reconciler
+
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+KEY = PodKey("dev", "web1")
+TEMPLATES = builtin_templates(Settings())
+BOX = SecretBox(Fernet.generate_key())
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pods.db'}"
+    await upgrade_async(url)
+    s = Store.open(url)
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def runtime() -> FakeRuntime:
+    return FakeRuntime("test")
+
+
+def reconciler(store: Store, runtime: FakeRuntime, tmp_path: Path) -> Reconciler:
+    return Reconciler(
+        store=store,
+        runtime=runtime,
+        secrets=BOX,
+        templates=TEMPLATES,
+        clock=lambda: NOW,
+        data_dir=tmp_path,
+    )
+
+
+async def create(store: Store, spec: PodSpec, key: PodKey = KEY) -> None:
+    encrypted = None
+    if spec.template:
+        creds = generate_credentials(TEMPLATES[spec.template], key.pod_id)
+        encrypted = BOX.encrypt(creds.to_json())
+    await store.create_pod(key, owner="alice", spec=spec, credentials_encrypted=encrypted, now=NOW)
+
+
+async def test_a_requested_pod_gets_one_container_and_becomes_creating(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    assert await r.reconcile(KEY) == Done("created")
+    assert await r.reconcile(KEY) == Done("adopted")
+    assert len(await runtime.list_managed()) == 1
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.CREATING and pod.observed_generation == 1
+
+
+async def test_template_credentials_reach_the_container_environment(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(template="postgres"))
+    record = await store.get_pod(KEY)
+    encrypted = await store.credentials(KEY)
+    assert record is not None and encrypted is not None
+    spec = build_container_spec(record, TEMPLATES, Credentials.from_json(BOX.decrypt(encrypted)))
+    assert spec.image == "pods-postgres:15"
+    assert spec.environment["POSTGRES_USER"] == "web1"
+    assert len(spec.environment["POSTGRES_PASSWORD"]) >= 24
+    assert [(p.port, p.protocol) for p in spec.ports] == [(5432, "postgres")]
+    assert spec.spec_hash
+    assert await reconciler(store, runtime, tmp_path).reconcile(KEY) == Done("created")
+
+
+async def test_deletion_removes_the_container_then_the_row(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    await r.reconcile(KEY)
+    await store.request_deletion(KEY, NOW)
+    assert await r.reconcile(KEY) == Done("removed")
+    assert await store.get_pod(KEY) is None
+    assert await runtime.list_managed() == []
+    assert await r.reconcile(KEY) == Done("nothing to remove")
+
+
+async def test_an_orphan_container_without_a_row_is_removed(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    await r.reconcile(KEY)
+    await store.remove_pod(KEY)
+    assert await r.reconcile(KEY) == Done("removed")
+
+
+async def test_a_missing_image_is_a_permanent_failure_recorded_as_error(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    runtime.missing_images.add("ghost:1")
+    await create(store, PodSpec(image="ghost:1"))
+    outcome = await reconciler(store, runtime, tmp_path).reconcile(KEY)
+    assert isinstance(outcome, Failed) and "ghost:1" in outcome.reason
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.ERROR
+    assert "ghost:1" in pod.status_container.message
+
+
+async def test_an_engine_outage_is_retried_later(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    runtime.fail_ensure(TemporaryError("engine down", delay=2.0), KEY)
+    outcome = await reconciler(store, runtime, tmp_path).reconcile(KEY)
+    assert outcome == Retry("engine down", 2.0)
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.REQUESTED
+
+
+async def test_an_errored_pod_is_not_restarted_by_a_replayed_command(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    await r.reconcile(KEY)
+    runtime.exit(KEY, 3)
+    await store.mark_failed(KEY, "exited", NOW)
+    assert await r.reconcile(KEY) == Done("left error")
