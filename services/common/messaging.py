@@ -600,10 +600,10 @@ class MessageBus:
 
         Settlement: Done → ack, Retry → nak(delay), Failed → term, a raised TemporaryError
         → nak(its delay), PermanentError → term, any other crash → nak with capped backoff
-        by delivery count, undecodable → term. On `stop` no more commands are fetched and the ones in
-        hand are finished and settled before returning. If the calling task is cancelled, the
-        handlers are cancelled and their commands redelivered after ack_wait (crash-safety).
-        While NATS is unreachable (at start or later) it waits and tries again."""
+        by delivery count, undecodable → term. On `stop` no more commands are fetched and the
+        ones in hand are finished and settled before returning. If the calling task is
+        cancelled, the handlers are cancelled and their commands redelivered after ack_wait
+        (crash-safety). While NATS is unreachable (at start or later) it waits and retries."""
         heartbeat = max(self._settings.ack_wait / 2, _MIN_HEARTBEAT)
         dispatcher = _Dispatcher(handler, concurrency=concurrency, heartbeat=heartbeat)
         subscription = await self._prepare_spawner(stop)

