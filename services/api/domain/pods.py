@@ -18,7 +18,6 @@ from services.api.errors import (
     AlreadyExistsError,
     InvalidArgumentError,
     NotFoundError,
-    UnavailableError,
 )
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
 from services.common.db.store import Store
@@ -140,5 +139,3 @@ class Pods:
         except PodsError as exc:
             # Desired state is recorded; health's resync republishes stuck pods.
             log.warning("could not publish %s command for %s: %s", reason, key, exc)
-        except Exception as exc:  # pragma: no cover - defensive, same recovery path
-            raise UnavailableError("the command bus is unavailable, try again") from exc
