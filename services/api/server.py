@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 from services.api.domain.identity import Identity, TenantInfo
 from services.api.domain.pods import Pods
@@ -50,6 +51,14 @@ def issuer_url(settings: Settings) -> str:
     return f"{settings.public_url}/v3/tokens"
 
 
+def trusted_issuers(settings: Settings, own_public_pem: bytes) -> dict[str, bytes]:
+    """Our own dev identity, plus the external issuer if one is configured."""
+    trusted = {issuer_url(settings): own_public_pem}
+    if settings.jwt_issuer and settings.jwt_public_key_file:
+        trusted[settings.jwt_issuer] = Path(settings.jwt_public_key_file).read_bytes()
+    return trusted
+
+
 async def run(settings: Settings) -> None:
     private_pem = load_or_create_private_key(settings.data_dir / "jwt-private.pem")
     public_pem = public_key_pem(private_pem)
@@ -83,7 +92,7 @@ async def run(settings: Settings) -> None:
         clock=now,
     )
     auth = Authenticator(
-        TokenVerifier([public_pem], issuer_url(settings)),
+        TokenVerifier(trusted_issuers(settings, public_pem)),
         [settings.tenant_id],
         settings.admin_users,
     )

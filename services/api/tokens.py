@@ -3,14 +3,15 @@ imports the JWT library.
 
 Claims follow Tapis: `tapis/tenant_id`, `tapis/username`, `tapis/token_type`, `sub`
 (user@tenant), `iss`, `exp`, `jti`. The private key lives in <data_dir>/jwt-private.pem
-(0600, generated once); a deployment that trusts another issuer gives its public key file
-in PODS_JWT_PUBLIC_KEY_FILE and disables the dev identity.
+(0600, generated once); a deployment that also trusts another issuer names it in
+PODS_JWT_ISSUER and gives its public key file in PODS_JWT_PUBLIC_KEY_FILE.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,31 +101,40 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    """Checks signature (RS256 only), expiry and the required claims."""
+    """Checks signature (RS256 only), expiry, issuer and the required claims. Each trusted
+    issuer has its own public key."""
 
-    def __init__(self, public_pems: list[bytes], issuer: str) -> None:
-        self._keys = public_pems
-        self._issuer = issuer
+    def __init__(self, trusted: Mapping[str, bytes]) -> None:
+        self._trusted = dict(trusted)  # issuer -> PEM public key
 
     def verify(self, token: str) -> Claims:
-        last_error = "token signature is not valid"
-        for key in self._keys:
-            try:
-                data = jwt.decode(
-                    token,
-                    key,
-                    algorithms=["RS256"],
-                    issuer=self._issuer,
-                    options={"require": ["exp", "iss", "sub"]},
-                )
-            except jwt.ExpiredSignatureError:
-                raise TokenError("token has expired") from None
-            except jwt.InvalidSignatureError:
-                continue
-            except jwt.InvalidTokenError as exc:
-                raise TokenError(f"token is not valid: {exc}") from None
-            return _claims(data)
-        raise TokenError(last_error)
+        key, issuer = self._key_for(token)
+        try:
+            data = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                issuer=issuer,
+                options={"require": ["exp", "iss", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenError("token has expired") from None
+        except jwt.InvalidSignatureError:
+            raise TokenError("token signature is not valid") from None
+        except jwt.InvalidTokenError as exc:
+            raise TokenError(f"token is not valid: {exc}") from None
+        return _claims(data)
+
+    def _key_for(self, token: str) -> tuple[bytes, str]:
+        """The trusted key of the token's (still unverified) issuer."""
+        try:
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.InvalidTokenError as exc:
+            raise TokenError(f"token is not valid: {exc}") from None
+        key = self._trusted.get(issuer) if isinstance(issuer, str) else None
+        if key is None or not isinstance(issuer, str):
+            raise TokenError(f"token issuer {str(issuer)[:100]!r} is not trusted here")
+        return key, issuer
 
 
 def _claims(data: dict[str, object]) -> Claims:

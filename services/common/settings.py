@@ -57,6 +57,9 @@ class Settings:
     public_url: str = "http://localhost:8080"
     dev_users: Mapping[str, str] = field(default_factory=lambda: {"testuser": "testpass"})
     token_ttl: int = 4 * 3600
+    # Tokens of another issuer are accepted too when both are set (PEM public key file).
+    jwt_public_key_file: str = ""
+    jwt_issuer: str = ""
     admin_users: frozenset[str] = frozenset()
 
     # Storage
@@ -111,6 +114,8 @@ class Settings:
             or f"http://localhost:{_int(e, 'PODS_GATEWAY_PORT', d.gateway_port)}",
             dev_users=_users(e["PODS_DEV_USERS"]) if e.get("PODS_DEV_USERS") else d.dev_users,
             token_ttl=_int(e, "PODS_TOKEN_TTL", d.token_ttl),
+            jwt_public_key_file=e.get("PODS_JWT_PUBLIC_KEY_FILE", d.jwt_public_key_file),
+            jwt_issuer=e.get("PODS_JWT_ISSUER", d.jwt_issuer),
             admin_users=frozenset(u for u in admins.split(",") if u),
             data_dir=Path(e.get("PODS_DATA_DIR", str(d.data_dir))),
             database_url=e.get("PODS_DATABASE_URL", d.database_url),

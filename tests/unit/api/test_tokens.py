@@ -1,0 +1,58 @@
+"""Tokens: what the dev identity signs verifies; expired, forged and untrusted ones do not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.api.tokens import (
+    TokenError,
+    TokenIssuer,
+    TokenVerifier,
+    load_or_create_private_key,
+    public_key_pem,
+)
+
+NOW = datetime.now(UTC)
+ISSUER = "http://localhost:8080/v3/tokens"
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> bytes:
+    return load_or_create_private_key(tmp_path / "jwt.pem")
+
+
+def test_a_signed_token_verifies_with_its_claims(key: bytes) -> None:
+    token = TokenIssuer(key, ISSUER, 60).issue("dev", "alice", NOW).token
+    claims = TokenVerifier({ISSUER: public_key_pem(key)}).verify(token)
+    assert (claims.tenant_id, claims.username) == ("dev", "alice")
+
+
+def test_the_key_file_is_private_and_stable(tmp_path: Path, key: bytes) -> None:
+    assert (tmp_path / "jwt.pem").stat().st_mode & 0o777 == 0o600
+    assert load_or_create_private_key(tmp_path / "jwt.pem") == key
+
+
+def test_expired_forged_and_untrusted_tokens_are_refused(tmp_path: Path, key: bytes) -> None:
+    verifier = TokenVerifier({ISSUER: public_key_pem(key)})
+    expired = TokenIssuer(key, ISSUER, 60).issue("dev", "alice", NOW - timedelta(hours=1))
+    with pytest.raises(TokenError, match="expired"):
+        verifier.verify(expired.token)
+    other = load_or_create_private_key(tmp_path / "other.pem")
+    forged = TokenIssuer(other, ISSUER, 60).issue("dev", "alice", NOW)
+    with pytest.raises(TokenError, match="signature"):
+        verifier.verify(forged.token)
+    foreign = TokenIssuer(key, "https://elsewhere/v3/tokens", 60).issue("dev", "alice", NOW)
+    with pytest.raises(TokenError, match="not trusted"):
+        verifier.verify(foreign.token)
+    with pytest.raises(TokenError, match="not valid"):
+        verifier.verify("garbage")
+
+
+def test_a_second_issuer_can_be_trusted(tmp_path: Path, key: bytes) -> None:
+    other = load_or_create_private_key(tmp_path / "other.pem")
+    verifier = TokenVerifier({ISSUER: public_key_pem(key), "https://idp": public_key_pem(other)})
+    token = TokenIssuer(other, "https://idp", 60).issue("dev", "bob", NOW).token
+    assert verifier.verify(token).username == "bob"
