@@ -39,6 +39,7 @@ class Stack:
     deployment_id: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    env: dict[str, str]
 
     def pid_of(self, name: str) -> int:
         return int((self.data_dir / "pids" / f"{name}.pid").read_text())
@@ -116,8 +117,13 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
         **(extra_env or {}),
     }
     env.pop("PODS_NATS_URL", None)
+    return launch(env, tmp)
+
+
+def launch(env: dict[str, str], tmp: Path) -> Stack:
+    """Runs scripts/up with `env` and waits until the gateway answers."""
     log_path = tmp / "stack.log"
-    with log_path.open("wb") as log_file:
+    with log_path.open("ab") as log_file:
         process = subprocess.Popen(
             ["bash", str(REPO / "scripts" / "up")],
             env=env,
@@ -125,13 +131,16 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://localhost:{gateway_port}"
-    stack = Stack(url, tmp / "data", deployment, process, log_path)
+    url = f"http://localhost:{env['PODS_GATEWAY_PORT']}"
+    stack = Stack(
+        url, Path(env["PODS_DATA_DIR"]), env["PODS_DEPLOYMENT_ID"], process, log_path, env
+    )
     _wait_until_up(url, process, log_path)
     return stack
 
 
-def stop_stack(stack: Stack) -> None:
+def interrupt(stack: Stack) -> None:
+    """Ctrl-C: stops every process of the stack; pods keep running."""
     if stack.process.poll() is None:
         stack.process.send_signal(signal.SIGINT)
         try:
@@ -139,5 +148,10 @@ def stop_stack(stack: Stack) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(stack.process.pid, signal.SIGKILL)
             stack.process.wait()
+
+
+def stop_stack(stack: Stack) -> None:
+    """Stops the stack and removes every container of its deployment."""
+    interrupt(stack)
     for container in stack.containers():
         container.remove(force=True)
