@@ -15,7 +15,6 @@ from services.api.tokens import (
     public_key_pem,
 )
 
-NOW = datetime.now(UTC)
 ISSUER = "http://localhost:8080/v3/tokens"
 
 
@@ -25,7 +24,7 @@ def key(tmp_path: Path) -> bytes:
 
 
 def test_a_signed_token_verifies_with_its_claims(key: bytes) -> None:
-    token = TokenIssuer(key, ISSUER, 60).issue("dev", "alice", NOW).token
+    token = TokenIssuer(key, ISSUER, 60).issue("dev", "alice", datetime.now(UTC)).token
     claims = TokenVerifier({ISSUER: public_key_pem(key)}).verify(token)
     assert (claims.tenant_id, claims.username) == ("dev", "alice")
 
@@ -37,14 +36,14 @@ def test_the_key_file_is_private_and_stable(tmp_path: Path, key: bytes) -> None:
 
 def test_expired_forged_and_untrusted_tokens_are_refused(tmp_path: Path, key: bytes) -> None:
     verifier = TokenVerifier({ISSUER: public_key_pem(key)})
-    expired = TokenIssuer(key, ISSUER, 60).issue("dev", "alice", NOW - timedelta(hours=1))
+    expired = TokenIssuer(key, ISSUER, 60).issue("dev", "alice", datetime.now(UTC) - timedelta(hours=1))
     with pytest.raises(TokenError, match="expired"):
         verifier.verify(expired.token)
     other = load_or_create_private_key(tmp_path / "other.pem")
-    forged = TokenIssuer(other, ISSUER, 60).issue("dev", "alice", NOW)
+    forged = TokenIssuer(other, ISSUER, 60).issue("dev", "alice", datetime.now(UTC))
     with pytest.raises(TokenError, match="signature"):
         verifier.verify(forged.token)
-    foreign = TokenIssuer(key, "https://elsewhere/v3/tokens", 60).issue("dev", "alice", NOW)
+    foreign = TokenIssuer(key, "https://elsewhere/v3/tokens", 60).issue("dev", "alice", datetime.now(UTC))
     with pytest.raises(TokenError, match="not trusted"):
         verifier.verify(foreign.token)
     with pytest.raises(TokenError, match="not valid"):
@@ -54,5 +53,5 @@ def test_expired_forged_and_untrusted_tokens_are_refused(tmp_path: Path, key: by
 def test_a_second_issuer_can_be_trusted(tmp_path: Path, key: bytes) -> None:
     other = load_or_create_private_key(tmp_path / "other.pem")
     verifier = TokenVerifier({ISSUER: public_key_pem(key), "https://idp": public_key_pem(other)})
-    token = TokenIssuer(other, "https://idp", 60).issue("dev", "bob", NOW).token
+    token = TokenIssuer(other, "https://idp", 60).issue("dev", "bob", datetime.now(UTC)).token
     assert verifier.verify(token).username == "bob"
