@@ -3,9 +3,7 @@ even when the command bus is down (the resync publishes it later)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -13,7 +11,6 @@ from cryptography.fernet import Fernet
 from services.api.domain.pods import Pods, Principal
 from services.api.domain.validation import Limits, PodRequest
 from services.api.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
-from services.common.db.migrate import upgrade_async
 from services.common.db.store import Store
 from services.common.outcomes import TemporaryError
 from services.common.runtime.types import PodKey
@@ -35,15 +32,6 @@ class Requests:
         if self.down:
             raise TemporaryError("nats is down")
         self.sent.append((key, reason))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'pods.db'}"
-    await upgrade_async(url)
-    s = Store.open(url)
-    yield s
-    await s.close()
 
 
 @pytest.fixture

@@ -36,14 +36,18 @@ def test_the_key_file_is_private_and_stable(tmp_path: Path, key: bytes) -> None:
 
 def test_expired_forged_and_untrusted_tokens_are_refused(tmp_path: Path, key: bytes) -> None:
     verifier = TokenVerifier({ISSUER: public_key_pem(key)})
-    expired = TokenIssuer(key, ISSUER, 60).issue("dev", "alice", datetime.now(UTC) - timedelta(hours=1))
+    expired = TokenIssuer(key, ISSUER, 60).issue(
+        "dev", "alice", datetime.now(UTC) - timedelta(hours=1)
+    )
     with pytest.raises(TokenError, match="expired"):
         verifier.verify(expired.token)
     other = load_or_create_private_key(tmp_path / "other.pem")
     forged = TokenIssuer(other, ISSUER, 60).issue("dev", "alice", datetime.now(UTC))
     with pytest.raises(TokenError, match="signature"):
         verifier.verify(forged.token)
-    foreign = TokenIssuer(key, "https://elsewhere/v3/tokens", 60).issue("dev", "alice", datetime.now(UTC))
+    foreign = TokenIssuer(key, "https://elsewhere/v3/tokens", 60).issue(
+        "dev", "alice", datetime.now(UTC)
+    )
     with pytest.raises(TokenError, match="not trusted"):
         verifier.verify(foreign.token)
     with pytest.raises(TokenError, match="not valid"):

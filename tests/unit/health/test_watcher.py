@@ -4,13 +4,10 @@ logs incrementally and asks the spawner to heal drift. In-memory runtime, SQLite
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from services.common.db.migrate import upgrade_async
 from services.common.db.store import Store
 from services.common.pods_model import PodRecord, PodSpec, Status
 from services.common.runtime.fake import FakeRuntime
@@ -85,12 +82,8 @@ class Harness:
 
 
 @pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'pods.db'}"
-    await upgrade_async(url)
-    store = Store.open(url)
-    yield Harness(store)
-    await store.close()
+def h(store: Store) -> Harness:
+    return Harness(store)
 
 
 async def test_a_running_pod_is_creating_until_its_port_answers(h: Harness) -> None:

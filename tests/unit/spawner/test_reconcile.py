@@ -3,14 +3,12 @@ instead of raising. Runs against the in-memory runtime and a SQLite store."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
-from services.common.db.migrate import upgrade_async
 from services.common.db.store import Store
 from services.common.outcomes import Done, Failed, Retry, TemporaryError
 from services.common.pods_model import PodSpec, Status
@@ -26,15 +24,6 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 KEY = PodKey("dev", "web1")
 TEMPLATES = builtin_templates(Settings())
 BOX = SecretBox(Fernet.generate_key())
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'pods.db'}"
-    await upgrade_async(url)
-    s = Store.open(url)
-    yield s
-    await s.close()
 
 
 @pytest.fixture
