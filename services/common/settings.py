@@ -75,6 +75,10 @@ class Settings:
     # Ports of the local processes
     gateway_port: int = 8080
     gateway_admin_port: int = 9901
+    pods_port: int = 8443  # the one TLS port serving every pod by name (443 in production)
+    router_port: int = 50054  # the STARTTLS router for classic PostgreSQL clients (loopback)
+    tls_cert_file: str = ""  # PEM certificate for *.<pod_domain>; default: dev CA issues one
+    tls_key_file: str = ""
     api_port: int = 50051
     spawner_port: int = 50052
     health_port: int = 50053
@@ -126,6 +130,10 @@ class Settings:
             ack_wait=_float(e, "PODS_ACK_WAIT", d.ack_wait),
             gateway_port=_int(e, "PODS_GATEWAY_PORT", d.gateway_port),
             gateway_admin_port=_int(e, "PODS_GATEWAY_ADMIN_PORT", d.gateway_admin_port),
+            pods_port=_int(e, "PODS_PODS_PORT", d.pods_port),
+            router_port=_int(e, "PODS_ROUTER_PORT", d.router_port),
+            tls_cert_file=e.get("PODS_TLS_CERT_FILE", d.tls_cert_file),
+            tls_key_file=e.get("PODS_TLS_KEY_FILE", d.tls_key_file),
             api_port=_int(e, "PODS_API_PORT", d.api_port),
             spawner_port=_int(e, "PODS_SPAWNER_PORT", d.spawner_port),
             health_port=_int(e, "PODS_HEALTH_PORT", d.health_port),
