@@ -46,12 +46,6 @@ class PodRoute:
         return "pod_" + self.host.replace(".", "_").replace("-", "_")
 
 
-def pod_host(pod_id: str, stanza: str, pod_domain: str) -> str:
-    """`<pod_id>.<domain>` for the default stanza, `<pod_id>-<stanza>.<domain>` for others."""
-    name = pod_id if stanza == "default" else f"{pod_id}-{stanza}"
-    return f"{name}.{pod_domain}"
-
-
 def validate(route: PodRoute) -> PodRoute:
     """The route if it is safe to publish, else RouteError naming the problem."""
     if not HOST_RE.fullmatch(route.host):

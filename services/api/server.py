@@ -99,7 +99,7 @@ async def run(settings: Settings) -> None:
 
     def register(server: object) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
-            PodsServicer(pods, auth, settings.pod_domain), server
+            PodsServicer(pods, auth, settings.pod_domain, settings.pods_port), server
         )
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
             IdentityServicer(identity), server

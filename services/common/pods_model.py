@@ -106,3 +106,10 @@ class PodRecord:
     status_changed_ts: datetime
     start_instance_ts: datetime | None = None
     time_to_stop_ts: datetime | None = None
+
+
+def pod_host(pod_id: str, stanza: str, pod_domain: str) -> str:
+    """A pod port's public name: `<pod_id>.<domain>` for the default networking stanza,
+    `<pod_id>-<stanza>.<domain>` for the others."""
+    name = pod_id if stanza == "default" else f"{pod_id}-{stanza}"
+    return f"{name}.{pod_domain}"

@@ -9,7 +9,7 @@ from google.protobuf import struct_pb2
 
 from services.api.domain.validation import PodRequest
 from services.common.generated.pods.v1 import pod_pb2
-from services.common.pods_model import PodRecord
+from services.common.pods_model import PodRecord, pod_host
 
 ENVELOPE_VERSION = "0.1.0"
 
@@ -51,13 +51,13 @@ def pod_request(pod: pod_pb2.Pod) -> PodRequest:
     )
 
 
-def pod_url(pod_id: str, stanza: str, pod_domain: str) -> str:
-    """`<pod_id>.<pod_domain>` for the default stanza, `<pod_id>-<stanza>.<pod_domain>` else."""
-    host = pod_id if stanza == "default" else f"{pod_id}-{stanza}"
-    return f"{host}.{pod_domain}"
+def pod_url(pod_id: str, stanza: str, pod_domain: str, pods_port: int) -> str:
+    """The pod port's public address: its name, with the port unless it is 443."""
+    host = pod_host(pod_id, stanza, pod_domain)
+    return host if pods_port == 443 else f"{host}:{pods_port}"
 
 
-def pod_message(record: PodRecord, pod_domain: str) -> pod_pb2.Pod:
+def pod_message(record: PodRecord, pod_domain: str, pods_port: int) -> pod_pb2.Pod:
     """The Pod resource as callers see it."""
     spec = record.spec
     container = record.status_container
@@ -95,7 +95,9 @@ def pod_message(record: PodRecord, pod_domain: str) -> pod_pb2.Pod:
     )
     for name, stanza in spec.networking.items():
         url = (
-            "" if stanza.protocol == "local_only" else pod_url(record.key.pod_id, name, pod_domain)
+            ""
+            if stanza.protocol == "local_only"
+            else pod_url(record.key.pod_id, name, pod_domain, pods_port)
         )
         message.networking[name].CopyFrom(
             pod_pb2.Networking(protocol=stanza.protocol, port=stanza.port, url=url)

@@ -21,10 +21,11 @@ Context = grpc.aio.ServicerContext[Any, Any]
 class PodsServicer(pb_grpc.PodsServiceServicer):
     """Thin transport over domain.pods.Pods."""
 
-    def __init__(self, pods: Pods, auth: Authenticator, pod_domain: str) -> None:
+    def __init__(self, pods: Pods, auth: Authenticator, pod_domain: str, pods_port: int) -> None:
         self._pods = pods
         self._auth = auth
         self._domain = pod_domain
+        self._port = pods_port
 
     @rpc
     async def CreatePod(
@@ -33,7 +34,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         who = self._auth.principal(context)
         record = await self._pods.create(who, pod_request(request.pod))
         return pb.CreatePodResponse(
-            result=pod_message(record, self._domain),
+            result=pod_message(record, self._domain, self._port),
             **envelope(f"Pod '{record.key.pod_id}' created; it is being started."),  # type: ignore[arg-type]
         )
 
@@ -42,7 +43,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         who = self._auth.principal(context)
         records = await self._pods.list(who)
         return pb.ListPodsResponse(
-            result=[pod_message(r, self._domain) for r in records],
+            result=[pod_message(r, self._domain, self._port) for r in records],
             **envelope(f"{len(records)} pods found."),  # type: ignore[arg-type]
         )
 
@@ -51,7 +52,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         who = self._auth.principal(context)
         record = await self._pods.get(who, request.pod_id)
         return pb.GetPodResponse(
-            result=pod_message(record, self._domain),
+            result=pod_message(record, self._domain, self._port),
             **envelope(f"Pod '{record.key.pod_id}' is {record.status.value}."),  # type: ignore[arg-type]
         )
 
