@@ -27,6 +27,21 @@ class Status(StrEnum):
     ERROR = "ERROR"
 
 
+class Level(StrEnum):
+    """Permission levels, each including the ones before it."""
+
+    READ = "READ"
+    USER = "USER"
+    ADMIN = "ADMIN"
+
+    @property
+    def rank(self) -> int:
+        return ("READ", "USER", "ADMIN").index(self.value)
+
+    def allows(self, needed: Level) -> bool:
+        return self.rank >= needed.rank
+
+
 class RequestedStatus(StrEnum):
     """Desired state strings, exactly as Tapis accepts them."""
 

@@ -63,3 +63,19 @@ class PodLogChunk(Base):
     pod_id: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[str] = mapped_column(Text)
+
+
+class PodPermissionRow(Base):
+    """A user's permission level (READ, USER, ADMIN) on a pod."""
+
+    __tablename__ = "pod_permissions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "pod_id", "username", name="uq_pod_permissions"),
+        Index("ix_pod_permissions_user", "tenant_id", "username"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    pod_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(128))
+    level: Mapped[str] = mapped_column(String(8))

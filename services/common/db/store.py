@@ -8,7 +8,7 @@ keep concurrent writers from undoing each other's work.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, event, func, select, update
@@ -22,10 +22,11 @@ from services.common.db.codec import (
     spec_from_json,
     spec_to_json,
 )
-from services.common.db.models import PodLogChunk, PodRow
+from services.common.db.models import PodLogChunk, PodPermissionRow, PodRow
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     ContainerStatus,
+    Level,
     PodRecord,
     PodSpec,
     RequestedStatus,
@@ -38,6 +39,10 @@ MAX_ACTION_LOGS = 200
 
 class AlreadyExistsError(PodsError):
     """A pod with that id already exists in the tenant."""
+
+
+class LastAdminError(PodsError):
+    """The change would leave a pod without an ADMIN."""
 
 
 def _enable_sqlite_concurrency(engine: AsyncEngine) -> None:
@@ -75,6 +80,12 @@ def _record(row: PodRow) -> PodRecord:
         start_instance_ts=aware(row.start_instance_ts),
         time_to_stop_ts=aware(row.time_to_stop_ts),
     )
+
+
+def _stop_time(spec: dict[str, Any], started: datetime) -> datetime | None:
+    """When a run that started at `started` must be stopped; None for never (-1)."""
+    seconds = spec.get("time_to_stop_instance") or spec.get("time_to_stop_default") or -1
+    return None if seconds < 0 else started + timedelta(seconds=seconds)
 
 
 def _action_line(now: datetime, text: str) -> str:
@@ -135,9 +146,14 @@ class Store:
             update_ts=now,
             status_changed_ts=now,
         )
+        owner_grant = PodPermissionRow(
+            tenant_id=key.tenant_id, pod_id=key.pod_id, username=owner, level=Level.ADMIN.value
+        )
         try:
             async with self._session.begin() as session:
                 session.add(row)
+                await session.flush()  # the pod row first: a duplicate fails here
+                session.add(owner_grant)
         except IntegrityError:
             raise AlreadyExistsError(f"pod_id '{key.pod_id}' already exists") from None
         return _record(row)
@@ -236,14 +252,23 @@ class Store:
                 row.status_changed_ts = now
             row.status = status.value
             row.status_container = new_container
-            if container.start_time is not None:
+            if container.start_time is not None and aware(row.start_instance_ts) != aware(
+                container.start_time
+            ):
                 row.start_instance_ts = container.start_time
+                row.time_to_stop_ts = _stop_time(row.spec, container.start_time)
             row.update_ts = now
             return changed
 
     async def remove_pod(self, key: PodKey) -> None:
-        """Deletes the pod's row and logs (after its runtime objects are gone)."""
+        """Deletes the pod's row, permissions and logs (after its runtime objects are gone)."""
         async with self._session.begin() as session:
+            await session.execute(
+                delete(PodPermissionRow).where(
+                    PodPermissionRow.tenant_id == key.tenant_id,
+                    PodPermissionRow.pod_id == key.pod_id,
+                )
+            )
             await session.execute(
                 delete(PodLogChunk).where(
                     PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id
@@ -251,6 +276,162 @@ class Store:
             )
             await session.execute(
                 delete(PodRow).where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+            )
+
+    async def set_requested(
+        self, key: PodKey, requested: RequestedStatus, now: datetime, why: str
+    ) -> PodRecord | None:
+        """Records a new desired state (start, stop, restart); None if there is no pod."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None or row.deletion_requested:
+                return None
+            row.status_requested = requested.value
+            row.generation += 1
+            if requested is RequestedStatus.ON and row.status in (
+                Status.STOPPED.value,
+                Status.COMPLETE.value,
+                Status.ERROR.value,
+            ):
+                row.status = Status.REQUESTED.value
+                row.status_changed_ts = now
+            if requested is not RequestedStatus.ON:
+                row.time_to_stop_ts = None
+            row.update_ts = now
+            row.action_logs = _with_action(row.action_logs, now, why)
+            return _record(row)
+
+    async def update_spec(
+        self, key: PodKey, spec: PodSpec, now: datetime, *, reapply: bool, why: str
+    ) -> PodRecord | None:
+        """Stores a changed spec; `reapply` bumps the generation so the runtime applies it."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None or row.deletion_requested:
+                return None
+            row.spec = spec_to_json(spec)
+            if reapply:
+                row.generation += 1
+            if row.start_instance_ts is not None and row.status_requested != "OFF":
+                row.time_to_stop_ts = _stop_time(row.spec, aware(row.start_instance_ts) or now)
+            row.update_ts = now
+            row.action_logs = _with_action(row.action_logs, now, why)
+            return _record(row)
+
+    async def mark_stopped(self, key: PodKey, generation: int, now: datetime) -> None:
+        """The container of a pod asked to be OFF is gone: status STOPPED."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None or row.deletion_requested or row.status_requested != "OFF":
+                return
+            row.observed_generation = max(row.observed_generation, generation)
+            if row.status != Status.STOPPED.value:
+                row.status = Status.STOPPED.value
+                row.status_changed_ts = now
+                row.action_logs = _with_action(row.action_logs, now, "status STOPPED")
+            row.status_container = container_to_json(
+                ContainerStatus(phase="absent", message="pod is stopped")
+            )
+            row.update_ts = now
+
+    async def finish_restart(self, key: PodKey, generation: int, now: datetime) -> None:
+        """A restart has made its new container: the desired state is ON again."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None or row.status_requested != "RESTART" or row.generation != generation:
+                return
+            row.status_requested = RequestedStatus.ON.value
+            row.update_ts = now
+
+    # -- permissions ---------------------------------------------------------------------
+
+    async def permission(self, key: PodKey, username: str) -> Level | None:
+        """The user's level on the pod, or None."""
+        async with self._session() as session:
+            level = await session.scalar(
+                select(PodPermissionRow.level).where(
+                    *self._grant_of(key), PodPermissionRow.username == username
+                )
+            )
+            return Level(level) if level else None
+
+    async def permissions(self, key: PodKey) -> list[tuple[str, Level]]:
+        """Every grant on the pod, sorted by user."""
+        async with self._session() as session:
+            return await self._grants(session, key)
+
+    async def set_permission(self, key: PodKey, username: str, level: Level) -> None:
+        """Grants `level` (replacing any other); LastAdminError if that demotes the last
+        ADMIN."""
+        async with self._session.begin() as session:
+            grants = dict(await self._grants(session, key))
+            if grants.get(username) is Level.ADMIN and level is not Level.ADMIN:
+                self._keep_an_admin(grants, username)
+            row = await session.scalar(
+                select(PodPermissionRow).where(
+                    *self._grant_of(key), PodPermissionRow.username == username
+                )
+            )
+            if row is None:
+                session.add(
+                    PodPermissionRow(
+                        tenant_id=key.tenant_id,
+                        pod_id=key.pod_id,
+                        username=username,
+                        level=level.value,
+                    )
+                )
+            else:
+                row.level = level.value
+
+    async def delete_permission(self, key: PodKey, username: str) -> bool:
+        """Removes the user's grant; False if there was none; LastAdminError if it is the
+        last ADMIN."""
+        async with self._session.begin() as session:
+            grants = dict(await self._grants(session, key))
+            if username not in grants:
+                return False
+            if grants[username] is Level.ADMIN:
+                self._keep_an_admin(grants, username)
+            await session.execute(
+                delete(PodPermissionRow).where(
+                    *self._grant_of(key), PodPermissionRow.username == username
+                )
+            )
+            return True
+
+    async def readable_pods(self, tenant_id: str, username: str) -> list[PodRecord]:
+        """Pods of the tenant on which the user has any permission, ordered by pod_id."""
+        query = (
+            select(PodRow)
+            .join(
+                PodPermissionRow,
+                (PodPermissionRow.tenant_id == PodRow.tenant_id)
+                & (PodPermissionRow.pod_id == PodRow.pod_id),
+            )
+            .where(PodRow.tenant_id == tenant_id, PodPermissionRow.username == username)
+            .order_by(PodRow.pod_id)
+        )
+        async with self._session() as session:
+            return [_record(r) for r in (await session.scalars(query)).all()]
+
+    @staticmethod
+    def _grant_of(key: PodKey) -> tuple[Any, Any]:
+        return (PodPermissionRow.tenant_id == key.tenant_id, PodPermissionRow.pod_id == key.pod_id)
+
+    async def _grants(self, session: Any, key: PodKey) -> list[tuple[str, Level]]:
+        rows = await session.execute(
+            select(PodPermissionRow.username, PodPermissionRow.level)
+            .where(*self._grant_of(key))
+            .order_by(PodPermissionRow.username)
+        )
+        return [(user, Level(level)) for user, level in rows.all()]
+
+    @staticmethod
+    def _keep_an_admin(grants: dict[str, Level], leaving: str) -> None:
+        if not any(level is Level.ADMIN for user, level in grants.items() if user != leaving):
+            raise LastAdminError(
+                f"{leaving} is the pod's last ADMIN; grant ADMIN to another user first"
             )
 
     # -- logs ----------------------------------------------------------------------------

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.common.db.store import AlreadyExistsError, Store
-from services.common.pods_model import ContainerStatus, PodSpec, RequestedStatus, Status
+from services.common.db.store import AlreadyExistsError, LastAdminError, Store
+from services.common.pods_model import ContainerStatus, Level, PodSpec, RequestedStatus, Status
 from services.common.runtime.types import PodKey
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -126,3 +126,79 @@ async def test_concurrent_writers_do_not_lose_updates(store: Store) -> None:
     )
     logs = await store.read_logs(KEY, 10_000)
     assert sorted(logs.split()) == sorted(str(i) for i in range(20))
+
+
+async def test_the_creator_is_the_pods_admin_and_grants_are_listed_by_user(store: Store) -> None:
+    await _create(store)
+    await store.set_permission(KEY, "carol", Level.READ)
+    await store.set_permission(KEY, "bob", Level.USER)
+    assert await store.permissions(KEY) == [
+        ("alice", Level.ADMIN),
+        ("bob", Level.USER),
+        ("carol", Level.READ),
+    ]
+    assert await store.permission(KEY, "bob") is Level.USER
+    assert await store.permission(KEY, "dave") is None
+    assert [p.key.pod_id for p in await store.readable_pods("dev", "carol")] == ["mypod"]
+    assert await store.readable_pods("dev", "dave") == []
+
+
+async def test_the_last_admin_can_be_neither_removed_nor_demoted(store: Store) -> None:
+    await _create(store)
+    with pytest.raises(LastAdminError):
+        await store.delete_permission(KEY, "alice")
+    with pytest.raises(LastAdminError):
+        await store.set_permission(KEY, "alice", Level.READ)
+    await store.set_permission(KEY, "bob", Level.ADMIN)
+    assert await store.delete_permission(KEY, "alice")
+    assert not await store.delete_permission(KEY, "alice")
+    assert await store.permissions(KEY) == [("bob", Level.ADMIN)]
+
+
+async def test_removing_a_pod_removes_its_grants(store: Store) -> None:
+    await _create(store)
+    await store.remove_pod(KEY)
+    assert await store.permissions(KEY) == []
+
+
+async def test_stop_then_start_moves_the_desired_state_and_the_generation(store: Store) -> None:
+    await _create(store)
+    stopped = await store.set_requested(KEY, RequestedStatus.OFF, NOW, "stop requested")
+    assert stopped is not None and stopped.generation == 2
+    await store.mark_stopped(KEY, 2, NOW)
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.STOPPED and pod.observed_generation == 2
+    started = await store.set_requested(KEY, RequestedStatus.ON, NOW, "start requested")
+    assert started is not None and started.status is Status.REQUESTED
+    assert started.generation == 3
+
+
+async def test_a_restart_returns_to_on_once_its_generation_is_applied(store: Store) -> None:
+    await _create(store)
+    restarting = await store.set_requested(KEY, RequestedStatus.RESTART, NOW, "restart")
+    assert restarting is not None
+    await store.finish_restart(KEY, restarting.generation - 1, NOW)  # stale: ignored
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status_requested is RequestedStatus.RESTART
+    await store.finish_restart(KEY, restarting.generation, NOW)
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status_requested is RequestedStatus.ON
+
+
+async def test_a_run_gets_its_stop_time_from_the_spec(store: Store) -> None:
+    await store.create_pod(
+        KEY,
+        owner="alice",
+        spec=PodSpec(image="i", time_to_stop_default=600),
+        credentials_encrypted=None,
+        now=NOW,
+    )
+    container = ContainerStatus(phase="running", ready=True, start_time=NOW)
+    await store.record_observation(KEY, Status.AVAILABLE, container, NOW)
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.time_to_stop_ts == NOW + timedelta(seconds=600)
+    updated = await store.update_spec(
+        KEY, PodSpec(image="i", time_to_stop_default=-1), NOW, reapply=False, why="update"
+    )
+    assert updated is not None and updated.time_to_stop_ts is None
+    assert updated.generation == 1

@@ -24,11 +24,12 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from services.common.generated.pods.v1 import pod_pb2 as pods_dot_v1_dot_pod__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apods/v1/pods_service.proto\x12\x07pods.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x11pods/v1/pod.proto\"3\n\x10\x43reatePodRequest\x12\x1f\n\x03pod\x18\x01 \x01(\x0b\x32\x0c.pods.v1.PodB\x04\xe2\x41\x01\x02\"\x8e\x01\n\x11\x43reatePodResponse\x12\x1c\n\x06result\x18\x01 \x01(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x11\n\x0fListPodsRequest\"\x8d\x01\n\x10ListPodsResponse\x12\x1c\n\x06result\x18\x01 \x03(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"%\n\rGetPodRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8b\x01\n\x0eGetPodResponse\x12\x1c\n\x06result\x18\x01 \x01(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"(\n\x10\x44\x65letePodRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x80\x01\n\x11\x44\x65letePodResponse\x12\x0e\n\x06result\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\")\n\x11GetPodLogsRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x93\x01\n\x12GetPodLogsResponse\x12 \n\x06result\x18\x01 \x01(\x0b\x32\x10.pods.v1.PodLogs\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"0\n\x18GetPodCredentialsRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xa1\x01\n\x19GetPodCredentialsResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.pods.v1.PodCredentials\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct2\xdb\x04\n\x0bPodsService\x12Y\n\tCreatePod\x12\x19.pods.v1.CreatePodRequest\x1a\x1a.pods.v1.CreatePodResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\x08/v3/pods:\x03pod\x12Q\n\x08ListPods\x12\x18.pods.v1.ListPodsRequest\x1a\x19.pods.v1.ListPodsResponse\"\x10\x82\xd3\xe4\x93\x02\n\x12\x08/v3/pods\x12T\n\x06GetPod\x12\x16.pods.v1.GetPodRequest\x1a\x17.pods.v1.GetPodResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v3/pods/{pod_id}\x12]\n\tDeletePod\x12\x19.pods.v1.DeletePodRequest\x1a\x1a.pods.v1.DeletePodResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v3/pods/{pod_id}\x12\x65\n\nGetPodLogs\x12\x1a.pods.v1.GetPodLogsRequest\x1a\x1b.pods.v1.GetPodLogsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v3/pods/{pod_id}/logs\x12\x81\x01\n\x11GetPodCredentials\x12!.pods.v1.GetPodCredentialsRequest\x1a\".pods.v1.GetPodCredentialsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v3/pods/{pod_id}/credentialsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apods/v1/pods_service.proto\x12\x07pods.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x11pods/v1/pod.proto\"3\n\x10\x43reatePodRequest\x12\x1f\n\x03pod\x18\x01 \x01(\x0b\x32\x0c.pods.v1.PodB\x04\xe2\x41\x01\x02\"\x8e\x01\n\x11\x43reatePodResponse\x12\x1c\n\x06result\x18\x01 \x01(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x11\n\x0fListPodsRequest\"\x8d\x01\n\x10ListPodsResponse\x12\x1c\n\x06result\x18\x01 \x03(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"%\n\rGetPodRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8b\x01\n\x0eGetPodResponse\x12\x1c\n\x06result\x18\x01 \x01(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"(\n\x10\x44\x65letePodRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x80\x01\n\x11\x44\x65letePodResponse\x12\x0e\n\x06result\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\")\n\x11GetPodLogsRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x93\x01\n\x12GetPodLogsResponse\x12 \n\x06result\x18\x01 \x01(\x0b\x32\x10.pods.v1.PodLogs\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"0\n\x18GetPodCredentialsRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xa1\x01\n\x19GetPodCredentialsResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.pods.v1.PodCredentials\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x80\x01\n\x10UpdatePodRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x03pod\x18\x02 \x01(\x0b\x32\x0c.pods.v1.PodB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x01\"\x8e\x01\n\x11UpdatePodResponse\x12\x1c\n\x06result\x18\x01 \x01(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"\'\n\x0fStartPodRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8d\x01\n\x10StartPodResponse\x12\x1c\n\x06result\x18\x01 \x01(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"&\n\x0eStopPodRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8c\x01\n\x0fStopPodResponse\x12\x1c\n\x06result\x18\x01 \x01(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\")\n\x11RestartPodRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8f\x01\n\x12RestartPodResponse\x12\x1c\n\x06result\x18\x01 \x01(\x0b\x32\x0c.pods.v1.Pod\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"+\n\x0ePodPermissions\x12\x19\n\x0bpermissions\x18\x01 \x03(\tB\x04\xe2\x41\x01\x03\"0\n\x18GetPodPermissionsRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xa1\x01\n\x19GetPodPermissionsResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.pods.v1.PodPermissions\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"X\n\x17SetPodPermissionRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04user\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05level\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"\xa0\x01\n\x18SetPodPermissionResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.pods.v1.PodPermissions\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"F\n\x1a\x44\x65letePodPermissionRequest\x12\x14\n\x06pod_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04user\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\xa3\x01\n\x1b\x44\x65letePodPermissionResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.pods.v1.PodPermissions\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct2\xde\x0b\n\x0bPodsService\x12Y\n\tCreatePod\x12\x19.pods.v1.CreatePodRequest\x1a\x1a.pods.v1.CreatePodResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\x08/v3/pods:\x03pod\x12Q\n\x08ListPods\x12\x18.pods.v1.ListPodsRequest\x1a\x19.pods.v1.ListPodsResponse\"\x10\x82\xd3\xe4\x93\x02\n\x12\x08/v3/pods\x12T\n\x06GetPod\x12\x16.pods.v1.GetPodRequest\x1a\x17.pods.v1.GetPodResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v3/pods/{pod_id}\x12]\n\tDeletePod\x12\x19.pods.v1.DeletePodRequest\x1a\x1a.pods.v1.DeletePodResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v3/pods/{pod_id}\x12\x65\n\nGetPodLogs\x12\x1a.pods.v1.GetPodLogsRequest\x1a\x1b.pods.v1.GetPodLogsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v3/pods/{pod_id}/logs\x12\x81\x01\n\x11GetPodCredentials\x12!.pods.v1.GetPodCredentialsRequest\x1a\".pods.v1.GetPodCredentialsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v3/pods/{pod_id}/credentials\x12\x62\n\tUpdatePod\x12\x19.pods.v1.UpdatePodRequest\x1a\x1a.pods.v1.UpdatePodResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x1a\x11/v3/pods/{pod_id}:\x03pod\x12~\n\x08StartPod\x12\x18.pods.v1.StartPodRequest\x1a\x19.pods.v1.StartPodResponse\"=\x82\xd3\xe4\x93\x02\x37\x12\x17/v3/pods/{pod_id}/startZ\x1c\"\x17/v3/pods/{pod_id}:start:\x01*\x12y\n\x07StopPod\x12\x17.pods.v1.StopPodRequest\x1a\x18.pods.v1.StopPodResponse\";\x82\xd3\xe4\x93\x02\x35\x12\x16/v3/pods/{pod_id}/stopZ\x1b\"\x16/v3/pods/{pod_id}:stop:\x01*\x12\x88\x01\n\nRestartPod\x12\x1a.pods.v1.RestartPodRequest\x1a\x1b.pods.v1.RestartPodResponse\"A\x82\xd3\xe4\x93\x02;\x12\x19/v3/pods/{pod_id}/restartZ\x1e\"\x19/v3/pods/{pod_id}:restart:\x01*\x12\x81\x01\n\x11GetPodPermissions\x12!.pods.v1.GetPodPermissionsRequest\x1a\".pods.v1.GetPodPermissionsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v3/pods/{pod_id}/permissions\x12\x81\x01\n\x10SetPodPermission\x12 .pods.v1.SetPodPermissionRequest\x1a!.pods.v1.SetPodPermissionResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v3/pods/{pod_id}/permissions:\x01*\x12\x8e\x01\n\x13\x44\x65letePodPermission\x12#.pods.v1.DeletePodPermissionRequest\x1a$.pods.v1.DeletePodPermissionResponse\",\x82\xd3\xe4\x93\x02&*$/v3/pods/{pod_id}/permissions/{user}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,6 +46,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPODLOGSREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
   _globals['_GETPODCREDENTIALSREQUEST'].fields_by_name['pod_id']._loaded_options = None
   _globals['_GETPODCREDENTIALSREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATEPODREQUEST'].fields_by_name['pod_id']._loaded_options = None
+  _globals['_UPDATEPODREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATEPODREQUEST'].fields_by_name['pod']._loaded_options = None
+  _globals['_UPDATEPODREQUEST'].fields_by_name['pod']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATEPODREQUEST'].fields_by_name['update_mask']._loaded_options = None
+  _globals['_UPDATEPODREQUEST'].fields_by_name['update_mask']._serialized_options = b'\342A\001\001'
+  _globals['_STARTPODREQUEST'].fields_by_name['pod_id']._loaded_options = None
+  _globals['_STARTPODREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
+  _globals['_STOPPODREQUEST'].fields_by_name['pod_id']._loaded_options = None
+  _globals['_STOPPODREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
+  _globals['_RESTARTPODREQUEST'].fields_by_name['pod_id']._loaded_options = None
+  _globals['_RESTARTPODREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
+  _globals['_PODPERMISSIONS'].fields_by_name['permissions']._loaded_options = None
+  _globals['_PODPERMISSIONS'].fields_by_name['permissions']._serialized_options = b'\342A\001\003'
+  _globals['_GETPODPERMISSIONSREQUEST'].fields_by_name['pod_id']._loaded_options = None
+  _globals['_GETPODPERMISSIONSREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
+  _globals['_SETPODPERMISSIONREQUEST'].fields_by_name['pod_id']._loaded_options = None
+  _globals['_SETPODPERMISSIONREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
+  _globals['_SETPODPERMISSIONREQUEST'].fields_by_name['user']._loaded_options = None
+  _globals['_SETPODPERMISSIONREQUEST'].fields_by_name['user']._serialized_options = b'\342A\001\002'
+  _globals['_SETPODPERMISSIONREQUEST'].fields_by_name['level']._loaded_options = None
+  _globals['_SETPODPERMISSIONREQUEST'].fields_by_name['level']._serialized_options = b'\342A\001\002'
+  _globals['_DELETEPODPERMISSIONREQUEST'].fields_by_name['pod_id']._loaded_options = None
+  _globals['_DELETEPODPERMISSIONREQUEST'].fields_by_name['pod_id']._serialized_options = b'\342A\001\002'
+  _globals['_DELETEPODPERMISSIONREQUEST'].fields_by_name['user']._loaded_options = None
+  _globals['_DELETEPODPERMISSIONREQUEST'].fields_by_name['user']._serialized_options = b'\342A\001\002'
   _globals['_PODSSERVICE'].methods_by_name['CreatePod']._loaded_options = None
   _globals['_PODSSERVICE'].methods_by_name['CreatePod']._serialized_options = b'\202\323\344\223\002\017\"\010/v3/pods:\003pod'
   _globals['_PODSSERVICE'].methods_by_name['ListPods']._loaded_options = None
@@ -57,30 +84,74 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PODSSERVICE'].methods_by_name['GetPodLogs']._serialized_options = b'\202\323\344\223\002\030\022\026/v3/pods/{pod_id}/logs'
   _globals['_PODSSERVICE'].methods_by_name['GetPodCredentials']._loaded_options = None
   _globals['_PODSSERVICE'].methods_by_name['GetPodCredentials']._serialized_options = b'\202\323\344\223\002\037\022\035/v3/pods/{pod_id}/credentials'
-  _globals['_CREATEPODREQUEST']._serialized_start=151
-  _globals['_CREATEPODREQUEST']._serialized_end=202
-  _globals['_CREATEPODRESPONSE']._serialized_start=205
-  _globals['_CREATEPODRESPONSE']._serialized_end=347
-  _globals['_LISTPODSREQUEST']._serialized_start=349
-  _globals['_LISTPODSREQUEST']._serialized_end=366
-  _globals['_LISTPODSRESPONSE']._serialized_start=369
-  _globals['_LISTPODSRESPONSE']._serialized_end=510
-  _globals['_GETPODREQUEST']._serialized_start=512
-  _globals['_GETPODREQUEST']._serialized_end=549
-  _globals['_GETPODRESPONSE']._serialized_start=552
-  _globals['_GETPODRESPONSE']._serialized_end=691
-  _globals['_DELETEPODREQUEST']._serialized_start=693
-  _globals['_DELETEPODREQUEST']._serialized_end=733
-  _globals['_DELETEPODRESPONSE']._serialized_start=736
-  _globals['_DELETEPODRESPONSE']._serialized_end=864
-  _globals['_GETPODLOGSREQUEST']._serialized_start=866
-  _globals['_GETPODLOGSREQUEST']._serialized_end=907
-  _globals['_GETPODLOGSRESPONSE']._serialized_start=910
-  _globals['_GETPODLOGSRESPONSE']._serialized_end=1057
-  _globals['_GETPODCREDENTIALSREQUEST']._serialized_start=1059
-  _globals['_GETPODCREDENTIALSREQUEST']._serialized_end=1107
-  _globals['_GETPODCREDENTIALSRESPONSE']._serialized_start=1110
-  _globals['_GETPODCREDENTIALSRESPONSE']._serialized_end=1271
-  _globals['_PODSSERVICE']._serialized_start=1274
-  _globals['_PODSSERVICE']._serialized_end=1877
+  _globals['_PODSSERVICE'].methods_by_name['UpdatePod']._loaded_options = None
+  _globals['_PODSSERVICE'].methods_by_name['UpdatePod']._serialized_options = b'\202\323\344\223\002\030\032\021/v3/pods/{pod_id}:\003pod'
+  _globals['_PODSSERVICE'].methods_by_name['StartPod']._loaded_options = None
+  _globals['_PODSSERVICE'].methods_by_name['StartPod']._serialized_options = b'\202\323\344\223\0027\022\027/v3/pods/{pod_id}/startZ\034\"\027/v3/pods/{pod_id}:start:\001*'
+  _globals['_PODSSERVICE'].methods_by_name['StopPod']._loaded_options = None
+  _globals['_PODSSERVICE'].methods_by_name['StopPod']._serialized_options = b'\202\323\344\223\0025\022\026/v3/pods/{pod_id}/stopZ\033\"\026/v3/pods/{pod_id}:stop:\001*'
+  _globals['_PODSSERVICE'].methods_by_name['RestartPod']._loaded_options = None
+  _globals['_PODSSERVICE'].methods_by_name['RestartPod']._serialized_options = b'\202\323\344\223\002;\022\031/v3/pods/{pod_id}/restartZ\036\"\031/v3/pods/{pod_id}:restart:\001*'
+  _globals['_PODSSERVICE'].methods_by_name['GetPodPermissions']._loaded_options = None
+  _globals['_PODSSERVICE'].methods_by_name['GetPodPermissions']._serialized_options = b'\202\323\344\223\002\037\022\035/v3/pods/{pod_id}/permissions'
+  _globals['_PODSSERVICE'].methods_by_name['SetPodPermission']._loaded_options = None
+  _globals['_PODSSERVICE'].methods_by_name['SetPodPermission']._serialized_options = b'\202\323\344\223\002\"\"\035/v3/pods/{pod_id}/permissions:\001*'
+  _globals['_PODSSERVICE'].methods_by_name['DeletePodPermission']._loaded_options = None
+  _globals['_PODSSERVICE'].methods_by_name['DeletePodPermission']._serialized_options = b'\202\323\344\223\002&*$/v3/pods/{pod_id}/permissions/{user}'
+  _globals['_CREATEPODREQUEST']._serialized_start=185
+  _globals['_CREATEPODREQUEST']._serialized_end=236
+  _globals['_CREATEPODRESPONSE']._serialized_start=239
+  _globals['_CREATEPODRESPONSE']._serialized_end=381
+  _globals['_LISTPODSREQUEST']._serialized_start=383
+  _globals['_LISTPODSREQUEST']._serialized_end=400
+  _globals['_LISTPODSRESPONSE']._serialized_start=403
+  _globals['_LISTPODSRESPONSE']._serialized_end=544
+  _globals['_GETPODREQUEST']._serialized_start=546
+  _globals['_GETPODREQUEST']._serialized_end=583
+  _globals['_GETPODRESPONSE']._serialized_start=586
+  _globals['_GETPODRESPONSE']._serialized_end=725
+  _globals['_DELETEPODREQUEST']._serialized_start=727
+  _globals['_DELETEPODREQUEST']._serialized_end=767
+  _globals['_DELETEPODRESPONSE']._serialized_start=770
+  _globals['_DELETEPODRESPONSE']._serialized_end=898
+  _globals['_GETPODLOGSREQUEST']._serialized_start=900
+  _globals['_GETPODLOGSREQUEST']._serialized_end=941
+  _globals['_GETPODLOGSRESPONSE']._serialized_start=944
+  _globals['_GETPODLOGSRESPONSE']._serialized_end=1091
+  _globals['_GETPODCREDENTIALSREQUEST']._serialized_start=1093
+  _globals['_GETPODCREDENTIALSREQUEST']._serialized_end=1141
+  _globals['_GETPODCREDENTIALSRESPONSE']._serialized_start=1144
+  _globals['_GETPODCREDENTIALSRESPONSE']._serialized_end=1305
+  _globals['_UPDATEPODREQUEST']._serialized_start=1308
+  _globals['_UPDATEPODREQUEST']._serialized_end=1436
+  _globals['_UPDATEPODRESPONSE']._serialized_start=1439
+  _globals['_UPDATEPODRESPONSE']._serialized_end=1581
+  _globals['_STARTPODREQUEST']._serialized_start=1583
+  _globals['_STARTPODREQUEST']._serialized_end=1622
+  _globals['_STARTPODRESPONSE']._serialized_start=1625
+  _globals['_STARTPODRESPONSE']._serialized_end=1766
+  _globals['_STOPPODREQUEST']._serialized_start=1768
+  _globals['_STOPPODREQUEST']._serialized_end=1806
+  _globals['_STOPPODRESPONSE']._serialized_start=1809
+  _globals['_STOPPODRESPONSE']._serialized_end=1949
+  _globals['_RESTARTPODREQUEST']._serialized_start=1951
+  _globals['_RESTARTPODREQUEST']._serialized_end=1992
+  _globals['_RESTARTPODRESPONSE']._serialized_start=1995
+  _globals['_RESTARTPODRESPONSE']._serialized_end=2138
+  _globals['_PODPERMISSIONS']._serialized_start=2140
+  _globals['_PODPERMISSIONS']._serialized_end=2183
+  _globals['_GETPODPERMISSIONSREQUEST']._serialized_start=2185
+  _globals['_GETPODPERMISSIONSREQUEST']._serialized_end=2233
+  _globals['_GETPODPERMISSIONSRESPONSE']._serialized_start=2236
+  _globals['_GETPODPERMISSIONSRESPONSE']._serialized_end=2397
+  _globals['_SETPODPERMISSIONREQUEST']._serialized_start=2399
+  _globals['_SETPODPERMISSIONREQUEST']._serialized_end=2487
+  _globals['_SETPODPERMISSIONRESPONSE']._serialized_start=2490
+  _globals['_SETPODPERMISSIONRESPONSE']._serialized_end=2650
+  _globals['_DELETEPODPERMISSIONREQUEST']._serialized_start=2652
+  _globals['_DELETEPODPERMISSIONREQUEST']._serialized_end=2722
+  _globals['_DELETEPODPERMISSIONRESPONSE']._serialized_start=2725
+  _globals['_DELETEPODPERMISSIONRESPONSE']._serialized_end=2888
+  _globals['_PODSSERVICE']._serialized_start=2891
+  _globals['_PODSSERVICE']._serialized_end=4393
 # @@protoc_insertion_point(module_scope)

@@ -73,6 +73,41 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.GetPodCredentialsRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetPodCredentialsResponse.FromString,
                 _registered_method=True)
+        self.UpdatePod = channel.unary_unary(
+                '/pods.v1.PodsService/UpdatePod',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.UpdatePodRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.UpdatePodResponse.FromString,
+                _registered_method=True)
+        self.StartPod = channel.unary_unary(
+                '/pods.v1.PodsService/StartPod',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.StartPodRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.StartPodResponse.FromString,
+                _registered_method=True)
+        self.StopPod = channel.unary_unary(
+                '/pods.v1.PodsService/StopPod',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.StopPodRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.StopPodResponse.FromString,
+                _registered_method=True)
+        self.RestartPod = channel.unary_unary(
+                '/pods.v1.PodsService/RestartPod',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.RestartPodRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.RestartPodResponse.FromString,
+                _registered_method=True)
+        self.GetPodPermissions = channel.unary_unary(
+                '/pods.v1.PodsService/GetPodPermissions',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetPodPermissionsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetPodPermissionsResponse.FromString,
+                _registered_method=True)
+        self.SetPodPermission = channel.unary_unary(
+                '/pods.v1.PodsService/SetPodPermission',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.SetPodPermissionRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.SetPodPermissionResponse.FromString,
+                _registered_method=True)
+        self.DeletePodPermission = channel.unary_unary(
+                '/pods.v1.PodsService/DeletePodPermission',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.FromString,
+                _registered_method=True)
 
 
 class PodsServiceServicer:
@@ -123,7 +158,61 @@ class PodsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetPodCredentials(self, request, context):
-        """Gets a templated pod's generated credentials.
+        """Gets a templated pod's generated credentials. Needs USER permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePod(self, request, context):
+        """Changes a pod's spec (everything but pod_id, image and template). The response says
+        whether a restart is needed to apply it. Needs ADMIN permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartPod(self, request, context):
+        """Starts a stopped pod (status_requested ON). Needs USER permission.
+        Tapis compatibility: tapipy calls GET; POST .../{pod_id}:start is the proper verb.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopPod(self, request, context):
+        """Stops a pod (status_requested OFF): its container goes away, its record, credentials and
+        volumes stay. Needs USER permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestartPod(self, request, context):
+        """Restarts a pod with a new container (status_requested RESTART, then ON). Needs USER
+        permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPodPermissions(self, request, context):
+        """Lists who may do what with a pod. Needs READ permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPodPermission(self, request, context):
+        """Grants a user a permission level on a pod. Needs ADMIN permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePodPermission(self, request, context):
+        """Removes a user's permission on a pod; the last ADMIN cannot be removed. Needs ADMIN
+        permission.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -161,6 +250,41 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     servicer.GetPodCredentials,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetPodCredentialsRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.GetPodCredentialsResponse.SerializeToString,
+            ),
+            'UpdatePod': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePod,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.UpdatePodRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.UpdatePodResponse.SerializeToString,
+            ),
+            'StartPod': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartPod,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.StartPodRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.StartPodResponse.SerializeToString,
+            ),
+            'StopPod': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopPod,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.StopPodRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.StopPodResponse.SerializeToString,
+            ),
+            'RestartPod': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestartPod,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.RestartPodRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.RestartPodResponse.SerializeToString,
+            ),
+            'GetPodPermissions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPodPermissions,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetPodPermissionsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetPodPermissionsResponse.SerializeToString,
+            ),
+            'SetPodPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPodPermission,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.SetPodPermissionRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.SetPodPermissionResponse.SerializeToString,
+            ),
+            'DeletePodPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePodPermission,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -334,6 +458,195 @@ class PodsService:
             '/pods.v1.PodsService/GetPodCredentials',
             pods_dot_v1_dot_pods__service__pb2.GetPodCredentialsRequest.SerializeToString,
             pods_dot_v1_dot_pods__service__pb2.GetPodCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/UpdatePod',
+            pods_dot_v1_dot_pods__service__pb2.UpdatePodRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.UpdatePodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartPod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/StartPod',
+            pods_dot_v1_dot_pods__service__pb2.StartPodRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.StartPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopPod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/StopPod',
+            pods_dot_v1_dot_pods__service__pb2.StopPodRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.StopPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestartPod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/RestartPod',
+            pods_dot_v1_dot_pods__service__pb2.RestartPodRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.RestartPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPodPermissions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetPodPermissions',
+            pods_dot_v1_dot_pods__service__pb2.GetPodPermissionsRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetPodPermissionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPodPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/SetPodPermission',
+            pods_dot_v1_dot_pods__service__pb2.SetPodPermissionRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.SetPodPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePodPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/DeletePodPermission',
+            pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.FromString,
             options,
             channel_credentials,
             insecure,
