@@ -33,5 +33,9 @@ class AlreadyExistsError(ApiError):
     """The id is taken."""
 
 
+class FailedPreconditionError(ApiError):
+    """The request is valid but the object's state does not allow it."""
+
+
 class UnavailableError(ApiError):
     """A dependency (database, NATS) is down; the caller may retry."""

@@ -71,10 +71,11 @@ async def run(settings: Settings) -> None:
         secrets=SecretBox.from_settings(settings),
         templates=builtin_templates(settings),
         limits=Limits(
+            min_time_to_stop=settings.min_time_to_stop,
             defaults=ResourceSpec(
                 cpu_limit=settings.default_cpu_limit_millis,
                 mem_limit=settings.default_mem_limit_mib,
-            )
+            ),
         ),
         log_limit_bytes=settings.log_limit_bytes,
         clock=now,

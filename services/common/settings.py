@@ -90,6 +90,7 @@ class Settings:
     default_cpu_limit_millis: int = 2000
     default_mem_limit_mib: int = 3072
     log_limit_bytes: int = 10 * 1024 * 1024
+    min_time_to_stop: int = 300  # seconds; lower only for tests
 
     # Health loop
     resync_interval: float = 5.0
@@ -143,6 +144,7 @@ class Settings:
             default_cpu_limit_millis=_int(e, "PODS_DEFAULT_CPU_LIMIT", d.default_cpu_limit_millis),
             default_mem_limit_mib=_int(e, "PODS_DEFAULT_MEM_LIMIT", d.default_mem_limit_mib),
             log_limit_bytes=_int(e, "PODS_LOG_LIMIT_BYTES", d.log_limit_bytes),
+            min_time_to_stop=_int(e, "PODS_MIN_TIME_TO_STOP", d.min_time_to_stop),
             resync_interval=_float(e, "PODS_RESYNC_INTERVAL", d.resync_interval),
             probe_interval=_float(e, "PODS_PROBE_INTERVAL", d.probe_interval),
             probe_interval_max=_float(e, "PODS_PROBE_INTERVAL_MAX", d.probe_interval_max),

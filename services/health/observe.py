@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.common.pods_model import ContainerStatus, PodRecord, Status
+from services.common.pods_model import ContainerStatus, PodRecord, RequestedStatus, Status
 from services.common.runtime.types import ContainerState, Phase
 
 STARTING = (Phase.CREATED, Phase.RESTARTING, Phase.PAUSED)
@@ -24,6 +24,8 @@ def observe(record: PodRecord, state: ContainerState | None, ready: bool) -> Obs
     """What to record for `record` given its container `state`; None leaves it as it is."""
     if record.deletion_requested:
         return None
+    if record.status_requested is RequestedStatus.OFF:
+        return _stopping(state)
     if state is None:
         return _absent(record)
     container = ContainerStatus(
@@ -44,6 +46,16 @@ def observe(record: PodRecord, state: ContainerState | None, ready: bool) -> Obs
     if state.phase is Phase.DEAD:
         return Observation(Status.ERROR, container)
     return None  # removing: the next event tells what follows
+
+
+def _stopping(state: ContainerState | None) -> Observation:
+    """A pod asked to be OFF is DELETING while its container exists, then STOPPED."""
+    if state is None:
+        return Observation(
+            Status.STOPPED, ContainerStatus(phase="absent", message="pod is stopped")
+        )
+    container = ContainerStatus(phase=state.phase.value, message="container is being removed")
+    return Observation(Status.DELETING, container)
 
 
 def _absent(record: PodRecord) -> Observation | None:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from services.common.db.store import Store
 from services.common.outcomes import TemporaryError
-from services.common.pods_model import PodRecord, Status
+from services.common.pods_model import PodRecord, RequestedStatus, Status
 from services.common.runtime.types import ContainerState, Phase, PodKey, Runtime
 from services.health.observe import Observation, observe
 from services.health.probes import probe
@@ -151,12 +151,28 @@ class Watcher:
         known = {r.key for r in records}
         for record in records:
             await self.observe_pod(record.key)
-            if self._stuck(record):
+            if self._expired(record):
+                await self._stop_expired(record)
+            elif self._stuck(record):
                 await self._notifier.request_reconcile(record.key, "resync")
         for state in await self._runtime.list_managed():
             if state.key not in known:
                 await self._notifier.request_reconcile(state.key, "orphan")
         return len(records)
+
+    def _expired(self, record: PodRecord) -> bool:
+        """The run has passed its time_to_stop_ts."""
+        due = record.time_to_stop_ts
+        on = record.status_requested is RequestedStatus.ON and not record.deletion_requested
+        return on and due is not None and self._clock() >= due
+
+    async def _stop_expired(self, record: PodRecord) -> None:
+        stopped = await self._store.set_requested(
+            record.key, RequestedStatus.OFF, self._clock(), "time_to_stop reached; stopping"
+        )
+        if stopped is not None:
+            log.info("pod %s/%s reached its time_to_stop", record.key.tenant_id, record.key.pod_id)
+            await self._notifier.request_reconcile(record.key, "time_to_stop")
 
     def _stuck(self, record: PodRecord) -> bool:
         """Desired state not applied for longer than the grace period (a lost command, or a

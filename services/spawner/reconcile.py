@@ -16,7 +16,7 @@ from services.common.db.store import Store
 from services.common.failpoints import kill_if_armed
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, Retry, TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
-from services.common.runtime.types import PodKey, Runtime
+from services.common.runtime.types import Phase, PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.templates import Credentials, Template
 from services.spawner.container_spec import build_container_spec
@@ -66,12 +66,20 @@ class Reconciler:
             return Done("removed" if removed else "nothing to remove")
         if record.status_requested is RequestedStatus.OFF:
             removed = await self._runtime.remove(key)
+            await self._store.mark_stopped(key, record.generation, self._clock())
             return Done("stopped" if removed else "already stopped")
+        if record.status_requested is RequestedStatus.RESTART:
+            await self._runtime.remove(key)
+            outcome = await self._run(record)
+            await self._store.finish_restart(key, record.generation, self._clock())
+            return outcome
         if record.status in SETTLED and record.observed_generation >= record.generation:
             return Done(f"left {record.status.value.lower()}")
         return await self._run(record)
 
     async def _run(self, record: PodRecord) -> Outcome:
+        if record.observed_generation < record.generation:
+            await self._clear_finished_run(record.key)
         spec = build_container_spec(record, self._templates, await self._credentials(record))
         result = await self._runtime.ensure(spec)
         kill_if_armed("spawner-after-ensure", self._data_dir)
@@ -80,6 +88,12 @@ class Reconciler:
         await self._store.mark_applied(record.key, record.generation, result.action, self._clock())
         log.info("pod %s/%s: container %s", record.key.tenant_id, record.key.pod_id, result.action)
         return Done(result.action)
+
+    async def _clear_finished_run(self, key: PodKey) -> None:
+        """A pod asked to run again after its container exited gets a fresh container."""
+        state = await self._runtime.inspect(key)
+        if state is not None and state.phase in (Phase.EXITED, Phase.DEAD):
+            await self._runtime.remove(key)
 
     async def _credentials(self, record: PodRecord) -> Credentials | None:
         if not record.has_credentials:

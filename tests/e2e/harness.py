@@ -114,6 +114,7 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
         "PODS_NATS_PORT": str(free_port()),
         "PODS_DEV_USERS": "testuser:testpass,otheruser:otherpass",
         "PODS_RESYNC_INTERVAL": "1",
+        "PODS_MIN_TIME_TO_STOP": "5",
         **(extra_env or {}),
     }
     env.pop("PODS_NATS_URL", None)

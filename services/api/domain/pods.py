@@ -8,26 +8,40 @@ publish fails the pod is still recorded, and health's resync publishes it again 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.api.domain.validation import Limits, PodRequest, validate_new_pod, validate_pod_id
+from services.api.domain.validation import (
+    Limits,
+    PodRequest,
+    PodUpdate,
+    UpdatePlan,
+    validate_new_pod,
+    validate_pod_id,
+    validate_update,
+)
 from services.api.errors import (
     AlreadyExistsError,
+    FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
-from services.common.db.store import Store
+from services.common.db.store import LastAdminError, Store
 from services.common.outcomes import PodsError
-from services.common.pods_model import PodRecord
+from services.common.pods_model import Level, PodRecord, RequestedStatus, Status
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.templates import Credentials, Template, generate_credentials
 
 log = logging.getLogger(__name__)
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+RUNNING = (Status.REQUESTED, Status.CREATING, Status.AVAILABLE, Status.SPAWNER_SETUP)
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,14 @@ class ReconcileRequester(Protocol):
     """Asks the spawner to reconcile a pod (the NATS command bus in production)."""
 
     async def request_reconcile(self, key: PodKey, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A pod after a change, and a sentence for the caller saying what happened."""
+
+    record: PodRecord
+    message: str
 
 
 @dataclass(frozen=True)
@@ -96,14 +118,15 @@ class Pods:
         return record
 
     async def get(self, who: Principal, pod_id: str) -> PodRecord:
-        return await self._readable(who, pod_id)
+        return await self._authorize(who, pod_id, Level.READ)
 
-    async def list(self, who: Principal) -> list[PodRecord]:
-        owner = None if who.is_admin else who.username
-        return await self._store.list_pods(who.tenant_id, owner)
+    async def list_pods(self, who: Principal) -> list[PodRecord]:
+        if who.is_admin:
+            return await self._store.list_pods(who.tenant_id)
+        return await self._store.readable_pods(who.tenant_id, who.username)
 
     async def delete(self, who: Principal, pod_id: str) -> PodRecord:
-        await self._readable(who, pod_id)
+        await self._authorize(who, pod_id, Level.ADMIN)
         record = await self._store.request_deletion(PodKey(who.tenant_id, pod_id), self._clock())
         if record is None:
             raise NotFoundError(f"pod '{pod_id}' not found")
@@ -111,12 +134,12 @@ class Pods:
         return record
 
     async def logs(self, who: Principal, pod_id: str) -> PodLogsView:
-        record = await self._readable(who, pod_id)
+        record = await self._authorize(who, pod_id, Level.READ)
         text = await self._store.read_logs(record.key, self._log_limit)
         return PodLogsView(logs=text, action_logs=record.action_logs)
 
     async def credentials(self, who: Principal, pod_id: str) -> Credentials:
-        record = await self._readable(who, pod_id)
+        record = await self._authorize(who, pod_id, Level.USER)
         encrypted = await self._store.credentials(record.key)
         if encrypted is None:
             raise InvalidArgumentError(
@@ -124,13 +147,101 @@ class Pods:
             )
         return Credentials.from_json(self._secrets.decrypt(encrypted))
 
-    async def _readable(self, who: Principal, pod_id: str) -> PodRecord:
-        """The pod if the caller may see it. Other users' pods are reported as not found,
-        so that their existence does not leak."""
+    # -- lifecycle and updates -------------------------------------------------------------
+
+    async def start(self, who: Principal, pod_id: str) -> Changed:
+        record = await self._authorize(who, pod_id, Level.USER)
+        if record.status_requested is RequestedStatus.ON and record.status in RUNNING:
+            return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.")
+        return await self._want(who, record, RequestedStatus.ON, "start")
+
+    async def stop(self, who: Principal, pod_id: str) -> Changed:
+        record = await self._authorize(who, pod_id, Level.USER)
+        if record.status_requested is RequestedStatus.OFF:
+            return Changed(record, f"Pod '{pod_id}' is already stopping or stopped.")
+        return await self._want(who, record, RequestedStatus.OFF, "stop")
+
+    async def restart(self, who: Principal, pod_id: str) -> Changed:
+        record = await self._authorize(who, pod_id, Level.USER)
+        return await self._want(who, record, RequestedStatus.RESTART, "restart")
+
+    async def update(self, who: Principal, update: PodUpdate) -> Changed:
+        record = await self._authorize(who, update.pod_id, Level.ADMIN)
+        plan = validate_update(record.spec, update, self._templates, self._limits)
+        if not plan.changed:
+            return Changed(
+                record, f"Pod '{update.pod_id}' is unchanged: the update changes nothing."
+            )
+        reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
+        updated = await self._store.update_spec(
+            record.key,
+            plan.spec,
+            self._clock(),
+            reapply=reapply,
+            why=f"updated by {who.username}: {', '.join(plan.changed)}",
+        )
+        if updated is None:
+            raise NotFoundError(f"pod '{update.pod_id}' not found")
+        if reapply:
+            await self._request(updated.key, "update")
+        return Changed(updated, _update_message(update.pod_id, plan, reapply))
+
+    async def _want(
+        self, who: Principal, record: PodRecord, requested: RequestedStatus, verb: str
+    ) -> Changed:
+        updated = await self._store.set_requested(
+            record.key, requested, self._clock(), f"{verb} requested by {who.username}"
+        )
+        if updated is None:
+            raise NotFoundError(f"pod '{record.key.pod_id}' not found")
+        await self._request(updated.key, verb)
+        return Changed(updated, f"Pod '{record.key.pod_id}': {verb} requested.")
+
+    # -- permissions -----------------------------------------------------------------------
+
+    async def permissions(self, who: Principal, pod_id: str) -> list[tuple[str, Level]]:
+        record = await self._authorize(who, pod_id, Level.READ)
+        return await self._store.permissions(record.key)
+
+    async def set_permission(
+        self, who: Principal, pod_id: str, user: str, level: str
+    ) -> list[tuple[str, Level]]:
+        record = await self._authorize(who, pod_id, Level.ADMIN)
+        grant = _level(level)
+        try:
+            await self._store.set_permission(record.key, _username(user), grant)
+        except LastAdminError as exc:
+            raise FailedPreconditionError(str(exc)) from None
+        return await self._store.permissions(record.key)
+
+    async def delete_permission(
+        self, who: Principal, pod_id: str, user: str
+    ) -> list[tuple[str, Level]]:
+        record = await self._authorize(who, pod_id, Level.ADMIN)
+        try:
+            removed = await self._store.delete_permission(record.key, _username(user))
+        except LastAdminError as exc:
+            raise FailedPreconditionError(str(exc)) from None
+        if not removed:
+            raise NotFoundError(f"user '{user}' has no permission on pod '{pod_id}'")
+        return await self._store.permissions(record.key)
+
+    async def _authorize(self, who: Principal, pod_id: str, needed: Level) -> PodRecord:
+        """The pod if the caller holds `needed` on it. Callers without any permission are
+        told it does not exist, so that other users' pods do not leak."""
         validate_pod_id(pod_id)
         record = await self._store.get_pod(PodKey(who.tenant_id, pod_id))
-        if record is None or not (who.is_admin or record.owner == who.username):
+        if record is None:
             raise NotFoundError(f"pod '{pod_id}' not found")
+        if who.is_admin:
+            return record
+        level = await self._store.permission(record.key, who.username)
+        if level is None:
+            raise NotFoundError(f"pod '{pod_id}' not found")
+        if not level.allows(needed):
+            raise PermissionDeniedError(
+                f"this needs {needed.value} permission on pod '{pod_id}'; you have {level.value}"
+            )
         return record
 
     async def _request(self, key: PodKey, reason: str) -> None:
@@ -139,3 +250,27 @@ class Pods:
         except PodsError as exc:
             # Desired state is recorded; health's resync republishes stuck pods.
             log.warning("could not publish %s command for %s: %s", reason, key, exc)
+
+
+def _level(value: str) -> Level:
+    try:
+        return Level(value)
+    except ValueError:
+        raise InvalidArgumentError("level", "must be READ, USER or ADMIN") from None
+
+
+def _username(value: str) -> str:
+    if not USERNAME_RE.fullmatch(value):
+        raise InvalidArgumentError(
+            "user", "must be 1-128 letters, digits, '_', '.', '@' or '-', starting alphanumeric"
+        )
+    return value
+
+
+def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:
+    fields = ", ".join(plan.changed)
+    if reapplied:
+        return f"Pod '{pod_id}' updated ({fields}); it is being restarted to apply them."
+    if plan.needs_restart:
+        return f"Pod '{pod_id}' updated ({fields}); they apply when the pod is next started."
+    return f"Pod '{pod_id}' updated ({fields}); no restart is needed."

@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from services.api.errors import InvalidArgumentError
 from services.common.pods_model import NetworkStanza, PodSpec, ResourceSpec
 from services.common.templates import Template
+
+_T = TypeVar("_T")
 
 POD_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
 STANZA_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
@@ -51,6 +54,7 @@ class Limits:
     max_cpu_millis: int = 8000
     max_mem_mib: int = 16384
     max_gpus: int = 0
+    min_time_to_stop: int = MIN_TIME_TO_STOP
     defaults: ResourceSpec = field(default_factory=ResourceSpec)
 
 
@@ -117,9 +121,13 @@ def validate_new_pod(
         environment_variables=_environment(request.environment_variables),
         networking=networking,
         resources=_resources(request.resources, limits),
-        time_to_stop_default=_time_to_stop("time_to_stop_default", request.time_to_stop_default)
+        time_to_stop_default=_time_to_stop(
+            "time_to_stop_default", request.time_to_stop_default, limits.min_time_to_stop
+        )
         or DEFAULT_TIME_TO_STOP,
-        time_to_stop_instance=_time_to_stop("time_to_stop_instance", request.time_to_stop_instance)
+        time_to_stop_instance=_time_to_stop(
+            "time_to_stop_instance", request.time_to_stop_instance, limits.min_time_to_stop
+        )
         or None,
         compute_queue=_compute_queue(request.compute_queue),
     )
@@ -219,10 +227,10 @@ def _resources(values: Mapping[str, int], limits: Limits) -> ResourceSpec:
     return ResourceSpec(cpu_request, cpu_limit, mem_request, mem_limit, gpus)
 
 
-def _time_to_stop(name: str, value: int) -> int:
-    if value in (0, -1) or value >= MIN_TIME_TO_STOP:
+def _time_to_stop(name: str, value: int, minimum: int) -> int:
+    if value in (0, -1) or value >= minimum:
         return value
-    raise InvalidArgumentError(name, f"must be -1 (never) or at least {MIN_TIME_TO_STOP} seconds")
+    raise InvalidArgumentError(name, f"must be -1 (never) or at least {minimum} seconds")
 
 
 def _compute_queue(value: str) -> str:
@@ -231,3 +239,102 @@ def _compute_queue(value: str) -> str:
     raise InvalidArgumentError(
         "compute_queue", f"unknown compute queue {value[:32]!r} (known: default)"
     )
+
+
+@dataclass(frozen=True)
+class PodUpdate:
+    """The fields an update gives (None: not given)."""
+
+    pod_id: str
+    image: str | None = None
+    template: str | None = None
+    description: str | None = None
+    command: Sequence[str] | None = None
+    arguments: Sequence[str] | None = None
+    environment_variables: Mapping[str, str] | None = None
+    status_requested: str | None = None
+    networking: Mapping[str, tuple[str, int]] | None = None
+    resources: Mapping[str, int] | None = None
+    time_to_stop_default: int | None = None
+    time_to_stop_instance: int | None = None
+    compute_queue: str | None = None
+    volume_mounts: Sequence[str] | None = None
+
+
+# Fields whose change needs a new container; the others apply to the record only.
+CONTAINER_FIELDS = frozenset(
+    {"command", "arguments", "environment_variables", "networking", "resources"}
+)
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """The spec after an update, which fields changed and whether a restart applies them."""
+
+    spec: PodSpec
+    changed: tuple[str, ...]
+
+    @property
+    def needs_restart(self) -> bool:
+        return any(name in CONTAINER_FIELDS for name in self.changed)
+
+
+def validate_update(
+    current: PodSpec, update: PodUpdate, templates: Mapping[str, Template], limits: Limits
+) -> UpdatePlan:
+    """The updated spec, or InvalidArgumentError naming the field and the rule."""
+    for name, value, now in (
+        ("image", update.image, current.image),
+        ("template", update.template, current.template),
+    ):
+        if value is not None and value != now:
+            raise InvalidArgumentError(name, "cannot be changed; create a new pod instead")
+    if update.status_requested is not None:
+        raise InvalidArgumentError(
+            "status_requested", "is changed with the start, stop and restart calls"
+        )
+    if update.volume_mounts:
+        raise InvalidArgumentError(
+            "volume_mounts", "volumes are not supported by this deployment yet"
+        )
+    if current.template and update.networking is not None:
+        raise InvalidArgumentError("networking", "is fixed by the pod's template")
+    merged = PodRequest(
+        pod_id=update.pod_id,
+        image=current.image,
+        template=current.template,
+        description=_given(update.description, current.description),
+        command=_given(update.command, current.command),
+        arguments=_given(update.arguments, current.arguments),
+        environment_variables=_given(update.environment_variables, current.environment_variables),
+        networking=_given(
+            update.networking,
+            {name: (s.protocol, s.port) for name, s in current.networking.items()},
+        ),
+        resources=_given(update.resources, vars(current.resources)),
+        time_to_stop_default=_given(update.time_to_stop_default, current.time_to_stop_default),
+        time_to_stop_instance=_given(
+            update.time_to_stop_instance, current.time_to_stop_instance or 0
+        ),
+        compute_queue=_given(update.compute_queue, current.compute_queue),
+    )
+    spec = validate_new_pod(merged, templates, limits)
+    changed = tuple(name for name in _SPEC_FIELDS if getattr(spec, name) != getattr(current, name))
+    return UpdatePlan(spec=spec, changed=changed)
+
+
+_SPEC_FIELDS = (
+    "description",
+    "command",
+    "arguments",
+    "environment_variables",
+    "networking",
+    "resources",
+    "time_to_stop_default",
+    "time_to_stop_instance",
+    "compute_queue",
+)
+
+
+def _given(value: _T | None, current: _T) -> _T:
+    return current if value is None else value

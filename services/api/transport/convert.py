@@ -3,13 +3,15 @@ servicers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 from google.protobuf import struct_pb2
 
-from services.api.domain.validation import PodRequest
-from services.common.generated.pods.v1 import pod_pb2
-from services.common.pods_model import PodRecord, pod_host
+from services.api.domain.validation import PodRequest, PodUpdate
+from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2
+from services.common.pods_model import Level, PodRecord, pod_host
 
 ENVELOPE_VERSION = "0.1.0"
 
@@ -19,7 +21,7 @@ def timestamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else ""
 
 
-def envelope(message: str) -> dict[str, object]:
+def envelope(message: str) -> dict[str, Any]:
     """The Tapis envelope fields of a successful response."""
     return {
         "status": "success",
@@ -48,6 +50,62 @@ def pod_request(pod: pod_pb2.Pod) -> PodRequest:
         time_to_stop_instance=pod.time_to_stop_instance,
         compute_queue=pod.compute_queue,
         volume_mounts=list(pod.volume_mounts),
+    )
+
+
+def pod_update(pod: pod_pb2.Pod, pod_id: str, mask: Sequence[str]) -> PodUpdate:
+    """The fields an update gives: those named in `mask` when there is one, else those
+    present (optional scalars, the resources message) or not empty (lists and maps)."""
+
+    def given(name: str) -> bool:
+        if mask:
+            return name in mask
+        if name in _OPTIONAL_FIELDS:
+            return pod.HasField(name)
+        return bool(getattr(pod, name))
+
+    def pick(name: str, value: _V) -> _V | None:
+        return value if given(name) else None
+
+    return PodUpdate(
+        pod_id=pod_id,
+        image=pick("image", pod.image),
+        template=pick("template", pod.template),
+        description=pick("description", pod.description),
+        command=pick("command", list(pod.command)),
+        arguments=pick("arguments", list(pod.arguments)),
+        environment_variables=pick("environment_variables", dict(pod.environment_variables)),
+        status_requested=pick("status_requested", pod.status_requested),
+        networking=pick(
+            "networking", {name: (n.protocol, n.port) for name, n in pod.networking.items()}
+        ),
+        resources=pick("resources", {f.name: v for f, v in pod.resources.ListFields()}),
+        time_to_stop_default=pick("time_to_stop_default", pod.time_to_stop_default),
+        time_to_stop_instance=pick("time_to_stop_instance", pod.time_to_stop_instance),
+        compute_queue=pick("compute_queue", pod.compute_queue),
+        volume_mounts=pick("volume_mounts", list(pod.volume_mounts)),
+    )
+
+
+_OPTIONAL_FIELDS = frozenset(
+    {
+        "description",
+        "status_requested",
+        "time_to_stop_default",
+        "time_to_stop_instance",
+        "compute_queue",
+        "resources",
+    }
+)
+_V = TypeVar("_V")
+
+
+def permissions_message(
+    grants: Sequence[tuple[str, Level]],
+) -> pods_service_pb2.PodPermissions:
+    """Tapis's "user:LEVEL" strings."""
+    return pods_service_pb2.PodPermissions(
+        permissions=[f"{user}:{level.value}" for user, level in grants]
     )
 
 

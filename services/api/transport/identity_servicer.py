@@ -29,7 +29,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
     ) -> pb.ListSitesResponse:
         tenant = self._identity.tenant
         site = envelope_pb2.Site(site_id=tenant.site_id, base_url=tenant.base_url, primary=True)
-        return pb.ListSitesResponse(result=[site], **envelope("Sites retrieved."))  # type: ignore[arg-type]
+        return pb.ListSitesResponse(result=[site], **envelope("Sites retrieved."))
 
     @rpc
     async def ListTenants(
@@ -43,7 +43,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
             token_service=t.token_service,
             public_key=t.public_key,
         )
-        return pb.ListTenantsResponse(result=[tenant], **envelope("Tenants retrieved."))  # type: ignore[arg-type]
+        return pb.ListTenantsResponse(result=[tenant], **envelope("Tenants retrieved."))
 
     @rpc
     async def CreateToken(
@@ -58,5 +58,5 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         )
         return pb.CreateTokenResponse(
             result=pb.TokenResult(access_token=token),
-            **envelope("Token created."),  # type: ignore[arg-type]
+            **envelope("Token created."),
         )

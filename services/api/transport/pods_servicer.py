@@ -7,9 +7,15 @@ from typing import Any
 
 import grpc
 
-from services.api.domain.pods import Pods
+from services.api.domain.pods import Changed, Pods
 from services.api.transport.auth import Authenticator
-from services.api.transport.convert import envelope, pod_message, pod_request
+from services.api.transport.convert import (
+    envelope,
+    permissions_message,
+    pod_message,
+    pod_request,
+    pod_update,
+)
 from services.api.transport.status import rpc
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.generated.pods.v1 import pods_service_pb2 as pb
@@ -35,16 +41,16 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         record = await self._pods.create(who, pod_request(request.pod))
         return pb.CreatePodResponse(
             result=pod_message(record, self._domain, self._port),
-            **envelope(f"Pod '{record.key.pod_id}' created; it is being started."),  # type: ignore[arg-type]
+            **envelope(f"Pod '{record.key.pod_id}' created; it is being started."),
         )
 
     @rpc
     async def ListPods(self, request: pb.ListPodsRequest, context: Context) -> pb.ListPodsResponse:
         who = self._auth.principal(context)
-        records = await self._pods.list(who)
+        records = await self._pods.list_pods(who)
         return pb.ListPodsResponse(
             result=[pod_message(r, self._domain, self._port) for r in records],
-            **envelope(f"{len(records)} pods found."),  # type: ignore[arg-type]
+            **envelope(f"{len(records)} pods found."),
         )
 
     @rpc
@@ -53,7 +59,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         record = await self._pods.get(who, request.pod_id)
         return pb.GetPodResponse(
             result=pod_message(record, self._domain, self._port),
-            **envelope(f"Pod '{record.key.pod_id}' is {record.status.value}."),  # type: ignore[arg-type]
+            **envelope(f"Pod '{record.key.pod_id}' is {record.status.value}."),
         )
 
     @rpc
@@ -64,7 +70,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         record = await self._pods.delete(who, request.pod_id)
         return pb.DeletePodResponse(
             result="",
-            **envelope(f"Pod '{record.key.pod_id}' is being deleted."),  # type: ignore[arg-type]
+            **envelope(f"Pod '{record.key.pod_id}' is being deleted."),
         )
 
     @rpc
@@ -75,7 +81,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         view = await self._pods.logs(who, request.pod_id)
         return pb.GetPodLogsResponse(
             result=pod_pb2.PodLogs(logs=view.logs, action_logs=list(view.action_logs)),
-            **envelope(f"Logs of pod '{request.pod_id}'."),  # type: ignore[arg-type]
+            **envelope(f"Logs of pod '{request.pod_id}'."),
         )
 
     @rpc
@@ -88,5 +94,71 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
             result=pod_pb2.PodCredentials(
                 user_username=credentials.username, user_password=credentials.password
             ),
-            **envelope(f"Credentials of pod '{request.pod_id}'."),  # type: ignore[arg-type]
+            **envelope(f"Credentials of pod '{request.pod_id}'."),
         )
+
+    @rpc
+    async def UpdatePod(
+        self, request: pb.UpdatePodRequest, context: Context
+    ) -> pb.UpdatePodResponse:
+        who = self._auth.principal(context)
+        mask = list(request.update_mask.paths)
+        changed = await self._pods.update(who, pod_update(request.pod, request.pod_id, mask))
+        return pb.UpdatePodResponse(**self._changed(changed))
+
+    @rpc
+    async def StartPod(self, request: pb.StartPodRequest, context: Context) -> pb.StartPodResponse:
+        who = self._auth.principal(context)
+        return pb.StartPodResponse(**self._changed(await self._pods.start(who, request.pod_id)))
+
+    @rpc
+    async def StopPod(self, request: pb.StopPodRequest, context: Context) -> pb.StopPodResponse:
+        who = self._auth.principal(context)
+        return pb.StopPodResponse(**self._changed(await self._pods.stop(who, request.pod_id)))
+
+    @rpc
+    async def RestartPod(
+        self, request: pb.RestartPodRequest, context: Context
+    ) -> pb.RestartPodResponse:
+        who = self._auth.principal(context)
+        changed = await self._pods.restart(who, request.pod_id)
+        return pb.RestartPodResponse(**self._changed(changed))
+
+    @rpc
+    async def GetPodPermissions(
+        self, request: pb.GetPodPermissionsRequest, context: Context
+    ) -> pb.GetPodPermissionsResponse:
+        who = self._auth.principal(context)
+        grants = await self._pods.permissions(who, request.pod_id)
+        return pb.GetPodPermissionsResponse(
+            result=permissions_message(grants),
+            **envelope(f"Permissions of pod '{request.pod_id}'."),
+        )
+
+    @rpc
+    async def SetPodPermission(
+        self, request: pb.SetPodPermissionRequest, context: Context
+    ) -> pb.SetPodPermissionResponse:
+        who = self._auth.principal(context)
+        grants = await self._pods.set_permission(who, request.pod_id, request.user, request.level)
+        return pb.SetPodPermissionResponse(
+            result=permissions_message(grants),
+            **envelope(f"{request.user} now has {request.level} on pod '{request.pod_id}'."),
+        )
+
+    @rpc
+    async def DeletePodPermission(
+        self, request: pb.DeletePodPermissionRequest, context: Context
+    ) -> pb.DeletePodPermissionResponse:
+        who = self._auth.principal(context)
+        grants = await self._pods.delete_permission(who, request.pod_id, request.user)
+        return pb.DeletePodPermissionResponse(
+            result=permissions_message(grants),
+            **envelope(f"{request.user} no longer has access to pod '{request.pod_id}'."),
+        )
+
+    def _changed(self, changed: Changed) -> dict[str, Any]:
+        return {
+            "result": pod_message(changed.record, self._domain, self._port),
+            **envelope(changed.message),
+        }

@@ -35,6 +35,7 @@ from services.common.pods_model import (
 from services.common.runtime.types import PodKey
 
 MAX_ACTION_LOGS = 200
+_AT_REST = (Status.STOPPED.value, Status.COMPLETE.value, Status.ERROR.value)
 
 
 class AlreadyExistsError(PodsError):
@@ -288,11 +289,8 @@ class Store:
                 return None
             row.status_requested = requested.value
             row.generation += 1
-            if requested is RequestedStatus.ON and row.status in (
-                Status.STOPPED.value,
-                Status.COMPLETE.value,
-                Status.ERROR.value,
-            ):
+            restarting = requested is RequestedStatus.RESTART
+            if restarting or (requested is RequestedStatus.ON and row.status in _AT_REST):
                 row.status = Status.REQUESTED.value
                 row.status_changed_ts = now
             if requested is not RequestedStatus.ON:

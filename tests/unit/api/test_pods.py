@@ -9,10 +9,17 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.api.domain.pods import Pods, Principal
-from services.api.domain.validation import Limits, PodRequest
-from services.api.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from services.api.domain.validation import Limits, PodRequest, PodUpdate
+from services.api.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from services.common.db.store import Store
 from services.common.outcomes import TemporaryError
+from services.common.pods_model import Level
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
@@ -71,8 +78,8 @@ async def test_other_users_cannot_see_a_pod_but_admins_can(pods: Pods) -> None:
     for call in (pods.get, pods.logs, pods.credentials, pods.delete):
         with pytest.raises(NotFoundError, match="web1"):
             await call(BOB, "web1")
-    assert await pods.list(BOB) == []
-    assert [p.key.pod_id for p in await pods.list(ADMIN)] == ["web1"]
+    assert await pods.list_pods(BOB) == []
+    assert [p.key.pod_id for p in await pods.list_pods(ADMIN)] == ["web1"]
     assert (await pods.get(ADMIN, "web1")).owner == "alice"
 
 
@@ -100,3 +107,81 @@ async def test_delete_marks_the_pod_and_asks_for_a_reconcile(
     record = await pods.delete(ALICE, "web1")
     assert record.deletion_requested
     assert requests.sent[-1] == (PodKey("dev", "web1"), "delete")
+
+
+LEVEL_MATRIX = [
+    # (call, needed level)
+    ("get", "READ"),
+    ("logs", "READ"),
+    ("permissions", "READ"),
+    ("credentials", "USER"),
+    ("start", "USER"),
+    ("stop", "USER"),
+    ("restart", "USER"),
+    ("delete", "ADMIN"),
+]
+
+
+@pytest.mark.parametrize("granted", [None, "READ", "USER", "ADMIN"])
+@pytest.mark.parametrize(("call", "needed"), LEVEL_MATRIX)
+async def test_each_call_needs_its_level_and_strangers_see_nothing(
+    pods: Pods, granted: str | None, call: str, needed: str
+) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="db1", template="postgres"))
+    if granted:
+        await pods.set_permission(ALICE, "db1", "bob", granted)
+    attempt = getattr(pods, call)(BOB, "db1")
+    order = ["READ", "USER", "ADMIN"]
+    if granted is None:
+        with pytest.raises(NotFoundError):
+            await attempt
+    elif order.index(granted) < order.index(needed):
+        with pytest.raises(PermissionDeniedError, match=needed):
+            await attempt
+    else:
+        await attempt
+
+
+async def test_a_shared_pod_is_listed_for_the_user_it_is_shared_with(pods: Pods) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
+    await pods.set_permission(ALICE, "web1", "bob", "READ")
+    assert [p.key.pod_id for p in await pods.list_pods(BOB)] == ["web1"]
+    assert await pods.permissions(BOB, "web1") == [("alice", Level.ADMIN), ("bob", Level.READ)]
+
+
+async def test_permission_changes_are_validated_and_keep_an_admin(pods: Pods) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
+    with pytest.raises(InvalidArgumentError, match="level"):
+        await pods.set_permission(ALICE, "web1", "bob", "OWNER")
+    with pytest.raises(InvalidArgumentError, match="user"):
+        await pods.set_permission(ALICE, "web1", "../bob", "READ")
+    with pytest.raises(FailedPreconditionError, match="last ADMIN"):
+        await pods.delete_permission(ALICE, "web1", "alice")
+    with pytest.raises(NotFoundError, match="bob"):
+        await pods.delete_permission(ALICE, "web1", "bob")
+
+
+async def test_an_update_says_what_changed_and_whether_it_restarts(
+    pods: Pods, requests: Requests
+) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
+    same = await pods.update(ALICE, PodUpdate(pod_id="web1", description=""))
+    assert "unchanged" in same.message
+    described = await pods.update(ALICE, PodUpdate(pod_id="web1", description="new"))
+    assert "description" in described.message and "no restart" in described.message
+    assert described.record.generation == 1
+    commanded = await pods.update(ALICE, PodUpdate(pod_id="web1", command=["sh", "-c", "x"]))
+    assert "restarted" in commanded.message
+    assert commanded.record.generation == 2
+    assert requests.sent[-1] == (PodKey("dev", "web1"), "update")
+    with pytest.raises(InvalidArgumentError, match="image"):
+        await pods.update(ALICE, PodUpdate(pod_id="web1", image="other:1"))
+    with pytest.raises(InvalidArgumentError, match="status_requested"):
+        await pods.update(ALICE, PodUpdate(pod_id="web1", status_requested="OFF"))
+
+
+async def test_stop_and_start_are_idempotent_with_clear_messages(pods: Pods) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
+    assert "already" in (await pods.start(ALICE, "web1")).message
+    assert "stop requested" in (await pods.stop(ALICE, "web1")).message
+    assert "already" in (await pods.stop(ALICE, "web1")).message

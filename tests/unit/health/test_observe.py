@@ -74,3 +74,11 @@ def test_a_vanished_container_is_requested_again() -> None:
 
 def test_an_errored_pod_without_container_stays_errored() -> None:
     assert observe(replace(RECORD, status=Status.ERROR), None, ready=False) is None
+
+
+def test_a_pod_asked_to_stop_is_deleting_until_its_container_is_gone() -> None:
+    stopping = replace(RECORD, status_requested=RequestedStatus.OFF)
+    deleting = observe(stopping, state(Phase.RUNNING), ready=True)
+    stopped = observe(stopping, None, ready=False)
+    assert deleting is not None and deleting.status is Status.DELETING
+    assert stopped is not None and stopped.status is Status.STOPPED

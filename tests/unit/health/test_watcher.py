@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.common.db.store import Store
-from services.common.pods_model import PodRecord, PodSpec, Status
+from services.common.pods_model import PodRecord, PodSpec, RequestedStatus, Status
 from services.common.runtime.fake import FakeRuntime
 from services.common.runtime.naming import with_hash
 from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
@@ -145,3 +145,23 @@ async def test_resync_reports_containers_without_a_pod_as_orphans(h: Harness) ->
     await h.start_container()  # no row for it
     await h.watcher.resync()
     assert h.notifier.reconciles == [(KEY, "orphan")]
+
+
+async def test_a_run_past_its_time_to_stop_is_stopped(h: Harness) -> None:
+    await h.store.create_pod(
+        KEY,
+        owner="alice",
+        spec=PodSpec(image="img", time_to_stop_default=60),
+        credentials_encrypted=None,
+        now=START,
+    )
+    await h.start_container()
+    h.ready = True
+    await h.watcher.observe_pod(KEY)
+    pod = await h.store.get_pod(KEY)
+    assert pod is not None and pod.time_to_stop_ts is not None
+    h.clock.now = pod.time_to_stop_ts + timedelta(seconds=1)
+    await h.watcher.resync()
+    pod = await h.store.get_pod(KEY)
+    assert pod is not None and pod.status_requested is RequestedStatus.OFF
+    assert (KEY, "time_to_stop") in h.notifier.reconciles

@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 
 from services.common.db.store import Store
 from services.common.outcomes import Done, Failed, Retry, TemporaryError
-from services.common.pods_model import PodSpec, Status
+from services.common.pods_model import PodSpec, RequestedStatus, Status
 from services.common.runtime.fake import FakeRuntime
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
@@ -133,3 +133,47 @@ async def test_an_errored_pod_is_not_restarted_by_a_replayed_command(
     runtime.exit(KEY, 3)
     await store.mark_failed(KEY, "exited", NOW)
     assert await r.reconcile(KEY) == Done("left error")
+
+
+async def test_stop_removes_the_container_and_records_stopped(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    await r.reconcile(KEY)
+    await store.set_requested(KEY, RequestedStatus.OFF, NOW, "stop")
+    assert await r.reconcile(KEY) == Done("stopped")
+    assert await runtime.inspect(KEY) is None
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.STOPPED
+    assert await r.reconcile(KEY) == Done("already stopped")
+
+
+async def test_restart_makes_a_new_container_then_wants_on_again(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    await r.reconcile(KEY)
+    first = await runtime.inspect(KEY)
+    await store.set_requested(KEY, RequestedStatus.RESTART, NOW, "restart")
+    assert await r.reconcile(KEY) == Done("created")
+    second = await runtime.inspect(KEY)
+    assert first is not None and second is not None and first.started_at != second.started_at
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.status_requested is RequestedStatus.ON
+    assert await r.reconcile(KEY) == Done("adopted")
+
+
+async def test_starting_an_exited_pod_gives_it_a_fresh_container(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    await r.reconcile(KEY)
+    runtime.exit(KEY, 0)
+    await store.mark_failed(KEY, "done", NOW)
+    await store.set_requested(KEY, RequestedStatus.ON, NOW, "start")
+    assert await r.reconcile(KEY) == Done("created")
+    state = await runtime.inspect(KEY)
+    assert state is not None and state.phase.value == "running"
