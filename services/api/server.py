@@ -11,6 +11,7 @@ from pathlib import Path
 from services.api.domain.identity import Identity, TenantInfo
 from services.api.domain.pods import Pods
 from services.api.domain.validation import Limits
+from services.api.spawner_client import SpawnerCommandRunner
 from services.api.tokens import (
     TokenIssuer,
     TokenVerifier,
@@ -65,6 +66,7 @@ async def run(settings: Settings) -> None:
     store = Store.open(settings.effective_database_url)
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()
+    runner = SpawnerCommandRunner(settings.spawner_address)
     pods = Pods(
         store=store,
         reconciler=BusReconciler(bus),
@@ -79,6 +81,7 @@ async def run(settings: Settings) -> None:
         ),
         log_limit_bytes=settings.log_limit_bytes,
         clock=now,
+        runner=runner,
     )
     identity = Identity(
         tenant=TenantInfo(
@@ -113,6 +116,7 @@ async def run(settings: Settings) -> None:
     try:
         await serve_until_stopped(server, stop_event())
     finally:
+        await runner.close()
         await bus.close()
         await store.close()
 

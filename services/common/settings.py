@@ -82,6 +82,7 @@ class Settings:
     api_port: int = 50051
     spawner_port: int = 50052
     health_port: int = 50053
+    spawner_address: str = ""  # where the API reaches SpawnerService; default 127.0.0.1:port
 
     # Pods
     pod_domain: str = "pods.localhost"
@@ -138,6 +139,8 @@ class Settings:
             api_port=_int(e, "PODS_API_PORT", d.api_port),
             spawner_port=_int(e, "PODS_SPAWNER_PORT", d.spawner_port),
             health_port=_int(e, "PODS_HEALTH_PORT", d.health_port),
+            spawner_address=e.get("PODS_SPAWNER_ADDRESS", "")
+            or f"127.0.0.1:{_int(e, 'PODS_SPAWNER_PORT', d.spawner_port)}",
             pod_domain=e.get("PODS_POD_DOMAIN", d.pod_domain),
             image_postgres=e.get("PODS_IMAGE_POSTGRES", d.image_postgres),
             image_neo4j=e.get("PODS_IMAGE_NEO4J", d.image_neo4j),

@@ -15,7 +15,7 @@ from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
 from services.common.messaging import MessageBus, PodCommand
-from services.common.outcomes import Done, Failed, Outcome
+from services.common.outcomes import Done, Failed, Outcome, PermanentError, TemporaryError
 from services.common.runtime.docker_runtime import DockerRuntime
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
@@ -55,6 +55,25 @@ class SpawnerServicer(pb_grpc.SpawnerServiceServicer):
                 )
                 for s in states
             ]
+        )
+
+    async def ExecInPod(
+        self, request: pb.ExecInPodRequest, context: Context
+    ) -> pb.ExecInPodResponse:
+        key = PodKey(request.tenant_id, request.pod_id)
+        try:
+            result = await self._runtime.exec(
+                key, list(request.argv), request.timeout_seconds, request.limit_bytes
+            )
+        except PermanentError as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except TemporaryError as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        return pb.ExecInPodResponse(
+            exit_code=result.exit_code,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            timed_out=result.timed_out,
         )
 
 

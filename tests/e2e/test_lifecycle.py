@@ -169,3 +169,24 @@ def test_a_pod_is_stopped_when_its_time_to_stop_passes(stack: Stack) -> None:
     actions = t.pods.get_pod_logs(pod_id="shortpod").action_logs
     assert any("time_to_stop reached" in a for a in actions)
     t.pods.delete_pod(pod_id="shortpod")
+
+
+def test_exec_runs_commands_in_the_pod(stack: Stack) -> None:
+    t = client(stack)
+    t.pods.create_pod(pod_id="execpod", image="pods-http:latest")
+    eventually(lambda: status_is(t, "execpod", "AVAILABLE"), 60, "execpod AVAILABLE")
+    outputs = t.pods.exec_pod_commands(
+        pod_id="execpod",
+        commands=["echo hello world", ["sh", "-c", "echo $0 >&2; exit 4", "oops"], "echo never"],
+    )
+    assert [o.exit_code for o in outputs] == [0, 4]
+    assert outputs[0].stdout == "hello world\n"
+    assert outputs[1].stderr == "oops\n"
+    slow = t.pods.exec_pod_commands(pod_id="execpod", commands=["sleep 30"], command_timeout=1)
+    assert slow[0].timed_out is True
+    t.pods.stop_pod(pod_id="execpod")
+    eventually(lambda: status_is(t, "execpod", "STOPPED"), 60, "execpod STOPPED")
+    with pytest.raises(BaseTapyException) as info:
+        t.pods.exec_pod_commands(pod_id="execpod", commands=["ls"])
+    assert "AVAILABLE" in str(info.value.message)
+    t.pods.delete_pod(pod_id="execpod")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
 from services.api.domain.validation import (
     Limits,
     PodRequest,
@@ -88,7 +89,9 @@ class Pods:
         limits: Limits,
         log_limit_bytes: int,
         clock: Callable[[], datetime],
+        runner: CommandRunner,
     ) -> None:
+        self._runner = runner
         self._store = store
         self._reconciler = reconciler
         self._secrets = secrets
@@ -196,6 +199,14 @@ class Pods:
             raise NotFoundError(f"pod '{record.key.pod_id}' not found")
         await self._request(updated.key, verb)
         return Changed(updated, f"Pod '{record.key.pod_id}': {verb} requested.")
+
+    async def exec(self, who: Principal, pod_id: str, request: ExecRequest) -> ExecReport:
+        record = await self._authorize(who, pod_id, Level.USER)
+        if record.status is not Status.AVAILABLE:
+            raise FailedPreconditionError(
+                f"pod '{pod_id}' is {record.status.value}; commands run only in an AVAILABLE pod"
+            )
+        return await run_commands(self._runner, record.key, request)
 
     # -- permissions -----------------------------------------------------------------------
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 
+from services.api.domain.execution import CommandOutput, ExecRequest
 from services.api.domain.validation import PodRequest, PodUpdate
 from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2
 from services.common.pods_model import Level, PodRecord, pod_host
@@ -98,6 +99,30 @@ _OPTIONAL_FIELDS = frozenset(
     }
 )
 _V = TypeVar("_V")
+
+
+def exec_request(request: pods_service_pb2.ExecPodRequest) -> ExecRequest:
+    """The exec request with Tapis's defaults for fields not given."""
+    return ExecRequest(
+        # MessageToDict of a ListValue is a list, whatever its stubs say.
+        commands=cast(Sequence[object], json_format.MessageToDict(request.commands)),
+        total_timeout=request.total_timeout if request.HasField("total_timeout") else 300,
+        command_timeout=request.command_timeout if request.HasField("command_timeout") else 60,
+        fail_on_non_success=request.fail_on_non_success
+        if request.HasField("fail_on_non_success")
+        else True,
+    )
+
+
+def exec_output(output: CommandOutput) -> pods_service_pb2.ExecOutput:
+    result = output.result
+    return pods_service_pb2.ExecOutput(
+        command=list(output.argv),
+        exit_code=-1 if result.exit_code is None else result.exit_code,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        timed_out=result.timed_out,
+    )
 
 
 def permissions_message(

@@ -11,6 +11,8 @@ from services.api.domain.pods import Changed, Pods
 from services.api.transport.auth import Authenticator
 from services.api.transport.convert import (
     envelope,
+    exec_output,
+    exec_request,
     permissions_message,
     pod_message,
     pod_request,
@@ -155,6 +157,15 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         return pb.DeletePodPermissionResponse(
             result=permissions_message(grants),
             **envelope(f"{request.user} no longer has access to pod '{request.pod_id}'."),
+        )
+
+    @rpc
+    async def ExecPod(self, request: pb.ExecPodRequest, context: Context) -> pb.ExecPodResponse:
+        who = self._auth.principal(context)
+        report = await self._pods.exec(who, request.pod_id, exec_request(request))
+        return pb.ExecPodResponse(
+            result=[exec_output(o) for o in report.outputs],
+            **envelope(f"Pod '{request.pod_id}': {report.message}"),
         )
 
     def _changed(self, changed: Changed) -> dict[str, Any]:

@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import calendar
 import contextlib
+import os
 import re
+import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -47,6 +49,7 @@ from services.common.runtime.types import (
     ContainerSpec,
     ContainerState,
     EnsureResult,
+    ExecResult,
     LogChunk,
     Phase,
     PodKey,
@@ -317,6 +320,14 @@ class DockerRuntime:
         """Events of managed containers from now on (the moment watch() is called)."""
         return self._watch(since=f"{time.time():.6f}")
 
+    async def exec(
+        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+    ) -> ExecResult:
+        """Runs `argv` in the pod's running container (docker exec, no shell)."""
+        return await self._in_thread(
+            f"running a command in {key}", self._exec_sync, key, list(argv), timeout, limit_bytes
+        )
+
     # plumbing
 
     async def _in_thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
@@ -453,6 +464,46 @@ class DockerRuntime:
             return LogChunk(text="", cursor=cursor)
         text, newest = lines_after(raw.decode(errors="replace"), after)
         return LogChunk(text=tail_text(text, limit_bytes), cursor=newest or cursor)
+
+    # exec
+
+    def _exec_sync(
+        self, key: PodKey, argv: list[str], timeout: float, limit_bytes: int
+    ) -> ExecResult:
+        attrs = self._owned_attrs(key)
+        if attrs is None or not (attrs.get("State") or {}).get("Running"):
+            raise PermanentError(f"pod '{key.pod_id}' has no running container")
+        api = self._docker().api
+        exec_id = api.exec_create(attrs["Id"], cmd=argv, stdout=True, stderr=True)["Id"]
+        collected: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+
+        def pump() -> None:
+            for out, err in api.exec_start(exec_id, stream=True, demux=True):
+                collected["stdout"] = (collected["stdout"] + (out or b""))[-limit_bytes:]
+                collected["stderr"] = (collected["stderr"] + (err or b""))[-limit_bytes:]
+
+        reader = threading.Thread(target=pump, name=f"exec-{key.pod_id}", daemon=True)
+        reader.start()
+        reader.join(timeout)
+        timed_out = reader.is_alive()
+        if timed_out:
+            self._kill_exec(exec_id)
+            reader.join(5)
+        info = api.exec_inspect(exec_id)
+        return ExecResult(
+            exit_code=None if timed_out else info.get("ExitCode"),
+            stdout=collected["stdout"].decode(errors="replace"),
+            stderr=collected["stderr"].decode(errors="replace"),
+            timed_out=timed_out,
+        )
+
+    def _kill_exec(self, exec_id: str) -> None:
+        """Docker has no call to stop an exec; kill its process (the engine runs on this host
+        and reports the host pid)."""
+        pid = self._docker().api.exec_inspect(exec_id).get("Pid") or 0
+        if pid > 0:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
     # events
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +28,7 @@ from services.common.runtime.types import (
     ContainerSpec,
     ContainerState,
     EnsureResult,
+    ExecResult,
     LogChunk,
     Phase,
     PodKey,
@@ -101,6 +102,7 @@ class FakeRuntime:
         self.deployment_id = validate_slug("deployment id", deployment_id)
         self.calls: list[tuple[str, PodKey | None]] = []
         self.missing_images: set[str] = set()
+        self.exec_results: dict[tuple[str, ...], ExecResult] = {}
         self._clock = clock or ticking_clock()
         self._next_port = first_host_port
         self._containers: dict[PodKey, _Container] = {}
@@ -159,6 +161,19 @@ class FakeRuntime:
         new = container.log_lines[int(cursor or "0") :]
         text = tail_text("".join(new), limit_bytes)
         return LogChunk(text=text, cursor=str(len(container.log_lines)) if new else cursor)
+
+    async def exec(
+        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+    ) -> ExecResult:
+        """A scripted result from `exec_results` (by argv), else the argv echoed back."""
+        self.calls.append(("exec", key))
+        container = self._containers.get(key)
+        if container is None or container.phase is not Phase.RUNNING:
+            raise PermanentError(f"pod '{key.pod_id}' has no running container")
+        scripted = self.exec_results.get(tuple(argv))
+        if scripted is not None:
+            return scripted
+        return ExecResult(exit_code=0, stdout=" ".join(argv)[-limit_bytes:] + "\n", stderr="")
 
     def watch(self) -> AsyncIterator[RuntimeEvent]:
         """Events in the order they happened; raises what `break_watch` put in."""

@@ -8,7 +8,7 @@ outcomes.PermanentError, never SDK exceptions.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -97,6 +97,16 @@ class LogChunk:
 
 
 @dataclass(frozen=True)
+class ExecResult:
+    """The outcome of a command run inside a pod's container."""
+
+    exit_code: int | None  # None when it timed out
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
 class RuntimeEvent:
     """Something happened to a managed container (start, die, destroy, ...)."""
 
@@ -133,4 +143,11 @@ class Runtime(Protocol):
 
     def watch(self) -> AsyncIterator[RuntimeEvent]:
         """Events of managed containers, as they happen, until cancelled."""
+        ...
+
+    async def exec(
+        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+    ) -> ExecResult:
+        """Runs `argv` (no shell) in the pod's running container; kills it after `timeout`
+        seconds. Output is cut to the last `limit_bytes` of each stream."""
         ...

@@ -339,3 +339,24 @@ class TestWatch:
                 return
             await asyncio.sleep(0.05)
         raise AssertionError("the event thread kept running after cancellation")
+
+
+async def test_exec_returns_output_and_exit_code_and_kills_on_timeout(
+    runtime: DockerRuntime, test_image: str
+) -> None:
+    spec = shell(test_image, "sleep 3600")
+    await runtime.ensure(spec)
+    bb = "/bin/busybox"
+    done = await runtime.exec(KEY, [bb, "sh", "-c", "echo out; echo err >&2; exit 3"], 10, 1000)
+    assert (done.exit_code, done.stdout, done.stderr, done.timed_out) == (
+        3,
+        "out\n",
+        "err\n",
+        False,
+    )
+    started = time.monotonic()
+    slow = await runtime.exec(KEY, [bb, "sleep", "30"], 0.5, 1000)
+    assert slow.timed_out and slow.exit_code is None
+    assert time.monotonic() - started < 10
+    capped = await runtime.exec(KEY, [bb, "sh", "-c", "yes | head -c 5000"], 10, 100)
+    assert len(capped.stdout) == 100

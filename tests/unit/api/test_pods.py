@@ -3,11 +3,13 @@ even when the command bus is down (the resync publishes it later)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
 
+from services.api.domain.execution import ExecRequest
 from services.api.domain.pods import Pods, Principal
 from services.api.domain.validation import Limits, PodRequest, PodUpdate
 from services.api.errors import (
@@ -19,12 +21,13 @@ from services.api.errors import (
 )
 from services.common.db.store import Store
 from services.common.outcomes import TemporaryError
-from services.common.pods_model import Level
-from services.common.runtime.types import PodKey
+from services.common.pods_model import ContainerStatus, Level, Status
+from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
 from services.common.templates import builtin_templates
 
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
 ALICE = Principal("dev", "alice")
 BOB = Principal("dev", "bob")
 ADMIN = Principal("dev", "root", is_admin=True)
@@ -39,6 +42,13 @@ class Requests:
         if self.down:
             raise TemporaryError("nats is down")
         self.sent.append((key, reason))
+
+
+class EchoRunner:
+    async def run(
+        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+    ) -> ExecResult:
+        return ExecResult(exit_code=0, stdout=" ".join(argv), stderr="")
 
 
 @pytest.fixture
@@ -56,6 +66,7 @@ def pods(store: Store, requests: Requests) -> Pods:
         limits=Limits(),
         log_limit_bytes=1000,
         clock=lambda: datetime(2026, 11, 28, tzinfo=UTC),
+        runner=EchoRunner(),
     )
 
 
@@ -185,3 +196,14 @@ async def test_stop_and_start_are_idempotent_with_clear_messages(pods: Pods) -> 
     assert "already" in (await pods.start(ALICE, "web1")).message
     assert "stop requested" in (await pods.stop(ALICE, "web1")).message
     assert "already" in (await pods.stop(ALICE, "web1")).message
+
+
+async def test_commands_run_only_in_an_available_pod(pods: Pods, store: Store) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
+    with pytest.raises(FailedPreconditionError, match="REQUESTED"):
+        await pods.exec(ALICE, "web1", ExecRequest(commands=["ls"]))
+    await store.record_observation(
+        PodKey("dev", "web1"), Status.AVAILABLE, ContainerStatus(phase="running"), NOW
+    )
+    report = await pods.exec(ALICE, "web1", ExecRequest(commands=["ls -l", ["echo", "a b"]]))
+    assert [o.result.stdout for o in report.outputs] == ["ls -l", "echo a b"]

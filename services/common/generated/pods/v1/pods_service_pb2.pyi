@@ -284,3 +284,45 @@ class DeletePodPermissionResponse(_message.Message):
     version: str
     metadata: _struct_pb2.Struct
     def __init__(self, result: _Optional[_Union[PodPermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ExecPodRequest(_message.Message):
+    __slots__ = ("pod_id", "commands", "total_timeout", "command_timeout", "fail_on_non_success")
+    POD_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    FAIL_ON_NON_SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    pod_id: str
+    commands: _struct_pb2.ListValue
+    total_timeout: int
+    command_timeout: int
+    fail_on_non_success: bool
+    def __init__(self, pod_id: _Optional[str] = ..., commands: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., total_timeout: _Optional[int] = ..., command_timeout: _Optional[int] = ..., fail_on_non_success: _Optional[bool] = ...) -> None: ...
+
+class ExecOutput(_message.Message):
+    __slots__ = ("command", "exit_code", "stdout", "stderr", "timed_out")
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    TIMED_OUT_FIELD_NUMBER: _ClassVar[int]
+    command: _containers.RepeatedScalarFieldContainer[str]
+    exit_code: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., exit_code: _Optional[int] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., timed_out: _Optional[bool] = ...) -> None: ...
+
+class ExecPodResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[ExecOutput]
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Iterable[_Union[ExecOutput, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...

@@ -93,6 +93,11 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.RestartPodRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.RestartPodResponse.FromString,
                 _registered_method=True)
+        self.ExecPod = channel.unary_unary(
+                '/pods.v1.PodsService/ExecPod',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.ExecPodRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.ExecPodResponse.FromString,
+                _registered_method=True)
         self.GetPodPermissions = channel.unary_unary(
                 '/pods.v1.PodsService/GetPodPermissions',
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.GetPodPermissionsRequest.SerializeToString,
@@ -196,6 +201,14 @@ class PodsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExecPod(self, request, context):
+        """Runs commands (no shell) in an AVAILABLE pod, one after another, each with its own
+        timeout and all within a total timeout. Needs USER permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPodPermissions(self, request, context):
         """Lists who may do what with a pod. Needs READ permission.
         """
@@ -270,6 +283,11 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     servicer.RestartPod,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.RestartPodRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.RestartPodResponse.SerializeToString,
+            ),
+            'ExecPod': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExecPod,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.ExecPodRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.ExecPodResponse.SerializeToString,
             ),
             'GetPodPermissions': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPodPermissions,
@@ -566,6 +584,33 @@ class PodsService:
             '/pods.v1.PodsService/RestartPod',
             pods_dot_v1_dot_pods__service__pb2.RestartPodRequest.SerializeToString,
             pods_dot_v1_dot_pods__service__pb2.RestartPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecPod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/ExecPod',
+            pods_dot_v1_dot_pods__service__pb2.ExecPodRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.ExecPodResponse.FromString,
             options,
             channel_credentials,
             insecure,

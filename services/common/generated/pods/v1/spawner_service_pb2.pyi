@@ -7,6 +7,32 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ExecInPodRequest(_message.Message):
+    __slots__ = ("tenant_id", "pod_id", "argv", "timeout_seconds", "limit_bytes")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    POD_ID_FIELD_NUMBER: _ClassVar[int]
+    ARGV_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    pod_id: str
+    argv: _containers.RepeatedScalarFieldContainer[str]
+    timeout_seconds: float
+    limit_bytes: int
+    def __init__(self, tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., timeout_seconds: _Optional[float] = ..., limit_bytes: _Optional[int] = ...) -> None: ...
+
+class ExecInPodResponse(_message.Message):
+    __slots__ = ("exit_code", "stdout", "stderr", "timed_out")
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    TIMED_OUT_FIELD_NUMBER: _ClassVar[int]
+    exit_code: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    def __init__(self, exit_code: _Optional[int] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., timed_out: _Optional[bool] = ...) -> None: ...
+
 class ReconcilePodRequest(_message.Message):
     __slots__ = ("tenant_id", "pod_id")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -48,6 +48,11 @@ class SpawnerServiceStub:
                 request_serializer=pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersResponse.FromString,
                 _registered_method=True)
+        self.ExecInPod = channel.unary_unary(
+                '/pods.v1.SpawnerService/ExecInPod',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.FromString,
+                _registered_method=True)
 
 
 class SpawnerServiceServicer:
@@ -71,6 +76,14 @@ class SpawnerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExecInPod(self, request, context):
+        """Runs one command (no shell) in a pod's running container. Called by the API for
+        PodsService.ExecPod after it has checked the caller's permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SpawnerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -83,6 +96,11 @@ def add_SpawnerServiceServicer_to_server(servicer, server):
                     servicer.ListManagedContainers,
                     request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersRequest.FromString,
                     response_serializer=pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersResponse.SerializeToString,
+            ),
+            'ExecInPod': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExecInPod,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -143,6 +161,33 @@ class SpawnerService:
             '/pods.v1.SpawnerService/ListManagedContainers',
             pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersRequest.SerializeToString,
             pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecInPod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/ExecInPod',
+            pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.FromString,
             options,
             channel_credentials,
             insecure,
