@@ -24,6 +24,7 @@ from services.spawner.container_spec import build_container_spec
 log = logging.getLogger(__name__)
 
 SETTLED = (Status.ERROR, Status.COMPLETE)
+LOG_RUNS_KEPT = 3  # the current run's logs and those of the two before it
 
 
 class Reconciler:
@@ -84,7 +85,7 @@ class Reconciler:
         result = await self._runtime.ensure(spec)
         kill_if_armed("spawner-after-ensure", self._data_dir)
         if result.action in ("created", "replaced"):
-            await self._store.clear_logs(record.key)
+            await self._store.start_log_run(record.key, LOG_RUNS_KEPT)
         await self._store.mark_applied(record.key, record.generation, result.action, self._clock())
         log.info("pod %s/%s: container %s", record.key.tenant_id, record.key.pod_id, result.action)
         return Done(result.action)

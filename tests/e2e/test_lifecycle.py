@@ -190,3 +190,28 @@ def test_exec_runs_commands_in_the_pod(stack: Stack) -> None:
         t.pods.exec_pod_commands(pod_id="execpod", commands=["ls"])
     assert "AVAILABLE" in str(info.value.message)
     t.pods.delete_pod(pod_id="execpod")
+
+
+def test_logs_of_the_previous_run_survive_a_restart(stack: Stack) -> None:
+    t = client(stack)
+    t.pods.create_pod(pod_id="logpod", image="pods-http:latest")
+    eventually(lambda: status_is(t, "logpod", "AVAILABLE"), 60, "logpod AVAILABLE")
+    first = container_id(stack, "logpod")
+    eventually(
+        lambda: first[:12] in t.pods.get_pod_logs(pod_id="logpod").logs, 30, "first run's logs"
+    )
+    t.pods.restart_pod(pod_id="logpod")
+    eventually(
+        lambda: stack.containers("logpod") and container_id(stack, "logpod") != first,
+        60,
+        "a new container",
+    )
+    second = container_id(stack, "logpod")
+    eventually(
+        lambda: second[:12] in t.pods.get_pod_logs(pod_id="logpod").logs, 30, "second run's logs"
+    )
+    assert first[:12] not in t.pods.get_pod_logs(pod_id="logpod").logs
+    status, _, body = stack.request("GET", "/v3/pods/logpod/logs?previous=1", token=stack.token())
+    assert status == 200 and isinstance(body, dict)
+    assert first[:12] in body["result"]["logs"]
+    t.pods.delete_pod(pod_id="logpod")

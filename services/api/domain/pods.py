@@ -42,6 +42,7 @@ from services.common.templates import Credentials, Template, generate_credential
 log = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+MAX_PREVIOUS_RUNS = 2  # the spawner keeps three runs of logs
 RUNNING = (Status.REQUESTED, Status.CREATING, Status.AVAILABLE, Status.SPAWNER_SETUP)
 
 
@@ -136,9 +137,11 @@ class Pods:
         await self._request(record.key, "delete")
         return record
 
-    async def logs(self, who: Principal, pod_id: str) -> PodLogsView:
+    async def logs(self, who: Principal, pod_id: str, previous: int = 0) -> PodLogsView:
         record = await self._authorize(who, pod_id, Level.READ)
-        text = await self._store.read_logs(record.key, self._log_limit)
+        if not 0 <= previous <= MAX_PREVIOUS_RUNS:
+            raise InvalidArgumentError("previous", f"must be 0 to {MAX_PREVIOUS_RUNS}")
+        text = await self._store.read_logs(record.key, self._log_limit, previous)
         return PodLogsView(logs=text, action_logs=record.action_logs)
 
     async def credentials(self, who: Principal, pod_id: str) -> Credentials:

@@ -80,7 +80,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.GetPodLogsRequest, context: Context
     ) -> pb.GetPodLogsResponse:
         who = self._auth.principal(context)
-        view = await self._pods.logs(who, request.pod_id)
+        view = await self._pods.logs(who, request.pod_id, request.previous)
         return pb.GetPodLogsResponse(
             result=pod_pb2.PodLogs(logs=view.logs, action_logs=list(view.action_logs)),
             **envelope(f"Logs of pod '{request.pod_id}'."),

@@ -43,6 +43,7 @@ class PodRow(Base):
     credentials_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     action_logs: Mapped[list[str]] = mapped_column(JSON)
     log_cursor: Mapped[str] = mapped_column(String(64), default="")
+    log_run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     creation_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     update_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status_changed_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -61,6 +62,7 @@ class PodLogChunk(Base):
     )
     tenant_id: Mapped[str] = mapped_column(String(64))
     pod_id: Mapped[str] = mapped_column(String(64))
+    run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[str] = mapped_column(Text)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -441,24 +441,29 @@ class Store:
             return row.log_cursor if row else None
 
     async def append_logs(self, key: PodKey, text: str, cursor: str, limit_bytes: int) -> None:
-        """Appends new output and drops the oldest chunks beyond `limit_bytes`."""
+        """Appends new output to the current run and drops its oldest chunks beyond
+        `limit_bytes`."""
         async with self._session.begin() as session:
-            await session.execute(
-                update(PodRow)
-                .where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
-                .values(log_cursor=cursor)
-            )
+            row = await self._get_row(session, key)
+            if row is None:
+                return
+            row.log_cursor = cursor
             if not text:
                 return
-            size = len(text.encode())
             session.add(
-                PodLogChunk(tenant_id=key.tenant_id, pod_id=key.pod_id, size=size, data=text)
+                PodLogChunk(
+                    tenant_id=key.tenant_id,
+                    pod_id=key.pod_id,
+                    run=row.log_run,
+                    size=len(text.encode()),
+                    data=text,
+                )
             )
             await session.flush()
-            await self._trim_logs(session, key, limit_bytes)
+            await self._trim_logs(session, key, row.log_run, limit_bytes)
 
-    async def _trim_logs(self, session: Any, key: PodKey, limit_bytes: int) -> None:
-        where = (PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id)
+    async def _trim_logs(self, session: Any, key: PodKey, run: int, limit_bytes: int) -> None:
+        where = (*self._chunks_of(key), PodLogChunk.run == run)
         total = await session.scalar(
             select(func.coalesce(func.sum(PodLogChunk.size), 0)).where(*where)
         )
@@ -478,30 +483,39 @@ class Store:
         if doomed:
             await session.execute(delete(PodLogChunk).where(PodLogChunk.id.in_(doomed)))
 
-    async def read_logs(self, key: PodKey, limit_bytes: int) -> str:
-        """The pod's newest output, at most `limit_bytes`."""
+    async def read_logs(self, key: PodKey, limit_bytes: int, previous: int = 0) -> str:
+        """The newest output of the current run (or of the run `previous` runs before it), at
+        most `limit_bytes`."""
         async with self._session() as session:
+            row = await self._get_row(session, key)
+            if row is None:
+                return ""
             rows = await session.scalars(
                 select(PodLogChunk.data)
-                .where(PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id)
+                .where(*self._chunks_of(key), PodLogChunk.run == row.log_run - previous)
                 .order_by(PodLogChunk.id)
             )
             data = "".join(rows.all()).encode()
         return data[-limit_bytes:].decode(errors="ignore")
 
-    async def clear_logs(self, key: PodKey) -> None:
-        """Forgets the output of previous runs (a new container starts from an empty log)."""
+    async def start_log_run(self, key: PodKey, runs_kept: int) -> None:
+        """A new container: its output starts a new run; only the newest `runs_kept` runs
+        (this one included) are kept."""
         async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if row is None:
+                return
+            row.log_run += 1
+            row.log_cursor = ""
             await session.execute(
                 delete(PodLogChunk).where(
-                    PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id
+                    *self._chunks_of(key), PodLogChunk.run <= row.log_run - runs_kept
                 )
             )
-            await session.execute(
-                update(PodRow)
-                .where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
-                .values(log_cursor="")
-            )
+
+    @staticmethod
+    def _chunks_of(key: PodKey) -> tuple[Any, Any]:
+        return (PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id)
 
     @staticmethod
     async def _get_row(session: Any, key: PodKey) -> PodRow | None:

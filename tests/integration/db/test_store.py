@@ -114,9 +114,10 @@ async def test_logs_keep_only_the_newest_bytes_within_the_limit(store: Store) ->
     assert "line 0 " not in logs
     assert len(logs.encode()) <= 350
     assert await store.log_cursor(KEY) == "c9"
-    await store.clear_logs(KEY)
+    await store.start_log_run(KEY, runs_kept=2)
     assert await store.read_logs(KEY, 350) == ""
     assert await store.log_cursor(KEY) == ""
+    assert "line 9" in await store.read_logs(KEY, 350, previous=1)
 
 
 async def test_concurrent_writers_do_not_lose_updates(store: Store) -> None:
@@ -202,3 +203,14 @@ async def test_a_run_gets_its_stop_time_from_the_spec(store: Store) -> None:
     )
     assert updated is not None and updated.time_to_stop_ts is None
     assert updated.generation == 1
+
+
+async def test_only_the_newest_runs_keep_their_logs(store: Store) -> None:
+    await _create(store)
+    for run in range(4):
+        await store.append_logs(KEY, f"run {run}\n", "c", limit_bytes=1000)
+        await store.start_log_run(KEY, runs_kept=3)
+    assert await store.read_logs(KEY, 1000) == ""
+    assert await store.read_logs(KEY, 1000, previous=1) == "run 3\n"
+    assert await store.read_logs(KEY, 1000, previous=2) == "run 2\n"
+    assert await store.read_logs(KEY, 1000, previous=3) == ""

@@ -90,10 +90,12 @@ class DeletePodResponse(_message.Message):
     def __init__(self, result: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetPodLogsRequest(_message.Message):
-    __slots__ = ("pod_id",)
+    __slots__ = ("pod_id", "previous")
     POD_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
     pod_id: str
-    def __init__(self, pod_id: _Optional[str] = ...) -> None: ...
+    previous: int
+    def __init__(self, pod_id: _Optional[str] = ..., previous: _Optional[int] = ...) -> None: ...
 
 class GetPodLogsResponse(_message.Message):
     __slots__ = ("result", "status", "message", "version", "metadata")
