@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+from services.api.domain.catalog import Catalog
 from services.api.domain.identity import Identity, TenantInfo
 from services.api.domain.pods import Pods
 from services.api.domain.validation import Limits
@@ -29,7 +30,7 @@ from services.common.pods_model import ResourceSpec
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
-from services.common.templates import builtin_templates
+from services.common.templates import seed_templates
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,13 @@ async def run(settings: Settings) -> None:
     store = Store.open(settings.effective_database_url)
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()
+    await store.seed_templates(settings.tenant_id, seed_templates(settings), now())
+    catalog = Catalog(store, now)
     runner = SpawnerCommandRunner(settings.spawner_address)
     pods = Pods(
         store=store,
         reconciler=BusReconciler(bus),
         secrets=SecretBox.from_settings(settings),
-        templates=builtin_templates(settings),
         limits=Limits(
             min_time_to_stop=settings.min_time_to_stop,
             defaults=ResourceSpec(
@@ -103,7 +105,7 @@ async def run(settings: Settings) -> None:
 
     def register(server: object) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
-            PodsServicer(pods, auth, settings.pod_domain, settings.pods_port), server
+            PodsServicer(pods, catalog, auth, settings.pod_domain, settings.pods_port), server
         )
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
             IdentityServicer(identity), server

@@ -1,76 +1,124 @@
-"""Built-in pod templates (postgres, neo4j): image, forced networking and credentials.
+"""Pod templates as data: a named image with forced networking, default environment and a
+recipe for generated credentials. Templates live in the database (services.common.db.store)
+and are managed through the API; `seed_templates` gives the two every tenant starts with
+(postgres, neo4j; images from PODS_IMAGE_POSTGRES / PODS_IMAGE_NEO4J).
 
-Used by services/api (is the template known, what credentials to generate) and by
-services/spawner (which image and environment the container gets). Images come from
-settings (PODS_IMAGE_POSTGRES, PODS_IMAGE_NEO4J).
+Used by services/api: a pod created from a template copies the template's image, networking
+and environment into its own spec, and its generated credentials (with the environment that
+carries them, rendered from the recipe) are stored encrypted with the pod. The spawner never
+needs the template again, so editing or deleting a template never changes a running pod.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from services.common.pods_model import NetworkStanza
 from services.common.settings import Settings
 
+PLACEHOLDERS = ("{pod_id}", "{username}", "{password}")
+
 
 @dataclass(frozen=True)
 class Credentials:
-    """A generated user name and password."""
+    """A generated user name and password, and the environment that hands them over."""
 
     username: str
     password: str
+    environment: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps({"user_username": self.username, "user_password": self.password})
+        return json.dumps(
+            {
+                "user_username": self.username,
+                "user_password": self.password,
+                "environment": dict(self.environment),
+            }
+        )
 
     @classmethod
     def from_json(cls, raw: str) -> Credentials:
         data = json.loads(raw)
-        return cls(username=data["user_username"], password=data["user_password"])
+        return cls(
+            username=data["user_username"],
+            password=data["user_password"],
+            environment=dict(data.get("environment", {})),
+        )
 
 
 @dataclass(frozen=True)
-class Template:
-    """How to run a templated pod."""
+class CredentialsRecipe:
+    """`{pod_id}`, `{username}` and `{password}` in these strings are replaced; nothing else
+    is interpreted."""
 
-    name: str
+    username: str
+    environment: Mapping[str, str]
+
+    def render(self, pod_id: str, password: str) -> Credentials:
+        username = self.username.replace("{pod_id}", pod_id)
+        values = {"{pod_id}": pod_id, "{username}": username, "{password}": password}
+        environment = {}
+        for name, template in self.environment.items():
+            text = template
+            for placeholder, value in values.items():
+                text = text.replace(placeholder, value)
+            environment[name] = text
+        return Credentials(username=username, password=password, environment=environment)
+
+
+@dataclass(frozen=True)
+class TemplateDef:
+    """A template as stored."""
+
+    template_id: str
     image: str
-    networking: Mapping[str, NetworkStanza]
-    username: Callable[[str], str]  # pod_id -> database user
-    environment: Callable[[Credentials], Mapping[str, str]]
+    description: str = ""
+    metatags: tuple[str, ...] = ()
+    archive_message: str = ""
+    networking: Mapping[str, NetworkStanza] = field(default_factory=dict)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    credentials: CredentialsRecipe | None = None
+    owner: str = ""
+    creation_ts: datetime | None = None
+    update_ts: datetime | None = None
 
 
-def _postgres_env(c: Credentials) -> Mapping[str, str]:
-    return {"POSTGRES_USER": c.username, "POSTGRES_PASSWORD": c.password}
+def generate_credentials(template: TemplateDef, pod_id: str) -> Credentials | None:
+    """Fresh credentials for a new pod of `template` (32 url-safe random characters), or
+    None when the template generates none."""
+    if template.credentials is None:
+        return None
+    return template.credentials.render(pod_id, secrets.token_urlsafe(24))
 
 
-def _neo4j_env(c: Credentials) -> Mapping[str, str]:
-    return {"NEO4J_AUTH": f"{c.username}/{c.password}"}
-
-
-def builtin_templates(settings: Settings) -> dict[str, Template]:
-    """The templates every deployment has, by name."""
-    return {
-        "postgres": Template(
-            name="postgres",
+def seed_templates(settings: Settings) -> list[TemplateDef]:
+    """The templates every tenant starts with."""
+    return [
+        TemplateDef(
+            template_id="postgres",
             image=settings.image_postgres,
+            description="PostgreSQL with a generated user and password",
+            metatags=("database", "sql"),
             networking={"default": NetworkStanza(protocol="postgres", port=5432)},
-            username=lambda pod_id: pod_id,
-            environment=_postgres_env,
+            credentials=CredentialsRecipe(
+                username="{pod_id}",
+                environment={"POSTGRES_USER": "{username}", "POSTGRES_PASSWORD": "{password}"},
+            ),
+            owner="system",
         ),
-        "neo4j": Template(
-            name="neo4j",
+        TemplateDef(
+            template_id="neo4j",
             image=settings.image_neo4j,
+            description="Neo4j (Bolt) with a generated password for user neo4j",
+            metatags=("database", "graph"),
             networking={"default": NetworkStanza(protocol="tcp", port=7687)},
-            username=lambda _pod_id: "neo4j",
-            environment=_neo4j_env,
+            credentials=CredentialsRecipe(
+                username="neo4j", environment={"NEO4J_AUTH": "{username}/{password}"}
+            ),
+            owner="system",
         ),
-    }
-
-
-def generate_credentials(template: Template, pod_id: str) -> Credentials:
-    """Fresh credentials for a new pod of `template` (32 url-safe random characters)."""
-    return Credentials(username=template.username(pod_id), password=secrets.token_urlsafe(24))
+    ]

@@ -1,43 +1,32 @@
-"""Builds the runtime's ContainerSpec from a pod record: the template's image and generated
-credentials, the user's command, environment, ports and limits. Pure; called by
-reconcile.py."""
+"""Builds the runtime's ContainerSpec from a pod record: its image, command, environment
+(plus the environment carrying its generated credentials), ports and limits. Pure; called by
+reconcile.py. A templated pod's record already holds what it copied from its template."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from services.common.outcomes import PermanentError
 from services.common.pods_model import PodRecord
 from services.common.runtime.naming import with_hash
 from services.common.runtime.types import ContainerSpec, PortSpec
-from services.common.templates import Credentials, Template
+from services.common.templates import Credentials
 
 
-def build_container_spec(
-    record: PodRecord, templates: Mapping[str, Template], credentials: Credentials | None
-) -> ContainerSpec:
-    """The container for `record`; PermanentError if its template no longer exists."""
+def build_container_spec(record: PodRecord, credentials: Credentials | None) -> ContainerSpec:
+    """The container for `record`."""
     spec = record.spec
+    if not spec.image:
+        raise PermanentError(f"pod '{record.key.pod_id}' has no image")
     environment = dict(spec.environment_variables)
-    image = spec.image
-    networking = spec.networking
-    if spec.template:
-        template = templates.get(spec.template)
-        if template is None:
-            raise PermanentError(f"template '{spec.template}' is not configured here")
-        image = template.image
-        if credentials is None:
-            raise PermanentError(f"pod '{record.key.pod_id}' has no stored credentials")
-        environment.update(template.environment(credentials))
-        networking = template.networking  # templates force their ports
+    if credentials is not None:
+        environment.update(credentials.environment)
     ports = tuple(
         PortSpec(name=name, port=s.port, protocol=s.protocol)
-        for name, s in sorted(networking.items())
+        for name, s in sorted(spec.networking.items())
     )
     return with_hash(
         ContainerSpec(
             key=record.key,
-            image=image,
+            image=spec.image,
             command=spec.command,
             arguments=spec.arguments,
             environment=environment,

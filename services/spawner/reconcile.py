@@ -8,7 +8,7 @@ command for a deleted pod only finds nothing to remove. Returns an Outcome inste
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from services.common.outcomes import Done, Failed, Outcome, PermanentError, Retr
 from services.common.pods_model import PodRecord, RequestedStatus, Status
 from services.common.runtime.types import Phase, PodKey, Runtime
 from services.common.secretbox import SecretBox
-from services.common.templates import Credentials, Template
+from services.common.templates import Credentials
 from services.spawner.container_spec import build_container_spec
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ class Reconciler:
         store: Store,
         runtime: Runtime,
         secrets: SecretBox,
-        templates: Mapping[str, Template],
         clock: Callable[[], datetime],
         data_dir: Path,
     ) -> None:
@@ -44,7 +43,6 @@ class Reconciler:
         self._store = store
         self._runtime = runtime
         self._secrets = secrets
-        self._templates = templates
         self._clock = clock
 
     async def reconcile(self, key: PodKey) -> Outcome:
@@ -81,7 +79,7 @@ class Reconciler:
     async def _run(self, record: PodRecord) -> Outcome:
         if record.observed_generation < record.generation:
             await self._clear_finished_run(record.key)
-        spec = build_container_spec(record, self._templates, await self._credentials(record))
+        spec = build_container_spec(record, await self._credentials(record))
         result = await self._runtime.ensure(spec)
         kill_if_armed("spawner-after-ensure", self._data_dir)
         if result.action in ("created", "replaced"):

@@ -20,7 +20,6 @@ from services.common.runtime.docker_runtime import DockerRuntime
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
-from services.common.templates import builtin_templates
 from services.spawner.reconcile import Reconciler
 
 log = logging.getLogger(__name__)
@@ -92,7 +91,6 @@ async def run(settings: Settings) -> None:
         store=store,
         runtime=runtime,
         secrets=SecretBox.from_settings(settings),
-        templates=builtin_templates(settings),
         clock=now,
         data_dir=settings.data_dir,
     )

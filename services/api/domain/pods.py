@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -37,7 +37,7 @@ from services.common.outcomes import PodsError
 from services.common.pods_model import Level, PodRecord, RequestedStatus, Status
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
-from services.common.templates import Credentials, Template, generate_credentials
+from services.common.templates import Credentials, generate_credentials
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,6 @@ class Pods:
         store: Store,
         reconciler: ReconcileRequester,
         secrets: SecretBox,
-        templates: Mapping[str, Template],
         limits: Limits,
         log_limit_bytes: int,
         clock: Callable[[], datetime],
@@ -96,18 +95,21 @@ class Pods:
         self._store = store
         self._reconciler = reconciler
         self._secrets = secrets
-        self._templates = templates
         self._limits = limits
         self._log_limit = log_limit_bytes
         self._clock = clock
 
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
-        spec = validate_new_pod(request, self._templates, self._limits)
+        templates = {t.template_id: t for t in await self._store.list_templates(who.tenant_id)}
+        spec = validate_new_pod(request, templates, self._limits)
+        if not spec.template:
+            await self._check_image_allowed(who.tenant_id, spec.image)
         key = PodKey(who.tenant_id, request.pod_id)
         encrypted = None
         if spec.template:
-            credentials = generate_credentials(self._templates[spec.template], request.pod_id)
-            encrypted = self._secrets.encrypt(credentials.to_json())
+            credentials = generate_credentials(templates[spec.template], request.pod_id)
+            if credentials is not None:
+                encrypted = self._secrets.encrypt(credentials.to_json())
         try:
             record = await self._store.create_pod(
                 key,
@@ -120,6 +122,14 @@ class Pods:
             raise AlreadyExistsError(f"pod_id '{request.pod_id}' already exists") from None
         await self._request(key, "create")
         return record
+
+    async def _check_image_allowed(self, tenant_id: str, image: str) -> None:
+        rules = [r.image for r in await self._store.list_image_rules(tenant_id)]
+        if rules and not any(image_matches(image, rule) for rule in rules):
+            raise PermissionDeniedError(
+                f"image '{image}' is not on this tenant's allow-list; allowed: "
+                + ", ".join(rules[:10])
+            )
 
     async def get(self, who: Principal, pod_id: str) -> PodRecord:
         return await self._authorize(who, pod_id, Level.READ)
@@ -173,7 +183,7 @@ class Pods:
 
     async def update(self, who: Principal, update: PodUpdate) -> Changed:
         record = await self._authorize(who, update.pod_id, Level.ADMIN)
-        plan = validate_update(record.spec, update, self._templates, self._limits)
+        plan = validate_update(record.spec, update, self._limits)
         if not plan.changed:
             return Changed(
                 record, f"Pod '{update.pod_id}' is unchanged: the update changes nothing."
@@ -288,3 +298,8 @@ def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:
     if plan.needs_restart:
         return f"Pod '{pod_id}' updated ({fields}); they apply when the pod is next started."
     return f"Pod '{pod_id}' updated ({fields}); no restart is needed."
+
+
+def image_matches(image: str, rule: str) -> bool:
+    """An exact reference, or a prefix rule ending in '*'."""
+    return image.startswith(rule[:-1]) if rule.endswith("*") else image == rule

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from services.api.errors import InvalidArgumentError
 from services.common.pods_model import NetworkStanza, PodSpec, ResourceSpec
-from services.common.templates import Template
+from services.common.templates import TemplateDef
 
 _T = TypeVar("_T")
 
@@ -95,13 +95,12 @@ def validate_pod_id(pod_id: str) -> str:
 
 
 def validate_new_pod(
-    request: PodRequest, templates: Mapping[str, Template], limits: Limits
+    request: PodRequest, templates: Mapping[str, TemplateDef], limits: Limits
 ) -> PodSpec:
-    """The PodSpec for a create request, or InvalidArgumentError."""
+    """The PodSpec for a create request, or InvalidArgumentError. A template's image,
+    networking and environment are copied into the spec (the pod's own environment wins)."""
     validate_pod_id(request.pod_id)
     template = _source(request, templates)
-    if len(request.description) > MAX_DESCRIPTION:
-        raise InvalidArgumentError("description", f"must be at most {MAX_DESCRIPTION} characters")
     if request.status_requested not in ("", "ON"):
         raise InvalidArgumentError(
             "status_requested",
@@ -111,15 +110,40 @@ def validate_new_pod(
         raise InvalidArgumentError(
             "volume_mounts", "volumes are not supported by this deployment yet"
         )
-    networking = dict(template.networking) if template else _networking(request.networking)
+    if template is None:
+        return build_spec(request, limits, image=request.image, template_id="")
+    return build_spec(
+        request,
+        limits,
+        image=template.image,
+        template_id=template.template_id,
+        networking=template.networking,
+        base_environment=template.environment,
+    )
+
+
+def build_spec(
+    request: PodRequest,
+    limits: Limits,
+    *,
+    image: str,
+    template_id: str,
+    networking: Mapping[str, NetworkStanza] | None = None,
+    base_environment: Mapping[str, str] | None = None,
+) -> PodSpec:
+    """Checks the spec fields of a request; `networking` (a template's) overrides the
+    request's."""
+    if len(request.description) > MAX_DESCRIPTION:
+        raise InvalidArgumentError("description", f"must be at most {MAX_DESCRIPTION} characters")
+    environment = {**(base_environment or {}), **_environment(request.environment_variables)}
     return PodSpec(
-        image="" if template else request.image,
-        template=template.name if template else "",
+        image=image,
+        template=template_id,
         description=request.description,
         command=_strings("command", request.command),
         arguments=_strings("arguments", request.arguments),
-        environment_variables=_environment(request.environment_variables),
-        networking=networking,
+        environment_variables=environment,
+        networking=dict(networking) if networking else validate_networking(request.networking),
         resources=_resources(request.resources, limits),
         time_to_stop_default=_time_to_stop(
             "time_to_stop_default", request.time_to_stop_default, limits.min_time_to_stop
@@ -133,7 +157,16 @@ def validate_new_pod(
     )
 
 
-def _source(request: PodRequest, templates: Mapping[str, Template]) -> Template | None:
+def validate_image(image: str, field_name: str = "image") -> str:
+    """The image reference, if it is one (name[:tag][@digest], at most 255 characters)."""
+    if len(image) > 255 or not IMAGE_RE.fullmatch(image):
+        raise InvalidArgumentError(
+            field_name, f"{image[:80]!r} is not a valid image reference (name[:tag])"
+        )
+    return image
+
+
+def _source(request: PodRequest, templates: Mapping[str, TemplateDef]) -> TemplateDef | None:
     if request.image and request.template:
         raise InvalidArgumentError("image", "set either image or template, not both")
     if request.template:
@@ -143,13 +176,15 @@ def _source(request: PodRequest, templates: Mapping[str, Template]) -> Template 
             raise InvalidArgumentError(
                 "template", f"unknown template {request.template[:64]!r} (known: {known})"
             )
+        if template.archive_message:
+            raise InvalidArgumentError(
+                "template",
+                f"template '{template.template_id}' is archived: {template.archive_message}",
+            )
         return template
     if not request.image:
         raise InvalidArgumentError("image", "either image or template is required")
-    if len(request.image) > 255 or not IMAGE_RE.fullmatch(request.image):
-        raise InvalidArgumentError(
-            "image", f"{request.image[:80]!r} is not a valid image reference (name[:tag])"
-        )
+    validate_image(request.image)
     return None
 
 
@@ -179,7 +214,8 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
     return dict(env)
 
 
-def _networking(stanzas: Mapping[str, tuple[str, int]]) -> dict[str, NetworkStanza]:
+def validate_networking(stanzas: Mapping[str, tuple[str, int]]) -> dict[str, NetworkStanza]:
+    """Networking stanzas, or the default {"default": http on 5000} when none are given."""
     if not stanzas:
         return {"default": NetworkStanza()}
     if len(stanzas) > MAX_STANZAS:
@@ -279,10 +315,9 @@ class UpdatePlan:
         return any(name in CONTAINER_FIELDS for name in self.changed)
 
 
-def validate_update(
-    current: PodSpec, update: PodUpdate, templates: Mapping[str, Template], limits: Limits
-) -> UpdatePlan:
-    """The updated spec, or InvalidArgumentError naming the field and the rule."""
+def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> UpdatePlan:
+    """The updated spec, or InvalidArgumentError naming the field and the rule. A templated
+    pod keeps what it copied from its template (its networking cannot change)."""
     for name, value, now in (
         ("image", update.image, current.image),
         ("template", update.template, current.template),
@@ -301,8 +336,6 @@ def validate_update(
         raise InvalidArgumentError("networking", "is fixed by the pod's template")
     merged = PodRequest(
         pod_id=update.pod_id,
-        image=current.image,
-        template=current.template,
         description=_given(update.description, current.description),
         command=_given(update.command, current.command),
         arguments=_given(update.arguments, current.arguments),
@@ -318,7 +351,13 @@ def validate_update(
         ),
         compute_queue=_given(update.compute_queue, current.compute_queue),
     )
-    spec = validate_new_pod(merged, templates, limits)
+    spec = build_spec(
+        merged,
+        limits,
+        image=current.image,
+        template_id=current.template,
+        networking=current.networking if current.template else None,
+    )
     changed = tuple(name for name in _SPEC_FIELDS if getattr(spec, name) != getattr(current, name))
     return UpdatePlan(spec=spec, changed=changed)
 

@@ -7,16 +7,20 @@ from typing import Any
 
 import grpc
 
+from services.api.domain.catalog import Catalog
 from services.api.domain.pods import Changed, Pods
 from services.api.transport.auth import Authenticator
 from services.api.transport.convert import (
     envelope,
     exec_output,
     exec_request,
+    image_rule_message,
     permissions_message,
     pod_message,
     pod_request,
     pod_update,
+    template_message,
+    template_request,
 )
 from services.api.transport.status import rpc
 from services.common.generated.pods.v1 import pod_pb2
@@ -29,7 +33,10 @@ Context = grpc.aio.ServicerContext[Any, Any]
 class PodsServicer(pb_grpc.PodsServiceServicer):
     """Thin transport over domain.pods.Pods."""
 
-    def __init__(self, pods: Pods, auth: Authenticator, pod_domain: str, pods_port: int) -> None:
+    def __init__(
+        self, pods: Pods, catalog: Catalog, auth: Authenticator, pod_domain: str, pods_port: int
+    ) -> None:
+        self._catalog = catalog
         self._pods = pods
         self._auth = auth
         self._domain = pod_domain
@@ -166,6 +173,93 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         return pb.ExecPodResponse(
             result=[exec_output(o) for o in report.outputs],
             **envelope(f"Pod '{request.pod_id}': {report.message}"),
+        )
+
+    @rpc
+    async def ListTemplates(
+        self, request: pb.ListTemplatesRequest, context: Context
+    ) -> pb.ListTemplatesResponse:
+        who = self._auth.principal(context)
+        templates = await self._catalog.list_templates(who)
+        return pb.ListTemplatesResponse(
+            result=[template_message(t) for t in templates],
+            **envelope(f"{len(templates)} templates found."),
+        )
+
+    @rpc
+    async def GetTemplate(
+        self, request: pb.GetTemplateRequest, context: Context
+    ) -> pb.GetTemplateResponse:
+        who = self._auth.principal(context)
+        template = await self._catalog.get_template(who, request.template_id)
+        return pb.GetTemplateResponse(
+            result=template_message(template), **envelope(f"Template '{template.template_id}'.")
+        )
+
+    @rpc
+    async def CreateTemplate(
+        self, request: pb.CreateTemplateRequest, context: Context
+    ) -> pb.CreateTemplateResponse:
+        who = self._auth.principal(context)
+        given = template_request(request.template, request.template.template_id)
+        template = await self._catalog.create_template(who, given)
+        return pb.CreateTemplateResponse(
+            result=template_message(template),
+            **envelope(f"Template '{template.template_id}' created."),
+        )
+
+    @rpc
+    async def UpdateTemplate(
+        self, request: pb.UpdateTemplateRequest, context: Context
+    ) -> pb.UpdateTemplateResponse:
+        who = self._auth.principal(context)
+        given = template_request(request.template, request.template_id)
+        template = await self._catalog.update_template(who, given)
+        return pb.UpdateTemplateResponse(
+            result=template_message(template),
+            **envelope(f"Template '{template.template_id}' updated; existing pods keep theirs."),
+        )
+
+    @rpc
+    async def DeleteTemplate(
+        self, request: pb.DeleteTemplateRequest, context: Context
+    ) -> pb.DeleteTemplateResponse:
+        who = self._auth.principal(context)
+        await self._catalog.delete_template(who, request.template_id)
+        return pb.DeleteTemplateResponse(
+            result="", **envelope(f"Template '{request.template_id}' deleted.")
+        )
+
+    @rpc
+    async def ListImages(
+        self, request: pb.ListImagesRequest, context: Context
+    ) -> pb.ListImagesResponse:
+        who = self._auth.principal(context)
+        rules = await self._catalog.list_images(who)
+        return pb.ListImagesResponse(
+            result=[image_rule_message(r, who.tenant_id) for r in rules],
+            **envelope(
+                f"{len(rules)} allowed images." if rules else "No rules: every image is allowed."
+            ),
+        )
+
+    @rpc
+    async def AddImage(self, request: pb.AddImageRequest, context: Context) -> pb.AddImageResponse:
+        who = self._auth.principal(context)
+        rule = await self._catalog.add_image(who, request.image.image, request.image.description)
+        return pb.AddImageResponse(
+            result=image_rule_message(rule, who.tenant_id),
+            **envelope(f"Image '{rule.image}' allowed."),
+        )
+
+    @rpc
+    async def DeleteImage(
+        self, request: pb.DeleteImageRequest, context: Context
+    ) -> pb.DeleteImageResponse:
+        who = self._auth.principal(context)
+        await self._catalog.delete_image(who, request.image_id)
+        return pb.DeleteImageResponse(
+            result="", **envelope(f"Image '{request.image_id}' removed from the allow-list.")
         )
 
     def _changed(self, changed: Changed) -> dict[str, Any]:

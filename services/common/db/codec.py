@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.common.pods_model import ContainerStatus, NetworkStanza, PodSpec, ResourceSpec
+from services.common.templates import CredentialsRecipe, TemplateDef
 
 
 def spec_to_json(spec: PodSpec) -> dict[str, Any]:
@@ -78,3 +79,51 @@ def aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def template_to_json(template: TemplateDef) -> dict[str, Any]:
+    """A template's definition as a JSON-ready dict (id, owner and times are columns)."""
+    recipe = template.credentials
+    return {
+        "image": template.image,
+        "description": template.description,
+        "metatags": list(template.metatags),
+        "archive_message": template.archive_message,
+        "networking": {
+            name: {"protocol": s.protocol, "port": s.port}
+            for name, s in template.networking.items()
+        },
+        "environment": dict(template.environment),
+        "credentials": None
+        if recipe is None
+        else {"username": recipe.username, "environment": dict(recipe.environment)},
+    }
+
+
+def template_from_json(
+    template_id: str,
+    data: dict[str, Any],
+    owner: str,
+    creation_ts: datetime | None,
+    update_ts: datetime | None,
+) -> TemplateDef:
+    """The inverse of template_to_json."""
+    recipe = data.get("credentials")
+    return TemplateDef(
+        template_id=template_id,
+        image=data["image"],
+        description=data.get("description", ""),
+        metatags=tuple(data.get("metatags", ())),
+        archive_message=data.get("archive_message", ""),
+        networking={
+            name: NetworkStanza(protocol=s["protocol"], port=s["port"])
+            for name, s in data.get("networking", {}).items()
+        },
+        environment=dict(data.get("environment", {})),
+        credentials=None
+        if recipe is None
+        else CredentialsRecipe(username=recipe["username"], environment=recipe["environment"]),
+        owner=owner,
+        creation_ts=aware(creation_ts),
+        update_ts=aware(update_ts),
+    )

@@ -81,3 +81,32 @@ class PodPermissionRow(Base):
     pod_id: Mapped[str] = mapped_column(String(64))
     username: Mapped[str] = mapped_column(String(128))
     level: Mapped[str] = mapped_column(String(8))
+
+
+class TemplateRow(Base):
+    """A template's definition (image, networking, environment, credentials recipe)."""
+
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("tenant_id", "template_id", name="uq_templates"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    template_id: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    owner: Mapped[str] = mapped_column(String(128))
+    creation_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImageRuleRow(Base):
+    """One entry of a tenant's image allow-list: an exact reference or a prefix ending in *."""
+
+    __tablename__ = "image_rules"
+    __table_args__ = (UniqueConstraint("tenant_id", "image", name="uq_image_rules"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    image: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(String(255))
+    added_by: Mapped[str] = mapped_column(String(128))
+    creation_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))

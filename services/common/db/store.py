@@ -7,7 +7,9 @@ keep concurrent writers from undoing each other's work.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,8 +23,16 @@ from services.common.db.codec import (
     container_to_json,
     spec_from_json,
     spec_to_json,
+    template_from_json,
+    template_to_json,
 )
-from services.common.db.models import PodLogChunk, PodPermissionRow, PodRow
+from services.common.db.models import (
+    ImageRuleRow,
+    PodLogChunk,
+    PodPermissionRow,
+    PodRow,
+    TemplateRow,
+)
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     ContainerStatus,
@@ -33,6 +43,7 @@ from services.common.pods_model import (
     Status,
 )
 from services.common.runtime.types import PodKey
+from services.common.templates import TemplateDef
 
 MAX_ACTION_LOGS = 200
 _AT_REST = (Status.STOPPED.value, Status.COMPLETE.value, Status.ERROR.value)
@@ -40,6 +51,16 @@ _AT_REST = (Status.STOPPED.value, Status.COMPLETE.value, Status.ERROR.value)
 
 class AlreadyExistsError(PodsError):
     """A pod with that id already exists in the tenant."""
+
+
+@dataclass(frozen=True)
+class ImageRule:
+    """An allow-list entry."""
+
+    image: str
+    description: str
+    added_by: str
+    creation_ts: datetime
 
 
 class LastAdminError(PodsError):
@@ -80,6 +101,20 @@ def _record(row: PodRow) -> PodRecord:
         status_changed_ts=changed,
         start_instance_ts=aware(row.start_instance_ts),
         time_to_stop_ts=aware(row.time_to_stop_ts),
+    )
+
+
+def _template(row: TemplateRow) -> TemplateDef:
+    return template_from_json(
+        row.template_id, row.definition, row.owner, row.creation_ts, row.update_ts
+    )
+
+
+def _image_rule(row: ImageRuleRow) -> ImageRule:
+    created = aware(row.creation_ts)
+    assert created is not None
+    return ImageRule(
+        image=row.image, description=row.description, added_by=row.added_by, creation_ts=created
     )
 
 
@@ -431,6 +466,116 @@ class Store:
             raise LastAdminError(
                 f"{leaving} is the pod's last ADMIN; grant ADMIN to another user first"
             )
+
+    # -- templates and images ------------------------------------------------------------
+
+    async def list_templates(self, tenant_id: str) -> list[TemplateDef]:
+        async with self._session() as session:
+            rows = await session.scalars(
+                select(TemplateRow)
+                .where(TemplateRow.tenant_id == tenant_id)
+                .order_by(TemplateRow.template_id)
+            )
+            return [_template(r) for r in rows.all()]
+
+    async def get_template(self, tenant_id: str, template_id: str) -> TemplateDef | None:
+        async with self._session() as session:
+            row = await self._template_row(session, tenant_id, template_id)
+            return _template(row) if row else None
+
+    async def create_template(
+        self, tenant_id: str, template: TemplateDef, now: datetime
+    ) -> TemplateDef:
+        """Inserts a template; AlreadyExistsError if the id is taken."""
+        row = TemplateRow(
+            tenant_id=tenant_id,
+            template_id=template.template_id,
+            definition=template_to_json(template),
+            owner=template.owner,
+            creation_ts=now,
+            update_ts=now,
+        )
+        try:
+            async with self._session.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            raise AlreadyExistsError(
+                f"template_id '{template.template_id}' already exists"
+            ) from None
+        return _template(row)
+
+    async def replace_template(
+        self, tenant_id: str, template: TemplateDef, now: datetime
+    ) -> TemplateDef | None:
+        async with self._session.begin() as session:
+            row = await self._template_row(session, tenant_id, template.template_id)
+            if row is None:
+                return None
+            row.definition = template_to_json(template)
+            row.update_ts = now
+            return _template(row)
+
+    async def delete_template(self, tenant_id: str, template_id: str) -> bool:
+        async with self._session.begin() as session:
+            result = await session.execute(
+                delete(TemplateRow).where(
+                    TemplateRow.tenant_id == tenant_id, TemplateRow.template_id == template_id
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def seed_templates(
+        self, tenant_id: str, templates: Iterable[TemplateDef], now: datetime
+    ) -> None:
+        """Creates the templates the tenant lacks (concurrent seeders are fine)."""
+        for template in templates:
+            if await self.get_template(tenant_id, template.template_id) is None:
+                with contextlib.suppress(AlreadyExistsError):  # a concurrent seeder won
+                    await self.create_template(tenant_id, template, now)
+
+    async def list_image_rules(self, tenant_id: str) -> list[ImageRule]:
+        async with self._session() as session:
+            rows = await session.scalars(
+                select(ImageRuleRow)
+                .where(ImageRuleRow.tenant_id == tenant_id)
+                .order_by(ImageRuleRow.image)
+            )
+            return [_image_rule(r) for r in rows.all()]
+
+    async def add_image_rule(
+        self, tenant_id: str, image: str, description: str, added_by: str, now: datetime
+    ) -> ImageRule:
+        row = ImageRuleRow(
+            tenant_id=tenant_id,
+            image=image,
+            description=description,
+            added_by=added_by,
+            creation_ts=now,
+        )
+        try:
+            async with self._session.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            raise AlreadyExistsError(f"image '{image}' is already allowed") from None
+        return _image_rule(row)
+
+    async def delete_image_rule(self, tenant_id: str, image: str) -> bool:
+        async with self._session.begin() as session:
+            result = await session.execute(
+                delete(ImageRuleRow).where(
+                    ImageRuleRow.tenant_id == tenant_id, ImageRuleRow.image == image
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    @staticmethod
+    async def _template_row(session: Any, tenant_id: str, template_id: str) -> TemplateRow | None:
+        row: TemplateRow | None = await session.scalar(
+            select(TemplateRow).where(
+                TemplateRow.tenant_id == tenant_id, TemplateRow.template_id == template_id
+            )
+        )
+        return row
 
     # -- logs ----------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from services.common.pods_model import ContainerStatus, Level, Status
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
-from services.common.templates import builtin_templates
+from services.common.templates import seed_templates
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 ALICE = Principal("dev", "alice")
@@ -57,12 +57,12 @@ def requests() -> Requests:
 
 
 @pytest.fixture
-def pods(store: Store, requests: Requests) -> Pods:
+async def pods(store: Store, requests: Requests) -> Pods:
+    await store.seed_templates("dev", seed_templates(Settings()), NOW)
     return Pods(
         store=store,
         reconciler=requests,
         secrets=SecretBox(Fernet.generate_key()),
-        templates=builtin_templates(Settings()),
         limits=Limits(),
         log_limit_bytes=1000,
         clock=lambda: datetime(2026, 11, 28, tzinfo=UTC),

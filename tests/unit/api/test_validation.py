@@ -8,9 +8,9 @@ from services.api.domain.validation import Limits, PodRequest, validate_new_pod
 from services.api.errors import InvalidArgumentError
 from services.common.pods_model import NetworkStanza
 from services.common.settings import Settings
-from services.common.templates import builtin_templates
+from services.common.templates import seed_templates
 
-TEMPLATES = builtin_templates(Settings())
+TEMPLATES = {t.template_id: t for t in seed_templates(Settings())}
 
 
 def spec_for(**fields: object) -> object:
@@ -33,7 +33,7 @@ def test_a_custom_image_gets_http_on_port_5000_by_default() -> None:
 def test_a_template_forces_its_networking() -> None:
     spec = spec_for(pod_id="db1", template="postgres", networking={"default": ("http", 80)})
     assert spec.networking == {"default": NetworkStanza("postgres", 5432)}  # type: ignore[attr-defined]
-    assert spec.image == ""  # type: ignore[attr-defined]
+    assert spec.image == "pods-postgres:15"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

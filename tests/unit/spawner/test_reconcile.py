@@ -16,13 +16,13 @@ from services.common.runtime.fake import FakeRuntime
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
-from services.common.templates import Credentials, builtin_templates, generate_credentials
+from services.common.templates import Credentials, generate_credentials, seed_templates
 from services.spawner.container_spec import build_container_spec
 from services.spawner.reconcile import Reconciler
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 KEY = PodKey("dev", "web1")
-TEMPLATES = builtin_templates(Settings())
+TEMPLATES = {t.template_id: t for t in seed_templates(Settings())}
 BOX = SecretBox(Fernet.generate_key())
 
 
@@ -36,7 +36,6 @@ def reconciler(store: Store, runtime: FakeRuntime, tmp_path: Path) -> Reconciler
         store=store,
         runtime=runtime,
         secrets=BOX,
-        templates=TEMPLATES,
         clock=lambda: NOW,
         data_dir=tmp_path,
     )
@@ -46,6 +45,7 @@ async def create(store: Store, spec: PodSpec, key: PodKey = KEY) -> None:
     encrypted = None
     if spec.template:
         creds = generate_credentials(TEMPLATES[spec.template], key.pod_id)
+        assert creds is not None
         encrypted = BOX.encrypt(creds.to_json())
     await store.create_pod(key, owner="alice", spec=spec, credentials_encrypted=encrypted, now=NOW)
 
@@ -65,11 +65,15 @@ async def test_a_requested_pod_gets_one_container_and_becomes_creating(
 async def test_template_credentials_reach_the_container_environment(
     store: Store, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
-    await create(store, PodSpec(template="postgres"))
+    template = TEMPLATES["postgres"]
+    await create(
+        store,
+        PodSpec(template="postgres", image=template.image, networking=template.networking),
+    )
     record = await store.get_pod(KEY)
     encrypted = await store.credentials(KEY)
     assert record is not None and encrypted is not None
-    spec = build_container_spec(record, TEMPLATES, Credentials.from_json(BOX.decrypt(encrypted)))
+    spec = build_container_spec(record, Credentials.from_json(BOX.decrypt(encrypted)))
     assert spec.image == "pods-postgres:15"
     assert spec.environment["POSTGRES_USER"] == "web1"
     assert len(spec.environment["POSTGRES_PASSWORD"]) >= 24

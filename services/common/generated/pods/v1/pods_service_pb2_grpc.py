@@ -113,6 +113,46 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.FromString,
                 _registered_method=True)
+        self.ListTemplates = channel.unary_unary(
+                '/pods.v1.PodsService/ListTemplates',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.ListTemplatesRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.ListTemplatesResponse.FromString,
+                _registered_method=True)
+        self.GetTemplate = channel.unary_unary(
+                '/pods.v1.PodsService/GetTemplate',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetTemplateRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetTemplateResponse.FromString,
+                _registered_method=True)
+        self.CreateTemplate = channel.unary_unary(
+                '/pods.v1.PodsService/CreateTemplate',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.CreateTemplateRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.CreateTemplateResponse.FromString,
+                _registered_method=True)
+        self.UpdateTemplate = channel.unary_unary(
+                '/pods.v1.PodsService/UpdateTemplate',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.UpdateTemplateRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.UpdateTemplateResponse.FromString,
+                _registered_method=True)
+        self.DeleteTemplate = channel.unary_unary(
+                '/pods.v1.PodsService/DeleteTemplate',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplateRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplateResponse.FromString,
+                _registered_method=True)
+        self.ListImages = channel.unary_unary(
+                '/pods.v1.PodsService/ListImages',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.ListImagesRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.ListImagesResponse.FromString,
+                _registered_method=True)
+        self.AddImage = channel.unary_unary(
+                '/pods.v1.PodsService/AddImage',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.AddImageRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.AddImageResponse.FromString,
+                _registered_method=True)
+        self.DeleteImage = channel.unary_unary(
+                '/pods.v1.PodsService/DeleteImage',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.FromString,
+                _registered_method=True)
 
 
 class PodsServiceServicer:
@@ -231,6 +271,63 @@ class PodsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTemplates(self, request, context):
+        """Lists the tenant's templates. Any user of the tenant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTemplate(self, request, context):
+        """Gets one template. Any user of the tenant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTemplate(self, request, context):
+        """Creates a template. Tenant admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTemplate(self, request, context):
+        """Replaces a template's definition; existing pods keep what they were created with.
+        Tenant admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTemplate(self, request, context):
+        """Deletes a template; existing pods keep running. Tenant admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListImages(self, request, context):
+        """Lists the tenant's image allow-list. Any user of the tenant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddImage(self, request, context):
+        """Adds an image (or prefix) to the allow-list. Tenant admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteImage(self, request, context):
+        """Removes an image rule; `image_id` is the rule's image, URL-encoded. Tenant admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PodsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -303,6 +400,46 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     servicer.DeletePodPermission,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.SerializeToString,
+            ),
+            'ListTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTemplates,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.ListTemplatesRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.ListTemplatesResponse.SerializeToString,
+            ),
+            'GetTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTemplate,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetTemplateRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetTemplateResponse.SerializeToString,
+            ),
+            'CreateTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTemplate,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.CreateTemplateRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.CreateTemplateResponse.SerializeToString,
+            ),
+            'UpdateTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTemplate,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.UpdateTemplateRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.UpdateTemplateResponse.SerializeToString,
+            ),
+            'DeleteTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTemplate,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplateRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplateResponse.SerializeToString,
+            ),
+            'ListImages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListImages,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.ListImagesRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.ListImagesResponse.SerializeToString,
+            ),
+            'AddImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddImage,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.AddImageRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.AddImageResponse.SerializeToString,
+            ),
+            'DeleteImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteImage,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -692,6 +829,222 @@ class PodsService:
             '/pods.v1.PodsService/DeletePodPermission',
             pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.SerializeToString,
             pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/ListTemplates',
+            pods_dot_v1_dot_pods__service__pb2.ListTemplatesRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.ListTemplatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetTemplate',
+            pods_dot_v1_dot_pods__service__pb2.GetTemplateRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/CreateTemplate',
+            pods_dot_v1_dot_pods__service__pb2.CreateTemplateRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.CreateTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/UpdateTemplate',
+            pods_dot_v1_dot_pods__service__pb2.UpdateTemplateRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.UpdateTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/DeleteTemplate',
+            pods_dot_v1_dot_pods__service__pb2.DeleteTemplateRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.DeleteTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListImages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/ListImages',
+            pods_dot_v1_dot_pods__service__pb2.ListImagesRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.ListImagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/AddImage',
+            pods_dot_v1_dot_pods__service__pb2.AddImageRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.AddImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/DeleteImage',
+            pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.FromString,
             options,
             channel_credentials,
             insecure,

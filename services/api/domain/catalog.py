@@ -1,0 +1,179 @@
+"""Templates and the image allow-list: read by every user of a tenant, changed by its admins.
+Called by transport/pods_servicer.py; stored through the Store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from services.api.domain.pods import Principal
+from services.api.domain.validation import (
+    ENV_NAME_RE,
+    MAX_DESCRIPTION,
+    validate_image,
+    validate_networking,
+)
+from services.api.errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
+from services.common.db.store import ImageRule, Store
+from services.common.templates import PLACEHOLDERS, CredentialsRecipe, TemplateDef
+
+TEMPLATE_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
+METATAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+PREFIX_RULE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]{0,254}\*$")
+PLACEHOLDER_RE = re.compile(r"\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class TemplateRequest:
+    """A template as given by the caller (None: not given)."""
+
+    template_id: str
+    image: str | None = None
+    description: str | None = None
+    metatags: Sequence[str] | None = None
+    archive_message: str | None = None
+    networking: Mapping[str, tuple[str, int]] | None = None
+    environment: Mapping[str, str] | None = None
+    credentials: CredentialsRecipe | None = None
+
+
+class Catalog:
+    """Template and image-rule use cases."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def list_templates(self, who: Principal) -> list[TemplateDef]:
+        return await self._store.list_templates(who.tenant_id)
+
+    async def get_template(self, who: Principal, template_id: str) -> TemplateDef:
+        template = await self._store.get_template(who.tenant_id, template_id)
+        if template is None:
+            raise NotFoundError(f"template '{template_id}' not found")
+        return template
+
+    async def create_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
+        _admin(who, "create templates")
+        if not request.image:
+            raise InvalidArgumentError("image", "is required")
+        template = _checked(
+            TemplateDef(
+                template_id=_template_id(request.template_id), image="", owner=who.username
+            ),
+            request,
+        )
+        try:
+            return await self._store.create_template(who.tenant_id, template, self._clock())
+        except StoreAlreadyExists as exc:
+            raise AlreadyExistsError(str(exc)) from None
+
+    async def update_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
+        _admin(who, "change templates")
+        current = await self.get_template(who, request.template_id)
+        updated = await self._store.replace_template(
+            who.tenant_id, _checked(current, request), self._clock()
+        )
+        if updated is None:
+            raise NotFoundError(f"template '{request.template_id}' not found")
+        return updated
+
+    async def delete_template(self, who: Principal, template_id: str) -> None:
+        _admin(who, "delete templates")
+        if not await self._store.delete_template(who.tenant_id, template_id):
+            raise NotFoundError(f"template '{template_id}' not found")
+
+    async def list_images(self, who: Principal) -> list[ImageRule]:
+        return await self._store.list_image_rules(who.tenant_id)
+
+    async def add_image(self, who: Principal, image: str, description: str) -> ImageRule:
+        _admin(who, "change the image allow-list")
+        if not PREFIX_RULE_RE.fullmatch(image):
+            validate_image(image)
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidArgumentError(
+                "description", f"must be at most {MAX_DESCRIPTION} characters"
+            )
+        try:
+            return await self._store.add_image_rule(
+                who.tenant_id, image, description, who.username, self._clock()
+            )
+        except StoreAlreadyExists as exc:
+            raise AlreadyExistsError(str(exc)) from None
+
+    async def delete_image(self, who: Principal, image: str) -> None:
+        _admin(who, "change the image allow-list")
+        if not await self._store.delete_image_rule(who.tenant_id, image):
+            raise NotFoundError(f"image '{image[:100]}' is not on the allow-list")
+
+
+def _admin(who: Principal, action: str) -> None:
+    if not who.is_admin:
+        raise PermissionDeniedError(f"only tenant admins may {action}")
+
+
+def _template_id(value: str) -> str:
+    if not TEMPLATE_ID_RE.fullmatch(value):
+        raise InvalidArgumentError(
+            "template_id", "must be 3 to 64 lowercase letters and digits, starting with a letter"
+        )
+    return value
+
+
+def _checked(current: TemplateDef, request: TemplateRequest) -> TemplateDef:
+    """`current` with the given fields applied, each checked."""
+    updated = current
+    if request.image is not None:
+        updated = replace(updated, image=validate_image(request.image))
+    if request.description is not None:
+        if len(request.description) > MAX_DESCRIPTION:
+            raise InvalidArgumentError(
+                "description", f"must be at most {MAX_DESCRIPTION} characters"
+            )
+        updated = replace(updated, description=request.description)
+    if request.metatags is not None:
+        if len(request.metatags) > 20 or not all(METATAG_RE.fullmatch(t) for t in request.metatags):
+            raise InvalidArgumentError("metatags", "at most 20 tags of 1-64 letters, digits, _.:-")
+        updated = replace(updated, metatags=tuple(request.metatags))
+    if request.archive_message is not None:
+        updated = replace(updated, archive_message=request.archive_message[:MAX_DESCRIPTION])
+    if request.networking is not None:
+        updated = replace(updated, networking=validate_networking(request.networking))
+    if request.environment is not None:
+        _check_env("environment_variables", request.environment)
+        updated = replace(updated, environment=dict(request.environment))
+    if request.credentials is not None:
+        updated = replace(updated, credentials=_recipe(request.credentials))
+    return updated
+
+
+def _recipe(recipe: CredentialsRecipe) -> CredentialsRecipe:
+    if not recipe.username or len(recipe.username) > 64:
+        raise InvalidArgumentError("credentials.username", "must be 1 to 64 characters")
+    if not recipe.environment:
+        raise InvalidArgumentError(
+            "credentials.environment_variables", "must name where the credentials go"
+        )
+    _check_env("credentials.environment_variables", recipe.environment)
+    for text in (recipe.username, *recipe.environment.values()):
+        for placeholder in PLACEHOLDER_RE.findall(text):
+            if placeholder not in PLACEHOLDERS:
+                raise InvalidArgumentError(
+                    "credentials",
+                    f"unknown placeholder {placeholder[:40]}; use {', '.join(PLACEHOLDERS)}",
+                )
+    return recipe
+
+
+def _check_env(field_name: str, env: Mapping[str, str]) -> None:
+    for name, value in env.items():
+        if not ENV_NAME_RE.fullmatch(name) or len(value) > 4096:
+            raise InvalidArgumentError(field_name, f"bad variable {name[:64]!r}")

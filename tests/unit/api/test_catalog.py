@@ -1,0 +1,127 @@
+"""Templates as data and the image allow-list: admins change them, everyone reads them, and
+pods use them without any code change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.fernet import Fernet
+
+from services.api.domain.catalog import Catalog, TemplateRequest
+from services.api.domain.pods import Pods, Principal
+from services.api.domain.validation import Limits, PodRequest
+from services.api.errors import InvalidArgumentError, PermissionDeniedError
+from services.common.db.store import Store
+from services.common.runtime.types import ExecResult, PodKey
+from services.common.secretbox import SecretBox
+from services.common.settings import Settings
+from services.common.templates import CredentialsRecipe, seed_templates
+
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+ADMIN = Principal("dev", "root", is_admin=True)
+ALICE = Principal("dev", "alice")
+BOX = SecretBox(Fernet.generate_key())
+
+
+class NoCommands:
+    async def run(
+        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+    ) -> ExecResult:
+        raise AssertionError("not used")
+
+
+class NoBus:
+    async def request_reconcile(self, key: PodKey, reason: str) -> None:
+        return None
+
+
+@pytest.fixture
+async def catalog(store: Store) -> Catalog:
+    await store.seed_templates("dev", seed_templates(Settings()), NOW)
+    return Catalog(store, lambda: NOW)
+
+
+@pytest.fixture
+def pods(store: Store) -> Pods:
+    return Pods(
+        store=store,
+        reconciler=NoBus(),
+        secrets=BOX,
+        limits=Limits(),
+        log_limit_bytes=1000,
+        clock=lambda: NOW,
+        runner=NoCommands(),
+    )
+
+
+async def test_every_tenant_starts_with_postgres_and_neo4j(catalog: Catalog) -> None:
+    ids = [t.template_id for t in await catalog.list_templates(ALICE)]
+    assert ids == ["neo4j", "postgres"]
+
+
+async def test_a_new_template_makes_pods_with_its_image_env_and_credentials(
+    catalog: Catalog, pods: Pods, store: Store
+) -> None:
+    await catalog.create_template(
+        ADMIN,
+        TemplateRequest(
+            template_id="mariadb",
+            image="mariadb:11",
+            networking={"default": ("tcp", 3306)},
+            environment={"MARIADB_DATABASE": "app"},
+            credentials=CredentialsRecipe(
+                username="{pod_id}",
+                environment={"MARIADB_USER": "{username}", "MARIADB_PASSWORD": "{password}"},
+            ),
+        ),
+    )
+    record = await pods.create(ALICE, PodRequest(pod_id="db1", template="mariadb"))
+    assert record.spec.image == "mariadb:11"
+    assert record.spec.environment_variables == {"MARIADB_DATABASE": "app"}
+    assert record.spec.networking["default"].port == 3306
+    creds = await pods.credentials(ALICE, "db1")
+    assert creds.username == "db1"
+    assert creds.environment == {"MARIADB_USER": "db1", "MARIADB_PASSWORD": creds.password}
+
+
+async def test_only_admins_change_templates_and_bad_ones_are_refused(catalog: Catalog) -> None:
+    with pytest.raises(PermissionDeniedError):
+        await catalog.create_template(ALICE, TemplateRequest(template_id="abc", image="x:1"))
+    with pytest.raises(InvalidArgumentError, match="template_id"):
+        await catalog.create_template(ADMIN, TemplateRequest(template_id="Bad!", image="x:1"))
+    with pytest.raises(InvalidArgumentError, match="placeholder"):
+        await catalog.create_template(
+            ADMIN,
+            TemplateRequest(
+                template_id="abc",
+                image="x:1",
+                credentials=CredentialsRecipe("{user}", {"A": "{password}"}),
+            ),
+        )
+
+
+async def test_an_archived_template_makes_no_new_pods(catalog: Catalog, pods: Pods) -> None:
+    await catalog.update_template(
+        ADMIN, TemplateRequest(template_id="neo4j", archive_message="use the graph service")
+    )
+    with pytest.raises(InvalidArgumentError, match="archived"):
+        await pods.create(ALICE, PodRequest(pod_id="graph1", template="neo4j"))
+
+
+async def test_the_allow_list_limits_custom_images_once_it_has_a_rule(
+    catalog: Catalog, pods: Pods
+) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="any1", image="whatever:1"))
+    await catalog.add_image(ADMIN, "pods-http:latest", "the demo web server")
+    await catalog.add_image(ADMIN, "lab.example.org/team/*", "our registry")
+    await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
+    await pods.create(ALICE, PodRequest(pod_id="web2", image="lab.example.org/team/app:2"))
+    with pytest.raises(PermissionDeniedError, match="allow-list"):
+        await pods.create(ALICE, PodRequest(pod_id="web3", image="evil:1"))
+    await pods.create(ALICE, PodRequest(pod_id="db1", template="postgres"))  # templates are vetted
+    with pytest.raises(PermissionDeniedError):
+        await catalog.add_image(ALICE, "evil:1", "")
+    await catalog.delete_image(ADMIN, "pods-http:latest")
+    assert [r.image for r in await catalog.list_images(ALICE)] == ["lab.example.org/team/*"]
