@@ -1,21 +1,24 @@
 """`python -m gateway`: prepares and runs the Envoy gateway in the foreground.
 
 Started by the local stack (and by tests). Reads `Settings.from_env()`, builds the descriptor
-set into `<data_dir>/gateway/pods.pb`, writes the bootstrap to `<data_dir>/gateway/envoy.yaml`
-(JSON, which is YAML), checks it with `envoy --mode validate` and then replaces this process
-with Envoy (os.execv), so SIGTERM/SIGINT from a supervisor reach Envoy directly. Exits 2 with
-Envoy's message when the configuration is rejected.
+set into `<data_dir>/gateway/pods.pb`, makes sure the pods' TLS files exist
+(`<data_dir>/gateway/tls`: the development CA's wildcard certificate unless the operator gave
+one), publishes an empty route snapshot into `<data_dir>/gateway/xds` (so the pods listener
+exists from the start; the pod router publishes the real routes there later, and Envoy picks
+them up without restarting; --validate-only leaves a published snapshot alone), writes the
+bootstrap to `<data_dir>/gateway/envoy.yaml` (JSON, which is YAML), checks it and the snapshot
+with `envoy --mode validate` and then replaces this process with Envoy (os.execv), so
+SIGTERM/SIGINT from a supervisor reach Envoy directly. Exits 2 with Envoy's message when the
+configuration is rejected.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +31,17 @@ from gateway.envoy_binary import (
     run_command,
     validate_config,
 )
-from gateway.envoy_config import GatewayOptions, gateway_bootstrap
+from gateway.envoy_config import CDS_FILE, LDS_FILE, GatewayOptions, gateway_bootstrap
+from gateway.routes import RouteTable
+from gateway.xds_files import (
+    local_options,
+    publish,
+    read_published,
+    render,
+    validate_with_envoy,
+    write_atomically,
+    xds_directory,
+)
 from services.common.protoc import ProtocError
 from services.common.settings import Settings, SettingsError
 
@@ -42,6 +55,8 @@ class PreparedGateway:
 
     descriptor: Path
     config: Path
+    xds_dir: Path
+    tls_ca: Path | None  # the CA clients of the pods port should trust (None: a public CA)
 
 
 def gateway_dir(settings: Settings) -> Path:
@@ -49,41 +64,38 @@ def gateway_dir(settings: Settings) -> Path:
     return (settings.data_dir / "gateway").resolve()
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replaces `path` with `text` in one rename, so readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.chmod(0o644)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+def prepare(
+    settings: Settings, *, bind_address: str = "127.0.0.1", reset_routes: bool = True
+) -> PreparedGateway:
+    """Builds the descriptor set, the TLS files, the route snapshot and the bootstrap for
+    `settings`; no validation by Envoy.
 
-
-def render(config: Mapping[str, object]) -> str:
-    """The bootstrap as text: JSON, which Envoy reads as YAML too."""
-    return json.dumps(config, indent=2, sort_keys=False) + "\n"
-
-
-def prepare(settings: Settings, *, bind_address: str = "127.0.0.1") -> PreparedGateway:
-    """Builds the descriptor set and writes the bootstrap for `settings`; no validation."""
+    With `reset_routes` (a starting gateway) the snapshot is the empty one: routes left from an
+    earlier run may name ports that other containers hold now, and the pod router publishes the
+    live ones. Without it (--validate-only, perhaps next to a running gateway) a published
+    snapshot is left as it is. Raises ValueError if the snapshot is refused.
+    """
     directory = gateway_dir(settings)
     descriptor = build_descriptor_set(directory / DESCRIPTOR_NAME)
+    pods = local_options(settings, bind_address=bind_address)
+    xds_dir = xds_directory(settings.data_dir)
+    if reset_routes or not all((xds_dir / name).is_file() for name in (LDS_FILE, CDS_FILE)):
+        published = publish(xds_dir, RouteTable(routes={}), pods)
+        if not published.published:
+            raise ValueError(f"the initial pods listener was refused: {published.rejected}")
     options = GatewayOptions(
         descriptor_path=descriptor,
         port=settings.gateway_port,
         admin_port=settings.gateway_admin_port,
         api_port=settings.api_port,
         bind_address=bind_address,
+        xds_dir=xds_dir,
     )
     config = directory / CONFIG_NAME
     write_atomically(config, render(gateway_bootstrap(options)))
-    return PreparedGateway(descriptor=descriptor, config=config)
+    return PreparedGateway(
+        descriptor=descriptor, config=config, xds_dir=xds_dir, tls_ca=pods.tls.ca
+    )
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -91,7 +103,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--bind-address",
         default="127.0.0.1",
-        help="address the API listener binds (default 127.0.0.1; 0.0.0.0 for all)",
+        help="address the API and pods listeners bind (default 127.0.0.1; 0.0.0.0 for all)",
     )
     parser.add_argument(
         "--log-level",
@@ -101,7 +113,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--validate-only",
         action="store_true",
-        help="write and validate the configuration, then exit instead of running Envoy",
+        help="write and validate the configuration (leaving published routes alone), then exit "
+        "instead of running Envoy",
     )
     return parser.parse_args(argv)
 
@@ -112,8 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         envoy = find_envoy()
-        prepared = prepare(settings, bind_address=args.bind_address)
+        prepared = prepare(
+            settings, bind_address=args.bind_address, reset_routes=not args.validate_only
+        )
         validate_config(envoy, prepared.config)
+        # `--mode validate` does not read the LDS/CDS files the bootstrap names: check them too.
+        validate_with_envoy(read_published(prepared.xds_dir), envoy)
     except (
         SettingsError,
         EnvoyConfigError,

@@ -1,11 +1,14 @@
 """Builds the Envoy v3 bootstrap of the gateway as plain JSON-ready dicts (no I/O).
 
-Called by `python -m gateway` (gateway/__main__.py), which writes the result to a file, and by
-the gateway tests. Small builders (a cluster, the transcoder filter, the routes, an HTTP
-connection manager, a listener) compose into `gateway_bootstrap`; the TLS/SNI pod listeners
-and their clusters are added later by passing more of them to `bootstrap`. What clients observe
-(status, content-type and body of rejected requests, measured on Envoy 1.40) is in
-gateway/README.md.
+Called by `python -m gateway` (gateway/__main__.py), which writes the result to a file, by
+gateway/pods_listener.py (which reuses the small builders for the pods listener and clusters)
+and by the gateway tests. Small builders (a cluster, the transcoder filter, the routes, an HTTP
+connection manager, a listener) compose into `gateway_bootstrap`: the static REST/gRPC listener
+plus `dynamic_resources` naming the LDS/CDS files (`<xds_dir>/lds.yaml`, `cds.yaml`) through
+which the pods listener and its clusters change without restarting Envoy (gateway/xds_files.py
+writes them). `cluster_bootstrap` is the same for a Kubernetes deployment (deploy/). What
+clients observe (status, content-type and body of rejected requests, measured on Envoy 1.40) is
+in gateway/README.md.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ JsonObject = dict[str, object]
 API_CLUSTER = "api"
 REST_LISTENER = "rest"
 REST_PREFIX = "/v3/"
+# The xDS files in the directory Envoy watches (gateway/xds_files.py writes them).
+LDS_FILE = "lds.yaml"
+CDS_FILE = "cds.yaml"
 # gRPC services reachable from outside, natively and as REST. The spawner and health services
 # are internal: no route leads to them.
 PUBLIC_SERVICES: tuple[str, ...] = ("pods.v1.PodsService", "pods.v1.IdentityService")
@@ -93,8 +99,10 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def grpc_cluster(name: str, host: str, port: int, *, connect_timeout: float = 5.0) -> JsonObject:
-    """An upstream cluster speaking HTTP/2 cleartext (gRPC) to one host.
+def upstream_cluster(
+    name: str, host: str, port: int, *, connect_timeout: float = 5.0
+) -> JsonObject:
+    """A cluster of one upstream host and port (plain TCP, or HTTP/1.1 for HTTP filters).
 
     An IP literal makes a STATIC cluster; a name is resolved with STRICT_DNS (a Kubernetes
     Service, for example).
@@ -104,6 +112,19 @@ def grpc_cluster(name: str, host: str, port: int, *, connect_timeout: float = 5.
         "type": "STATIC" if _is_ip(host) else "STRICT_DNS",
         "connect_timeout": duration(connect_timeout),
         "lb_policy": "ROUND_ROBIN",
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [
+                {"lb_endpoints": [{"endpoint": {"address": socket_address(host, port)}}]}
+            ],
+        },
+    }
+
+
+def grpc_cluster(name: str, host: str, port: int, *, connect_timeout: float = 5.0) -> JsonObject:
+    """An upstream cluster speaking HTTP/2 cleartext (gRPC) to one host (see upstream_cluster)."""
+    return {
+        **upstream_cluster(name, host, port, connect_timeout=connect_timeout),
         "typed_extension_protocol_options": {
             HTTP_OPTIONS_KEY: {
                 "@type": HTTP_OPTIONS_TYPE,
@@ -114,12 +135,6 @@ def grpc_cluster(name: str, host: str, port: int, *, connect_timeout: float = 5.
                     }
                 },
             }
-        },
-        "load_assignment": {
-            "cluster_name": name,
-            "endpoints": [
-                {"lb_endpoints": [{"endpoint": {"address": socket_address(host, port)}}]}
-            ],
         },
     }
 
@@ -378,24 +393,46 @@ def rest_listener(
     return listener(REST_LISTENER, address, port, [hcm])
 
 
+def path_config_source(path: Path) -> JsonObject:
+    """A ConfigSource reading xDS resources from a file, reloaded whenever a file is renamed
+    into its directory (so writers must replace it atomically, see gateway/xds_files.py)."""
+    return {
+        "path_config_source": {"path": str(path), "watched_directory": {"path": str(path.parent)}},
+        "resource_api_version": "V3",
+    }
+
+
+def dynamic_resources(xds_dir: Path) -> JsonObject:
+    """Listeners and clusters from `<xds_dir>/lds.yaml` and `<xds_dir>/cds.yaml`."""
+    return {
+        "lds_config": path_config_source(xds_dir / LDS_FILE),
+        "cds_config": path_config_source(xds_dir / CDS_FILE),
+    }
+
+
 def bootstrap(
     *,
-    admin_port: int,
+    admin_port: int | None,
     listeners: Sequence[JsonObject],
     clusters: Sequence[JsonObject],
     node_id: str = "pods-gateway",
+    xds_dir: Path | None = None,
 ) -> JsonObject:
-    """A complete static bootstrap from listeners and clusters."""
-    return {
-        "node": {"id": node_id, "cluster": node_id},
-        "admin": admin(admin_port),
-        "static_resources": {"listeners": list(listeners), "clusters": list(clusters)},
-    }
+    """A complete bootstrap from static listeners and clusters, plus file-based LDS/CDS from
+    `xds_dir` when given. No admin interface when `admin_port` is None."""
+    config: JsonObject = {"node": {"id": node_id, "cluster": node_id}}
+    if admin_port is not None:
+        config["admin"] = admin(admin_port)
+    config["static_resources"] = {"listeners": list(listeners), "clusters": list(clusters)}
+    if xds_dir is not None:
+        config["dynamic_resources"] = dynamic_resources(xds_dir)
+    return config
 
 
 @dataclass(frozen=True)
 class GatewayOptions:
-    """What the REST gateway needs; `python -m gateway` fills it from Settings."""
+    """What the gateway needs; `python -m gateway` fills it from Settings. With `xds_dir`,
+    Envoy also serves the listeners and clusters published there (the pods listener)."""
 
     descriptor_path: Path
     port: int
@@ -405,10 +442,12 @@ class GatewayOptions:
     api_host: str = "127.0.0.1"
     connect_timeout: float = 5.0
     rest_timeout: float = 60.0
+    xds_dir: Path | None = None
 
 
 def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
-    """The gateway's bootstrap: the REST/gRPC listener in front of the `api` cluster."""
+    """The gateway's bootstrap: the REST/gRPC listener in front of the `api` cluster, and the
+    dynamic resources of `options.xds_dir`."""
     return bootstrap(
         admin_port=options.admin_port,
         listeners=[
@@ -427,4 +466,42 @@ def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
                 connect_timeout=options.connect_timeout,
             )
         ],
+        xds_dir=options.xds_dir,
+    )
+
+
+@dataclass(frozen=True)
+class ClusterGateway:
+    """The gateway of a Kubernetes deployment (deploy/): listeners on every address, the API
+    and the STARTTLS router reached through their Services' DNS names, the pods' TLS
+    certificate and key mounted from a Secret, LDS/CDS files in a volume shared with the
+    route publisher. Pod upstreams are DNS names too (their routes' upstream_host)."""
+
+    descriptor_path: Path = Path("/etc/pods-gateway/pods.pb")
+    xds_dir: Path = Path("/var/run/pods-gateway/xds")
+    tls_cert: Path = Path("/etc/pods-gateway/tls/tls.crt")
+    tls_key: Path = Path("/etc/pods-gateway/tls/tls.key")
+    api_host: str = "pods-api"
+    api_port: int = 50051
+    router_host: str = "pods-router"
+    router_port: int = 50054
+    port: int = 8080
+    pods_port: int = 443
+    admin_port: int = 9901
+    bind_address: str = "0.0.0.0"  # noqa: S104 - a cluster gateway serves the pod network
+
+
+def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
+    """The bootstrap of a cluster gateway; the pods listener itself comes from the LDS file
+    (gateway.pods_listener.cluster_listener_options gives its options)."""
+    return gateway_bootstrap(
+        GatewayOptions(
+            descriptor_path=options.descriptor_path,
+            port=options.port,
+            admin_port=options.admin_port,
+            api_port=options.api_port,
+            bind_address=options.bind_address,
+            api_host=options.api_host,
+            xds_dir=options.xds_dir,
+        )
     )

@@ -1,0 +1,283 @@
+"""Publishes the pods listener and clusters as the LDS/CDS files Envoy watches.
+
+Called by `python -m gateway` (an empty snapshot before Envoy starts, so the pods listener
+exists from the first moment), by the pod router on every route change, and by the tests.
+`publish` renders a RouteTable with gateway/pods_listener.py and writes `cds.yaml`, then
+`lds.yaml`, each atomically (a temporary file renamed into place: Envoy reloads on the rename
+and never reads half a file), and only the files whose content changed. Before writing it
+checks every route and the structure of the snapshot (unique chains and clusters, every
+referenced cluster present); a snapshot that fails is not published, the previous files stay
+and the reason is logged and returned. Writers in several processes take turns (a lock file),
+so CDS and LDS always come from the same snapshot.
+
+`validate_with_envoy` checks a snapshot (or the published files) fully with
+`envoy --mode validate`; it takes about a second, so it is for tests and for
+`python -m gateway.xds_files [DIR]`, not for every update.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.certs import tls_files
+from gateway.envoy_binary import EnvoyConfigError, find_envoy, validate_config
+from gateway.envoy_config import CDS_FILE, LDS_FILE, JsonObject, bootstrap
+from gateway.pods_listener import (
+    CLUSTER_TYPE,
+    LISTENER_TYPE,
+    PodsListenerOptions,
+    Snapshot,
+    build_snapshot,
+)
+from gateway.routes import RouteError, RouteTable, validate
+from services.common.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = ".publish.lock"
+
+
+class SnapshotError(ValueError):
+    """A snapshot that must not be published; the message says why."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What `publish` did: `changed` lists the files rewritten (none when the content was
+    already there); `rejected` says why nothing was published."""
+
+    version: str = ""
+    changed: tuple[str, ...] = ()
+    rejected: str = ""
+
+    @property
+    def published(self) -> bool:
+        return not self.rejected
+
+
+# --- where the files live ------------------------------------------------------------------------
+
+
+def xds_directory(data_dir: Path) -> Path:
+    """The directory Envoy watches: `<data_dir>/gateway/xds`."""
+    return (data_dir / "gateway" / "xds").resolve()
+
+
+def tls_directory(data_dir: Path) -> Path:
+    """Where the development CA and the pods certificate live: `<data_dir>/gateway/tls`."""
+    return (data_dir / "gateway" / "tls").resolve()
+
+
+def local_options(settings: Settings, *, bind_address: str = "127.0.0.1") -> PodsListenerOptions:
+    """The local stack's pods listener options; creates the development certificate if the
+    operator gave none. The gateway and the pod router must agree on `bind_address`."""
+    tls = tls_files(
+        tls_directory(settings.data_dir),
+        settings.pod_domain,
+        settings.tls_cert_file,
+        settings.tls_key_file,
+    )
+    return PodsListenerOptions.from_settings(settings, tls, bind_address=bind_address)
+
+
+# --- rendering and checking ----------------------------------------------------------------------
+
+
+def render(config: Mapping[str, object]) -> str:
+    """JSON text (which Envoy reads as YAML), stable for equal content."""
+    return json.dumps(config, indent=2, sort_keys=False) + "\n"
+
+
+def discovery_response(resources: Sequence[JsonObject], type_url: str) -> JsonObject:
+    """The file form of an xDS response; the version is a hash of the resources."""
+    digest = hashlib.sha256(json.dumps(resources, sort_keys=True).encode()).hexdigest()
+    return {"version_info": digest[:16], "type_url": type_url, "resources": list(resources)}
+
+
+def check_routes(table: RouteTable) -> None:
+    """Raises SnapshotError unless every route is valid and filed under its own host."""
+    for host, route in table.routes.items():
+        try:
+            validate(route)
+        except RouteError as exc:
+            raise SnapshotError(f"invalid route: {exc}") from exc
+        if host != route.host:
+            raise SnapshotError(f"route of {route.host} is filed under {host!r}")
+
+
+def check_snapshot(snapshot: Snapshot) -> None:
+    """Raises SnapshotError unless names are unique and every referenced cluster exists."""
+    clusters = [str(cluster["name"]) for cluster in snapshot.clusters]
+    _no_duplicates("cluster", clusters)
+    _no_duplicates("listener", [str(listener["name"]) for listener in snapshot.listeners])
+    for listener in snapshot.listeners:
+        chains = listener.get("filter_chains")
+        if not isinstance(chains, list) or not chains:
+            raise SnapshotError(f"listener {listener['name']} has no filter chains")
+        _no_duplicates("filter chain", [str(chain["name"]) for chain in chains])
+        matches = [json.dumps(chain.get("filter_chain_match"), sort_keys=True) for chain in chains]
+        _no_duplicates("filter chain match", matches)
+        missing = sorted(set(_referenced_clusters(listener)) - set(clusters))
+        if missing:
+            raise SnapshotError(f"listener {listener['name']} uses undefined clusters {missing}")
+
+
+def _no_duplicates(what: str, names: Sequence[str]) -> None:
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise SnapshotError(f"{what} names repeat: {repeated}")
+
+
+def _referenced_clusters(node: object) -> Iterator[str]:
+    """Every `cluster` value inside a resource (tcp_proxy filters and HTTP routes)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "cluster" and isinstance(value, str):
+                yield value
+            else:
+                yield from _referenced_clusters(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _referenced_clusters(item)
+
+
+# --- publishing ----------------------------------------------------------------------------------
+
+
+def publish(directory: Path, table: RouteTable, options: PodsListenerOptions) -> PublishResult:
+    """Writes the snapshot of `table` into `directory` unless it fails a check (then the
+    previous files stay). CDS is written before LDS, so clusters exist when listeners use
+    them; unchanged files are not touched."""
+    try:
+        check_routes(table)
+        snapshot = build_snapshot(table, options)
+        check_snapshot(snapshot)
+    except ValueError as exc:  # SnapshotError, or a value the builders refuse
+        log.error("not publishing routes to %s, keeping the previous files: %s", directory, exc)
+        return PublishResult(rejected=str(exc))
+    cds = discovery_response(snapshot.clusters, CLUSTER_TYPE)
+    lds = discovery_response(snapshot.listeners, LISTENER_TYPE)
+    version = f"{cds['version_info']}.{lds['version_info']}"
+    changed: list[str] = []
+    directory.mkdir(parents=True, exist_ok=True)
+    with _publish_lock(directory):
+        for name, content in ((CDS_FILE, cds), (LDS_FILE, lds)):
+            path, text = directory / name, render(content)
+            if _read(path) != text:
+                write_atomically(path, text)
+                changed.append(name)
+    if changed:
+        log.info(
+            "published %d routes (%d clusters) to %s, version %s",
+            len(table.routes),
+            len(snapshot.clusters),
+            directory,
+            version,
+        )
+    return PublishResult(version=version, changed=tuple(changed))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replaces `path` with `text` in one rename, so readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+@contextmanager
+def _publish_lock(directory: Path) -> Iterator[None]:
+    with (directory / LOCK_FILE).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- full validation by Envoy --------------------------------------------------------------------
+
+
+def validate_with_envoy(snapshot: Snapshot, envoy: Path | None = None) -> None:
+    """Runs `envoy --mode validate` on a bootstrap holding `snapshot` as static resources.
+
+    Raises EnvoyConfigError with Envoy's message when it rejects anything (unknown fields,
+    unreadable certificate, conflicting filter chains, ...).
+    """
+    config = bootstrap(
+        admin_port=None,
+        listeners=[_untyped(listener) for listener in snapshot.listeners],
+        clusters=[_untyped(cluster) for cluster in snapshot.clusters],
+    )
+    with tempfile.TemporaryDirectory(prefix="pods-xds-check-") as tmp:
+        path = Path(tmp) / "envoy.yaml"
+        path.write_text(render(config), encoding="utf-8")
+        validate_config(envoy or find_envoy(), path)
+
+
+def read_published(directory: Path) -> Snapshot:
+    """The snapshot in `directory`'s files (raises OSError or ValueError if unreadable)."""
+
+    def resources(name: str) -> tuple[JsonObject, ...]:
+        content = json.loads((directory / name).read_text(encoding="utf-8"))
+        items = content.get("resources") if isinstance(content, dict) else None
+        if not isinstance(items, list):
+            raise ValueError(f"{directory / name} holds no resources list")
+        return tuple(items)
+
+    return Snapshot(listeners=resources(LDS_FILE), clusters=resources(CDS_FILE))
+
+
+def _untyped(resource: JsonObject) -> JsonObject:
+    """A resource without its `@type` (a bootstrap's static resources carry none)."""
+    return {key: value for key, value in resource.items() if key != "@type"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m gateway.xds_files [DIR]`: checks the published files with Envoy."""
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway.xds_files",
+        description="Validate the published pods listener and clusters with envoy --mode validate.",
+    )
+    parser.add_argument("directory", nargs="?", type=Path, help="default: <data_dir>/gateway/xds")
+    args = parser.parse_args(argv)
+    try:
+        directory = args.directory or xds_directory(Settings.from_env().data_dir)
+        validate_with_envoy(read_published(directory))
+    except (SettingsError, EnvoyConfigError, ValueError, OSError, subprocess.TimeoutExpired) as exc:
+        print(f"xds_files: {exc}", file=sys.stderr)
+        return 2
+    print(f"xds_files: {directory} is valid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
