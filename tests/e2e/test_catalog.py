@@ -1,0 +1,80 @@
+"""Templates as data and the image allow-list, end to end: an admin adds a template over REST
+(tapipy's template schema has no pod definition), users find it with tapipy and create pods
+from it; the allow-list refuses other images."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+
+import pytest
+from tapipy.errors import BaseTapyException
+from tapipy.tapis import Tapis
+
+from tests.e2e.harness import Stack
+
+pytestmark = [pytest.mark.docker, pytest.mark.stack]
+
+
+def client(stack: Stack, user: str, password: str) -> Tapis:
+    t = Tapis(base_url=stack.url, username=user, password=password)
+    t.get_tokens()
+    return t
+
+
+def test_a_template_added_through_the_api_runs_pods(stack: Stack) -> None:
+    admin_token = stack.token("adminuser", "adminpass")
+    template = {
+        "template_id": "webdemo",
+        "description": "demo web server",
+        "image": "pods-http:latest",
+        "networking": {"default": {"protocol": "http", "port": 5000}},
+        "environment_variables": {"POD_MESSAGE": "from the template"},
+        "credentials": {"username": "{pod_id}", "environment_variables": {"SECRET": "{password}"}},
+    }
+    status, _, body = stack.request(
+        "POST", "/v3/pods/templates", json.dumps(template).encode(), token=admin_token
+    )
+    assert status == 200, body
+    status, _, body = stack.request(
+        "POST", "/v3/pods/templates", json.dumps(template).encode(), token=stack.token()
+    )
+    assert status == 403 and "admin" in str(body)
+
+    t = client(stack, "testuser", "testpass")
+    assert "webdemo" in [x.template_id for x in t.pods.list_templates()]
+    assert t.pods.get_template(template_id="webdemo").image == "pods-http:latest"
+    t.pods.create_pod(pod_id="fromtpl", template="webdemo")
+    deadline = time.monotonic() + 60
+    while t.pods.get_pod(pod_id="fromtpl").status != "AVAILABLE":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    (container,) = stack.containers("fromtpl")
+    env = container.attrs["Config"]["Env"]
+    creds = t.pods.get_pod_credentials(pod_id="fromtpl")
+    assert "POD_MESSAGE=from the template" in env
+    assert f"SECRET={creds.user_password}" in env
+    t.pods.delete_pod(pod_id="fromtpl")
+    status, _, _ = stack.request("DELETE", "/v3/pods/templates/webdemo", token=admin_token)
+    assert status == 200
+
+
+def test_the_image_allow_list_refuses_other_images(stack: Stack) -> None:
+    admin = client(stack, "adminuser", "adminpass")
+    t = client(stack, "testuser", "testpass")
+    admin.pods.add_image(image="pods-http:*", description="the demo images")
+    try:
+        with pytest.raises(BaseTapyException) as info:
+            t.pods.create_pod(pod_id="badimage", image="pods-echo:latest")
+        assert "allow-list" in str(info.value.message)
+        t.pods.create_pod(pod_id="okimage", image="pods-http:latest")
+        t.pods.create_pod(pod_id="okdb", template="postgres")
+        assert [i.image for i in t.pods.get_images()] == ["pods-http:*"]
+        with pytest.raises(BaseTapyException):
+            t.pods.add_image(image="pods-echo:latest", description="sneaky")
+    finally:
+        admin.pods.delete_image(image_id=urllib.parse.quote("pods-http:*", safe=""))
+    assert t.pods.get_images() == []
+    t.pods.delete_pod(pod_id="okimage")
+    t.pods.delete_pod(pod_id="okdb")
