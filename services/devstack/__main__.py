@@ -22,6 +22,7 @@ SERVICES = [
     ("api", "services.api"),
     ("spawner", "services.spawner"),
     ("health", "services.health"),
+    ("router", "gateway.pod_router"),
     ("gateway", "gateway"),
 ]
 
@@ -68,7 +69,9 @@ async def run(settings: Settings) -> int:
             f"\nPods service is up: {settings.public_url}\n"
             f"  dev users: {users} (set PODS_DEV_USERS=user:password,...)\n"
             f"  tenant: {settings.tenant_id}   data: {data}\n"
-            f"  gRPC and REST on port {settings.gateway_port}; Ctrl-C stops everything.\n",
+            f"  gRPC and REST on port {settings.gateway_port}; Ctrl-C stops everything.\n"
+            f"  pods: https://<pod_id>.{settings.pod_domain}:{settings.pods_port} (TLS, by name)\n"
+            f"  development CA: {data / 'gateway' / 'tls' / 'ca.pem'}\n",
             flush=True,
         )
         await stop.wait()

@@ -112,6 +112,8 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
         "PODS_SPAWNER_PORT": str(free_port()),
         "PODS_HEALTH_PORT": str(free_port()),
         "PODS_NATS_PORT": str(free_port()),
+        "PODS_PODS_PORT": str(free_port()),
+        "PODS_ROUTER_PORT": str(free_port()),
         "PODS_DEV_USERS": "testuser:testpass,otheruser:otherpass,adminuser:adminpass",
         "PODS_ADMIN_USERS": "adminuser",
         "PODS_RESYNC_INTERVAL": "1",

@@ -1,0 +1,209 @@
+"""Every pod through the gateway's one TLS port, by name: HTTPS to web pods, PostgreSQL with
+classic libpq (SSLRequest first, through the STARTTLS router) and with direct TLS, TLS-wrapped
+TCP to an echo pod standing in for Neo4j; routes follow pods as they stop, without touching
+their neighbours. Real Envoy, real pods, real clients."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+from tapipy.tapis import Tapis
+
+from tests.e2e.harness import Stack
+
+pytestmark = [pytest.mark.docker, pytest.mark.stack]
+DOMAIN = "pods.localhost"
+
+
+def eventually(check: Callable[[], Any], timeout: float = 90, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+@pytest.fixture(scope="module")
+def t(stack: Stack) -> Tapis:
+    client = Tapis(base_url=stack.url, username="testuser", password="testpass")
+    client.get_tokens()
+    return client
+
+
+def pods_port(stack: Stack) -> int:
+    return int(stack.env["PODS_PODS_PORT"])
+
+
+def ca_file(stack: Stack) -> Path:
+    return stack.data_dir / "gateway" / "tls" / "ca.pem"
+
+
+def tls_context(stack: Stack, alpn: list[str] | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca_file(stack)))
+    if alpn:
+        context.set_alpn_protocols(alpn)
+    return context
+
+
+def https_get(stack: Stack, host: str, conn: http.client.HTTPSConnection | None = None) -> str:
+    """GET / on `host` through the pods port (SNI and Host = host, certificate verified)."""
+    connection = conn or https_connection(stack, host)
+    connection.request("GET", "/", headers={"Host": host})
+    response = connection.getresponse()
+    body = response.read().decode()
+    assert response.status == 200, (response.status, body)
+    return body
+
+
+def https_connection(stack: Stack, host: str) -> http.client.HTTPSConnection:
+    connection = http.client.HTTPSConnection(
+        host, pods_port(stack), context=tls_context(stack), timeout=10
+    )
+    sock = socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=10)
+    connection.sock = tls_context(stack).wrap_socket(sock, server_hostname=host)
+    return connection
+
+
+def handshake_refused(stack: Stack, host: str) -> bool:
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=5) as sock,
+            tls_context(stack).wrap_socket(sock, server_hostname=host),
+        ):
+            return False
+    except (ssl.SSLError, ConnectionResetError, OSError):
+        return True
+
+
+def create_and_wait(t: Tapis, **kwargs: Any) -> None:
+    t.pods.create_pod(**kwargs)
+    pod_id = kwargs["pod_id"]
+    eventually(lambda: t.pods.get_pod(pod_id=pod_id).status == "AVAILABLE", what=f"{pod_id} up")
+
+
+def test_two_web_pods_answer_by_name_over_https(t: Tapis, stack: Stack) -> None:
+    for name in ("weba", "webb"):
+        create_and_wait(
+            t, pod_id=name, image="pods-http:latest", environment_variables={"POD_MESSAGE": name}
+        )
+    url = t.pods.get_pod(pod_id="weba").networking.default.url
+    assert url == f"weba.{DOMAIN}:{pods_port(stack)}"
+    assert "weba" in https_get(stack, f"weba.{DOMAIN}")
+    assert "webb" in https_get(stack, f"webb.{DOMAIN}")
+    assert handshake_refused(stack, f"nosuchpod.{DOMAIN}")
+
+
+def test_http2_is_served(t: Tapis, stack: Stack) -> None:
+    create_and_wait(t, pod_id="webh2", image="pods-http:latest")
+    with socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=10) as raw:
+        tls = tls_context(stack, ["h2", "http/1.1"]).wrap_socket(
+            raw, server_hostname=f"webh2.{DOMAIN}"
+        )
+        assert tls.selected_alpn_protocol() == "h2"
+        tls.close()
+
+
+def _pg(stack: Stack, host: str, user: str, password: str, **options: str) -> str:
+    with (
+        psycopg2.connect(
+            host=host,
+            hostaddr="127.0.0.1",
+            port=pods_port(stack),
+            dbname="postgres",
+            user=user,
+            password=password,
+            connect_timeout=10,
+            **options,
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute("select current_user")
+        row = cur.fetchone()
+        assert row is not None
+        return str(row[0])
+
+
+def test_postgres_pods_by_name_with_classic_and_direct_tls(t: Tapis, stack: Stack) -> None:
+    for name in ("pga", "pgb"):
+        create_and_wait(t, pod_id=name, template="postgres")
+    for name in ("pga", "pgb"):
+        creds = t.pods.get_pod_credentials(pod_id=name)
+        host = f"{name}.{DOMAIN}"
+        args = (stack, host, creds.user_username, creds.user_password)
+        assert _pg(*args) == name  # libpq's defaults: sslmode=prefer, SSLRequest first
+        assert _pg(*args, sslmode="require") == name
+        assert _pg(*args, sslmode="verify-full", sslrootcert=str(ca_file(stack))) == name
+        assert _pg(*args, sslmode="require", sslnegotiation="direct") == name
+        assert (
+            _pg(
+                *args,
+                sslmode="verify-full",
+                sslrootcert=str(ca_file(stack)),
+                sslnegotiation="direct",
+            )
+            == name
+        )
+
+
+def test_a_tcp_pod_is_reached_through_tls(t: Tapis, stack: Stack) -> None:
+    create_and_wait(
+        t,
+        pod_id="echoa",
+        image="pods-echo:latest",
+        networking={"default": {"protocol": "tcp", "port": 7687}},
+    )
+    with (
+        socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=10) as raw,
+        tls_context(stack).wrap_socket(raw, server_hostname=f"echoa.{DOMAIN}") as tls,
+    ):
+        tls.sendall(b"hello bolt\n")
+        assert tls.recv(100) == b"hello bolt\n"
+
+
+def test_a_stopped_pod_is_unrouted_within_a_second_and_neighbours_keep_working(
+    t: Tapis, stack: Stack
+) -> None:
+    create_and_wait(t, pod_id="webgone", image="pods-http:latest")
+    create_and_wait(t, pod_id="webstay", image="pods-http:latest")
+    neighbour = https_connection(stack, f"webstay.{DOMAIN}")
+    https_get(stack, f"webstay.{DOMAIN}", neighbour)
+    assert not handshake_refused(stack, f"webgone.{DOMAIN}")
+
+    t.pods.stop_pod(pod_id="webgone")
+    eventually(lambda: t.pods.get_pod(pod_id="webgone").status != "AVAILABLE", 30, "not AVAILABLE")
+    noticed = time.monotonic()
+    eventually(
+        lambda: (
+            handshake_refused(stack, f"webgone.{DOMAIN}")
+            or _status(stack, f"webgone.{DOMAIN}") == 503
+        ),
+        5,
+        "webgone unrouted",
+    )
+    assert time.monotonic() - noticed < 1.0
+    for _ in range(5):
+        https_get(stack, f"webstay.{DOMAIN}", neighbour)  # same keep-alive connection
+    t.pods.delete_pod(pod_id="webgone")
+    eventually(lambda: handshake_refused(stack, f"webgone.{DOMAIN}"), 10, "webgone gone")
+    https_get(stack, f"webstay.{DOMAIN}", neighbour)
+    neighbour.close()
+
+
+def _status(stack: Stack, host: str) -> int:
+    try:
+        connection = https_connection(stack, host)
+        connection.request("GET", "/", headers={"Host": host})
+        return connection.getresponse().status
+    except (ssl.SSLError, OSError):
+        return 0
