@@ -116,12 +116,20 @@ class Watcher:
             await self._notifier.request_reconcile(record.key, "container vanished")
 
     async def _capture_logs(self, key: PodKey) -> None:
-        cursor = await self._store.log_cursor(key)
-        if cursor is None:
+        position = await self._store.log_position(key)
+        if position is None:
             return
+        run, cursor = position
         chunk = await self._runtime.logs_since(key, cursor, self._log_limit)
         if chunk.text or chunk.cursor != cursor:
-            await self._store.append_logs(key, chunk.text, chunk.cursor, self._log_limit)
+            await self._store.append_logs(
+                key,
+                chunk.text,
+                run=run,
+                after=cursor,
+                cursor=chunk.cursor,
+                limit_bytes=self._log_limit,
+            )
 
     def _probe_soon(self, key: PodKey) -> None:
         """Probes a starting pod with a short, growing interval until it settles."""

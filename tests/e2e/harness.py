@@ -50,7 +50,9 @@ class Stack:
             labels.append(f"{LABEL_POD}={pod_id}")
         client = docker.from_env()
         try:
-            return list(client.containers.list(all=True, filters={"label": labels}))
+            return list(
+                client.containers.list(all=True, filters={"label": labels}, ignore_removed=True)
+            )
         finally:
             client.close()
 

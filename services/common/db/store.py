@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -579,33 +579,52 @@ class Store:
 
     # -- logs ----------------------------------------------------------------------------
 
-    async def log_cursor(self, key: PodKey) -> str | None:
-        """Where the last log read stopped; None if the pod does not exist."""
+    async def log_position(self, key: PodKey) -> tuple[int, str] | None:
+        """The current log run and where its last read stopped; None if there is no pod."""
         async with self._session() as session:
             row = await self._get_row(session, key)
-            return row.log_cursor if row else None
+            return (row.log_run, row.log_cursor) if row else None
 
-    async def append_logs(self, key: PodKey, text: str, cursor: str, limit_bytes: int) -> None:
-        """Appends new output to the current run and drops its oldest chunks beyond
-        `limit_bytes`."""
+    async def append_logs(
+        self,
+        key: PodKey,
+        text: str,
+        *,
+        run: int,
+        after: str,
+        cursor: str,
+        limit_bytes: int,
+    ) -> bool:
+        """Appends output read from `after` up to `cursor` to `run`, and drops the run's
+        oldest chunks beyond `limit_bytes`. Nothing is written (False) unless the pod is still
+        at that run and cursor: a new run or another reader moved on meanwhile, and the next
+        read starts from where they left it."""
         async with self._session.begin() as session:
-            row = await self._get_row(session, key)
-            if row is None:
-                return
-            row.log_cursor = cursor
-            if not text:
-                return
-            session.add(
-                PodLogChunk(
-                    tenant_id=key.tenant_id,
-                    pod_id=key.pod_id,
-                    run=row.log_run,
-                    size=len(text.encode()),
-                    data=text,
+            moved = await session.execute(
+                update(PodRow)
+                .where(
+                    PodRow.tenant_id == key.tenant_id,
+                    PodRow.pod_id == key.pod_id,
+                    PodRow.log_run == run,
+                    PodRow.log_cursor == after,
                 )
+                .values(log_cursor=cursor)
             )
-            await session.flush()
-            await self._trim_logs(session, key, row.log_run, limit_bytes)
+            if not getattr(moved, "rowcount", 0):
+                return False
+            if text:
+                session.add(
+                    PodLogChunk(
+                        tenant_id=key.tenant_id,
+                        pod_id=key.pod_id,
+                        run=run,
+                        size=len(text.encode()),
+                        data=text,
+                    )
+                )
+                await session.flush()
+                await self._trim_logs(session, key, run, limit_bytes)
+            return True
 
     async def _trim_logs(self, session: Any, key: PodKey, run: int, limit_bytes: int) -> None:
         where = (*self._chunks_of(key), PodLogChunk.run == run)

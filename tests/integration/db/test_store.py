@@ -105,28 +105,54 @@ async def test_permanent_failure_shows_as_error_with_the_message(store: Store) -
     assert "nope" in pod.status_container.message
 
 
+async def _append(store: Store, text: str, cursor: str, limit: int = 10_000) -> bool:
+    position = await store.log_position(KEY)
+    assert position is not None
+    run, after = position
+    return await store.append_logs(
+        KEY, text, run=run, after=after, cursor=cursor, limit_bytes=limit
+    )
+
+
 async def test_logs_keep_only_the_newest_bytes_within_the_limit(store: Store) -> None:
     await _create(store)
     for i in range(10):
-        await store.append_logs(KEY, f"line {i} " + "x" * 90 + "\n", f"c{i}", limit_bytes=350)
+        assert await _append(store, f"line {i} " + "x" * 90 + "\n", f"c{i}", limit=350)
     logs = await store.read_logs(KEY, limit_bytes=350)
     assert logs.endswith("line 9 " + "x" * 90 + "\n")
     assert "line 0 " not in logs
     assert len(logs.encode()) <= 350
-    assert await store.log_cursor(KEY) == "c9"
+    assert await store.log_position(KEY) == (0, "c9")
     await store.start_log_run(KEY, runs_kept=2)
     assert await store.read_logs(KEY, 350) == ""
-    assert await store.log_cursor(KEY) == ""
+    assert await store.log_position(KEY) == (1, "")
     assert "line 9" in await store.read_logs(KEY, 350, previous=1)
 
 
-async def test_concurrent_writers_do_not_lose_updates(store: Store) -> None:
+async def test_a_read_overtaken_by_a_new_run_writes_nothing(store: Store) -> None:
     await _create(store)
-    await asyncio.gather(
-        *(store.append_logs(KEY, f"{i}\n", str(i), limit_bytes=10_000) for i in range(20))
+    assert await _append(store, "old run\n", "c1")
+    stale = await store.log_position(KEY)
+    await store.start_log_run(KEY, runs_kept=3)  # a new container, while a read was going on
+    assert stale is not None
+    assert not await store.append_logs(
+        KEY, "new output\n", run=stale[0], after=stale[1], cursor="c2", limit_bytes=100
     )
-    logs = await store.read_logs(KEY, 10_000)
-    assert sorted(logs.split()) == sorted(str(i) for i in range(20))
+    assert await store.log_position(KEY) == (1, "")  # the next read starts the new run afresh
+    assert await store.read_logs(KEY, 100) == ""
+    assert await store.read_logs(KEY, 100, previous=1) == "old run\n"
+
+
+async def test_two_readers_of_the_same_output_store_it_once(store: Store) -> None:
+    await _create(store)
+    results = await asyncio.gather(
+        *(
+            store.append_logs(KEY, "same\n", run=0, after="", cursor="c1", limit_bytes=100)
+            for _ in range(5)
+        )
+    )
+    assert sorted(results) == [False, False, False, False, True]
+    assert await store.read_logs(KEY, 100) == "same\n"
 
 
 async def test_the_creator_is_the_pods_admin_and_grants_are_listed_by_user(store: Store) -> None:
@@ -208,7 +234,7 @@ async def test_a_run_gets_its_stop_time_from_the_spec(store: Store) -> None:
 async def test_only_the_newest_runs_keep_their_logs(store: Store) -> None:
     await _create(store)
     for run in range(4):
-        await store.append_logs(KEY, f"run {run}\n", "c", limit_bytes=1000)
+        assert await _append(store, f"run {run}\n", "c", limit=1000)
         await store.start_log_run(KEY, runs_kept=3)
     assert await store.read_logs(KEY, 1000) == ""
     assert await store.read_logs(KEY, 1000, previous=1) == "run 3\n"
