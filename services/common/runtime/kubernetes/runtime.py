@@ -1,0 +1,465 @@
+"""KubernetesRuntime: the Runtime seam on a Kubernetes cluster.
+
+Called by services/spawner (ensure, remove, inspect, list_managed, exec) and services/health
+(inspect, list_managed, logs_since, watch); built by services/common/runtime/factory.py.
+Talks to the cluster only through client.KubeApi; blocking calls run in worker threads.
+KubeApi errors are translated here, once, into TemporaryError and PermanentError.
+
+A pod is three objects sharing one deterministic name (names.object_name) in the configured
+namespace, all labelled with deployment, tenant and pod and annotated with the exact ids:
+- a Secret with the spec's environment, which the Pod's variables refer to by key;
+- the Pod (manifests.pod_manifest), annotated with the spec hash;
+- a ClusterIP Service for the routed ports (none when no port is routed).
+The Service and the Secret are owned by the Pod (ownerReferences), so deleting the Pod by any
+means lets the garbage collector delete them too; `remove` deletes all three itself anyway.
+
+ensure, step by step (every step create-or-adopt, so a replay or a crash in between converges):
+1. the Secret: created, or adopted with its data brought up to date;
+2. the Pod: created ("created"); adopted when its spec hash matches ("adopted", whatever its
+   phase: a stopped pod is left for health to report); when the hash differs, deleted with
+   the Orphan policy (its Service and Secret stay and are re-owned) and created again
+   ("replaced") as soon as it is gone; a Pod still terminating makes ensure raise
+   TemporaryError, so the spawner retries a moment later;
+3. the Service: created, or adopted with its ports, selector and owner brought up to date;
+4. the Secret's owner set to the Pod.
+An object with our name but another deployment's or pod's annotations is never touched:
+ensure raises PermanentError and the read methods treat it as absent.
+
+Reads: in the health process `watch()` starts a PodInformer; while it is synced, inspect and
+list_managed read its cache instead of the API server. Elsewhere (the spawner) they read the
+API. `published` is always empty: pods are reached through their Service
+(names.service_host), and readiness is the kubelet's probe (see state.py).
+
+Logs: the cursor is the kubelet's timestamp of the newest line returned (see logs.py); a read
+fetches pages of at most max(limit_bytes, 64 KiB) after the cursor, up to MAX_LOG_PAGES of
+them, and keeps the last `limit_bytes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from services.common.outcomes import PermanentError, TemporaryError
+from services.common.runtime.kubernetes.client import (
+    AlreadyExists,
+    ClusterApi,
+    Kind,
+    KubeApi,
+    KubeError,
+)
+from services.common.runtime.kubernetes.config import KubernetesConfig
+from services.common.runtime.kubernetes.informer import PodInformer
+from services.common.runtime.kubernetes.logs import (
+    complete_lines,
+    lines_after,
+    since_time,
+    stamp_nanos,
+)
+from services.common.runtime.kubernetes.manifests import (
+    CONTAINER_NAME,
+    owner_reference,
+    pod_manifest,
+    secret_manifest,
+    service_manifest,
+)
+from services.common.runtime.kubernetes.names import (
+    ANNOTATION_SPEC_HASH,
+    deployment_selector,
+    object_name,
+    owned_key,
+)
+from services.common.runtime.kubernetes.state import has_started, is_running, pod_state
+from services.common.runtime.naming import tail_text, validate_slug, with_hash
+from services.common.runtime.types import (
+    ContainerSpec,
+    ContainerState,
+    EnsureResult,
+    ExecResult,
+    LogChunk,
+    PodKey,
+    RuntimeEvent,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Obj = dict[str, Any]
+
+MIN_LOG_PAGE_BYTES = 64 * 1024
+MAX_LOG_PAGES = 8
+TERMINATING_RETRY_DELAY = 2.0
+UNREACHABLE_RETRY_DELAY = 5.0
+
+
+def _api_error(action: str, exc: KubeError) -> Exception:
+    """TemporaryError for what may pass (network, conflicts, overload, a vanished object,
+    expired credentials), PermanentError for what the API refuses as asked."""
+    if exc.status is None:
+        return TemporaryError(
+            f"{action}: Kubernetes API unreachable: {exc.message}", delay=UNREACHABLE_RETRY_DELAY
+        )
+    if exc.status in (401, 404, 409, 410, 429) or exc.status >= 500:
+        delay = UNREACHABLE_RETRY_DELAY if exc.status in (401, 429) else 1.0
+        return TemporaryError(f"{action}: {exc}", delay=delay)
+    return PermanentError(
+        f"{action}: Kubernetes refused ({exc.status} {exc.reason}): {exc.message}"
+    )
+
+
+@contextlib.contextmanager
+def _translated(action: str) -> Iterator[None]:
+    try:
+        yield
+    except KubeError as exc:
+        raise _api_error(action, exc) from exc
+
+
+def _cursor_nanos(cursor: str) -> int | None:
+    if not cursor:
+        return None
+    nanos = stamp_nanos(cursor)
+    if nanos is None:
+        raise PermanentError(f"log cursor {cursor!r} is not a Kubernetes log timestamp")
+    return nanos
+
+
+def _owner_uids(obj: Obj) -> list[str]:
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return [str(ref.get("uid", "")) for ref in refs]
+
+
+def _port_view(ports: list[Obj]) -> list[tuple[Any, ...]]:
+    return [
+        (p.get("name"), p.get("port"), p.get("targetPort"), p.get("protocol", "TCP")) for p in ports
+    ]
+
+
+class KubernetesRuntime:
+    """Runtime over one namespace of a cluster; manages only objects of `deployment_id`."""
+
+    def __init__(
+        self,
+        deployment_id: str,
+        config: KubernetesConfig | None = None,
+        api: KubeApi | None = None,
+        *,
+        api_factory: Callable[[], KubeApi] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.deployment_id = validate_slug("deployment id", deployment_id)
+        self.config = config or KubernetesConfig()
+        self._api = api
+        self._owns_api = api is None  # a KubeApi passed in is left open by aclose
+        self._api_factory = api_factory or self._connect
+        self._api_lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+        self._informer: PodInformer | None = None
+        self._informer_task: asyncio.Task[None] | None = None
+
+    async def aclose(self) -> None:
+        """Stops the pod cache and closes a client this runtime connected itself (one passed
+        in is left open). Not part of the Runtime protocol: whoever built the runtime calls
+        it at exit."""
+        task, self._informer_task = self._informer_task, None
+        self._informer = None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if not self._owns_api:
+            return
+        with self._api_lock:
+            api, self._api = self._api, None
+        if isinstance(api, ClusterApi):
+            api.close()
+
+    # -- the Runtime protocol ----------------------------------------------------------
+
+    async def ensure(self, spec: ContainerSpec) -> EnsureResult:
+        """Creates, adopts or replaces the pod's objects (see the module docstring)."""
+        return await self._in_thread(f"ensuring {spec.key}", self._ensure_sync, spec)
+
+    async def remove(self, key: PodKey) -> bool:
+        """Deletes the pod's Pod, Service and Secret; False if none of ours existed."""
+        return await self._in_thread(f"removing {key}", self._remove_sync, key)
+
+    async def inspect(self, key: PodKey) -> ContainerState | None:
+        """The pod's container as its Pod reports it, or None."""
+        pod = await self._owned_pod(key)
+        return None if pod is None else pod_state(key, pod)
+
+    async def list_managed(self) -> list[ContainerState]:
+        """Every Pod of this deployment, by key."""
+        informer = self._informer
+        if informer is not None and informer.synced:
+            pods = informer.pods()
+        else:
+            listing = await self._in_thread(
+                "listing pods", lambda: self._client().list_pods(self._selector())
+            )
+            pods = listing.items
+        states = []
+        for pod in pods:
+            key = owned_key(self.deployment_id, pod.get("metadata"))
+            if key is not None:
+                states.append(pod_state(key, pod))
+        return sorted(states, key=lambda state: state.key)
+
+    async def logs_since(self, key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
+        """Output after `cursor`, at most its last `limit_bytes` (see the module docstring)."""
+        after = _cursor_nanos(cursor)
+        pod = await self._owned_pod(key)
+        if pod is None or not has_started(pod):
+            return LogChunk(text="", cursor=cursor)
+        return await self._in_thread(
+            f"reading logs of {key}", self._logs_sync, key, after, cursor, limit_bytes
+        )
+
+    def watch(self) -> AsyncIterator[RuntimeEvent]:
+        """Changes of this deployment's Pods from now on, from the shared pod cache."""
+        return self._watch()
+
+    async def exec(
+        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+    ) -> ExecResult:
+        """Runs `argv` in the pod's running container (the exec subresource, no shell). At
+        the timeout the stream is closed; Kubernetes cannot signal the process, which may
+        go on running inside the container until it ends by itself."""
+        pod = await self._owned_pod(key)
+        if pod is None or not is_running(pod):
+            raise PermanentError(f"pod '{key.pod_id}' has no running container")
+        name, command = self._name(key), list(argv)
+        return await self._in_thread(
+            f"running a command in {key}",
+            lambda: self._client().exec(name, CONTAINER_NAME, command, timeout, limit_bytes),
+        )
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _connect(self) -> KubeApi:
+        return ClusterApi.connect(
+            self.config.namespace, request_timeout=self.config.request_timeout
+        )
+
+    def _client(self) -> KubeApi:
+        """The KubeApi, connected on first use."""
+        with self._api_lock:
+            if self._api is None:
+                self._api = self._api_factory()
+            return self._api
+
+    async def _in_thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
+        with _translated(action):
+            return await asyncio.to_thread(fn, *args)
+
+    def _name(self, key: PodKey) -> str:
+        try:
+            return object_name(self.deployment_id, key)
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from exc
+
+    def _selector(self) -> str:
+        return deployment_selector(self.deployment_id)
+
+    def _is_ours(self, key: PodKey, obj: Obj | None) -> bool:
+        return obj is not None and owned_key(self.deployment_id, obj.get("metadata")) == key
+
+    async def _owned_pod(self, key: PodKey) -> Obj | None:
+        """The pod's Pod from the cache when it is synced, else from the API; None when
+        absent or not ours."""
+        name = self._name(key)
+        informer = self._informer
+        if informer is not None and informer.synced:
+            pod = informer.get(name)
+        else:
+            pod = await self._in_thread(
+                f"inspecting {key}", lambda: self._client().read("pods", name)
+            )
+        return pod if self._is_ours(key, pod) else None
+
+    def _refuse_foreign(self, kind: str, key: PodKey, obj: Obj) -> None:
+        if not self._is_ours(key, obj):
+            name = (obj.get("metadata") or {}).get("name", "")
+            raise PermanentError(
+                f"a {kind} named {name!r} exists in namespace {self.config.namespace!r} that "
+                f"deployment {self.deployment_id!r} did not create for pod {key.pod_id!r} of "
+                f"tenant {key.tenant_id!r}; it is left untouched"
+            )
+
+    def _create_or_read(self, kind: Kind, body: Obj) -> Obj:
+        """Creates `body`; when another creator was first, their object instead."""
+        api = self._client()
+        try:
+            return api.create(kind, body)
+        except AlreadyExists:
+            current = api.read(kind, body["metadata"]["name"])
+        if current is None:
+            raise TemporaryError(f"{kind}/{body['metadata']['name']} came and went; retrying")
+        return current
+
+    # -- ensure ------------------------------------------------------------------------
+
+    def _ensure_sync(self, spec: ContainerSpec) -> EnsureResult:
+        spec = spec if spec.spec_hash else with_hash(spec)
+        name = self._name(spec.key)
+        pod_body = pod_manifest(self.deployment_id, spec, self.config)  # PermanentError first
+        secret = self._ensure_secret(spec, name)
+        pod, action = self._ensure_pod(spec, name, pod_body)
+        uid = str(pod["metadata"]["uid"])
+        self._ensure_service(spec, name, uid)
+        self._own_secret(secret, uid)
+        return EnsureResult(action, pod_state(spec.key, pod))
+
+    def _ensure_secret(self, spec: ContainerSpec, name: str) -> Obj:
+        desired = secret_manifest(self.deployment_id, spec, self.config)
+        api = self._client()
+        current = api.read("secrets", name)
+        if current is None:
+            current = self._create_or_read("secrets", desired)
+        self._refuse_foreign("secret", spec.key, current)
+        data = current.get("data") or {}
+        if data != desired["data"]:
+            removed = {key: None for key in data if key not in desired["data"]}
+            current = api.patch("secrets", name, {"data": {**desired["data"], **removed}})
+        return current
+
+    def _ensure_pod(self, spec: ContainerSpec, name: str, body: Obj) -> tuple[Obj, str]:
+        api = self._client()
+        pod = api.read("pods", name)
+        if pod is None:
+            try:
+                return api.create("pods", body), "created"
+            except AlreadyExists:  # another spawner was first: adopt theirs below
+                pod = api.read("pods", name)
+            if pod is None:
+                raise TemporaryError(f"pod {name} came and went; retrying")
+        self._refuse_foreign("pod", spec.key, pod)
+        meta = pod.get("metadata") or {}
+        if meta.get("deletionTimestamp"):
+            raise TemporaryError(
+                f"pod {name} is still terminating; it is created again once it is gone",
+                delay=TERMINATING_RETRY_DELAY,
+            )
+        if (meta.get("annotations") or {}).get(ANNOTATION_SPEC_HASH) == spec.spec_hash:
+            return pod, "adopted"
+        # The spec changed: the Service and the Secret are kept (Orphan) and re-owned.
+        api.delete("pods", name, propagation="Orphan")
+        if api.read("pods", name) is None:
+            return self._create_or_read("pods", body), "replaced"
+        raise TemporaryError(
+            f"replacing pod {name}: waiting for the previous one to terminate",
+            delay=TERMINATING_RETRY_DELAY,
+        )
+
+    def _ensure_service(self, spec: ContainerSpec, name: str, pod_uid: str) -> None:
+        api = self._client()
+        desired = service_manifest(self.deployment_id, spec, self.config, pod_uid)
+        current = api.read("services", name)
+        if current is not None:
+            self._refuse_foreign("service", spec.key, current)
+        if desired is None:
+            if current is not None:
+                api.delete("services", name)
+            return
+        if current is None:
+            current = self._create_or_read("services", desired)
+            self._refuse_foreign("service", spec.key, current)
+        want, have = desired["spec"], current.get("spec") or {}
+        spec_patch: Obj = {}
+        if _port_view(have.get("ports") or []) != _port_view(want["ports"]):
+            spec_patch["ports"] = want["ports"]
+        if have.get("selector") != want["selector"]:
+            spec_patch["selector"] = want["selector"]
+        if spec_patch or _owner_uids(current) != [pod_uid]:
+            owners = desired["metadata"]["ownerReferences"]
+            patch: Obj = {"metadata": {"ownerReferences": owners}}
+            if spec_patch:
+                patch["spec"] = spec_patch
+            api.patch("services", name, patch)
+
+    def _own_secret(self, secret: Obj, pod_uid: str) -> None:
+        if _owner_uids(secret) == [pod_uid]:
+            return
+        name = str(secret["metadata"]["name"])
+        owners = [owner_reference(name, pod_uid)]
+        self._client().patch("secrets", name, {"metadata": {"ownerReferences": owners}})
+
+    # -- remove ------------------------------------------------------------------------
+
+    def _remove_sync(self, key: PodKey) -> bool:
+        name = self._name(key)
+        api = self._client()
+        removed = False
+        kinds: tuple[Kind, ...] = ("pods", "services", "secrets")
+        for kind in kinds:
+            if self._is_ours(key, api.read(kind, name)):
+                removed = api.delete(kind, name, propagation="Background") or removed
+        return removed
+
+    # -- logs --------------------------------------------------------------------------
+
+    def _logs_sync(self, key: PodKey, after: int | None, cursor: str, limit: int) -> LogChunk:
+        name = self._name(key)
+        page = max(limit, MIN_LOG_PAGE_BYTES)
+        text, newest = "", cursor
+        for _ in range(MAX_LOG_PAGES):
+            try:
+                raw = self._client().pod_log(
+                    name,
+                    CONTAINER_NAME,
+                    since_time=None if after is None else since_time(after),
+                    limit_bytes=page,
+                )
+            except KubeError as exc:
+                if exc.status in (400, 404):  # not started yet, or gone meanwhile
+                    break
+                raise
+            full = len(raw) >= page
+            fresh, stamp = lines_after(complete_lines(raw.decode(errors="replace"), full), after)
+            text = tail_text(text + fresh, limit)
+            if stamp:
+                newest, after = stamp, stamp_nanos(stamp)
+            if not full or not stamp:
+                break
+        return LogChunk(text=text, cursor=newest)
+
+    # -- events ------------------------------------------------------------------------
+
+    def _running_informer(self) -> PodInformer:
+        """The pod cache, started (or restarted, if its task ended) on the running loop."""
+        task = self._informer_task
+        if self._informer is None or task is None or task.done():
+            if task is not None and task.done() and not task.cancelled() and task.exception():
+                log.error("the pod cache stopped; restarting it", exc_info=task.exception())
+            self._informer = PodInformer(
+                self._client(),
+                self._selector(),
+                self.config.informer,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+            self._informer_task = asyncio.get_running_loop().create_task(
+                self._informer.run(), name="pod-informer"
+            )
+        return self._informer
+
+    async def _watch(self) -> AsyncIterator[RuntimeEvent]:
+        with _translated("following pods"):  # connecting may fail: TemporaryError
+            informer = self._running_informer()
+        queue = informer.subscribe()
+        try:
+            while True:
+                change = await queue.get()
+                key = owned_key(self.deployment_id, change.pod.get("metadata"))
+                if key is not None:
+                    yield RuntimeEvent(key=key, action=change.action)
+        finally:
+            informer.unsubscribe(queue)

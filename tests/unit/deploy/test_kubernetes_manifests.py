@@ -1,0 +1,428 @@
+"""The Kubernetes manifests under deploy/kubernetes, rendered for each overlay and checked
+offline: every object against the Kubernetes OpenAPI schema (the client's models, unknown
+fields rejected), the Roles against the verbs the runtime code uses, and the shape the
+deployment promises (replicas, probes, budgets, network isolation, configuration)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes.client
+import pytest
+
+from services.common.runtime.kubernetes.client import (
+    HEALTH_ACCESS,
+    HEALTH_RUNTIME_METHODS,
+    SPAWNER_ACCESS,
+    SPAWNER_RUNTIME_METHODS,
+)
+
+from .render import OVERLAYS, REPO, compose, kubectl, prepared_tree, render, render_with_kubectl
+
+Obj = dict[str, Any]
+CONTROL_PLANE, USER_PODS = "pods-system", "pods"
+OUR_IMAGE = re.compile(r"^(pods-service|registry\.example\.org/pods/pods-service):")
+# PODS_* variables the manifests set that Settings does not read yet: the runtime switch and
+# its configuration (services/common/runtime/factory.py takes them as parameters), the
+# listen address of the gRPC servers, and the replication of the JetStream streams.
+PENDING_SETTINGS = frozenset(
+    {
+        "PODS_RUNTIME",
+        "PODS_K8S_NAMESPACE",
+        "PODS_K8S_IMAGE_PULL_POLICY",
+        "PODS_K8S_IMAGE_PULL_SECRETS",
+        "PODS_K8S_COMPUTE_QUEUES",
+        "PODS_K8S_NON_ROOT_IMAGES",
+        "PODS_BIND_ADDRESS",
+        "PODS_NATS_STREAM_REPLICAS",
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return prepared_tree(tmp_path_factory.mktemp("deploy"))
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def overlay(request: pytest.FixtureRequest, tree: Path) -> tuple[str, list[Obj]]:
+    return request.param, render(tree / "overlays" / request.param)
+
+
+def by_kind(objects: list[Obj], kind: str) -> dict[str, Obj]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def one(objects: list[Obj], kind: str, name: str) -> Obj:
+    return by_kind(objects, kind)[name]
+
+
+def workloads(objects: list[Obj]) -> list[Obj]:
+    return [o for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
+
+
+def containers(workload: Obj, init: bool = False) -> list[Obj]:
+    spec = workload["spec"]["template"]["spec"]
+    return list(spec.get("containers", [])) + (list(spec.get("initContainers", [])) if init else [])
+
+
+def config(objects: list[Obj]) -> dict[str, str]:
+    return dict(one(objects, "ConfigMap", "pods-config")["data"])
+
+
+# -- schema -----------------------------------------------------------------------------------
+
+
+def model_of(obj: Obj) -> Any:
+    """The client's model class of an object: V1 + kind, for a v1 API version."""
+    group_version = obj["apiVersion"]
+    assert group_version.split("/")[-1] == "v1", f"{obj['kind']} uses {group_version}"
+    return getattr(kubernetes.client, f"V1{obj['kind']}")
+
+
+def test_every_object_matches_the_kubernetes_schema(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    assert objects
+    for obj in objects:
+        model_of(obj).model_validate(obj)  # raises on unknown fields, wrong types, missing ones
+
+
+def test_every_object_lives_in_one_of_our_namespaces(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    for obj in objects:
+        if obj["kind"] == "Namespace":
+            assert obj["metadata"]["name"] in (CONTROL_PLANE, USER_PODS)
+        else:
+            assert obj["metadata"].get("namespace") in (CONTROL_PLANE, USER_PODS), obj["metadata"]
+    names = [(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.skipif(kubectl() is None, reason="kubectl is not installed: nothing to compare with")
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_the_tests_composer_renders_like_kubectl(tree: Path, name: str) -> None:
+    def key(obj: Obj) -> tuple[str, str, str]:
+        return obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+
+    binary = kubectl()
+    assert binary is not None
+    ours = sorted(compose(tree / "overlays" / name), key=key)
+    theirs = sorted(render_with_kubectl(binary, tree / "overlays" / name), key=key)
+    assert [key(o) for o in ours] == [key(o) for o in theirs]
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert mine == reference, key(mine)
+
+
+# -- workloads --------------------------------------------------------------------------------
+
+
+def test_replicas_and_how_each_process_shares_work(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    deployments = by_kind(objects, "Deployment")
+    assert deployments["pods-api"]["spec"]["replicas"] >= 2  # stateless
+    assert deployments["pods-spawner"]["spec"]["replicas"] >= 2  # one JetStream work queue
+    assert deployments["pods-gateway"]["spec"]["replicas"] >= 2
+    # Health's loop must not run twice and there is no leader election yet: one replica,
+    # never two during a rollout. Raise it once services/health holds a Lease.
+    health = deployments["pods-health"]["spec"]
+    assert (health["replicas"], health["strategy"]["type"]) == (1, "Recreate")
+    assert one(objects, "StatefulSet", "pods-nats")["spec"]["replicas"] == 3
+
+
+def test_nats_is_one_jetstream_cluster_of_its_replicas(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    nats = one(objects, "StatefulSet", "pods-nats")
+    text = one(objects, "ConfigMap", "pods-nats-config")["data"]["nats.conf"]
+    routes = re.findall(r"nats://(pods-nats-\d)\.([a-z-]+)\.pods-system\.svc:6222", text)
+    assert [r[0] for r in routes] == [f"pods-nats-{i}" for i in range(nats["spec"]["replicas"])]
+    assert {r[1] for r in routes} == {nats["spec"]["serviceName"]}
+    assert "jetstream {" in text and nats["spec"]["podManagementPolicy"] == "Parallel"
+    assert config(objects)["PODS_NATS_STREAM_REPLICAS"] == "3"
+
+
+def test_containers_are_bounded_and_unprivileged(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    for workload in workloads(objects):
+        pod = workload["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, workload["metadata"]["name"]
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in containers(workload, init=True):
+            where = f"{workload['metadata']['name']}/{container['name']}"
+            assert set(container["resources"]) == {"requests", "limits"}, where
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, where
+            assert security["capabilities"] == {"drop": ["ALL"]}, where
+
+
+def test_our_services_are_probed_with_grpc_health_on_their_port(
+    overlay: tuple[str, list[Obj]],
+) -> None:
+    _, objects = overlay
+    probed = set()
+    for workload in workloads(objects):
+        for container in containers(workload):
+            where = f"{workload['metadata']['name']}/{container['name']}"
+            if container.get("args", [""])[0].startswith("services."):
+                port = container["ports"][0]["containerPort"]
+                for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                    assert container[probe]["grpc"] == {"port": port}, where
+                probed.add(container["args"][0])
+            elif container.get("ports"):
+                assert "readinessProbe" in container and "livenessProbe" in container, where
+    assert probed == {"services.api", "services.spawner", "services.health"}
+
+
+def test_service_ports_match_the_settings(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    settings = config(objects)
+    services = by_kind(objects, "Service")
+    for name, variable in (("api", "API"), ("spawner", "SPAWNER"), ("health", "HEALTH")):
+        assert services[f"pods-{name}"]["spec"]["ports"][0]["port"] == int(
+            settings[f"PODS_{variable}_PORT"]
+        )
+    assert (
+        settings["PODS_SPAWNER_ADDRESS"]
+        == f"pods-spawner.pods-system.svc:{settings['PODS_SPAWNER_PORT']}"
+    )
+    assert settings["PODS_NATS_URL"] == "nats://pods-nats.pods-system.svc:4222"
+    assert settings["PODS_K8S_NAMESPACE"] == USER_PODS and settings["PODS_RUNTIME"] == "kubernetes"
+
+
+def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def test_every_service_and_budget_selects_a_workload(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    templates = {
+        w["metadata"]["name"]: w["spec"]["template"]["metadata"]["labels"]
+        for w in workloads(objects)
+    }
+    for service in by_kind(objects, "Service").values():
+        assert any(_selects(service["spec"]["selector"], t) for t in templates.values())
+    budgets = by_kind(objects, "PodDisruptionBudget").values()
+    for budget in budgets:
+        assert any(
+            _selects(budget["spec"]["selector"]["matchLabels"], t) for t in templates.values()
+        )
+    covered = {
+        name
+        for name, labels in templates.items()
+        if any(_selects(b["spec"]["selector"]["matchLabels"], labels) for b in budgets)
+    }
+    assert covered >= {"pods-api", "pods-spawner", "pods-health", "pods-gateway", "pods-nats"}
+
+
+def test_the_gateway_is_the_public_entry(overlay: tuple[str, list[Obj]]) -> None:
+    name, objects = overlay
+    service = one(objects, "Service", "pods-gateway")
+    assert service["spec"]["type"] == ("NodePort" if name == "local-kind" else "LoadBalancer")
+    assert {(p["name"], p["port"]) for p in service["spec"]["ports"]} == {
+        ("api", 8080),
+        ("pods-tls", 443),
+    }
+    public = [
+        s
+        for s in by_kind(objects, "Service").values()
+        if s["spec"].get("type") in ("NodePort", "LoadBalancer")
+    ]
+    assert public == [service]
+
+
+# -- RBAC -------------------------------------------------------------------------------------
+
+
+def _rules(role: Obj) -> dict[str, frozenset[str]]:
+    rules: dict[str, frozenset[str]] = {}
+    for rule in role["rules"]:
+        assert rule["apiGroups"] == [""], "the runtime only uses the core API group"
+        assert "resourceNames" not in rule
+        for resource in rule["resources"]:
+            rules[resource] = rules.get(resource, frozenset()) | frozenset(rule["verbs"])
+    return rules
+
+
+def test_roles_grant_exactly_what_the_runtime_code_uses(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    roles = by_kind(objects, "Role")
+    assert set(roles) == {"pods-spawner", "pods-health"}
+    assert all(r["metadata"]["namespace"] == USER_PODS for r in roles.values())
+    assert _rules(roles["pods-spawner"]) == dict(SPAWNER_ACCESS)
+    assert _rules(roles["pods-health"]) == dict(HEALTH_ACCESS)
+    assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+
+
+def test_role_bindings_give_each_role_to_its_process_only(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    deployments = by_kind(objects, "Deployment")
+    for name in ("pods-spawner", "pods-health"):
+        binding = one(objects, "RoleBinding", name)
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": name,
+        }
+        account = deployments[name]["spec"]["template"]["spec"]["serviceAccountName"]
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": account, "namespace": CONTROL_PLANE}
+        ]
+    for name in ("pods-api", "pods-gateway"):
+        pod = deployments[name]["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False
+
+
+def _runtime_calls(package: Path) -> set[str]:
+    """Methods called on anything named runtime / _runtime in a package's code."""
+    calls: set[str] = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                owner = node.func.value
+                name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                if name in ("runtime", "_runtime"):
+                    calls.add(node.func.attr)
+    return calls
+
+
+def test_the_declared_runtime_methods_are_those_the_services_call() -> None:
+    assert _runtime_calls(REPO / "services" / "spawner") == SPAWNER_RUNTIME_METHODS
+    assert _runtime_calls(REPO / "services" / "health") == HEALTH_RUNTIME_METHODS
+
+
+# -- network isolation ------------------------------------------------------------------------
+
+
+def _policies(objects: list[Obj], namespace: str) -> list[Obj]:
+    return [
+        o
+        for o in objects
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == namespace
+    ]
+
+
+def _deny_all_ingress(policies: list[Obj]) -> bool:
+    return any(
+        p["spec"]["podSelector"] == {}
+        and p["spec"]["policyTypes"] == ["Ingress"]
+        and not p["spec"].get("ingress")
+        for p in policies
+    )
+
+
+def test_user_pods_accept_connections_only_from_the_gateway(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    policies = _policies(objects, USER_PODS)
+    assert _deny_all_ingress(policies)
+    gateway_labels = one(objects, "Deployment", "pods-gateway")["spec"]["template"]["metadata"][
+        "labels"
+    ]
+    peers = [
+        peer for p in policies for rule in p["spec"].get("ingress", []) for peer in rule["from"]
+    ]
+    assert peers
+    for peer in peers:
+        assert peer["namespaceSelector"] == {
+            "matchLabels": {"kubernetes.io/metadata.name": CONTROL_PLANE}
+        }
+        assert _selects(peer["podSelector"]["matchLabels"], gateway_labels)
+    egress = [rule for p in policies for rule in p["spec"].get("egress", [])]
+    assert any(
+        "169.254.169.254/32" in peer.get("ipBlock", {}).get("except", [])
+        for r in egress
+        for peer in r["to"]
+    )
+
+
+def test_the_control_plane_accepts_only_itself_and_the_gateways_ports(
+    overlay: tuple[str, list[Obj]],
+) -> None:
+    _, objects = overlay
+    policies = _policies(objects, CONTROL_PLANE)
+    assert _deny_all_ingress(policies)
+    gateway = one(objects, "Deployment", "pods-gateway")
+    open_ports = set()
+    for policy in policies:
+        for rule in policy["spec"].get("ingress", []):
+            if "from" in rule:
+                assert rule["from"] == [{"podSelector": {}}]  # same namespace only
+            else:
+                assert _selects(
+                    policy["spec"]["podSelector"]["matchLabels"],
+                    gateway["spec"]["template"]["metadata"]["labels"],
+                )
+                open_ports |= {p["port"] for p in rule["ports"]}
+    envoy = next(c for c in containers(gateway) if c["name"] == "envoy")
+    assert open_ports == {p["containerPort"] for p in envoy["ports"]}
+
+
+# -- configuration and entry points -----------------------------------------------------------
+
+
+def _settings_variables() -> set[str]:
+    return set(re.findall(r"PODS_[A-Z0-9_]+", (REPO / "services/common/settings.py").read_text()))
+
+
+def test_every_setting_in_the_config_map_is_known(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    variables = set(config(objects))
+    unknown = variables - _settings_variables() - PENDING_SETTINGS
+    assert not unknown, f"not read by Settings and not listed as pending: {sorted(unknown)}"
+
+
+def _entry_modules(objects: list[Obj]) -> Iterator[tuple[str, str]]:
+    for workload in workloads(objects):
+        for container in containers(workload, init=True):
+            if OUR_IMAGE.match(container["image"]) and "command" not in container:
+                yield container["name"], container["args"][0]
+
+
+def test_every_module_the_manifests_run_exists(overlay: tuple[str, list[Obj]]) -> None:
+    _, objects = overlay
+    modules = dict(_entry_modules(objects))
+    assert set(modules.values()) >= {"services.api", "services.spawner", "services.health"}
+    for name, module in modules.items():
+        assert importlib.util.find_spec(module) is not None, f"{name} runs missing module {module}"
+
+
+def test_images_come_from_the_overlay(overlay: tuple[str, list[Obj]]) -> None:
+    name, objects = overlay
+    expected = {
+        "local-kind": "pods-service:dev",
+        "production": "registry.example.org/pods/pods-service:0.1.0",
+    }
+    ours = {
+        c["image"]
+        for w in workloads(objects)
+        for c in containers(w, init=True)
+        if "pods-service" in c["image"]
+    }
+    assert ours == {expected[name]}
+
+
+def test_secrets_the_workloads_need(overlay: tuple[str, list[Obj]]) -> None:
+    name, objects = overlay
+    needed: set[str] = set()
+    for workload in workloads(objects):
+        pod = workload["spec"]["template"]["spec"]
+        needed |= {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+        for container in containers(workload, init=True):
+            needed |= {
+                e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e
+            }
+            needed |= {
+                e["valueFrom"]["secretKeyRef"]["name"]
+                for e in container.get("env", [])
+                if "secretKeyRef" in e.get("valueFrom", {})
+            }
+    present = set(by_kind(objects, "Secret"))
+    if name == "local-kind":
+        assert (
+            needed == present == {"pods-secrets", "pods-jwt", "pods-gateway-tls", "pods-postgres"}
+        )
+    else:  # created out of band, as the README says
+        assert present == set() and needed == {"pods-secrets", "pods-jwt", "pods-gateway-tls"}
