@@ -112,9 +112,12 @@ async def run(settings: Settings) -> None:
         )
 
     server = new_server(
-        settings.api_port, register, ["pods.v1.PodsService", "pods.v1.IdentityService"]
+        settings.api_port,
+        register,
+        ["pods.v1.PodsService", "pods.v1.IdentityService"],
+        settings.bind_address,
     )
-    log.info("api listening on 127.0.0.1:%d", settings.api_port)
+    log.info("api listening on %s:%d", settings.bind_address, settings.api_port)
     try:
         await serve_until_stopped(server, stop_event())
     finally:

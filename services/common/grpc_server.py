@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 Registrar = Callable[[grpc.aio.Server], None]
 
 
-def new_server(port: int, register: Registrar, service_names: list[str]) -> grpc.aio.Server:
-    """A server on 127.0.0.1:`port` with our services and grpc.health.v1 reporting SERVING."""
+def new_server(
+    port: int, register: Registrar, service_names: list[str], host: str = "127.0.0.1"
+) -> grpc.aio.Server:
+    """A server on host:`port` with our services and grpc.health.v1 reporting SERVING."""
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     register(server)
     checker = HealthServicer()
@@ -28,7 +30,7 @@ def new_server(port: int, register: Registrar, service_names: list[str]) -> grpc
         asyncio.get_running_loop().create_task(
             checker.set(name, health_pb2.HealthCheckResponse.SERVING)
         )
-    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.add_insecure_port(f"{host}:{port}")
     return server
 
 

@@ -724,6 +724,7 @@ class MessageBus:
             max_age=COMMANDS_MAX_AGE,
             max_msgs_per_subject=COMMANDS_MAX_PER_POD,
             duplicate_window=COMMANDS_DUPLICATE_WINDOW,
+            num_replicas=self._settings.nats_stream_replicas,
         )
 
     def _events_stream_config(self) -> StreamConfig:
@@ -735,6 +736,7 @@ class MessageBus:
             storage=StorageType.FILE,
             discard=DiscardPolicy.OLD,
             max_age=EVENTS_MAX_AGE,
+            num_replicas=self._settings.nats_stream_replicas,
         )
 
     def _spawner_consumer_config(self) -> ConsumerConfig:

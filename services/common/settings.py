@@ -50,6 +50,15 @@ def _users(raw: str) -> dict[str, str]:
 class Settings:
     """Everything configurable, grouped by concern. Times are seconds, sizes bytes."""
 
+    # Where things run
+    runtime: str = "docker"  # docker | kubernetes
+    bind_address: str = "127.0.0.1"  # the gRPC servers' listen address (0.0.0.0 in a cluster)
+    k8s_namespace: str = "pods"
+    k8s_image_pull_policy: str = "IfNotPresent"
+    k8s_image_pull_secrets: str = ""  # comma-separated Secret names
+    k8s_compute_queues: str = ""  # JSON, see services/common/runtime/kubernetes/config.py
+    k8s_non_root_images: str = ""  # comma-separated image prefixes known to run as non-root
+
     # Identity and tenancy
     deployment_id: str = "local"
     tenant_id: str = "dev"
@@ -71,6 +80,7 @@ class Settings:
     nats_url: str = "nats://127.0.0.1:4333"
     nats_port: int = 4333  # the embedded nats-server's port
     ack_wait: float = 30.0  # seconds a command may stay unacked before redelivery
+    nats_stream_replicas: int = 1  # JetStream replicas of our streams (3 on a NATS cluster)
 
     # Ports of the local processes
     gateway_port: int = 8080
@@ -114,6 +124,14 @@ class Settings:
         d = cls()
         admins = e.get("PODS_ADMIN_USERS", "")
         return cls(
+            runtime=e.get("PODS_RUNTIME", d.runtime),
+            bind_address=e.get("PODS_BIND_ADDRESS", d.bind_address),
+            k8s_namespace=e.get("PODS_K8S_NAMESPACE", d.k8s_namespace),
+            k8s_image_pull_policy=e.get("PODS_K8S_IMAGE_PULL_POLICY", d.k8s_image_pull_policy),
+            k8s_image_pull_secrets=e.get("PODS_K8S_IMAGE_PULL_SECRETS", d.k8s_image_pull_secrets),
+            k8s_compute_queues=e.get("PODS_K8S_COMPUTE_QUEUES", d.k8s_compute_queues),
+            k8s_non_root_images=e.get("PODS_K8S_NON_ROOT_IMAGES", d.k8s_non_root_images),
+            nats_stream_replicas=_int(e, "PODS_NATS_STREAM_REPLICAS", d.nats_stream_replicas),
             deployment_id=e.get("PODS_DEPLOYMENT_ID", d.deployment_id),
             tenant_id=e.get("PODS_TENANT_ID", d.tenant_id),
             site_id=e.get("PODS_SITE_ID", d.site_id),

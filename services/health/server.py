@@ -18,7 +18,7 @@ from services.common.grpc_server import new_server, serve_until_stopped, stop_ev
 from services.common.messaging import MessageBus, PodCommand, PodEvent
 from services.common.outcomes import PodsError
 from services.common.pods_model import PodRecord, Status
-from services.common.runtime.docker_runtime import DockerRuntime
+from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey
 from services.common.settings import Settings
 from services.health.watcher import Watcher
@@ -78,11 +78,12 @@ class HealthServicer(pb_grpc.HealthServiceServicer):
 
 async def run(settings: Settings) -> None:
     store = Store.open(settings.effective_database_url)
+    runtime = runtime_from_settings(settings)
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()
     watcher = Watcher(
         store=store,
-        runtime=DockerRuntime(settings.deployment_id),
+        runtime=runtime,
         notifier=BusNotifier(bus),
         clock=now,
         resync_interval=settings.resync_interval,
@@ -95,13 +96,16 @@ async def run(settings: Settings) -> None:
     def register(server: grpc.aio.Server) -> None:
         pb_grpc.add_HealthServiceServicer_to_server(HealthServicer(watcher), server)
 
-    server = new_server(settings.health_port, register, ["pods.v1.HealthService"])
-    log.info("health listening on 127.0.0.1:%d", settings.health_port)
+    server = new_server(
+        settings.health_port, register, ["pods.v1.HealthService"], settings.bind_address
+    )
+    log.info("health listening on %s:%d", settings.bind_address, settings.health_port)
     try:
         await serve_until_stopped(server, stop_event(), watcher.run())
     finally:
         await bus.close()
         await store.close()
+        await close_runtime(runtime)
 
 
 def main() -> None:

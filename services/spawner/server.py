@@ -16,7 +16,7 @@ from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grp
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
 from services.common.messaging import MessageBus, PodCommand
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, TemporaryError
-from services.common.runtime.docker_runtime import DockerRuntime
+from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
@@ -86,7 +86,7 @@ def describe(outcome: Outcome) -> str:
 
 async def run(settings: Settings) -> None:
     store = Store.open(settings.effective_database_url)
-    runtime = DockerRuntime(settings.deployment_id)
+    runtime = runtime_from_settings(settings)
     reconciler = Reconciler(
         store=store,
         runtime=runtime,
@@ -103,14 +103,17 @@ async def run(settings: Settings) -> None:
     def register(server: grpc.aio.Server) -> None:
         pb_grpc.add_SpawnerServiceServicer_to_server(SpawnerServicer(reconciler, runtime), server)
 
-    server = new_server(settings.spawner_port, register, ["pods.v1.SpawnerService"])
+    server = new_server(
+        settings.spawner_port, register, ["pods.v1.SpawnerService"], settings.bind_address
+    )
     stop = stop_event()
-    log.info("spawner listening on 127.0.0.1:%d", settings.spawner_port)
+    log.info("spawner listening on %s:%d", settings.bind_address, settings.spawner_port)
     try:
         await serve_until_stopped(server, stop, bus.consume_commands(handle, stop=stop))
     finally:
         await bus.close()
         await store.close()
+        await close_runtime(runtime)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from services.common.runtime.kubernetes.config import (
     split_names,
 )
 from services.common.runtime.types import Runtime
+from services.common.settings import Settings
 
 DOCKER = "docker"
 KUBERNETES = "kubernetes"
@@ -80,3 +81,20 @@ async def close_runtime(runtime: Runtime) -> None:
         result = close()
         if inspect.isawaitable(result):
             await result
+
+
+def runtime_from_settings(settings: Settings) -> Runtime:
+    """The runtime PODS_RUNTIME names, configured from the PODS_K8S_* settings."""
+    return make_runtime(
+        settings.runtime,
+        settings.deployment_id,
+        kubernetes=kubernetes_config(
+            namespace=settings.k8s_namespace,
+            image_pull_policy=settings.k8s_image_pull_policy,
+            image_pull_secrets=settings.k8s_image_pull_secrets,
+            compute_queues=settings.k8s_compute_queues,
+            non_root_images=settings.k8s_non_root_images,
+        )
+        if settings.runtime == KUBERNETES
+        else None,
+    )

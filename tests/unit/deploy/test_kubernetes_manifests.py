@@ -27,21 +27,8 @@ from .render import OVERLAYS, REPO, compose, kubectl, prepared_tree, render, ren
 Obj = dict[str, Any]
 CONTROL_PLANE, USER_PODS = "pods-system", "pods"
 OUR_IMAGE = re.compile(r"^(pods-service|registry\.example\.org/pods/pods-service):")
-# PODS_* variables the manifests set that Settings does not read yet: the runtime switch and
-# its configuration (services/common/runtime/factory.py takes them as parameters), the
-# listen address of the gRPC servers, and the replication of the JetStream streams.
-PENDING_SETTINGS = frozenset(
-    {
-        "PODS_RUNTIME",
-        "PODS_K8S_NAMESPACE",
-        "PODS_K8S_IMAGE_PULL_POLICY",
-        "PODS_K8S_IMAGE_PULL_SECRETS",
-        "PODS_K8S_COMPUTE_QUEUES",
-        "PODS_K8S_NON_ROOT_IMAGES",
-        "PODS_BIND_ADDRESS",
-        "PODS_NATS_STREAM_REPLICAS",
-    }
-)
+# PODS_* variables the manifests set that Settings does not read (none: keep it that way).
+PENDING_SETTINGS: frozenset[str] = frozenset()
 
 
 @pytest.fixture(scope="module")
