@@ -33,5 +33,9 @@ def build_container_spec(record: PodRecord, credentials: Credentials | None) -> 
             ports=ports,
             cpu_limit_millis=spec.resources.cpu_limit,
             mem_limit_mib=spec.resources.mem_limit,
+            cpu_request_millis=spec.resources.cpu_request,
+            mem_request_mib=spec.resources.mem_request,
+            gpus=spec.resources.gpus,
+            compute_queue=spec.compute_queue,
         )
     )

@@ -97,6 +97,10 @@ def _canonical_spec(spec: ContainerSpec) -> str:
         "ports": [[port.name, port.port, port.protocol] for port in spec.ports],
         "cpu_limit_millis": spec.cpu_limit_millis,
         "mem_limit_mib": spec.mem_limit_mib,
+        "cpu_request_millis": spec.cpu_request_millis,
+        "mem_request_mib": spec.mem_request_mib,
+        "gpus": spec.gpus,
+        "compute_queue": spec.compute_queue,
     }
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 

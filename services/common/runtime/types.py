@@ -49,6 +49,10 @@ class ContainerSpec:
     ports: tuple[PortSpec, ...] = ()
     cpu_limit_millis: int = 2000
     mem_limit_mib: int = 3072
+    cpu_request_millis: int = 250
+    mem_request_mib: int = 256
+    gpus: int = 0
+    compute_queue: str = "default"
     spec_hash: str = ""  # changes whenever anything above changes
 
 

@@ -20,7 +20,7 @@ from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
 
 DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 KEY = PodKey(tenant_id="dev", pod_id="mypod1")
-PINNED_HASH = "4f5f02e23dd4946c057b681bc807cec65929855ccf21c0664bbe4f29ea37a408"
+PINNED_HASH = "e11ea676e0196c4c63930e15ea2a1f0be81b06e02d8d315437fb9cdcac045d9a"
 SPEC = ContainerSpec(
     key=KEY,
     image="pods-http:latest",
@@ -124,6 +124,10 @@ class TestSpecHash:
             {"ports": (PortSpec(name="web", port=5000, protocol="tcp"),)},
             {"cpu_limit_millis": 501},
             {"mem_limit_mib": 257},
+            {"cpu_request_millis": 100},
+            {"mem_request_mib": 64},
+            {"gpus": 1},
+            {"compute_queue": "gpu"},
         ],
     )
     def test_changes_with_every_field(self, change: dict[str, object]) -> None:
@@ -140,6 +144,10 @@ class TestSpecHash:
             "ports",
             "cpu_limit_millis",
             "mem_limit_mib",
+            "cpu_request_millis",
+            "mem_request_mib",
+            "gpus",
+            "compute_queue",
             "spec_hash",
         ]
 

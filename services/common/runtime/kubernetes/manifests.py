@@ -14,10 +14,8 @@ expected dicts and validate them against the client's OpenAPI models). No I/O.
 - The Service is a ClusterIP with one port per routed stanza (not local_only), owned by the
   Pod; a spec with no routed port has no Service.
 
-ContainerSpec carries CPU and memory limits only; `Placement` holds what a Kubernetes pod also
-needs (requests, GPUs, compute queue). `placement_of` reads those from the spec when it has
-them (fields `cpu_request_millis`, `mem_request_mib`, `gpus`, `compute_queue`) and falls back
-to the configured defaults otherwise.
+`Placement` gathers what only a Kubernetes pod uses of the spec (requests, GPUs, compute
+queue); `placement_of` reads it from the ContainerSpec.
 """
 
 from __future__ import annotations
@@ -58,13 +56,11 @@ class Placement:
 
 def placement_of(spec: ContainerSpec) -> Placement:
     """The spec's placement fields where it has them (see the module docstring)."""
-    cpu = getattr(spec, "cpu_request_millis", None)
-    mem = getattr(spec, "mem_request_mib", None)
     return Placement(
-        cpu_request_millis=None if cpu is None else int(cpu),
-        mem_request_mib=None if mem is None else int(mem),
-        gpus=int(getattr(spec, "gpus", 0) or 0),
-        compute_queue=str(getattr(spec, "compute_queue", "") or DEFAULT_QUEUE),
+        cpu_request_millis=spec.cpu_request_millis,
+        mem_request_mib=spec.mem_request_mib,
+        gpus=spec.gpus,
+        compute_queue=spec.compute_queue or DEFAULT_QUEUE,
     )
 
 

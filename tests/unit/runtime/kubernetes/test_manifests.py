@@ -251,17 +251,10 @@ def test_an_unknown_compute_queue_is_a_permanent_error() -> None:
         pod_manifest("prod", SPEC, CONFIG, Placement(compute_queue="nope"))
 
 
-def test_placement_comes_from_the_spec_when_it_has_the_fields() -> None:
-    assert placement_of(SPEC) == Placement()
-
-    @dataclasses.dataclass(frozen=True)
-    class RicherSpec(ContainerSpec):
-        cpu_request_millis: int = 100
-        mem_request_mib: int = 64
-        gpus: int = 1
-        compute_queue: str = "gpu"
-
-    richer = RicherSpec(key=KEY, image="x")
+def test_placement_comes_from_the_spec() -> None:
+    richer = dataclasses.replace(
+        SPEC, cpu_request_millis=100, mem_request_mib=64, gpus=1, compute_queue="gpu"
+    )
     assert placement_of(richer) == Placement(100, 64, 1, "gpu")
 
 
