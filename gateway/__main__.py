@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.cluster import prepare_cluster
 from gateway.descriptor import build_descriptor_set
 from gateway.envoy_binary import (
     DEFAULT_LOG_LEVEL,
@@ -98,6 +99,16 @@ def prepare(
     )
 
 
+def _cluster_prepare() -> int:
+    try:
+        bootstrap = prepare_cluster(Settings.from_env())
+    except (SettingsError, ProtocError, ValueError, OSError) as exc:
+        print(f"gateway: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"gateway: wrote {bootstrap}")
+    return 0
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
     parser.add_argument(
@@ -111,6 +122,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"Envoy's log level (default {DEFAULT_LOG_LEVEL})",
     )
     parser.add_argument(
+        "--cluster-prepare",
+        action="store_true",
+        help="write the cluster gateway's files (descriptor set, empty routes, bootstrap from "
+        "PODS_* settings) into PODS_GATEWAY_CONFIG_DIR and exit: the init container of "
+        "deploy/kubernetes' gateway",
+    )
+    parser.add_argument(
         "--validate-only",
         action="store_true",
         help="write and validate the configuration (leaving published routes alone), then exit "
@@ -122,6 +140,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Prepares, validates and execs Envoy; returns only on error or with --validate-only."""
     args = _parse_args(argv)
+    if args.cluster_prepare:
+        return _cluster_prepare()
     try:
         settings = Settings.from_env()
         envoy = find_envoy()

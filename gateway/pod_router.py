@@ -5,7 +5,9 @@ It rebuilds the route table from the database whenever health publishes a pod ev
 pod is routed or unrouted within milliseconds of its status change) and at least every
 PODS_ROUTE_REFRESH seconds (so a lost event, or a restarted Envoy, is caught up), publishes
 it to Envoy as LDS/CDS files (gateway/xds_files.py, which refuses invalid snapshots), and
-hands the same table to the STARTTLS router (gateway/starttls_router.py).
+hands the same table to the STARTTLS router (gateway/starttls_router.py). On one machine pods
+are reached on the loopback ports Docker published; in a cluster (PODS_RUNTIME=kubernetes)
+through their Services, with the cluster gateway's listener options (gateway/cluster.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import contextlib
 import logging
 from pathlib import Path
 
+from gateway.cluster import cluster_options, service_upstream
 from gateway.pods_listener import PodsListenerOptions
-from gateway.route_source import routes_for
+from gateway.route_source import Upstream, published_upstream, routes_for
 from gateway.routes import RouteTable
 from gateway.starttls_router import StartTlsRouter
 from gateway.xds_files import local_options, publish, xds_directory
@@ -24,6 +27,7 @@ from services.common.db.store import Store
 from services.common.grpc_server import stop_event
 from services.common.messaging import MessageBus, PodEvent
 from services.common.outcomes import PodsError
+from services.common.runtime.factory import KUBERNETES
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,8 +37,14 @@ class RouteKeeper:
     """Builds the route table from the database and publishes it."""
 
     def __init__(
-        self, store: Store, pod_domain: str, xds_dir: Path, options: PodsListenerOptions
+        self,
+        store: Store,
+        pod_domain: str,
+        xds_dir: Path,
+        options: PodsListenerOptions,
+        upstream: Upstream = published_upstream,
     ) -> None:
+        self._upstream = upstream
         self._store = store
         self._pod_domain = pod_domain
         self._xds_dir = xds_dir
@@ -46,7 +56,7 @@ class RouteKeeper:
 
     async def refresh(self) -> None:
         records = await self._store.list_all_pods()
-        table = RouteTable.build(routes_for(records, self._pod_domain))
+        table = RouteTable.build(routes_for(records, self._pod_domain, self._upstream))
         for reason in table.rejected:
             log.warning("route not published: %s", reason)
         result = await asyncio.to_thread(publish, self._xds_dir, table, self._options)
@@ -69,9 +79,13 @@ async def keep_routes(keeper: RouteKeeper, wake: asyncio.Event, interval: float)
 
 
 async def run(settings: Settings) -> None:
-    options = local_options(settings)
+    in_cluster = settings.runtime == KUBERNETES
+    options = cluster_options(settings) if in_cluster else local_options(settings)
+    upstream = service_upstream(settings) if in_cluster else published_upstream
     store = Store.open(settings.effective_database_url)
-    keeper = RouteKeeper(store, settings.pod_domain, xds_directory(settings.data_dir), options)
+    keeper = RouteKeeper(
+        store, settings.pod_domain, xds_directory(settings.data_dir), options, upstream
+    )
     router = StartTlsRouter(keeper.current, options.tls)
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()

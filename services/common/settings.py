@@ -89,6 +89,8 @@ class Settings:
     router_port: int = 50054  # the STARTTLS router for classic PostgreSQL clients (loopback)
     tls_cert_file: str = ""  # PEM certificate for *.<pod_domain>; default: dev CA issues one
     tls_key_file: str = ""
+    gateway_api_host: str = "127.0.0.1"  # where Envoy reaches the API (a Service name in a cluster)
+    gateway_config_dir: str = ""  # Envoy's bootstrap and descriptor set; default <data_dir>/gateway
     api_port: int = 50051
     spawner_port: int = 50052
     health_port: int = 50053
@@ -155,6 +157,9 @@ class Settings:
             router_port=_int(e, "PODS_ROUTER_PORT", d.router_port),
             tls_cert_file=e.get("PODS_TLS_CERT_FILE", d.tls_cert_file),
             tls_key_file=e.get("PODS_TLS_KEY_FILE", d.tls_key_file),
+            gateway_api_host=e.get("PODS_GATEWAY_API_HOST", d.gateway_api_host),
+            gateway_config_dir=e.get("PODS_GATEWAY_CONFIG_DIR", "")
+            or str(Path(e.get("PODS_DATA_DIR", str(d.data_dir))) / "gateway"),
             api_port=_int(e, "PODS_API_PORT", d.api_port),
             spawner_port=_int(e, "PODS_SPAWNER_PORT", d.spawner_port),
             health_port=_int(e, "PODS_HEALTH_PORT", d.health_port),

@@ -43,17 +43,20 @@ def test_the_rendered_bootstrap_passes_envoy_validate(objects: list[Obj], tmp_pa
     )
     env = {**settings["data"], **{e["name"]: e["value"] for e in prepare["env"]}}
     mounts = {m["mountPath"]: tmp_path / m["name"] for m in prepare["volumeMounts"]}
-    for variable in ("PODS_GATEWAY_CONFIG_DIR", "PODS_GATEWAY_TLS_DIR", "PODS_DATA_DIR"):
+    for variable in ("PODS_GATEWAY_CONFIG_DIR", "PODS_DATA_DIR"):
         env[variable] = str(mounts[env[variable]])  # the same volume, here
+    tls_dir = mounts[str(Path(env["PODS_TLS_CERT_FILE"]).parent)]
+    env["PODS_TLS_CERT_FILE"] = str(tls_dir / "tls.crt")
+    env["PODS_TLS_KEY_FILE"] = str(tls_dir / "tls.key")
     tls = ensure_dev_certificates(tmp_path / "ca", env["PODS_POD_DOMAIN"])
-    Path(env["PODS_GATEWAY_TLS_DIR"]).mkdir()
-    shutil.copyfile(tls.cert, Path(env["PODS_GATEWAY_TLS_DIR"]) / "tls.crt")
-    shutil.copyfile(tls.key, Path(env["PODS_GATEWAY_TLS_DIR"]) / "tls.key")
+    tls_dir.mkdir()
+    shutil.copyfile(tls.cert, tls_dir / "tls.crt")
+    shutil.copyfile(tls.key, tls_dir / "tls.key")
     Path(env["PODS_GATEWAY_CONFIG_DIR"]).mkdir()
 
-    assert prepare["command"] == ["python", "-c"]
+    assert prepare["command"] == ["python", "-m", "gateway", "--cluster-prepare"]
     result = subprocess.run(
-        [sys.executable, "-c", prepare["args"][0]],
+        [sys.executable, *prepare["command"][1:]],
         cwd=REPO,
         env={**os.environ, **env},
         capture_output=True,

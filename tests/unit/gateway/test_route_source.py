@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from gateway.cluster import service_upstream
 from gateway.route_source import routes_for
 from gateway.routes import RouteTable
 from services.common.pods_model import (
@@ -16,6 +17,7 @@ from services.common.pods_model import (
     Status,
 )
 from services.common.runtime.types import PodKey
+from services.common.settings import Settings
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -83,3 +85,13 @@ def test_the_table_rejects_invalid_routes_without_dropping_the_others() -> None:
     assert list(table.routes) == ["web.d.org"]
     assert table.rejected and "UPPER" in table.rejected[0]
     assert table.lookup("WEB.d.org.") is table.routes["web.d.org"]
+
+
+def test_in_a_cluster_pods_are_reached_through_their_service() -> None:
+    settings = replace(Settings(), runtime="kubernetes", deployment_id="prod", k8s_namespace="pods")
+    (route,) = routes_for(
+        [record("web", Status.AVAILABLE, {})], "pods.example.org", service_upstream(settings)
+    )
+    assert route.upstream_host.endswith(".pods.svc.cluster.local")
+    assert route.upstream_port == 5000
+    assert route.serving

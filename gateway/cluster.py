@@ -1,0 +1,69 @@
+"""The gateway of a Kubernetes deployment, configured from settings: where its files are, how
+it reaches the API, and where pods are (their Services' DNS names, not published ports).
+
+Used by `python -m gateway --cluster-prepare` (the gateway Deployment's init container: writes
+the descriptor set, an empty route snapshot and Envoy's bootstrap) and by the pod router when
+PODS_RUNTIME=kubernetes (the same listener options, and routes to pod Services).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway import envoy_config, xds_files
+from gateway.descriptor import build_descriptor_set
+from gateway.pods_listener import PodsListenerOptions, cluster_listener_options
+from gateway.route_source import Upstream
+from gateway.routes import RouteTable
+from services.common.pods_model import PodRecord
+from services.common.runtime.kubernetes.names import service_host
+from services.common.settings import Settings
+
+
+def cluster_gateway(settings: Settings) -> envoy_config.ClusterGateway:
+    """The cluster gateway's options; Envoy and the pod router share one pod (the router on
+    loopback)."""
+    config_dir = Path(settings.gateway_config_dir)
+    return envoy_config.ClusterGateway(
+        descriptor_path=config_dir / "pods.pb",
+        xds_dir=xds_files.xds_directory(settings.data_dir),
+        tls_cert=Path(settings.tls_cert_file),
+        tls_key=Path(settings.tls_key_file),
+        api_host=settings.gateway_api_host,
+        api_port=settings.api_port,
+        router_host="127.0.0.1",
+        router_port=settings.router_port,
+        port=settings.gateway_port,
+        pods_port=settings.pods_port,
+        admin_port=settings.gateway_admin_port,
+    )
+
+
+def cluster_options(settings: Settings) -> PodsListenerOptions:
+    return cluster_listener_options(cluster_gateway(settings))
+
+
+def prepare_cluster(settings: Settings) -> Path:
+    """Writes the descriptor set, an empty route snapshot (Envoy refuses to start without its
+    LDS/CDS files; the pod router fills them) and the bootstrap. Returns the bootstrap path."""
+    if not (settings.tls_cert_file and settings.tls_key_file):
+        raise ValueError("a cluster gateway needs PODS_TLS_CERT_FILE and PODS_TLS_KEY_FILE")
+    gateway = cluster_gateway(settings)
+    config_dir = gateway.descriptor_path.parent
+    config_dir.mkdir(parents=True, exist_ok=True)
+    build_descriptor_set(gateway.descriptor_path)
+    if not (gateway.xds_dir / "lds.yaml").exists():
+        xds_files.publish(gateway.xds_dir, RouteTable.build([]), cluster_listener_options(gateway))
+    bootstrap = config_dir / "envoy.yaml"
+    xds_files.write_atomically(bootstrap, xds_files.render(envoy_config.cluster_bootstrap(gateway)))
+    return bootstrap
+
+
+def service_upstream(settings: Settings) -> Upstream:
+    """Pods are reached through their Service, on the stanza's own port."""
+
+    def upstream(record: PodRecord, port: int) -> tuple[str, int]:
+        host = service_host(settings.deployment_id, record.key, settings.k8s_namespace)
+        return host, port
+
+    return upstream
