@@ -75,27 +75,41 @@ def https_connection(stack: Stack, host: str) -> http.client.HTTPSConnection:
     return connection
 
 
-def handshake_refused(stack: Stack, host: str) -> bool:
+def handshake_refused(stack: Stack, host: str, alpn: list[str] | None = None) -> bool:
     try:
         with (
             socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=5) as sock,
-            tls_context(stack).wrap_socket(sock, server_hostname=host),
+            tls_context(stack, alpn).wrap_socket(sock, server_hostname=host),
         ):
             return False
     except (ssl.SSLError, ConnectionResetError, OSError):
         return True
 
 
-def create_and_wait(t: Tapis, **kwargs: Any) -> None:
+def create_and_wait(stack: Stack, t: Tapis, **kwargs: Any) -> None:
+    """Creates a pod, waits until it is AVAILABLE, then checks that its name is routed within
+    a second of that (routes follow status changes, they are not part of them)."""
     t.pods.create_pod(**kwargs)
     pod_id = kwargs["pod_id"]
     eventually(lambda: t.pods.get_pod(pod_id=pod_id).status == "AVAILABLE", what=f"{pod_id} up")
+    host = f"{pod_id}.{DOMAIN}"
+    if kwargs.get("template") == "postgres":
+        routed = lambda: not handshake_refused(stack, host, ["postgresql"])  # noqa: E731
+    elif "networking" in kwargs:  # the tcp echo pod
+        routed = lambda: not handshake_refused(stack, host)  # noqa: E731
+    else:  # http: the name answers 503 until the pod is routed
+        routed = lambda: _status(stack, host) == 200  # noqa: E731
+    eventually(routed, 1.0, f"{pod_id} routed")
 
 
 def test_two_web_pods_answer_by_name_over_https(t: Tapis, stack: Stack) -> None:
     for name in ("weba", "webb"):
         create_and_wait(
-            t, pod_id=name, image="pods-http:latest", environment_variables={"POD_MESSAGE": name}
+            stack,
+            t,
+            pod_id=name,
+            image="pods-http:latest",
+            environment_variables={"POD_MESSAGE": name},
         )
     url = t.pods.get_pod(pod_id="weba").networking.default.url
     assert url == f"weba.{DOMAIN}:{pods_port(stack)}"
@@ -105,7 +119,7 @@ def test_two_web_pods_answer_by_name_over_https(t: Tapis, stack: Stack) -> None:
 
 
 def test_http2_is_served(t: Tapis, stack: Stack) -> None:
-    create_and_wait(t, pod_id="webh2", image="pods-http:latest")
+    create_and_wait(stack, t, pod_id="webh2", image="pods-http:latest")
     with socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=10) as raw:
         tls = tls_context(stack, ["h2", "http/1.1"]).wrap_socket(
             raw, server_hostname=f"webh2.{DOMAIN}"
@@ -136,7 +150,7 @@ def _pg(stack: Stack, host: str, user: str, password: str, **options: str) -> st
 
 def test_postgres_pods_by_name_with_classic_and_direct_tls(t: Tapis, stack: Stack) -> None:
     for name in ("pga", "pgb"):
-        create_and_wait(t, pod_id=name, template="postgres")
+        create_and_wait(stack, t, pod_id=name, template="postgres")
     for name in ("pga", "pgb"):
         creds = t.pods.get_pod_credentials(pod_id=name)
         host = f"{name}.{DOMAIN}"
@@ -158,6 +172,7 @@ def test_postgres_pods_by_name_with_classic_and_direct_tls(t: Tapis, stack: Stac
 
 def test_a_tcp_pod_is_reached_through_tls(t: Tapis, stack: Stack) -> None:
     create_and_wait(
+        stack,
         t,
         pod_id="echoa",
         image="pods-echo:latest",
@@ -174,8 +189,8 @@ def test_a_tcp_pod_is_reached_through_tls(t: Tapis, stack: Stack) -> None:
 def test_a_stopped_pod_is_unrouted_within_a_second_and_neighbours_keep_working(
     t: Tapis, stack: Stack
 ) -> None:
-    create_and_wait(t, pod_id="webgone", image="pods-http:latest")
-    create_and_wait(t, pod_id="webstay", image="pods-http:latest")
+    create_and_wait(stack, t, pod_id="webgone", image="pods-http:latest")
+    create_and_wait(stack, t, pod_id="webstay", image="pods-http:latest")
     neighbour = https_connection(stack, f"webstay.{DOMAIN}")
     https_get(stack, f"webstay.{DOMAIN}", neighbour)
     assert not handshake_refused(stack, f"webgone.{DOMAIN}")
