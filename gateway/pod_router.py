@@ -60,7 +60,7 @@ class RouteKeeper:
         for reason in table.rejected:
             log.warning("route not published: %s", reason)
         result = await asyncio.to_thread(publish, self._xds_dir, table, self._options)
-        if result.published or table.routes != self._table.routes:
+        if result.published:
             serving = sum(1 for r in table.routes.values() if r.serving)
             log.info("routes: %d (%d serving)", len(table.routes), serving)
         self._table = table
