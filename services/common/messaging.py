@@ -20,6 +20,7 @@ InvalidMessageError (a payload that breaks the wire contract), never as nats exc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -505,6 +506,46 @@ def _event_callback(handler: EventHandler) -> Callable[[Msg], Awaitable[None]]:
 # ---------------------------------------------------------------- the bus
 
 
+class Lease:
+    """A lease (leader election) in a JetStream key-value bucket with a TTL: whoever creates
+    the key holds it, renews it by compare-and-set on its revision, and loses it when another
+    holder's create succeeds after it expired."""
+
+    def __init__(self, kv: Any, name: str, holder: str) -> None:
+        self._kv = kv
+        self._name = name
+        self._holder = holder
+        self._revision: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._revision is not None
+
+    async def try_hold(self) -> bool:
+        """Acquires the lease if it is free, or renews it if held; True while it is ours."""
+        try:
+            if self._revision is None:
+                self._revision = await self._kv.create(self._name, self._holder.encode())
+            else:
+                self._revision = await self._kv.update(
+                    self._name, self._holder.encode(), last=self._revision
+                )
+        except nats.js.errors.KeyWrongLastSequenceError:
+            self._revision = None  # someone else holds it (or took it over after expiry)
+        except (nats.errors.Error, TimeoutError) as exc:
+            self._revision = None
+            raise _translate(f"holding lease {self._name}", exc) from exc
+        return self._revision is not None
+
+    async def release(self) -> None:
+        """Gives the lease up at once (on a clean shutdown), if it is ours."""
+        if self._revision is None:
+            return
+        with contextlib.suppress(nats.errors.Error, TimeoutError):
+            await self._kv.delete(self._name, last=self._revision)
+        self._revision = None
+
+
 class MessageBus:
     """One NATS connection of a process, with the deployment's streams and subjects."""
 
@@ -551,6 +592,25 @@ class MessageBus:
     @property
     def connected(self) -> bool:
         return bool(self._nc.is_connected)
+
+    # -- leases
+
+    async def lease(self, name: str, holder: str, ttl: float) -> Lease:
+        """A lease named `name` in this deployment's lease bucket, held for `holder`; an
+        unrenewed lease expires after `ttl` seconds."""
+        bucket = f"PODS_{self.names.deployment_id.upper().replace('-', '_')}_LEASES"
+        try:
+            kv = await self._jetstream.create_key_value(
+                bucket=bucket,
+                ttl=ttl,
+                history=1,
+                replicas=self._settings.nats_stream_replicas,
+            )
+        except nats.js.errors.BadRequestError:
+            kv = await self._jetstream.key_value(bucket)  # exists with other options
+        except (nats.errors.Error, TimeoutError) as exc:
+            raise _translate("opening the lease bucket", exc) from exc
+        return Lease(kv, name, holder)
 
     # -- set-up
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,9 +23,11 @@ from services.common.pods_model import PodRecord, Status
 from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey
 from services.common.settings import Settings
+from services.health.leadership import run_while_leader
 from services.health.watcher import Watcher
 
 log = logging.getLogger(__name__)
+LEASE_TTL = 9.0  # seconds without renewal before another replica takes over
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
@@ -101,7 +105,12 @@ async def run(settings: Settings) -> None:
     )
     log.info("health listening on %s:%d", settings.bind_address, settings.health_port)
     try:
-        await serve_until_stopped(server, stop_event(), watcher.run())
+        lease = await bus.lease(
+            "health", holder=f"{socket.gethostname()}-{os.getpid()}", ttl=LEASE_TTL
+        )
+        await serve_until_stopped(
+            server, stop_event(), run_while_leader(lease, watcher.run, renew_every=LEASE_TTL / 3)
+        )
     finally:
         await bus.close()
         await store.close()
