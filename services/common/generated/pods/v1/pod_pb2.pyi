@@ -107,14 +107,16 @@ class Resources(_message.Message):
     def __init__(self, cpu_request: _Optional[int] = ..., cpu_limit: _Optional[int] = ..., mem_request: _Optional[int] = ..., mem_limit: _Optional[int] = ..., gpus: _Optional[int] = ...) -> None: ...
 
 class VolumeMount(_message.Message):
-    __slots__ = ("type", "mount_path", "sub_path")
+    __slots__ = ("type", "mount_path", "sub_path", "read_only")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     MOUNT_PATH_FIELD_NUMBER: _ClassVar[int]
     SUB_PATH_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
     type: str
     mount_path: str
     sub_path: str
-    def __init__(self, type: _Optional[str] = ..., mount_path: _Optional[str] = ..., sub_path: _Optional[str] = ...) -> None: ...
+    read_only: bool
+    def __init__(self, type: _Optional[str] = ..., mount_path: _Optional[str] = ..., sub_path: _Optional[str] = ..., read_only: _Optional[bool] = ...) -> None: ...
 
 class StatusContainer(_message.Message):
     __slots__ = ("phase", "message", "start_time", "exit_code", "ready")

@@ -1,9 +1,11 @@
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from services.common.generated.pods.v1 import pod_pb2 as _pod_pb2
 from services.common.generated.pods.v1 import template_pb2 as _template_pb2
+from services.common.generated.pods.v1 import volume_pb2 as _volume_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -487,3 +489,455 @@ class DeleteImageResponse(_message.Message):
     version: str
     metadata: _struct_pb2.Struct
     def __init__(self, result: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class CreateVolumeRequest(_message.Message):
+    __slots__ = ("volume",)
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    volume: _volume_pb2.Volume
+    def __init__(self, volume: _Optional[_Union[_volume_pb2.Volume, _Mapping]] = ...) -> None: ...
+
+class CreateVolumeResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.Volume
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.Volume, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ListVolumesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListVolumesResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[_volume_pb2.Volume]
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Iterable[_Union[_volume_pb2.Volume, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetVolumeRequest(_message.Message):
+    __slots__ = ("volume_id",)
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    def __init__(self, volume_id: _Optional[str] = ...) -> None: ...
+
+class GetVolumeResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.Volume
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.Volume, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class UpdateVolumeRequest(_message.Message):
+    __slots__ = ("volume_id", "volume")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    volume: _volume_pb2.Volume
+    def __init__(self, volume_id: _Optional[str] = ..., volume: _Optional[_Union[_volume_pb2.Volume, _Mapping]] = ...) -> None: ...
+
+class UpdateVolumeResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.Volume
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.Volume, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class DeleteVolumeRequest(_message.Message):
+    __slots__ = ("volume_id",)
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    def __init__(self, volume_id: _Optional[str] = ...) -> None: ...
+
+class DeleteVolumeResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: str
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ListVolumeFilesRequest(_message.Message):
+    __slots__ = ("volume_id", "path", "recursive")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RECURSIVE_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    path: str
+    recursive: bool
+    def __init__(self, volume_id: _Optional[str] = ..., path: _Optional[str] = ..., recursive: _Optional[bool] = ...) -> None: ...
+
+class ListVolumeFilesResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[_volume_pb2.FileInfo]
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Iterable[_Union[_volume_pb2.FileInfo, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class UploadToVolumeRequest(_message.Message):
+    __slots__ = ("volume_id", "path", "file")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    path: str
+    file: _httpbody_pb2.HttpBody
+    def __init__(self, volume_id: _Optional[str] = ..., path: _Optional[str] = ..., file: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ...) -> None: ...
+
+class UploadToVolumeResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: str
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetVolumeContentsRequest(_message.Message):
+    __slots__ = ("volume_id", "path", "zip")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    ZIP_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    path: str
+    zip: bool
+    def __init__(self, volume_id: _Optional[str] = ..., path: _Optional[str] = ..., zip: _Optional[bool] = ...) -> None: ...
+
+class GetVolumeContentsResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _httpbody_pb2.HttpBody
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetVolumePermissionsRequest(_message.Message):
+    __slots__ = ("volume_id",)
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    def __init__(self, volume_id: _Optional[str] = ...) -> None: ...
+
+class GetVolumePermissionsResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.StoragePermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.StoragePermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class SetVolumePermissionRequest(_message.Message):
+    __slots__ = ("volume_id", "user", "level")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    user: str
+    level: str
+    def __init__(self, volume_id: _Optional[str] = ..., user: _Optional[str] = ..., level: _Optional[str] = ...) -> None: ...
+
+class SetVolumePermissionResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.StoragePermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.StoragePermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class DeleteVolumePermissionRequest(_message.Message):
+    __slots__ = ("volume_id", "user")
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    volume_id: str
+    user: str
+    def __init__(self, volume_id: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
+
+class DeleteVolumePermissionResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.StoragePermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.StoragePermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class CreateSnapshotRequest(_message.Message):
+    __slots__ = ("snapshot",)
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    snapshot: _volume_pb2.Snapshot
+    def __init__(self, snapshot: _Optional[_Union[_volume_pb2.Snapshot, _Mapping]] = ...) -> None: ...
+
+class CreateSnapshotResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.Snapshot
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.Snapshot, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ListSnapshotsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSnapshotsResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[_volume_pb2.Snapshot]
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Iterable[_Union[_volume_pb2.Snapshot, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetSnapshotRequest(_message.Message):
+    __slots__ = ("snapshot_id",)
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    def __init__(self, snapshot_id: _Optional[str] = ...) -> None: ...
+
+class GetSnapshotResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.Snapshot
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.Snapshot, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class UpdateSnapshotRequest(_message.Message):
+    __slots__ = ("snapshot_id", "snapshot")
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    snapshot: _volume_pb2.Snapshot
+    def __init__(self, snapshot_id: _Optional[str] = ..., snapshot: _Optional[_Union[_volume_pb2.Snapshot, _Mapping]] = ...) -> None: ...
+
+class UpdateSnapshotResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.Snapshot
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.Snapshot, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class DeleteSnapshotRequest(_message.Message):
+    __slots__ = ("snapshot_id",)
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    def __init__(self, snapshot_id: _Optional[str] = ...) -> None: ...
+
+class DeleteSnapshotResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: str
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ListSnapshotFilesRequest(_message.Message):
+    __slots__ = ("snapshot_id", "path", "recursive")
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RECURSIVE_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    path: str
+    recursive: bool
+    def __init__(self, snapshot_id: _Optional[str] = ..., path: _Optional[str] = ..., recursive: _Optional[bool] = ...) -> None: ...
+
+class ListSnapshotFilesResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[_volume_pb2.FileInfo]
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Iterable[_Union[_volume_pb2.FileInfo, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetSnapshotContentsRequest(_message.Message):
+    __slots__ = ("snapshot_id", "path", "zip")
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    ZIP_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    path: str
+    zip: bool
+    def __init__(self, snapshot_id: _Optional[str] = ..., path: _Optional[str] = ..., zip: _Optional[bool] = ...) -> None: ...
+
+class GetSnapshotContentsResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _httpbody_pb2.HttpBody
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetSnapshotPermissionsRequest(_message.Message):
+    __slots__ = ("snapshot_id",)
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    def __init__(self, snapshot_id: _Optional[str] = ...) -> None: ...
+
+class GetSnapshotPermissionsResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.StoragePermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.StoragePermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class SetSnapshotPermissionRequest(_message.Message):
+    __slots__ = ("snapshot_id", "user", "level")
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    user: str
+    level: str
+    def __init__(self, snapshot_id: _Optional[str] = ..., user: _Optional[str] = ..., level: _Optional[str] = ...) -> None: ...
+
+class SetSnapshotPermissionResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.StoragePermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.StoragePermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class DeleteSnapshotPermissionRequest(_message.Message):
+    __slots__ = ("snapshot_id", "user")
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    snapshot_id: str
+    user: str
+    def __init__(self, snapshot_id: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
+
+class DeleteSnapshotPermissionResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _volume_pb2.StoragePermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_volume_pb2.StoragePermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...

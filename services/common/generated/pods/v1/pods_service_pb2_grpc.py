@@ -153,6 +153,111 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.FromString,
                 _registered_method=True)
+        self.CreateVolume = channel.unary_unary(
+                '/pods.v1.PodsService/CreateVolume',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.CreateVolumeRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.CreateVolumeResponse.FromString,
+                _registered_method=True)
+        self.ListVolumes = channel.unary_unary(
+                '/pods.v1.PodsService/ListVolumes',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.ListVolumesRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.ListVolumesResponse.FromString,
+                _registered_method=True)
+        self.GetVolume = channel.unary_unary(
+                '/pods.v1.PodsService/GetVolume',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeResponse.FromString,
+                _registered_method=True)
+        self.UpdateVolume = channel.unary_unary(
+                '/pods.v1.PodsService/UpdateVolume',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.UpdateVolumeRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.UpdateVolumeResponse.FromString,
+                _registered_method=True)
+        self.DeleteVolume = channel.unary_unary(
+                '/pods.v1.PodsService/DeleteVolume',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteVolumeRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteVolumeResponse.FromString,
+                _registered_method=True)
+        self.ListVolumeFiles = channel.unary_unary(
+                '/pods.v1.PodsService/ListVolumeFiles',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.ListVolumeFilesRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.ListVolumeFilesResponse.FromString,
+                _registered_method=True)
+        self.UploadToVolume = channel.unary_unary(
+                '/pods.v1.PodsService/UploadToVolume',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.UploadToVolumeRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.UploadToVolumeResponse.FromString,
+                _registered_method=True)
+        self.GetVolumeContents = channel.unary_unary(
+                '/pods.v1.PodsService/GetVolumeContents',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsResponse.FromString,
+                _registered_method=True)
+        self.GetVolumePermissions = channel.unary_unary(
+                '/pods.v1.PodsService/GetVolumePermissions',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetVolumePermissionsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetVolumePermissionsResponse.FromString,
+                _registered_method=True)
+        self.SetVolumePermission = channel.unary_unary(
+                '/pods.v1.PodsService/SetVolumePermission',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.SetVolumePermissionRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.SetVolumePermissionResponse.FromString,
+                _registered_method=True)
+        self.DeleteVolumePermission = channel.unary_unary(
+                '/pods.v1.PodsService/DeleteVolumePermission',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteVolumePermissionRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteVolumePermissionResponse.FromString,
+                _registered_method=True)
+        self.CreateSnapshot = channel.unary_unary(
+                '/pods.v1.PodsService/CreateSnapshot',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.CreateSnapshotRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.CreateSnapshotResponse.FromString,
+                _registered_method=True)
+        self.ListSnapshots = channel.unary_unary(
+                '/pods.v1.PodsService/ListSnapshots',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotsResponse.FromString,
+                _registered_method=True)
+        self.GetSnapshot = channel.unary_unary(
+                '/pods.v1.PodsService/GetSnapshot',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotResponse.FromString,
+                _registered_method=True)
+        self.UpdateSnapshot = channel.unary_unary(
+                '/pods.v1.PodsService/UpdateSnapshot',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.UpdateSnapshotRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.UpdateSnapshotResponse.FromString,
+                _registered_method=True)
+        self.DeleteSnapshot = channel.unary_unary(
+                '/pods.v1.PodsService/DeleteSnapshot',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotResponse.FromString,
+                _registered_method=True)
+        self.ListSnapshotFiles = channel.unary_unary(
+                '/pods.v1.PodsService/ListSnapshotFiles',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesResponse.FromString,
+                _registered_method=True)
+        self.GetSnapshotContents = channel.unary_unary(
+                '/pods.v1.PodsService/GetSnapshotContents',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsResponse.FromString,
+                _registered_method=True)
+        self.GetSnapshotPermissions = channel.unary_unary(
+                '/pods.v1.PodsService/GetSnapshotPermissions',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotPermissionsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotPermissionsResponse.FromString,
+                _registered_method=True)
+        self.SetSnapshotPermission = channel.unary_unary(
+                '/pods.v1.PodsService/SetSnapshotPermission',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.SetSnapshotPermissionRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.SetSnapshotPermissionResponse.FromString,
+                _registered_method=True)
+        self.DeleteSnapshotPermission = channel.unary_unary(
+                '/pods.v1.PodsService/DeleteSnapshotPermission',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotPermissionRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotPermissionResponse.FromString,
+                _registered_method=True)
 
 
 class PodsServiceServicer:
@@ -328,6 +433,173 @@ class PodsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateVolume(self, request, context):
+        """Creates a volume (a Docker named volume here). The caller becomes its ADMIN.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVolumes(self, request, context):
+        """Lists the volumes the caller may read (every volume of the tenant for tenant admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVolume(self, request, context):
+        """Gets one volume, with its size measured now. Needs READ permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateVolume(self, request, context):
+        """Changes a volume's description. Needs ADMIN permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteVolume(self, request, context):
+        """Deletes a volume and its files. Refused (FAILED_PRECONDITION) while a pod mounts it.
+        Snapshots taken from it stay. Needs ADMIN permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVolumeFiles(self, request, context):
+        """Lists the files of a directory in a volume (its root by default). Needs READ permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadToVolume(self, request, context):
+        """Writes a file into a volume (parent directories are created, an existing file is
+        replaced), within the volume's size limit. Needs USER permission.
+
+        REST: the request body is the file, taken raw (the `file` field is a google.api.HttpBody,
+        which the gateway fills with the body and its content type). Three forms are accepted:
+        multipart/form-data with a part named "file" (what tapipy's upload_to_volume sends),
+        application/json `{"content": "<base64>"}`, and any other content type as the file's
+        bytes (for example `curl --data-binary @x -H 'Content-Type: application/octet-stream'`).
+        The gateway buffers at most 4 MiB of body.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVolumeContents(self, request, context):
+        """Downloads a file from a volume. Needs READ permission.
+
+        REST: the response body is the file itself (application/octet-stream), not a JSON
+        envelope: the `result` field is a google.api.HttpBody that the gateway sends raw.
+        tapipy's get_volume_contents returns these bytes. Errors are JSON as usual.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVolumePermissions(self, request, context):
+        """Lists who may do what with a volume. Needs READ permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetVolumePermission(self, request, context):
+        """Grants a user a permission level on a volume. Needs ADMIN permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteVolumePermission(self, request, context):
+        """Removes a user's permission on a volume; the last ADMIN cannot be removed. Needs ADMIN
+        permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSnapshot(self, request, context):
+        """Takes a snapshot: copies a volume (or a directory or file in it) into a new read-only
+        snapshot, synchronously. Needs READ permission on the source volume; the caller becomes
+        the snapshot's ADMIN.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSnapshots(self, request, context):
+        """Lists the snapshots the caller may read (every snapshot of the tenant for tenant admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSnapshot(self, request, context):
+        """Gets one snapshot. Needs READ permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSnapshot(self, request, context):
+        """Changes a snapshot's description. Needs ADMIN permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSnapshot(self, request, context):
+        """Deletes a snapshot. Refused (FAILED_PRECONDITION) while a pod mounts it. Needs ADMIN
+        permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSnapshotFiles(self, request, context):
+        """Lists the files of a directory in a snapshot (its root by default). Needs READ
+        permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSnapshotContents(self, request, context):
+        """Downloads a file from a snapshot; raw bytes over REST, as GetVolumeContents. Needs READ
+        permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSnapshotPermissions(self, request, context):
+        """Lists who may do what with a snapshot. Needs READ permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetSnapshotPermission(self, request, context):
+        """Grants a user a permission level on a snapshot. Needs ADMIN permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSnapshotPermission(self, request, context):
+        """Removes a user's permission on a snapshot; the last ADMIN cannot be removed. Needs ADMIN
+        permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PodsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -440,6 +712,111 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     servicer.DeleteImage,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.SerializeToString,
+            ),
+            'CreateVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateVolume,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.CreateVolumeRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.CreateVolumeResponse.SerializeToString,
+            ),
+            'ListVolumes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVolumes,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.ListVolumesRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.ListVolumesResponse.SerializeToString,
+            ),
+            'GetVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVolume,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeResponse.SerializeToString,
+            ),
+            'UpdateVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateVolume,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.UpdateVolumeRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.UpdateVolumeResponse.SerializeToString,
+            ),
+            'DeleteVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteVolume,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteVolumeRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteVolumeResponse.SerializeToString,
+            ),
+            'ListVolumeFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVolumeFiles,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.ListVolumeFilesRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.ListVolumeFilesResponse.SerializeToString,
+            ),
+            'UploadToVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadToVolume,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.UploadToVolumeRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.UploadToVolumeResponse.SerializeToString,
+            ),
+            'GetVolumeContents': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVolumeContents,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsResponse.SerializeToString,
+            ),
+            'GetVolumePermissions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVolumePermissions,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetVolumePermissionsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetVolumePermissionsResponse.SerializeToString,
+            ),
+            'SetVolumePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetVolumePermission,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.SetVolumePermissionRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.SetVolumePermissionResponse.SerializeToString,
+            ),
+            'DeleteVolumePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteVolumePermission,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteVolumePermissionRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteVolumePermissionResponse.SerializeToString,
+            ),
+            'CreateSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSnapshot,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.CreateSnapshotRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.CreateSnapshotResponse.SerializeToString,
+            ),
+            'ListSnapshots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSnapshots,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotsResponse.SerializeToString,
+            ),
+            'GetSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSnapshot,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotResponse.SerializeToString,
+            ),
+            'UpdateSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSnapshot,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.UpdateSnapshotRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.UpdateSnapshotResponse.SerializeToString,
+            ),
+            'DeleteSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSnapshot,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotResponse.SerializeToString,
+            ),
+            'ListSnapshotFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSnapshotFiles,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesResponse.SerializeToString,
+            ),
+            'GetSnapshotContents': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSnapshotContents,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsResponse.SerializeToString,
+            ),
+            'GetSnapshotPermissions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSnapshotPermissions,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotPermissionsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotPermissionsResponse.SerializeToString,
+            ),
+            'SetSnapshotPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSnapshotPermission,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.SetSnapshotPermissionRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.SetSnapshotPermissionResponse.SerializeToString,
+            ),
+            'DeleteSnapshotPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSnapshotPermission,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotPermissionRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotPermissionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1045,6 +1422,573 @@ class PodsService:
             '/pods.v1.PodsService/DeleteImage',
             pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.SerializeToString,
             pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/CreateVolume',
+            pods_dot_v1_dot_pods__service__pb2.CreateVolumeRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.CreateVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVolumes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/ListVolumes',
+            pods_dot_v1_dot_pods__service__pb2.ListVolumesRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.ListVolumesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetVolume',
+            pods_dot_v1_dot_pods__service__pb2.GetVolumeRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/UpdateVolume',
+            pods_dot_v1_dot_pods__service__pb2.UpdateVolumeRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.UpdateVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/DeleteVolume',
+            pods_dot_v1_dot_pods__service__pb2.DeleteVolumeRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.DeleteVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVolumeFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/ListVolumeFiles',
+            pods_dot_v1_dot_pods__service__pb2.ListVolumeFilesRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.ListVolumeFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadToVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/UploadToVolume',
+            pods_dot_v1_dot_pods__service__pb2.UploadToVolumeRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.UploadToVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVolumeContents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetVolumeContents',
+            pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVolumePermissions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetVolumePermissions',
+            pods_dot_v1_dot_pods__service__pb2.GetVolumePermissionsRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetVolumePermissionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetVolumePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/SetVolumePermission',
+            pods_dot_v1_dot_pods__service__pb2.SetVolumePermissionRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.SetVolumePermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteVolumePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/DeleteVolumePermission',
+            pods_dot_v1_dot_pods__service__pb2.DeleteVolumePermissionRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.DeleteVolumePermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/CreateSnapshot',
+            pods_dot_v1_dot_pods__service__pb2.CreateSnapshotRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.CreateSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSnapshots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/ListSnapshots',
+            pods_dot_v1_dot_pods__service__pb2.ListSnapshotsRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.ListSnapshotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetSnapshot',
+            pods_dot_v1_dot_pods__service__pb2.GetSnapshotRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/UpdateSnapshot',
+            pods_dot_v1_dot_pods__service__pb2.UpdateSnapshotRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.UpdateSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/DeleteSnapshot',
+            pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSnapshotFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/ListSnapshotFiles',
+            pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSnapshotContents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetSnapshotContents',
+            pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSnapshotPermissions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetSnapshotPermissions',
+            pods_dot_v1_dot_pods__service__pb2.GetSnapshotPermissionsRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetSnapshotPermissionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSnapshotPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/SetSnapshotPermission',
+            pods_dot_v1_dot_pods__service__pb2.SetSnapshotPermissionRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.SetSnapshotPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSnapshotPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/DeleteSnapshotPermission',
+            pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotPermissionRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.DeleteSnapshotPermissionResponse.FromString,
             options,
             channel_credentials,
             insecure,
