@@ -69,6 +69,25 @@ class ResourceSpec:
     gpus: int = 0
 
 
+class MountType(StrEnum):
+    """What a pod's volume mount refers to, exactly as Tapis spells it."""
+
+    VOLUME = "tapisvolume"
+    SNAPSHOT = "tapissnapshot"
+
+
+@dataclass(frozen=True)
+class VolumeMountSpec:
+    """One entry of a pod's `volume_mounts` (keyed by volume_id or snapshot_id): where it is
+    mounted (an absolute, validated path), which directory of it (normalized, "" for its
+    root), and whether read-only (always for snapshots)."""
+
+    type: MountType = MountType.VOLUME
+    mount_path: str = ""
+    sub_path: str = ""
+    read_only: bool = False
+
+
 @dataclass(frozen=True)
 class PodSpec:
     """What the user asked for. Either image or template is set (template resolved to image
@@ -87,6 +106,7 @@ class PodSpec:
     time_to_stop_default: int = 43200
     time_to_stop_instance: int | None = None
     compute_queue: str = "default"
+    volume_mounts: Mapping[str, VolumeMountSpec] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

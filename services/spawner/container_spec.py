@@ -1,18 +1,34 @@
 """Builds the runtime's ContainerSpec from a pod record: its image, command, environment
-(plus the environment carrying its generated credentials), ports and limits. Pure; called by
-reconcile.py. A templated pod's record already holds what it copied from its template."""
+(plus the environment carrying its generated credentials), ports, limits and mounts. Pure;
+called by reconcile.py. A templated pod's record already holds what it copied from its
+template.
+
+Mounts name the Docker volumes behind the pod's volumes and snapshots with the storage seam's
+pure naming helpers (storage.types.volume_name / snapshot_name), so the spawner needs no
+volume store: the API checked, when the mount was added, that the volume exists and that the
+pod's owner may mount it. Snapshots are always mounted read-only.
+"""
 
 from __future__ import annotations
 
 from services.common.outcomes import PermanentError
-from services.common.pods_model import PodRecord
+from services.common.pods_model import MountType, PodRecord, VolumeMountSpec
 from services.common.runtime.naming import with_hash
-from services.common.runtime.types import ContainerSpec, PortSpec
+from services.common.runtime.types import (
+    ContainerSpec,
+    MountSpec,
+    PodKey,
+    PortSpec,
+    StorageKind,
+)
+from services.common.storage.types import SnapshotKey, VolumeKey, snapshot_name, volume_name
 from services.common.templates import Credentials
 
 
-def build_container_spec(record: PodRecord, credentials: Credentials | None) -> ContainerSpec:
-    """The container for `record`."""
+def build_container_spec(
+    record: PodRecord, credentials: Credentials | None, deployment_id: str
+) -> ContainerSpec:
+    """The container for `record` in deployment `deployment_id`."""
     spec = record.spec
     if not spec.image:
         raise PermanentError(f"pod '{record.key.pod_id}' has no image")
@@ -22,6 +38,15 @@ def build_container_spec(record: PodRecord, credentials: Credentials | None) -> 
     ports = tuple(
         PortSpec(name=name, port=s.port, protocol=s.protocol)
         for name, s in sorted(spec.networking.items())
+    )
+    mounts = tuple(
+        sorted(
+            (
+                mount_spec(deployment_id, record.key, object_id, mount)
+                for object_id, mount in spec.volume_mounts.items()
+            ),
+            key=lambda m: (m.target, m.volume_name),
+        )
     )
     return with_hash(
         ContainerSpec(
@@ -37,5 +62,20 @@ def build_container_spec(record: PodRecord, credentials: Credentials | None) -> 
             mem_request_mib=spec.resources.mem_request,
             gpus=spec.resources.gpus,
             compute_queue=spec.compute_queue,
+            mounts=mounts,
         )
     )
+
+
+def mount_spec(
+    deployment_id: str, key: PodKey, object_id: str, mount: VolumeMountSpec
+) -> MountSpec:
+    """The MountSpec of one `volume_mounts` entry of the pod `key` (same tenant)."""
+    try:
+        if mount.type is MountType.SNAPSHOT:
+            name = snapshot_name(deployment_id, SnapshotKey(key.tenant_id, object_id))
+            return MountSpec(StorageKind.SNAPSHOT, name, mount.mount_path, True, mount.sub_path)
+        name = volume_name(deployment_id, VolumeKey(key.tenant_id, object_id))
+    except ValueError as exc:
+        raise PermanentError(f"pod '{key.pod_id}' has an invalid mount: {exc}") from exc
+    return MountSpec(StorageKind.VOLUME, name, mount.mount_path, mount.read_only, mount.sub_path)

@@ -38,8 +38,10 @@ class Reconciler:
         secrets: SecretBox,
         clock: Callable[[], datetime],
         data_dir: Path,
+        deployment_id: str,
     ) -> None:
         self._data_dir = data_dir
+        self._deployment_id = deployment_id
         self._store = store
         self._runtime = runtime
         self._secrets = secrets
@@ -79,7 +81,8 @@ class Reconciler:
     async def _run(self, record: PodRecord) -> Outcome:
         if record.observed_generation < record.generation:
             await self._clear_finished_run(record.key)
-        spec = build_container_spec(record, await self._credentials(record))
+        credentials = await self._credentials(record)
+        spec = build_container_spec(record, credentials, self._deployment_id)
         result = await self._runtime.ensure(spec)
         kill_if_armed("spawner-after-ensure", self._data_dir)
         if result.action in ("created", "replaced"):

@@ -93,6 +93,7 @@ async def run(settings: Settings) -> None:
         secrets=SecretBox.from_settings(settings),
         clock=now,
         data_dir=settings.data_dir,
+        deployment_id=settings.deployment_id,
     )
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from services.common.pods_model import ContainerStatus, NetworkStanza, PodSpec, ResourceSpec
+from services.common.pods_model import (
+    ContainerStatus,
+    MountType,
+    NetworkStanza,
+    PodSpec,
+    ResourceSpec,
+    VolumeMountSpec,
+)
 from services.common.templates import CredentialsRecipe, TemplateDef
 
 
@@ -26,11 +33,20 @@ def spec_to_json(spec: PodSpec) -> dict[str, Any]:
         "time_to_stop_default": spec.time_to_stop_default,
         "time_to_stop_instance": spec.time_to_stop_instance,
         "compute_queue": spec.compute_queue,
+        "volume_mounts": {
+            object_id: {
+                "type": m.type.value,
+                "mount_path": m.mount_path,
+                "sub_path": m.sub_path,
+                "read_only": m.read_only,
+            }
+            for object_id, m in spec.volume_mounts.items()
+        },
     }
 
 
 def spec_from_json(data: dict[str, Any]) -> PodSpec:
-    """The inverse of spec_to_json."""
+    """The inverse of spec_to_json (specs stored before mounts existed have none)."""
     return PodSpec(
         image=data["image"],
         template=data["template"],
@@ -46,6 +62,15 @@ def spec_from_json(data: dict[str, Any]) -> PodSpec:
         time_to_stop_default=data["time_to_stop_default"],
         time_to_stop_instance=data["time_to_stop_instance"],
         compute_queue=data["compute_queue"],
+        volume_mounts={
+            object_id: VolumeMountSpec(
+                type=MountType(m["type"]),
+                mount_path=m["mount_path"],
+                sub_path=m["sub_path"],
+                read_only=m["read_only"],
+            )
+            for object_id, m in data.get("volume_mounts", {}).items()
+        },
     )
 
 

@@ -55,6 +55,7 @@ from services.common.runtime.types import (
     PodKey,
     RuntimeEvent,
 )
+from services.common.storage.docker_volumes import docker_mount
 
 T = TypeVar("T")
 Attrs = dict[str, Any]
@@ -118,6 +119,7 @@ def create_kwargs(deployment_id: str, spec: ContainerSpec) -> dict[str, Any]:
         "restart_policy": {"Name": "no"},
         "privileged": False,
         "cap_drop": ["NET_RAW"],
+        "mounts": [docker_mount(mount) for mount in spec.mounts],
         "log_config": docker.types.LogConfig(
             type="json-file", config={"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES}
         ),

@@ -87,7 +87,7 @@ def owned_key(deployment_id: str, labels: Mapping[str, str] | None) -> PodKey | 
 
 def _canonical_spec(spec: ContainerSpec) -> str:
     """Canonical JSON of every ContainerSpec field except spec_hash itself."""
-    fields = {
+    fields: dict[str, object] = {
         "scheme": _HASH_SCHEME,
         "key": [spec.key.tenant_id, spec.key.pod_id],
         "image": spec.image,
@@ -102,6 +102,10 @@ def _canonical_spec(spec: ContainerSpec) -> str:
         "gpus": spec.gpus,
         "compute_queue": spec.compute_queue,
     }
+    if spec.mounts:  # absent when empty: specs without mounts keep their earlier hashes
+        fields["mounts"] = [
+            [m.kind.value, m.volume_name, m.target, m.read_only, m.sub_path] for m in spec.mounts
+        ]
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 

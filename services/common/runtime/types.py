@@ -37,6 +37,30 @@ class PortSpec:
     protocol: str  # http | tcp | postgres | local_only
 
 
+class StorageKind(StrEnum):
+    """What a mount refers to (Tapis: "tapisvolume" / "tapissnapshot")."""
+
+    VOLUME = "volume"
+    SNAPSHOT = "snapshot"
+
+
+@dataclass(frozen=True)
+class MountSpec:
+    """A volume or snapshot to mount into a pod's container (built by the storage seam,
+    services/common/storage, which re-exports it; defined here so ContainerSpec can hold it).
+
+    Docker: a mount of type "volume" with Source=`volume_name`, Target=`target`,
+    ReadOnly=`read_only`, VolumeOptions.NoCopy=true and, when `sub_path` is not empty,
+    VolumeOptions.Subpath=`sub_path` (engine API >= 1.45); storage.docker_volumes.docker_mount
+    builds that dict. A snapshot's spec is always read_only."""
+
+    kind: StorageKind
+    volume_name: str
+    target: str
+    read_only: bool
+    sub_path: str = ""
+
+
 @dataclass(frozen=True)
 class ContainerSpec:
     """Everything a runtime needs to create a pod's container."""
@@ -53,6 +77,7 @@ class ContainerSpec:
     mem_request_mib: int = 256
     gpus: int = 0
     compute_queue: str = "default"
+    mounts: tuple[MountSpec, ...] = ()  # volumes and snapshots, in mount order
     spec_hash: str = ""  # changes whenever anything above changes
 
 

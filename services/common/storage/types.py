@@ -24,12 +24,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
 from services.common.outcomes import PermanentError
 from services.common.runtime.naming import validate_slug
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_TENANT
+from services.common.runtime.types import MountSpec as MountSpec
+from services.common.runtime.types import StorageKind as StorageKind
 
 LABEL_VOLUME = "org.pods-service.volume"
 LABEL_SNAPSHOT = "org.pods-service.snapshot"
@@ -58,13 +59,6 @@ class StorageConflict(PermanentError):
 
 class QuotaExceeded(PermanentError):
     """The operation would take a volume or snapshot over its size limit."""
-
-
-class StorageKind(StrEnum):
-    """What a mount refers to (Tapis: "tapisvolume" / "tapissnapshot")."""
-
-    VOLUME = "volume"
-    SNAPSHOT = "snapshot"
 
 
 @dataclass(frozen=True, order=True)
@@ -120,22 +114,6 @@ class FileEntry:
     is_dir: bool
     mtime: datetime
     is_symlink: bool = False
-
-
-@dataclass(frozen=True)
-class MountSpec:
-    """What a runtime needs to mount a volume or snapshot into a pod's container.
-
-    Docker: a mount of type "volume" with Source=`volume_name`, Target=`target`,
-    ReadOnly=`read_only`, VolumeOptions.NoCopy=true and, when `sub_path` is not empty,
-    VolumeOptions.Subpath=`sub_path` (engine API >= 1.45); docker_volumes.docker_mount builds
-    that dict. A snapshot's spec is always read_only."""
-
-    kind: StorageKind
-    volume_name: str
-    target: str
-    read_only: bool
-    sub_path: str = ""
 
 
 # --- ids, names and labels (pure) -----------------------------------------------------

@@ -25,7 +25,15 @@ from services.common.runtime.docker_runtime import (
     state_from_attrs,
 )
 from services.common.runtime.naming import labels_for, with_hash
-from services.common.runtime.types import ContainerSpec, Phase, PodKey, PortSpec, RuntimeEvent
+from services.common.runtime.types import (
+    ContainerSpec,
+    MountSpec,
+    Phase,
+    PodKey,
+    PortSpec,
+    RuntimeEvent,
+    StorageKind,
+)
 
 KEY = PodKey("dev", "web1")
 SPEC = with_hash(
@@ -63,8 +71,33 @@ def test_create_kwargs() -> None:
         "restart_policy": {"Name": "no"},
         "privileged": False,
         "cap_drop": ["NET_RAW"],
+        "mounts": [],
         "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}},
     }
+
+
+def test_create_kwargs_mounts_volumes_and_read_only_snapshots() -> None:
+    mounts = (
+        MountSpec(StorageKind.VOLUME, "pods-local-vol-dev-data", "/data", read_only=False),
+        MountSpec(StorageKind.SNAPSHOT, "pods-local-snap-dev-s1", "/snap", read_only=True),
+    )
+    kwargs = create_kwargs("local", ContainerSpec(key=KEY, image="x", mounts=mounts))
+    assert kwargs["mounts"] == [
+        {
+            "Type": "volume",
+            "Source": "pods-local-vol-dev-data",
+            "Target": "/data",
+            "ReadOnly": False,
+            "VolumeOptions": {"NoCopy": True},
+        },
+        {
+            "Type": "volume",
+            "Source": "pods-local-snap-dev-s1",
+            "Target": "/snap",
+            "ReadOnly": True,
+            "VolumeOptions": {"NoCopy": True},
+        },
+    ]
 
 
 def test_create_kwargs_leaves_image_entrypoint_and_cmd_alone_when_not_given() -> None:

@@ -16,11 +16,18 @@ from services.common.runtime.naming import (
     tail_text,
     with_hash,
 )
-from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
+from services.common.runtime.types import (
+    ContainerSpec,
+    MountSpec,
+    PodKey,
+    PortSpec,
+    StorageKind,
+)
 
 DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 KEY = PodKey(tenant_id="dev", pod_id="mypod1")
 PINNED_HASH = "e11ea676e0196c4c63930e15ea2a1f0be81b06e02d8d315437fb9cdcac045d9a"
+MOUNT = MountSpec(StorageKind.VOLUME, "pods-local-vol-dev-data", "/data", read_only=False)
 SPEC = ContainerSpec(
     key=KEY,
     image="pods-http:latest",
@@ -128,6 +135,7 @@ class TestSpecHash:
             {"mem_request_mib": 64},
             {"gpus": 1},
             {"compute_queue": "gpu"},
+            {"mounts": (MOUNT,)},
         ],
     )
     def test_changes_with_every_field(self, change: dict[str, object]) -> None:
@@ -148,8 +156,27 @@ class TestSpecHash:
             "mem_request_mib",
             "gpus",
             "compute_queue",
+            "mounts",
             "spec_hash",
         ]
+
+    def test_no_mounts_keeps_the_hash_of_specs_from_before_mounts_existed(self) -> None:
+        # So that upgrading does not replace the containers of pods that mount nothing.
+        assert spec_hash(dataclasses.replace(SPEC, mounts=())) == PINNED_HASH
+
+    @pytest.mark.parametrize(
+        "other",
+        [
+            dataclasses.replace(MOUNT, kind=StorageKind.SNAPSHOT),
+            dataclasses.replace(MOUNT, volume_name="pods-local-vol-dev-other"),
+            dataclasses.replace(MOUNT, target="/data2"),
+            dataclasses.replace(MOUNT, read_only=True),
+            dataclasses.replace(MOUNT, sub_path="sub"),
+        ],
+    )
+    def test_changes_with_every_field_of_a_mount(self, other: MountSpec) -> None:
+        with_mount = dataclasses.replace(SPEC, mounts=(MOUNT,))
+        assert spec_hash(dataclasses.replace(SPEC, mounts=(other,))) != spec_hash(with_mount)
 
     def test_with_hash_fills_a_copy(self) -> None:
         hashed = with_hash(SPEC)

@@ -3,6 +3,7 @@ instead of raising. Runs against the in-memory runtime and a SQLite store."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,9 +12,15 @@ from cryptography.fernet import Fernet
 
 from services.common.db.store import Store
 from services.common.outcomes import Done, Failed, Retry, TemporaryError
-from services.common.pods_model import PodSpec, RequestedStatus, Status
+from services.common.pods_model import (
+    MountType,
+    PodSpec,
+    RequestedStatus,
+    Status,
+    VolumeMountSpec,
+)
 from services.common.runtime.fake import FakeRuntime
-from services.common.runtime.types import PodKey
+from services.common.runtime.types import MountSpec, PodKey, StorageKind
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
 from services.common.templates import Credentials, generate_credentials, seed_templates
@@ -38,6 +45,7 @@ def reconciler(store: Store, runtime: FakeRuntime, tmp_path: Path) -> Reconciler
         secrets=BOX,
         clock=lambda: NOW,
         data_dir=tmp_path,
+        deployment_id="local",
     )
 
 
@@ -73,7 +81,7 @@ async def test_template_credentials_reach_the_container_environment(
     record = await store.get_pod(KEY)
     encrypted = await store.credentials(KEY)
     assert record is not None and encrypted is not None
-    spec = build_container_spec(record, Credentials.from_json(BOX.decrypt(encrypted)))
+    spec = build_container_spec(record, Credentials.from_json(BOX.decrypt(encrypted)), "local")
     assert spec.image == "pods-postgres:15"
     assert spec.environment["POSTGRES_USER"] == "web1"
     assert len(spec.environment["POSTGRES_PASSWORD"]) >= 24
@@ -181,3 +189,29 @@ async def test_starting_an_exited_pod_gives_it_a_fresh_container(
     assert await r.reconcile(KEY) == Done("created")
     state = await runtime.inspect(KEY)
     assert state is not None and state.phase.value == "running"
+
+
+async def test_volume_mounts_become_mounts_and_snapshots_are_read_only(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    mounts = {
+        "data": VolumeMountSpec(MountType.VOLUME, "/data"),
+        "snap1": VolumeMountSpec(MountType.SNAPSHOT, "/in", read_only=False),
+        "logs": VolumeMountSpec(MountType.VOLUME, "/logs", sub_path="run1", read_only=True),
+    }
+    await create(store, PodSpec(image="pods-http:latest", volume_mounts=mounts))
+    record = await store.get_pod(KEY)
+    assert record is not None and record.spec.volume_mounts == mounts
+    spec = build_container_spec(record, None, "prod")
+    assert spec.mounts == (
+        MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-data", "/data", False),
+        MountSpec(StorageKind.SNAPSHOT, "pods-prod-snap-dev-snap1", "/in", True),
+        MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-logs", "/logs", True, "run1"),
+    )
+    without = build_container_spec(
+        dataclasses.replace(record, spec=dataclasses.replace(record.spec, volume_mounts={})),
+        None,
+        "prod",
+    )
+    assert without.spec_hash != spec.spec_hash
+    assert await reconciler(store, runtime, tmp_path).reconcile(KEY) == Done("created")

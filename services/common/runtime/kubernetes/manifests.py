@@ -16,6 +16,14 @@ expected dicts and validate them against the client's OpenAPI models). No I/O.
 
 `Placement` gathers what only a Kubernetes pod uses of the spec (requests, GPUs, compute
 queue); `placement_of` reads it from the ContainerSpec.
+
+TODO(volumes on Kubernetes): ContainerSpec.mounts (pod volumes and snapshots) are refused here
+with a PermanentError, so such a pod ends in ERROR with a clear message instead of running
+without its data. Supporting them needs a VolumeStore backed by PersistentVolumeClaims (one
+PVC per volume and snapshot, named like storage.types.volume_name/snapshot_name, filled and
+read by short-lived helper pods as docker_volumes does with helper containers) and, here,
+`volumes` entries (persistentVolumeClaim.claimName, readOnly) plus `volumeMounts` (mountPath,
+subPath, readOnly) on the container.
 """
 
 from __future__ import annotations
@@ -201,7 +209,14 @@ def pod_manifest(
     config: KubernetesConfig,
     placement: Placement | None = None,
 ) -> Obj:
-    """The Pod running the spec's container; its annotations carry the spec hash."""
+    """The Pod running the spec's container; its annotations carry the spec hash.
+
+    PermanentError for a spec with mounts (see the TODO in the module docstring)."""
+    if spec.mounts:
+        raise PermanentError(
+            f"pod '{spec.key.pod_id}' mounts volumes or snapshots, which this deployment's "
+            "Kubernetes runtime does not support yet; remove its volume_mounts"
+        )
     placement = placement or placement_of(spec)
     security: Obj = {"seccompProfile": {"type": "RuntimeDefault"}}
     if config.security.restricted(spec.image):

@@ -26,7 +26,13 @@ from services.common.runtime.kubernetes.manifests import (
     service_manifest,
 )
 from services.common.runtime.naming import with_hash
-from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
+from services.common.runtime.types import (
+    ContainerSpec,
+    MountSpec,
+    PodKey,
+    PortSpec,
+    StorageKind,
+)
 
 KEY = PodKey("dev", "web1")
 SPEC = with_hash(
@@ -249,6 +255,12 @@ def test_gpus_queue_pull_settings_and_the_restricted_profile() -> None:
 def test_an_unknown_compute_queue_is_a_permanent_error() -> None:
     with pytest.raises(PermanentError, match="compute queue 'nope' is not configured"):
         pod_manifest("prod", SPEC, CONFIG, Placement(compute_queue="nope"))
+
+
+def test_mounts_are_refused_until_volumes_exist_on_kubernetes() -> None:
+    mount = MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-data", "/data", read_only=False)
+    with pytest.raises(PermanentError, match="does not support yet"):
+        pod_manifest("prod", dataclasses.replace(SPEC, mounts=(mount,)), CONFIG)
 
 
 def test_placement_comes_from_the_spec() -> None:
