@@ -110,3 +110,59 @@ class ImageRuleRow(Base):
     description: Mapped[str] = mapped_column(String(255))
     added_by: Mapped[str] = mapped_column(String(128))
     creation_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolumeRow(Base):
+    """A pod volume (Tapis "volume"): its owner, description and size limit; the files live
+    in the storage behind services.common.storage."""
+
+    __tablename__ = "volumes"
+    __table_args__ = (UniqueConstraint("tenant_id", "volume_id", name="uq_volumes"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    volume_id: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(255))
+    size_limit_mib: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # last measured
+    creation_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SnapshotRow(Base):
+    """A snapshot: a read-only copy of a volume (or of a path in it) taken at creation."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("tenant_id", "snapshot_id", name="uq_snapshots"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    snapshot_id: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(255))
+    size_limit_mib: Mapped[int] = mapped_column(Integer)
+    source_volume_id: Mapped[str] = mapped_column(String(64))
+    source_volume_path: Mapped[str] = mapped_column(String(4096))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    creation_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StoragePermissionRow(Base):
+    """A user's permission level (READ, USER, ADMIN) on a volume or snapshot (`kind`)."""
+
+    __tablename__ = "storage_permissions"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "kind", "object_id", "username", name="uq_storage_permissions"
+        ),
+        Index("ix_storage_permissions_user", "tenant_id", "kind", "username"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # volume | snapshot
+    object_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(128))
+    level: Mapped[str] = mapped_column(String(8))

@@ -1,8 +1,9 @@
-"""The `Store`: every read and write of pod rows, as small transactional operations.
+"""The `Store`: every read and write of pod rows (and of the volume, snapshot, template and
+image rows), as small transactional operations.
 
-Used by services/api (desired state), services/spawner (applied generation, removal) and
-services/health (observed status, logs). Each method is one transaction; conditional updates
-keep concurrent writers from undoing each other's work.
+Used by services/api (desired state, volumes and snapshots), services/spawner (applied
+generation, removal) and services/health (observed status, logs). Each method is one
+transaction; conditional updates keep concurrent writers from undoing each other's work.
 """
 
 from __future__ import annotations
@@ -31,19 +32,25 @@ from services.common.db.models import (
     PodLogChunk,
     PodPermissionRow,
     PodRow,
+    SnapshotRow,
+    StoragePermissionRow,
     TemplateRow,
+    VolumeRow,
 )
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     ContainerStatus,
     Level,
+    MountType,
     PodRecord,
     PodSpec,
     RequestedStatus,
     Status,
 )
-from services.common.runtime.types import PodKey
+from services.common.runtime.types import PodKey, StorageKind
+from services.common.storage.types import SnapshotKey, VolumeKey
 from services.common.templates import TemplateDef
+from services.common.volumes_model import SnapshotRecord, VolumeRecord
 
 MAX_ACTION_LOGS = 200
 _AT_REST = (Status.STOPPED.value, Status.COMPLETE.value, Status.ERROR.value)
@@ -64,7 +71,10 @@ class ImageRule:
 
 
 class LastAdminError(PodsError):
-    """The change would leave a pod without an ADMIN."""
+    """The change would leave a pod, volume or snapshot without an ADMIN."""
+
+
+StorageObjectKey = VolumeKey | SnapshotKey
 
 
 def _enable_sqlite_concurrency(engine: AsyncEngine) -> None:
@@ -116,6 +126,48 @@ def _image_rule(row: ImageRuleRow) -> ImageRule:
     return ImageRule(
         image=row.image, description=row.description, added_by=row.added_by, creation_ts=created
     )
+
+
+def _volume(row: VolumeRow) -> VolumeRecord:
+    creation, update_ts = aware(row.creation_ts), aware(row.update_ts)
+    assert creation and update_ts
+    return VolumeRecord(
+        key=VolumeKey(row.tenant_id, row.volume_id),
+        owner=row.owner,
+        description=row.description,
+        size_limit_mib=row.size_limit_mib,
+        size_bytes=row.size_bytes,
+        creation_ts=creation,
+        update_ts=update_ts,
+    )
+
+
+def _snapshot(row: SnapshotRow) -> SnapshotRecord:
+    creation, update_ts = aware(row.creation_ts), aware(row.update_ts)
+    assert creation and update_ts
+    return SnapshotRecord(
+        key=SnapshotKey(row.tenant_id, row.snapshot_id),
+        owner=row.owner,
+        description=row.description,
+        size_limit_mib=row.size_limit_mib,
+        source_volume_id=row.source_volume_id,
+        source_volume_path=row.source_volume_path,
+        size_bytes=row.size_bytes,
+        creation_ts=creation,
+        update_ts=update_ts,
+    )
+
+
+def _storage_ref(key: StorageObjectKey) -> tuple[str, str, str]:
+    """(tenant, kind, object id) of a volume or snapshot, as the grants table keys it."""
+    if isinstance(key, VolumeKey):
+        return key.tenant_id, StorageKind.VOLUME.value, key.volume_id
+    return key.tenant_id, StorageKind.SNAPSHOT.value, key.snapshot_id
+
+
+def _describe(key: StorageObjectKey) -> str:
+    _, kind, object_id = _storage_ref(key)
+    return f"{kind} '{object_id}'"
 
 
 def _stop_time(spec: dict[str, Any], started: datetime) -> datetime | None:
@@ -399,7 +451,7 @@ class Store:
         async with self._session.begin() as session:
             grants = dict(await self._grants(session, key))
             if grants.get(username) is Level.ADMIN and level is not Level.ADMIN:
-                self._keep_an_admin(grants, username)
+                self._keep_an_admin(grants, username, "the pod's")
             row = await session.scalar(
                 select(PodPermissionRow).where(
                     *self._grant_of(key), PodPermissionRow.username == username
@@ -425,7 +477,7 @@ class Store:
             if username not in grants:
                 return False
             if grants[username] is Level.ADMIN:
-                self._keep_an_admin(grants, username)
+                self._keep_an_admin(grants, username, "the pod's")
             await session.execute(
                 delete(PodPermissionRow).where(
                     *self._grant_of(key), PodPermissionRow.username == username
@@ -461,11 +513,285 @@ class Store:
         return [(user, Level(level)) for user, level in rows.all()]
 
     @staticmethod
-    def _keep_an_admin(grants: dict[str, Level], leaving: str) -> None:
+    def _keep_an_admin(grants: dict[str, Level], leaving: str, whose: str) -> None:
         if not any(level is Level.ADMIN for user, level in grants.items() if user != leaving):
             raise LastAdminError(
-                f"{leaving} is the pod's last ADMIN; grant ADMIN to another user first"
+                f"{leaving} is {whose} last ADMIN; grant ADMIN to another user first"
             )
+
+    # -- volumes and snapshots (api) ---------------------------------------------------------
+
+    async def create_volume(self, record: VolumeRecord) -> VolumeRecord:
+        """Inserts a volume with its owner as ADMIN; AlreadyExistsError if the id is taken."""
+        row = VolumeRow(
+            tenant_id=record.key.tenant_id,
+            volume_id=record.key.volume_id,
+            owner=record.owner,
+            description=record.description,
+            size_limit_mib=record.size_limit_mib,
+            size_bytes=record.size_bytes,
+            creation_ts=record.creation_ts,
+            update_ts=record.update_ts,
+        )
+        await self._insert_with_owner(row, record.key, record.owner)
+        return _volume(row)
+
+    async def get_volume(self, key: VolumeKey) -> VolumeRecord | None:
+        async with self._session() as session:
+            row = await self._volume_row(session, key)
+            return _volume(row) if row else None
+
+    async def list_volumes(self, tenant_id: str) -> list[VolumeRecord]:
+        """Every volume of the tenant, ordered by volume_id."""
+        query = (
+            select(VolumeRow).where(VolumeRow.tenant_id == tenant_id).order_by(VolumeRow.volume_id)
+        )
+        async with self._session() as session:
+            return [_volume(r) for r in (await session.scalars(query)).all()]
+
+    async def readable_volumes(self, tenant_id: str, username: str) -> list[VolumeRecord]:
+        """Volumes of the tenant on which the user has any permission, ordered by volume_id."""
+        query = (
+            select(VolumeRow)
+            .join(
+                StoragePermissionRow,
+                (StoragePermissionRow.tenant_id == VolumeRow.tenant_id)
+                & (StoragePermissionRow.kind == StorageKind.VOLUME.value)
+                & (StoragePermissionRow.object_id == VolumeRow.volume_id),
+            )
+            .where(VolumeRow.tenant_id == tenant_id, StoragePermissionRow.username == username)
+            .order_by(VolumeRow.volume_id)
+        )
+        async with self._session() as session:
+            return [_volume(r) for r in (await session.scalars(query)).all()]
+
+    async def update_volume(
+        self,
+        key: VolumeKey,
+        now: datetime,
+        *,
+        description: str | None = None,
+        size_bytes: int | None = None,
+    ) -> VolumeRecord | None:
+        """Changes the description and/or records a measured size; None if absent. A new
+        measurement alone leaves update_ts alone (it is not a change of the record)."""
+        async with self._session.begin() as session:
+            row = await self._volume_row(session, key)
+            if row is None:
+                return None
+            if description is not None and description != row.description:
+                row.description = description
+                row.update_ts = now
+            if size_bytes is not None:
+                row.size_bytes = size_bytes
+            return _volume(row)
+
+    async def delete_volume(self, key: VolumeKey) -> bool:
+        """Deletes the volume's row and grants; False if there was none."""
+        async with self._session.begin() as session:
+            await self._delete_grants(session, key)
+            result = await session.execute(
+                delete(VolumeRow).where(
+                    VolumeRow.tenant_id == key.tenant_id, VolumeRow.volume_id == key.volume_id
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def create_snapshot(self, record: SnapshotRecord) -> SnapshotRecord:
+        """Inserts a snapshot with its owner as ADMIN; AlreadyExistsError if the id is taken."""
+        row = SnapshotRow(
+            tenant_id=record.key.tenant_id,
+            snapshot_id=record.key.snapshot_id,
+            owner=record.owner,
+            description=record.description,
+            size_limit_mib=record.size_limit_mib,
+            source_volume_id=record.source_volume_id,
+            source_volume_path=record.source_volume_path,
+            size_bytes=record.size_bytes,
+            creation_ts=record.creation_ts,
+            update_ts=record.update_ts,
+        )
+        await self._insert_with_owner(row, record.key, record.owner)
+        return _snapshot(row)
+
+    async def get_snapshot(self, key: SnapshotKey) -> SnapshotRecord | None:
+        async with self._session() as session:
+            row = await self._snapshot_row(session, key)
+            return _snapshot(row) if row else None
+
+    async def list_snapshots(self, tenant_id: str) -> list[SnapshotRecord]:
+        """Every snapshot of the tenant, ordered by snapshot_id."""
+        query = (
+            select(SnapshotRow)
+            .where(SnapshotRow.tenant_id == tenant_id)
+            .order_by(SnapshotRow.snapshot_id)
+        )
+        async with self._session() as session:
+            return [_snapshot(r) for r in (await session.scalars(query)).all()]
+
+    async def readable_snapshots(self, tenant_id: str, username: str) -> list[SnapshotRecord]:
+        """Snapshots of the tenant on which the user has any permission, by snapshot_id."""
+        query = (
+            select(SnapshotRow)
+            .join(
+                StoragePermissionRow,
+                (StoragePermissionRow.tenant_id == SnapshotRow.tenant_id)
+                & (StoragePermissionRow.kind == StorageKind.SNAPSHOT.value)
+                & (StoragePermissionRow.object_id == SnapshotRow.snapshot_id),
+            )
+            .where(SnapshotRow.tenant_id == tenant_id, StoragePermissionRow.username == username)
+            .order_by(SnapshotRow.snapshot_id)
+        )
+        async with self._session() as session:
+            return [_snapshot(r) for r in (await session.scalars(query)).all()]
+
+    async def update_snapshot(
+        self, key: SnapshotKey, now: datetime, *, description: str
+    ) -> SnapshotRecord | None:
+        """Changes the description; None if absent."""
+        async with self._session.begin() as session:
+            row = await self._snapshot_row(session, key)
+            if row is None:
+                return None
+            if description != row.description:
+                row.description = description
+                row.update_ts = now
+            return _snapshot(row)
+
+    async def delete_snapshot(self, key: SnapshotKey) -> bool:
+        """Deletes the snapshot's row and grants; False if there was none."""
+        async with self._session.begin() as session:
+            await self._delete_grants(session, key)
+            result = await session.execute(
+                delete(SnapshotRow).where(
+                    SnapshotRow.tenant_id == key.tenant_id,
+                    SnapshotRow.snapshot_id == key.snapshot_id,
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def pods_mounting(self, key: StorageObjectKey) -> list[PodRecord]:
+        """Pods of the key's tenant, not being deleted, whose spec mounts the volume or
+        snapshot; ordered by pod_id."""
+        tenant_id, _, object_id = _storage_ref(key)
+        wanted = MountType.VOLUME if isinstance(key, VolumeKey) else MountType.SNAPSHOT
+        return [
+            pod
+            for pod in await self.list_pods(tenant_id)
+            if not pod.deletion_requested
+            and (mount := pod.spec.volume_mounts.get(object_id)) is not None
+            and mount.type is wanted
+        ]
+
+    async def storage_permission(self, key: StorageObjectKey, username: str) -> Level | None:
+        """The user's level on the volume or snapshot, or None."""
+        async with self._session() as session:
+            level = await session.scalar(
+                select(StoragePermissionRow.level).where(
+                    *self._storage_grant_of(key), StoragePermissionRow.username == username
+                )
+            )
+            return Level(level) if level else None
+
+    async def storage_permissions(self, key: StorageObjectKey) -> list[tuple[str, Level]]:
+        """Every grant on the volume or snapshot, sorted by user."""
+        async with self._session() as session:
+            return await self._storage_grants(session, key)
+
+    async def set_storage_permission(
+        self, key: StorageObjectKey, username: str, level: Level
+    ) -> None:
+        """Grants `level` (replacing any other); LastAdminError if that demotes the last
+        ADMIN."""
+        async with self._session.begin() as session:
+            grants = dict(await self._storage_grants(session, key))
+            if grants.get(username) is Level.ADMIN and level is not Level.ADMIN:
+                self._keep_an_admin(grants, username, f"{_describe(key)}'s")
+            row = await session.scalar(
+                select(StoragePermissionRow).where(
+                    *self._storage_grant_of(key), StoragePermissionRow.username == username
+                )
+            )
+            if row is None:
+                session.add(self._storage_grant(key, username, level))
+            else:
+                row.level = level.value
+
+    async def delete_storage_permission(self, key: StorageObjectKey, username: str) -> bool:
+        """Removes the user's grant; False if there was none; LastAdminError if it is the
+        last ADMIN."""
+        async with self._session.begin() as session:
+            grants = dict(await self._storage_grants(session, key))
+            if username not in grants:
+                return False
+            if grants[username] is Level.ADMIN:
+                self._keep_an_admin(grants, username, f"{_describe(key)}'s")
+            await session.execute(
+                delete(StoragePermissionRow).where(
+                    *self._storage_grant_of(key), StoragePermissionRow.username == username
+                )
+            )
+            return True
+
+    async def _insert_with_owner(
+        self, row: VolumeRow | SnapshotRow, key: StorageObjectKey, owner: str
+    ) -> None:
+        try:
+            async with self._session.begin() as session:
+                session.add(row)
+                await session.flush()  # the object's row first: a duplicate fails here
+                session.add(self._storage_grant(key, owner, Level.ADMIN))
+        except IntegrityError:
+            raise AlreadyExistsError(f"{_describe(key)} already exists") from None
+
+    @staticmethod
+    def _storage_grant(key: StorageObjectKey, username: str, level: Level) -> StoragePermissionRow:
+        tenant_id, kind, object_id = _storage_ref(key)
+        return StoragePermissionRow(
+            tenant_id=tenant_id,
+            kind=kind,
+            object_id=object_id,
+            username=username,
+            level=level.value,
+        )
+
+    @staticmethod
+    def _storage_grant_of(key: StorageObjectKey) -> tuple[Any, Any, Any]:
+        tenant_id, kind, object_id = _storage_ref(key)
+        return (
+            StoragePermissionRow.tenant_id == tenant_id,
+            StoragePermissionRow.kind == kind,
+            StoragePermissionRow.object_id == object_id,
+        )
+
+    async def _storage_grants(self, session: Any, key: StorageObjectKey) -> list[tuple[str, Level]]:
+        rows = await session.execute(
+            select(StoragePermissionRow.username, StoragePermissionRow.level)
+            .where(*self._storage_grant_of(key))
+            .order_by(StoragePermissionRow.username)
+        )
+        return [(user, Level(level)) for user, level in rows.all()]
+
+    async def _delete_grants(self, session: Any, key: StorageObjectKey) -> None:
+        await session.execute(delete(StoragePermissionRow).where(*self._storage_grant_of(key)))
+
+    @staticmethod
+    async def _volume_row(session: Any, key: VolumeKey) -> VolumeRow | None:
+        row: VolumeRow | None = await session.scalar(
+            select(VolumeRow).where(
+                VolumeRow.tenant_id == key.tenant_id, VolumeRow.volume_id == key.volume_id
+            )
+        )
+        return row
+
+    @staticmethod
+    async def _snapshot_row(session: Any, key: SnapshotKey) -> SnapshotRow | None:
+        row: SnapshotRow | None = await session.scalar(
+            select(SnapshotRow).where(
+                SnapshotRow.tenant_id == key.tenant_id, SnapshotRow.snapshot_id == key.snapshot_id
+            )
+        )
+        return row
 
     # -- templates and images ------------------------------------------------------------
 
