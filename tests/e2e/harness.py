@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,15 @@ def stop_stack(stack: Stack) -> None:
     interrupt(stack)
     for container in stack.containers():
         container.remove(force=True)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 90, what: str = "condition") -> Any:
+    """Polls `check` until it returns something truthy (returned), failing after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 import psycopg2
 import pytest
 from tapipy.errors import BaseTapyException
 from tapipy.tapis import Tapis
 
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, eventually
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
-
-
-def eventually(check: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 def client(stack: Stack, user: str = "testuser", password: str = "testpass") -> Tapis:

@@ -9,7 +9,6 @@ import http.client
 import socket
 import ssl
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,10 @@ import psycopg2
 import pytest
 from tapipy.tapis import Tapis
 
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, eventually
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 DOMAIN = "pods.localhost"
-
-
-def eventually(check: Callable[[], Any], timeout: float = 90, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 @pytest.fixture(scope="module")
