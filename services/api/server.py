@@ -12,6 +12,7 @@ from services.api.domain.catalog import Catalog
 from services.api.domain.identity import Identity, TenantInfo
 from services.api.domain.pods import Pods
 from services.api.domain.validation import Limits
+from services.api.domain.volumes import SizeLimits, Volumes
 from services.api.spawner_client import SpawnerCommandRunner
 from services.api.tokens import (
     TokenIssuer,
@@ -30,6 +31,7 @@ from services.common.pods_model import ResourceSpec
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
+from services.common.storage.docker_volumes import DockerVolumeStore
 from services.common.templates import seed_templates
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,15 @@ async def run(settings: Settings) -> None:
     await store.seed_templates(settings.tenant_id, seed_templates(settings), now())
     catalog = Catalog(store, now)
     runner = SpawnerCommandRunner(settings.spawner_address)
+    files = DockerVolumeStore(settings.deployment_id)
+    volumes = Volumes(
+        store=store,
+        files=files,
+        limits=SizeLimits(
+            default_mib=settings.volume_size_default_mib, max_mib=settings.volume_size_max_mib
+        ),
+        clock=now,
+    )
     pods = Pods(
         store=store,
         reconciler=BusReconciler(bus),
@@ -84,6 +95,7 @@ async def run(settings: Settings) -> None:
         log_limit_bytes=settings.log_limit_bytes,
         clock=now,
         runner=runner,
+        mounts=volumes,
     )
     identity = Identity(
         tenant=TenantInfo(
@@ -105,7 +117,8 @@ async def run(settings: Settings) -> None:
 
     def register(server: object) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
-            PodsServicer(pods, catalog, auth, settings.pod_domain, settings.pods_port), server
+            PodsServicer(pods, catalog, volumes, auth, settings.pod_domain, settings.pods_port),
+            server,
         )
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
             IdentityServicer(identity), server
@@ -122,6 +135,7 @@ async def run(settings: Settings) -> None:
         await serve_until_stopped(server, stop_event())
     finally:
         await runner.close()
+        files.close()
         await bus.close()
         await store.close()
 

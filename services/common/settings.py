@@ -105,9 +105,13 @@ class Settings:
     log_limit_bytes: int = 10 * 1024 * 1024
     min_time_to_stop: int = 300  # seconds; lower only for tests
 
+    # Volumes and snapshots (sizes in MiB, as Tapis's size_limit)
+    volume_size_default_mib: int = 1024  # size_limit when a volume or snapshot gives none
+    volume_size_max_mib: int = 10240  # the largest size_limit accepted
+
     # Health loop
     resync_interval: float = 5.0
-    probe_interval: float = 0.05  # first readiness probe delay of a starting pod
+    probe_interval: float = 0.02  # first readiness probe delay of a starting pod
     probe_interval_max: float = 1.0
     drift_grace: float = 10.0  # seconds before a stuck pod's command is published again
     route_refresh: float = 1.0  # the pod router rebuilds routes at least this often
@@ -172,6 +176,8 @@ class Settings:
             default_mem_limit_mib=_int(e, "PODS_DEFAULT_MEM_LIMIT", d.default_mem_limit_mib),
             log_limit_bytes=_int(e, "PODS_LOG_LIMIT_BYTES", d.log_limit_bytes),
             min_time_to_stop=_int(e, "PODS_MIN_TIME_TO_STOP", d.min_time_to_stop),
+            volume_size_default_mib=_int(e, "PODS_VOLUME_SIZE_DEFAULT", d.volume_size_default_mib),
+            volume_size_max_mib=_int(e, "PODS_VOLUME_SIZE_MAX", d.volume_size_max_mib),
             resync_interval=_float(e, "PODS_RESYNC_INTERVAL", d.resync_interval),
             probe_interval=_float(e, "PODS_PROBE_INTERVAL", d.probe_interval),
             probe_interval_max=_float(e, "PODS_PROBE_INTERVAL_MAX", d.probe_interval_max),

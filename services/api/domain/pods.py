@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -34,7 +34,13 @@ from services.api.errors import (
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
 from services.common.db.store import LastAdminError, Store
 from services.common.outcomes import PodsError
-from services.common.pods_model import Level, PodRecord, RequestedStatus, Status
+from services.common.pods_model import (
+    Level,
+    PodRecord,
+    RequestedStatus,
+    Status,
+    VolumeMountSpec,
+)
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.templates import Credentials, generate_credentials
@@ -53,6 +59,14 @@ class Principal:
     tenant_id: str
     username: str
     is_admin: bool = False
+
+
+class MountAuthorizer(Protocol):
+    """Checks that a caller may mount volumes and snapshots (domain/volumes.py)."""
+
+    async def authorize_mounts(
+        self, who: Principal, mounts: Mapping[str, VolumeMountSpec]
+    ) -> None: ...
 
 
 class ReconcileRequester(Protocol):
@@ -90,8 +104,10 @@ class Pods:
         log_limit_bytes: int,
         clock: Callable[[], datetime],
         runner: CommandRunner,
+        mounts: MountAuthorizer,
     ) -> None:
         self._runner = runner
+        self._mounts = mounts
         self._store = store
         self._reconciler = reconciler
         self._secrets = secrets
@@ -100,10 +116,15 @@ class Pods:
         self._clock = clock
 
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
-        templates = {t.template_id: t for t in await self._store.list_templates(who.tenant_id)}
+        templates = (
+            {t.template_id: t for t in await self._store.list_templates(who.tenant_id)}
+            if request.template
+            else {}
+        )
         spec = validate_new_pod(request, templates, self._limits)
         if not spec.template:
             await self._check_image_allowed(who.tenant_id, spec.image)
+        await self._mounts.authorize_mounts(who, spec.volume_mounts)
         key = PodKey(who.tenant_id, request.pod_id)
         encrypted = None
         if spec.template:
@@ -188,6 +209,12 @@ class Pods:
             return Changed(
                 record, f"Pod '{update.pod_id}' is unchanged: the update changes nothing."
             )
+        added = {
+            object_id: mount
+            for object_id, mount in plan.spec.volume_mounts.items()
+            if record.spec.volume_mounts.get(object_id) != mount
+        }
+        await self._mounts.authorize_mounts(who, added)
         reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
         updated = await self._store.update_spec(
             record.key,
@@ -231,9 +258,9 @@ class Pods:
         self, who: Principal, pod_id: str, user: str, level: str
     ) -> list[tuple[str, Level]]:
         record = await self._authorize(who, pod_id, Level.ADMIN)
-        grant = _level(level)
+        grant = parse_level(level)
         try:
-            await self._store.set_permission(record.key, _username(user), grant)
+            await self._store.set_permission(record.key, check_username(user), grant)
         except LastAdminError as exc:
             raise FailedPreconditionError(str(exc)) from None
         return await self._store.permissions(record.key)
@@ -243,7 +270,7 @@ class Pods:
     ) -> list[tuple[str, Level]]:
         record = await self._authorize(who, pod_id, Level.ADMIN)
         try:
-            removed = await self._store.delete_permission(record.key, _username(user))
+            removed = await self._store.delete_permission(record.key, check_username(user))
         except LastAdminError as exc:
             raise FailedPreconditionError(str(exc)) from None
         if not removed:
@@ -276,14 +303,16 @@ class Pods:
             log.warning("could not publish %s command for %s: %s", reason, key, exc)
 
 
-def _level(value: str) -> Level:
+def parse_level(value: str) -> Level:
+    """A permission level named by the caller; InvalidArgumentError naming `level`."""
     try:
         return Level(value)
     except ValueError:
         raise InvalidArgumentError("level", "must be READ, USER or ADMIN") from None
 
 
-def _username(value: str) -> str:
+def check_username(value: str) -> str:
+    """A user name as grants accept it; InvalidArgumentError naming `user`."""
     if not USERNAME_RE.fullmatch(value):
         raise InvalidArgumentError(
             "user", "must be 1-128 letters, digits, '_', '.', '@' or '-', starting alphanumeric"

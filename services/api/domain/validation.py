@@ -1,5 +1,6 @@
 """Checks a requested pod and turns it into a `PodSpec`, or raises InvalidArgumentError naming
-the field and the rule. Pure functions; called by domain/pods.py before anything is written.
+the field and the rule. Pure functions; called by domain/pods.py before anything is written
+(whether the caller may mount the volumes named is checked there, by domain/volumes.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from services.api.errors import InvalidArgumentError
-from services.common.pods_model import NetworkStanza, PodSpec, ResourceSpec
+from services.common.pods_model import (
+    MountType,
+    NetworkStanza,
+    PodSpec,
+    ResourceSpec,
+    VolumeMountSpec,
+)
+from services.common.storage import paths
+from services.common.storage.types import validate_storage_id
 from services.common.templates import TemplateDef
 
 _T = TypeVar("_T")
@@ -43,6 +52,13 @@ MAX_ENV = 100
 MAX_ARGS = 64
 MAX_ARG_LEN = 4096
 MAX_DESCRIPTION = 255
+MAX_MOUNTS = 10
+# Mount targets refused besides '/' and anything under /proc, /sys and /dev (storage.paths):
+# the directories a container's system lives in, and /etc (Docker manages files in it).
+SYSTEM_DIRS = frozenset(
+    {"/bin", "/boot", "/lib", "/lib32", "/lib64", "/libx32", "/run", "/sbin", "/usr", "/var"}
+)
+RESERVED_UNDER = ("/etc",)
 DEFAULT_TIME_TO_STOP = 43200
 MIN_TIME_TO_STOP = 300
 
@@ -56,6 +72,16 @@ class Limits:
     max_gpus: int = 0
     min_time_to_stop: int = MIN_TIME_TO_STOP
     defaults: ResourceSpec = field(default_factory=ResourceSpec)
+
+
+@dataclass(frozen=True)
+class MountRequest:
+    """One requested entry of `volume_mounts`, as plain values."""
+
+    type: str = ""
+    mount_path: str = ""
+    sub_path: str = ""
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +101,7 @@ class PodRequest:
     time_to_stop_default: int = 0
     time_to_stop_instance: int = 0
     compute_queue: str = ""
-    volume_mounts: Sequence[str] = ()
+    volume_mounts: Mapping[str, MountRequest] = field(default_factory=dict)
 
 
 def validate_pod_id(pod_id: str) -> str:
@@ -105,10 +131,6 @@ def validate_new_pod(
         raise InvalidArgumentError(
             "status_requested",
             "must be ON when creating a pod (OFF and RESTART are not supported yet)",
-        )
-    if request.volume_mounts:
-        raise InvalidArgumentError(
-            "volume_mounts", "volumes are not supported by this deployment yet"
         )
     if template is None:
         return build_spec(request, limits, image=request.image, template_id="")
@@ -154,7 +176,67 @@ def build_spec(
         )
         or None,
         compute_queue=_compute_queue(request.compute_queue),
+        volume_mounts=validate_volume_mounts(request.volume_mounts),
     )
+
+
+def validate_volume_mounts(mounts: Mapping[str, MountRequest]) -> dict[str, VolumeMountSpec]:
+    """The mounts in canonical form: ids valid, type tapisvolume (default) or tapissnapshot,
+    mount paths absolute, distinct and outside the system's directories, sub paths relative
+    and confined; snapshots read-only."""
+    if len(mounts) > MAX_MOUNTS:
+        raise InvalidArgumentError("volume_mounts", f"must have at most {MAX_MOUNTS} entries")
+    result: dict[str, VolumeMountSpec] = {}
+    targets: dict[str, str] = {}
+    for object_id, mount in mounts.items():
+        name = f"volume_mounts.{object_id[:64]}"
+        try:
+            validate_storage_id("the key (a volume_id or snapshot_id)", object_id)
+        except ValueError as exc:
+            raise InvalidArgumentError("volume_mounts", str(exc)) from None
+        kind = _mount_type(f"{name}.type", mount.type)
+        target = _mount_path(f"{name}.mount_path", mount.mount_path)
+        if target in targets:
+            raise InvalidArgumentError(
+                f"{name}.mount_path", f"{target} is also where {targets[target]!r} is mounted"
+            )
+        targets[target] = object_id
+        try:
+            sub_path = paths.normalize(mount.sub_path, "sub_path")
+        except paths.PathError as exc:
+            raise InvalidArgumentError(f"{name}.sub_path", str(exc)) from None
+        result[object_id] = VolumeMountSpec(
+            type=kind,
+            mount_path=target,
+            sub_path=sub_path,
+            read_only=mount.read_only or kind is MountType.SNAPSHOT,
+        )
+    return result
+
+
+def _mount_type(name: str, value: str) -> MountType:
+    try:
+        return MountType(value or MountType.VOLUME.value)
+    except ValueError:
+        raise InvalidArgumentError(
+            name, f"must be tapisvolume or tapissnapshot (got {value[:32]!r})"
+        ) from None
+
+
+def _mount_path(name: str, value: str) -> str:
+    if not value:
+        raise InvalidArgumentError(name, "is required (an absolute path in the container)")
+    try:
+        target = paths.normalize_mount_path(value)
+    except paths.PathError as exc:
+        raise InvalidArgumentError(name, str(exc)) from None
+    if target in SYSTEM_DIRS or any(
+        target == root or target.startswith(root + "/") for root in RESERVED_UNDER
+    ):
+        raise InvalidArgumentError(
+            name, f"{target} is a system directory of the container; mount elsewhere"
+        )
+    return target
 
 
 def validate_image(image: str, field_name: str = "image") -> str:
@@ -294,12 +376,12 @@ class PodUpdate:
     time_to_stop_default: int | None = None
     time_to_stop_instance: int | None = None
     compute_queue: str | None = None
-    volume_mounts: Sequence[str] | None = None
+    volume_mounts: Mapping[str, MountRequest] | None = None
 
 
 # Fields whose change needs a new container; the others apply to the record only.
 CONTAINER_FIELDS = frozenset(
-    {"command", "arguments", "environment_variables", "networking", "resources"}
+    {"command", "arguments", "environment_variables", "networking", "resources", "volume_mounts"}
 )
 
 
@@ -328,10 +410,6 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
         raise InvalidArgumentError(
             "status_requested", "is changed with the start, stop and restart calls"
         )
-    if update.volume_mounts:
-        raise InvalidArgumentError(
-            "volume_mounts", "volumes are not supported by this deployment yet"
-        )
     if current.template and update.networking is not None:
         raise InvalidArgumentError("networking", "is fixed by the pod's template")
     merged = PodRequest(
@@ -350,6 +428,13 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
             update.time_to_stop_instance, current.time_to_stop_instance or 0
         ),
         compute_queue=_given(update.compute_queue, current.compute_queue),
+        volume_mounts=_given(
+            update.volume_mounts,
+            {
+                object_id: MountRequest(m.type.value, m.mount_path, m.sub_path, m.read_only)
+                for object_id, m in current.volume_mounts.items()
+            },
+        ),
     )
     spec = build_spec(
         merged,
@@ -372,6 +457,7 @@ _SPEC_FIELDS = (
     "time_to_stop_default",
     "time_to_stop_instance",
     "compute_queue",
+    "volume_mounts",
 )
 
 

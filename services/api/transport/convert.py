@@ -7,15 +7,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+from google.api import httpbody_pb2
 from google.protobuf import json_format, struct_pb2
 
 from services.api.domain.catalog import TemplateRequest
 from services.api.domain.execution import CommandOutput, ExecRequest
-from services.api.domain.validation import PodRequest, PodUpdate
+from services.api.domain.validation import MountRequest, PodRequest, PodUpdate
+from services.api.domain.volumes import (
+    SnapshotRequest,
+    SnapshotUpdate,
+    VolumeRequest,
+    VolumeUpdate,
+)
 from services.common.db.store import ImageRule
-from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2, template_pb2
+from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2, template_pb2, volume_pb2
 from services.common.pods_model import Level, PodRecord, pod_host
+from services.common.storage.types import FileEntry
 from services.common.templates import CredentialsRecipe, TemplateDef
+from services.common.volumes_model import SnapshotRecord, VolumeRecord, mib_rounded_up
 
 ENVELOPE_VERSION = "0.1.0"
 
@@ -53,8 +62,16 @@ def pod_request(pod: pod_pb2.Pod) -> PodRequest:
         time_to_stop_default=pod.time_to_stop_default,
         time_to_stop_instance=pod.time_to_stop_instance,
         compute_queue=pod.compute_queue,
-        volume_mounts=list(pod.volume_mounts),
+        volume_mounts=mount_requests(pod),
     )
+
+
+def mount_requests(pod: pod_pb2.Pod) -> dict[str, MountRequest]:
+    """The pod's `volume_mounts` in domain terms."""
+    return {
+        object_id: MountRequest(m.type, m.mount_path, m.sub_path, m.read_only)
+        for object_id, m in pod.volume_mounts.items()
+    }
 
 
 def pod_update(pod: pod_pb2.Pod, pod_id: str, mask: Sequence[str]) -> PodUpdate:
@@ -87,7 +104,7 @@ def pod_update(pod: pod_pb2.Pod, pod_id: str, mask: Sequence[str]) -> PodUpdate:
         time_to_stop_default=pick("time_to_stop_default", pod.time_to_stop_default),
         time_to_stop_instance=pick("time_to_stop_instance", pod.time_to_stop_instance),
         compute_queue=pick("compute_queue", pod.compute_queue),
-        volume_mounts=pick("volume_mounts", list(pod.volume_mounts)),
+        volume_mounts=pick("volume_mounts", mount_requests(pod)),
     )
 
 
@@ -160,6 +177,15 @@ def pod_message(record: PodRecord, pod_domain: str, pods_port: int) -> pod_pb2.P
         time_to_stop_instance=spec.time_to_stop_instance or 0,
         resources=pod_pb2.Resources(**vars(spec.resources)),
         compute_queue=spec.compute_queue,
+        volume_mounts={
+            object_id: pod_pb2.VolumeMount(
+                type=m.type.value,
+                mount_path=m.mount_path,
+                sub_path=m.sub_path,
+                read_only=m.read_only,
+            )
+            for object_id, m in spec.volume_mounts.items()
+        },
         status=record.status.value,
         status_container=pod_pb2.StatusContainer(
             phase=container.phase,
@@ -244,3 +270,108 @@ def image_rule_message(rule: ImageRule, tenant_id: str) -> template_pb2.ImageRul
         creation_ts=timestamp(rule.creation_ts),
         added_by=rule.added_by,
     )
+
+
+# -- volumes and snapshots ---------------------------------------------------------------
+
+AVAILABLE = "AVAILABLE"
+
+
+def volume_message(record: VolumeRecord) -> volume_pb2.Volume:
+    """The Volume resource as callers see it (sizes in MiB)."""
+    return volume_pb2.Volume(
+        volume_id=record.key.volume_id,
+        description=record.description,
+        size_limit=record.size_limit_mib,
+        size=mib_rounded_up(record.size_bytes),
+        status=AVAILABLE,
+        creation_ts=timestamp(record.creation_ts),
+        update_ts=timestamp(record.update_ts),
+        tenant_id=record.key.tenant_id,
+        owner=record.owner,
+    )
+
+
+def snapshot_message(record: SnapshotRecord) -> volume_pb2.Snapshot:
+    """The Snapshot resource as callers see it; Tapis fields not supported stay empty."""
+    return volume_pb2.Snapshot(
+        snapshot_id=record.key.snapshot_id,
+        source_volume_id=record.source_volume_id,
+        source_volume_path=record.source_volume_path,
+        description=record.description,
+        size_limit=record.size_limit_mib,
+        size=mib_rounded_up(record.size_bytes),
+        status=AVAILABLE,
+        creation_ts=timestamp(record.creation_ts),
+        update_ts=timestamp(record.update_ts),
+        tenant_id=record.key.tenant_id,
+        owner=record.owner,
+    )
+
+
+def volume_request(volume: volume_pb2.Volume) -> VolumeRequest:
+    return VolumeRequest(
+        volume_id=volume.volume_id,
+        description=volume.description,
+        size_limit_mib=volume.size_limit if volume.HasField("size_limit") else None,
+    )
+
+
+def volume_update(volume: volume_pb2.Volume, volume_id: str) -> VolumeUpdate:
+    """Optional fields count as given when present."""
+    return VolumeUpdate(
+        volume_id=volume_id,
+        description=volume.description if volume.HasField("description") else None,
+        size_limit_mib=volume.size_limit if volume.HasField("size_limit") else None,
+    )
+
+
+def snapshot_request(snapshot: volume_pb2.Snapshot) -> SnapshotRequest:
+    return SnapshotRequest(
+        snapshot_id=snapshot.snapshot_id,
+        source_volume_id=snapshot.source_volume_id,
+        source_volume_path=snapshot.source_volume_path,
+        description=snapshot.description,
+        size_limit_mib=snapshot.size_limit if snapshot.HasField("size_limit") else None,
+        destination_path=snapshot.destination_path,
+        cron=snapshot.cron,
+        retention_policy=snapshot.retention_policy,
+    )
+
+
+def snapshot_update(snapshot: volume_pb2.Snapshot, snapshot_id: str) -> SnapshotUpdate:
+    """Optional fields count as given when present, the others when not empty."""
+    return SnapshotUpdate(
+        snapshot_id=snapshot_id,
+        description=snapshot.description if snapshot.HasField("description") else None,
+        size_limit_mib=snapshot.size_limit if snapshot.HasField("size_limit") else None,
+        cron=snapshot.cron or None,
+        retention_policy=snapshot.retention_policy or None,
+    )
+
+
+def file_message(entry: FileEntry) -> volume_pb2.FileInfo:
+    """Tapis's FileModel of one listed entry."""
+    kind = "dir" if entry.is_dir else "symbolic_link" if entry.is_symlink else "file"
+    return volume_pb2.FileInfo(
+        path=entry.path,
+        name=entry.path.rpartition("/")[2],
+        type=kind,
+        size=entry.size,
+        lastModified=entry.mtime.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        nativePermissions="",
+    )
+
+
+def storage_permissions_message(
+    grants: Sequence[tuple[str, Level]],
+) -> volume_pb2.StoragePermissions:
+    """Tapis's "user:LEVEL" strings."""
+    return volume_pb2.StoragePermissions(
+        permissions=[f"{user}:{level.value}" for user, level in grants]
+    )
+
+
+def file_body(data: bytes) -> httpbody_pb2.HttpBody:
+    """A downloaded file as the raw REST response body."""
+    return httpbody_pb2.HttpBody(content_type="application/octet-stream", data=data)

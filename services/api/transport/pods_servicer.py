@@ -1,5 +1,6 @@
 """PodsService over gRPC: authenticates the call, runs the use case, wraps the result in the
-Tapis envelope. Registered by services/api/server.py."""
+Tapis envelope. Registered by services/api/server.py. Pods, templates and images are served by
+domain.pods and domain.catalog; volumes and snapshots by domain.volumes."""
 
 from __future__ import annotations
 
@@ -9,20 +10,32 @@ import grpc
 
 from services.api.domain.catalog import Catalog
 from services.api.domain.pods import Changed, Pods
+from services.api.domain.volumes import Volumes
+from services.api.errors import InvalidArgumentError
 from services.api.transport.auth import Authenticator
 from services.api.transport.convert import (
     envelope,
     exec_output,
     exec_request,
+    file_body,
+    file_message,
     image_rule_message,
     permissions_message,
     pod_message,
     pod_request,
     pod_update,
+    snapshot_message,
+    snapshot_request,
+    snapshot_update,
+    storage_permissions_message,
     template_message,
     template_request,
+    volume_message,
+    volume_request,
+    volume_update,
 )
 from services.api.transport.status import rpc
+from services.api.transport.uploads import uploaded_file
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.generated.pods.v1 import pods_service_pb2 as pb
 from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
@@ -34,8 +47,15 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
     """Thin transport over domain.pods.Pods."""
 
     def __init__(
-        self, pods: Pods, catalog: Catalog, auth: Authenticator, pod_domain: str, pods_port: int
+        self,
+        pods: Pods,
+        catalog: Catalog,
+        volumes: Volumes,
+        auth: Authenticator,
+        pod_domain: str,
+        pods_port: int,
     ) -> None:
+        self._volumes = volumes
         self._catalog = catalog
         self._pods = pods
         self._auth = auth
@@ -262,8 +282,266 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
             result="", **envelope(f"Image '{request.image_id}' removed from the allow-list.")
         )
 
+    # -- volumes ---------------------------------------------------------------------------
+
+    @rpc
+    async def CreateVolume(
+        self, request: pb.CreateVolumeRequest, context: Context
+    ) -> pb.CreateVolumeResponse:
+        who = self._auth.principal(context)
+        record = await self._volumes.create_volume(who, volume_request(request.volume))
+        return pb.CreateVolumeResponse(
+            result=volume_message(record),
+            **envelope(f"Volume '{record.key.volume_id}' created."),
+        )
+
+    @rpc
+    async def ListVolumes(
+        self, request: pb.ListVolumesRequest, context: Context
+    ) -> pb.ListVolumesResponse:
+        who = self._auth.principal(context)
+        records = await self._volumes.list_volumes(who)
+        return pb.ListVolumesResponse(
+            result=[volume_message(r) for r in records],
+            **envelope(f"{len(records)} volumes found."),
+        )
+
+    @rpc
+    async def GetVolume(
+        self, request: pb.GetVolumeRequest, context: Context
+    ) -> pb.GetVolumeResponse:
+        who = self._auth.principal(context)
+        record = await self._volumes.get_volume(who, request.volume_id)
+        return pb.GetVolumeResponse(
+            result=volume_message(record), **envelope(f"Volume '{record.key.volume_id}'.")
+        )
+
+    @rpc
+    async def UpdateVolume(
+        self, request: pb.UpdateVolumeRequest, context: Context
+    ) -> pb.UpdateVolumeResponse:
+        who = self._auth.principal(context)
+        given = volume_update(request.volume, request.volume_id)
+        updated = await self._volumes.update_volume(who, given)
+        return pb.UpdateVolumeResponse(
+            result=volume_message(updated.record), **envelope(updated.message)
+        )
+
+    @rpc
+    async def DeleteVolume(
+        self, request: pb.DeleteVolumeRequest, context: Context
+    ) -> pb.DeleteVolumeResponse:
+        who = self._auth.principal(context)
+        await self._volumes.delete_volume(who, request.volume_id)
+        return pb.DeleteVolumeResponse(
+            result="", **envelope(f"Volume '{request.volume_id}' deleted.")
+        )
+
+    @rpc
+    async def ListVolumeFiles(
+        self, request: pb.ListVolumeFilesRequest, context: Context
+    ) -> pb.ListVolumeFilesResponse:
+        who = self._auth.principal(context)
+        entries = await self._volumes.list_volume_files(
+            who, request.volume_id, request.path, request.recursive
+        )
+        return pb.ListVolumeFilesResponse(
+            result=[file_message(e) for e in entries],
+            **envelope(f"{len(entries)} entries in volume '{request.volume_id}'."),
+        )
+
+    @rpc
+    async def UploadToVolume(
+        self, request: pb.UploadToVolumeRequest, context: Context
+    ) -> pb.UploadToVolumeResponse:
+        who = self._auth.principal(context)
+        data = uploaded_file(request.file.content_type, request.file.data)
+        entry = await self._volumes.upload(who, request.volume_id, request.path, data)
+        return pb.UploadToVolumeResponse(
+            result=entry.path,
+            **envelope(
+                f"Uploaded {entry.size} bytes to '{entry.path}' in volume '{request.volume_id}'."
+            ),
+        )
+
+    @rpc
+    async def GetVolumeContents(
+        self, request: pb.GetVolumeContentsRequest, context: Context
+    ) -> pb.GetVolumeContentsResponse:
+        who = self._auth.principal(context)
+        _refuse_zip(request.zip)
+        data = await self._volumes.download(who, request.volume_id, request.path)
+        return pb.GetVolumeContentsResponse(
+            result=file_body(data),
+            **envelope(f"'{request.path}' of volume '{request.volume_id}'."),
+        )
+
+    @rpc
+    async def GetVolumePermissions(
+        self, request: pb.GetVolumePermissionsRequest, context: Context
+    ) -> pb.GetVolumePermissionsResponse:
+        who = self._auth.principal(context)
+        grants = await self._volumes.volume_permissions(who, request.volume_id)
+        return pb.GetVolumePermissionsResponse(
+            result=storage_permissions_message(grants),
+            **envelope(f"Permissions of volume '{request.volume_id}'."),
+        )
+
+    @rpc
+    async def SetVolumePermission(
+        self, request: pb.SetVolumePermissionRequest, context: Context
+    ) -> pb.SetVolumePermissionResponse:
+        who = self._auth.principal(context)
+        grants = await self._volumes.set_volume_permission(
+            who, request.volume_id, request.user, request.level
+        )
+        return pb.SetVolumePermissionResponse(
+            result=storage_permissions_message(grants),
+            **envelope(f"{request.user} now has {request.level} on volume '{request.volume_id}'."),
+        )
+
+    @rpc
+    async def DeleteVolumePermission(
+        self, request: pb.DeleteVolumePermissionRequest, context: Context
+    ) -> pb.DeleteVolumePermissionResponse:
+        who = self._auth.principal(context)
+        grants = await self._volumes.delete_volume_permission(who, request.volume_id, request.user)
+        return pb.DeleteVolumePermissionResponse(
+            result=storage_permissions_message(grants),
+            **envelope(f"{request.user} no longer has access to volume '{request.volume_id}'."),
+        )
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    @rpc
+    async def CreateSnapshot(
+        self, request: pb.CreateSnapshotRequest, context: Context
+    ) -> pb.CreateSnapshotResponse:
+        who = self._auth.principal(context)
+        record = await self._volumes.create_snapshot(who, snapshot_request(request.snapshot))
+        return pb.CreateSnapshotResponse(
+            result=snapshot_message(record),
+            **envelope(
+                f"Snapshot '{record.key.snapshot_id}' taken from volume "
+                f"'{record.source_volume_id}'."
+            ),
+        )
+
+    @rpc
+    async def ListSnapshots(
+        self, request: pb.ListSnapshotsRequest, context: Context
+    ) -> pb.ListSnapshotsResponse:
+        who = self._auth.principal(context)
+        records = await self._volumes.list_snapshots(who)
+        return pb.ListSnapshotsResponse(
+            result=[snapshot_message(r) for r in records],
+            **envelope(f"{len(records)} snapshots found."),
+        )
+
+    @rpc
+    async def GetSnapshot(
+        self, request: pb.GetSnapshotRequest, context: Context
+    ) -> pb.GetSnapshotResponse:
+        who = self._auth.principal(context)
+        record = await self._volumes.get_snapshot(who, request.snapshot_id)
+        return pb.GetSnapshotResponse(
+            result=snapshot_message(record), **envelope(f"Snapshot '{record.key.snapshot_id}'.")
+        )
+
+    @rpc
+    async def UpdateSnapshot(
+        self, request: pb.UpdateSnapshotRequest, context: Context
+    ) -> pb.UpdateSnapshotResponse:
+        who = self._auth.principal(context)
+        given = snapshot_update(request.snapshot, request.snapshot_id)
+        updated = await self._volumes.update_snapshot(who, given)
+        return pb.UpdateSnapshotResponse(
+            result=snapshot_message(updated.record), **envelope(updated.message)
+        )
+
+    @rpc
+    async def DeleteSnapshot(
+        self, request: pb.DeleteSnapshotRequest, context: Context
+    ) -> pb.DeleteSnapshotResponse:
+        who = self._auth.principal(context)
+        await self._volumes.delete_snapshot(who, request.snapshot_id)
+        return pb.DeleteSnapshotResponse(
+            result="", **envelope(f"Snapshot '{request.snapshot_id}' deleted.")
+        )
+
+    @rpc
+    async def ListSnapshotFiles(
+        self, request: pb.ListSnapshotFilesRequest, context: Context
+    ) -> pb.ListSnapshotFilesResponse:
+        who = self._auth.principal(context)
+        entries = await self._volumes.list_snapshot_files(
+            who, request.snapshot_id, request.path, request.recursive
+        )
+        return pb.ListSnapshotFilesResponse(
+            result=[file_message(e) for e in entries],
+            **envelope(f"{len(entries)} entries in snapshot '{request.snapshot_id}'."),
+        )
+
+    @rpc
+    async def GetSnapshotContents(
+        self, request: pb.GetSnapshotContentsRequest, context: Context
+    ) -> pb.GetSnapshotContentsResponse:
+        who = self._auth.principal(context)
+        _refuse_zip(request.zip)
+        data = await self._volumes.download_snapshot(who, request.snapshot_id, request.path)
+        return pb.GetSnapshotContentsResponse(
+            result=file_body(data),
+            **envelope(f"'{request.path}' of snapshot '{request.snapshot_id}'."),
+        )
+
+    @rpc
+    async def GetSnapshotPermissions(
+        self, request: pb.GetSnapshotPermissionsRequest, context: Context
+    ) -> pb.GetSnapshotPermissionsResponse:
+        who = self._auth.principal(context)
+        grants = await self._volumes.snapshot_permissions(who, request.snapshot_id)
+        return pb.GetSnapshotPermissionsResponse(
+            result=storage_permissions_message(grants),
+            **envelope(f"Permissions of snapshot '{request.snapshot_id}'."),
+        )
+
+    @rpc
+    async def SetSnapshotPermission(
+        self, request: pb.SetSnapshotPermissionRequest, context: Context
+    ) -> pb.SetSnapshotPermissionResponse:
+        who = self._auth.principal(context)
+        grants = await self._volumes.set_snapshot_permission(
+            who, request.snapshot_id, request.user, request.level
+        )
+        return pb.SetSnapshotPermissionResponse(
+            result=storage_permissions_message(grants),
+            **envelope(
+                f"{request.user} now has {request.level} on snapshot '{request.snapshot_id}'."
+            ),
+        )
+
+    @rpc
+    async def DeleteSnapshotPermission(
+        self, request: pb.DeleteSnapshotPermissionRequest, context: Context
+    ) -> pb.DeleteSnapshotPermissionResponse:
+        who = self._auth.principal(context)
+        grants = await self._volumes.delete_snapshot_permission(
+            who, request.snapshot_id, request.user
+        )
+        return pb.DeleteSnapshotPermissionResponse(
+            result=storage_permissions_message(grants),
+            **envelope(f"{request.user} no longer has access to snapshot '{request.snapshot_id}'."),
+        )
+
     def _changed(self, changed: Changed) -> dict[str, Any]:
         return {
             "result": pod_message(changed.record, self._domain, self._port),
             **envelope(changed.message),
         }
+
+
+def _refuse_zip(zip_requested: bool) -> None:
+    if zip_requested:
+        raise InvalidArgumentError(
+            "zip", "zip downloads are not supported; download the files one at a time"
+        )

@@ -12,11 +12,13 @@ from cryptography.fernet import Fernet
 from services.api.domain.catalog import Catalog, TemplateRequest
 from services.api.domain.pods import Pods, Principal
 from services.api.domain.validation import Limits, PodRequest
+from services.api.domain.volumes import SizeLimits, Volumes
 from services.api.errors import InvalidArgumentError, PermissionDeniedError
 from services.common.db.store import Store
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
+from services.common.storage.fake import FakeVolumeStore
 from services.common.templates import CredentialsRecipe, seed_templates
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -53,6 +55,9 @@ def pods(store: Store) -> Pods:
         log_limit_bytes=1000,
         clock=lambda: NOW,
         runner=NoCommands(),
+        mounts=Volumes(
+            store=store, files=FakeVolumeStore(), limits=SizeLimits(), clock=lambda: NOW
+        ),
     )
 
 

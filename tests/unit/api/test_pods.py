@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from services.api.domain.execution import ExecRequest
 from services.api.domain.pods import Pods, Principal
 from services.api.domain.validation import Limits, PodRequest, PodUpdate
+from services.api.domain.volumes import SizeLimits, Volumes
 from services.api.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -25,6 +26,7 @@ from services.common.pods_model import ContainerStatus, Level, Status
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
+from services.common.storage.fake import FakeVolumeStore
 from services.common.templates import seed_templates
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -57,7 +59,12 @@ def requests() -> Requests:
 
 
 @pytest.fixture
-async def pods(store: Store, requests: Requests) -> Pods:
+def volumes(store: Store) -> Volumes:
+    return Volumes(store=store, files=FakeVolumeStore(), limits=SizeLimits(), clock=lambda: NOW)
+
+
+@pytest.fixture
+async def pods(store: Store, requests: Requests, volumes: Volumes) -> Pods:
     await store.seed_templates("dev", seed_templates(Settings()), NOW)
     return Pods(
         store=store,
@@ -67,6 +74,7 @@ async def pods(store: Store, requests: Requests) -> Pods:
         log_limit_bytes=1000,
         clock=lambda: datetime(2026, 11, 28, tzinfo=UTC),
         runner=EchoRunner(),
+        mounts=volumes,
     )
 
 

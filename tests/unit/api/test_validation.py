@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.api.domain.validation import Limits, PodRequest, validate_new_pod
+from services.api.domain.validation import Limits, MountRequest, PodRequest, validate_new_pod
 from services.api.errors import InvalidArgumentError
-from services.common.pods_model import NetworkStanza
+from services.common.pods_model import MountType, NetworkStanza, VolumeMountSpec
 from services.common.settings import Settings
 from services.common.templates import seed_templates
 
@@ -94,6 +94,51 @@ def test_unsupported_features_say_so() -> None:
     assert "not supported" in rejected(
         "status_requested", pod_id="abc", image="i", status_requested="OFF"
     )
-    assert "not supported" in rejected(
-        "volume_mounts", pod_id="abc", image="i", volume_mounts=["v1"]
+
+
+def test_volume_mounts_are_canonical_and_snapshots_read_only() -> None:
+    spec = spec_for(
+        pod_id="abc",
+        image="i",
+        volume_mounts={
+            "data": MountRequest(mount_path="/data/", sub_path="./a/b/"),
+            "snap1": MountRequest("tapissnapshot", "/var/lib/in"),
+            "ronly": MountRequest("tapisvolume", "/ro", read_only=True),
+        },
     )
+    assert spec.volume_mounts == {  # type: ignore[attr-defined]
+        "data": VolumeMountSpec(MountType.VOLUME, "/data", "a/b", False),
+        "snap1": VolumeMountSpec(MountType.SNAPSHOT, "/var/lib/in", "", True),
+        "ronly": VolumeMountSpec(MountType.VOLUME, "/ro", "", True),
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "mounts"),
+    [
+        ("volume_mounts", {"Bad-Id": MountRequest(mount_path="/data")}),
+        ("volume_mounts", {"ab": MountRequest(mount_path="/data")}),
+        ("volume_mounts.data.type", {"data": MountRequest("nfs", "/data")}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest()}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest(mount_path="data")}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest(mount_path="/")}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest(mount_path="/a/../etc")}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest(mount_path="/proc/x")}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest(mount_path="/etc")}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest(mount_path="/etc/ssl")}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest(mount_path="/usr")}),
+        ("volume_mounts.data.mount_path", {"data": MountRequest(mount_path="/x\x00")}),
+        ("volume_mounts.data.sub_path", {"data": MountRequest(mount_path="/d", sub_path="../x")}),
+        ("volume_mounts.data.sub_path", {"data": MountRequest(mount_path="/d", sub_path="/x")}),
+        (
+            "volume_mounts.other.mount_path",
+            {"data": MountRequest(mount_path="/d"), "other": MountRequest(mount_path="/d/")},
+        ),
+        (
+            "volume_mounts",
+            {f"vol{i}": MountRequest(mount_path=f"/d{i}") for i in range(11)},
+        ),
+    ],
+)
+def test_bad_volume_mounts_name_the_field(field: str, mounts: dict[str, MountRequest]) -> None:
+    rejected(field, pod_id="abc", image="i", volume_mounts=mounts)
