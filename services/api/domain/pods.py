@@ -3,6 +3,8 @@
 Called by transport/pods_servicer.py with an authenticated Principal. Writes desired state
 through the Store, then asks the spawner to reconcile (a level-triggered command); if that
 publish fails the pod is still recorded, and health's resync publishes it again later.
+Volume and snapshot mounts being added or changed are checked by a MountAuthorizer
+(domain/volumes.py) before anything is written.
 """
 
 from __future__ import annotations

@@ -2,15 +2,17 @@
 Docker volumes behind pod volumes and snapshots (Tapis Pods "volumes" and "snapshots").
 
 Callers: the API layer (services/api) creates, lists, deletes and fills volumes and snapshots
-through a VolumeStore, and asks `mount_for` for the MountSpec the runtime needs to mount one
-into a pod. Implementations: docker_volumes.DockerVolumeStore and fake.FakeVolumeStore.
+through a VolumeStore, and asks `mount_for` whether one can be mounted as a pod asks; the
+spawner builds the pod's MountSpecs with the pure `volume_name` / `snapshot_name`.
+Implementations: docker_volumes.DockerVolumeStore and fake.FakeVolumeStore. MountSpec and
+StorageKind are defined in runtime.types (a ContainerSpec holds MountSpecs) and re-exported.
 
 Errors: implementations raise outcomes.TemporaryError (engine trouble: try again) or
 outcomes.PermanentError, never SDK exceptions. Permanent errors come as the subclasses below
 so that the API can choose a status code: StorageNotFound (404), InvalidStorageRequest (400:
-bad id, bad path, a directory where a file is needed), StorageConflict (409/412: in use,
-exists with other settings), QuotaExceeded (the size limit). Pure helpers here raise
-ValueError for invalid ids.
+bad id, bad path, a directory where a file is needed), StorageConflict (in use, exists with
+other settings) and QuotaExceeded (the size limit), both a failed precondition (400) for
+services/api/domain/volumes.py. Pure helpers here raise ValueError for invalid ids.
 
 Naming: a volume is the Docker volume `pods-<deployment>-vol-<tenant>-<volume_id>`, a
 snapshot `pods-<deployment>-snap-<tenant>-<snapshot_id>`; both carry the deployment and
