@@ -79,7 +79,7 @@ class Reconciler:
         return await self._run(record)
 
     async def _run(self, record: PodRecord) -> Outcome:
-        if record.observed_generation < record.generation:
+        if 0 < record.observed_generation < record.generation:  # a pod that ran before
             await self._clear_finished_run(record.key)
         credentials = await self._credentials(record)
         spec = build_container_spec(record, credentials, self._deployment_id)
