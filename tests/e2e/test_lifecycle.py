@@ -92,6 +92,20 @@ def test_update_applies_container_changes_by_restarting(stack: Stack) -> None:
     (container,) = stack.containers("updpod")
     assert container.attrs["HostConfig"]["NanoCpus"] == 500_000_000
     assert container.attrs["HostConfig"]["Memory"] == 256 * 1024 * 1024
+    # ... and the kernel enforces them: the container's own cgroup (v1 or v2) says so.
+    (limits,) = t.pods.exec_pod_commands(
+        pod_id="updpod",
+        commands=[
+            [
+                "sh",
+                "-c",
+                "cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                "/sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null "
+                "|| cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max",
+            ]
+        ],
+    )
+    assert limits.stdout.split()[:2] == [str(256 * 1024 * 1024), "50000"], limits.stdout
     first = container.id
 
     t.pods.update_pod(pod_id="updpod", description="described")
