@@ -4,6 +4,7 @@ server. Run by `python -m services.api`."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +56,13 @@ def issuer_url(settings: Settings) -> str:
     return f"{settings.public_url}/v3/tokens"
 
 
+def compute_queue_names(settings: Settings) -> list[str]:
+    """The queues configured for the Kubernetes runtime (PODS_K8S_COMPUTE_QUEUES)."""
+    if not settings.k8s_compute_queues:
+        return []
+    return list(json.loads(settings.k8s_compute_queues))
+
+
 def trusted_issuers(settings: Settings, own_public_pem: bytes) -> dict[str, bytes]:
     """Our own dev identity, plus the external issuer if one is configured."""
     trusted = {issuer_url(settings): own_public_pem}
@@ -86,6 +94,10 @@ async def run(settings: Settings) -> None:
         reconciler=BusReconciler(bus),
         secrets=SecretBox.from_settings(settings),
         limits=Limits(
+            max_cpu_millis=settings.max_cpu_millis,
+            max_mem_mib=settings.max_mem_mib,
+            max_gpus=settings.max_gpus,
+            compute_queues=frozenset({"default", *compute_queue_names(settings)}),
             min_time_to_stop=settings.min_time_to_stop,
             defaults=ResourceSpec(
                 cpu_limit=settings.default_cpu_limit_millis,

@@ -102,6 +102,9 @@ class Settings:
     image_neo4j: str = "neo4j:5"
     default_cpu_limit_millis: int = 2000
     default_mem_limit_mib: int = 3072
+    max_cpu_millis: int = 8000  # the largest request or limit a pod may ask for
+    max_mem_mib: int = 16384
+    max_gpus: int = 0  # GPUs a pod may ask for (0: none on this deployment)
     log_limit_bytes: int = 10 * 1024 * 1024
     min_time_to_stop: int = 300  # seconds; lower only for tests
 
@@ -174,6 +177,9 @@ class Settings:
             image_neo4j=e.get("PODS_IMAGE_NEO4J", d.image_neo4j),
             default_cpu_limit_millis=_int(e, "PODS_DEFAULT_CPU_LIMIT", d.default_cpu_limit_millis),
             default_mem_limit_mib=_int(e, "PODS_DEFAULT_MEM_LIMIT", d.default_mem_limit_mib),
+            max_cpu_millis=_int(e, "PODS_MAX_CPU", d.max_cpu_millis),
+            max_mem_mib=_int(e, "PODS_MAX_MEM", d.max_mem_mib),
+            max_gpus=_int(e, "PODS_MAX_GPUS", d.max_gpus),
             log_limit_bytes=_int(e, "PODS_LOG_LIMIT_BYTES", d.log_limit_bytes),
             min_time_to_stop=_int(e, "PODS_MIN_TIME_TO_STOP", d.min_time_to_stop),
             volume_size_default_mib=_int(e, "PODS_VOLUME_SIZE_DEFAULT", d.volume_size_default_mib),

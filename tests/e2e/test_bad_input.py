@@ -84,6 +84,19 @@ def _expired_token(stack: Stack) -> str:
     return jwt.encode(claims, key, algorithm="RS256")
 
 
+def _other_tenant_token(stack: Stack) -> str:
+    """Properly signed by this deployment's key, but for a tenant it does not serve."""
+    key = (stack.data_dir / "jwt-private.pem").read_bytes()
+    claims = {
+        "iss": f"{stack.url}/v3/tokens",
+        "sub": "testuser@other",
+        "exp": int(time.time()) + 600,
+        "tapis/tenant_id": "other",
+        "tapis/username": "testuser",
+    }
+    return jwt.encode(claims, key, algorithm="RS256")
+
+
 def _forged_token(stack: Stack) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
@@ -106,6 +119,7 @@ def _forged_token(stack: Stack) -> str:
         (lambda s: "not-a-jwt", "not valid"),
         (_expired_token, "expired"),
         (_forged_token, "signature"),
+        (_other_tenant_token, "not served here"),
     ],
 )
 def test_calls_without_a_valid_token_are_401_and_write_nothing(

@@ -72,6 +72,7 @@ class Limits:
     max_gpus: int = 0
     min_time_to_stop: int = MIN_TIME_TO_STOP
     defaults: ResourceSpec = field(default_factory=ResourceSpec)
+    compute_queues: frozenset[str] = frozenset({"default"})
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def build_spec(
             "time_to_stop_instance", request.time_to_stop_instance, limits.min_time_to_stop
         )
         or None,
-        compute_queue=_compute_queue(request.compute_queue),
+        compute_queue=_compute_queue(request.compute_queue, limits.compute_queues),
         volume_mounts=validate_volume_mounts(request.volume_mounts),
     )
 
@@ -324,9 +325,10 @@ def validate_networking(stanzas: Mapping[str, tuple[str, int]]) -> dict[str, Net
 def _resources(values: Mapping[str, int], limits: Limits) -> ResourceSpec:
     d = limits.defaults
     cpu_request = values.get("cpu_request") or d.cpu_request
-    cpu_limit = values.get("cpu_limit") or max(d.cpu_limit, cpu_request)
+    # Defaults never exceed the configured bounds; what the user asks for is checked below.
+    cpu_limit = values.get("cpu_limit") or min(max(d.cpu_limit, cpu_request), limits.max_cpu_millis)
     mem_request = values.get("mem_request") or d.mem_request
-    mem_limit = values.get("mem_limit") or max(d.mem_limit, mem_request)
+    mem_limit = values.get("mem_limit") or min(max(d.mem_limit, mem_request), limits.max_mem_mib)
     gpus = values.get("gpus") or 0
     for name, value, bound in (
         ("cpu_request", cpu_request, limits.max_cpu_millis),
@@ -351,11 +353,14 @@ def _time_to_stop(name: str, value: int, minimum: int) -> int:
     raise InvalidArgumentError(name, f"must be -1 (never) or at least {minimum} seconds")
 
 
-def _compute_queue(value: str) -> str:
+def _compute_queue(value: str, known: frozenset[str]) -> str:
     if value in ("", "default"):
         return "default"
+    if value in known:
+        return value
     raise InvalidArgumentError(
-        "compute_queue", f"unknown compute queue {value[:32]!r} (known: default)"
+        "compute_queue",
+        f"unknown compute queue {value[:32]!r} (known: {', '.join(sorted(known))})",
     )
 
 

@@ -142,3 +142,22 @@ def test_volume_mounts_are_canonical_and_snapshots_read_only() -> None:
 )
 def test_bad_volume_mounts_name_the_field(field: str, mounts: dict[str, MountRequest]) -> None:
     rejected(field, pod_id="abc", image="i", volume_mounts=mounts)
+
+
+def test_resource_bounds_and_compute_queues_come_from_configuration() -> None:
+    limits = Limits(max_cpu_millis=1000, max_gpus=1, compute_queues=frozenset({"default", "gpu"}))
+    request = PodRequest(pod_id="abc", image="i", resources={"cpu_limit": 1500})
+    with pytest.raises(InvalidArgumentError, match="between 1 and 1000"):
+        validate_new_pod(request, TEMPLATES, limits)
+    spec = validate_new_pod(
+        PodRequest(
+            pod_id="abc", image="i", resources={"gpus": 1, "cpu_limit": 1000}, compute_queue="gpu"
+        ),
+        TEMPLATES,
+        limits,
+    )
+    assert (spec.resources.gpus, spec.compute_queue) == (1, "gpu")
+    with pytest.raises(InvalidArgumentError, match="known: default, gpu"):
+        validate_new_pod(
+            PodRequest(pod_id="abc", image="i", compute_queue="tpu"), TEMPLATES, limits
+        )
