@@ -43,6 +43,9 @@ def test_a_template_added_through_the_api_runs_pods(stack: Stack) -> None:
     assert status == 403 and "admin" in str(body)
 
     t = client(stack, "testuser", "testpass")
+    assert "webdemo" not in [x.template_id for x in t.pods.list_templates()]  # not shared yet
+    admin = client(stack, "adminuser", "adminpass")
+    admin.pods.set_template_permission(template_id="webdemo", user="*", level="USER")
     assert "webdemo" in [x.template_id for x in t.pods.list_templates()]
     assert t.pods.get_template(template_id="webdemo").image == "pods-http:latest"
     t.pods.create_pod(pod_id="fromtpl", template="webdemo")

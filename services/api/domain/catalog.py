@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.api.domain.pods import Principal
+from services.api.domain.pods import Principal, check_username, parse_level
 from services.api.domain.validation import (
     ENV_NAME_RE,
     MAX_DESCRIPTION,
@@ -17,12 +17,14 @@ from services.api.domain.validation import (
 )
 from services.api.errors import (
     AlreadyExistsError,
+    FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
 )
+from services.common.db.store import EVERYONE, ImageRule, LastAdminError, Store, TemplateKey
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
-from services.common.db.store import ImageRule, Store
+from services.common.pods_model import Level
 from services.common.templates import PLACEHOLDERS, CredentialsRecipe, TemplateDef
 
 TEMPLATE_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
@@ -53,13 +55,74 @@ class Catalog:
         self._clock = clock
 
     async def list_templates(self, who: Principal) -> list[TemplateDef]:
-        return await self._store.list_templates(who.tenant_id)
+        """The templates the caller may READ."""
+        templates = await self._store.list_templates(who.tenant_id)
+        if who.is_admin:
+            return templates
+        return [t for t in templates if await self._level(who, t.template_id) is not None]
 
     async def get_template(self, who: Principal, template_id: str) -> TemplateDef:
+        return await self.authorize_template(who, template_id, Level.READ)
+
+    async def authorize_template(
+        self, who: Principal, template_id: str, needed: Level
+    ) -> TemplateDef:
+        """The template if the caller holds `needed` on it; callers without any permission
+        are told it does not exist."""
         template = await self._store.get_template(who.tenant_id, template_id)
         if template is None:
             raise NotFoundError(f"template '{template_id}' not found")
+        if who.is_admin:
+            return template
+        level = await self._level(who, template_id)
+        if level is None:
+            raise NotFoundError(f"template '{template_id}' not found")
+        if not level.allows(needed):
+            raise PermissionDeniedError(
+                f"this needs {needed.value} permission on template '{template_id}'; "
+                f"you have {level.value}"
+            )
         return template
+
+    async def template_permissions(
+        self, who: Principal, template_id: str
+    ) -> list[tuple[str, Level]]:
+        await self.authorize_template(who, template_id, Level.READ)
+        return await self._store.storage_permissions(TemplateKey(who.tenant_id, template_id))
+
+    async def set_template_permission(
+        self, who: Principal, template_id: str, user: str, level: str
+    ) -> list[tuple[str, Level]]:
+        await self.authorize_template(who, template_id, Level.ADMIN)
+        grant = parse_level(level)
+        if user == EVERYONE and grant is Level.ADMIN:
+            raise InvalidArgumentError("level", "everyone ('*') can be given READ or USER only")
+        key = TemplateKey(who.tenant_id, template_id)
+        try:
+            await self._store.set_storage_permission(
+                key, user if user == EVERYONE else check_username(user), grant
+            )
+        except LastAdminError as exc:
+            raise FailedPreconditionError(str(exc)) from None
+        return await self._store.storage_permissions(key)
+
+    async def delete_template_permission(
+        self, who: Principal, template_id: str, user: str
+    ) -> list[tuple[str, Level]]:
+        await self.authorize_template(who, template_id, Level.ADMIN)
+        key = TemplateKey(who.tenant_id, template_id)
+        try:
+            removed = await self._store.delete_storage_permission(key, user)
+        except LastAdminError as exc:
+            raise FailedPreconditionError(str(exc)) from None
+        if not removed:
+            raise NotFoundError(f"user '{user[:64]}' has no permission on template '{template_id}'")
+        return await self._store.storage_permissions(key)
+
+    async def _level(self, who: Principal, template_id: str) -> Level | None:
+        return await self._store.template_level(
+            TemplateKey(who.tenant_id, template_id), who.username
+        )
 
     async def create_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
         _admin(who, "create templates")
@@ -77,8 +140,7 @@ class Catalog:
             raise AlreadyExistsError(str(exc)) from None
 
     async def update_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
-        _admin(who, "change templates")
-        current = await self.get_template(who, request.template_id)
+        current = await self.authorize_template(who, request.template_id, Level.ADMIN)
         updated = await self._store.replace_template(
             who.tenant_id, _checked(current, request), self._clock()
         )
@@ -87,7 +149,7 @@ class Catalog:
         return updated
 
     async def delete_template(self, who: Principal, template_id: str) -> None:
-        _admin(who, "delete templates")
+        await self.authorize_template(who, template_id, Level.ADMIN)
         if not await self._store.delete_template(who.tenant_id, template_id):
             raise NotFoundError(f"template '{template_id}' not found")
 

@@ -34,7 +34,7 @@ from services.api.errors import (
     PermissionDeniedError,
 )
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
-from services.common.db.store import LastAdminError, Store
+from services.common.db.store import LastAdminError, Store, TemplateKey
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     Level,
@@ -45,7 +45,7 @@ from services.common.pods_model import (
 )
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
-from services.common.templates import Credentials, generate_credentials
+from services.common.templates import Credentials, TemplateDef, generate_credentials
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +118,7 @@ class Pods:
         self._clock = clock
 
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
-        templates = (
-            {t.template_id: t for t in await self._store.list_templates(who.tenant_id)}
-            if request.template
-            else {}
-        )
+        templates = await self._usable_templates(who) if request.template else {}
         spec = validate_new_pod(request, templates, self._limits)
         if not spec.template:
             await self._check_image_allowed(who.tenant_id, spec.image)
@@ -145,6 +141,16 @@ class Pods:
             raise AlreadyExistsError(f"pod_id '{request.pod_id}' already exists") from None
         await self._request(key, "create")
         return record
+
+    async def _usable_templates(self, who: Principal) -> dict[str, TemplateDef]:
+        """The templates the caller may create pods from (USER on them)."""
+        usable: dict[str, TemplateDef] = {}
+        for template in await self._store.list_templates(who.tenant_id):
+            key = TemplateKey(who.tenant_id, template.template_id)
+            level = None if who.is_admin else await self._store.template_level(key, who.username)
+            if who.is_admin or (level is not None and level.allows(Level.USER)):
+                usable[template.template_id] = template
+        return usable
 
     async def _check_image_allowed(self, tenant_id: str, image: str) -> None:
         rules = [r.image for r in await self._store.list_image_rules(tenant_id)]

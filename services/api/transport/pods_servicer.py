@@ -251,6 +251,45 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         )
 
     @rpc
+    async def GetTemplatePermissions(
+        self, request: pb.GetTemplatePermissionsRequest, context: Context
+    ) -> pb.GetTemplatePermissionsResponse:
+        who = self._auth.principal(context)
+        grants = await self._catalog.template_permissions(who, request.template_id)
+        return pb.GetTemplatePermissionsResponse(
+            result=permissions_message(grants),
+            **envelope(f"Permissions of template '{request.template_id}'."),
+        )
+
+    @rpc
+    async def SetTemplatePermission(
+        self, request: pb.SetTemplatePermissionRequest, context: Context
+    ) -> pb.SetTemplatePermissionResponse:
+        who = self._auth.principal(context)
+        grants = await self._catalog.set_template_permission(
+            who, request.template_id, request.user, request.level
+        )
+        return pb.SetTemplatePermissionResponse(
+            result=permissions_message(grants),
+            **envelope(
+                f"{request.user} now has {request.level} on template '{request.template_id}'."
+            ),
+        )
+
+    @rpc
+    async def DeleteTemplatePermission(
+        self, request: pb.DeleteTemplatePermissionRequest, context: Context
+    ) -> pb.DeleteTemplatePermissionResponse:
+        who = self._auth.principal(context)
+        grants = await self._catalog.delete_template_permission(
+            who, request.template_id, request.user
+        )
+        return pb.DeleteTemplatePermissionResponse(
+            result=permissions_message(grants),
+            **envelope(f"{request.user} no longer has access to template '{request.template_id}'."),
+        )
+
+    @rpc
     async def ListImages(
         self, request: pb.ListImagesRequest, context: Context
     ) -> pb.ListImagesResponse:

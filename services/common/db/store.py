@@ -71,10 +71,20 @@ class ImageRule:
 
 
 class LastAdminError(PodsError):
-    """The change would leave a pod, volume or snapshot without an ADMIN."""
+    """The change would leave a pod, volume, snapshot or template without an ADMIN."""
 
 
-StorageObjectKey = VolumeKey | SnapshotKey
+@dataclass(frozen=True, order=True)
+class TemplateKey:
+    """A template, as the grants table keys it."""
+
+    tenant_id: str
+    template_id: str
+
+
+# Objects with READ/USER/ADMIN grants in the storage_permissions table (besides pods).
+StorageObjectKey = VolumeKey | SnapshotKey | TemplateKey
+EVERYONE = "*"  # a grant to every user of the tenant
 
 
 def _enable_sqlite_concurrency(engine: AsyncEngine) -> None:
@@ -162,6 +172,8 @@ def _storage_ref(key: StorageObjectKey) -> tuple[str, str, str]:
     """(tenant, kind, object id) of a volume or snapshot, as the grants table keys it."""
     if isinstance(key, VolumeKey):
         return key.tenant_id, StorageKind.VOLUME.value, key.volume_id
+    if isinstance(key, TemplateKey):
+        return key.tenant_id, "template", key.template_id
     return key.tenant_id, StorageKind.SNAPSHOT.value, key.snapshot_id
 
 
@@ -810,9 +822,15 @@ class Store:
             return _template(row) if row else None
 
     async def create_template(
-        self, tenant_id: str, template: TemplateDef, now: datetime
+        self,
+        tenant_id: str,
+        template: TemplateDef,
+        now: datetime,
+        *,
+        public: bool = False,
     ) -> TemplateDef:
-        """Inserts a template; AlreadyExistsError if the id is taken."""
+        """Inserts a template, its owner as its ADMIN (and every user as USER when
+        `public`); AlreadyExistsError if the id is taken."""
         row = TemplateRow(
             tenant_id=tenant_id,
             template_id=template.template_id,
@@ -821,14 +839,25 @@ class Store:
             creation_ts=now,
             update_ts=now,
         )
+        key = TemplateKey(tenant_id, template.template_id)
         try:
             async with self._session.begin() as session:
                 session.add(row)
+                await session.flush()  # the template first: a duplicate fails here
+                session.add(self._storage_grant(key, template.owner, Level.ADMIN))
+                if public:
+                    session.add(self._storage_grant(key, EVERYONE, Level.USER))
         except IntegrityError:
             raise AlreadyExistsError(
                 f"template_id '{template.template_id}' already exists"
             ) from None
         return _template(row)
+
+    async def template_level(self, key: TemplateKey, username: str) -> Level | None:
+        """The user's level on the template: their own grant or the everyone grant."""
+        grants = dict(await self.storage_permissions(key))
+        levels = [grants[u] for u in (username, EVERYONE) if u in grants]
+        return max(levels, key=lambda level: level.rank) if levels else None
 
     async def replace_template(
         self, tenant_id: str, template: TemplateDef, now: datetime
@@ -843,6 +872,7 @@ class Store:
 
     async def delete_template(self, tenant_id: str, template_id: str) -> bool:
         async with self._session.begin() as session:
+            await self._delete_grants(session, TemplateKey(tenant_id, template_id))
             result = await session.execute(
                 delete(TemplateRow).where(
                     TemplateRow.tenant_id == tenant_id, TemplateRow.template_id == template_id
@@ -853,11 +883,12 @@ class Store:
     async def seed_templates(
         self, tenant_id: str, templates: Iterable[TemplateDef], now: datetime
     ) -> None:
-        """Creates the templates the tenant lacks (concurrent seeders are fine)."""
+        """Creates the templates the tenant lacks, usable by everyone (concurrent seeders
+        are fine)."""
         for template in templates:
             if await self.get_template(tenant_id, template.template_id) is None:
                 with contextlib.suppress(AlreadyExistsError):  # a concurrent seeder won
-                    await self.create_template(tenant_id, template, now)
+                    await self.create_template(tenant_id, template, now, public=True)
 
     async def list_image_rules(self, tenant_id: str) -> list[ImageRule]:
         async with self._session() as session:

@@ -13,8 +13,14 @@ from services.api.domain.catalog import Catalog, TemplateRequest
 from services.api.domain.pods import Pods, Principal
 from services.api.domain.validation import Limits, PodRequest
 from services.api.domain.volumes import SizeLimits, Volumes
-from services.api.errors import InvalidArgumentError, PermissionDeniedError
+from services.api.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from services.common.db.store import Store
+from services.common.pods_model import Level
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
@@ -82,6 +88,7 @@ async def test_a_new_template_makes_pods_with_its_image_env_and_credentials(
             ),
         ),
     )
+    await catalog.set_template_permission(ADMIN, "mariadb", "alice", "USER")
     record = await pods.create(ALICE, PodRequest(pod_id="db1", template="mariadb"))
     assert record.spec.image == "mariadb:11"
     assert record.spec.environment_variables == {"MARIADB_DATABASE": "app"}
@@ -130,3 +137,37 @@ async def test_the_allow_list_limits_custom_images_once_it_has_a_rule(
         await catalog.add_image(ALICE, "evil:1", "")
     await catalog.delete_image(ADMIN, "pods-http:latest")
     assert [r.image for r in await catalog.list_images(ALICE)] == ["lab.example.org/team/*"]
+
+
+async def test_templates_are_shared_like_pods(catalog: Catalog, pods: Pods) -> None:
+    await catalog.create_template(ADMIN, TemplateRequest(template_id="private", image="x:1"))
+    assert "private" not in [t.template_id for t in await catalog.list_templates(ALICE)]
+    with pytest.raises(NotFoundError):
+        await catalog.get_template(ALICE, "private")
+    with pytest.raises(InvalidArgumentError, match="unknown template"):
+        await pods.create(ALICE, PodRequest(pod_id="pod1", template="private"))
+
+    await catalog.set_template_permission(ADMIN, "private", "alice", "READ")
+    assert (await catalog.get_template(ALICE, "private")).image == "x:1"
+    with pytest.raises(InvalidArgumentError, match="unknown template"):
+        await pods.create(ALICE, PodRequest(pod_id="pod1", template="private"))  # READ only
+    with pytest.raises(PermissionDeniedError, match="ADMIN"):
+        await catalog.update_template(ALICE, TemplateRequest(template_id="private", image="y:1"))
+
+    await catalog.set_template_permission(ADMIN, "private", "*", "USER")
+    await pods.create(ALICE, PodRequest(pod_id="pod1", template="private"))
+    with pytest.raises(InvalidArgumentError, match="READ or USER"):
+        await catalog.set_template_permission(ADMIN, "private", "*", "ADMIN")
+    grants = await catalog.template_permissions(ALICE, "private")
+    assert [(u, lvl.value) for u, lvl in grants] == [
+        ("*", "USER"),
+        ("alice", "READ"),
+        ("root", "ADMIN"),
+    ]
+    with pytest.raises(FailedPreconditionError, match="last ADMIN"):
+        await catalog.delete_template_permission(ADMIN, "private", "root")
+
+
+async def test_seeded_templates_are_usable_by_everyone(catalog: Catalog) -> None:
+    grants = await catalog.template_permissions(ALICE, "postgres")
+    assert ("*", Level.USER) in grants

@@ -941,3 +941,69 @@ class DeleteSnapshotPermissionResponse(_message.Message):
     version: str
     metadata: _struct_pb2.Struct
     def __init__(self, result: _Optional[_Union[_volume_pb2.StoragePermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetTemplatePermissionsRequest(_message.Message):
+    __slots__ = ("template_id",)
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    template_id: str
+    def __init__(self, template_id: _Optional[str] = ...) -> None: ...
+
+class GetTemplatePermissionsResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: PodPermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[PodPermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class SetTemplatePermissionRequest(_message.Message):
+    __slots__ = ("template_id", "user", "level")
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    template_id: str
+    user: str
+    level: str
+    def __init__(self, template_id: _Optional[str] = ..., user: _Optional[str] = ..., level: _Optional[str] = ...) -> None: ...
+
+class SetTemplatePermissionResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: PodPermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[PodPermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class DeleteTemplatePermissionRequest(_message.Message):
+    __slots__ = ("template_id", "user")
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    template_id: str
+    user: str
+    def __init__(self, template_id: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
+
+class DeleteTemplatePermissionResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: PodPermissions
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[PodPermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...

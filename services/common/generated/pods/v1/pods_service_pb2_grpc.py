@@ -138,6 +138,21 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplateRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplateResponse.FromString,
                 _registered_method=True)
+        self.GetTemplatePermissions = channel.unary_unary(
+                '/pods.v1.PodsService/GetTemplatePermissions',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetTemplatePermissionsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetTemplatePermissionsResponse.FromString,
+                _registered_method=True)
+        self.SetTemplatePermission = channel.unary_unary(
+                '/pods.v1.PodsService/SetTemplatePermission',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.SetTemplatePermissionRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.SetTemplatePermissionResponse.FromString,
+                _registered_method=True)
+        self.DeleteTemplatePermission = channel.unary_unary(
+                '/pods.v1.PodsService/DeleteTemplatePermission',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplatePermissionRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplatePermissionResponse.FromString,
+                _registered_method=True)
         self.ListImages = channel.unary_unary(
                 '/pods.v1.PodsService/ListImages',
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.ListImagesRequest.SerializeToString,
@@ -407,6 +422,28 @@ class PodsServiceServicer:
 
     def DeleteTemplate(self, request, context):
         """Deletes a template; existing pods keep running. Tenant admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTemplatePermissions(self, request, context):
+        """Lists who may do what with a template ("*" is every user of the tenant). Needs READ.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTemplatePermission(self, request, context):
+        """Grants a user (or "*", everyone: READ or USER only) a level on a template: READ to see
+        it, USER to create pods from it, ADMIN to change, share or delete it. Needs ADMIN.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTemplatePermission(self, request, context):
+        """Removes a user's permission on a template; the last ADMIN cannot be removed. Needs ADMIN.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -697,6 +734,21 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     servicer.DeleteTemplate,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplateRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplateResponse.SerializeToString,
+            ),
+            'GetTemplatePermissions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTemplatePermissions,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetTemplatePermissionsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetTemplatePermissionsResponse.SerializeToString,
+            ),
+            'SetTemplatePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTemplatePermission,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.SetTemplatePermissionRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.SetTemplatePermissionResponse.SerializeToString,
+            ),
+            'DeleteTemplatePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTemplatePermission,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplatePermissionRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteTemplatePermissionResponse.SerializeToString,
             ),
             'ListImages': grpc.unary_unary_rpc_method_handler(
                     servicer.ListImages,
@@ -1341,6 +1393,87 @@ class PodsService:
             '/pods.v1.PodsService/DeleteTemplate',
             pods_dot_v1_dot_pods__service__pb2.DeleteTemplateRequest.SerializeToString,
             pods_dot_v1_dot_pods__service__pb2.DeleteTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTemplatePermissions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetTemplatePermissions',
+            pods_dot_v1_dot_pods__service__pb2.GetTemplatePermissionsRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetTemplatePermissionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTemplatePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/SetTemplatePermission',
+            pods_dot_v1_dot_pods__service__pb2.SetTemplatePermissionRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.SetTemplatePermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTemplatePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/DeleteTemplatePermission',
+            pods_dot_v1_dot_pods__service__pb2.DeleteTemplatePermissionRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.DeleteTemplatePermissionResponse.FromString,
             options,
             channel_credentials,
             insecure,
