@@ -8,11 +8,17 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from google.protobuf.struct_pb2 import ListValue, Value
 
-from services.common.generated.pods.v1 import pod_pb2
+from services.common.generated.pods.v1 import (
+    identity_service_pb2,
+    identity_service_pb2_grpc,
+    pod_pb2,
+    template_pb2,
+)
 from services.common.generated.pods.v1 import pods_service_pb2 as pb
 from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, eventually
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
@@ -68,3 +74,126 @@ def test_errors_carry_their_grpc_status(
         call(stub, auth)  # type: ignore[operator]
     assert info.value.code().name == code
     assert info.value.details()
+
+
+def test_the_rest_of_the_pod_calls_over_native_grpc(
+    stack: Stack, stub: pb_grpc.PodsServiceStub
+) -> None:
+    auth = (("x-tapis-token", stack.token()),)
+    other = (("x-tapis-token", stack.token("otheruser", "otherpass")),)
+    stub.CreatePod(
+        pb.CreatePodRequest(pod=pod_pb2.Pod(pod_id="grpcdb", template="postgres")), metadata=auth
+    )
+    eventually(
+        lambda: (
+            stub.GetPod(pb.GetPodRequest(pod_id="grpcdb"), metadata=auth).result.status
+            == "AVAILABLE"
+        ),
+        what="grpcdb AVAILABLE",
+    )
+    creds = stub.GetPodCredentials(pb.GetPodCredentialsRequest(pod_id="grpcdb"), metadata=auth)
+    assert creds.result.user_username == "grpcdb"
+    logs = eventually(
+        lambda: (
+            "ready to accept"
+            in (
+                r := stub.GetPodLogs(pb.GetPodLogsRequest(pod_id="grpcdb"), metadata=auth)
+            ).result.logs
+            and r
+        ),
+        what="logs",
+    )
+    assert logs.result.action_logs
+    ran = stub.ExecPod(
+        pb.ExecPodRequest(
+            pod_id="grpcdb", commands=ListValue(values=[Value(string_value="id -u")])
+        ),
+        metadata=auth,
+    )
+    assert ran.result[0].exit_code == 0
+    updated = stub.UpdatePod(
+        pb.UpdatePodRequest(pod_id="grpcdb", pod=pod_pb2.Pod(description="over grpc")),
+        metadata=auth,
+    )
+    assert "no restart" in updated.message
+    granted = stub.SetPodPermission(
+        pb.SetPodPermissionRequest(pod_id="grpcdb", user="otheruser", level="READ"), metadata=auth
+    )
+    assert "otheruser:READ" in granted.result.permissions
+    with pytest.raises(grpc.RpcError) as info:
+        stub.GetPodCredentials(pb.GetPodCredentialsRequest(pod_id="grpcdb"), metadata=other)
+    assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    stub.DeletePodPermission(
+        pb.DeletePodPermissionRequest(pod_id="grpcdb", user="otheruser"), metadata=auth
+    )
+    listed = stub.GetPodPermissions(pb.GetPodPermissionsRequest(pod_id="grpcdb"), metadata=auth)
+    assert list(listed.result.permissions) == ["testuser:ADMIN"]
+    assert stub.RestartPod(pb.RestartPodRequest(pod_id="grpcdb"), metadata=auth).result
+    assert stub.StartPod(pb.StartPodRequest(pod_id="grpcdb"), metadata=auth).message
+    stub.DeletePod(pb.DeletePodRequest(pod_id="grpcdb"), metadata=auth)
+
+
+def test_templates_and_images_over_native_grpc(stack: Stack, stub: pb_grpc.PodsServiceStub) -> None:
+    admin = (("x-tapis-token", stack.token("adminuser", "adminpass")),)
+    user = (("x-tapis-token", stack.token()),)
+    created = stub.CreateTemplate(
+        pb.CreateTemplateRequest(
+            template=template_pb2.Template(template_id="grpctpl", image="pods-http:latest")
+        ),
+        metadata=admin,
+    )
+    assert created.result.owner == "adminuser"
+    with pytest.raises(grpc.RpcError) as info:
+        stub.GetTemplate(pb.GetTemplateRequest(template_id="grpctpl"), metadata=user)
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    stub.SetTemplatePermission(
+        pb.SetTemplatePermissionRequest(template_id="grpctpl", user="testuser", level="READ"),
+        metadata=admin,
+    )
+    assert stub.GetTemplate(pb.GetTemplateRequest(template_id="grpctpl"), metadata=user).result
+    names = [
+        t.template_id for t in stub.ListTemplates(pb.ListTemplatesRequest(), metadata=user).result
+    ]
+    assert {"grpctpl", "postgres", "neo4j"} <= set(names)
+    stub.UpdateTemplate(
+        pb.UpdateTemplateRequest(
+            template_id="grpctpl", template=template_pb2.Template(description="changed")
+        ),
+        metadata=admin,
+    )
+    perms = stub.GetTemplatePermissions(
+        pb.GetTemplatePermissionsRequest(template_id="grpctpl"), metadata=admin
+    )
+    assert "testuser:READ" in perms.result.permissions
+    stub.DeleteTemplatePermission(
+        pb.DeleteTemplatePermissionRequest(template_id="grpctpl", user="testuser"), metadata=admin
+    )
+    stub.DeleteTemplate(pb.DeleteTemplateRequest(template_id="grpctpl"), metadata=admin)
+
+    stub.AddImage(
+        pb.AddImageRequest(image=template_pb2.ImageRule(image="pods-http:*")), metadata=admin
+    )
+    assert [r.image for r in stub.ListImages(pb.ListImagesRequest(), metadata=user).result] == [
+        "pods-http:*"
+    ]
+    stub.DeleteImage(pb.DeleteImageRequest(image_id="pods-http:*"), metadata=admin)
+    assert list(stub.ListImages(pb.ListImagesRequest(), metadata=user).result) == []
+
+
+def test_tokens_over_native_grpc(stack: Stack) -> None:
+    port = stack.env["PODS_GATEWAY_PORT"]
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        identity = identity_service_pb2_grpc.IdentityServiceStub(channel)
+        token = identity.CreateToken(
+            identity_service_pb2.CreateTokenRequest(
+                username="testuser", password="testpass", grant_type="password"
+            )
+        )
+        assert token.result.access_token.access_token.count(".") == 2
+        with pytest.raises(grpc.RpcError) as info:
+            identity.CreateToken(
+                identity_service_pb2.CreateTokenRequest(
+                    username="testuser", password="nope", grant_type="password"
+                )
+            )
+        assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
