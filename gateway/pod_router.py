@@ -66,8 +66,12 @@ class RouteKeeper:
         self._table = table
 
 
+COALESCE = 0.05  # seconds: a pod's status changes come in bursts (CREATING, AVAILABLE)
+
+
 async def keep_routes(keeper: RouteKeeper, wake: asyncio.Event, interval: float) -> None:
-    """Refreshes on every wake-up and at least every `interval` seconds, forever."""
+    """Refreshes on every wake-up (after COALESCE seconds, so that a burst of events makes
+    one Envoy update) and at least every `interval` seconds, forever."""
     while True:
         wake.clear()
         try:
@@ -76,6 +80,7 @@ async def keep_routes(keeper: RouteKeeper, wake: asyncio.Event, interval: float)
             log.warning("route refresh failed, will retry: %s", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), interval)
+            await asyncio.sleep(COALESCE)
 
 
 async def run(settings: Settings) -> None:

@@ -114,7 +114,7 @@ class Settings:
 
     # Health loop
     resync_interval: float = 5.0
-    probe_interval: float = 0.02  # first readiness probe delay of a starting pod
+    probe_interval: float = 0.01  # first readiness probe delay of a starting pod
     probe_interval_max: float = 1.0
     drift_grace: float = 10.0  # seconds before a stuck pod's command is published again
     route_refresh: float = 1.0  # the pod router rebuilds routes at least this often

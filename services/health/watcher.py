@@ -89,8 +89,8 @@ class Watcher:
             if state is not None:
                 await self._capture_logs(key)
             starting = observation is not None and observation.status is Status.CREATING
-            if starting and not from_prober:
-                self._probe_soon(key)
+            if starting and state is not None and not from_prober:
+                self._probe_soon(key, record, state)
             return observation
 
     async def _ready(self, record: PodRecord, state: ContainerState | None) -> bool:
@@ -131,24 +131,30 @@ class Watcher:
                 limit_bytes=self._log_limit,
             )
 
-    def _probe_soon(self, key: PodKey) -> None:
-        """Probes a starting pod with a short, growing interval until it settles."""
+    def _probe_soon(self, key: PodKey, record: PodRecord, state: ContainerState) -> None:
+        """Probes a starting pod with a short, growing interval until it answers, then
+        observes it again; a full observation also runs whenever the probe interval has
+        grown to its maximum (the container may have stopped meanwhile)."""
         task = self._probing.get(key)
         if task is None or task.done():
-            self._probing[key] = asyncio.create_task(self._probe_until_settled(key))
+            self._probing[key] = asyncio.create_task(self._probe_until_settled(record, state))
 
-    async def _probe_until_settled(self, key: PodKey) -> None:
+    async def _probe_until_settled(self, record: PodRecord, state: ContainerState) -> None:
         delay = self._probe_interval
         while True:
             await asyncio.sleep(delay)
+            answered = await self._ready(record, state)  # cheap: no database, no engine call
+            if not answered and delay < self._probe_interval_max:
+                delay = min(delay * 1.5, self._probe_interval_max)
+                continue
             try:
-                observation = await self.observe_pod(key, from_prober=True)
+                observation = await self.observe_pod(record.key, from_prober=True)
             except TemporaryError as exc:
+                key = record.key
                 log.warning("probe of %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
                 observation = None
             if observation is None or observation.status is not Status.CREATING:
                 return
-            delay = min(delay * 1.5, self._probe_interval_max)
 
     # -- all pods ------------------------------------------------------------------------
 
