@@ -24,7 +24,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,8 +32,8 @@ from typing import Any, TypeVar
 import docker
 import docker.errors
 import docker.types
-import requests.exceptions
 
+from services.common.docker_errors import translated_docker_errors
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import (
     container_name,
@@ -249,25 +249,9 @@ def lines_after(output: str, after: int | None) -> tuple[str, str]:
 # --- errors ---------------------------------------------------------------------------
 
 
-def _api_error(action: str, exc: docker.errors.APIError) -> Exception:
-    status = exc.status_code
-    detail = exc.explanation or str(exc)
-    if isinstance(exc, docker.errors.NotFound):
-        return TemporaryError(f"{action}: the container vanished meanwhile ({detail})")
-    if status is None or status >= 500 or status == 409:
-        return TemporaryError(f"{action}: docker engine error {status}: {detail}")
-    return PermanentError(f"{action}: docker refused ({status}): {detail}")
-
-
-@contextlib.contextmanager
-def _translated(action: str) -> Iterator[None]:
+def _translated(action: str) -> contextlib.AbstractContextManager[None]:
     """Turns SDK and transport errors into TemporaryError / PermanentError."""
-    try:
-        yield
-    except docker.errors.APIError as exc:
-        raise _api_error(action, exc) from exc
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise TemporaryError(f"{action}: docker engine unreachable: {exc}", delay=5.0) from exc
+    return translated_docker_errors(action, vanished="the container")
 
 
 # --- the runtime ----------------------------------------------------------------------

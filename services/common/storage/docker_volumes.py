@@ -64,8 +64,8 @@ from typing import Any, TypeVar
 
 import docker
 import docker.errors
-import requests.exceptions
 
+from services.common.docker_errors import translated_docker_errors
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import validate_slug
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
@@ -422,25 +422,12 @@ def parse_created(attrs: Mapping[str, Any]) -> datetime | None:
 # --- errors -----------------------------------------------------------------------------
 
 
-def _api_error(action: str, exc: docker.errors.APIError) -> Exception:
-    status = exc.status_code
-    detail = exc.explanation or str(exc)
-    if isinstance(exc, docker.errors.NotFound):
-        return TemporaryError(f"{action}: something vanished meanwhile ({detail})")
-    if status is None or status >= 500 or status == 409:
-        return TemporaryError(f"{action}: docker engine error {status}: {detail}")
-    return PermanentError(f"{action}: docker refused ({status}): {detail}")
-
-
 @contextlib.contextmanager
 def _translated(action: str) -> Iterator[None]:
     """Turns SDK and transport errors (and invalid ids) into our errors."""
     try:
-        yield
-    except docker.errors.APIError as exc:
-        raise _api_error(action, exc) from exc
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise TemporaryError(f"{action}: docker engine unreachable: {exc}", delay=5.0) from exc
+        with translated_docker_errors(action, vanished="something"):
+            yield
     except paths.PathError as exc:
         raise InvalidStorageRequest(str(exc)) from exc
     except ValueError as exc:  # invalid ids and limits from storage.types
