@@ -59,7 +59,8 @@ class Catalog:
         templates = await self._store.list_templates(who.tenant_id)
         if who.is_admin:
             return templates
-        return [t for t in templates if await self._level(who, t.template_id) is not None]
+        levels = await self._store.template_levels(who.tenant_id, who.username)
+        return [t for t in templates if t.template_id in levels]
 
     async def get_template(self, who: Principal, template_id: str) -> TemplateDef:
         return await self.authorize_template(who, template_id, Level.READ)

@@ -34,7 +34,7 @@ from services.api.errors import (
     PermissionDeniedError,
 )
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
-from services.common.db.store import LastAdminError, Store, TemplateKey
+from services.common.db.store import LastAdminError, Store
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     Level,
@@ -144,13 +144,15 @@ class Pods:
 
     async def _usable_templates(self, who: Principal) -> dict[str, TemplateDef]:
         """The templates the caller may create pods from (USER on them)."""
-        usable: dict[str, TemplateDef] = {}
-        for template in await self._store.list_templates(who.tenant_id):
-            key = TemplateKey(who.tenant_id, template.template_id)
-            level = None if who.is_admin else await self._store.template_level(key, who.username)
-            if who.is_admin or (level is not None and level.allows(Level.USER)):
-                usable[template.template_id] = template
-        return usable
+        templates = await self._store.list_templates(who.tenant_id)
+        if who.is_admin:
+            return {t.template_id: t for t in templates}
+        levels = await self._store.template_levels(who.tenant_id, who.username)
+        return {
+            t.template_id: t
+            for t in templates
+            if t.template_id in levels and levels[t.template_id].allows(Level.USER)
+        }
 
     async def _check_image_allowed(self, tenant_id: str, image: str) -> None:
         rules = [r.image for r in await self._store.list_image_rules(tenant_id)]

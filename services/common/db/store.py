@@ -855,9 +855,28 @@ class Store:
 
     async def template_level(self, key: TemplateKey, username: str) -> Level | None:
         """The user's level on the template: their own grant or the everyone grant."""
-        grants = dict(await self.storage_permissions(key))
-        levels = [grants[u] for u in (username, EVERYONE) if u in grants]
-        return max(levels, key=lambda level: level.rank) if levels else None
+        levels = await self.template_levels(key.tenant_id, username, key.template_id)
+        return levels.get(key.template_id)
+
+    async def template_levels(
+        self, tenant_id: str, username: str, template_id: str | None = None
+    ) -> dict[str, Level]:
+        """The user's level on every template of the tenant they may see (or on one), from
+        their own grants and the everyone grants, in one query."""
+        query = select(StoragePermissionRow.object_id, StoragePermissionRow.level).where(
+            StoragePermissionRow.tenant_id == tenant_id,
+            StoragePermissionRow.kind == "template",
+            StoragePermissionRow.username.in_([username, EVERYONE]),
+        )
+        if template_id is not None:
+            query = query.where(StoragePermissionRow.object_id == template_id)
+        levels: dict[str, Level] = {}
+        async with self._session() as session:
+            for object_id, raw in (await session.execute(query)).all():
+                level = Level(raw)
+                if object_id not in levels or level.rank > levels[object_id].rank:
+                    levels[object_id] = level
+        return levels
 
     async def replace_template(
         self, tenant_id: str, template: TemplateDef, now: datetime
