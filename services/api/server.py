@@ -4,7 +4,6 @@ server. Run by `python -m services.api`."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_se
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
 from services.common.messaging import MessageBus, PodCommand
 from services.common.pods_model import ResourceSpec
+from services.common.runtime.kubernetes.config import parse_compute_queues
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
@@ -58,9 +58,7 @@ def issuer_url(settings: Settings) -> str:
 
 def compute_queue_names(settings: Settings) -> list[str]:
     """The queues configured for the Kubernetes runtime (PODS_K8S_COMPUTE_QUEUES)."""
-    if not settings.k8s_compute_queues:
-        return []
-    return list(json.loads(settings.k8s_compute_queues))
+    return list(parse_compute_queues(settings.k8s_compute_queues))
 
 
 def trusted_issuers(settings: Settings, own_public_pem: bytes) -> dict[str, bytes]:
