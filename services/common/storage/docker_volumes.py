@@ -13,9 +13,11 @@ or files. Files are reached through a short-lived helper container per operation
 stat, cp, rm and cat): no network, read-only root filesystem, all capabilities dropped but
 those needed to read and copy files of any owner, no new privileges, labelled with the
 deployment and tenant, the volume mounted at /v, and removed afterwards (it also removes
-itself after HELPER_LIFETIME_S should we crash). Content moves with put_archive/get_archive
-(tar streams built and read here); the few commands run take argument lists, and the only
-shell scripts are constants that receive user data as positional arguments. Every command's
+itself after HELPER_LIFETIME_S should we crash). The file operations themselves (commands,
+confinement, size checks, snapshot copies) are helper_ops', shared with the Kubernetes store;
+this module provides their HelperSession: exec, and content moving with put_archive and
+get_archive. The few commands run take argument lists, and the only shell scripts are
+constants (helper_answers) that receive user data as positional arguments. Every command's
 output ends with a trailer carrying its exit status; an answer without it (a loaded engine
 can cut a quick exec's output short) is asked for again, so a listing or a usage figure is
 never silently truncated.
@@ -50,15 +52,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import json
-import re
 import secrets
-import stat as stat_module
 import tarfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -69,7 +66,17 @@ from services.common.docker_errors import translated_docker_errors
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import validate_slug
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
-from services.common.storage import paths
+from services.common.storage import helper_ops, paths
+from services.common.storage.helper_answers import (
+    COPY_TARGET,
+    DEFAULT_MAX_TRANSFER_BYTES,
+    HELPER_CAPABILITIES,
+    HELPER_LIFETIME_S,
+    HELPER_ROOT,
+    LABEL_COPY_TOKEN,
+    LABEL_CREATED_AT,
+)
+from services.common.storage.helper_ops import HelperShell
 from services.common.storage.types import (
     LABEL_SIZE_LIMIT,
     LABEL_SNAPSHOT,
@@ -80,7 +87,6 @@ from services.common.storage.types import (
     FileEntry,
     InvalidStorageRequest,
     MountSpec,
-    QuotaExceeded,
     SnapshotInfo,
     SnapshotKey,
     StorageConflict,
@@ -99,239 +105,13 @@ T = TypeVar("T")
 Attrs = dict[str, Any]
 
 DEFAULT_HELPER_IMAGE = "pods-http:latest"
-HELPER_ROOT = "/v"  # where the volume (or snapshot) being worked on is mounted
-COPY_TARGET = "/s"  # where a snapshot being filled is mounted, next to its source at /v
-HELPER_LIFETIME_S = 3600
-HELPER_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID")
 HELPER_MEMORY = "256m"
 HELPER_PIDS = 64
-DEFAULT_MAX_TRANSFER_BYTES = 256 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 600.0
-SNAPSHOT_MARKER = ".pods-snapshot.json"
 SUBPATH_MIN_API = (1, 45)
-_MARKER_SCHEME = "pods-snapshot-v1"
-LABEL_CREATED_AT = "org.pods-service.created-at"
-# A snapshot volume's random token, repeated in its marker (a label name, not a secret).
-LABEL_COPY_TOKEN = "org.pods-service.copy-token"  # noqa: S105
-
-# Resolves every prefix of a path below the mount root. $1: the root (/v); $2: the
-# normalized relative path (segments split on '/', globbing off). For each prefix it prints
-# "<L or ->" "<d|f|o|n>" NUL, realpath's output (nothing for a missing or unresolvable
-# path) NUL, the size of a regular file NUL; it stops after the first prefix that is not a
-# directory. User data only ever arrives as "$1"/"$2"/"$p".
-PROBE_SCRIPT = r"""
-set -f
-p=$1
-probe() {
-  if [ -L "$p" ]; then l=L; else l=-; fi
-  if [ -d "$p" ]; then k=d; elif [ -f "$p" ]; then k=f; elif [ -e "$p" ]; then k=o; else k=n; fi
-  printf '%s%s\0' "$l" "$k"
-  if [ "x$l$k" != "x-n" ]; then realpath "$p" 2>/dev/null; fi
-  printf '\0'
-  if [ "$k" = f ]; then stat -L -c %s "$p" 2>/dev/null; fi
-  printf '\0'
-}
-probe
-IFS=/
-for s in $2; do
-  [ "$k" = d ] || break
-  p=$p/$s
-  probe
-done
-"""
-
-# Run by `find ... -exec sh -c LIST_SCRIPT sh {} +`: per batch, the number of names, one
-# "size mtime rawmode" line per name (lstat: links are not followed), then the names, each
-# NUL-terminated (names may contain newlines).
-LIST_SCRIPT = r"""
-printf '%d\n' "$#"
-stat -c '%s %Y %f' -- "$@" || exit 1
-printf '%s\0' "$@"
-"""
-
-# Runs "$@" and then prints a trailer with its exit status: NUL "pods-end <status>" NUL.
-WRAP_SCRIPT = r"""
-"$@"
-status=$?
-printf '\0pods-end %d\0' "$status"
-"""
-EXEC_RETRY_PAUSES = (0.05, 0.2, 0.5)
-
-_STAT_LINE = re.compile(rb"(\d+) (\d+) ([0-9a-f]+)")
-_TRAILER = re.compile(rb"\0pods-end (\d+)\0\Z")
 
 
 # --- pure pieces (unit-tested without Docker) ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """Where a user path leads inside the helper.
-
-    `real` is the realpath of the path itself when it exists, else of its deepest existing
-    prefix (always a directory); `missing` are the segments below `real` that do not exist
-    yet; `kind` is "d" (directory), "f" (regular file), "o" (something else) or "n"
-    (absent); `size` is a regular file's size."""
-
-    relative: str
-    real: str
-    kind: str
-    missing: tuple[str, ...] = ()
-    size: int = 0
-
-    @property
-    def exists(self) -> bool:
-        return self.kind != "n"
-
-
-def parse_probe(output: bytes, relative: str, root: str = HELPER_ROOT) -> Resolved:
-    """Checks PROBE_SCRIPT's output for `relative` and says where the path leads.
-
-    InvalidStorageRequest when a prefix is a link leading outside `root`, a link to nothing,
-    unresolvable, or not a directory although the path goes on below it."""
-    fields = output.split(b"\0")
-    if len(fields) < 4 or len(fields) % 3 != 1 or fields[-1] != b"":
-        raise TemporaryError(f"unexpected answer from the storage helper: {output[:200]!r}")
-    segs = paths.segments(relative)
-    records = [fields[i : i + 3] for i in range(0, len(fields) - 1, 3)]
-    if len(records) > len(segs) + 1:
-        raise TemporaryError("the storage helper resolved more prefixes than the path has")
-    previous_real = root
-    for index, (flags, real_raw, size_raw) in enumerate(records):
-        prefix = "/".join(segs[:index])
-        if len(flags) != 2 or flags[:1] not in (b"L", b"-") or flags[1:] not in b"dfon":
-            raise TemporaryError(f"unexpected answer from the storage helper: {flags!r}")
-        is_link, kind = flags[:1] == b"L", flags[1:].decode()
-        if kind == "n":
-            if is_link:
-                raise InvalidStorageRequest(
-                    f"{paths.describe(prefix)} is a symbolic link to nothing"
-                )
-            if index == 0:
-                raise TemporaryError("the volume is not mounted in the storage helper")
-            return Resolved(relative, previous_real, "n", missing=segs[index - 1 :])
-        real_bytes = real_raw[:-1] if real_raw.endswith(b"\n") else real_raw
-        try:
-            real = real_bytes.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidStorageRequest(
-                f"{paths.describe(prefix)} leads to a name that is not valid UTF-8"
-            ) from exc
-        if not real:
-            raise InvalidStorageRequest(
-                f"{paths.describe(prefix)} cannot be resolved (a link loop?)"
-            )
-        if not paths.is_within(root, real) or (index == 0 and real != root):
-            raise InvalidStorageRequest(
-                f"{paths.describe(prefix)} is a symbolic link leading outside the volume; refused"
-            )
-        if index == len(segs):
-            size = int(size_raw) if kind == "f" and size_raw.strip().isdigit() else 0
-            return Resolved(relative, real, kind, size=size)
-        if kind != "d":
-            raise InvalidStorageRequest(f"{paths.describe(prefix)} is not a directory")
-        previous_real = real
-    raise TemporaryError("the storage helper stopped resolving the path early")
-
-
-def _mtime(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def parse_listing(
-    output: bytes, real_base: str, shown_base: str, hidden: frozenset[str] = frozenset()
-) -> list[FileEntry]:
-    """FileEntries from LIST_SCRIPT's output, sorted by path.
-
-    Names found below `real_base` are shown below `shown_base` (the path the caller asked
-    for); `real_base` itself is shown as `shown_base`. Names in `hidden` (real paths) are
-    left out. Names that are not UTF-8 are shown with U+FFFD in place of the bad bytes."""
-    entries: list[FileEntry] = []
-    pos = 0
-    try:
-        while pos < len(output):
-            newline = output.index(b"\n", pos)
-            count, pos = int(output[pos:newline]), newline + 1
-            stats = []
-            for _ in range(count):
-                newline = output.index(b"\n", pos)
-                match = _STAT_LINE.fullmatch(output[pos:newline])
-                if match is None:
-                    raise ValueError(output[pos:newline])
-                stats.append(match)
-                pos = newline + 1
-            for match in stats:
-                end = output.index(b"\0", pos)
-                name = output[pos:end].decode("utf-8", errors="replace")
-                pos = end + 1
-                if name in hidden:
-                    continue
-                entries.append(_entry(match, name, real_base, shown_base))
-    except ValueError as exc:
-        raise TemporaryError("the directory changed while it was being listed; try again") from exc
-    return sorted(entries, key=lambda entry: entry.path)
-
-
-def _entry(match: re.Match[bytes], name: str, real_base: str, shown_base: str) -> FileEntry:
-    prefix = real_base.rstrip("/") + "/"
-    if name == real_base:
-        shown = shown_base
-    elif name.startswith(prefix):
-        rest = name[len(prefix) :]
-        shown = f"{shown_base}/{rest}" if shown_base else rest
-    else:
-        raise ValueError(f"{name!r} is not below {real_base!r}")
-    mode = int(match[3], 16)
-    is_dir, is_file = stat_module.S_ISDIR(mode), stat_module.S_ISREG(mode)
-    return FileEntry(
-        path=shown,
-        size=int(match[1]) if is_file else 0,
-        is_dir=is_dir,
-        mtime=_mtime(int(match[2])),
-        is_symlink=stat_module.S_ISLNK(mode),
-    )
-
-
-def split_trailer(output: bytes) -> tuple[bytes, int | None]:
-    """The command's own output and exit status from WRAP_SCRIPT's output; status None
-    when the trailer is missing (the output was cut short)."""
-    match = _TRAILER.search(output)
-    if match is None:
-        return output, None
-    return output[: match.start()], int(match[1])
-
-
-def parse_sizes(output: bytes) -> int:
-    """The sum of the sizes `stat -c %s` printed, one per line."""
-    try:
-        return sum(int(line) for line in output.split())
-    except ValueError as exc:
-        raise TemporaryError(f"unexpected sizes from the storage helper: {output[:200]!r}") from exc
-
-
-def upload_tar(
-    missing_dirs: Sequence[str],
-    name: str,
-    data: bytes,
-    *,
-    mtime: float,
-    uid: int = 0,
-    gid: int = 0,
-) -> bytes:
-    """A tar holding the directories `missing_dirs` (nested, in order) and the file `name`
-    inside the last of them, with `data`; for put_archive into an existing directory."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for depth in range(1, len(missing_dirs) + 1):
-            info = tarfile.TarInfo("/".join(missing_dirs[:depth]))
-            info.type, info.mode = tarfile.DIRTYPE, 0o755
-            info.mtime, info.uid, info.gid = int(mtime), uid, gid
-            tar.addfile(info)
-        info = tarfile.TarInfo("/".join([*missing_dirs, name]))
-        info.size, info.mode = len(data), 0o644
-        info.mtime, info.uid, info.gid = int(mtime), uid, gid
-        tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def single_file_from_tar(archive: bytes, shown: str) -> bytes:
@@ -344,43 +124,6 @@ def single_file_from_tar(archive: bytes, shown: str) -> bytes:
         if handle is None:
             raise InvalidStorageRequest(f"{paths.describe(shown)} is not a regular file")
         return handle.read()
-
-
-def marker_bytes(
-    key: SnapshotKey, source: VolumeKey, source_path: str, size: int, token: str
-) -> bytes:
-    """The JSON of a snapshot's completion marker."""
-    document = {
-        "scheme": _MARKER_SCHEME,
-        "tenant_id": key.tenant_id,
-        "snapshot_id": key.snapshot_id,
-        "source_volume_id": source.volume_id,
-        "source_path": source_path,
-        "size_bytes": size,
-        "copy_token": token,
-        "taken_at": datetime.now(UTC).isoformat(),
-    }
-    return json.dumps(document, sort_keys=True).encode()
-
-
-def marker_size(raw: bytes, key: SnapshotKey, token: str) -> int | None:
-    """The copy's size if `raw` is this snapshot volume's marker, else None (incomplete)."""
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(document, dict):
-        return None
-    expected = {
-        "scheme": _MARKER_SCHEME,
-        "tenant_id": key.tenant_id,
-        "snapshot_id": key.snapshot_id,
-        "copy_token": token,
-    }
-    if not token or any(document.get(field) != value for field, value in expected.items()):
-        return None
-    size = document.get("size_bytes")
-    return size if isinstance(size, int) and not isinstance(size, bool) else None
 
 
 def api_version_at_least(version: str, minimum: tuple[int, int]) -> bool:
@@ -437,78 +180,33 @@ def _translated(action: str) -> Iterator[None]:
 # --- the helper container ----------------------------------------------------------------
 
 
-class _Helper:
-    """A running helper container: commands (argument lists) and tar transfers."""
+class _DockerSession:
+    """helper_ops.HelperSession over a running helper container (exec and archives)."""
 
     def __init__(self, api: Any, container_id: str) -> None:
         self._api = api
         self.id = container_id
 
-    def run(self, argv: Sequence[str]) -> tuple[int, bytes, bytes]:
-        """Exit code, stdout and stderr of `argv` run in the helper.
-
-        The command runs under WRAP_SCRIPT, whose trailer proves the whole output arrived
-        (a loaded engine sometimes delivers a quick exec's output cut short); without it
-        the command is run again (every command we run may be repeated), then given up."""
-        wrapped = ["sh", "-c", WRAP_SCRIPT, "wrap", *argv]
-        for pause in (*EXEC_RETRY_PAUSES, None):
-            exec_id = self._api.exec_create(self.id, wrapped, stdout=True, stderr=True)["Id"]
-            out, err = self._api.exec_start(exec_id, demux=True)
-            body, code = split_trailer(out or b"")
-            if code is not None:
-                return code, body, err or b""
-            if pause is not None:
-                time.sleep(pause)  # a worker thread: the event loop is not blocked
-        raise TemporaryError(f"the storage helper's answers to {argv[0]} were cut short")
-
-    def checked(self, argv: Sequence[str], what: str) -> bytes:
-        """Stdout of `argv`; TemporaryError with its stderr when it fails."""
-        code, out, err = self.run(argv)
-        if code != 0:
-            raise TemporaryError(f"{what} failed in the storage helper ({code}): {_tail(err)}")
-        return out
-
-    def probe(self, relative: str, root: str = HELPER_ROOT) -> Resolved:
-        out = self.checked(["sh", "-c", PROBE_SCRIPT, "probe", root, relative], "resolving")
-        return parse_probe(out, relative, root)
-
-    def sizes(self, real: str, exclude: str | None = None) -> int:
-        """Sum of the sizes of the regular files at or below `real` (links not followed)."""
-        argv = ["find", real, "-type", "f"]
-        if exclude is not None:
-            argv += ["!", "-path", exclude]
-        out = self.checked([*argv, "-exec", "stat", "-c", "%s", "{}", "+"], "measuring")
-        return parse_sizes(out)
-
-    def listing(self, real: str, shown: str, recursive: bool, hidden: frozenset[str]) -> bytes:
-        depth = [] if recursive else ["-maxdepth", "1"]
-        argv = ["find", real, "-mindepth", "1", *depth, "-exec", "sh", "-c", LIST_SCRIPT]
-        return self.checked([*argv, "list", "{}", "+"], f"listing {paths.describe(shown)}")
-
-    def stat_one(self, real: str, shown: str) -> bytes:
-        argv = ["find", real, "-maxdepth", "0", "-exec", "sh", "-c", LIST_SCRIPT, "list"]
-        return self.checked([*argv, "{}", "+"], f"reading {paths.describe(shown)}")
+    def exec(self, argv: Sequence[str]) -> tuple[bytes, bytes]:
+        exec_id = self._api.exec_create(self.id, list(argv), stdout=True, stderr=True)["Id"]
+        out, err = self._api.exec_start(exec_id, demux=True)
+        return out or b"", err or b""
 
     def put(self, directory: str, archive: bytes) -> None:
         if not self._api.put_archive(self.id, directory, archive):
             raise TemporaryError(f"docker did not accept the upload into {directory}")
 
-    def get(self, path: str, max_bytes: int, shown: str) -> bytes:
-        stream, info = self._api.get_archive(self.id, path)
-        size = int((info or {}).get("size", 0))
-        if size > max_bytes:
+    def read_file(self, real: str, size: int, max_bytes: int, shown: str) -> bytes:
+        stream, info = self._api.get_archive(self.id, real)
+        archived = int((info or {}).get("size", 0))
+        if archived > max_bytes:
             close = getattr(stream, "close", None)
             if callable(close):
                 close()
             raise InvalidStorageRequest(
-                f"{paths.describe(shown)} is {size} bytes; downloads are limited to {max_bytes}"
+                f"{paths.describe(shown)} is {archived} bytes; downloads are limited to {max_bytes}"
             )
-        return b"".join(stream)
-
-
-def _tail(data: bytes, limit: int = 300) -> str:
-    text = data.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= limit else "..." + text[-limit:]
+        return single_file_from_tar(b"".join(stream), shown)
 
 
 # --- the store --------------------------------------------------------------------------
@@ -837,7 +535,7 @@ class DockerVolumeStore:
     @contextlib.contextmanager
     def _helper(
         self, tenant_id: str, mounts: Sequence[tuple[str, str, bool, Mapping[str, str]]]
-    ) -> Iterator[_Helper]:
+    ) -> Iterator[HelperShell]:
         """A running helper container with (volume, target, read_only, labels) mounted;
         `labels` are what Docker gives the volume should it have to create it (a volume
         deleted meanwhile elsewhere is then recreated as ours, never anonymous)."""
@@ -882,7 +580,7 @@ class DockerVolumeStore:
             ) from exc
         try:
             client.api.start(container.id)
-            yield _Helper(client.api, container.id)
+            yield HelperShell(_DockerSession(client.api, container.id))
         finally:
             with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
                 client.api.remove_container(container.id, force=True)
@@ -1003,79 +701,29 @@ class DockerVolumeStore:
         attrs = self._require_volume(key)
         limit = self._volume_info(key, attrs).size_limit_bytes
         with self._helper(key.tenant_id, [self._volume_mount(key, attrs, False)]) as helper:
-            resolved = helper.probe(relative)
-            if resolved.kind == "d":
-                raise InvalidStorageRequest(f"{paths.describe(relative)} is a directory")
-            if resolved.kind == "o":
-                raise InvalidStorageRequest(f"{paths.describe(relative)} is not a regular file")
-            usage = helper.sizes(HELPER_ROOT)
-            replaced = resolved.size if resolved.kind == "f" else 0
-            after = usage - replaced + len(data)
-            if after > limit:
-                raise QuotaExceeded(
-                    f"uploading {len(data)} bytes to {paths.describe(relative)} would take volume "
-                    f"{key.volume_id!r} to {after} bytes, over its size limit of {limit} bytes "
-                    f"({usage} bytes used now)"
-                )
-            if resolved.exists:  # replace the file where it really is
-                directory, _, name = resolved.real.rpartition("/")
-                dirs: Sequence[str] = ()
-            else:  # create the missing directories below the deepest existing one
-                directory, (*dirs, name) = resolved.real, resolved.missing
-            now = time.time()
-            uid, gid = self.file_owner
-            helper.put(directory, upload_tar(dirs, name, data, mtime=now, uid=uid, gid=gid))
-        return FileEntry(path=relative, size=len(data), is_dir=False, mtime=_mtime(int(now)))
+            return helper_ops.upload_into(
+                helper, key.volume_id, relative, data, limit, self.file_owner
+            )
 
     def _usage(self, key: VolumeKey | SnapshotKey) -> int:
         if isinstance(key, SnapshotKey):
             with self._complete_snapshot(key) as helper:
-                return helper.sizes(HELPER_ROOT, exclude=paths.join(HELPER_ROOT, SNAPSHOT_MARKER))
+                return helper_ops.measure(helper, snapshot=True)
         attrs = self._require_volume(key)
         with self._helper(key.tenant_id, [self._volume_mount(key, attrs, True)]) as helper:
-            return helper.sizes(HELPER_ROOT)
+            return helper_ops.measure(helper)
 
-    # --- reading files (volumes and snapshots alike) -----------------------------------
-
-    def _list_in(
-        self, helper: _Helper, relative: str, recursive: bool, hidden: frozenset[str]
-    ) -> list[FileEntry]:
-        resolved = helper.probe(relative)
-        if not resolved.exists or resolved.real in hidden:
-            raise StorageNotFound(f"{paths.describe(relative)} does not exist")
-        if resolved.kind == "d":
-            output = helper.listing(resolved.real, relative, recursive, hidden)
-        else:
-            output = helper.stat_one(resolved.real, relative)
-        return parse_listing(output, resolved.real, relative, hidden)
-
-    def _download_in(self, helper: _Helper, relative: str, hidden: frozenset[str]) -> bytes:
-        resolved = helper.probe(relative)
-        if not resolved.exists or resolved.real in hidden:
-            raise StorageNotFound(f"{paths.describe(relative)} does not exist")
-        if resolved.kind == "d":
-            raise InvalidStorageRequest(
-                f"{paths.describe(relative)} is a directory; only files can be downloaded"
-            )
-        if resolved.kind != "f":
-            raise InvalidStorageRequest(f"{paths.describe(relative)} is not a regular file")
-        if resolved.size > self.max_transfer_bytes:
-            raise InvalidStorageRequest(
-                f"{paths.describe(relative)} is {resolved.size} bytes; downloads are limited to "
-                f"{self.max_transfer_bytes}"
-            )
-        archive = helper.get(resolved.real, self.max_transfer_bytes, relative)
-        return single_file_from_tar(archive, relative)
+    # --- reading files -------------------------------------------------------------------
 
     def _list_files_volume(self, key: VolumeKey, relative: str, recursive: bool) -> list[FileEntry]:
         attrs = self._require_volume(key)
         with self._helper(key.tenant_id, [self._volume_mount(key, attrs, True)]) as helper:
-            return self._list_in(helper, relative, recursive, frozenset())
+            return helper_ops.list_in(helper, relative, recursive)
 
     def _download_volume(self, key: VolumeKey, relative: str) -> bytes:
         attrs = self._require_volume(key)
         with self._helper(key.tenant_id, [self._volume_mount(key, attrs, True)]) as helper:
-            return self._download_in(helper, relative, frozenset())
+            return helper_ops.download_in(helper, relative, self.max_transfer_bytes)
 
     # --- snapshots ----------------------------------------------------------------------
 
@@ -1089,27 +737,6 @@ class DockerVolumeStore:
             created_at=parse_created(attrs),
             size_bytes=size,
         )
-
-    def _read_marker(
-        self, helper: _Helper, key: SnapshotKey, attrs: Attrs, root: str
-    ) -> int | None:
-        """The recorded size if the snapshot mounted at `root` is complete, else None."""
-        marker = paths.join(root, SNAPSHOT_MARKER)
-        # -type f without -L: a link planted under the marker's name is never followed.
-        argv = ["find", marker, "-maxdepth", "0", "-type", "f", "-exec", "cat", "{}", "+"]
-        code, out, _ = helper.run(argv)
-        if code != 0 or not out:
-            return None
-        return marker_size(out, key, str((attrs.get("Labels") or {}).get(LABEL_COPY_TOKEN, "")))
-
-    def _check_complete(self, helper: _Helper, key: SnapshotKey, attrs: Attrs, root: str) -> int:
-        size = self._read_marker(helper, key, attrs, root)
-        if size is None:
-            raise StorageConflict(
-                f"snapshot {key.snapshot_id!r} is incomplete (its copy was interrupted); "
-                "create it again or delete it"
-            )
-        return size
 
     def _create_snapshot(
         self,
@@ -1135,7 +762,7 @@ class DockerVolumeStore:
             # has been deleted since.
             mount = self._snapshot_mount(key, attrs, HELPER_ROOT, True)
             with self._helper(key.tenant_id, [mount]) as helper:
-                size = self._read_marker(helper, key, attrs, HELPER_ROOT)
+                size = helper_ops.read_marker(helper, key, _copy_token(attrs), HELPER_ROOT)
             if size is not None:
                 return self._snapshot_info(key, attrs, size)
         source_attrs = self._require_volume(source_key)
@@ -1155,7 +782,9 @@ class DockerVolumeStore:
         try:
             with self._helper(key.tenant_id, mounts) as helper:
                 try:  # new, or an interrupted copy: (re)copy
-                    size = self._copy(helper, key, attrs, source_key, relative, size_limit_bytes)
+                    size = helper_ops.copy_snapshot(
+                        helper, key, _copy_token(attrs), source_key, relative, size_limit_bytes
+                    )
                 except PermanentError:
                     discard = True  # incomplete, and asking again will not help
                     raise
@@ -1164,56 +793,6 @@ class DockerVolumeStore:
             if discard:  # after the helper is gone, so the volume is free
                 with contextlib.suppress(docker.errors.APIError):
                     self._docker().api.remove_volume(name)
-
-    def _copy(
-        self,
-        helper: _Helper,
-        key: SnapshotKey,
-        attrs: Attrs,
-        source_key: VolumeKey,
-        relative: str,
-        size_limit_bytes: int | None,
-    ) -> int:
-        """Fills the snapshot at COPY_TARGET from the source at HELPER_ROOT; its size."""
-        resolved = helper.probe(relative)
-        if not resolved.exists:
-            raise StorageNotFound(
-                f"{paths.describe(relative)} does not exist in volume {source_key.volume_id!r}"
-            )
-        if resolved.kind not in ("d", "f"):
-            raise InvalidStorageRequest(f"{paths.describe(relative)} is not a file or a directory")
-        if size_limit_bytes is not None:
-            needed = helper.sizes(resolved.real)
-            if needed > size_limit_bytes:
-                raise QuotaExceeded(
-                    f"{paths.describe(relative)} of volume {source_key.volume_id!r} holds {needed} "
-                    f"bytes, over the snapshot size limit of {size_limit_bytes} bytes"
-                )
-        wipe = ["find", COPY_TARGET, "-mindepth", "1", "-maxdepth", "1", "-exec", "rm", "-rf"]
-        helper.checked([*wipe, "{}", "+"], "clearing an interrupted snapshot")
-        if resolved.kind == "d":
-            argv = ["cp", "-a", resolved.real + "/.", COPY_TARGET + "/"]
-        else:
-            argv = ["cp", "-a", resolved.real, paths.join(COPY_TARGET, relative.rpartition("/")[2])]
-        code, _, err = helper.run(argv)
-        if code != 0:
-            raise PermanentError(
-                f"copying {paths.describe(relative)} of volume {source_key.volume_id!r} into "
-                f"snapshot {key.snapshot_id!r} failed: {_tail(err)}"
-            )
-        marker_path = paths.join(COPY_TARGET, SNAPSHOT_MARKER)
-        size = helper.sizes(COPY_TARGET, exclude=marker_path)
-        if size_limit_bytes is not None and size > size_limit_bytes:
-            raise QuotaExceeded(
-                f"the copy of {paths.describe(relative)} is {size} bytes, over the snapshot size "
-                f"limit of {size_limit_bytes} bytes"
-            )
-        token = str((attrs.get("Labels") or {}).get(LABEL_COPY_TOKEN, ""))
-        marker = marker_bytes(key, source_key, relative, size, token)
-        helper.checked(["rm", "-rf", marker_path], "clearing the snapshot marker")
-        tar_data = upload_tar((), SNAPSHOT_MARKER, marker, mtime=time.time())
-        helper.put(COPY_TARGET, tar_data)
-        return size
 
     def _get_snapshot(self, key: SnapshotKey) -> SnapshotInfo | None:
         name = snapshot_name(self.deployment_id, key)
@@ -1236,24 +815,26 @@ class DockerVolumeStore:
         return sorted(infos, key=lambda info: info.key)
 
     @contextlib.contextmanager
-    def _complete_snapshot(self, key: SnapshotKey) -> Iterator[_Helper]:
+    def _complete_snapshot(self, key: SnapshotKey) -> Iterator[HelperShell]:
         """A helper with the snapshot mounted read-only at HELPER_ROOT; StorageConflict if
         its copy was interrupted."""
         attrs = self._require_snapshot(key)
         mount = self._snapshot_mount(key, attrs, HELPER_ROOT, True)
         with self._helper(key.tenant_id, [mount]) as helper:
-            self._check_complete(helper, key, attrs, HELPER_ROOT)
+            helper_ops.check_complete(helper, key, _copy_token(attrs))
             yield helper
 
     def _list_files_snapshot(
         self, key: SnapshotKey, relative: str, recursive: bool
     ) -> list[FileEntry]:
         with self._complete_snapshot(key) as helper:
-            return self._list_in(helper, relative, recursive, _SNAPSHOT_HIDDEN)
+            return helper_ops.list_in(helper, relative, recursive, helper_ops.SNAPSHOT_HIDDEN)
 
     def _download_snapshot(self, key: SnapshotKey, relative: str) -> bytes:
         with self._complete_snapshot(key) as helper:
-            return self._download_in(helper, relative, _SNAPSHOT_HIDDEN)
+            return helper_ops.download_in(
+                helper, relative, self.max_transfer_bytes, helper_ops.SNAPSHOT_HIDDEN
+            )
 
     # --- mounts -------------------------------------------------------------------------
 
@@ -1304,15 +885,11 @@ class DockerVolumeStore:
         else:
             mount = self._snapshot_mount(key, attrs, HELPER_ROOT, True)
         with self._helper(key.tenant_id, [mount]) as helper:
-            resolved = helper.probe(relative)
-        if not resolved.exists:
-            raise StorageNotFound(f"sub_path {relative!r} does not exist")
-        if resolved.kind != "d":
-            raise InvalidStorageRequest(f"sub_path {relative!r} is not a directory")
-        return paths.relative_to(HELPER_ROOT, resolved.real)
+            return helper_ops.resolve_sub_path(helper, relative)
 
 
-_SNAPSHOT_HIDDEN = frozenset({paths.join(HELPER_ROOT, SNAPSHOT_MARKER)})
+def _copy_token(attrs: Mapping[str, Any]) -> str:
+    return str((attrs.get("Labels") or {}).get(LABEL_COPY_TOKEN, ""))
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

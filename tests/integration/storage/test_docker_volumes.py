@@ -11,7 +11,8 @@ import pytest
 
 from services.common.outcomes import PermanentError
 from services.common.runtime.types import LABEL_DEPLOYMENT
-from services.common.storage.docker_volumes import SNAPSHOT_MARKER, DockerVolumeStore
+from services.common.storage.docker_volumes import DockerVolumeStore
+from services.common.storage.helper_answers import SNAPSHOT_MARKER
 from services.common.storage.types import (
     LABEL_STORAGE_HELPER,
     InvalidStorageRequest,

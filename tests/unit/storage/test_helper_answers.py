@@ -1,26 +1,30 @@
-"""The pure parts of DockerVolumeStore: reading the helper's answers, building and reading tar
-streams, snapshot markers, mounts (services/common/storage/docker_volumes.py)."""
+"""The pure parts of the storage helpers: reading the helper's answers, building and reading tar
+streams, snapshot markers (services/common/storage/helper_answers.py), Docker mounts
+(docker_volumes.py), and HelperShell's retry of a cut-short answer (helper_ops.py)."""
 
 from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
 
 from services.common.outcomes import TemporaryError
-from services.common.storage import docker_volumes
+from services.common.storage import helper_answers, helper_ops
 from services.common.storage.docker_volumes import (
-    Resolved,
     api_version_at_least,
     docker_mount,
+    single_file_from_tar,
+)
+from services.common.storage.helper_answers import (
+    Resolved,
     marker_bytes,
     marker_size,
     parse_listing,
     parse_probe,
     parse_sizes,
-    single_file_from_tar,
     split_trailer,
     upload_tar,
 )
@@ -268,32 +272,42 @@ def test_split_trailer() -> None:
     assert split_trailer(b"") == (b"", None)
 
 
-class StubExecApi:
-    """Answers exec_start with the given outputs in turn, as a loaded engine might."""
+class StubSession:
+    """Answers exec with the given outputs in turn, as a loaded engine might."""
 
     def __init__(self, *outputs: bytes) -> None:
         self.outputs = list(outputs)
         self.commands: list[list[str]] = []
 
-    def exec_create(self, container: str, cmd: list[str], **_: object) -> dict[str, str]:
-        self.commands.append(cmd)
-        return {"Id": f"e{len(self.commands)}"}
+    def exec(self, argv: Sequence[str]) -> tuple[bytes, bytes]:
+        self.commands.append(list(argv))
+        return self.outputs.pop(0), b""
 
-    def exec_start(self, exec_id: str, demux: bool) -> tuple[bytes | None, bytes | None]:
-        return self.outputs.pop(0), None
+    def put(self, directory: str, archive: bytes) -> None:
+        raise AssertionError("not used")
+
+    def read_file(self, real: str, size: int, max_bytes: int, shown: str) -> bytes:
+        raise AssertionError("not used")
 
 
 def test_helper_run_repeats_a_cut_short_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(docker_volumes, "EXEC_RETRY_PAUSES", (0.0, 0.0))
-    api = StubExecApi(b"", b"partial", b"whole\0pods-end 0\0")
-    helper = docker_volumes._Helper(api, "c1")
-    assert helper.run(["realpath", "/v/a"]) == (0, b"whole", b"")
-    assert len(api.commands) == 3
-    assert api.commands[0] == ["sh", "-c", docker_volumes.WRAP_SCRIPT, "wrap", "realpath", "/v/a"]
+    monkeypatch.setattr(helper_ops, "EXEC_RETRY_PAUSES", (0.0, 0.0))
+    session = StubSession(b"", b"partial", b"whole\0pods-end 0\0")
+    shell = helper_ops.HelperShell(session)
+    assert shell.run(["realpath", "/v/a"]) == (0, b"whole", b"")
+    assert len(session.commands) == 3
+    assert session.commands[0] == [
+        "sh",
+        "-c",
+        helper_answers.WRAP_SCRIPT,
+        "wrap",
+        "realpath",
+        "/v/a",
+    ]
 
 
 def test_helper_run_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(docker_volumes, "EXEC_RETRY_PAUSES", (0.0,))
-    helper = docker_volumes._Helper(StubExecApi(b"", b""), "c1")
+    monkeypatch.setattr(helper_ops, "EXEC_RETRY_PAUSES", (0.0,))
+    shell = helper_ops.HelperShell(StubSession(b"", b""))
     with pytest.raises(TemporaryError, match="cut short"):
-        helper.run(["find", "/v"])
+        shell.run(["find", "/v"])
