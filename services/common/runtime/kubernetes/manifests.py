@@ -17,13 +17,10 @@ expected dicts and validate them against the client's OpenAPI models). No I/O.
 `Placement` gathers what only a Kubernetes pod uses of the spec (requests, GPUs, compute
 queue); `placement_of` reads it from the ContainerSpec.
 
-TODO(volumes on Kubernetes): ContainerSpec.mounts (pod volumes and snapshots) are refused here
-with a PermanentError, so such a pod ends in ERROR with a clear message instead of running
-without its data. Supporting them needs a VolumeStore backed by PersistentVolumeClaims (one
-PVC per volume and snapshot, named like storage.types.volume_name/snapshot_name, filled and
-read by short-lived helper pods as docker_volumes does with helper containers) and, here,
-`volumes` entries (persistentVolumeClaim.claimName, readOnly) plus `volumeMounts` (mountPath,
-subPath, readOnly) on the container.
+Each of ContainerSpec.mounts (pod volumes and snapshots, in mount order) becomes a Pod volume
+"data-<n>" on the PersistentVolumeClaim named by its volume_name, mounted into the container at
+its target (with its sub_path, if any; snapshots always read-only). The claims are created and
+filled by services/common/storage/kubernetes_volumes.py; a missing one keeps the Pod Pending.
 """
 
 from __future__ import annotations
@@ -42,7 +39,13 @@ from services.common.runtime.kubernetes.names import (
     pod_selector,
     port_name,
 )
-from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
+from services.common.runtime.types import (
+    ContainerSpec,
+    MountSpec,
+    PodKey,
+    PortSpec,
+    StorageKind,
+)
 
 Obj = dict[str, Any]
 
@@ -50,6 +53,7 @@ CONTAINER_NAME = "main"
 LOCAL_ONLY = "local_only"
 READINESS_PERIOD_SECONDS = 2
 READINESS_TIMEOUT_SECONDS = 1
+MOUNT_VOLUME_PREFIX = "data-"
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,39 @@ def _container_security(image: str, config: KubernetesConfig) -> Obj:
     return context
 
 
+def mount_volume_name(index: int) -> str:
+    """The Pod volume name of the spec's mount at `index` (a DNS-1123 label)."""
+    return f"{MOUNT_VOLUME_PREFIX}{index}"
+
+
+def mount_read_only(mount: MountSpec) -> bool:
+    """Whether the mount is read-only: as asked, and always for a snapshot."""
+    return mount.read_only or mount.kind is StorageKind.SNAPSHOT
+
+
+def claim_volume(index: int, mount: MountSpec) -> Obj:
+    """The Pod volume of the mount at `index`: the PVC named by its volume_name."""
+    return {
+        "name": mount_volume_name(index),
+        "persistentVolumeClaim": {
+            "claimName": mount.volume_name,
+            "readOnly": mount_read_only(mount),
+        },
+    }
+
+
+def volume_mount(index: int, mount: MountSpec) -> Obj:
+    """The container's mount of the Pod volume of the mount at `index`."""
+    entry: Obj = {
+        "name": mount_volume_name(index),
+        "mountPath": mount.target,
+        "readOnly": mount_read_only(mount),
+    }
+    if mount.sub_path:
+        entry["subPath"] = mount.sub_path
+    return entry
+
+
 def _container(
     deployment_id: str, spec: ContainerSpec, placement: Placement, config: KubernetesConfig
 ) -> Obj:
@@ -166,6 +203,8 @@ def _container(
     container["resources"] = _resources(spec, placement, config)
     container["imagePullPolicy"] = config.image_pull_policy
     container["securityContext"] = _container_security(spec.image, config)
+    if spec.mounts:
+        container["volumeMounts"] = [volume_mount(n, mount) for n, mount in enumerate(spec.mounts)]
     routed = routed_ports(spec)
     if routed:
         container["readinessProbe"] = {
@@ -209,14 +248,7 @@ def pod_manifest(
     config: KubernetesConfig,
     placement: Placement | None = None,
 ) -> Obj:
-    """The Pod running the spec's container; its annotations carry the spec hash.
-
-    PermanentError for a spec with mounts (see the TODO in the module docstring)."""
-    if spec.mounts:
-        raise PermanentError(
-            f"pod '{spec.key.pod_id}' mounts volumes or snapshots, which this deployment's "
-            "Kubernetes runtime does not support yet; remove its volume_mounts"
-        )
+    """The Pod running the spec's container; its annotations carry the spec hash."""
     placement = placement or placement_of(spec)
     security: Obj = {"seccompProfile": {"type": "RuntimeDefault"}}
     if config.security.restricted(spec.image):
@@ -230,6 +262,8 @@ def pod_manifest(
         "securityContext": security,
         **_scheduling(placement, config),
     }
+    if spec.mounts:
+        pod_spec["volumes"] = [claim_volume(n, mount) for n, mount in enumerate(spec.mounts)]
     if config.service_account:
         pod_spec["serviceAccountName"] = config.service_account
     if config.image_pull_secrets:

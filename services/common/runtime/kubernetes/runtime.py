@@ -22,8 +22,9 @@ ensure, step by step (every step create-or-adopt, so a replay or a crash in betw
    TemporaryError, so the spawner retries a moment later;
 3. the Service: created, or adopted with its ports, selector and owner brought up to date;
 4. the Secret's owner set to the Pod.
-Volume and snapshot mounts are not supported yet: ensure raises PermanentError for a spec
-with mounts (see the TODO in manifests.py).
+Volume and snapshot mounts become PersistentVolumeClaim volumes of the Pod (see manifests.py).
+The claims must exist, which the API's volume store ensures; a Pod whose claim is missing stays
+Pending, and health reports it as an error with the scheduler's message (see state.py).
 An object with our name but another deployment's or pod's annotations is never touched:
 ensure raises PermanentError and the read methods treat it as absent.
 

@@ -257,10 +257,78 @@ def test_an_unknown_compute_queue_is_a_permanent_error() -> None:
         pod_manifest("prod", SPEC, CONFIG, Placement(compute_queue="nope"))
 
 
-def test_mounts_are_refused_until_volumes_exist_on_kubernetes() -> None:
-    mount = MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-data", "/data", read_only=False)
-    with pytest.raises(PermanentError, match="does not support yet"):
-        pod_manifest("prod", dataclasses.replace(SPEC, mounts=(mount,)), CONFIG)
+def mounted(*mounts: MountSpec) -> dict[str, Any]:
+    """The validated Pod of SPEC with `mounts`."""
+    return valid(
+        V1Pod, pod_manifest("prod", with_hash(dataclasses.replace(SPEC, mounts=mounts)), CONFIG)
+    )
+
+
+def test_a_pod_without_mounts_has_no_volumes() -> None:
+    pod = pod_manifest("prod", SPEC, CONFIG)
+    assert "volumes" not in pod["spec"] and "volumeMounts" not in pod["spec"]["containers"][0]
+
+
+def test_a_volume_is_mounted_read_write_from_its_claim() -> None:
+    pod = mounted(MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-data", "/data", False))
+    assert pod["spec"]["volumes"] == [
+        {
+            "name": "data-0",
+            "persistentVolumeClaim": {"claimName": "pods-prod-vol-dev-data", "readOnly": False},
+        }
+    ]
+    assert pod["spec"]["containers"][0]["volumeMounts"] == [
+        {"name": "data-0", "mountPath": "/data", "readOnly": False}
+    ]
+
+
+def test_a_read_only_volume_mounts_its_sub_path() -> None:
+    pod = mounted(
+        MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-data", "/in", True, "inputs/run-1")
+    )
+    assert pod["spec"]["volumes"] == [
+        {
+            "name": "data-0",
+            "persistentVolumeClaim": {"claimName": "pods-prod-vol-dev-data", "readOnly": True},
+        }
+    ]
+    assert pod["spec"]["containers"][0]["volumeMounts"] == [
+        {"name": "data-0", "mountPath": "/in", "readOnly": True, "subPath": "inputs/run-1"}
+    ]
+
+
+def test_a_snapshot_is_always_mounted_read_only() -> None:
+    pod = mounted(MountSpec(StorageKind.SNAPSHOT, "pods-prod-snap-dev-s1", "/snap", False))
+    assert pod["spec"]["volumes"] == [
+        {
+            "name": "data-0",
+            "persistentVolumeClaim": {"claimName": "pods-prod-snap-dev-s1", "readOnly": True},
+        }
+    ]
+    assert pod["spec"]["containers"][0]["volumeMounts"] == [
+        {"name": "data-0", "mountPath": "/snap", "readOnly": True}
+    ]
+
+
+def test_mounts_keep_their_order_and_are_named_by_position() -> None:
+    pod = mounted(
+        MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-b", "/b", False),
+        MountSpec(StorageKind.SNAPSHOT, "pods-prod-snap-dev-a", "/a", True, "x"),
+    )
+    assert pod["spec"]["volumes"] == [
+        {
+            "name": "data-0",
+            "persistentVolumeClaim": {"claimName": "pods-prod-vol-dev-b", "readOnly": False},
+        },
+        {
+            "name": "data-1",
+            "persistentVolumeClaim": {"claimName": "pods-prod-snap-dev-a", "readOnly": True},
+        },
+    ]
+    assert pod["spec"]["containers"][0]["volumeMounts"] == [
+        {"name": "data-0", "mountPath": "/b", "readOnly": False},
+        {"name": "data-1", "mountPath": "/a", "readOnly": True, "subPath": "x"},
+    ]
 
 
 def test_placement_comes_from_the_spec() -> None:

@@ -30,10 +30,12 @@ from services.common.runtime.types import (
     ContainerSpec,
     ExecResult,
     LogChunk,
+    MountSpec,
     Phase,
     PodKey,
     PortSpec,
     RuntimeEvent,
+    StorageKind,
 )
 
 from .fake_api import FakeKubeApi
@@ -163,6 +165,31 @@ async def test_a_changed_spec_replaces_the_pod_and_keeps_service_and_secret(
     assert secret["data"] == {"A": b64("10")}  # B removed
     assert api.get("services", NAME)["metadata"]["uid"] == service_uid  # kept (Orphan)
     assert owners(secret) == owners(api.get("services", NAME)) == [pod["metadata"]["uid"]]
+
+
+async def test_mounts_become_claim_volumes_and_changing_them_replaces_the_pod(
+    runtime: KubernetesRuntime, api: FakeKubeApi
+) -> None:
+    data = MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-data", "/data", False)
+    spec = with_hash(dataclasses.replace(SPEC, mounts=(data,)))
+    assert (await runtime.ensure(spec)).action == "created"
+    pod = api.get("pods", NAME)
+    assert pod["spec"]["volumes"] == [
+        {
+            "name": "data-0",
+            "persistentVolumeClaim": {"claimName": "pods-prod-vol-dev-data", "readOnly": False},
+        }
+    ]
+    assert pod["spec"]["containers"][0]["volumeMounts"] == [
+        {"name": "data-0", "mountPath": "/data", "readOnly": False}
+    ]
+    snapshot = MountSpec(StorageKind.SNAPSHOT, "pods-prod-snap-dev-s1", "/snap", True)
+    changed = with_hash(dataclasses.replace(SPEC, mounts=(data, snapshot)))
+    assert (await runtime.ensure(changed)).action == "replaced"
+    claims = [
+        v["persistentVolumeClaim"]["claimName"] for v in api.get("pods", NAME)["spec"]["volumes"]
+    ]
+    assert claims == ["pods-prod-vol-dev-data", "pods-prod-snap-dev-s1"]
 
 
 async def test_replacing_a_pod_that_terminates_slowly_is_retried(api: FakeKubeApi) -> None:
