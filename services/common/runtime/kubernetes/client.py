@@ -40,7 +40,7 @@ from kubernetes.client.exceptions import ApiException
 from services.common.runtime.types import ExecResult
 
 Obj = dict[str, Any]
-Kind = Literal["pods", "services", "secrets"]
+Kind = Literal["pods", "services", "secrets", "persistentvolumeclaims"]
 PatchableKind = Literal["services", "secrets"]
 Propagation = Literal["Background", "Foreground", "Orphan"]
 
@@ -53,7 +53,7 @@ MERGE_PATCH = "application/merge-patch+json"
 CONNECT_TIMEOUT = 10.0
 WATCH_READ_GRACE = 30.0  # read timeout of a watch beyond its server-side timeout, seconds
 
-_OBJECTS = frozenset({"pods", "services", "secrets"})
+_OBJECTS = frozenset({"pods", "services", "secrets", "persistentvolumeclaims"})
 # KubeApi method -> the verbs the API server checks for it, and the resources it may be
 # called on. An exec is a WebSocket upgrade of a GET: clusters before Kubernetes 1.30 check
 # "get" on pods/exec, later ones (AuthorizePodWebsocketUpgradeCreatePermission) "create" too.
@@ -63,9 +63,11 @@ API_VERBS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "patch": (frozenset({"patch"}), frozenset({"services", "secrets"})),
     "delete": (frozenset({"delete"}), _OBJECTS),
     "list_pods": (frozenset({"list"}), frozenset({"pods"})),
+    "list_claims": (frozenset({"list"}), frozenset({"persistentvolumeclaims"})),
     "watch_pods": (frozenset({"watch"}), frozenset({"pods"})),
     "pod_log": (frozenset({"get"}), frozenset({"pods/log"})),
     "exec": (frozenset({"create", "get"}), frozenset({"pods/exec"})),
+    "exec_bytes": (frozenset({"create", "get"}), frozenset({"pods/exec"})),
 }
 # Which Runtime methods each process calls (services/spawner, services/health).
 SPAWNER_RUNTIME_METHODS = frozenset({"ensure", "remove", "inspect", "list_managed", "exec"})
@@ -80,6 +82,13 @@ SPAWNER_ACCESS: Mapping[str, frozenset[str]] = {
 HEALTH_ACCESS: Mapping[str, frozenset[str]] = {
     "pods": frozenset({"get", "list", "watch"}),
     "pods/log": frozenset({"get"}),
+}
+# What the API's volume store (storage/kubernetes_volumes.py) may do in the pods namespace:
+# PersistentVolumeClaims for volumes and snapshots, and the helper pods that reach their files.
+STORAGE_ACCESS: Mapping[str, frozenset[str]] = {
+    "persistentvolumeclaims": frozenset({"create", "delete", "get", "list"}),
+    "pods": frozenset({"create", "delete", "get", "list"}),
+    "pods/exec": frozenset({"create", "get"}),
 }
 
 
@@ -107,6 +116,15 @@ class ObjectList:
 
     items: list[Obj]
     resource_version: str
+
+
+@dataclass(frozen=True)
+class ExecBytes:
+    """What exec_bytes returns: the exit code (None when the time ran out) and the raw output."""
+
+    exit_code: int | None
+    stdout: bytes
+    stderr: bytes
 
 
 @dataclass(frozen=True)
@@ -150,6 +168,10 @@ class KubeApi(Protocol):
         """Every Pod matching the selector, and the list's resource version."""
         ...
 
+    def list_claims(self, label_selector: str) -> ObjectList:
+        """Every PersistentVolumeClaim matching the selector."""
+        ...
+
     def watch_pods(
         self, label_selector: str, resource_version: str, timeout_seconds: int
     ) -> WatchStream:
@@ -171,10 +193,24 @@ class KubeApi(Protocol):
         `timed_out` set: the API has no way to signal the process itself."""
         ...
 
+    def exec_bytes(
+        self, name: str, container: str, argv: Sequence[str], stdin: bytes | None, timeout: float
+    ) -> ExecBytes:
+        """Runs `argv` (no shell) with `stdin` written to it (no stdin when None; the stream
+        is not closed after it, so the command must know how much to read) and returns its
+        whole binary output; exit code None when `timeout` seconds passed first."""
+        ...
+
 
 # --- the implementation over the kubernetes client ------------------------------------------
 
-_SINGULAR = {"pods": "pod", "services": "service", "secrets": "secret"}
+_SINGULAR = {
+    "pods": "pod",
+    "services": "service",
+    "secrets": "secret",
+    "persistentvolumeclaims": "persistent_volume_claim",
+}
+STDIN_CHUNK_BYTES = 1024 * 1024
 _HANDSHAKE = re.compile(r"Handshake status (\d{3})")
 EXEC_POLL_SECONDS = 0.5
 
@@ -317,10 +353,15 @@ class ClusterApi:
         return True
 
     def list_pods(self, label_selector: str) -> ObjectList:
-        with _translated("listing pods"):
-            listing = _json(
-                self._call("list", "pods", self._namespace, label_selector=label_selector)
-            )
+        return self._list("pods", label_selector)
+
+    def list_claims(self, label_selector: str) -> ObjectList:
+        return self._list("persistentvolumeclaims", label_selector)
+
+    def _list(self, kind: Kind, label_selector: str) -> ObjectList:
+        with _translated(f"listing {kind}"):
+            response = self._call("list", kind, self._namespace, label_selector=label_selector)
+            listing = _json(response)
         return ObjectList(
             items=list(listing.get("items") or []),
             resource_version=str((listing.get("metadata") or {}).get("resourceVersion", "")),
@@ -371,8 +412,32 @@ class ClusterApi:
     def exec(
         self, name: str, container: str, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
-        # kubernetes.stream swaps the transport of the ApiClient it is given while it opens
-        # the WebSocket, so each exec gets an ApiClient of its own (same configuration).
+        with self._exec_session(name, container, argv, stdin=False) as session:
+            run = _ExecSession(session, limit_bytes).run(timeout)
+        return ExecResult(
+            exit_code=run.exit_code,
+            stdout=run.stdout.decode(errors="replace"),
+            stderr=run.stderr.decode(errors="replace"),
+            timed_out=run.exit_code is None,
+        )
+
+    def exec_bytes(
+        self, name: str, container: str, argv: Sequence[str], stdin: bytes | None, timeout: float
+    ) -> ExecBytes:
+        with self._exec_session(name, container, argv, stdin=stdin is not None) as session:
+            with _translated(f"writing to a command in pods/{name}"):
+                for start in range(0, len(stdin or b""), STDIN_CHUNK_BYTES):
+                    session.write_stdin((stdin or b"")[start : start + STDIN_CHUNK_BYTES])
+            return _ExecSession(session, None).run(timeout)
+
+    @contextlib.contextmanager
+    def _exec_session(
+        self, name: str, container: str, argv: Sequence[str], *, stdin: bool
+    ) -> Iterator[Any]:
+        """An open binary exec WebSocket (kubernetes.stream.ws_client.WSClient), closed after.
+
+        kubernetes.stream swaps the transport of the ApiClient it is given while it opens the
+        WebSocket, so each exec gets an ApiClient of its own (same configuration)."""
         api_client: Any = kubernetes.client.ApiClient(self._core.api_client.configuration)
         try:
             core = kubernetes.client.CoreV1Api(api_client)
@@ -383,14 +448,15 @@ class ClusterApi:
                     self._namespace,
                     container=container,
                     command=list(argv),
-                    stdin=False,
+                    stdin=stdin,
                     stdout=True,
                     stderr=True,
                     tty=False,
+                    binary=True,
                     _preload_content=False,
                 )
                 try:
-                    return _ExecSession(session, limit_bytes).run(timeout)
+                    yield session
                 finally:
                     session.close()
         finally:
@@ -398,41 +464,41 @@ class ClusterApi:
 
 
 class _ExecSession:
-    """Reads one exec's channels until the process ends or the time is up."""
+    """Reads one exec's channels (bytes) until the process ends or the time is up, keeping
+    the last `limit_bytes` of each (everything when None)."""
 
-    def __init__(self, session: Any, limit_bytes: int) -> None:
-        self._session = session  # a kubernetes.stream.ws_client.WSClient
+    def __init__(self, session: Any, limit_bytes: int | None) -> None:
+        self._session = session  # a kubernetes.stream.ws_client.WSClient in binary mode
         self._limit = limit_bytes
-        self._out = ""
-        self._err = ""
+        self._out = bytearray()
+        self._err = bytearray()
 
-    def run(self, timeout: float) -> ExecResult:
+    def run(self, timeout: float) -> ExecBytes:
         deadline = time.monotonic() + timeout
         timed_out = False
-        while self._session.is_open():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            self._session.update(timeout=min(remaining, EXEC_POLL_SECONDS))
+        with _translated("reading a command's output"):
+            while self._session.is_open():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                self._session.update(timeout=min(remaining, EXEC_POLL_SECONDS))
+                self._collect()
             self._collect()
-        self._collect()
-        return ExecResult(
-            exit_code=None if timed_out else self._exit_code(),
-            stdout=self._out,
-            stderr=self._err,
-            timed_out=timed_out,
-        )
+            code = None if timed_out else self._exit_code()
+        return ExecBytes(exit_code=code, stdout=bytes(self._out), stderr=bytes(self._err))
 
-    def _tail(self, text: str) -> str:
-        data = text.encode()
-        return text if len(data) <= self._limit else data[-self._limit :].decode(errors="ignore")
+    def _keep_tail(self, buffer: bytearray) -> None:
+        if self._limit is not None and len(buffer) > self._limit:
+            del buffer[: len(buffer) - self._limit]
 
     def _collect(self) -> None:
         if self._session.peek_stdout():
-            self._out = self._tail(self._out + self._session.read_stdout())
+            self._out += self._session.read_stdout()
+            self._keep_tail(self._out)
         if self._session.peek_stderr():
-            self._err = self._tail(self._err + self._session.read_stderr())
+            self._err += self._session.read_stderr()
+            self._keep_tail(self._err)
 
     def _exit_code(self) -> int:
         """From the error channel: Success is 0, NonZeroExitCode carries the code; a command
@@ -449,7 +515,8 @@ class _ExecSession:
             if cause.get("reason") == "ExitCode":
                 return int(cause.get("message", "1"))
         message = str(status.get("message") or "the command ended without an exit status")
-        self._err = self._tail(self._err + message + "\n")
+        self._err += (message + "\n").encode()
+        self._keep_tail(self._err)
         return 127 if "not found" in message else 126
 
 

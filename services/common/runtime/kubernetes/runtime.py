@@ -3,7 +3,7 @@
 Called by services/spawner (ensure, remove, inspect, list_managed, exec) and services/health
 (inspect, list_managed, logs_since, watch); built by services/common/runtime/factory.py.
 Talks to the cluster only through client.KubeApi; blocking calls run in worker threads.
-KubeApi errors are translated here, once, into TemporaryError and PermanentError.
+KubeApi errors are translated once, by errors.py, into TemporaryError and PermanentError.
 
 A pod is three objects sharing one deterministic name (names.object_name) in the configured
 namespace, all labelled with deployment, tenant and pod and annotated with the exact ids:
@@ -45,7 +45,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from services.common.outcomes import PermanentError, TemporaryError
@@ -57,6 +57,9 @@ from services.common.runtime.kubernetes.client import (
     KubeError,
 )
 from services.common.runtime.kubernetes.config import KubernetesConfig
+from services.common.runtime.kubernetes.errors import (
+    translated_kube_errors,
+)
 from services.common.runtime.kubernetes.informer import PodInformer
 from services.common.runtime.kubernetes.logs import (
     complete_lines,
@@ -97,30 +100,6 @@ Obj = dict[str, Any]
 MIN_LOG_PAGE_BYTES = 64 * 1024
 MAX_LOG_PAGES = 8
 TERMINATING_RETRY_DELAY = 2.0
-UNREACHABLE_RETRY_DELAY = 5.0
-
-
-def _api_error(action: str, exc: KubeError) -> Exception:
-    """TemporaryError for what may pass (network, conflicts, overload, a vanished object,
-    expired credentials), PermanentError for what the API refuses as asked."""
-    if exc.status is None:
-        return TemporaryError(
-            f"{action}: Kubernetes API unreachable: {exc.message}", delay=UNREACHABLE_RETRY_DELAY
-        )
-    if exc.status in (401, 404, 409, 410, 429) or exc.status >= 500:
-        delay = UNREACHABLE_RETRY_DELAY if exc.status in (401, 429) else 1.0
-        return TemporaryError(f"{action}: {exc}", delay=delay)
-    return PermanentError(
-        f"{action}: Kubernetes refused ({exc.status} {exc.reason}): {exc.message}"
-    )
-
-
-@contextlib.contextmanager
-def _translated(action: str) -> Iterator[None]:
-    try:
-        yield
-    except KubeError as exc:
-        raise _api_error(action, exc) from exc
 
 
 def _cursor_nanos(cursor: str) -> int | None:
@@ -260,7 +239,7 @@ class KubernetesRuntime:
             return self._api
 
     async def _in_thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
-        with _translated(action):
+        with translated_kube_errors(action):
             return await asyncio.to_thread(fn, *args)
 
     def _name(self, key: PodKey) -> str:
@@ -455,7 +434,7 @@ class KubernetesRuntime:
         return self._informer
 
     async def _watch(self) -> AsyncIterator[RuntimeEvent]:
-        with _translated("following pods"):  # connecting may fail: TemporaryError
+        with translated_kube_errors("following pods"):  # connecting may fail: TemporaryError
             informer = self._running_informer()
         queue = informer.subscribe()
         try:

@@ -1,6 +1,6 @@
 """FakeKubeApi: an in-memory double of our KubeApi wrapper (client.py), not of the kubernetes
-library. One namespace of Pods, Services and Secrets with the API server behaviour the runtime
-relies on:
+library. One namespace of Pods, Services, Secrets and PersistentVolumeClaims with the API
+server behaviour the runtime and the volume store rely on:
 
 - resource versions from one counter, uids, creationTimestamp; create of a taken name raises
   AlreadyExists; merge patches (RFC 7386) bump the version;
@@ -8,12 +8,13 @@ relies on:
   until `finish_termination`; then the garbage collector's work on owned objects, by the
   propagation policy (Background deletes dependents whose owners are all gone, Orphan strips
   the owner reference);
-- list with equality label selectors; watches from a resource version that replay the history
+- list with equality and existence label selectors; watches from a resource version that replay the history
   after it and then block for new events until closed, ended (`end_watches`, as the server's
   timeout does) or broken (`break_watches`); a version older than `compact()` left raises Gone;
 - pod logs from lines written with `write_log` (stamp, text), honouring sinceTime to the second
   and limitBytes;
-- exec answered by `exec_handler` (by default: exit 0, the argv echoed on stdout);
+- exec answered by `exec_handler` (by default: exit 0, the argv echoed on stdout), exec_bytes
+  by `exec_bytes_handler` (by default: exit 0, stdin echoed on stdout);
 - `calls`: every call as (method, resource), and `fail(method, error)` to make the next calls
   of a method raise.
 
@@ -31,6 +32,7 @@ from typing import Any
 
 from services.common.runtime.kubernetes.client import (
     AlreadyExists,
+    ExecBytes,
     Gone,
     KubeError,
     ObjectList,
@@ -58,8 +60,8 @@ def merge_patch(target: Obj, patch: Obj) -> Obj:
 def matches(selector: str, labels: dict[str, str] | None) -> bool:
     labels = labels or {}
     for term in filter(None, selector.split(",")):
-        name, _, value = term.partition("=")
-        if labels.get(name) != value:
+        name, equals, value = term.partition("=")
+        if (labels.get(name) != value) if equals else (name not in labels):
             return False
     return True
 
@@ -128,6 +130,9 @@ class FakeKubeApi:
     propagations: dict[str, str] = field(default_factory=dict)
     exec_handler: Callable[[list[str], float, int], ExecResult] = field(
         default=lambda argv, timeout, limit: ExecResult(0, " ".join(argv) + "\n", "")
+    )
+    exec_bytes_handler: Callable[[str, list[str], bytes | None], ExecBytes] = field(
+        default=lambda pod, argv, stdin: ExecBytes(0, stdin or b"", b"")
     )
 
     def __post_init__(self) -> None:
@@ -216,12 +221,18 @@ class FakeKubeApi:
             return True
 
     def list_pods(self, label_selector: str) -> ObjectList:
+        return self._list("list_pods", "pods", label_selector)
+
+    def list_claims(self, label_selector: str) -> ObjectList:
+        return self._list("list_claims", "persistentvolumeclaims", label_selector)
+
+    def _list(self, method: str, wanted: str, label_selector: str) -> ObjectList:
         with self._changed:
-            self._record("list_pods", "pods")
+            self._record(method, wanted)
             items = [
                 copy.deepcopy(obj)
                 for (kind, _), obj in sorted(self.objects.items())
-                if kind == "pods" and matches(label_selector, obj["metadata"].get("labels"))
+                if kind == wanted and matches(label_selector, obj["metadata"].get("labels"))
             ]
             return ObjectList(items=items, resource_version=str(self.version))
 
@@ -258,6 +269,15 @@ class FakeKubeApi:
             if ("pods", name) not in self.objects:
                 raise KubeError(404, "NotFound", f'pods "{name}" not found')
         return self.exec_handler(list(argv), timeout, limit_bytes)
+
+    def exec_bytes(
+        self, name: str, container: str, argv: Sequence[str], stdin: bytes | None, timeout: float
+    ) -> ExecBytes:
+        with self._changed:
+            self._record("exec_bytes", "pods/exec")
+            if ("pods", name) not in self.objects:
+                raise KubeError(404, "NotFound", f'pods "{name}" not found')
+        return self.exec_bytes_handler(name, list(argv), stdin)
 
     # -- test hooks ----------------------------------------------------------------------
 

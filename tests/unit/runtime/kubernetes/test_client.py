@@ -19,6 +19,7 @@ from services.common.runtime.kubernetes.client import (
     API_VERBS,
     AlreadyExists,
     ClusterApi,
+    ExecBytes,
     Gone,
     KubeError,
     ObjectList,
@@ -250,7 +251,7 @@ def _verb(request: dict[str, Any]) -> tuple[str, str]:
 
 def test_every_call_is_the_verb_api_verbs_declares(api: ClusterApi, server: Server) -> None:
     calls: list[tuple[str, str]] = []
-    for kind in ("pods", "services", "secrets"):
+    for kind in ("pods", "services", "secrets", "persistentvolumeclaims"):
         server.answer(body={})
         api.read(kind, "x")  # type: ignore[arg-type]
         calls.append(("read", kind))
@@ -260,6 +261,9 @@ def test_every_call_is_the_verb_api_verbs_declares(api: ClusterApi, server: Serv
     server.answer(body={"metadata": {"name": "x"}})
     api.create("secrets", {"metadata": {"name": "x"}})
     calls.append(("create", "secrets"))
+    server.answer(body={"metadata": {"name": "x"}})
+    api.create("persistentvolumeclaims", {"metadata": {"name": "x"}})
+    calls.append(("create", "persistentvolumeclaims"))
     for kind in ("services", "secrets"):
         server.answer(body={})
         api.patch(kind, "x", {})  # type: ignore[arg-type]
@@ -267,6 +271,9 @@ def test_every_call_is_the_verb_api_verbs_declares(api: ClusterApi, server: Serv
     server.answer(body={"items": []})
     api.list_pods("")
     calls.append(("list_pods", "pods"))
+    server.answer(body={"items": []})
+    api.list_claims("a=b")
+    calls.append(("list_claims", "persistentvolumeclaims"))
     server.answer(chunks=[b""])
     list(api.watch_pods("", "1", 5))
     calls.append(("watch_pods", "pods"))
@@ -304,18 +311,20 @@ def test_connect_from_a_kubeconfig_file(tmp_path: Path) -> None:
 
 
 class FakeSession:
-    """The parts of kubernetes.stream's WSClient that an exec reads, fed from a script of
-    (stdout, stderr) frames and a final status on the error channel."""
+    """The parts of kubernetes.stream's WSClient (binary mode) that an exec uses, fed from a
+    script of (stdout, stderr) frames and a final status on the error channel; what is
+    written to stdin is kept in `stdin`."""
 
     def __init__(
-        self, frames: list[tuple[str, str]], status: str | None, ends: bool = True
+        self, frames: list[tuple[str | bytes, str]], status: str | None, ends: bool = True
     ) -> None:
         self.frames = list(frames)
         self.status = status
         self.ends = ends
-        self.out = self.err = ""
+        self.out, self.err = b"", ""
         self.closed = False
         self.updates: list[float] = []
+        self.stdin: list[bytes] = []
 
     def is_open(self) -> bool:
         return not self.closed and (bool(self.frames) or not self.ends)
@@ -324,7 +333,8 @@ class FakeSession:
         self.updates.append(timeout)
         if self.frames:
             out, err = self.frames.pop(0)
-            self.out, self.err = self.out + out, self.err + err
+            raw = out.encode() if isinstance(out, str) else out
+            self.out, self.err = self.out + raw, self.err + err
         elif not self.ends:
             time.sleep(timeout)
 
@@ -334,17 +344,21 @@ class FakeSession:
     def peek_stderr(self) -> bool:
         return bool(self.err)
 
-    def read_stdout(self) -> str:
-        out, self.out = self.out, ""
+    def read_stdout(self) -> bytes:
+        out, self.out = self.out, b""
         return out
 
-    def read_stderr(self) -> str:
+    def read_stderr(self) -> bytes:
         err, self.err = self.err, ""
-        return err
+        return err.encode()
 
-    def read_channel(self, channel: int) -> str:
+    def read_channel(self, channel: int) -> bytes:
         assert channel == 3
-        return self.status or ""
+        return (self.status or "").encode()
+
+    def write_stdin(self, data: bytes) -> None:
+        assert isinstance(data, bytes)
+        self.stdin.append(data)
 
     def close(self) -> None:
         self.closed = True
@@ -377,19 +391,19 @@ def failure(code: str | None, message: str) -> str:
 )
 def test_exec_collects_output_and_the_exit_status(status: str, exit_code: int, stderr: str) -> None:
     session = FakeSession([("o1\n", ""), ("o2\n", "e1\n")], status)
-    assert _ExecSession(session, 1000).run(5) == ExecResult(exit_code, "o1\no2\n", stderr)
+    assert _ExecSession(session, 1000).run(5) == ExecBytes(exit_code, b"o1\no2\n", stderr.encode())
 
 
 def test_exec_keeps_the_last_bytes_of_each_stream() -> None:
     session = FakeSession([("a" * 10, "b" * 10), ("ccc", "é")], SUCCESS)
     result = _ExecSession(session, 4).run(5)
-    assert (result.stdout, result.stderr) == ("accc", "bbé")
+    assert (result.stdout, result.stderr) == (b"accc", "bbé".encode())
 
 
 def test_exec_gives_up_at_the_timeout() -> None:
     session = FakeSession([("started\n", "")], None, ends=False)
     result = _ExecSession(session, 100).run(0.2)
-    assert result == ExecResult(exit_code=None, stdout="started\n", stderr="", timed_out=True)
+    assert result == ExecBytes(exit_code=None, stdout=b"started\n", stderr=b"")
 
 
 def test_exec_reports_a_refused_websocket_with_its_status(
@@ -407,9 +421,50 @@ def test_exec_reports_a_refused_websocket_with_its_status(
 
     def opens(method: Any, name: str, namespace: str, **kwargs: Any) -> FakeSession:
         assert (name, namespace, kwargs["command"], kwargs["tty"]) == ("p", "pods", ["ls"], False)
+        assert kwargs["binary"] is True
         opened.append(FakeSession([("x\n", "")], SUCCESS))
         return opened[-1]
 
     monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", opens)
     assert api.exec("p", "main", ["ls"], 5, 100) == ExecResult(0, "x\n", "")
     assert opened[0].closed
+
+
+def test_exec_decodes_text_and_cuts_each_stream_to_its_limit(
+    api: ClusterApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def opens(method: Any, name: str, namespace: str, **kwargs: Any) -> FakeSession:
+        assert kwargs["stdin"] is False
+        return FakeSession([("x" * 10 + "é", "bad")], failure("2", "non-zero exit"))
+
+    monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", opens)
+    assert api.exec("p", "main", ["ls"], 5, 3) == ExecResult(2, "xé", "bad")
+
+
+def test_exec_bytes_writes_stdin_in_chunks_and_returns_raw_output(
+    api: ClusterApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("services.common.runtime.kubernetes.client.STDIN_CHUNK_BYTES", 4)
+    opened: list[FakeSession] = []
+
+    def opens(method: Any, name: str, namespace: str, **kwargs: Any) -> FakeSession:
+        assert (kwargs["stdin"], kwargs["binary"]) == (True, True)
+        opened.append(FakeSession([("out", "")], SUCCESS))
+        return opened[-1]
+
+    monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", opens)
+    result = api.exec_bytes("p", "helper", ["sh", "-c", "head -c 10"], b"0123456789", 5)
+    assert result == ExecBytes(0, b"out", b"")
+    assert opened[0].stdin == [b"0123", b"4567", b"89"]
+    assert opened[0].closed
+
+
+def test_exec_bytes_without_stdin_opens_no_stdin_channel(
+    api: ClusterApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def opens(method: Any, name: str, namespace: str, **kwargs: Any) -> FakeSession:
+        assert kwargs["stdin"] is False
+        return FakeSession([(b"\x00\xff", "")], SUCCESS)
+
+    monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", opens)
+    assert api.exec_bytes("p", "helper", ["cat", "/v/f"], None, 5).stdout == b"\x00\xff"

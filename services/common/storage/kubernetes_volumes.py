@@ -1,0 +1,732 @@
+"""KubernetesVolumeStore: the VolumeStore seam on a Kubernetes cluster, with one
+PersistentVolumeClaim per volume and per snapshot.
+
+Called by the API layer (services/api) when PODS_RUNTIME=kubernetes; the runtime mounts the
+claims by name (runtime/kubernetes/manifests.py). Talks to the cluster only through our
+client.KubeApi seam (blocking calls in worker threads); KubeErrors become TemporaryError or
+PermanentError through runtime/kubernetes/errors.py.
+
+- A volume is a claim (kubernetes_claims.volume_claim) requesting its size limit as capacity:
+  on block-backed storage classes the filesystem itself holds pods to the limit; uploads are
+  also checked against it here.
+- A snapshot is another claim, filled by a copy (`cp -a`) of the source volume or of one of
+  its directories or files, then marked complete (helper_answers.SNAPSHOT_MARKER carrying the
+  copy token annotated on the claim). Portable: it needs no CSI snapshot support.
+- Files are reached through a helper Pod per operation (kubernetes_claims.helper_pod) with
+  the claims mounted; the file operations are helper_ops', shared with the Docker store. This
+  module's HelperSession execs into the helper: uploads are sent on stdin and read by
+  `head -c <size> | tar -x` (the exec stream needs no end-of-input), downloads come back as
+  raw bytes. A ReadWriteOnce claim in use by a pod attaches to that pod's node only, so the
+  helper is placed on that node (kubernetes_claims.node_for). The helper is deleted after
+  the operation and deletes itself after HELPER_LIFETIME_S should we crash.
+- Deleting a volume or snapshot mounted by a pod of ours is refused (StorageConflict naming
+  the pods); our own helpers are removed first. A claim being deleted counts as absent.
+
+Concurrency: operations on one claim are serialized within this process, as in the Docker
+store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+
+from services.common.outcomes import PermanentError, TemporaryError
+from services.common.runtime.kubernetes.client import AlreadyExists, ClusterApi, KubeApi
+from services.common.runtime.kubernetes.config import KubernetesConfig
+from services.common.runtime.kubernetes.errors import translated_kube_errors
+from services.common.runtime.kubernetes.names import deployment_selector
+from services.common.runtime.naming import validate_slug
+from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_TENANT
+from services.common.storage import helper_ops, paths
+from services.common.storage.helper_answers import (
+    COPY_TARGET,
+    DEFAULT_MAX_TRANSFER_BYTES,
+    HELPER_ROOT,
+    LABEL_COPY_TOKEN,
+    tail,
+)
+from services.common.storage.helper_ops import HelperShell
+from services.common.storage.kubernetes_claims import (
+    HELPER_CONTAINER,
+    ClaimSettings,
+    annotations_of,
+    carries,
+    claim_selector,
+    created_at,
+    describe_users,
+    helper_name,
+    helper_pod,
+    helper_state,
+    is_helper,
+    is_terminating,
+    node_for,
+    snapshot_claim,
+    snapshot_owner,
+    users_of,
+    volume_claim,
+    volume_owner,
+)
+from services.common.storage.types import (
+    LABEL_SIZE_LIMIT,
+    LABEL_SNAPSHOT,
+    LABEL_SOURCE_PATH,
+    LABEL_SOURCE_VOLUME,
+    LABEL_VOLUME,
+    FileEntry,
+    InvalidStorageRequest,
+    MountSpec,
+    SnapshotInfo,
+    SnapshotKey,
+    StorageConflict,
+    StorageKind,
+    StorageNotFound,
+    VolumeInfo,
+    VolumeKey,
+    check_size_limit,
+    snapshot_name,
+    validate_snapshot_key,
+    validate_volume_key,
+    volume_name,
+)
+
+T = TypeVar("T")
+Obj = dict[str, Any]
+CLAIMS: Final = "persistentvolumeclaims"
+# Writes exactly $1 bytes of stdin into the directory $2 as a tar stream.
+PUT_SCRIPT = 'head -c "$1" | tar -x -f - -C "$2"'
+DEFAULT_EXEC_TIMEOUT_S = 600.0
+POLL_INTERVAL_S = 0.5
+
+
+class _PodSession:
+    """helper_ops.HelperSession over exec into a running helper Pod."""
+
+    def __init__(self, api: KubeApi, pod_name: str, timeout_s: float) -> None:
+        self._api = api
+        self._pod = pod_name
+        self._timeout = timeout_s
+
+    def _exec(self, argv: Sequence[str], stdin: bytes | None) -> tuple[int, bytes, bytes]:
+        with translated_kube_errors(f"running {argv[0]} in the storage helper"):
+            result = self._api.exec_bytes(self._pod, HELPER_CONTAINER, argv, stdin, self._timeout)
+        if result.exit_code is None:
+            raise TemporaryError(f"{argv[0]} in the storage helper took over {self._timeout} s")
+        return result.exit_code, result.stdout, result.stderr
+
+    def exec(self, argv: Sequence[str]) -> tuple[bytes, bytes]:
+        _, out, err = self._exec(argv, None)
+        return out, err
+
+    def put(self, directory: str, archive: bytes) -> None:
+        argv = ["sh", "-c", PUT_SCRIPT, "put", str(len(archive)), directory]
+        code, _, err = self._exec(argv, archive)
+        if code != 0:
+            raise TemporaryError(f"writing into {directory} failed ({code}): {tail(err)}")
+
+    def read_file(self, real: str, size: int, max_bytes: int, shown: str) -> bytes:
+        code, out, err = self._exec(["head", "-c", str(max_bytes + 1), real], None)
+        if code != 0:
+            raise TemporaryError(f"reading {paths.describe(shown)} failed ({code}): {tail(err)}")
+        if len(out) > max_bytes:
+            raise InvalidStorageRequest(
+                f"{paths.describe(shown)} is over {max_bytes} bytes; downloads are limited to "
+                f"{max_bytes}"
+            )
+        return out
+
+
+@contextlib.contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Invalid ids and paths become InvalidStorageRequest; KubeErrors our outcomes."""
+    try:
+        with translated_kube_errors(action):
+            yield
+    except paths.PathError as exc:
+        raise InvalidStorageRequest(str(exc)) from exc
+    except ValueError as exc:
+        raise InvalidStorageRequest(str(exc)) from exc
+
+
+class KubernetesVolumeStore:
+    """VolumeStore in one namespace of a cluster; manages only claims annotated with
+    `deployment_id`."""
+
+    def __init__(
+        self,
+        deployment_id: str,
+        config: KubernetesConfig,
+        settings: ClaimSettings | None = None,
+        *,
+        api_factory: Callable[[], KubeApi] | None = None,
+        max_transfer_bytes: int = DEFAULT_MAX_TRANSFER_BYTES,
+        exec_timeout_s: float = DEFAULT_EXEC_TIMEOUT_S,
+        file_owner: tuple[int, int] = (0, 0),
+        poll_interval_s: float = POLL_INTERVAL_S,
+    ) -> None:
+        """`api_factory` builds the KubeApi on first use (default: ClusterApi.connect to
+        the configured namespace). `file_owner`: uid and gid of uploaded files."""
+        self.deployment_id = validate_slug("deployment id", deployment_id)
+        self.config = config
+        self.settings = settings or ClaimSettings()
+        self.max_transfer_bytes = max_transfer_bytes
+        self.file_owner = file_owner
+        self._exec_timeout = exec_timeout_s
+        self._poll = poll_interval_s
+        self._api_factory = api_factory or self._connect
+        self._api: KubeApi | None = None
+        self._api_lock = threading.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def close(self) -> None:
+        """Closes the API client if one was opened."""
+        with self._api_lock:
+            close = getattr(self._api, "close", None)
+            if callable(close):
+                close()
+            self._api = None
+
+    # --- public API (the VolumeStore protocol) ------------------------------------------
+
+    async def create_volume(self, key: VolumeKey, size_limit_bytes: int) -> VolumeInfo:
+        """Creates the volume's claim, or returns the matching existing one."""
+        with _translated("creating volume"):
+            name = volume_name(self.deployment_id, key)
+            check_size_limit(size_limit_bytes)
+        async with self._lock(name):
+            return await self._thread(
+                f"creating volume {key.volume_id}", self._create_volume, key, size_limit_bytes
+            )
+
+    async def get_volume(self, key: VolumeKey) -> VolumeInfo | None:
+        with _translated("reading volume"):
+            validate_volume_key(key)
+        return await self._thread(f"reading volume {key.volume_id}", self._get_volume, key)
+
+    async def list_volumes(self, tenant_id: str | None = None) -> list[VolumeInfo]:
+        return await self._thread("listing volumes", self._list_volumes, tenant_id)
+
+    async def delete_volume(self, key: VolumeKey) -> bool:
+        with _translated("deleting volume"):
+            name = volume_name(self.deployment_id, key)
+        async with self._lock(name):
+            return await self._thread(
+                f"deleting volume {key.volume_id}",
+                self._delete,
+                name,
+                volume_owner(self.deployment_id, key),
+                f"volume {key.volume_id!r}",
+            )
+
+    async def list_files(
+        self, key: VolumeKey, path: str = "", recursive: bool = False
+    ) -> list[FileEntry]:
+        with _translated("listing files"):
+            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
+        async with self._lock(name):
+            return await self._thread(
+                f"listing {relative or '/'} in volume {key.volume_id}",
+                self._on_volume,
+                key,
+                True,
+                lambda shell: helper_ops.list_in(shell, relative, recursive),
+            )
+
+    async def upload(self, key: VolumeKey, path: str, data: bytes) -> FileEntry:
+        with _translated("uploading"):
+            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
+            if not relative:
+                raise InvalidStorageRequest("upload needs a file path, not the volume root")
+        async with self._lock(name):
+            return await self._thread(
+                f"uploading {relative} to volume {key.volume_id}",
+                self._upload,
+                key,
+                relative,
+                bytes(data),
+            )
+
+    async def download(self, key: VolumeKey, path: str) -> bytes:
+        with _translated("downloading"):
+            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
+        async with self._lock(name):
+            return await self._thread(
+                f"downloading {relative or '/'} from volume {key.volume_id}",
+                self._on_volume,
+                key,
+                True,
+                lambda shell: helper_ops.download_in(shell, relative, self.max_transfer_bytes),
+            )
+
+    async def usage_bytes(self, key: VolumeKey | SnapshotKey) -> int:
+        with _translated("measuring"):
+            name = self._name_of(key)
+        async with self._lock(name):
+            if isinstance(key, SnapshotKey):
+                return await self._thread(
+                    f"measuring {name}",
+                    self._on_snapshot,
+                    key,
+                    lambda shell: helper_ops.measure(shell, snapshot=True),
+                )
+            return await self._thread(
+                f"measuring {name}", self._on_volume, key, True, helper_ops.measure
+            )
+
+    async def create_snapshot(
+        self,
+        source_key: VolumeKey,
+        snapshot_key: SnapshotKey,
+        source_path: str = "",
+        size_limit_bytes: int | None = None,
+    ) -> SnapshotInfo:
+        with _translated("creating snapshot"):
+            source_name = volume_name(self.deployment_id, source_key)
+            name = snapshot_name(self.deployment_id, snapshot_key)
+            relative = paths.normalize(source_path, "source path")
+            if size_limit_bytes is not None:
+                check_size_limit(size_limit_bytes)
+            if source_key.tenant_id != snapshot_key.tenant_id:
+                raise InvalidStorageRequest(
+                    f"snapshot {snapshot_key.snapshot_id!r} of tenant {snapshot_key.tenant_id!r}"
+                    f" cannot be taken from a volume of tenant {source_key.tenant_id!r}"
+                )
+        first, second = sorted((source_name, name))
+        async with self._lock(first), self._lock(second):
+            return await self._thread(
+                f"creating snapshot {snapshot_key.snapshot_id}",
+                self._create_snapshot,
+                source_key,
+                snapshot_key,
+                relative,
+                size_limit_bytes,
+            )
+
+    async def get_snapshot(self, key: SnapshotKey) -> SnapshotInfo | None:
+        with _translated("reading snapshot"):
+            validate_snapshot_key(key)
+        return await self._thread(f"reading snapshot {key.snapshot_id}", self._get_snapshot, key)
+
+    async def list_snapshots(self, tenant_id: str | None = None) -> list[SnapshotInfo]:
+        return await self._thread("listing snapshots", self._list_snapshots, tenant_id)
+
+    async def delete_snapshot(self, key: SnapshotKey) -> bool:
+        with _translated("deleting snapshot"):
+            name = snapshot_name(self.deployment_id, key)
+        async with self._lock(name):
+            return await self._thread(
+                f"deleting snapshot {key.snapshot_id}",
+                self._delete,
+                name,
+                snapshot_owner(self.deployment_id, key),
+                f"snapshot {key.snapshot_id!r}",
+            )
+
+    async def list_snapshot_files(
+        self, key: SnapshotKey, path: str = "", recursive: bool = False
+    ) -> list[FileEntry]:
+        with _translated("listing snapshot files"):
+            name, relative = snapshot_name(self.deployment_id, key), paths.normalize(path)
+        hidden = helper_ops.SNAPSHOT_HIDDEN
+        async with self._lock(name):
+            return await self._thread(
+                f"listing {relative or '/'} in snapshot {key.snapshot_id}",
+                self._on_snapshot,
+                key,
+                lambda shell: helper_ops.list_in(shell, relative, recursive, hidden),
+            )
+
+    async def download_snapshot(self, key: SnapshotKey, path: str) -> bytes:
+        with _translated("downloading from snapshot"):
+            name, relative = snapshot_name(self.deployment_id, key), paths.normalize(path)
+        limit, hidden = self.max_transfer_bytes, helper_ops.SNAPSHOT_HIDDEN
+        async with self._lock(name):
+            return await self._thread(
+                f"downloading {relative or '/'} from snapshot {key.snapshot_id}",
+                self._on_snapshot,
+                key,
+                lambda shell: helper_ops.download_in(shell, relative, limit, hidden),
+            )
+
+    async def mount_for(
+        self,
+        kind: StorageKind,
+        key: VolumeKey | SnapshotKey,
+        mount_path: str,
+        sub_path: str = "",
+        read_only: bool = False,
+    ) -> MountSpec:
+        """The MountSpec of an existing volume or snapshot; a sub_path is resolved inside
+        it (Kubernetes mounts sub paths natively)."""
+        with _translated("preparing a mount"):
+            kind = StorageKind(kind)
+            if kind is StorageKind.VOLUME and not isinstance(key, VolumeKey):
+                raise InvalidStorageRequest("a volume mount needs a VolumeKey")
+            if kind is StorageKind.SNAPSHOT and not isinstance(key, SnapshotKey):
+                raise InvalidStorageRequest("a snapshot mount needs a SnapshotKey")
+            name = self._name_of(key)
+            target = paths.normalize_mount_path(mount_path)
+            relative = paths.normalize(sub_path, "sub_path")
+        return await self._thread(
+            f"preparing the mount of {name}",
+            self._mount_for,
+            kind,
+            key,
+            target,
+            relative,
+            read_only or kind is StorageKind.SNAPSHOT,
+        )
+
+    async def subpath_supported(self) -> bool:
+        """Always: a volumeMount's subPath."""
+        return True
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _connect(self) -> KubeApi:
+        return ClusterApi.connect(
+            self.config.namespace, request_timeout=self.config.request_timeout
+        )
+
+    def _client(self) -> KubeApi:
+        with self._api_lock:
+            if self._api is None:
+                self._api = self._api_factory()
+            return self._api
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = self._locks[name] = asyncio.Lock()
+        return lock
+
+    async def _thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
+        with _translated(action):
+            return await asyncio.to_thread(fn, *args)
+
+    def _name_of(self, key: VolumeKey | SnapshotKey) -> str:
+        if isinstance(key, VolumeKey):
+            return volume_name(self.deployment_id, key)
+        if isinstance(key, SnapshotKey):
+            return snapshot_name(self.deployment_id, key)
+        raise InvalidStorageRequest(f"not a volume or snapshot key: {key!r}")
+
+    def _owned(self, name: str, owner: Mapping[str, str], what: str) -> Obj | None:
+        """The claim `name` if it carries `owner`'s annotations; None when absent or being
+        deleted; StorageConflict when someone else's claim holds the name."""
+        claim = self._client().read(CLAIMS, name)
+        if claim is None or is_terminating(claim):
+            return None
+        if not carries(claim, owner):
+            raise StorageConflict(
+                f"a PersistentVolumeClaim named {name!r} exists that deployment "
+                f"{self.deployment_id!r} did not create for {what}; it is left untouched"
+            )
+        return claim
+
+    def _require_volume(self, key: VolumeKey) -> Obj:
+        claim = self._owned(
+            volume_name(self.deployment_id, key),
+            volume_owner(self.deployment_id, key),
+            f"volume {key.volume_id!r}",
+        )
+        if claim is None:
+            raise StorageNotFound(
+                f"volume {key.volume_id!r} of tenant {key.tenant_id!r} does not exist"
+            )
+        return claim
+
+    def _require_snapshot(self, key: SnapshotKey) -> Obj:
+        claim = self._owned(
+            snapshot_name(self.deployment_id, key),
+            snapshot_owner(self.deployment_id, key),
+            f"snapshot {key.snapshot_id!r}",
+        )
+        if claim is None:
+            raise StorageNotFound(
+                f"snapshot {key.snapshot_id!r} of tenant {key.tenant_id!r} does not exist"
+            )
+        return claim
+
+    def _our_pods(self) -> list[Obj]:
+        return self._client().list_pods(deployment_selector(self.deployment_id)).items
+
+    def _create_claim(self, body: Obj, owner: Mapping[str, str], what: str) -> Obj:
+        """Creates the claim; a name taken meanwhile is read back (and must be ours)."""
+        name = body["metadata"]["name"]
+        with contextlib.suppress(AlreadyExists):
+            self._client().create(CLAIMS, body)
+        claim = self._owned(name, owner, what)
+        if claim is None:
+            raise TemporaryError(f"the claim of {what} is still being deleted; try again")
+        return claim
+
+    @contextlib.contextmanager
+    def _helper(
+        self, tenant_id: str, mounts: Sequence[tuple[str, str, bool]]
+    ) -> Iterator[HelperShell]:
+        """A running helper Pod with each (claim, target, read_only) mounted, deleted after."""
+        api = self._client()
+        node = node_for(self._our_pods(), [claim for claim, _, _ in mounts])
+        name = helper_name(self.deployment_id, secrets.token_hex(6))
+        body = helper_pod(
+            self.deployment_id, tenant_id, name, mounts, node, self.config, self.settings
+        )
+        api.create("pods", body)
+        try:
+            self._wait_running(name)
+            yield HelperShell(_PodSession(api, name, self._exec_timeout))
+        finally:
+            with contextlib.suppress(Exception):  # best effort; it also expires by itself
+                api.delete("pods", name)
+
+    def _wait_running(self, name: str) -> None:
+        deadline = time.monotonic() + self.settings.helper_start_timeout_s
+        why = "not created yet"
+        while True:
+            pod = self._client().read("pods", name)
+            if pod is not None:
+                state, why = helper_state(pod)
+                if state == "running":
+                    return
+                if state == "failed":
+                    raise PermanentError(
+                        f"the storage helper (image {self.settings.helper_image!r}) cannot "
+                        f"run: {why}"
+                    )
+            if time.monotonic() >= deadline:
+                raise TemporaryError(
+                    f"the storage helper did not start within "
+                    f"{self.settings.helper_start_timeout_s:.0f} s ({why})"
+                )
+            time.sleep(self._poll)
+
+    def _on_volume(
+        self, key: VolumeKey, read_only: bool, operation: Callable[[HelperShell], T]
+    ) -> T:
+        self._require_volume(key)
+        claim = volume_name(self.deployment_id, key)
+        with self._helper(key.tenant_id, [(claim, HELPER_ROOT, read_only)]) as shell:
+            return operation(shell)
+
+    def _on_snapshot(self, key: SnapshotKey, operation: Callable[[HelperShell], T]) -> T:
+        """Runs `operation` on the complete snapshot mounted read-only at HELPER_ROOT."""
+        claim = self._require_snapshot(key)
+        name = snapshot_name(self.deployment_id, key)
+        with self._helper(key.tenant_id, [(name, HELPER_ROOT, True)]) as shell:
+            helper_ops.check_complete(shell, key, _copy_token(claim))
+            return operation(shell)
+
+    # --- volumes --------------------------------------------------------------------------
+
+    def _volume_info(self, key: VolumeKey, claim: Obj) -> VolumeInfo:
+        try:
+            limit = int(annotations_of(claim).get(LABEL_SIZE_LIMIT, ""))
+        except ValueError:
+            limit = 0
+        return VolumeInfo(
+            key=key,
+            name=str(claim["metadata"]["name"]),
+            size_limit_bytes=limit,
+            created_at=created_at(claim),
+        )
+
+    def _create_volume(self, key: VolumeKey, size_limit_bytes: int) -> VolumeInfo:
+        what = f"volume {key.volume_id!r}"
+        owner = volume_owner(self.deployment_id, key)
+        claim = self._owned(volume_name(self.deployment_id, key), owner, what)
+        if claim is None:
+            body = volume_claim(
+                self.deployment_id, key, size_limit_bytes, datetime.now(UTC), self.settings
+            )
+            claim = self._create_claim(body, owner, what)
+        info = self._volume_info(key, claim)
+        if info.size_limit_bytes != size_limit_bytes:
+            raise StorageConflict(
+                f"{what} already exists with a size limit of {info.size_limit_bytes} bytes, "
+                f"not {size_limit_bytes}"
+            )
+        return info
+
+    def _get_volume(self, key: VolumeKey) -> VolumeInfo | None:
+        name = volume_name(self.deployment_id, key)
+        owner = volume_owner(self.deployment_id, key)
+        claim = self._owned(name, owner, f"volume {key.volume_id!r}")
+        return None if claim is None else self._volume_info(key, claim)
+
+    def _our_claims(self, kind_label: str, tenant_id: str | None) -> list[Obj]:
+        selector = claim_selector(self.deployment_id, kind_label, tenant_id)
+        return [
+            claim
+            for claim in self._client().list_claims(selector).items
+            if not is_terminating(claim)
+            and annotations_of(claim).get(LABEL_DEPLOYMENT) == self.deployment_id
+        ]
+
+    def _list_volumes(self, tenant_id: str | None) -> list[VolumeInfo]:
+        infos = []
+        for claim in self._our_claims(LABEL_VOLUME, tenant_id):
+            notes = annotations_of(claim)
+            key = VolumeKey(str(notes.get(LABEL_TENANT, "")), str(notes.get(LABEL_VOLUME, "")))
+            try:
+                expected = volume_name(self.deployment_id, key)
+            except ValueError:
+                continue
+            if claim["metadata"]["name"] == expected and (
+                tenant_id is None or key.tenant_id == tenant_id
+            ):
+                infos.append(self._volume_info(key, claim))
+        return sorted(infos, key=lambda info: info.key)
+
+    def _delete(self, name: str, owner: Mapping[str, str], what: str) -> bool:
+        """Deletes an owned claim unless a pod other than our helpers mounts it; our helpers
+        (an operation of another process, or a leftover) are deleted first."""
+        if self._owned(name, owner, what) is None:
+            return False
+        users = users_of(self._our_pods(), name)
+        others = [pod for pod in users if not is_helper(pod)]
+        if others:
+            raise StorageConflict(
+                f"{what} is still mounted by {describe_users(others)}; remove those first"
+            )
+        api = self._client()
+        for pod in users:
+            api.delete("pods", str(pod["metadata"]["name"]))
+        return api.delete(CLAIMS, name)
+
+    def _upload(self, key: VolumeKey, relative: str, data: bytes) -> FileEntry:
+        claim = self._require_volume(key)
+        limit = self._volume_info(key, claim).size_limit_bytes
+        name = volume_name(self.deployment_id, key)
+        with self._helper(key.tenant_id, [(name, HELPER_ROOT, False)]) as shell:
+            return helper_ops.upload_into(
+                shell, key.volume_id, relative, data, limit, self.file_owner
+            )
+
+    # --- snapshots ------------------------------------------------------------------------
+
+    def _snapshot_info(self, key: SnapshotKey, claim: Obj, size: int | None) -> SnapshotInfo:
+        notes = annotations_of(claim)
+        return SnapshotInfo(
+            key=key,
+            name=str(claim["metadata"]["name"]),
+            source=VolumeKey(key.tenant_id, str(notes.get(LABEL_SOURCE_VOLUME, ""))),
+            source_path=str(notes.get(LABEL_SOURCE_PATH, "")),
+            created_at=created_at(claim),
+            size_bytes=size,
+        )
+
+    def _create_snapshot(
+        self,
+        source_key: VolumeKey,
+        key: SnapshotKey,
+        relative: str,
+        size_limit_bytes: int | None,
+    ) -> SnapshotInfo:
+        name = snapshot_name(self.deployment_id, key)
+        what = f"snapshot {key.snapshot_id!r}"
+        owner = snapshot_owner(self.deployment_id, key)
+        claim = self._owned(name, owner, what)
+        if claim is not None:
+            notes = annotations_of(claim)
+            existing = (notes.get(LABEL_SOURCE_VOLUME), notes.get(LABEL_SOURCE_PATH))
+            if existing != (source_key.volume_id, relative):
+                raise StorageConflict(
+                    f"{what} already exists, taken from volume {existing[0]!r} path {existing[1]!r}"
+                )
+            # A replay: a complete snapshot is returned as it is, even if its source is gone.
+            with self._helper(key.tenant_id, [(name, HELPER_ROOT, True)]) as shell:
+                size = helper_ops.read_marker(shell, key, _copy_token(claim), HELPER_ROOT)
+            if size is not None:
+                return self._snapshot_info(key, claim, size)
+        source_claim = self._require_volume(source_key)
+        if claim is None:
+            source_limit = self._volume_info(source_key, source_claim).size_limit_bytes
+            body = snapshot_claim(
+                self.deployment_id,
+                key,
+                source_key,
+                relative,
+                size_limit_bytes or source_limit,
+                secrets.token_hex(16),
+                datetime.now(UTC),
+                self.settings,
+            )
+            claim = self._create_claim(body, owner, what)
+        mounts = [
+            (volume_name(self.deployment_id, source_key), HELPER_ROOT, True),
+            (name, COPY_TARGET, False),
+        ]
+        discard = False
+        try:
+            with self._helper(key.tenant_id, mounts) as shell:
+                try:  # new, or an interrupted copy: (re)copy
+                    size = helper_ops.copy_snapshot(
+                        shell, key, _copy_token(claim), source_key, relative, size_limit_bytes
+                    )
+                except PermanentError:
+                    discard = True  # incomplete, and asking again will not help
+                    raise
+            return self._snapshot_info(key, claim, size)
+        finally:
+            if discard:
+                with contextlib.suppress(Exception):
+                    self._client().delete(CLAIMS, name)
+
+    def _get_snapshot(self, key: SnapshotKey) -> SnapshotInfo | None:
+        name = snapshot_name(self.deployment_id, key)
+        owner = snapshot_owner(self.deployment_id, key)
+        claim = self._owned(name, owner, f"snapshot {key.snapshot_id!r}")
+        return None if claim is None else self._snapshot_info(key, claim, None)
+
+    def _list_snapshots(self, tenant_id: str | None) -> list[SnapshotInfo]:
+        infos = []
+        for claim in self._our_claims(LABEL_SNAPSHOT, tenant_id):
+            notes = annotations_of(claim)
+            key = SnapshotKey(str(notes.get(LABEL_TENANT, "")), str(notes.get(LABEL_SNAPSHOT, "")))
+            try:
+                expected = snapshot_name(self.deployment_id, key)
+            except ValueError:
+                continue
+            if claim["metadata"]["name"] == expected and (
+                tenant_id is None or key.tenant_id == tenant_id
+            ):
+                infos.append(self._snapshot_info(key, claim, None))
+        return sorted(infos, key=lambda info: info.key)
+
+    # --- mounts ---------------------------------------------------------------------------
+
+    def _mount_for(
+        self,
+        kind: StorageKind,
+        key: VolumeKey | SnapshotKey,
+        target: str,
+        relative: str,
+        read_only: bool,
+    ) -> MountSpec:
+        if isinstance(key, VolumeKey):
+            self._require_volume(key)
+        else:
+            self._require_snapshot(key)
+        sub_path = ""
+        if relative:
+            name = self._name_of(key)
+            with self._helper(key.tenant_id, [(name, HELPER_ROOT, True)]) as shell:
+                sub_path = helper_ops.resolve_sub_path(shell, relative)
+        return MountSpec(
+            kind=kind,
+            volume_name=self._name_of(key),
+            target=target,
+            read_only=read_only,
+            sub_path=sub_path,
+        )
+
+
+def _copy_token(claim: Obj) -> str:
+    return str(annotations_of(claim).get(LABEL_COPY_TOKEN, ""))
