@@ -32,7 +32,7 @@ from services.common.runtime.kubernetes.config import parse_compute_queues
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
-from services.common.storage.docker_volumes import DockerVolumeStore
+from services.common.storage.factory import close_volume_store, volume_store_from_settings
 from services.common.templates import seed_templates
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ async def run(settings: Settings) -> None:
     await store.seed_templates(settings.tenant_id, seed_templates(settings), now())
     catalog = Catalog(store, now)
     runner = SpawnerCommandRunner(settings.spawner_address)
-    files = DockerVolumeStore(settings.deployment_id)
+    files = volume_store_from_settings(settings)
     volumes = Volumes(
         store=store,
         files=files,
@@ -145,7 +145,7 @@ async def run(settings: Settings) -> None:
         await serve_until_stopped(server, stop_event())
     finally:
         await runner.close()
-        files.close()
+        close_volume_store(files)
         await bus.close()
         await store.close()
 

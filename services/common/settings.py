@@ -58,6 +58,9 @@ class Settings:
     k8s_image_pull_secrets: str = ""  # comma-separated Secret names
     k8s_compute_queues: str = ""  # JSON, see services/common/runtime/kubernetes/config.py
     k8s_non_root_images: str = ""  # comma-separated image prefixes known to run as non-root
+    k8s_storage_class: str = ""  # StorageClass of volume and snapshot claims ("": the default)
+    k8s_volume_access_mode: str = "ReadWriteOnce"
+    k8s_storage_helper_image: str = "busybox:1.36"  # reaches volume files on Kubernetes
 
     # Identity and tenancy
     deployment_id: str = "local"
@@ -140,6 +143,11 @@ class Settings:
             k8s_image_pull_secrets=e.get("PODS_K8S_IMAGE_PULL_SECRETS", d.k8s_image_pull_secrets),
             k8s_compute_queues=e.get("PODS_K8S_COMPUTE_QUEUES", d.k8s_compute_queues),
             k8s_non_root_images=e.get("PODS_K8S_NON_ROOT_IMAGES", d.k8s_non_root_images),
+            k8s_storage_class=e.get("PODS_K8S_STORAGE_CLASS", d.k8s_storage_class),
+            k8s_volume_access_mode=e.get("PODS_K8S_VOLUME_ACCESS_MODE", d.k8s_volume_access_mode),
+            k8s_storage_helper_image=e.get(
+                "PODS_K8S_STORAGE_HELPER_IMAGE", d.k8s_storage_helper_image
+            ),
             nats_stream_replicas=_int(e, "PODS_NATS_STREAM_REPLICAS", d.nats_stream_replicas),
             deployment_id=e.get("PODS_DEPLOYMENT_ID", d.deployment_id),
             tenant_id=e.get("PODS_TENANT_ID", d.tenant_id),

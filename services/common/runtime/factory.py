@@ -83,18 +83,23 @@ async def close_runtime(runtime: Runtime) -> None:
             await result
 
 
+def kubernetes_config_from_settings(settings: Settings) -> KubernetesConfig:
+    """The KubernetesConfig the PODS_K8S_* settings describe."""
+    return kubernetes_config(
+        namespace=settings.k8s_namespace,
+        image_pull_policy=settings.k8s_image_pull_policy,
+        image_pull_secrets=settings.k8s_image_pull_secrets,
+        compute_queues=settings.k8s_compute_queues,
+        non_root_images=settings.k8s_non_root_images,
+    )
+
+
 def runtime_from_settings(settings: Settings) -> Runtime:
     """The runtime PODS_RUNTIME names, configured from the PODS_K8S_* settings."""
     return make_runtime(
         settings.runtime,
         settings.deployment_id,
-        kubernetes=kubernetes_config(
-            namespace=settings.k8s_namespace,
-            image_pull_policy=settings.k8s_image_pull_policy,
-            image_pull_secrets=settings.k8s_image_pull_secrets,
-            compute_queues=settings.k8s_compute_queues,
-            non_root_images=settings.k8s_non_root_images,
-        )
+        kubernetes=kubernetes_config_from_settings(settings)
         if settings.runtime == KUBERNETES
         else None,
     )

@@ -20,7 +20,9 @@ from services.common.runtime.kubernetes.client import (
     HEALTH_RUNTIME_METHODS,
     SPAWNER_ACCESS,
     SPAWNER_RUNTIME_METHODS,
+    STORAGE_ACCESS,
 )
+from services.common.storage.types import LABEL_STORAGE_HELPER
 
 from .render import OVERLAYS, REPO, compose, kubectl, prepared_tree, render, render_with_kubectl
 
@@ -235,8 +237,9 @@ def _rules(role: Obj) -> dict[str, frozenset[str]]:
 def test_roles_grant_exactly_what_the_runtime_code_uses(overlay: tuple[str, list[Obj]]) -> None:
     _, objects = overlay
     roles = by_kind(objects, "Role")
-    assert set(roles) == {"pods-spawner", "pods-health"}
+    assert set(roles) == {"pods-api", "pods-spawner", "pods-health"}
     assert all(r["metadata"]["namespace"] == USER_PODS for r in roles.values())
+    assert _rules(roles["pods-api"]) == dict(STORAGE_ACCESS)
     assert _rules(roles["pods-spawner"]) == dict(SPAWNER_ACCESS)
     assert _rules(roles["pods-health"]) == dict(HEALTH_ACCESS)
     assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
@@ -245,7 +248,7 @@ def test_roles_grant_exactly_what_the_runtime_code_uses(overlay: tuple[str, list
 def test_role_bindings_give_each_role_to_its_process_only(overlay: tuple[str, list[Obj]]) -> None:
     _, objects = overlay
     deployments = by_kind(objects, "Deployment")
-    for name in ("pods-spawner", "pods-health"):
+    for name in ("pods-api", "pods-spawner", "pods-health"):
         binding = one(objects, "RoleBinding", name)
         assert binding["roleRef"] == {
             "apiGroup": "rbac.authorization.k8s.io",
@@ -256,9 +259,8 @@ def test_role_bindings_give_each_role_to_its_process_only(overlay: tuple[str, li
         assert binding["subjects"] == [
             {"kind": "ServiceAccount", "name": account, "namespace": CONTROL_PLANE}
         ]
-    for name in ("pods-api", "pods-gateway"):
-        pod = deployments[name]["spec"]["template"]["spec"]
-        assert pod["automountServiceAccountToken"] is False
+    gateway = deployments["pods-gateway"]["spec"]["template"]["spec"]
+    assert gateway["automountServiceAccountToken"] is False
 
 
 def _runtime_calls(package: Path) -> set[str]:
@@ -321,6 +323,44 @@ def test_user_pods_accept_connections_only_from_the_gateway(overlay: tuple[str, 
         for r in egress
         for peer in r["to"]
     )
+
+
+def test_storage_helpers_have_no_network(overlay: tuple[str, list[Obj]]) -> None:
+    """Helper pods (the api's exec targets for volume files) are selected by no allowing
+    policy and by one that isolates them in both directions."""
+    _, objects = overlay
+    helper = {LABEL_STORAGE_HELPER: "1", "org.pods-service.deployment": "prod"}
+    user = {"org.pods-service.deployment": "prod", "org.pods-service.pod": "web1"}
+    policies = _policies(objects, USER_PODS)
+    isolating = [
+        p
+        for p in policies
+        if _selects_pod(p["spec"]["podSelector"], helper)
+        and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
+    assert isolating
+    for policy in policies:
+        rules = policy["spec"].get("ingress", []) + policy["spec"].get("egress", [])
+        if rules:
+            assert not _selects_pod(policy["spec"]["podSelector"], helper)
+            assert _selects_pod(policy["spec"]["podSelector"], user)
+
+
+def _selects_pod(selector: Obj, labels: dict[str, str]) -> bool:
+    """A LabelSelector (matchLabels, and matchExpressions with Exists/DoesNotExist/In)."""
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = expression["key"], expression["operator"]
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+        if operator == "In" and labels.get(key) not in expression["values"]:
+            return False
+    return True
 
 
 def test_the_control_plane_accepts_only_itself_and_the_gateways_ports(
