@@ -1,11 +1,11 @@
 """Pure path confinement for volume and snapshot files: no I/O, no Docker.
 
-Called by docker_volumes.DockerVolumeStore and fake.FakeVolumeStore before anything touches a
+Called by the stores (docker_volumes, kubernetes_volumes, fake) before anything touches a
 volume, and usable by the API layer to reject bad input early. Every user path is relative to
 the volume root; `normalize` turns it into one canonical form ("" for the root, otherwise
 segments joined by '/') or raises PathError. What it cannot see is the volume's content: a
-symbolic link planted inside the volume is the store's business (docker_volumes resolves
-each prefix inside its helper container and checks the result with `is_within`).
+symbolic link planted inside the volume is the store's business (helper_ops resolves each
+prefix inside the helper container or pod and checks the result with `is_within`).
 
 Rules for user paths (`normalize`):
 - text only, valid UTF-8, no NUL byte and no other control character (0x00-0x1f, 0x7f);

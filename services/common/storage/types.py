@@ -1,11 +1,14 @@
 """Data crossing the storage seam, the `VolumeStore` protocol, and the names and labels of the
-Docker volumes behind pod volumes and snapshots (Tapis Pods "volumes" and "snapshots").
+Docker volumes (or Kubernetes claims) behind pod volumes and snapshots (Tapis Pods "volumes"
+and "snapshots").
 
 Callers: the API layer (services/api) creates, lists, deletes and fills volumes and snapshots
 through a VolumeStore, and asks `mount_for` whether one can be mounted as a pod asks; the
 spawner builds the pod's MountSpecs with the pure `volume_name` / `snapshot_name`.
-Implementations: docker_volumes.DockerVolumeStore and fake.FakeVolumeStore. MountSpec and
-StorageKind are defined in runtime.types (a ContainerSpec holds MountSpecs) and re-exported.
+Implementations: docker_volumes.DockerVolumeStore, kubernetes_volumes.KubernetesVolumeStore
+(PersistentVolumeClaims of the same names) and fake.FakeVolumeStore; factory.py chooses.
+MountSpec and StorageKind are defined in runtime.types (a ContainerSpec holds MountSpecs) and
+re-exported.
 
 Errors: implementations raise outcomes.TemporaryError (engine trouble: try again) or
 outcomes.PermanentError, never SDK exceptions. Permanent errors come as the subclasses below
