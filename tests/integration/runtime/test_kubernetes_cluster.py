@@ -1,6 +1,6 @@
 """KubernetesRuntime against a real cluster: a pod runs, becomes ready, logs, answers exec, is
 replaced when its spec changes, reports a missing image, and is removed with everything it
-owned. Each test works in a namespace of its own, deleted afterwards.
+owned; with KubernetesVolumeStore, it mounts a volume and a snapshot as claims. Each test works in a namespace of its own, deleted afterwards.
 
 Runs only when KUBECONFIG names a cluster (marker `kubernetes`), for example a kind or k3s
 cluster as deploy/kubernetes/README.md describes:
@@ -217,3 +217,69 @@ async def test_a_missing_image_is_reported_with_its_reason(runtime: KubernetesRu
     state = await eventually(dead, "the pull failure")
     assert state.error.startswith(("ErrImagePull", "ImagePullBackOff")), state.error
     await runtime.remove(KEY)
+
+
+async def test_a_volume_is_filled_snapshotted_and_mounted_by_a_pod(
+    runtime: KubernetesRuntime, namespace: str
+) -> None:
+    """The volume store and the runtime together: a claim of the default StorageClass (on
+    kind and k3s: local-path), a file uploaded through a helper pod, a snapshot copied from
+    it, a pod that mounts both and reads them, and deletion refused while the pod mounts it."""
+    from services.common.storage.kubernetes_claims import ClaimSettings
+    from services.common.storage.kubernetes_volumes import KubernetesVolumeStore
+    from services.common.storage.types import (
+        MountSpec,
+        SnapshotKey,
+        StorageConflict,
+        StorageKind,
+        VolumeKey,
+    )
+
+    store = KubernetesVolumeStore(
+        "it",
+        KubernetesConfig(namespace=namespace),
+        ClaimSettings(helper_image=IMAGE, helper_start_timeout_s=TIMEOUT),
+        api_factory=lambda: ClusterApi.connect(namespace, request_timeout=30),
+    )
+    volume, snapshot = VolumeKey("dev", "data"), SnapshotKey("dev", "snap")
+    try:
+        info = await store.create_volume(volume, 64 * 1024 * 1024)
+        await store.upload(volume, "in/greeting.txt", b"from the volume\n")
+        await store.create_snapshot(volume, snapshot)
+        await store.upload(volume, "in/greeting.txt", b"changed\n")
+        assert await store.download_snapshot(snapshot, "in/greeting.txt") == b"from the volume\n"
+        mounts = (
+            await store.mount_for(StorageKind.VOLUME, volume, "/data"),
+            await store.mount_for(StorageKind.SNAPSHOT, snapshot, "/snap"),
+        )
+        assert mounts[0] == MountSpec(StorageKind.VOLUME, info.name, "/data", False)
+        spec = with_hash(dataclasses.replace(web_spec(), mounts=mounts))
+        await ensure_until_done(runtime, spec)
+
+        async def reads() -> Any:
+            state = await runtime.inspect(KEY)
+            if state is None or state.phase is not Phase.RUNNING:
+                return None
+            result = await runtime.exec(
+                KEY, ["cat", "/data/in/greeting.txt", "/snap/in/greeting.txt"], 30, 1000
+            )
+            return result if result.exit_code == 0 else None
+
+        result = await eventually(reads, "the pod reading its volume and snapshot")
+        assert result.stdout == "changed\nfrom the volume\n"
+        denied = await runtime.exec(KEY, ["touch", "/snap/x"], 30, 1000)
+        assert denied.exit_code != 0  # snapshots are read-only
+        with pytest.raises(StorageConflict, match="mounted by"):
+            await store.delete_volume(volume)
+        await runtime.remove(KEY)
+
+        async def deleted() -> bool | None:
+            try:
+                return True if await store.delete_volume(volume) else None
+            except StorageConflict:
+                return None
+
+        await eventually(deleted, "the volume's deletion once the pod is gone")
+        assert await store.delete_snapshot(snapshot) is True
+    finally:
+        store.close()
