@@ -5,8 +5,8 @@ template.
 
 Mounts name the Docker volumes (or Kubernetes claims) behind the pod's volumes and snapshots
 with the storage seam's pure naming helpers (storage.types.volume_name / snapshot_name), so
-the spawner needs no volume store: the API checked, when the mount was added, that the volume exists and that the
-pod's owner may mount it. Snapshots are always mounted read-only.
+the spawner needs no volume store: the API checked, when the mount was added, that the volume
+exists and that the pod's owner may mount it. Snapshots are always mounted read-only.
 """
 
 from __future__ import annotations

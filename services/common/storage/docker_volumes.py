@@ -2,9 +2,10 @@
 
 Called by the API layer (services/api) for Tapis Pods volumes and snapshots; the runtime
 mounts what `mount_for` returns (`docker_mount` turns a MountSpec into the Docker mount dict).
-The only module of the storage package that imports `docker`. Blocking SDK calls run in
-worker threads (asyncio.to_thread); SDK errors are translated here into TemporaryError and
-the PermanentError subclasses of storage.types.
+The only module of the storage package that imports `docker`. The async API is
+threaded_store.ThreadedVolumeStore's: it runs the blocking methods here in worker threads;
+SDK errors are translated into TemporaryError and the PermanentError subclasses of
+storage.types.
 
 A volume is a labelled Docker volume whose size limit is a label; a snapshot is another
 labelled volume holding a copy (`cp -a`) of the source volume or of one of its directories
@@ -49,15 +50,14 @@ check, snapshot copy, delete). Several processes sharing volumes need their own 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import secrets
 import tarfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import docker
 import docker.errors
@@ -77,6 +77,7 @@ from services.common.storage.helper_answers import (
     LABEL_CREATED_AT,
 )
 from services.common.storage.helper_ops import HelperShell
+from services.common.storage.threaded_store import ThreadedVolumeStore
 from services.common.storage.types import (
     LABEL_SIZE_LIMIT,
     LABEL_SNAPSHOT,
@@ -94,14 +95,12 @@ from services.common.storage.types import (
     StorageNotFound,
     VolumeInfo,
     VolumeKey,
-    check_size_limit,
     snapshot_labels,
     snapshot_name,
     volume_labels,
     volume_name,
 )
 
-T = TypeVar("T")
 Attrs = dict[str, Any]
 
 DEFAULT_HELPER_IMAGE = "pods-http:latest"
@@ -162,21 +161,6 @@ def parse_created(attrs: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-# --- errors -----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _translated(action: str) -> Iterator[None]:
-    """Turns SDK and transport errors (and invalid ids) into our errors."""
-    try:
-        with translated_docker_errors(action, vanished="something"):
-            yield
-    except paths.PathError as exc:
-        raise InvalidStorageRequest(str(exc)) from exc
-    except ValueError as exc:  # invalid ids and limits from storage.types
-        raise InvalidStorageRequest(str(exc)) from exc
-
-
 # --- the helper container ----------------------------------------------------------------
 
 
@@ -212,7 +196,7 @@ class _DockerSession:
 # --- the store --------------------------------------------------------------------------
 
 
-class DockerVolumeStore:
+class DockerVolumeStore(ThreadedVolumeStore):
     """VolumeStore over one Docker engine; manages only volumes labelled `deployment_id`."""
 
     def __init__(
@@ -230,7 +214,7 @@ class DockerVolumeStore:
         on first use from `base_url` or the environment, with `timeout_s` per request
         (long copies and listings run inside one request). `file_owner`: uid and gid of
         uploaded files and the directories created for them."""
-        self.deployment_id = validate_slug("deployment id", deployment_id)
+        super().__init__(deployment_id)
         self.helper_image = helper_image
         self.max_transfer_bytes = max_transfer_bytes
         self.file_owner = file_owner
@@ -239,7 +223,6 @@ class DockerVolumeStore:
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._client_lock = threading.Lock()
-        self._locks: dict[str, asyncio.Lock] = {}
         self._api_version: str | None = None
 
     def close(self) -> None:
@@ -248,193 +231,6 @@ class DockerVolumeStore:
             if self._owns_client and self._client is not None:
                 self._client.close()
                 self._client = None
-
-    # --- public API (the VolumeStore protocol) ------------------------------------------
-
-    async def create_volume(self, key: VolumeKey, size_limit_bytes: int) -> VolumeInfo:
-        """Creates the labelled Docker volume, or returns the matching existing one."""
-        with _translated("creating volume"):
-            name = volume_name(self.deployment_id, key)
-            check_size_limit(size_limit_bytes)
-        async with self._lock(name):
-            return await self._thread(
-                f"creating volume {key.volume_id}", self._create_volume, key, size_limit_bytes
-            )
-
-    async def get_volume(self, key: VolumeKey) -> VolumeInfo | None:
-        """The volume, None if absent; StorageConflict if the name is taken by another."""
-        with _translated("reading volume"):
-            volume_name(self.deployment_id, key)
-        return await self._thread(f"reading volume {key.volume_id}", self._get_volume, key)
-
-    async def list_volumes(self, tenant_id: str | None = None) -> list[VolumeInfo]:
-        """Every volume of this deployment (of `tenant_id` if given), sorted by key."""
-        return await self._thread("listing volumes", self._list_volumes, tenant_id)
-
-    async def delete_volume(self, key: VolumeKey) -> bool:
-        """Deletes the volume; False if absent; StorageConflict while a container mounts it."""
-        with _translated("deleting volume"):
-            name = volume_name(self.deployment_id, key)
-        async with self._lock(name):
-            return await self._thread(
-                f"deleting volume {key.volume_id}", self._delete, name, self._volume_owner(key)
-            )
-
-    async def list_files(
-        self, key: VolumeKey, path: str = "", recursive: bool = False
-    ) -> list[FileEntry]:
-        """Entries of directory `path` (recursively if asked) or the entry of file `path`."""
-        with _translated("listing files"):
-            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
-        async with self._lock(name):
-            return await self._thread(
-                f"listing {relative or '/'} in volume {key.volume_id}",
-                self._list_files_volume,
-                key,
-                relative,
-                recursive,
-            )
-
-    async def upload(self, key: VolumeKey, path: str, data: bytes) -> FileEntry:
-        """Writes the file (parents created), within the volume's size limit."""
-        with _translated("uploading"):
-            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
-            if not relative:
-                raise InvalidStorageRequest("upload needs a file path, not the volume root")
-        async with self._lock(name):
-            return await self._thread(
-                f"uploading {relative} to volume {key.volume_id}",
-                self._upload,
-                key,
-                relative,
-                bytes(data),
-            )
-
-    async def download(self, key: VolumeKey, path: str) -> bytes:
-        """The content of the file `path` in the volume."""
-        with _translated("downloading"):
-            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
-        async with self._lock(name):
-            return await self._thread(
-                f"downloading {relative or '/'} from volume {key.volume_id}",
-                self._download_volume,
-                key,
-                relative,
-            )
-
-    async def usage_bytes(self, key: VolumeKey | SnapshotKey) -> int:
-        """Total size of the regular files in the volume or snapshot (marker excluded)."""
-        with _translated("measuring"):
-            name = self._name_of(key)
-        async with self._lock(name):
-            return await self._thread(f"measuring {name}", self._usage, key)
-
-    async def create_snapshot(
-        self,
-        source_key: VolumeKey,
-        snapshot_key: SnapshotKey,
-        source_path: str = "",
-        size_limit_bytes: int | None = None,
-    ) -> SnapshotInfo:
-        """Copies the source (or its `source_path`) into the snapshot; see VolumeStore."""
-        with _translated("creating snapshot"):
-            source_name = volume_name(self.deployment_id, source_key)
-            name = snapshot_name(self.deployment_id, snapshot_key)
-            relative = paths.normalize(source_path, "source path")
-            if size_limit_bytes is not None:
-                check_size_limit(size_limit_bytes)
-            if source_key.tenant_id != snapshot_key.tenant_id:
-                raise InvalidStorageRequest(
-                    f"snapshot {snapshot_key.snapshot_id!r} of tenant {snapshot_key.tenant_id!r}"
-                    f" cannot be taken from a volume of tenant {source_key.tenant_id!r}"
-                )
-        first, second = sorted((source_name, name))
-        async with self._lock(first), self._lock(second):
-            return await self._thread(
-                f"creating snapshot {snapshot_key.snapshot_id}",
-                self._create_snapshot,
-                source_key,
-                snapshot_key,
-                relative,
-                size_limit_bytes,
-            )
-
-    async def get_snapshot(self, key: SnapshotKey) -> SnapshotInfo | None:
-        """The snapshot (size not measured), None if absent."""
-        with _translated("reading snapshot"):
-            snapshot_name(self.deployment_id, key)
-        return await self._thread(f"reading snapshot {key.snapshot_id}", self._get_snapshot, key)
-
-    async def list_snapshots(self, tenant_id: str | None = None) -> list[SnapshotInfo]:
-        """Every snapshot of this deployment (of `tenant_id` if given), sorted by key."""
-        return await self._thread("listing snapshots", self._list_snapshots, tenant_id)
-
-    async def delete_snapshot(self, key: SnapshotKey) -> bool:
-        """Deletes the snapshot; False if absent; StorageConflict while mounted."""
-        with _translated("deleting snapshot"):
-            name = snapshot_name(self.deployment_id, key)
-        async with self._lock(name):
-            return await self._thread(
-                f"deleting snapshot {key.snapshot_id}",
-                self._delete,
-                name,
-                self._snapshot_owner(key),
-            )
-
-    async def list_snapshot_files(
-        self, key: SnapshotKey, path: str = "", recursive: bool = False
-    ) -> list[FileEntry]:
-        """Like list_files, inside a complete snapshot."""
-        with _translated("listing snapshot files"):
-            name, relative = snapshot_name(self.deployment_id, key), paths.normalize(path)
-        async with self._lock(name):
-            return await self._thread(
-                f"listing {relative or '/'} in snapshot {key.snapshot_id}",
-                self._list_files_snapshot,
-                key,
-                relative,
-                recursive,
-            )
-
-    async def download_snapshot(self, key: SnapshotKey, path: str) -> bytes:
-        """Like download, inside a complete snapshot."""
-        with _translated("downloading from snapshot"):
-            name, relative = snapshot_name(self.deployment_id, key), paths.normalize(path)
-        async with self._lock(name):
-            return await self._thread(
-                f"downloading {relative or '/'} from snapshot {key.snapshot_id}",
-                self._download_snapshot,
-                key,
-                relative,
-            )
-
-    async def mount_for(
-        self,
-        kind: StorageKind,
-        key: VolumeKey | SnapshotKey,
-        mount_path: str,
-        sub_path: str = "",
-        read_only: bool = False,
-    ) -> MountSpec:
-        """The MountSpec of an existing volume or snapshot; see VolumeStore.mount_for."""
-        with _translated("preparing a mount"):
-            kind = StorageKind(kind)
-            if kind is StorageKind.VOLUME and not isinstance(key, VolumeKey):
-                raise InvalidStorageRequest("a volume mount needs a VolumeKey")
-            if kind is StorageKind.SNAPSHOT and not isinstance(key, SnapshotKey):
-                raise InvalidStorageRequest("a snapshot mount needs a SnapshotKey")
-            name = self._name_of(key)
-            target = paths.normalize_mount_path(mount_path)
-            relative = paths.normalize(sub_path, "sub_path")
-        return await self._thread(
-            f"preparing the mount of {name}",
-            self._mount_for,
-            kind,
-            key,
-            target,
-            relative,
-            read_only or kind is StorageKind.SNAPSHOT,
-        )
 
     async def engine_api_version(self) -> str:
         """The API version this store speaks with the engine (the lower of both ends)."""
@@ -446,15 +242,8 @@ class DockerVolumeStore:
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _lock(self, name: str) -> asyncio.Lock:
-        lock = self._locks.get(name)
-        if lock is None:
-            lock = self._locks[name] = asyncio.Lock()
-        return lock
-
-    async def _thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
-        with _translated(action):
-            return await asyncio.to_thread(fn, *args)
+    def _engine_errors(self, action: str) -> contextlib.AbstractContextManager[None]:
+        return translated_docker_errors(action, vanished="something")
 
     def _docker(self) -> Any:
         with self._client_lock:
@@ -465,13 +254,6 @@ class DockerVolumeStore:
                     else docker.from_env(timeout=int(self._timeout_s))
                 )
             return self._client
-
-    def _name_of(self, key: VolumeKey | SnapshotKey) -> str:
-        if isinstance(key, VolumeKey):
-            return volume_name(self.deployment_id, key)
-        if isinstance(key, SnapshotKey):
-            return snapshot_name(self.deployment_id, key)
-        raise InvalidStorageRequest(f"not a volume or snapshot key: {key!r}")
 
     def _inspect_volume(self, name: str) -> Attrs | None:
         try:
@@ -668,6 +450,12 @@ class DockerVolumeStore:
             if attrs.get("Name") == expected:
                 infos.append(self._volume_info(key, attrs))
         return sorted(infos, key=lambda info: info.key)
+
+    def _delete_volume(self, key: VolumeKey) -> bool:
+        return self._delete(volume_name(self.deployment_id, key), self._volume_owner(key))
+
+    def _delete_snapshot(self, key: SnapshotKey) -> bool:
+        return self._delete(snapshot_name(self.deployment_id, key), self._snapshot_owner(key))
 
     def _delete(self, name: str, owner: Mapping[str, str]) -> bool:
         """Deletes an owned volume or snapshot unless a container other than our helpers

@@ -22,13 +22,12 @@ PermanentError through runtime/kubernetes/errors.py.
 - Deleting a volume or snapshot mounted by a pod of ours is refused (StorageConflict naming
   the pods); our own helpers are removed first. A claim being deleted counts as absent.
 
-Concurrency: operations on one claim are serialized within this process, as in the Docker
-store.
+The async API (validation, per-object locks, worker threads) is threaded_store's, shared
+with the Docker store; this module holds the blocking implementation.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 import threading
@@ -42,7 +41,6 @@ from services.common.runtime.kubernetes.client import AlreadyExists, ClusterApi,
 from services.common.runtime.kubernetes.config import KubernetesConfig
 from services.common.runtime.kubernetes.errors import translated_kube_errors
 from services.common.runtime.kubernetes.names import deployment_selector
-from services.common.runtime.naming import validate_slug
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_TENANT
 from services.common.storage import helper_ops, paths
 from services.common.storage.helper_answers import (
@@ -73,6 +71,7 @@ from services.common.storage.kubernetes_claims import (
     volume_claim,
     volume_owner,
 )
+from services.common.storage.threaded_store import ThreadedVolumeStore
 from services.common.storage.types import (
     LABEL_SIZE_LIMIT,
     LABEL_SNAPSHOT,
@@ -89,10 +88,7 @@ from services.common.storage.types import (
     StorageNotFound,
     VolumeInfo,
     VolumeKey,
-    check_size_limit,
     snapshot_name,
-    validate_snapshot_key,
-    validate_volume_key,
     volume_name,
 )
 
@@ -142,19 +138,7 @@ class _PodSession:
         return out
 
 
-@contextlib.contextmanager
-def _translated(action: str) -> Iterator[None]:
-    """Invalid ids and paths become InvalidStorageRequest; KubeErrors our outcomes."""
-    try:
-        with translated_kube_errors(action):
-            yield
-    except paths.PathError as exc:
-        raise InvalidStorageRequest(str(exc)) from exc
-    except ValueError as exc:
-        raise InvalidStorageRequest(str(exc)) from exc
-
-
-class KubernetesVolumeStore:
+class KubernetesVolumeStore(ThreadedVolumeStore):
     """VolumeStore in one namespace of a cluster; manages only claims annotated with
     `deployment_id`."""
 
@@ -172,7 +156,7 @@ class KubernetesVolumeStore:
     ) -> None:
         """`api_factory` builds the KubeApi on first use (default: ClusterApi.connect to
         the configured namespace). `file_owner`: uid and gid of uploaded files."""
-        self.deployment_id = validate_slug("deployment id", deployment_id)
+        super().__init__(deployment_id)
         self.config = config
         self.settings = settings or ClaimSettings()
         self.max_transfer_bytes = max_transfer_bytes
@@ -182,7 +166,6 @@ class KubernetesVolumeStore:
         self._api_factory = api_factory or self._connect
         self._api: KubeApi | None = None
         self._api_lock = threading.Lock()
-        self._locks: dict[str, asyncio.Lock] = {}
 
     def close(self) -> None:
         """Closes the API client if one was opened."""
@@ -191,197 +174,6 @@ class KubernetesVolumeStore:
             if callable(close):
                 close()
             self._api = None
-
-    # --- public API (the VolumeStore protocol) ------------------------------------------
-
-    async def create_volume(self, key: VolumeKey, size_limit_bytes: int) -> VolumeInfo:
-        """Creates the volume's claim, or returns the matching existing one."""
-        with _translated("creating volume"):
-            name = volume_name(self.deployment_id, key)
-            check_size_limit(size_limit_bytes)
-        async with self._lock(name):
-            return await self._thread(
-                f"creating volume {key.volume_id}", self._create_volume, key, size_limit_bytes
-            )
-
-    async def get_volume(self, key: VolumeKey) -> VolumeInfo | None:
-        with _translated("reading volume"):
-            validate_volume_key(key)
-        return await self._thread(f"reading volume {key.volume_id}", self._get_volume, key)
-
-    async def list_volumes(self, tenant_id: str | None = None) -> list[VolumeInfo]:
-        return await self._thread("listing volumes", self._list_volumes, tenant_id)
-
-    async def delete_volume(self, key: VolumeKey) -> bool:
-        with _translated("deleting volume"):
-            name = volume_name(self.deployment_id, key)
-        async with self._lock(name):
-            return await self._thread(
-                f"deleting volume {key.volume_id}",
-                self._delete,
-                name,
-                volume_owner(self.deployment_id, key),
-                f"volume {key.volume_id!r}",
-            )
-
-    async def list_files(
-        self, key: VolumeKey, path: str = "", recursive: bool = False
-    ) -> list[FileEntry]:
-        with _translated("listing files"):
-            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
-        async with self._lock(name):
-            return await self._thread(
-                f"listing {relative or '/'} in volume {key.volume_id}",
-                self._on_volume,
-                key,
-                True,
-                lambda shell: helper_ops.list_in(shell, relative, recursive),
-            )
-
-    async def upload(self, key: VolumeKey, path: str, data: bytes) -> FileEntry:
-        with _translated("uploading"):
-            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
-            if not relative:
-                raise InvalidStorageRequest("upload needs a file path, not the volume root")
-        async with self._lock(name):
-            return await self._thread(
-                f"uploading {relative} to volume {key.volume_id}",
-                self._upload,
-                key,
-                relative,
-                bytes(data),
-            )
-
-    async def download(self, key: VolumeKey, path: str) -> bytes:
-        with _translated("downloading"):
-            name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
-        async with self._lock(name):
-            return await self._thread(
-                f"downloading {relative or '/'} from volume {key.volume_id}",
-                self._on_volume,
-                key,
-                True,
-                lambda shell: helper_ops.download_in(shell, relative, self.max_transfer_bytes),
-            )
-
-    async def usage_bytes(self, key: VolumeKey | SnapshotKey) -> int:
-        with _translated("measuring"):
-            name = self._name_of(key)
-        async with self._lock(name):
-            if isinstance(key, SnapshotKey):
-                return await self._thread(
-                    f"measuring {name}",
-                    self._on_snapshot,
-                    key,
-                    lambda shell: helper_ops.measure(shell, snapshot=True),
-                )
-            return await self._thread(
-                f"measuring {name}", self._on_volume, key, True, helper_ops.measure
-            )
-
-    async def create_snapshot(
-        self,
-        source_key: VolumeKey,
-        snapshot_key: SnapshotKey,
-        source_path: str = "",
-        size_limit_bytes: int | None = None,
-    ) -> SnapshotInfo:
-        with _translated("creating snapshot"):
-            source_name = volume_name(self.deployment_id, source_key)
-            name = snapshot_name(self.deployment_id, snapshot_key)
-            relative = paths.normalize(source_path, "source path")
-            if size_limit_bytes is not None:
-                check_size_limit(size_limit_bytes)
-            if source_key.tenant_id != snapshot_key.tenant_id:
-                raise InvalidStorageRequest(
-                    f"snapshot {snapshot_key.snapshot_id!r} of tenant {snapshot_key.tenant_id!r}"
-                    f" cannot be taken from a volume of tenant {source_key.tenant_id!r}"
-                )
-        first, second = sorted((source_name, name))
-        async with self._lock(first), self._lock(second):
-            return await self._thread(
-                f"creating snapshot {snapshot_key.snapshot_id}",
-                self._create_snapshot,
-                source_key,
-                snapshot_key,
-                relative,
-                size_limit_bytes,
-            )
-
-    async def get_snapshot(self, key: SnapshotKey) -> SnapshotInfo | None:
-        with _translated("reading snapshot"):
-            validate_snapshot_key(key)
-        return await self._thread(f"reading snapshot {key.snapshot_id}", self._get_snapshot, key)
-
-    async def list_snapshots(self, tenant_id: str | None = None) -> list[SnapshotInfo]:
-        return await self._thread("listing snapshots", self._list_snapshots, tenant_id)
-
-    async def delete_snapshot(self, key: SnapshotKey) -> bool:
-        with _translated("deleting snapshot"):
-            name = snapshot_name(self.deployment_id, key)
-        async with self._lock(name):
-            return await self._thread(
-                f"deleting snapshot {key.snapshot_id}",
-                self._delete,
-                name,
-                snapshot_owner(self.deployment_id, key),
-                f"snapshot {key.snapshot_id!r}",
-            )
-
-    async def list_snapshot_files(
-        self, key: SnapshotKey, path: str = "", recursive: bool = False
-    ) -> list[FileEntry]:
-        with _translated("listing snapshot files"):
-            name, relative = snapshot_name(self.deployment_id, key), paths.normalize(path)
-        hidden = helper_ops.SNAPSHOT_HIDDEN
-        async with self._lock(name):
-            return await self._thread(
-                f"listing {relative or '/'} in snapshot {key.snapshot_id}",
-                self._on_snapshot,
-                key,
-                lambda shell: helper_ops.list_in(shell, relative, recursive, hidden),
-            )
-
-    async def download_snapshot(self, key: SnapshotKey, path: str) -> bytes:
-        with _translated("downloading from snapshot"):
-            name, relative = snapshot_name(self.deployment_id, key), paths.normalize(path)
-        limit, hidden = self.max_transfer_bytes, helper_ops.SNAPSHOT_HIDDEN
-        async with self._lock(name):
-            return await self._thread(
-                f"downloading {relative or '/'} from snapshot {key.snapshot_id}",
-                self._on_snapshot,
-                key,
-                lambda shell: helper_ops.download_in(shell, relative, limit, hidden),
-            )
-
-    async def mount_for(
-        self,
-        kind: StorageKind,
-        key: VolumeKey | SnapshotKey,
-        mount_path: str,
-        sub_path: str = "",
-        read_only: bool = False,
-    ) -> MountSpec:
-        """The MountSpec of an existing volume or snapshot; a sub_path is resolved inside
-        it (Kubernetes mounts sub paths natively)."""
-        with _translated("preparing a mount"):
-            kind = StorageKind(kind)
-            if kind is StorageKind.VOLUME and not isinstance(key, VolumeKey):
-                raise InvalidStorageRequest("a volume mount needs a VolumeKey")
-            if kind is StorageKind.SNAPSHOT and not isinstance(key, SnapshotKey):
-                raise InvalidStorageRequest("a snapshot mount needs a SnapshotKey")
-            name = self._name_of(key)
-            target = paths.normalize_mount_path(mount_path)
-            relative = paths.normalize(sub_path, "sub_path")
-        return await self._thread(
-            f"preparing the mount of {name}",
-            self._mount_for,
-            kind,
-            key,
-            target,
-            relative,
-            read_only or kind is StorageKind.SNAPSHOT,
-        )
 
     async def subpath_supported(self) -> bool:
         """Always: a volumeMount's subPath."""
@@ -400,22 +192,8 @@ class KubernetesVolumeStore:
                 self._api = self._api_factory()
             return self._api
 
-    def _lock(self, name: str) -> asyncio.Lock:
-        lock = self._locks.get(name)
-        if lock is None:
-            lock = self._locks[name] = asyncio.Lock()
-        return lock
-
-    async def _thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
-        with _translated(action):
-            return await asyncio.to_thread(fn, *args)
-
-    def _name_of(self, key: VolumeKey | SnapshotKey) -> str:
-        if isinstance(key, VolumeKey):
-            return volume_name(self.deployment_id, key)
-        if isinstance(key, SnapshotKey):
-            return snapshot_name(self.deployment_id, key)
-        raise InvalidStorageRequest(f"not a volume or snapshot key: {key!r}")
+    def _engine_errors(self, action: str) -> contextlib.AbstractContextManager[None]:
+        return translated_kube_errors(action)
 
     def _owned(self, name: str, owner: Mapping[str, str], what: str) -> Obj | None:
         """The claim `name` if it carries `owner`'s annotations; None when absent or being
@@ -507,6 +285,36 @@ class KubernetesVolumeStore:
                 )
             time.sleep(self._poll)
 
+    def _list_files_volume(self, key: VolumeKey, relative: str, recursive: bool) -> list[FileEntry]:
+        return self._on_volume(
+            key, True, lambda shell: helper_ops.list_in(shell, relative, recursive)
+        )
+
+    def _download_volume(self, key: VolumeKey, relative: str) -> bytes:
+        limit = self.max_transfer_bytes
+        return self._on_volume(
+            key, True, lambda shell: helper_ops.download_in(shell, relative, limit)
+        )
+
+    def _usage(self, key: VolumeKey | SnapshotKey) -> int:
+        if isinstance(key, SnapshotKey):
+            return self._on_snapshot(key, lambda shell: helper_ops.measure(shell, snapshot=True))
+        return self._on_volume(key, True, helper_ops.measure)
+
+    def _list_files_snapshot(
+        self, key: SnapshotKey, relative: str, recursive: bool
+    ) -> list[FileEntry]:
+        hidden = helper_ops.SNAPSHOT_HIDDEN
+        return self._on_snapshot(
+            key, lambda shell: helper_ops.list_in(shell, relative, recursive, hidden)
+        )
+
+    def _download_snapshot(self, key: SnapshotKey, relative: str) -> bytes:
+        limit, hidden = self.max_transfer_bytes, helper_ops.SNAPSHOT_HIDDEN
+        return self._on_snapshot(
+            key, lambda shell: helper_ops.download_in(shell, relative, limit, hidden)
+        )
+
     def _on_volume(
         self, key: VolumeKey, read_only: bool, operation: Callable[[HelperShell], T]
     ) -> T:
@@ -583,6 +391,16 @@ class KubernetesVolumeStore:
             ):
                 infos.append(self._volume_info(key, claim))
         return sorted(infos, key=lambda info: info.key)
+
+    def _delete_volume(self, key: VolumeKey) -> bool:
+        name, owner = volume_name(self.deployment_id, key), volume_owner(self.deployment_id, key)
+        return self._delete(name, owner, f"volume {key.volume_id!r}")
+
+    def _delete_snapshot(self, key: SnapshotKey) -> bool:
+        name = snapshot_name(self.deployment_id, key)
+        return self._delete(
+            name, snapshot_owner(self.deployment_id, key), f"snapshot {key.snapshot_id!r}"
+        )
 
     def _delete(self, name: str, owner: Mapping[str, str], what: str) -> bool:
         """Deletes an owned claim unless a pod other than our helpers mounts it; our helpers
