@@ -10,11 +10,14 @@ PODS_JWT_ISSUER and gives its public key file in PODS_JWT_PUBLIC_KEY_FILE.
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -102,12 +105,32 @@ class TokenIssuer:
 
 class TokenVerifier:
     """Checks signature (RS256 only), expiry, issuer and the required claims. Each trusted
-    issuer has its own public key."""
+    issuer has its own public key, parsed once.
 
-    def __init__(self, trusted: Mapping[str, bytes]) -> None:
-        self._trusted = dict(trusted)  # issuer -> PEM public key
+    A token that passed is remembered (at most CACHE_SIZE, least recently used out) until
+    its `exp`, so a client polling with one token pays for the signature check once; a
+    remembered token is still refused the moment it expires."""
+
+    CACHE_SIZE = 4096
+
+    def __init__(
+        self, trusted: Mapping[str, bytes], clock: Callable[[], float] = time.time
+    ) -> None:
+        self._trusted: dict[str, Any] = {
+            issuer: serialization.load_pem_public_key(pem) for issuer, pem in trusted.items()
+        }
+        self._clock = clock
+        self._verified: OrderedDict[str, tuple[Claims, float]] = OrderedDict()
 
     def verify(self, token: str) -> Claims:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            claims, expires = remembered
+            if self._clock() < expires:
+                self._verified.move_to_end(token)
+                return claims
+            del self._verified[token]
+            raise TokenError("token has expired")
         key, issuer = self._key_for(token)
         try:
             data = jwt.decode(
@@ -123,9 +146,18 @@ class TokenVerifier:
             raise TokenError("token signature is not valid") from None
         except jwt.InvalidTokenError as exc:
             raise TokenError(f"token is not valid: {exc}") from None
-        return _claims(data)
+        claims = _claims(data)
+        self._remember(token, claims, data.get("exp"))
+        return claims
 
-    def _key_for(self, token: str) -> tuple[bytes, str]:
+    def _remember(self, token: str, claims: Claims, expires: object) -> None:
+        if isinstance(expires, bool) or not isinstance(expires, int | float):
+            return
+        self._verified[token] = (claims, float(expires))
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+
+    def _key_for(self, token: str) -> tuple[Any, str]:
         """The trusted key of the token's (still unverified) issuer."""
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")

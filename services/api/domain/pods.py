@@ -291,12 +291,12 @@ class Pods:
         """The pod if the caller holds `needed` on it. Callers without any permission are
         told it does not exist, so that other users' pods do not leak."""
         validate_pod_id(pod_id)
-        record = await self._store.get_pod(PodKey(who.tenant_id, pod_id))
-        if record is None:
+        found = await self._store.pod_and_level(PodKey(who.tenant_id, pod_id), who.username)
+        if found is None:
             raise NotFoundError(f"pod '{pod_id}' not found")
+        record, level = found
         if who.is_admin:
             return record
-        level = await self._store.permission(record.key, who.username)
         if level is None:
             raise NotFoundError(f"pod '{pod_id}' not found")
         if not level.allows(needed):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import and_, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -441,6 +441,30 @@ class Store:
             row.update_ts = now
 
     # -- permissions ---------------------------------------------------------------------
+
+    async def pod_and_level(
+        self, key: PodKey, username: str
+    ) -> tuple[PodRecord, Level | None] | None:
+        """The pod and the user's level on it (None: no grant), in one query; None when the
+        pod does not exist. What every call on one pod asks first."""
+        query = (
+            select(PodRow, PodPermissionRow.level)
+            .outerjoin(
+                PodPermissionRow,
+                and_(
+                    PodPermissionRow.tenant_id == PodRow.tenant_id,
+                    PodPermissionRow.pod_id == PodRow.pod_id,
+                    PodPermissionRow.username == username,
+                ),
+            )
+            .where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+        )
+        async with self._session() as session:
+            found = (await session.execute(query)).first()
+            if found is None:
+                return None
+            row, level = found
+            return _record(row), Level(level) if level else None
 
     async def permission(self, key: PodKey, username: str) -> Level | None:
         """The user's level on the pod, or None."""

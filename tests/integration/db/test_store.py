@@ -170,6 +170,18 @@ async def test_the_creator_is_the_pods_admin_and_grants_are_listed_by_user(store
     assert await store.readable_pods("dev", "dave") == []
 
 
+async def test_a_pod_and_a_users_level_come_in_one_answer(store: Store) -> None:
+    await _create(store)
+    await store.set_permission(KEY, "bob", Level.USER)
+    found = await store.pod_and_level(KEY, "bob")
+    assert found is not None and found[1] is Level.USER
+    assert found[0] == await store.get_pod(KEY)
+    stranger = await store.pod_and_level(KEY, "dave")
+    assert stranger is not None and stranger[1] is None
+    assert await store.pod_and_level(PodKey("dev", "nosuchpod"), "bob") is None
+    assert await store.pod_and_level(PodKey("other", KEY.pod_id), "alice") is None
+
+
 async def test_the_last_admin_can_be_neither_removed_nor_demoted(store: Store) -> None:
     await _create(store)
     with pytest.raises(LastAdminError):

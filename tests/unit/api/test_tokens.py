@@ -59,3 +59,33 @@ def test_a_second_issuer_can_be_trusted(tmp_path: Path, key: bytes) -> None:
     verifier = TokenVerifier({ISSUER: public_key_pem(key), "https://idp": public_key_pem(other)})
     token = TokenIssuer(other, "https://idp", 60).issue("dev", "bob", datetime.now(UTC)).token
     assert verifier.verify(token).username == "bob"
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires(key: bytes) -> None:
+    now = [datetime.now(UTC).timestamp()]
+    verifier = TokenVerifier({ISSUER: public_key_pem(key)}, clock=lambda: now[0])
+    token = TokenIssuer(key, ISSUER, 60).issue("dev", "alice", datetime.now(UTC)).token
+    assert verifier.verify(token).username == "alice"
+    assert verifier.verify(token).username == "alice"  # from memory
+    now[0] += 61
+    with pytest.raises(TokenError, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_refused_token_is_never_remembered(tmp_path: Path, key: bytes) -> None:
+    verifier = TokenVerifier({ISSUER: public_key_pem(key)})
+    other = load_or_create_private_key(tmp_path / "other.pem")
+    forged = TokenIssuer(other, ISSUER, 60).issue("dev", "alice", datetime.now(UTC)).token
+    for _ in range(2):
+        with pytest.raises(TokenError, match="signature"):
+            verifier.verify(forged)
+
+
+def test_the_memory_is_bounded(key: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(TokenVerifier, "CACHE_SIZE", 2)
+    verifier = TokenVerifier({ISSUER: public_key_pem(key)})
+    issuer = TokenIssuer(key, ISSUER, 60)
+    tokens = [issuer.issue("dev", f"u{i}", datetime.now(UTC)).token for i in range(3)]
+    for token in tokens:
+        verifier.verify(token)
+    assert list(verifier._verified) == tokens[1:]
