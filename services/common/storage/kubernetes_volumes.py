@@ -18,7 +18,8 @@ PermanentError through runtime/kubernetes/errors.py.
   `head -c <size> | tar -x` (the exec stream needs no end-of-input), downloads come back as
   raw bytes. A ReadWriteOnce claim in use by a pod attaches to that pod's node only, so the
   helper is placed on that node (kubernetes_claims.node_for). The helper is deleted after
-  the operation and deletes itself after HELPER_LIFETIME_S should we crash.
+  the operation; should we crash, it ends after HELPER_LIFETIME_S and the next operation
+  deletes it.
 - Deleting a volume or snapshot mounted by a pod of ours is refused (StorageConflict naming
   the pods); our own helpers are removed first. A claim being deleted counts as absent.
 
@@ -62,6 +63,7 @@ from services.common.storage.kubernetes_claims import (
     helper_name,
     helper_pod,
     helper_state,
+    is_finished,
     is_helper,
     is_terminating,
     node_for,
@@ -249,9 +251,16 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
     def _helper(
         self, tenant_id: str, mounts: Sequence[tuple[str, str, bool]]
     ) -> Iterator[HelperShell]:
-        """A running helper Pod with each (claim, target, read_only) mounted, deleted after."""
+        """A running helper Pod with each (claim, target, read_only) mounted, deleted after.
+        Helpers that ended (their hour ran out: a process of ours died mid-operation) are
+        deleted on the way."""
         api = self._client()
-        node = node_for(self._our_pods(), [claim for claim, _, _ in mounts])
+        pods = self._our_pods()
+        for pod in pods:
+            if is_helper(pod) and is_finished(pod) and not is_terminating(pod):
+                with contextlib.suppress(Exception):  # best effort: the next call tries again
+                    api.delete("pods", str(pod["metadata"]["name"]))
+        node = node_for(pods, [claim for claim, _, _ in mounts])
         name = helper_name(self.deployment_id, secrets.token_hex(6))
         body = helper_pod(
             self.deployment_id, tenant_id, name, mounts, node, self.config, self.settings

@@ -191,6 +191,15 @@ def make_store(api: FakeKubeApi, timeout: float = 5.0) -> KubernetesVolumeStore:
     )
 
 
+def an_empty_volume(pod: str, argv: list[str], stdin: bytes | None) -> ExecBytes:
+    """Answers the helper's commands as busybox would on an empty volume: the root is a
+    directory, any path below it is absent, every other command succeeds silently."""
+    if any("probe()" in arg for arg in argv):
+        absent = b"-n\0\0\0" if argv[-1] else b""
+        return ExecBytes(0, b"-d\0/v\n\0\0" + absent + b"\0pods-end 0\0", b"")
+    return ExecBytes(0, b"\0pods-end 0\0", b"")
+
+
 def run_helpers(api: FakeKubeApi) -> None:
     """Every helper Pod created from now on reports Running at once."""
     create = api.create
@@ -254,13 +263,7 @@ async def test_the_store_uses_exactly_the_verbs_of_its_role() -> None:
     api = FakeKubeApi()
     run_helpers(api)
 
-    def answer(pod: str, argv: list[str], stdin: bytes | None) -> ExecBytes:
-        if any("probe()" in arg for arg in argv):  # the root is a directory, "f" is absent
-            absent = b"-n\0\0\0" if argv[-1] else b""
-            return ExecBytes(0, b"-d\0/v\n\0\0" + absent + b"\0pods-end 0\0", b"")
-        return ExecBytes(0, b"\0pods-end 0\0", b"")
-
-    api.exec_bytes_handler = answer
+    api.exec_bytes_handler = an_empty_volume
     store = make_store(api)
     await store.create_volume(VOL, 100)
     await store.list_volumes("dev")
@@ -272,3 +275,35 @@ async def test_the_store_uses_exactly_the_verbs_of_its_role() -> None:
     for method, resource in api.calls:
         used.setdefault(resource, set()).update(API_VERBS[method][0])
     assert used == {k: set(v) for k, v in STORAGE_ACCESS.items()}
+
+
+async def test_helpers_left_by_a_crash_are_deleted_by_the_next_operation() -> None:
+    api = FakeKubeApi(exec_bytes_handler=an_empty_volume)
+    run_helpers(api)
+    store = make_store(api)
+    await store.create_volume(VOL, 100)
+    leftover = helper_pod(
+        "prod",
+        "dev",
+        "pods-helper-old",
+        [("c", "/v", True)],
+        "",
+        KubernetesConfig(),
+        ClaimSettings(),
+    )
+    api.add_object("pods", leftover)
+    api.set_status("pods-helper-old", {"phase": "Failed", "reason": "DeadlineExceeded"})
+    api.add_object(
+        "pods",
+        {
+            **_pod("pods-x-dev-web1", "c"),
+            "metadata": {
+                "name": "pods-x-dev-web1",
+                "labels": {"org.pods-service.deployment": "prod"},
+            },
+        },
+    )
+    await store.list_volumes()  # no helper: nothing swept
+    assert "pods-helper-old" in api.names("pods")
+    await store.list_files(VOL)
+    assert api.names("pods") == ["pods-x-dev-web1"]  # the user's pod is never touched
