@@ -9,19 +9,20 @@ storage.types.
 
 A volume is a labelled Docker volume whose size limit is a label; a snapshot is another
 labelled volume holding a copy (`cp -a`) of the source volume or of one of its directories
-or files. Files are reached through a short-lived helper container per operation (image
+or files. Files are reached through a short-lived helper container (image
 `helper_image`, default pods-http:latest: it needs busybox's sh, sleep, realpath, find,
 stat, cp, rm and cat): no network, read-only root filesystem, all capabilities dropped but
 those needed to read and copy files of any owner, no new privileges, labelled with the
 deployment and tenant, the volume mounted at /v, and removed afterwards (it also removes
-itself after HELPER_LIFETIME_S should we crash). The file operations themselves (commands,
-confinement, size checks, snapshot copies) are helper_ops', shared with the Kubernetes store;
-this module provides their HelperSession: exec, and content moving with put_archive and
-get_archive. The few commands run take argument lists, and the only shell scripts are
-constants (helper_answers) that receive user data as positional arguments. Every command's
-output ends with a trailer carrying its exit status; an answer without it (a loaded engine
-can cut a quick exec's output short) is asked for again, so a listing or a usage figure is
-never silently truncated.
+itself after HELPER_LIFETIME_S should we crash); a helper with one mount is kept for the
+next call on the same volume for a while (helper_pool). The file operations themselves
+(commands, confinement, size checks, snapshot copies) are helper_ops', shared with the
+Kubernetes store; this module provides their HelperSession: exec, and content moving with
+put_archive and get_archive. The few commands run take argument lists, and the only shell
+scripts are constants (helper_answers) that receive user data as positional arguments. Every
+command's output ends with a trailer carrying its exit status; an answer without it (a
+loaded engine can cut a quick exec's output short) is asked for again, so a listing or a
+usage figure is never silently truncated.
 
 Confinement: user paths are normalized by storage.paths first. Then, inside the helper, every
 prefix of the path (the root, the first segment, the first two, ...) is resolved with
@@ -77,6 +78,7 @@ from services.common.storage.helper_answers import (
     LABEL_CREATED_AT,
 )
 from services.common.storage.helper_ops import HelperShell
+from services.common.storage.helper_pool import DEFAULT_IDLE_S, HelperPool
 from services.common.storage.threaded_store import ThreadedVolumeStore
 from services.common.storage.types import (
     LABEL_SIZE_LIMIT,
@@ -102,6 +104,9 @@ from services.common.storage.types import (
 )
 
 Attrs = dict[str, Any]
+# A pooled helper: tenant, volume, target, read-only, the volume's labels.
+_PoolKey = tuple[str, str, str, bool, tuple[tuple[str, str], ...]]
+HELPER_REUSE_MARGIN_S = 300  # a helper this close to its end is not lent again
 
 DEFAULT_HELPER_IMAGE = "pods-http:latest"
 HELPER_MEMORY = "256m"
@@ -209,11 +214,13 @@ class DockerVolumeStore(ThreadedVolumeStore):
         max_transfer_bytes: int = DEFAULT_MAX_TRANSFER_BYTES,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         file_owner: tuple[int, int] = (0, 0),
+        helper_idle_s: float = DEFAULT_IDLE_S,
     ) -> None:
         """`client`: an SDK client to use (left open by close); otherwise one is created
         on first use from `base_url` or the environment, with `timeout_s` per request
         (long copies and listings run inside one request). `file_owner`: uid and gid of
-        uploaded files and the directories created for them."""
+        uploaded files and the directories created for them. `helper_idle_s`: how long a
+        helper waits for the next file call on the same volume (0: removed at once)."""
         super().__init__(deployment_id)
         self.helper_image = helper_image
         self.max_transfer_bytes = max_transfer_bytes
@@ -224,9 +231,17 @@ class DockerVolumeStore(ThreadedVolumeStore):
         self._timeout_s = timeout_s
         self._client_lock = threading.Lock()
         self._api_version: str | None = None
+        self._pool: HelperPool[_PoolKey, str] = HelperPool(
+            self._start_pooled,
+            self._stop_helper,
+            self._helper_alive,
+            idle_s=helper_idle_s,
+            max_age_s=HELPER_LIFETIME_S - HELPER_REUSE_MARGIN_S,
+        )
 
     def close(self) -> None:
-        """Closes the SDK client if this store created it."""
+        """Removes the pooled helpers, then closes the SDK client if this store created it."""
+        self._pool.close()
         with self._client_lock:
             if self._owns_client and self._client is not None:
                 self._client.close()
@@ -320,7 +335,27 @@ class DockerVolumeStore(ThreadedVolumeStore):
     ) -> Iterator[HelperShell]:
         """A running helper container with (volume, target, read_only, labels) mounted;
         `labels` are what Docker gives the volume should it have to create it (a volume
-        deleted meanwhile elsewhere is then recreated as ours, never anonymous)."""
+        deleted meanwhile elsewhere is then recreated as ours, never anonymous). Helpers with
+        one mount come from (and go back to) the pool; others are removed after."""
+        if len(mounts) == 1:
+            source, target, read_only, labels = mounts[0]
+            key = (tenant_id, source, target, read_only, tuple(sorted(labels.items())))
+            with self._pool.lease(key) as shell:
+                yield shell
+            return
+        container_id, shell = self._start_helper(tenant_id, mounts)
+        try:
+            yield shell
+        finally:
+            self._stop_helper(container_id)
+
+    def _start_pooled(self, key: _PoolKey) -> tuple[str, HelperShell]:
+        tenant_id, source, target, read_only, labels = key
+        return self._start_helper(tenant_id, [(source, target, read_only, dict(labels))])
+
+    def _start_helper(
+        self, tenant_id: str, mounts: Sequence[tuple[str, str, bool, Mapping[str, str]]]
+    ) -> tuple[str, HelperShell]:
         client = self._docker()
         kwargs: dict[str, Any] = {
             "image": self.helper_image,
@@ -362,10 +397,21 @@ class DockerVolumeStore(ThreadedVolumeStore):
             ) from exc
         try:
             client.api.start(container.id)
-            yield HelperShell(_DockerSession(client.api, container.id))
-        finally:
-            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
-                client.api.remove_container(container.id, force=True)
+        except BaseException:
+            self._stop_helper(container.id)
+            raise
+        return container.id, HelperShell(_DockerSession(client.api, container.id))
+
+    def _stop_helper(self, container_id: str) -> None:
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            self._docker().api.remove_container(container_id, force=True)
+
+    def _helper_alive(self, container_id: str) -> bool:
+        try:
+            state = self._docker().api.inspect_container(container_id).get("State") or {}
+        except docker.errors.NotFound:
+            return False
+        return bool(state.get("Running"))
 
     def _volume_mount(
         self, key: VolumeKey, attrs: Attrs, read_only: bool

@@ -17,8 +17,10 @@ PermanentError through runtime/kubernetes/errors.py.
   module's HelperSession execs into the helper: uploads are sent on stdin and read by
   `head -c <size> | tar -x` (the exec stream needs no end-of-input), downloads come back as
   raw bytes. A ReadWriteOnce claim in use by a pod attaches to that pod's node only, so the
-  helper is placed on that node (kubernetes_claims.node_for). The helper is deleted after
-  the operation; should we crash, it ends after HELPER_LIFETIME_S and the next operation
+  helper is placed on that node (kubernetes_claims.node_for). A helper with one mount waits
+  DEFAULT_HELPER_IDLE_S for the next call on the same claim (helper_pool), and lets go as
+  soon as a pod is about to mount the claim (mount_for); others are deleted after the
+  operation. Should we crash, a helper ends after HELPER_LIFETIME_S and the next operation
   deletes it.
 - Deleting a volume or snapshot mounted by a pod of ours is refused (StorageConflict naming
   the pods); our own helpers are removed first. A claim being deleted counts as absent.
@@ -47,11 +49,13 @@ from services.common.storage import helper_ops, paths
 from services.common.storage.helper_answers import (
     COPY_TARGET,
     DEFAULT_MAX_TRANSFER_BYTES,
+    HELPER_LIFETIME_S,
     HELPER_ROOT,
     LABEL_COPY_TOKEN,
     tail,
 )
 from services.common.storage.helper_ops import HelperShell
+from services.common.storage.helper_pool import HelperPool
 from services.common.storage.kubernetes_claims import (
     HELPER_CONTAINER,
     ClaimSettings,
@@ -101,6 +105,10 @@ CLAIMS: Final = "persistentvolumeclaims"
 PUT_SCRIPT = 'head -c "$1" | tar -x -f - -C "$2"'
 DEFAULT_EXEC_TIMEOUT_S = 600.0
 POLL_INTERVAL_S = 0.5
+# Shorter than on Docker: an idle helper keeps a ReadWriteOnce claim attached to its node.
+DEFAULT_HELPER_IDLE_S = 10.0
+HELPER_REUSE_MARGIN_S = 300  # a helper this close to its end is not lent again
+_PoolKey = tuple[str, str, str, bool]  # tenant, claim, target, read-only
 
 
 class _PodSession:
@@ -155,6 +163,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         exec_timeout_s: float = DEFAULT_EXEC_TIMEOUT_S,
         file_owner: tuple[int, int] = (0, 0),
         poll_interval_s: float = POLL_INTERVAL_S,
+        helper_idle_s: float = DEFAULT_HELPER_IDLE_S,
     ) -> None:
         """`api_factory` builds the KubeApi on first use (default: ClusterApi.connect to
         the configured namespace). `file_owner`: uid and gid of uploaded files."""
@@ -168,9 +177,17 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         self._api_factory = api_factory or self._connect
         self._api: KubeApi | None = None
         self._api_lock = threading.Lock()
+        self._pool: HelperPool[_PoolKey, str] = HelperPool(
+            self._start_pooled,
+            self._stop_helper,
+            self._helper_alive,
+            idle_s=helper_idle_s,
+            max_age_s=HELPER_LIFETIME_S - HELPER_REUSE_MARGIN_S,
+        )
 
     def close(self) -> None:
-        """Closes the API client if one was opened."""
+        """Deletes the pooled helpers, then closes the API client if one was opened."""
+        self._pool.close()
         with self._api_lock:
             close = getattr(self._api, "close", None)
             if callable(close):
@@ -251,9 +268,28 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
     def _helper(
         self, tenant_id: str, mounts: Sequence[tuple[str, str, bool]]
     ) -> Iterator[HelperShell]:
-        """A running helper Pod with each (claim, target, read_only) mounted, deleted after.
-        Helpers that ended (their hour ran out: a process of ours died mid-operation) are
-        deleted on the way."""
+        """A running helper Pod with each (claim, target, read_only) mounted. Helpers with one
+        mount come from (and go back to) the pool; others are deleted after."""
+        if len(mounts) == 1:
+            claim, target, read_only = mounts[0]
+            with self._pool.lease((tenant_id, claim, target, read_only)) as shell:
+                yield shell
+            return
+        name, shell = self._start_helper(tenant_id, mounts)
+        try:
+            yield shell
+        finally:
+            self._stop_helper(name)
+
+    def _start_pooled(self, key: _PoolKey) -> tuple[str, HelperShell]:
+        tenant_id, claim, target, read_only = key
+        return self._start_helper(tenant_id, [(claim, target, read_only)])
+
+    def _start_helper(
+        self, tenant_id: str, mounts: Sequence[tuple[str, str, bool]]
+    ) -> tuple[str, HelperShell]:
+        """Creates a helper Pod and waits until it runs. Helpers that ended (their hour ran
+        out: a process of ours died mid-operation) are deleted on the way."""
         api = self._client()
         pods = self._our_pods()
         for pod in pods:
@@ -268,10 +304,18 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         api.create("pods", body)
         try:
             self._wait_running(name)
-            yield HelperShell(_PodSession(api, name, self._exec_timeout))
-        finally:
-            with contextlib.suppress(Exception):  # best effort; it also expires by itself
-                api.delete("pods", name)
+        except BaseException:
+            self._stop_helper(name)
+            raise
+        return name, HelperShell(_PodSession(api, name, self._exec_timeout))
+
+    def _stop_helper(self, name: str) -> None:
+        with contextlib.suppress(Exception):  # best effort; it also expires by itself
+            self._client().delete("pods", name)
+
+    def _helper_alive(self, name: str) -> bool:
+        pod = self._client().read("pods", name)
+        return pod is not None and not is_terminating(pod) and helper_state(pod)[0] == "running"
 
     def _wait_running(self, name: str) -> None:
         deadline = time.monotonic() + self.settings.helper_start_timeout_s
@@ -541,14 +585,17 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             self._require_volume(key)
         else:
             self._require_snapshot(key)
+        name = self._name_of(key)
         sub_path = ""
         if relative:
-            name = self._name_of(key)
             with self._helper(key.tenant_id, [(name, HELPER_ROOT, True)]) as shell:
                 sub_path = helper_ops.resolve_sub_path(shell, relative)
+        # A pod is about to mount the claim: our idle helpers let go of it (one holding a
+        # ReadWriteOnce claim would keep the pod from starting on another node).
+        self._pool.discard(lambda pooled: pooled[1] == name)
         return MountSpec(
             kind=kind,
-            volume_name=self._name_of(key),
+            volume_name=name,
             target=target,
             read_only=read_only,
             sub_path=sub_path,

@@ -85,7 +85,37 @@ async def test_create_upload_list_download_roundtrip(
     assert await store.download(VOL, "a/b/c.txt") == b"replaced"
     assert [i.key for i in await store.list_volumes()] == [VOL]
     assert await store.get_volume(VOL) == info
+    assert len(helpers_left(docker_client, deployment_id)) == 2  # read-only and read-write
+    store.close()
     assert helpers_left(docker_client, deployment_id) == []
+
+
+async def test_a_helper_serves_the_next_calls_and_goes_when_idle(
+    docker_client: docker.DockerClient, deployment_id: str
+) -> None:
+    store = DockerVolumeStore(deployment_id, helper_idle_s=1.0)
+    try:
+        await store.create_volume(VOL, 1000)
+        await store.upload(VOL, "f", b"x")
+        await store.list_files(VOL)
+        first = helpers_left(docker_client, deployment_id)
+        await store.list_files(VOL)
+        await store.download(VOL, "f")
+        assert helpers_left(docker_client, deployment_id) == first  # reused, none added
+        assert len(first) == 2
+        for _ in range(50):
+            if not helpers_left(docker_client, deployment_id):
+                break
+            await asyncio.sleep(0.1)
+        assert helpers_left(docker_client, deployment_id) == []
+        await store.list_files(VOL)  # a new one when needed again
+        docker_client.api.remove_container(
+            helpers_left(docker_client, deployment_id)[0], force=True
+        )
+        assert [e.path for e in await store.list_files(VOL)] == ["f"]  # a dead one is replaced
+        assert await store.delete_volume(VOL) is True  # its pooled helper is no obstacle
+    finally:
+        store.close()
 
 
 async def test_file_errors(store: DockerVolumeStore) -> None:

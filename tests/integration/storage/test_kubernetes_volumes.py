@@ -47,14 +47,16 @@ def cluster(
 
 
 @pytest.fixture
-def store(cluster: DockerBackedKubeApi, deployment_id: str) -> KubernetesVolumeStore:
-    return KubernetesVolumeStore(
+def store(cluster: DockerBackedKubeApi, deployment_id: str) -> Iterator[KubernetesVolumeStore]:
+    volume_store = KubernetesVolumeStore(
         deployment_id,
         KubernetesConfig(),
         ClaimSettings(storage_class="fast"),
         api_factory=lambda: cluster,
         poll_interval_s=0.05,
     )
+    yield volume_store
+    volume_store.close()
 
 
 def pod_writes(start_pod: StartPod, claim: str, script: str) -> None:
@@ -112,6 +114,9 @@ async def test_a_volume_is_a_claim_and_files_round_trip_byte_for_byte(
     assert await store.usage_bytes(VOL) == len(binary) + len("grüß".encode())
     assert [v.key for v in await store.list_volumes("dev")] == [VOL]
     assert await store.list_volumes("other") == []
+    assert len(cluster.names("pods")) == 2  # a read-only and a read-write helper wait
+    assert len(cluster.created_pods) == 2  # and served every call
+    store.close()
     assert cluster.names("pods") == []  # every helper deleted
     assert cluster.containers == {}
 
@@ -186,6 +191,7 @@ async def test_a_snapshot_is_a_complete_copy_at_snapshot_time(
     with pytest.raises(QuotaExceeded):
         await store.create_snapshot(VOL, SnapshotKey("dev", "small"), "", size_limit_bytes=3)
     assert [s.key.snapshot_id for s in await store.list_snapshots("dev")] == ["part", "snap1"]
+    store.close()
     assert cluster.names("pods") == []
 
 
@@ -213,13 +219,14 @@ async def test_helpers_follow_a_read_write_once_claim_to_its_node(
 
 
 async def test_mounts_resolve_sub_paths_inside_the_volume(
-    store: KubernetesVolumeStore, start_pod: StartPod
+    store: KubernetesVolumeStore, cluster: DockerBackedKubeApi, start_pod: StartPod
 ) -> None:
     info = await store.create_volume(VOL, 1000)
     await store.upload(VOL, "site/index.html", b"<p>")
     pod_writes(start_pod, info.name, "ln -s site /v/alias && ln -s /etc /v/escape")
     mount = await store.mount_for(StorageKind.VOLUME, VOL, "/data", "alias")
     assert mount == MountSpec(StorageKind.VOLUME, info.name, "/data", False, "site")
+    assert cluster.names("pods") == []  # a pod will mount it: no helper holds on to it
     with pytest.raises(InvalidStorageRequest, match="outside the volume"):
         await store.mount_for(StorageKind.VOLUME, VOL, "/data", "escape")
     with pytest.raises(StorageNotFound):
