@@ -3,7 +3,7 @@ files (list, upload, download), sharing, and the permission check for pods that 
 
 Called by transport/pods_servicer.py with an authenticated Principal, and by domain/pods.py
 (`authorize_mounts`) when a pod's mounts are added or changed. Records live in the Store; the
-files live behind the storage seam (a VolumeStore: Docker named volumes in production).
+files live behind the storage seam (a VolumeStore: Docker named volumes, or claims on Kubernetes).
 
 Permissions are those of pods: READ < USER < ADMIN, the creator is ADMIN, at least one ADMIN
 is always left, tenant admins may do everything. Callers without any permission are told the
