@@ -33,15 +33,15 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.kubernetes.client import AlreadyExists, ClusterApi, KubeApi
+from services.common.runtime.kubernetes.client import AlreadyExists, KubeApi
 from services.common.runtime.kubernetes.config import KubernetesConfig
+from services.common.runtime.kubernetes.connection import LazyKubeApi
 from services.common.runtime.kubernetes.errors import translated_kube_errors
 from services.common.runtime.kubernetes.names import deployment_selector
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_TENANT
@@ -174,9 +174,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         self.file_owner = file_owner
         self._exec_timeout = exec_timeout_s
         self._poll = poll_interval_s
-        self._api_factory = api_factory or self._connect
-        self._api: KubeApi | None = None
-        self._api_lock = threading.Lock()
+        self._api = LazyKubeApi(config, factory=api_factory)
         self._pool: HelperPool[_PoolKey, str] = HelperPool(
             self._start_pooled,
             self._stop_helper,
@@ -188,11 +186,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
     def close(self) -> None:
         """Deletes the pooled helpers, then closes the API client if one was opened."""
         self._pool.close()
-        with self._api_lock:
-            close = getattr(self._api, "close", None)
-            if callable(close):
-                close()
-            self._api = None
+        self._api.close()
 
     async def subpath_supported(self) -> bool:
         """Always: a volumeMount's subPath."""
@@ -200,24 +194,13 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _connect(self) -> KubeApi:
-        return ClusterApi.connect(
-            self.config.namespace, request_timeout=self.config.request_timeout
-        )
-
-    def _client(self) -> KubeApi:
-        with self._api_lock:
-            if self._api is None:
-                self._api = self._api_factory()
-            return self._api
-
     def _engine_errors(self, action: str) -> contextlib.AbstractContextManager[None]:
         return translated_kube_errors(action)
 
     def _owned(self, name: str, owner: Mapping[str, str], what: str) -> Obj | None:
         """The claim `name` if it carries `owner`'s annotations; None when absent or being
         deleted; StorageConflict when someone else's claim holds the name."""
-        claim = self._client().read(CLAIMS, name)
+        claim = self._api.get().read(CLAIMS, name)
         if claim is None or is_terminating(claim):
             return None
         if not carries(claim, owner):
@@ -252,13 +235,13 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         return claim
 
     def _our_pods(self) -> list[Obj]:
-        return self._client().list_pods(deployment_selector(self.deployment_id)).items
+        return self._api.get().list_pods(deployment_selector(self.deployment_id)).items
 
     def _create_claim(self, body: Obj, owner: Mapping[str, str], what: str) -> Obj:
         """Creates the claim; a name taken meanwhile is read back (and must be ours)."""
         name = body["metadata"]["name"]
         with contextlib.suppress(AlreadyExists):
-            self._client().create(CLAIMS, body)
+            self._api.get().create(CLAIMS, body)
         claim = self._owned(name, owner, what)
         if claim is None:
             raise TemporaryError(f"the claim of {what} is still being deleted; try again")
@@ -290,7 +273,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
     ) -> tuple[str, HelperShell]:
         """Creates a helper Pod and waits until it runs. Helpers that ended (their hour ran
         out: a process of ours died mid-operation) are deleted on the way."""
-        api = self._client()
+        api = self._api.get()
         pods = self._our_pods()
         for pod in pods:
             if is_helper(pod) and is_finished(pod) and not is_terminating(pod):
@@ -311,17 +294,17 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
 
     def _stop_helper(self, name: str) -> None:
         with contextlib.suppress(Exception):  # best effort; it also expires by itself
-            self._client().delete("pods", name)
+            self._api.get().delete("pods", name)
 
     def _helper_alive(self, name: str) -> bool:
-        pod = self._client().read("pods", name)
+        pod = self._api.get().read("pods", name)
         return pod is not None and not is_terminating(pod) and helper_state(pod)[0] == "running"
 
     def _wait_running(self, name: str) -> None:
         deadline = time.monotonic() + self.settings.helper_start_timeout_s
         why = "not created yet"
         while True:
-            pod = self._client().read("pods", name)
+            pod = self._api.get().read("pods", name)
             if pod is not None:
                 state, why = helper_state(pod)
                 if state == "running":
@@ -425,7 +408,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         selector = claim_selector(self.deployment_id, kind_label, tenant_id)
         return [
             claim
-            for claim in self._client().list_claims(selector).items
+            for claim in self._api.get().list_claims(selector).items
             if not is_terminating(claim)
             and annotations_of(claim).get(LABEL_DEPLOYMENT) == self.deployment_id
         ]
@@ -466,7 +449,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             raise StorageConflict(
                 f"{what} is still mounted by {describe_users(others)}; remove those first"
             )
-        api = self._client()
+        api = self._api.get()
         for pod in users:
             api.delete("pods", str(pod["metadata"]["name"]))
         return api.delete(CLAIMS, name)
@@ -548,7 +531,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         finally:
             if discard:
                 with contextlib.suppress(Exception):
-                    self._client().delete(CLAIMS, name)
+                    self._api.get().delete(CLAIMS, name)
 
     def _get_snapshot(self, key: SnapshotKey) -> SnapshotInfo | None:
         name = snapshot_name(self.deployment_id, key)

@@ -43,7 +43,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -51,12 +50,12 @@ from typing import Any, TypeVar
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.kubernetes.client import (
     AlreadyExists,
-    ClusterApi,
     Kind,
     KubeApi,
     KubeError,
 )
 from services.common.runtime.kubernetes.config import KubernetesConfig
+from services.common.runtime.kubernetes.connection import LazyKubeApi
 from services.common.runtime.kubernetes.errors import (
     translated_kube_errors,
 )
@@ -137,10 +136,7 @@ class KubernetesRuntime:
     ) -> None:
         self.deployment_id = validate_slug("deployment id", deployment_id)
         self.config = config or KubernetesConfig()
-        self._api = api
-        self._owns_api = api is None  # a KubeApi passed in is left open by aclose
-        self._api_factory = api_factory or self._connect
-        self._api_lock = threading.Lock()
+        self._api = LazyKubeApi(self.config, api, api_factory)
         self._clock = clock
         self._sleep = sleep
         self._informer: PodInformer | None = None
@@ -156,12 +152,7 @@ class KubernetesRuntime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if not self._owns_api:
-            return
-        with self._api_lock:
-            api, self._api = self._api, None
-        if isinstance(api, ClusterApi):
-            api.close()
+        self._api.close()
 
     # -- the Runtime protocol ----------------------------------------------------------
 
@@ -185,7 +176,7 @@ class KubernetesRuntime:
             pods = informer.pods()
         else:
             listing = await self._in_thread(
-                "listing pods", lambda: self._client().list_pods(self._selector())
+                "listing pods", lambda: self._api.get().list_pods(self._selector())
             )
             pods = listing.items
         states = []
@@ -221,22 +212,10 @@ class KubernetesRuntime:
         name, command = self._name(key), list(argv)
         return await self._in_thread(
             f"running a command in {key}",
-            lambda: self._client().exec(name, CONTAINER_NAME, command, timeout, limit_bytes),
+            lambda: self._api.get().exec(name, CONTAINER_NAME, command, timeout, limit_bytes),
         )
 
     # -- plumbing ----------------------------------------------------------------------
-
-    def _connect(self) -> KubeApi:
-        return ClusterApi.connect(
-            self.config.namespace, request_timeout=self.config.request_timeout
-        )
-
-    def _client(self) -> KubeApi:
-        """The KubeApi, connected on first use."""
-        with self._api_lock:
-            if self._api is None:
-                self._api = self._api_factory()
-            return self._api
 
     async def _in_thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
         with translated_kube_errors(action):
@@ -263,7 +242,7 @@ class KubernetesRuntime:
             pod = informer.get(name)
         else:
             pod = await self._in_thread(
-                f"inspecting {key}", lambda: self._client().read("pods", name)
+                f"inspecting {key}", lambda: self._api.get().read("pods", name)
             )
         return pod if self._is_ours(key, pod) else None
 
@@ -278,7 +257,7 @@ class KubernetesRuntime:
 
     def _create_or_read(self, kind: Kind, body: Obj) -> Obj:
         """Creates `body`; when another creator was first, their object instead."""
-        api = self._client()
+        api = self._api.get()
         try:
             return api.create(kind, body)
         except AlreadyExists:
@@ -302,7 +281,7 @@ class KubernetesRuntime:
 
     def _ensure_secret(self, spec: ContainerSpec, name: str) -> Obj:
         desired = secret_manifest(self.deployment_id, spec, self.config)
-        api = self._client()
+        api = self._api.get()
         current = api.read("secrets", name)
         if current is None:
             current = self._create_or_read("secrets", desired)
@@ -314,7 +293,7 @@ class KubernetesRuntime:
         return current
 
     def _ensure_pod(self, spec: ContainerSpec, name: str, body: Obj) -> tuple[Obj, str]:
-        api = self._client()
+        api = self._api.get()
         pod = api.read("pods", name)
         if pod is None:
             try:
@@ -342,7 +321,7 @@ class KubernetesRuntime:
         )
 
     def _ensure_service(self, spec: ContainerSpec, name: str, pod_uid: str) -> None:
-        api = self._client()
+        api = self._api.get()
         desired = service_manifest(self.deployment_id, spec, self.config, pod_uid)
         current = api.read("services", name)
         if current is not None:
@@ -372,13 +351,13 @@ class KubernetesRuntime:
             return
         name = str(secret["metadata"]["name"])
         owners = [owner_reference(name, pod_uid)]
-        self._client().patch("secrets", name, {"metadata": {"ownerReferences": owners}})
+        self._api.get().patch("secrets", name, {"metadata": {"ownerReferences": owners}})
 
     # -- remove ------------------------------------------------------------------------
 
     def _remove_sync(self, key: PodKey) -> bool:
         name = self._name(key)
-        api = self._client()
+        api = self._api.get()
         removed = False
         kinds: tuple[Kind, ...] = ("pods", "services", "secrets")
         for kind in kinds:
@@ -394,7 +373,7 @@ class KubernetesRuntime:
         text, newest = "", cursor
         for _ in range(MAX_LOG_PAGES):
             try:
-                raw = self._client().pod_log(
+                raw = self._api.get().pod_log(
                     name,
                     CONTAINER_NAME,
                     since_time=None if after is None else since_time(after),
@@ -422,7 +401,7 @@ class KubernetesRuntime:
             if task is not None and task.done() and not task.cancelled() and task.exception():
                 log.error("the pod cache stopped; restarting it", exc_info=task.exception())
             self._informer = PodInformer(
-                self._client(),
+                self._api.get(),
                 self._selector(),
                 self.config.informer,
                 clock=self._clock,
