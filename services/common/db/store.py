@@ -9,7 +9,7 @@ transaction; conditional updates keep concurrent writers from undoing each other
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -180,6 +180,18 @@ def _storage_ref(key: StorageObjectKey) -> tuple[str, str, str]:
 def _describe(key: StorageObjectKey) -> str:
     _, kind, object_id = _storage_ref(key)
     return f"{kind} '{object_id}'"
+
+
+@dataclass(frozen=True)
+class _Grants:
+    """One object's grants: their table (PodPermissionRow or StoragePermissionRow, both with
+    username and level), the clause selecting them, how a new grant row is made, and how
+    errors name the object."""
+
+    table: Any
+    where: tuple[Any, ...]
+    new_row: Callable[[str, Level], Any]
+    whose: str
 
 
 def _stop_time(spec: dict[str, Any], started: datetime) -> datetime | None:
@@ -468,58 +480,22 @@ class Store:
 
     async def permission(self, key: PodKey, username: str) -> Level | None:
         """The user's level on the pod, or None."""
-        async with self._session() as session:
-            level = await session.scalar(
-                select(PodPermissionRow.level).where(
-                    *self._grant_of(key), PodPermissionRow.username == username
-                )
-            )
-            return Level(level) if level else None
+        return await self._level(self._pod_grants(key), username)
 
     async def permissions(self, key: PodKey) -> list[tuple[str, Level]]:
         """Every grant on the pod, sorted by user."""
         async with self._session() as session:
-            return await self._grants(session, key)
+            return await self._list_grants(session, self._pod_grants(key))
 
     async def set_permission(self, key: PodKey, username: str, level: Level) -> None:
         """Grants `level` (replacing any other); LastAdminError if that demotes the last
         ADMIN."""
-        async with self._session.begin() as session:
-            grants = dict(await self._grants(session, key))
-            if grants.get(username) is Level.ADMIN and level is not Level.ADMIN:
-                self._keep_an_admin(grants, username, "the pod's")
-            row = await session.scalar(
-                select(PodPermissionRow).where(
-                    *self._grant_of(key), PodPermissionRow.username == username
-                )
-            )
-            if row is None:
-                session.add(
-                    PodPermissionRow(
-                        tenant_id=key.tenant_id,
-                        pod_id=key.pod_id,
-                        username=username,
-                        level=level.value,
-                    )
-                )
-            else:
-                row.level = level.value
+        await self._set_grant(self._pod_grants(key), username, level)
 
     async def delete_permission(self, key: PodKey, username: str) -> bool:
         """Removes the user's grant; False if there was none; LastAdminError if it is the
         last ADMIN."""
-        async with self._session.begin() as session:
-            grants = dict(await self._grants(session, key))
-            if username not in grants:
-                return False
-            if grants[username] is Level.ADMIN:
-                self._keep_an_admin(grants, username, "the pod's")
-            await session.execute(
-                delete(PodPermissionRow).where(
-                    *self._grant_of(key), PodPermissionRow.username == username
-                )
-            )
-            return True
+        return await self._delete_grant(self._pod_grants(key), username)
 
     async def readable_pods(self, tenant_id: str, username: str) -> list[PodRecord]:
         """Pods of the tenant on which the user has any permission, ordered by pod_id."""
@@ -537,16 +513,62 @@ class Store:
             return [_record(r) for r in (await session.scalars(query)).all()]
 
     @staticmethod
-    def _grant_of(key: PodKey) -> tuple[Any, Any]:
-        return (PodPermissionRow.tenant_id == key.tenant_id, PodPermissionRow.pod_id == key.pod_id)
+    def _pod_grants(key: PodKey) -> _Grants:
+        return _Grants(
+            table=PodPermissionRow,
+            where=(
+                PodPermissionRow.tenant_id == key.tenant_id,
+                PodPermissionRow.pod_id == key.pod_id,
+            ),
+            new_row=lambda username, level: PodPermissionRow(
+                tenant_id=key.tenant_id,
+                pod_id=key.pod_id,
+                username=username,
+                level=level.value,
+            ),
+            whose="the pod's",
+        )
 
-    async def _grants(self, session: Any, key: PodKey) -> list[tuple[str, Level]]:
+    async def _level(self, grants: _Grants, username: str) -> Level | None:
+        async with self._session() as session:
+            level = await session.scalar(
+                select(grants.table.level).where(*grants.where, grants.table.username == username)
+            )
+            return Level(level) if level else None
+
+    @staticmethod
+    async def _list_grants(session: Any, grants: _Grants) -> list[tuple[str, Level]]:
         rows = await session.execute(
-            select(PodPermissionRow.username, PodPermissionRow.level)
-            .where(*self._grant_of(key))
-            .order_by(PodPermissionRow.username)
+            select(grants.table.username, grants.table.level)
+            .where(*grants.where)
+            .order_by(grants.table.username)
         )
         return [(user, Level(level)) for user, level in rows.all()]
+
+    async def _set_grant(self, grants: _Grants, username: str, level: Level) -> None:
+        async with self._session.begin() as session:
+            current = dict(await self._list_grants(session, grants))
+            if current.get(username) is Level.ADMIN and level is not Level.ADMIN:
+                self._keep_an_admin(current, username, grants.whose)
+            row = await session.scalar(
+                select(grants.table).where(*grants.where, grants.table.username == username)
+            )
+            if row is None:
+                session.add(grants.new_row(username, level))
+            else:
+                row.level = level.value
+
+    async def _delete_grant(self, grants: _Grants, username: str) -> bool:
+        async with self._session.begin() as session:
+            current = dict(await self._list_grants(session, grants))
+            if username not in current:
+                return False
+            if current[username] is Level.ADMIN:
+                self._keep_an_admin(current, username, grants.whose)
+            await session.execute(
+                delete(grants.table).where(*grants.where, grants.table.username == username)
+            )
+            return True
 
     @staticmethod
     def _keep_an_admin(grants: dict[str, Level], leaving: str, whose: str) -> None:
@@ -721,53 +743,24 @@ class Store:
 
     async def storage_permission(self, key: StorageObjectKey, username: str) -> Level | None:
         """The user's level on the volume or snapshot, or None."""
-        async with self._session() as session:
-            level = await session.scalar(
-                select(StoragePermissionRow.level).where(
-                    *self._storage_grant_of(key), StoragePermissionRow.username == username
-                )
-            )
-            return Level(level) if level else None
+        return await self._level(self._storage_grants(key), username)
 
     async def storage_permissions(self, key: StorageObjectKey) -> list[tuple[str, Level]]:
         """Every grant on the volume or snapshot, sorted by user."""
         async with self._session() as session:
-            return await self._storage_grants(session, key)
+            return await self._list_grants(session, self._storage_grants(key))
 
     async def set_storage_permission(
         self, key: StorageObjectKey, username: str, level: Level
     ) -> None:
         """Grants `level` (replacing any other); LastAdminError if that demotes the last
         ADMIN."""
-        async with self._session.begin() as session:
-            grants = dict(await self._storage_grants(session, key))
-            if grants.get(username) is Level.ADMIN and level is not Level.ADMIN:
-                self._keep_an_admin(grants, username, f"{_describe(key)}'s")
-            row = await session.scalar(
-                select(StoragePermissionRow).where(
-                    *self._storage_grant_of(key), StoragePermissionRow.username == username
-                )
-            )
-            if row is None:
-                session.add(self._storage_grant(key, username, level))
-            else:
-                row.level = level.value
+        await self._set_grant(self._storage_grants(key), username, level)
 
     async def delete_storage_permission(self, key: StorageObjectKey, username: str) -> bool:
         """Removes the user's grant; False if there was none; LastAdminError if it is the
         last ADMIN."""
-        async with self._session.begin() as session:
-            grants = dict(await self._storage_grants(session, key))
-            if username not in grants:
-                return False
-            if grants[username] is Level.ADMIN:
-                self._keep_an_admin(grants, username, f"{_describe(key)}'s")
-            await session.execute(
-                delete(StoragePermissionRow).where(
-                    *self._storage_grant_of(key), StoragePermissionRow.username == username
-                )
-            )
-            return True
+        return await self._delete_grant(self._storage_grants(key), username)
 
     async def _insert_with_owner(
         self, row: VolumeRow | SnapshotRow, key: StorageObjectKey, owner: str
@@ -791,25 +784,21 @@ class Store:
             level=level.value,
         )
 
-    @staticmethod
-    def _storage_grant_of(key: StorageObjectKey) -> tuple[Any, Any, Any]:
+    def _storage_grants(self, key: StorageObjectKey) -> _Grants:
         tenant_id, kind, object_id = _storage_ref(key)
-        return (
-            StoragePermissionRow.tenant_id == tenant_id,
-            StoragePermissionRow.kind == kind,
-            StoragePermissionRow.object_id == object_id,
+        return _Grants(
+            table=StoragePermissionRow,
+            where=(
+                StoragePermissionRow.tenant_id == tenant_id,
+                StoragePermissionRow.kind == kind,
+                StoragePermissionRow.object_id == object_id,
+            ),
+            new_row=lambda username, level: self._storage_grant(key, username, level),
+            whose=f"{_describe(key)}'s",
         )
-
-    async def _storage_grants(self, session: Any, key: StorageObjectKey) -> list[tuple[str, Level]]:
-        rows = await session.execute(
-            select(StoragePermissionRow.username, StoragePermissionRow.level)
-            .where(*self._storage_grant_of(key))
-            .order_by(StoragePermissionRow.username)
-        )
-        return [(user, Level(level)) for user, level in rows.all()]
 
     async def _delete_grants(self, session: Any, key: StorageObjectKey) -> None:
-        await session.execute(delete(StoragePermissionRow).where(*self._storage_grant_of(key)))
+        await session.execute(delete(StoragePermissionRow).where(*self._storage_grants(key).where))
 
     @staticmethod
     async def _volume_row(session: Any, key: VolumeKey) -> VolumeRow | None:
