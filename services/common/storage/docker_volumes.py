@@ -104,8 +104,10 @@ from services.common.storage.types import (
 )
 
 Attrs = dict[str, Any]
-# A pooled helper: tenant, volume, target, read-only, the volume's labels.
-_PoolKey = tuple[str, str, str, bool, tuple[tuple[str, str], ...]]
+# A helper mount: volume, target, read-only, the volume's labels (sorted pairs); a helper's
+# key: tenant and mounts.
+_Mount = tuple[str, str, bool, tuple[tuple[str, str], ...]]
+_HelperKey = tuple[str, tuple[_Mount, ...]]
 HELPER_REUSE_MARGIN_S = 300  # a helper this close to its end is not lent again
 
 DEFAULT_HELPER_IMAGE = "pods-http:latest"
@@ -231,8 +233,8 @@ class DockerVolumeStore(ThreadedVolumeStore):
         self._timeout_s = timeout_s
         self._client_lock = threading.Lock()
         self._api_version: str | None = None
-        self._pool: HelperPool[_PoolKey, str] = HelperPool(
-            self._start_pooled,
+        self._pool: HelperPool[_HelperKey, str] = HelperPool(
+            self._start_helper,
             self._stop_helper,
             self._helper_alive,
             idle_s=helper_idle_s,
@@ -330,32 +332,16 @@ class DockerVolumeStore(ThreadedVolumeStore):
         return attrs
 
     @contextlib.contextmanager
-    def _helper(
-        self, tenant_id: str, mounts: Sequence[tuple[str, str, bool, Mapping[str, str]]]
-    ) -> Iterator[HelperShell]:
+    def _helper(self, tenant_id: str, mounts: Sequence[_Mount]) -> Iterator[HelperShell]:
         """A running helper container with (volume, target, read_only, labels) mounted;
         `labels` are what Docker gives the volume should it have to create it (a volume
         deleted meanwhile elsewhere is then recreated as ours, never anonymous). Helpers with
         one mount come from (and go back to) the pool; others are removed after."""
-        if len(mounts) == 1:
-            source, target, read_only, labels = mounts[0]
-            key = (tenant_id, source, target, read_only, tuple(sorted(labels.items())))
-            with self._pool.lease(key) as shell:
-                yield shell
-            return
-        container_id, shell = self._start_helper(tenant_id, mounts)
-        try:
+        with self._pool.helper((tenant_id, tuple(mounts)), pooled=len(mounts) == 1) as shell:
             yield shell
-        finally:
-            self._stop_helper(container_id)
 
-    def _start_pooled(self, key: _PoolKey) -> tuple[str, HelperShell]:
-        tenant_id, source, target, read_only, labels = key
-        return self._start_helper(tenant_id, [(source, target, read_only, dict(labels))])
-
-    def _start_helper(
-        self, tenant_id: str, mounts: Sequence[tuple[str, str, bool, Mapping[str, str]]]
-    ) -> tuple[str, HelperShell]:
+    def _start_helper(self, key: _HelperKey) -> tuple[str, HelperShell]:
+        tenant_id, mounts = key
         client = self._docker()
         kwargs: dict[str, Any] = {
             "image": self.helper_image,
@@ -413,17 +399,16 @@ class DockerVolumeStore(ThreadedVolumeStore):
             return False
         return bool(state.get("Running"))
 
-    def _volume_mount(
-        self, key: VolumeKey, attrs: Attrs, read_only: bool
-    ) -> tuple[str, str, bool, Mapping[str, str]]:
+    def _volume_mount(self, key: VolumeKey, attrs: Attrs, read_only: bool) -> _Mount:
         labels = attrs.get("Labels") or {}
         limit = int(labels.get(LABEL_SIZE_LIMIT, "1"))
         name = volume_name(self.deployment_id, key)
-        return name, HELPER_ROOT, read_only, volume_labels(self.deployment_id, key, limit)
+        labelled = volume_labels(self.deployment_id, key, limit)
+        return name, HELPER_ROOT, read_only, tuple(sorted(labelled.items()))
 
     def _snapshot_mount(
         self, key: SnapshotKey, attrs: Attrs, target: str, read_only: bool
-    ) -> tuple[str, str, bool, Mapping[str, str]]:
+    ) -> _Mount:
         labels = attrs.get("Labels") or {}
         source = VolumeKey(key.tenant_id, str(labels.get(LABEL_SOURCE_VOLUME, "")))
         source_path = str(labels.get(LABEL_SOURCE_PATH, ""))
@@ -433,7 +418,7 @@ class DockerVolumeStore(ThreadedVolumeStore):
             if source.volume_id
             else dict(self._snapshot_owner(key))
         )
-        return name, target, read_only, owner
+        return name, target, read_only, tuple(sorted(owner.items()))
 
     # --- volumes ------------------------------------------------------------------------
 

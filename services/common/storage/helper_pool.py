@@ -1,9 +1,9 @@
 """HelperPool: started storage helpers kept for a short while after an operation, so that a
 user browsing a volume (list, download, list again) pays for starting a helper once.
 
-Used by docker_volumes and kubernetes_volumes for helpers with one mount (the file calls); a
-snapshot copy, which mounts two, still gets a helper of its own. Blocking and thread-safe:
-called from the stores' worker threads.
+Used by docker_volumes and kubernetes_volumes (`helper`): helpers with one mount (the file
+calls) are pooled; a snapshot copy, which mounts two, gets a helper of its own. Blocking and
+thread-safe: called from the stores' worker threads.
 
 A helper is leased to one operation at a time. After a clean operation (or one that failed
 on the user's input, a PermanentError) it goes back to the pool; after anything else it is
@@ -88,6 +88,19 @@ class HelperPool(Generic[K, H]):
                 self._give_back(key, pooled)
             else:
                 self._stop_quietly(pooled.handle)
+
+    @contextlib.contextmanager
+    def helper(self, key: K, pooled: bool) -> Iterator[HelperShell]:
+        """A leased helper when `pooled`, else one of its own, stopped after the block."""
+        if pooled:
+            with self.lease(key) as shell:
+                yield shell
+            return
+        handle, shell = self._start(key)
+        try:
+            yield shell
+        finally:
+            self._stop_quietly(handle)
 
     def reap(self) -> int:
         """Stops the helpers idle or old beyond their limits; how many."""

@@ -108,7 +108,8 @@ POLL_INTERVAL_S = 0.5
 # Shorter than on Docker: an idle helper keeps a ReadWriteOnce claim attached to its node.
 DEFAULT_HELPER_IDLE_S = 10.0
 HELPER_REUSE_MARGIN_S = 300  # a helper this close to its end is not lent again
-_PoolKey = tuple[str, str, str, bool]  # tenant, claim, target, read-only
+_Mount = tuple[str, str, bool]  # claim, target, read-only
+_HelperKey = tuple[str, tuple[_Mount, ...]]  # tenant, mounts
 
 
 class _PodSession:
@@ -175,8 +176,8 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         self._exec_timeout = exec_timeout_s
         self._poll = poll_interval_s
         self._api = LazyKubeApi(config, factory=api_factory)
-        self._pool: HelperPool[_PoolKey, str] = HelperPool(
-            self._start_pooled,
+        self._pool: HelperPool[_HelperKey, str] = HelperPool(
+            self._start_helper,
             self._stop_helper,
             self._helper_alive,
             idle_s=helper_idle_s,
@@ -248,31 +249,16 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         return claim
 
     @contextlib.contextmanager
-    def _helper(
-        self, tenant_id: str, mounts: Sequence[tuple[str, str, bool]]
-    ) -> Iterator[HelperShell]:
+    def _helper(self, tenant_id: str, mounts: Sequence[_Mount]) -> Iterator[HelperShell]:
         """A running helper Pod with each (claim, target, read_only) mounted. Helpers with one
         mount come from (and go back to) the pool; others are deleted after."""
-        if len(mounts) == 1:
-            claim, target, read_only = mounts[0]
-            with self._pool.lease((tenant_id, claim, target, read_only)) as shell:
-                yield shell
-            return
-        name, shell = self._start_helper(tenant_id, mounts)
-        try:
+        with self._pool.helper((tenant_id, tuple(mounts)), pooled=len(mounts) == 1) as shell:
             yield shell
-        finally:
-            self._stop_helper(name)
 
-    def _start_pooled(self, key: _PoolKey) -> tuple[str, HelperShell]:
-        tenant_id, claim, target, read_only = key
-        return self._start_helper(tenant_id, [(claim, target, read_only)])
-
-    def _start_helper(
-        self, tenant_id: str, mounts: Sequence[tuple[str, str, bool]]
-    ) -> tuple[str, HelperShell]:
+    def _start_helper(self, key: _HelperKey) -> tuple[str, HelperShell]:
         """Creates a helper Pod and waits until it runs. Helpers that ended (their hour ran
         out: a process of ours died mid-operation) are deleted on the way."""
+        tenant_id, mounts = key
         api = self._api.get()
         pods = self._our_pods()
         for pod in pods:
@@ -575,7 +561,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
                 sub_path = helper_ops.resolve_sub_path(shell, relative)
         # A pod is about to mount the claim: our idle helpers let go of it (one holding a
         # ReadWriteOnce claim would keep the pod from starting on another node).
-        self._pool.discard(lambda pooled: pooled[1] == name)
+        self._pool.discard(lambda helper: any(mount[0] == name for mount in helper[1]))
         return MountSpec(
             kind=kind,
             volume_name=name,

@@ -149,3 +149,14 @@ def test_discard_stops_the_idle_helpers_of_the_keys_picked() -> None:
     assert pool.discard(lambda key: key == "vol1") == 1
     assert helpers.stopped == ["vol1-0"] and pool.pooled_count() == 1
     pool.close()
+
+
+def test_an_unpooled_helper_is_its_own_and_stopped_after() -> None:
+    helpers = Helpers()
+    pool = helpers.pool()
+    with pool.helper("copy", pooled=False):
+        pass
+    with pool.helper("vol1", pooled=True):
+        pass
+    assert helpers.stopped == ["copy-0"] and pool.pooled_count() == 1
+    pool.close()
