@@ -66,7 +66,9 @@ def make_runtime(
     if kind == KUBERNETES:
         from services.common.runtime.kubernetes.runtime import KubernetesRuntime
 
-        return KubernetesRuntime(deployment_id, kubernetes or KubernetesConfig())
+        return KubernetesRuntime(
+            deployment_id, kubernetes or KubernetesConfig(), exec_workers=exec_workers
+        )
     raise ValueError(f"runtime must be one of {', '.join(RUNTIME_KINDS)}, got {kind!r}")
 
 
