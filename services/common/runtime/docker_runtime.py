@@ -360,7 +360,7 @@ class DockerRuntime:
         session.cancel()
         loop = asyncio.get_running_loop()
         kill = loop.run_in_executor(self._kill_pool, self._kill_exec_sync, session)
-        await asyncio.wait({kill})  # shielded from a second cancellation: the kill goes on
+        await asyncio.wait({kill})  # a second cancellation ends this wait, not the kill
         if kill.exception() is not None:
             log.warning("could not kill a command: %s", kill.exception())
         await asyncio.wait({run}, timeout=EXEC_KILL_GRACE)
