@@ -37,5 +37,9 @@ class FailedPreconditionError(ApiError):
     """The request is valid but the object's state does not allow it."""
 
 
+class ResourceExhaustedError(ApiError):
+    """A limit on what runs at once is reached; the message names it. Retry later."""
+
+
 class UnavailableError(ApiError):
     """A dependency (database, NATS) is down; the caller may retry."""

@@ -26,6 +26,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -111,6 +118,11 @@ class Settings:
     log_limit_bytes: int = 10 * 1024 * 1024
     min_time_to_stop: int = 300  # seconds; lower only for tests
 
+    # Exec (commands run in pods by the spawner; beyond a limit: RESOURCE_EXHAUSTED, HTTP 429)
+    exec_max_per_pod: int = 4  # commands running at once in one pod
+    exec_max_per_user: int = 8  # commands running at once for one user of a tenant
+    exec_max_total: int = 32  # commands running at once in the spawner (its exec threads)
+
     # Volumes and snapshots (sizes in MiB, as Tapis's size_limit)
     volume_size_default_mib: int = 1024  # size_limit when a volume or snapshot gives none
     volume_size_max_mib: int = 10240  # the largest size_limit accepted
@@ -190,6 +202,9 @@ class Settings:
             max_gpus=_int(e, "PODS_MAX_GPUS", d.max_gpus),
             log_limit_bytes=_int(e, "PODS_LOG_LIMIT_BYTES", d.log_limit_bytes),
             min_time_to_stop=_int(e, "PODS_MIN_TIME_TO_STOP", d.min_time_to_stop),
+            exec_max_per_pod=_positive(e, "PODS_EXEC_MAX_PER_POD", d.exec_max_per_pod),
+            exec_max_per_user=_positive(e, "PODS_EXEC_MAX_PER_USER", d.exec_max_per_user),
+            exec_max_total=_positive(e, "PODS_EXEC_MAX_TOTAL", d.exec_max_total),
             volume_size_default_mib=_int(e, "PODS_VOLUME_SIZE_DEFAULT", d.volume_size_default_mib),
             volume_size_max_mib=_int(e, "PODS_VOLUME_SIZE_MAX", d.volume_size_max_mib),
             resync_interval=_float(e, "PODS_RESYNC_INTERVAL", d.resync_interval),

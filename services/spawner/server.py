@@ -20,6 +20,7 @@ from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
+from services.spawner.exec_limits import ExecAdmission, ExecLimitReached, ExecLimits
 from services.spawner.reconcile import Reconciler
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,10 @@ def now() -> datetime:
 class SpawnerServicer(pb_grpc.SpawnerServiceServicer):
     """Operator access to the reconciler and the runtime's managed objects."""
 
-    def __init__(self, reconciler: Reconciler, runtime: Runtime) -> None:
+    def __init__(self, reconciler: Reconciler, runtime: Runtime, admission: ExecAdmission) -> None:
         self._reconciler = reconciler
         self._runtime = runtime
+        self._admission = admission
 
     async def ReconcilePod(
         self, request: pb.ReconcilePodRequest, context: Context
@@ -60,10 +62,15 @@ class SpawnerServicer(pb_grpc.SpawnerServiceServicer):
         self, request: pb.ExecInPodRequest, context: Context
     ) -> pb.ExecInPodResponse:
         key = PodKey(request.tenant_id, request.pod_id)
+        if not request.user:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "user: required")
         try:
-            result = await self._runtime.exec(
-                key, list(request.argv), request.timeout_seconds, request.limit_bytes
-            )
+            with self._admission.admit(key, request.user):
+                result = await self._runtime.exec(
+                    key, list(request.argv), request.timeout_seconds, request.limit_bytes
+                )
+        except ExecLimitReached as exc:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except PermanentError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         except TemporaryError as exc:
@@ -74,6 +81,14 @@ class SpawnerServicer(pb_grpc.SpawnerServiceServicer):
             stderr=result.stderr,
             timed_out=result.timed_out,
         )
+
+
+def exec_limits(settings: Settings) -> ExecLimits:
+    return ExecLimits(
+        per_pod=settings.exec_max_per_pod,
+        per_user=settings.exec_max_per_user,
+        total=settings.exec_max_total,
+    )
 
 
 def describe(outcome: Outcome) -> str:
@@ -102,7 +117,8 @@ async def run(settings: Settings) -> None:
         return await reconciler.reconcile(PodKey(command.tenant_id, command.pod_id))
 
     def register(server: grpc.aio.Server) -> None:
-        pb_grpc.add_SpawnerServiceServicer_to_server(SpawnerServicer(reconciler, runtime), server)
+        servicer = SpawnerServicer(reconciler, runtime, ExecAdmission(exec_limits(settings)))
+        pb_grpc.add_SpawnerServiceServicer_to_server(servicer, server)
 
     server = new_server(
         settings.spawner_port, register, ["pods.v1.SpawnerService"], settings.bind_address

@@ -22,8 +22,10 @@ class CommandRunner(Protocol):
     """Runs one command in a pod's container."""
 
     async def run(
-        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
-    ) -> ExecResult: ...
+        self, key: PodKey, user: str, argv: Sequence[str], timeout: float, limit_bytes: int
+    ) -> ExecResult:
+        """Runs `argv` for `user` (limits per user); ResourceExhaustedError beyond a limit."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def check_timeouts(request: ExecRequest) -> None:
 async def run_commands(
     runner: CommandRunner,
     key: PodKey,
+    user: str,
     request: ExecRequest,
     clock: Callable[[], float] = time.monotonic,
 ) -> ExecReport:
@@ -102,7 +105,7 @@ async def run_commands(
         if remaining <= 0:
             return ExecReport(tuple(outputs), f"total_timeout reached before command {index}.")
         timeout = min(float(request.command_timeout), remaining)
-        result = await runner.run(key, argv, timeout, OUTPUT_LIMIT)
+        result = await runner.run(key, user, argv, timeout, OUTPUT_LIMIT)
         outputs.append(CommandOutput(argv, result))
         if result.timed_out:
             return ExecReport(tuple(outputs), f"command {index} timed out after {timeout:.0f}s.")

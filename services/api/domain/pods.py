@@ -256,7 +256,7 @@ class Pods:
             raise FailedPreconditionError(
                 f"pod '{pod_id}' is {record.status.value}; commands run only in an AVAILABLE pod"
             )
-        return await run_commands(self._runner, record.key, request)
+        return await run_commands(self._runner, record.key, who.username, request)
 
     # -- permissions -----------------------------------------------------------------------
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import calendar
 import contextlib
+import logging
 import os
 import re
 import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -35,6 +37,7 @@ import docker.types
 
 from services.common.docker_errors import translated_docker_errors
 from services.common.outcomes import PermanentError, TemporaryError
+from services.common.runtime import proc_tree
 from services.common.runtime.naming import (
     container_name,
     labels_for,
@@ -88,6 +91,12 @@ WATCHED_ACTIONS = frozenset(
 _ZERO_TIME_PREFIX = "0001-01-01"
 _LINE = re.compile(r"[^\n]*\n|[^\n]+$")
 _STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z")
+
+
+EXEC_KILL_GRACE = 5.0  # seconds for a killed command's output to end before it is closed
+EXEC_START_WAIT = 5.0  # seconds to wait for a just-started exec to report its pid
+
+log = logging.getLogger(__name__)
 
 
 class _NameTaken(Exception):
@@ -261,18 +270,29 @@ class DockerRuntime:
     """Runtime over one Docker engine; manages only containers labelled `deployment_id`."""
 
     def __init__(
-        self, deployment_id: str, client: Any | None = None, *, base_url: str | None = None
+        self,
+        deployment_id: str,
+        client: Any | None = None,
+        *,
+        base_url: str | None = None,
+        exec_workers: int = 32,
     ) -> None:
         self.deployment_id = validate_slug("deployment id", deployment_id)
         self._client = client
         self._owns_client = client is None
         self._base_url = base_url
         self._client_lock = threading.Lock()
+        # Commands run on threads of their own: lifecycle calls (the default executor) never
+        # wait behind them, and killing one never waits behind the others.
+        self._exec_pool = ThreadPoolExecutor(exec_workers, thread_name_prefix="exec")
+        self._kill_pool = ThreadPoolExecutor(2, thread_name_prefix="exec-kill")
 
     def close(self) -> None:
         """Closes the SDK client if this runtime created it (a client passed in is left open).
 
         Not part of the Runtime protocol: whoever built the DockerRuntime calls it at exit."""
+        self._exec_pool.shutdown(wait=False, cancel_futures=True)
+        self._kill_pool.shutdown(wait=False, cancel_futures=True)
         with self._client_lock:
             if self._owns_client and self._client is not None:
                 self._client.close()
@@ -309,16 +329,46 @@ class DockerRuntime:
     async def exec(
         self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
-        """Runs `argv` in the pod's running container (docker exec, no shell)."""
-        return await self._in_thread(
-            f"running a command in {key}", self._exec_sync, key, list(argv), timeout, limit_bytes
-        )
+        """Runs `argv` in the pod's running container (docker exec, no shell) on the exec
+        threads, never the lifecycle ones. At `timeout`, or when the caller is cancelled, the
+        process and its children are killed inside the container (see _kill_exec_sync)."""
+        session = _ExecSession(limit_bytes)
+        loop = asyncio.get_running_loop()
+        with _translated(f"running a command in {key}"):
+            run = loop.run_in_executor(
+                self._exec_pool, self._run_exec_sync, session, key, list(argv)
+            )
+            try:
+                done, _ = await asyncio.wait({run}, timeout=timeout)
+            except asyncio.CancelledError:
+                await self._stop_exec(session, run)
+                raise
+            if not done:
+                await self._stop_exec(session, run)
+                return session.result(None, timed_out=True)
+            return session.result(run.result(), timed_out=False)
 
     # plumbing
 
     async def _in_thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
         with _translated(action):
             return await asyncio.to_thread(fn, *args)
+
+    async def _stop_exec(self, session: _ExecSession, run: asyncio.Future[int | None]) -> None:
+        """Kills a command that outlived its caller or its timeout, then waits for its thread
+        (closing the output stream if the output does not end by itself)."""
+        session.cancel()
+        loop = asyncio.get_running_loop()
+        kill = loop.run_in_executor(self._kill_pool, self._kill_exec_sync, session)
+        await asyncio.wait({kill})  # a second cancellation ends this wait, not the kill
+        if kill.exception() is not None:
+            log.warning("could not kill a command: %s", kill.exception())
+        await asyncio.wait({run}, timeout=EXEC_KILL_GRACE)
+        if not run.done():
+            session.close_output()
+            await asyncio.wait({run}, timeout=EXEC_KILL_GRACE)
+        if run.done() and not run.cancelled() and run.exception() is not None:
+            log.info("a killed command's thread ended with: %s", run.exception())
 
     def _docker(self) -> Any:
         """The SDK client, created on first use (creating it already talks to the engine)."""
@@ -453,43 +503,45 @@ class DockerRuntime:
 
     # exec
 
-    def _exec_sync(
-        self, key: PodKey, argv: list[str], timeout: float, limit_bytes: int
-    ) -> ExecResult:
+    def _run_exec_sync(self, session: _ExecSession, key: PodKey, argv: list[str]) -> int | None:
+        """Creates and starts the exec, collects its output until it ends; its exit code."""
         attrs = self._owned_attrs(key)
         if attrs is None or not (attrs.get("State") or {}).get("Running"):
             raise PermanentError(f"pod '{key.pod_id}' has no running container")
         api = self._docker().api
         exec_id = api.exec_create(attrs["Id"], cmd=argv, stdout=True, stderr=True)["Id"]
-        collected: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+        stream = session.started(attrs["Id"], exec_id, api)
+        if stream is None:  # cancelled before it started
+            return None
+        session.pump(stream)
+        code = api.exec_inspect(exec_id).get("ExitCode")
+        return None if code is None else int(code)
 
-        def pump() -> None:
-            for out, err in api.exec_start(exec_id, stream=True, demux=True):
-                collected["stdout"] = (collected["stdout"] + (out or b""))[-limit_bytes:]
-                collected["stderr"] = (collected["stderr"] + (err or b""))[-limit_bytes:]
-
-        reader = threading.Thread(target=pump, name=f"exec-{key.pod_id}", daemon=True)
-        reader.start()
-        reader.join(timeout)
-        timed_out = reader.is_alive()
-        if timed_out:
-            self._kill_exec(exec_id)
-            reader.join(5)
-        info = api.exec_inspect(exec_id)
-        return ExecResult(
-            exit_code=None if timed_out else info.get("ExitCode"),
-            stdout=collected["stdout"].decode(errors="replace"),
-            stderr=collected["stderr"].decode(errors="replace"),
-            timed_out=timed_out,
-        )
-
-    def _kill_exec(self, exec_id: str) -> None:
-        """Docker has no call to stop an exec; kill its process (the engine runs on this host
-        and reports the host pid)."""
-        pid = self._docker().api.exec_inspect(exec_id).get("Pid") or 0
-        if pid > 0:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+    def _kill_exec_sync(self, session: _ExecSession) -> None:
+        """Docker has no call to stop an exec. Kills its process and the process's children
+        with `kill` run as root inside the container by the engine, which works for a spawner
+        that is not root; when that fails (no `kill` in the image), signals the host pids
+        directly (works for a root spawner)."""
+        container_id, exec_id = session.ids()
+        if not exec_id:
+            return
+        api = self._docker().api
+        host_pid = _running_pid(api, exec_id)
+        if host_pid is None:
+            return
+        if not proc_tree.sees_host_pids():
+            log.warning("cannot kill exec %s: the spawner does not see the host's pids", exec_id)
+            return
+        host_pids = proc_tree.descendants(host_pid) or [host_pid]
+        inside = [p for p in map(proc_tree.namespace_pid, host_pids) if p is not None]
+        if inside and _kill_inside(api, container_id, inside):
+            return
+        try:
+            for pid in host_pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        except PermissionError:
+            log.warning("could not kill exec %s (pid %d) in %s", exec_id, host_pid, container_id)
 
     # events
 
@@ -561,3 +613,83 @@ class _EventPump:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
         except RuntimeError:  # the loop is closed: nobody is listening any more
             self._closing.set()
+
+
+# --- exec plumbing -----------------------------------------------------------------------
+
+
+class _ExecSession:
+    """One command's state, shared by its exec thread, the kill thread and the event loop."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self._limit = limit_bytes
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._container_id = ""
+        self._exec_id = ""
+        self._stream: Any = None
+        self._out = b""
+        self._err = b""
+
+    def started(self, container_id: str, exec_id: str, api: Any) -> Any | None:
+        """Starts the exec unless the command was cancelled first; its output stream."""
+        with self._lock:
+            if self._cancelled:
+                return None
+            self._container_id, self._exec_id = container_id, exec_id
+            self._stream = api.exec_start(exec_id, stream=True, demux=True)
+            return self._stream
+
+    def pump(self, stream: Any) -> None:
+        """Reads the output until it ends, keeping the last limit_bytes of each stream."""
+        for out, err in stream:
+            with self._lock:
+                self._out = (self._out + (out or b""))[-self._limit :]
+                self._err = (self._err + (err or b""))[-self._limit :]
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+
+    def ids(self) -> tuple[str, str]:
+        """(container id, exec id); empty strings when the exec never started."""
+        with self._lock:
+            return self._container_id, self._exec_id
+
+    def close_output(self) -> None:
+        with self._lock:
+            if self._stream is not None:
+                with contextlib.suppress(Exception):
+                    self._stream.close()
+
+    def result(self, exit_code: int | None, *, timed_out: bool) -> ExecResult:
+        with self._lock:
+            return ExecResult(
+                exit_code=None if timed_out else exit_code,
+                stdout=self._out.decode(errors="replace"),
+                stderr=self._err.decode(errors="replace"),
+                timed_out=timed_out,
+            )
+
+
+def _running_pid(api: Any, exec_id: str) -> int | None:
+    """The exec's host pid once it runs; None when it has ended (or never reports one)."""
+    deadline = time.monotonic() + EXEC_START_WAIT
+    while True:
+        info = api.exec_inspect(exec_id)
+        if info.get("Running") and info.get("Pid"):
+            return int(info["Pid"])
+        if info.get("ExitCode") is not None or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
+def _kill_inside(api: Any, container_id: str, pids: list[int]) -> bool:
+    """Runs `kill -KILL <pids>` as root in the container; True when it succeeded."""
+    try:
+        cmd = ["kill", "-KILL", *map(str, pids)]
+        kill_id = api.exec_create(container_id, cmd=cmd, stdout=True, stderr=True, user="0")["Id"]
+        api.exec_start(kill_id)
+        return bool(api.exec_inspect(kill_id).get("ExitCode") == 0)
+    except docker.errors.DockerException:
+        return False

@@ -55,17 +55,20 @@ def make_runtime(
     *,
     kubernetes: KubernetesConfig | None = None,
     docker_base_url: str | None = None,
+    exec_workers: int = 32,
 ) -> Runtime:
     """The runtime named `kind` ("docker" or "kubernetes") for `deployment_id`. Neither
     connects yet: both reach their engine or API server on first use."""
     if kind == DOCKER:
         from services.common.runtime.docker_runtime import DockerRuntime
 
-        return DockerRuntime(deployment_id, base_url=docker_base_url)
+        return DockerRuntime(deployment_id, base_url=docker_base_url, exec_workers=exec_workers)
     if kind == KUBERNETES:
         from services.common.runtime.kubernetes.runtime import KubernetesRuntime
 
-        return KubernetesRuntime(deployment_id, kubernetes or KubernetesConfig())
+        return KubernetesRuntime(
+            deployment_id, kubernetes or KubernetesConfig(), exec_workers=exec_workers
+        )
     raise ValueError(f"runtime must be one of {', '.join(RUNTIME_KINDS)}, got {kind!r}")
 
 
@@ -102,4 +105,5 @@ def runtime_from_settings(settings: Settings) -> Runtime:
         kubernetes=kubernetes_config_from_settings(settings)
         if settings.runtime == KUBERNETES
         else None,
+        exec_workers=settings.exec_max_total,
     )

@@ -177,6 +177,8 @@ class Runtime(Protocol):
     async def exec(
         self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
-        """Runs `argv` (no shell) in the pod's running container; kills it after `timeout`
-        seconds. Output is cut to the last `limit_bytes` of each stream."""
+        """Runs `argv` (no shell) in the pod's running container, on threads of its own (never
+        delaying the lifecycle calls); kills it after `timeout` seconds or when the awaiting
+        task is cancelled (where the runtime can). Output is cut to the last `limit_bytes` of
+        each stream."""
         ...

@@ -23,11 +23,13 @@ class ScriptedRunner:
 
     def __init__(self) -> None:
         self.timeouts: list[float] = []
+        self.users: list[str] = []
 
     async def run(
-        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+        self, key: PodKey, user: str, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
         self.timeouts.append(timeout)
+        self.users.append(user)
         if argv[0] == "slow":
             return ExecResult(exit_code=None, stdout="", stderr="", timed_out=True)
         code = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 0
@@ -58,17 +60,23 @@ def test_bad_commands_name_the_entry(commands: list[object], field: str) -> None
 
 async def test_commands_stop_at_the_first_failure_unless_told_otherwise() -> None:
     runner = ScriptedRunner()
-    report = await run_commands(runner, KEY, ExecRequest(commands=["a 0", "b 3", "c 0"]))
+    report = await run_commands(runner, KEY, "alice", ExecRequest(commands=["a 0", "b 3", "c 0"]))
     assert [o.argv[0] for o in report.outputs] == ["a", "b"]
     assert "exited with code 3" in report.message
     report = await run_commands(
-        runner, KEY, ExecRequest(commands=["a 0", "b 3", "c 0"], fail_on_non_success=False)
+        runner,
+        KEY,
+        "alice",
+        ExecRequest(commands=["a 0", "b 3", "c 0"], fail_on_non_success=False),
     )
     assert [o.argv[0] for o in report.outputs] == ["a", "b", "c"]
+    assert set(runner.users) == {"alice"}
 
 
 async def test_a_timed_out_command_ends_the_run() -> None:
-    report = await run_commands(ScriptedRunner(), KEY, ExecRequest(commands=["slow", "never"]))
+    report = await run_commands(
+        ScriptedRunner(), KEY, "alice", ExecRequest(commands=["slow", "never"])
+    )
     assert len(report.outputs) == 1 and "timed out" in report.message
 
 
@@ -81,7 +89,7 @@ async def test_each_command_gets_at_most_what_is_left_of_the_total() -> None:
         return now[0]
 
     request = ExecRequest(commands=["a", "b", "c"], total_timeout=100, command_timeout=60)
-    report = await run_commands(runner, KEY, request, clock=clock)
+    report = await run_commands(runner, KEY, "alice", request, clock=clock)
     assert runner.timeouts == [60.0, 20.0]
     assert "total_timeout reached" in report.message
 

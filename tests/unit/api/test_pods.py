@@ -48,9 +48,9 @@ class Requests:
 
 class EchoRunner:
     async def run(
-        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+        self, key: PodKey, user: str, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
-        return ExecResult(exit_code=0, stdout=" ".join(argv), stderr="")
+        return ExecResult(exit_code=0, stdout=f"{user}: {' '.join(argv)}", stderr="")
 
 
 @pytest.fixture
@@ -214,4 +214,4 @@ async def test_commands_run_only_in_an_available_pod(pods: Pods, store: Store) -
         PodKey("dev", "web1"), Status.AVAILABLE, ContainerStatus(phase="running"), NOW
     )
     report = await pods.exec(ALICE, "web1", ExecRequest(commands=["ls -l", ["echo", "a b"]]))
-    assert [o.result.stdout for o in report.outputs] == ["ls -l", "echo a b"]
+    assert [o.result.stdout for o in report.outputs] == ["alice: ls -l", "alice: echo a b"]

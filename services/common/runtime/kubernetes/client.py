@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -186,11 +187,18 @@ class KubeApi(Protocol):
         ...
 
     def exec(
-        self, name: str, container: str, argv: Sequence[str], timeout: float, limit_bytes: int
+        self,
+        name: str,
+        container: str,
+        argv: Sequence[str],
+        timeout: float,
+        limit_bytes: int,
+        stop: threading.Event | None = None,
     ) -> ExecResult:
-        """Runs `argv` (no shell) in the container and waits up to `timeout` seconds; the
-        last `limit_bytes` of stdout and stderr. On timeout the stream is closed and
-        `timed_out` set: the API has no way to signal the process itself."""
+        """Runs `argv` (no shell) in the container and waits up to `timeout` seconds, or
+        until `stop` is set (its caller went away); the last `limit_bytes` of stdout and
+        stderr. Then the stream is closed and `timed_out` set: the API has no way to signal
+        the process itself."""
         ...
 
     def exec_bytes(
@@ -410,10 +418,16 @@ class ClusterApi:
         return bytes(data)
 
     def exec(
-        self, name: str, container: str, argv: Sequence[str], timeout: float, limit_bytes: int
+        self,
+        name: str,
+        container: str,
+        argv: Sequence[str],
+        timeout: float,
+        limit_bytes: int,
+        stop: threading.Event | None = None,
     ) -> ExecResult:
         with self._exec_session(name, container, argv, stdin=False) as session:
-            run = _ExecSession(session, limit_bytes).run(timeout)
+            run = _ExecSession(session, limit_bytes).run(timeout, stop)
         return ExecResult(
             exit_code=run.exit_code,
             stdout=run.stdout.decode(errors="replace"),
@@ -473,13 +487,15 @@ class _ExecSession:
         self._out = bytearray()
         self._err = bytearray()
 
-    def run(self, timeout: float) -> ExecBytes:
+    def run(self, timeout: float, stop: threading.Event | None = None) -> ExecBytes:
+        """Reads until the command ends; gives up (exit code None) after `timeout` seconds
+        or within EXEC_POLL_SECONDS of `stop` being set."""
         deadline = time.monotonic() + timeout
         timed_out = False
         with _translated("reading a command's output"):
             while self._session.is_open():
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or (stop is not None and stop.is_set()):
                     timed_out = True
                     break
                 self._session.update(timeout=min(remaining, EXEC_POLL_SECONDS))

@@ -43,8 +43,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from services.common.outcomes import PermanentError, TemporaryError
@@ -133,6 +135,7 @@ class KubernetesRuntime:
         api_factory: Callable[[], KubeApi] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        exec_workers: int = 32,
     ) -> None:
         self.deployment_id = validate_slug("deployment id", deployment_id)
         self.config = config or KubernetesConfig()
@@ -141,6 +144,8 @@ class KubernetesRuntime:
         self._sleep = sleep
         self._informer: PodInformer | None = None
         self._informer_task: asyncio.Task[None] | None = None
+        # Commands run on threads of their own: lifecycle calls never wait behind them.
+        self._exec_pool = ThreadPoolExecutor(exec_workers, thread_name_prefix="exec")
 
     async def aclose(self) -> None:
         """Stops the pod cache and closes a client this runtime connected itself (one passed
@@ -152,6 +157,7 @@ class KubernetesRuntime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._exec_pool.shutdown(wait=False, cancel_futures=True)
         self._api.close()
 
     # -- the Runtime protocol ----------------------------------------------------------
@@ -203,17 +209,27 @@ class KubernetesRuntime:
     async def exec(
         self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
-        """Runs `argv` in the pod's running container (the exec subresource, no shell). At
-        the timeout the stream is closed; Kubernetes cannot signal the process, which may
-        go on running inside the container until it ends by itself."""
+        """Runs `argv` in the pod's running container (the exec subresource, no shell) on the
+        exec threads, never those of lifecycle calls. At the timeout, or when the caller is
+        cancelled, the stream is closed; Kubernetes cannot signal the process, which may go
+        on running inside the container until it ends by itself."""
         pod = await self._owned_pod(key)
         if pod is None or not is_running(pod):
             raise PermanentError(f"pod '{key.pod_id}' has no running container")
-        name, command = self._name(key), list(argv)
-        return await self._in_thread(
-            f"running a command in {key}",
-            lambda: self._api.get().exec(name, CONTAINER_NAME, command, timeout, limit_bytes),
-        )
+        name, command, stop = self._name(key), list(argv), threading.Event()
+        loop = asyncio.get_running_loop()
+        with translated_kube_errors(f"running a command in {key}"):
+            run = loop.run_in_executor(
+                self._exec_pool,
+                lambda: self._api.get().exec(
+                    name, CONTAINER_NAME, command, timeout, limit_bytes, stop
+                ),
+            )
+            try:
+                return await asyncio.shield(run)
+            except asyncio.CancelledError:
+                stop.set()  # the thread closes the stream within its next poll
+                raise
 
     # -- plumbing ----------------------------------------------------------------------
 

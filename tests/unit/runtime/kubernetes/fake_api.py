@@ -13,7 +13,8 @@ server behaviour the runtime and the volume store rely on:
   timeout does) or broken (`break_watches`); a version older than `compact()` left raises Gone;
 - pod logs from lines written with `write_log` (stamp, text), honouring sinceTime to the second
   and limitBytes;
-- exec answered by `exec_handler` (by default: exit 0, the argv echoed on stdout), exec_bytes
+- exec answered by `exec_handler` (by default: exit 0, the argv echoed on stdout; the `stop`
+  event of each call in `exec_stops`), exec_bytes
   by `exec_bytes_handler` (by default: exit 0, stdin echoed on stdout);
 - `calls`: every call as (method, resource), and `fail(method, error)` to make the next calls
   of a method raise.
@@ -131,6 +132,7 @@ class FakeKubeApi:
     exec_handler: Callable[[list[str], float, int], ExecResult] = field(
         default=lambda argv, timeout, limit: ExecResult(0, " ".join(argv) + "\n", "")
     )
+    exec_stops: list[threading.Event | None] = field(default_factory=list)  # stop of each exec
     exec_bytes_handler: Callable[[str, list[str], bytes | None], ExecBytes] = field(
         default=lambda pod, argv, stdin: ExecBytes(0, stdin or b"", b"")
     )
@@ -262,10 +264,17 @@ class FakeKubeApi:
             return data[:limit_bytes] if limit_bytes else data
 
     def exec(
-        self, name: str, container: str, argv: Sequence[str], timeout: float, limit_bytes: int
+        self,
+        name: str,
+        container: str,
+        argv: Sequence[str],
+        timeout: float,
+        limit_bytes: int,
+        stop: threading.Event | None = None,
     ) -> ExecResult:
         with self._changed:
             self._record("exec", "pods/exec")
+            self.exec_stops.append(stop)
             if ("pods", name) not in self.objects:
                 raise KubeError(404, "NotFound", f'pods "{name}" not found')
         return self.exec_handler(list(argv), timeout, limit_bytes)

@@ -5,6 +5,7 @@ every request is the verb on the resource that API_VERBS (and so the RBAC) says.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -404,6 +405,15 @@ def test_exec_gives_up_at_the_timeout() -> None:
     session = FakeSession([("started\n", "")], None, ends=False)
     result = _ExecSession(session, 100).run(0.2)
     assert result == ExecBytes(exit_code=None, stdout=b"started\n", stderr=b"")
+
+
+def test_exec_gives_up_when_told_to_stop() -> None:
+    session = FakeSession([("started\n", "")], None, ends=False)
+    stop = threading.Event()
+    stop.set()
+    started = time.monotonic()
+    result = _ExecSession(session, 100).run(600, stop)
+    assert result.exit_code is None and time.monotonic() - started < 5
 
 
 def test_exec_reports_a_refused_websocket_with_its_status(

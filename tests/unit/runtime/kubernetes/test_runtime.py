@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -417,6 +418,35 @@ async def test_exec_runs_in_the_running_container(
     assert seen == [(["ls", "-l"], 5, 100)]
     with pytest.raises(PermanentError, match="has no running container"):
         await runtime.exec(PodKey("dev", "other"), ["ls"], 5, 100)
+
+
+async def test_exec_runs_on_its_own_threads_and_a_cancelled_caller_stops_it(
+    runtime: KubernetesRuntime, api: FakeKubeApi
+) -> None:
+    threads: list[str] = []
+    entered = threading.Event()
+
+    def handler(argv: list[str], timeout: float, limit: int) -> ExecResult:
+        threads.append(threading.current_thread().name)
+        entered.set()
+        stop = api.exec_stops[-1]
+        assert stop is not None
+        stopped = stop.wait(10)  # the real client polls its stop event the same way
+        return ExecResult(exit_code=None if stopped else 0, stdout="", stderr="", timed_out=True)
+
+    api.exec_handler = handler
+    await runtime.ensure(SPEC)
+    api.set_status(NAME, running())
+    task = asyncio.create_task(runtime.exec(KEY, ["sleep", "600"], 600, 100))
+    assert await asyncio.to_thread(entered.wait, 10)
+    # lifecycle calls do not wait behind the running command
+    assert (await asyncio.wait_for(runtime.inspect(KEY), 5)) is not None
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stop = api.exec_stops[-1]
+    assert stop is not None and await asyncio.to_thread(stop.wait, 5)
+    assert threads[0].startswith("exec")
 
 
 async def test_exec_errors_are_translated(runtime: KubernetesRuntime, api: FakeKubeApi) -> None:

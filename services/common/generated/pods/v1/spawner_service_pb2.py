@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dpods/v1/spawner_service.proto\x12\x07pods.v1\x1a\x1fgoogle/api/field_behavior.proto\"\x8f\x01\n\x10\x45xecInPodRequest\x12\x17\n\ttenant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06pod_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04\x61rgv\x18\x03 \x03(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0ftimeout_seconds\x18\x04 \x01(\x01\x42\x04\xe2\x41\x01\x02\x12\x19\n\x0blimit_bytes\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x02\"l\n\x11\x45xecInPodResponse\x12\x16\n\texit_code\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x0e\n\x06stdout\x18\x02 \x01(\t\x12\x0e\n\x06stderr\x18\x03 \x01(\t\x12\x11\n\ttimed_out\x18\x04 \x01(\x08\x42\x0c\n\n_exit_code\"D\n\x13ReconcilePodRequest\x12\x17\n\ttenant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06pod_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\'\n\x14ReconcilePodResponse\x12\x0f\n\x07outcome\x18\x01 \x01(\t\"\x1e\n\x1cListManagedContainersRequest\"j\n\x10ManagedContainer\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06pod_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05phase\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\"N\n\x1dListManagedContainersResponse\x12-\n\ncontainers\x18\x01 \x03(\x0b\x32\x19.pods.v1.ManagedContainer2\x89\x02\n\x0eSpawnerService\x12K\n\x0cReconcilePod\x12\x1c.pods.v1.ReconcilePodRequest\x1a\x1d.pods.v1.ReconcilePodResponse\x12\x66\n\x15ListManagedContainers\x12%.pods.v1.ListManagedContainersRequest\x1a&.pods.v1.ListManagedContainersResponse\x12\x42\n\tExecInPod\x12\x19.pods.v1.ExecInPodRequest\x1a\x1a.pods.v1.ExecInPodResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dpods/v1/spawner_service.proto\x12\x07pods.v1\x1a\x1fgoogle/api/field_behavior.proto\"\xa3\x01\n\x10\x45xecInPodRequest\x12\x17\n\ttenant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06pod_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04\x61rgv\x18\x03 \x03(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0ftimeout_seconds\x18\x04 \x01(\x01\x42\x04\xe2\x41\x01\x02\x12\x19\n\x0blimit_bytes\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x02\x12\x12\n\x04user\x18\x06 \x01(\tB\x04\xe2\x41\x01\x02\"l\n\x11\x45xecInPodResponse\x12\x16\n\texit_code\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x0e\n\x06stdout\x18\x02 \x01(\t\x12\x0e\n\x06stderr\x18\x03 \x01(\t\x12\x11\n\ttimed_out\x18\x04 \x01(\x08\x42\x0c\n\n_exit_code\"D\n\x13ReconcilePodRequest\x12\x17\n\ttenant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06pod_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\'\n\x14ReconcilePodResponse\x12\x0f\n\x07outcome\x18\x01 \x01(\t\"\x1e\n\x1cListManagedContainersRequest\"j\n\x10ManagedContainer\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06pod_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05phase\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\"N\n\x1dListManagedContainersResponse\x12-\n\ncontainers\x18\x01 \x03(\x0b\x32\x19.pods.v1.ManagedContainer2\x89\x02\n\x0eSpawnerService\x12K\n\x0cReconcilePod\x12\x1c.pods.v1.ReconcilePodRequest\x1a\x1d.pods.v1.ReconcilePodResponse\x12\x66\n\x15ListManagedContainers\x12%.pods.v1.ListManagedContainersRequest\x1a&.pods.v1.ListManagedContainersResponse\x12\x42\n\tExecInPod\x12\x19.pods.v1.ExecInPodRequest\x1a\x1a.pods.v1.ExecInPodResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,6 +42,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXECINPODREQUEST'].fields_by_name['timeout_seconds']._serialized_options = b'\342A\001\002'
   _globals['_EXECINPODREQUEST'].fields_by_name['limit_bytes']._loaded_options = None
   _globals['_EXECINPODREQUEST'].fields_by_name['limit_bytes']._serialized_options = b'\342A\001\002'
+  _globals['_EXECINPODREQUEST'].fields_by_name['user']._loaded_options = None
+  _globals['_EXECINPODREQUEST'].fields_by_name['user']._serialized_options = b'\342A\001\002'
   _globals['_RECONCILEPODREQUEST'].fields_by_name['tenant_id']._loaded_options = None
   _globals['_RECONCILEPODREQUEST'].fields_by_name['tenant_id']._serialized_options = b'\342A\001\002'
   _globals['_RECONCILEPODREQUEST'].fields_by_name['pod_id']._loaded_options = None
@@ -55,19 +57,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MANAGEDCONTAINER'].fields_by_name['phase']._loaded_options = None
   _globals['_MANAGEDCONTAINER'].fields_by_name['phase']._serialized_options = b'\342A\001\003'
   _globals['_EXECINPODREQUEST']._serialized_start=76
-  _globals['_EXECINPODREQUEST']._serialized_end=219
-  _globals['_EXECINPODRESPONSE']._serialized_start=221
-  _globals['_EXECINPODRESPONSE']._serialized_end=329
-  _globals['_RECONCILEPODREQUEST']._serialized_start=331
-  _globals['_RECONCILEPODREQUEST']._serialized_end=399
-  _globals['_RECONCILEPODRESPONSE']._serialized_start=401
-  _globals['_RECONCILEPODRESPONSE']._serialized_end=440
-  _globals['_LISTMANAGEDCONTAINERSREQUEST']._serialized_start=442
-  _globals['_LISTMANAGEDCONTAINERSREQUEST']._serialized_end=472
-  _globals['_MANAGEDCONTAINER']._serialized_start=474
-  _globals['_MANAGEDCONTAINER']._serialized_end=580
-  _globals['_LISTMANAGEDCONTAINERSRESPONSE']._serialized_start=582
-  _globals['_LISTMANAGEDCONTAINERSRESPONSE']._serialized_end=660
-  _globals['_SPAWNERSERVICE']._serialized_start=663
-  _globals['_SPAWNERSERVICE']._serialized_end=928
+  _globals['_EXECINPODREQUEST']._serialized_end=239
+  _globals['_EXECINPODRESPONSE']._serialized_start=241
+  _globals['_EXECINPODRESPONSE']._serialized_end=349
+  _globals['_RECONCILEPODREQUEST']._serialized_start=351
+  _globals['_RECONCILEPODREQUEST']._serialized_end=419
+  _globals['_RECONCILEPODRESPONSE']._serialized_start=421
+  _globals['_RECONCILEPODRESPONSE']._serialized_end=460
+  _globals['_LISTMANAGEDCONTAINERSREQUEST']._serialized_start=462
+  _globals['_LISTMANAGEDCONTAINERSREQUEST']._serialized_end=492
+  _globals['_MANAGEDCONTAINER']._serialized_start=494
+  _globals['_MANAGEDCONTAINER']._serialized_end=600
+  _globals['_LISTMANAGEDCONTAINERSRESPONSE']._serialized_start=602
+  _globals['_LISTMANAGEDCONTAINERSRESPONSE']._serialized_end=680
+  _globals['_SPAWNERSERVICE']._serialized_start=683
+  _globals['_SPAWNERSERVICE']._serialized_end=948
 # @@protoc_insertion_point(module_scope)

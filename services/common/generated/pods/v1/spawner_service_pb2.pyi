@@ -8,18 +8,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ExecInPodRequest(_message.Message):
-    __slots__ = ("tenant_id", "pod_id", "argv", "timeout_seconds", "limit_bytes")
+    __slots__ = ("tenant_id", "pod_id", "argv", "timeout_seconds", "limit_bytes", "user")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     POD_ID_FIELD_NUMBER: _ClassVar[int]
     ARGV_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     pod_id: str
     argv: _containers.RepeatedScalarFieldContainer[str]
     timeout_seconds: float
     limit_bytes: int
-    def __init__(self, tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., timeout_seconds: _Optional[float] = ..., limit_bytes: _Optional[int] = ...) -> None: ...
+    user: str
+    def __init__(self, tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., timeout_seconds: _Optional[float] = ..., limit_bytes: _Optional[int] = ..., user: _Optional[str] = ...) -> None: ...
 
 class ExecInPodResponse(_message.Message):
     __slots__ = ("exit_code", "stdout", "stderr", "timed_out")

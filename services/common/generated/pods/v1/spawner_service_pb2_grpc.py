@@ -78,7 +78,10 @@ class SpawnerServiceServicer:
 
     def ExecInPod(self, request, context):
         """Runs one command (no shell) in a pod's running container. Called by the API for
-        PodsService.ExecPod after it has checked the caller's permission.
+        PodsService.ExecPod after it has checked the caller's permission. Beyond the
+        per-pod, per-user or total number of commands running at once (PODS_EXEC_MAX_*)
+        it answers RESOURCE_EXHAUSTED at once, naming the limit. The command is killed
+        inside the container at its timeout or when the call is cancelled.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
