@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
+from services.api.domain.images import image_allowed
 from services.api.domain.validation import (
     Limits,
     PodRequest,
@@ -120,8 +121,7 @@ class Pods:
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
         templates = await self._usable_templates(who) if request.template else {}
         spec = validate_new_pod(request, templates, self._limits)
-        if not spec.template:
-            await self._check_image_allowed(who.tenant_id, spec.image)
+        await check_image_allowed(self._store, who.tenant_id, spec.image, spec.template)
         await self._mounts.authorize_mounts(who, spec.volume_mounts)
         key = PodKey(who.tenant_id, request.pod_id)
         encrypted = None
@@ -153,14 +153,6 @@ class Pods:
             for t in templates
             if t.template_id in levels and levels[t.template_id].allows(Level.USER)
         }
-
-    async def _check_image_allowed(self, tenant_id: str, image: str) -> None:
-        rules = [r.image for r in await self._store.list_image_rules(tenant_id)]
-        if rules and not any(image_matches(image, rule) for rule in rules):
-            raise PermissionDeniedError(
-                f"image '{image}' is not on this tenant's allow-list; allowed: "
-                + ", ".join(rules[:10])
-            )
 
     async def get(self, who: Principal, pod_id: str) -> PodRecord:
         return await self._authorize(who, pod_id, Level.READ)
@@ -339,6 +331,13 @@ def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:
     return f"Pod '{pod_id}' updated ({fields}); no restart is needed."
 
 
-def image_matches(image: str, rule: str) -> bool:
-    """An exact reference, or a prefix rule ending in '*'."""
-    return image.startswith(rule[:-1]) if rule.endswith("*") else image == rule
+async def check_image_allowed(store: Store, tenant_id: str, image: str, template: str) -> None:
+    """PermissionDeniedError unless the tenant's allow-list (domain/images.py) allows `image`
+    (`template`: the template it comes from, named in the message; "" for none)."""
+    rules = [r.image for r in await store.list_image_rules(tenant_id)]
+    if not image_allowed(image, rules):
+        source = f" (of template '{template}')" if template else ""
+        raise PermissionDeniedError(
+            f"image '{image}'{source} is not on this tenant's allow-list; allowed: "
+            + ", ".join(rules[:10])
+        )
