@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from services.common.db import quotas
 from services.common.db.codec import (
     aware,
     container_from_json,
@@ -35,8 +36,10 @@ from services.common.db.models import (
     SnapshotRow,
     StoragePermissionRow,
     TemplateRow,
+    UserQuotaRow,
     VolumeRow,
 )
+from services.common.db.quotas import Quota, QuotaView
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     ContainerStatus,
@@ -238,8 +241,11 @@ class Store:
         spec: PodSpec,
         credentials_encrypted: str | None,
         now: datetime,
+        quota: Quota | None = None,
     ) -> PodRecord:
-        """Inserts a new pod in status REQUESTED; AlreadyExistsError if the id is taken."""
+        """Inserts a new pod in status REQUESTED; AlreadyExistsError if the id is taken;
+        QuotaExceededError if the owner's `quota` (the defaults; overrides apply) has no room
+        for it."""
         row = PodRow(
             tenant_id=key.tenant_id,
             pod_id=key.pod_id,
@@ -261,8 +267,17 @@ class Store:
         owner_grant = PodPermissionRow(
             tenant_id=key.tenant_id, pod_id=key.pod_id, username=owner, level=Level.ADMIN.value
         )
+        if quota is not None:
+            await quotas.ensure_row(self._session, key.tenant_id, owner)
         try:
             async with self._session.begin() as session:
+                if quota is not None:
+                    charge = Quota(
+                        pods=1,
+                        cpu_millis=spec.resources.cpu_limit,
+                        mem_mib=spec.resources.mem_limit,
+                    )
+                    await quotas.check(session, key.tenant_id, owner, quota, charge)
                 session.add(row)
                 await session.flush()  # the pod row first: a duplicate fails here
                 session.add(owner_grant)
@@ -391,13 +406,31 @@ class Store:
             )
 
     async def set_requested(
-        self, key: PodKey, requested: RequestedStatus, now: datetime, why: str
+        self,
+        key: PodKey,
+        requested: RequestedStatus,
+        now: datetime,
+        why: str,
+        quota: Quota | None = None,
     ) -> PodRecord | None:
-        """Records a new desired state (start, stop, restart); None if there is no pod."""
+        """Records a new desired state (start, stop, restart); None if there is no pod.
+        Starting a pod that is OFF takes its CPU and memory from its owner's `quota`
+        (QuotaExceededError when they do not fit)."""
+        owner = await self._quota_owner(key) if quota is not None else None
         async with self._session.begin() as session:
+            if owner is not None:
+                await quotas.lock_user(session, key.tenant_id, owner)
             row = await self._get_row(session, key)
             if row is None or row.deletion_requested:
                 return None
+            starting = row.status_requested == RequestedStatus.OFF.value
+            if quota is not None and requested is not RequestedStatus.OFF and starting:
+                resources = row.spec.get("resources", {})
+                charge = Quota(
+                    cpu_millis=int(resources.get("cpu_limit", 0)),
+                    mem_mib=int(resources.get("mem_limit", 0)),
+                )
+                await quotas.check(session, key.tenant_id, row.owner, quota, charge)
             row.status_requested = requested.value
             row.generation += 1
             restarting = requested is RequestedStatus.RESTART
@@ -411,13 +444,34 @@ class Store:
             return _record(row)
 
     async def update_spec(
-        self, key: PodKey, spec: PodSpec, now: datetime, *, reapply: bool, why: str
+        self,
+        key: PodKey,
+        spec: PodSpec,
+        now: datetime,
+        *,
+        reapply: bool,
+        why: str,
+        quota: Quota | None = None,
     ) -> PodRecord | None:
-        """Stores a changed spec; `reapply` bumps the generation so the runtime applies it."""
+        """Stores a changed spec; `reapply` bumps the generation so the runtime applies it.
+        Raising the limits of a pod that is not OFF is held to its owner's `quota`."""
+        owner = await self._quota_owner(key) if quota is not None else None
         async with self._session.begin() as session:
+            if owner is not None:
+                await quotas.lock_user(session, key.tenant_id, owner)
             row = await self._get_row(session, key)
             if row is None or row.deletion_requested:
                 return None
+            if quota is not None and row.status_requested != RequestedStatus.OFF.value:
+                old = row.spec.get("resources", {})
+                new = spec.resources
+                charge = Quota(
+                    cpu_millis=new.cpu_limit if new.cpu_limit > old.get("cpu_limit", 0) else 0,
+                    mem_mib=new.mem_limit if new.mem_limit > old.get("mem_limit", 0) else 0,
+                )
+                await quotas.check(
+                    session, key.tenant_id, row.owner, quota, charge, except_pod=key.pod_id
+                )
             row.spec = spec_to_json(spec)
             if reapply:
                 row.generation += 1
@@ -547,6 +601,7 @@ class Store:
 
     async def _set_grant(self, grants: _Grants, username: str, level: Level) -> None:
         async with self._session.begin() as session:
+            await self._lock_grants(session, grants)
             current = dict(await self._list_grants(session, grants))
             if current.get(username) is Level.ADMIN and level is not Level.ADMIN:
                 self._keep_an_admin(current, username, grants.whose)
@@ -560,6 +615,7 @@ class Store:
 
     async def _delete_grant(self, grants: _Grants, username: str) -> bool:
         async with self._session.begin() as session:
+            await self._lock_grants(session, grants)
             current = dict(await self._list_grants(session, grants))
             if username not in current:
                 return False
@@ -571,6 +627,16 @@ class Store:
             return True
 
     @staticmethod
+    async def _lock_grants(session: Any, grants: _Grants) -> None:
+        """Serialises changes to one object's grants for the rest of the transaction: a
+        no-op write as its first statement row-locks the grants on PostgreSQL (a concurrent
+        change waits, then reads what this one committed) and takes SQLite's write lock before
+        anything is read. Keeps two concurrent demotions from removing the last ADMIN."""
+        await session.execute(
+            update(grants.table).where(*grants.where).values(level=grants.table.level)
+        )
+
+    @staticmethod
     def _keep_an_admin(grants: dict[str, Level], leaving: str, whose: str) -> None:
         if not any(level is Level.ADMIN for user, level in grants.items() if user != leaving):
             raise LastAdminError(
@@ -579,8 +645,9 @@ class Store:
 
     # -- volumes and snapshots (api) ---------------------------------------------------------
 
-    async def create_volume(self, record: VolumeRecord) -> VolumeRecord:
-        """Inserts a volume with its owner as ADMIN; AlreadyExistsError if the id is taken."""
+    async def create_volume(self, record: VolumeRecord, quota: Quota | None = None) -> VolumeRecord:
+        """Inserts a volume with its owner as ADMIN; AlreadyExistsError if the id is taken;
+        QuotaExceededError if the owner's `quota` has no room for it."""
         row = VolumeRow(
             tenant_id=record.key.tenant_id,
             volume_id=record.key.volume_id,
@@ -591,7 +658,7 @@ class Store:
             creation_ts=record.creation_ts,
             update_ts=record.update_ts,
         )
-        await self._insert_with_owner(row, record.key, record.owner)
+        await self._insert_with_owner(row, record.key, record.owner, quota)
         return _volume(row)
 
     async def get_volume(self, key: VolumeKey) -> VolumeRecord | None:
@@ -655,8 +722,11 @@ class Store:
             )
             return bool(getattr(result, "rowcount", 0))
 
-    async def create_snapshot(self, record: SnapshotRecord) -> SnapshotRecord:
-        """Inserts a snapshot with its owner as ADMIN; AlreadyExistsError if the id is taken."""
+    async def create_snapshot(
+        self, record: SnapshotRecord, quota: Quota | None = None
+    ) -> SnapshotRecord:
+        """Inserts a snapshot with its owner as ADMIN; AlreadyExistsError if the id is taken;
+        QuotaExceededError if the owner's `quota` has no room for it."""
         row = SnapshotRow(
             tenant_id=record.key.tenant_id,
             snapshot_id=record.key.snapshot_id,
@@ -669,7 +739,7 @@ class Store:
             creation_ts=record.creation_ts,
             update_ts=record.update_ts,
         )
-        await self._insert_with_owner(row, record.key, record.owner)
+        await self._insert_with_owner(row, record.key, record.owner, quota)
         return _snapshot(row)
 
     async def get_snapshot(self, key: SnapshotKey) -> SnapshotRecord | None:
@@ -763,10 +833,19 @@ class Store:
         return await self._delete_grant(self._storage_grants(key), username)
 
     async def _insert_with_owner(
-        self, row: VolumeRow | SnapshotRow, key: StorageObjectKey, owner: str
+        self,
+        row: VolumeRow | SnapshotRow,
+        key: StorageObjectKey,
+        owner: str,
+        quota: Quota | None,
     ) -> None:
+        if quota is not None:
+            await quotas.ensure_row(self._session, row.tenant_id, owner)
         try:
             async with self._session.begin() as session:
+                if quota is not None:
+                    charge = Quota(volumes=1, storage_mib=row.size_limit_mib)
+                    await quotas.check(session, row.tenant_id, owner, quota, charge)
                 session.add(row)
                 await session.flush()  # the object's row first: a duplicate fails here
                 session.add(self._storage_grant(key, owner, Level.ADMIN))
@@ -965,6 +1044,43 @@ class Store:
             )
         )
         return row
+
+    # -- quotas --------------------------------------------------------------------------
+
+    async def quota(self, tenant_id: str, username: str, defaults: Quota) -> QuotaView:
+        """The user's effective limits (overrides over `defaults`) and current use."""
+        async with self._session() as session:
+            return await quotas.limits_of(session, tenant_id, username, defaults)
+
+    async def set_quota(
+        self, tenant_id: str, username: str, overrides: dict[str, int | None], defaults: Quota
+    ) -> QuotaView:
+        """Sets the user's overrides (None: back to the default); the others stay."""
+        await quotas.ensure_row(self._session, tenant_id, username)
+        async with self._session.begin() as session:
+            await quotas.lock_user(session, tenant_id, username)
+            row = await session.scalar(
+                select(UserQuotaRow).where(
+                    UserQuotaRow.tenant_id == tenant_id, UserQuotaRow.username == username
+                )
+            )
+            assert row is not None
+            for name, value in overrides.items():
+                setattr(row, name, value)
+            await session.flush()
+            return await quotas.limits_of(session, tenant_id, username, defaults)
+
+    async def _quota_owner(self, key: PodKey) -> str | None:
+        """The pod's owner, with their quota row made (None if there is no pod)."""
+        async with self._session() as session:
+            owner: str | None = await session.scalar(
+                select(PodRow.owner).where(
+                    PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id
+                )
+            )
+        if owner is not None:
+            await quotas.ensure_row(self._session, key.tenant_id, owner)
+        return owner
 
     # -- logs ----------------------------------------------------------------------------
 
