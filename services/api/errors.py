@@ -37,5 +37,9 @@ class FailedPreconditionError(ApiError):
     """The request is valid but the object's state does not allow it."""
 
 
+class ResourceExhaustedError(ApiError):
+    """The caller's quota has no room for this; the message names the quota and the use."""
+
+
 class UnavailableError(ApiError):
     """A dependency (database, NATS) is down; the caller may retry."""

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
 from services.api.domain.images import image_allowed
+from services.api.domain.quota_errors import refusals
 from services.api.domain.validation import (
     Limits,
     PodRequest,
@@ -34,6 +35,7 @@ from services.api.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from services.common.db.quotas import Quota
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
 from services.common.db.store import LastAdminError, Store
 from services.common.outcomes import PodsError
@@ -108,7 +110,9 @@ class Pods:
         clock: Callable[[], datetime],
         runner: CommandRunner,
         mounts: MountAuthorizer,
+        quota: Quota | None = None,
     ) -> None:
+        self._quota = quota  # per-user defaults; None: no quotas
         self._runner = runner
         self._mounts = mounts
         self._store = store
@@ -130,13 +134,15 @@ class Pods:
             if credentials is not None:
                 encrypted = self._secrets.encrypt(credentials.to_json())
         try:
-            record = await self._store.create_pod(
-                key,
-                owner=who.username,
-                spec=spec,
-                credentials_encrypted=encrypted,
-                now=self._clock(),
-            )
+            with refusals():
+                record = await self._store.create_pod(
+                    key,
+                    owner=who.username,
+                    spec=spec,
+                    credentials_encrypted=encrypted,
+                    now=self._clock(),
+                    quota=self._quota,
+                )
         except StoreAlreadyExists:
             raise AlreadyExistsError(f"pod_id '{request.pod_id}' already exists") from None
         await self._request(key, "create")
@@ -218,13 +224,15 @@ class Pods:
         }
         await self._mounts.authorize_mounts(who, added)
         reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
-        updated = await self._store.update_spec(
-            record.key,
-            plan.spec,
-            self._clock(),
-            reapply=reapply,
-            why=f"updated by {who.username}: {', '.join(plan.changed)}",
-        )
+        with refusals():
+            updated = await self._store.update_spec(
+                record.key,
+                plan.spec,
+                self._clock(),
+                reapply=reapply,
+                why=f"updated by {who.username}: {', '.join(plan.changed)}",
+                quota=self._quota,
+            )
         if updated is None:
             raise NotFoundError(f"pod '{update.pod_id}' not found")
         if reapply:
@@ -234,9 +242,14 @@ class Pods:
     async def _want(
         self, who: Principal, record: PodRecord, requested: RequestedStatus, verb: str
     ) -> Changed:
-        updated = await self._store.set_requested(
-            record.key, requested, self._clock(), f"{verb} requested by {who.username}"
-        )
+        with refusals():
+            updated = await self._store.set_requested(
+                record.key,
+                requested,
+                self._clock(),
+                f"{verb} requested by {who.username}",
+                self._quota,
+            )
         if updated is None:
             raise NotFoundError(f"pod '{record.key.pod_id}' not found")
         await self._request(updated.key, verb)

@@ -44,6 +44,7 @@ RESERVED_POD_IDS = frozenset(
         "permissions",
         "healthcheck",
         "jupyter",
+        "quotas",
     }
 )
 PROTOCOLS = frozenset({"http", "tcp", "postgres", "local_only"})

@@ -21,21 +21,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
 from services.api.domain.pods import Principal, check_username, parse_level
+from services.api.domain.quota_errors import refusals
 from services.api.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    ResourceExhaustedError,
 )
+from services.common.db.quotas import Quota, over_quota
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
 from services.common.db.store import LastAdminError, Store
+from services.common.outcomes import PodsError
 from services.common.pods_model import Level, MountType, VolumeMountSpec
 from services.common.runtime.types import StorageKind
 from services.common.storage import paths
@@ -128,7 +132,9 @@ class Volumes:
         files: VolumeStore,
         limits: SizeLimits,
         clock: Callable[[], datetime],
+        quota: Quota | None = None,
     ) -> None:
+        self._quota = quota  # per-user defaults; None: no quotas
         self._store = store
         self._files = files
         self._limits = limits
@@ -142,6 +148,7 @@ class Volumes:
         limit = self._size_limit(request.size_limit_mib)
         if await self._store.get_volume(key) is not None:
             raise AlreadyExistsError(f"volume_id '{key.volume_id}' already exists")
+        await self._precheck_quota(who, limit)
         with _storage_errors("volume_id"):
             await self._files.create_volume(key, limit * MIB)
         now = self._clock()
@@ -155,7 +162,8 @@ class Volumes:
             update_ts=now,
         )
         try:
-            return await self._store.create_volume(record)
+            async with self._undo_on_refusal(lambda: self._files.delete_volume(key)):
+                return await self._store.create_volume(record, self._quota)
         except StoreAlreadyExists:  # created meanwhile by someone else: their storage now
             raise AlreadyExistsError(f"volume_id '{key.volume_id}' already exists") from None
 
@@ -252,6 +260,7 @@ class Volumes:
         )
         if await self._store.get_snapshot(key) is not None:
             raise AlreadyExistsError(f"snapshot_id '{key.snapshot_id}' already exists")
+        await self._precheck_quota(who, limit)
         with _storage_errors("source_volume_path"):
             info = await self._files.create_snapshot(source.key, key, source_path, limit * MIB)
         now = self._clock()
@@ -267,7 +276,8 @@ class Volumes:
             update_ts=now,
         )
         try:
-            return await self._store.create_snapshot(record)
+            async with self._undo_on_refusal(lambda: self._files.delete_snapshot(key)):
+                return await self._store.create_snapshot(record, self._quota)
         except StoreAlreadyExists:
             raise AlreadyExistsError(f"snapshot_id '{key.snapshot_id}' already exists") from None
 
@@ -446,6 +456,30 @@ class Volumes:
             f"{kind} '{object_id}' is mounted by {listed}; delete those pods or "
             f"remove the {kind} from their volume_mounts first"
         )
+
+    async def _precheck_quota(self, who: Principal, size_limit_mib: int) -> None:
+        """Refuses early, before storage is made, when the caller's quota is already full;
+        the Store checks again atomically with the insert."""
+        if self._quota is None:
+            return
+        view = await self._store.quota(who.tenant_id, who.username, self._quota)
+        refusal = over_quota(view.limits, view.use, Quota(volumes=1, storage_mib=size_limit_mib))
+        if refusal is not None:
+            raise ResourceExhaustedError(refusal)
+
+    @contextlib.asynccontextmanager
+    async def _undo_on_refusal(self, undo: Callable[[], Awaitable[bool]]) -> AsyncIterator[None]:
+        """Runs `undo` (removing the storage just made) when the quota refuses the record
+        (a concurrent create took the room after the pre-check)."""
+        try:
+            with refusals():
+                yield
+        except ResourceExhaustedError:
+            try:
+                await undo()
+            except PodsError as exc:
+                log.warning("could not remove storage refused by the quota: %s", exc)
+            raise
 
     def _size_limit(self, value: int | None) -> int:
         if value is None or value == 0:

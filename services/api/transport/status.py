@@ -1,6 +1,6 @@
 """Maps our errors to gRPC status codes, in one place. Envoy maps those to HTTP statuses
 (INVALID_ARGUMENT 400, UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404,
-ALREADY_EXISTS 409, UNAVAILABLE 503)."""
+ALREADY_EXISTS 409, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from services.api.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    ResourceExhaustedError,
     UnauthenticatedError,
     UnavailableError,
 )
@@ -32,6 +33,7 @@ CODES: dict[type[ApiError], grpc.StatusCode] = {
     NotFoundError: grpc.StatusCode.NOT_FOUND,
     AlreadyExistsError: grpc.StatusCode.ALREADY_EXISTS,
     FailedPreconditionError: grpc.StatusCode.FAILED_PRECONDITION,
+    ResourceExhaustedError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     UnavailableError: grpc.StatusCode.UNAVAILABLE,
 }
 
