@@ -79,6 +79,7 @@ async def run(settings: Settings) -> None:
     await bus.ensure_streams()
     await store.seed_templates(settings.tenant_id, seed_templates(settings), now())
     catalog = Catalog(store, now)
+    reconciler = BusReconciler(bus)
     quota = Quota(
         pods=settings.quota_pods,
         volumes=settings.quota_volumes,
@@ -96,10 +97,11 @@ async def run(settings: Settings) -> None:
         ),
         clock=now,
         quota=quota,
+        reconciler=reconciler,
     )
     pods = Pods(
         store=store,
-        reconciler=BusReconciler(bus),
+        reconciler=reconciler,
         secrets=SecretBox.from_settings(settings),
         limits=Limits(
             max_cpu_millis=settings.max_cpu_millis,

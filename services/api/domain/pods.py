@@ -73,6 +73,10 @@ class MountAuthorizer(Protocol):
         self, who: Principal, mounts: Mapping[str, VolumeMountSpec]
     ) -> None: ...
 
+    async def authorize_start(
+        self, who: Principal, owner: str, mounts: Mapping[str, VolumeMountSpec]
+    ) -> None: ...
+
 
 class ReconcileRequester(Protocol):
     """Asks the spawner to reconcile a pod (the NATS command bus in production)."""
@@ -198,6 +202,7 @@ class Pods:
         record = await self._authorize(who, pod_id, Level.USER)
         if record.status_requested is RequestedStatus.ON and record.status in RUNNING:
             return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.")
+        await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
         return await self._want(who, record, RequestedStatus.ON, "start")
 
     async def stop(self, who: Principal, pod_id: str) -> Changed:
@@ -208,6 +213,7 @@ class Pods:
 
     async def restart(self, who: Principal, pod_id: str) -> Changed:
         record = await self._authorize(who, pod_id, Level.USER)
+        await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
         return await self._want(who, record, RequestedStatus.RESTART, "restart")
 
     async def update(self, who: Principal, update: PodUpdate) -> Changed:

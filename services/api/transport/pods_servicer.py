@@ -396,7 +396,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.DeleteVolumeRequest, context: Context
     ) -> pb.DeleteVolumeResponse:
         who = self._auth.principal(context)
-        await self._volumes.delete_volume(who, request.volume_id)
+        await self._volumes.delete_volume(who, request.volume_id, force=request.force)
         return pb.DeleteVolumeResponse(
             result="", **envelope(f"Volume '{request.volume_id}' deleted.")
         )
@@ -528,7 +528,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.DeleteSnapshotRequest, context: Context
     ) -> pb.DeleteSnapshotResponse:
         who = self._auth.principal(context)
-        await self._volumes.delete_snapshot(who, request.snapshot_id)
+        await self._volumes.delete_snapshot(who, request.snapshot_id, force=request.force)
         return pb.DeleteSnapshotResponse(
             result="", **envelope(f"Snapshot '{request.snapshot_id}' deleted.")
         )

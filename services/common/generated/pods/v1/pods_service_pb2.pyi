@@ -571,10 +571,12 @@ class UpdateVolumeResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[_volume_pb2.Volume, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class DeleteVolumeRequest(_message.Message):
-    __slots__ = ("volume_id",)
+    __slots__ = ("volume_id", "force")
     VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     volume_id: str
-    def __init__(self, volume_id: _Optional[str] = ...) -> None: ...
+    force: bool
+    def __init__(self, volume_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class DeleteVolumeResponse(_message.Message):
     __slots__ = ("result", "status", "message", "version", "metadata")
@@ -809,10 +811,12 @@ class UpdateSnapshotResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[_volume_pb2.Snapshot, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class DeleteSnapshotRequest(_message.Message):
-    __slots__ = ("snapshot_id",)
+    __slots__ = ("snapshot_id", "force")
     SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     snapshot_id: str
-    def __init__(self, snapshot_id: _Optional[str] = ...) -> None: ...
+    force: bool
+    def __init__(self, snapshot_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class DeleteSnapshotResponse(_message.Message):
     __slots__ = ("result", "status", "message", "version", "metadata")
