@@ -229,6 +229,8 @@ class Pods:
             if record.spec.volume_mounts.get(object_id) != mount
         }
         await self._mounts.authorize_mounts(who, added)
+        if record.owner != who.username:  # the pod mounts with its owner's permission too
+            await self._mounts.authorize_start(who, record.owner, added)
         reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
         with refusals():
             updated = await self._store.update_spec(

@@ -137,3 +137,17 @@ async def test_a_removed_snapshot_grant_stops_the_pods_mounting_it(
     await pods.create(CAROL, PodRequest(pod_id="web1", image="i", volume_mounts=mount))
     await volumes.delete_snapshot_permission(ALICE, "snap1", "carol")
     assert (await pods.get(ADMIN, "web1")).status_requested is RequestedStatus.OFF
+
+
+async def test_a_mount_added_by_another_pod_admin_needs_the_owners_permission(
+    volumes: Volumes, pods: Pods
+) -> None:
+    from services.api.domain.validation import PodUpdate
+
+    await volumes.create_volume(ALICE, VolumeRequest("data"))
+    await pods.create(CAROL, PodRequest(pod_id="web1", image="i"))
+    await pods.set_permission(CAROL, "web1", "alice", "ADMIN")
+    with pytest.raises(PermissionDeniedError, match="owner carol needs USER"):
+        await pods.update(ALICE, PodUpdate(pod_id="web1", volume_mounts=MOUNT))
+    await volumes.set_volume_permission(ALICE, "data", "carol", "USER")
+    await pods.update(ALICE, PodUpdate(pod_id="web1", volume_mounts=MOUNT))
