@@ -1,9 +1,10 @@
 """Stops pods that may no longer mount what they mount: when a user's grant on a volume or
 snapshot is lowered or removed, that user's pods mounting it are stopped (status_requested
-OFF, the reason in their action_logs) and the spawner is told at once; when a volume or
-snapshot is deleted with `force`, every pod mounting it is stopped the same way.
+OFF, the reason in their action_logs, in the grant change's own transaction: the Store's
+`Revocation`) and the spawner is told at once; when a volume or snapshot is deleted with
+`force`, every pod mounting it is stopped the same way.
 
-Called by domain/volumes.py right after the grant change or before the forced delete. The rule
+Called by domain/volumes.py around the grant change and before the forced delete. The rule
 the pods follow: a pod mounts a volume with its owner's USER permission (READ for a snapshot);
 starting a pod checks that again (domain/pods.py), so a stopped pod cannot be started back into
 access its owner lost.
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.api.domain.pods import ReconcileRequester
-from services.common.db.store import Store
+from services.common.db.store import Revocation, Store
 from services.common.outcomes import PodsError
 from services.common.pods_model import Level, PodRecord, RequestedStatus
 from services.common.storage.types import SnapshotKey, VolumeKey
@@ -48,15 +49,26 @@ class Revoker:
         self._reconciler = reconciler
         self._clock = clock
 
-    async def after_grant_change(self, key: VolumeKey | SnapshotKey, user: str, by: str) -> int:
-        """Stops `user`'s pods mounting `key` if the user's level no longer allows mounting
-        it; the number of pods stopped."""
+    def revocation(self, key: VolumeKey | SnapshotKey, user: str, by: str) -> Revocation:
+        """What the Store records on `user`'s pods if a grant change takes the right to
+        mount `key` away."""
+        why = f"stopped: {user}'s permission on {describe(key)} was revoked by {by}"
+        return Revocation(self._clock(), why)
+
+    async def after_grant_change(self, key: VolumeKey | SnapshotKey, user: str) -> int:
+        """Tells the spawner about `user`'s pods mounting `key` that the grant change
+        stopped (a stop command is harmless for a pod that was OFF already); their number."""
         level = await self._store.storage_permission(key, user)
         if level is not None and level.allows(needed_to_mount(key)):
             return 0
-        pods = [p for p in await self._store.pods_mounting(key) if p.owner == user]
-        why = f"stopped: {user}'s permission on {describe(key)} was revoked by {by}"
-        return await self._stop(pods, why)
+        pods = [
+            p
+            for p in await self._store.pods_mounting(key)
+            if p.owner == user and p.status_requested is RequestedStatus.OFF
+        ]
+        for pod in pods:
+            await self._publish(pod)
+        return len(pods)
 
     async def before_delete(self, key: VolumeKey | SnapshotKey, by: str) -> int:
         """Stops every pod mounting `key` (a forced delete); the number stopped."""
@@ -75,10 +87,13 @@ class Revoker:
                 continue
             stopped += 1
             log.info("%s: %s", pod.key, why)
-            if self._reconciler is None:
-                continue
-            try:
-                await self._reconciler.request_reconcile(pod.key, "stop")
-            except PodsError as exc:  # recorded; health's resync republishes it
-                log.warning("could not publish stop command for %s: %s", pod.key, exc)
+            await self._publish(pod)
         return stopped
+
+    async def _publish(self, pod: PodRecord) -> None:
+        if self._reconciler is None:
+            return
+        try:
+            await self._reconciler.request_reconcile(pod.key, "stop")
+        except PodsError as exc:  # recorded; health's resync republishes it
+            log.warning("could not publish stop command for %s: %s", pod.key, exc)

@@ -463,23 +463,27 @@ class Volumes:
         self, who: Principal, key: VolumeKey | SnapshotKey, user: str, level: str
     ) -> list[tuple[str, Level]]:
         grant = parse_level(level)
+        revoked = self._revoker.revocation(key, user, who.username)
         try:
-            await self._store.set_storage_permission(key, check_username(user), grant)
+            await self._store.set_storage_permission(key, check_username(user), grant, revoked)
         except LastAdminError as exc:
             raise FailedPreconditionError(str(exc)) from None
-        await self._revoker.after_grant_change(key, user, who.username)
+        await self._revoker.after_grant_change(key, user)
         return await self._store.storage_permissions(key)
 
     async def _revoke(
         self, who: Principal, key: VolumeKey | SnapshotKey, user: str, what: str
     ) -> list[tuple[str, Level]]:
+        revoked = self._revoker.revocation(key, user, who.username)
         try:
-            removed = await self._store.delete_storage_permission(key, check_username(user))
+            removed = await self._store.delete_storage_permission(
+                key, check_username(user), revoked
+            )
         except LastAdminError as exc:
             raise FailedPreconditionError(str(exc)) from None
         if not removed:
             raise NotFoundError(f"user '{user}' has no permission on {what}")
-        await self._revoker.after_grant_change(key, user, who.username)
+        await self._revoker.after_grant_change(key, user)
         return await self._store.storage_permissions(key)
 
     @staticmethod

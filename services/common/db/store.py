@@ -9,7 +9,7 @@ transaction; conditional updates keep concurrent writers from undoing each other
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -209,6 +209,33 @@ def _action_line(now: datetime, text: str) -> str:
 
 def _with_action(logs: Iterable[str], now: datetime, text: str) -> list[str]:
     return [*logs, _action_line(now, text)][-MAX_ACTION_LOGS:]
+
+
+def _request(row: PodRow, requested: RequestedStatus, now: datetime, why: str) -> None:
+    """Records a new desired state on a pod's row (a new generation for the spawner)."""
+    row.status_requested = requested.value
+    row.generation += 1
+    restarting = requested is RequestedStatus.RESTART
+    if restarting or (requested is RequestedStatus.ON and row.status in _AT_REST):
+        row.status = Status.REQUESTED.value
+        row.status_changed_ts = now
+    if requested is not RequestedStatus.ON:
+        row.time_to_stop_ts = None
+    row.update_ts = now
+    row.action_logs = _with_action(row.action_logs, now, why)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A grant change that may take away a user's right to mount a volume or snapshot: their
+    pods mounting it are asked to be OFF at `now`, `why` in their action_logs."""
+
+    now: datetime
+    why: str
+
+
+# Runs inside a grant change's transaction with the user's new level (None: removed).
+_AfterChange = Callable[[Any, Level | None], Awaitable[None]]
 
 
 class Store:
@@ -431,16 +458,7 @@ class Store:
                     mem_mib=int(resources.get("mem_limit", 0)),
                 )
                 await quotas.check(session, key.tenant_id, row.owner, quota, charge)
-            row.status_requested = requested.value
-            row.generation += 1
-            restarting = requested is RequestedStatus.RESTART
-            if restarting or (requested is RequestedStatus.ON and row.status in _AT_REST):
-                row.status = Status.REQUESTED.value
-                row.status_changed_ts = now
-            if requested is not RequestedStatus.ON:
-                row.time_to_stop_ts = None
-            row.update_ts = now
-            row.action_logs = _with_action(row.action_logs, now, why)
+            _request(row, requested, now, why)
             return _record(row)
 
     async def update_spec(
@@ -599,7 +617,9 @@ class Store:
         )
         return [(user, Level(level)) for user, level in rows.all()]
 
-    async def _set_grant(self, grants: _Grants, username: str, level: Level) -> None:
+    async def _set_grant(
+        self, grants: _Grants, username: str, level: Level, after: _AfterChange | None = None
+    ) -> None:
         async with self._session.begin() as session:
             await self._lock_grants(session, grants)
             current = dict(await self._list_grants(session, grants))
@@ -612,8 +632,12 @@ class Store:
                 session.add(grants.new_row(username, level))
             else:
                 row.level = level.value
+            if after is not None:
+                await after(session, level)
 
-    async def _delete_grant(self, grants: _Grants, username: str) -> bool:
+    async def _delete_grant(
+        self, grants: _Grants, username: str, after: _AfterChange | None = None
+    ) -> bool:
         async with self._session.begin() as session:
             await self._lock_grants(session, grants)
             current = dict(await self._list_grants(session, grants))
@@ -624,6 +648,8 @@ class Store:
             await session.execute(
                 delete(grants.table).where(*grants.where, grants.table.username == username)
             )
+            if after is not None:
+                await after(session, None)
             return True
 
     @staticmethod
@@ -821,16 +847,52 @@ class Store:
             return await self._list_grants(session, self._storage_grants(key))
 
     async def set_storage_permission(
-        self, key: StorageObjectKey, username: str, level: Level
+        self,
+        key: StorageObjectKey,
+        username: str,
+        level: Level,
+        revoked: Revocation | None = None,
     ) -> None:
         """Grants `level` (replacing any other); LastAdminError if that demotes the last
-        ADMIN."""
-        await self._set_grant(self._storage_grants(key), username, level)
+        ADMIN. With `revoked`, when the new level no longer lets the user mount the volume
+        or snapshot, the user's pods mounting it are asked to be OFF in the same transaction
+        (see `Revocation`)."""
+        after = self._stop_mounting(key, username, revoked) if revoked else None
+        await self._set_grant(self._storage_grants(key), username, level, after)
 
-    async def delete_storage_permission(self, key: StorageObjectKey, username: str) -> bool:
+    async def delete_storage_permission(
+        self, key: StorageObjectKey, username: str, revoked: Revocation | None = None
+    ) -> bool:
         """Removes the user's grant; False if there was none; LastAdminError if it is the
-        last ADMIN."""
-        return await self._delete_grant(self._storage_grants(key), username)
+        last ADMIN. `revoked` as for set_storage_permission."""
+        after = self._stop_mounting(key, username, revoked) if revoked else None
+        return await self._delete_grant(self._storage_grants(key), username, after)
+
+    @staticmethod
+    def _stop_mounting(key: StorageObjectKey, username: str, revoked: Revocation) -> _AfterChange:
+        """What a grant change does next: stop `username`'s pods mounting `key` unless the
+        new level still allows mounting it (USER on a volume, READ on a snapshot)."""
+        tenant_id, kind, object_id = _storage_ref(key)
+        needed = Level.USER if isinstance(key, VolumeKey) else Level.READ
+        mount_type = MountType.VOLUME if isinstance(key, VolumeKey) else MountType.SNAPSHOT
+
+        async def stop(session: Any, level: Level | None) -> None:
+            if kind == "template" or (level is not None and level.allows(needed)):
+                return
+            rows = await session.scalars(
+                select(PodRow).where(
+                    PodRow.tenant_id == tenant_id,
+                    PodRow.owner == username,
+                    PodRow.deletion_requested.is_(False),
+                    PodRow.status_requested != RequestedStatus.OFF.value,
+                )
+            )
+            for row in rows.all():
+                mount = row.spec.get("volume_mounts", {}).get(object_id)
+                if mount is not None and mount.get("type") == mount_type.value:
+                    _request(row, RequestedStatus.OFF, revoked.now, revoked.why)
+
+        return stop
 
     async def _insert_with_owner(
         self,
