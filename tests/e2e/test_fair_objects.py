@@ -1,4 +1,4 @@
-"""Fair and safe objects through the real stack (on PostgreSQL): quotas hold under parallel
+"""Fair and safe objects through the real stack (on PostgreSQL and on SQLite): quotas hold under parallel
 creates and answer 429 naming the quota and the use; pod ids that cannot fit a DNS label are
 refused; the image allow-list matches names, not string prefixes, and holds templates too; a
 revoked grant stops the pods that used it within seconds; concurrent demotions never remove
@@ -22,7 +22,7 @@ from services.common.runtime.types import LABEL_DEPLOYMENT
 from services.common.storage.types import LABEL_VOLUME
 from tests.e2e.harness import Stack, eventually, start_stack, stop_stack
 
-pytestmark = [pytest.mark.docker, pytest.mark.stack, pytest.mark.postgres]
+pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
 PG_ADMIN_DSN = os.environ.get("PODS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 POD_QUOTA = 3
@@ -36,20 +36,21 @@ async def _pg(statement: str) -> None:
         await admin.close()
 
 
-@pytest.fixture(scope="module")
-def fair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A stack of its own on a fresh PostgreSQL database, with a pod quota of 3."""
+@pytest.fixture(
+    scope="module", params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"]
+)
+def fair(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """A stack of its own with a pod quota of 3, on a fresh PostgreSQL database or on the
+    default SQLite file."""
     name = f"pods_e2e_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    running = start_stack(
-        tmp_path_factory.mktemp("fair"),
-        {
-            "PODS_DATABASE_URL": f"{base}/{name}",
-            "PODS_QUOTA_PODS": str(POD_QUOTA),
-            "PODS_QUOTA_VOLUMES": "100",
-        },
-    )
+    env = {"PODS_QUOTA_PODS": str(POD_QUOTA), "PODS_QUOTA_VOLUMES": "100"}
+    if request.param == "postgres":
+        asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        env["PODS_DATABASE_URL"] = f"{base}/{name}"
+    running = start_stack(tmp_path_factory.mktemp("fair"), env)
     try:
         yield running
     finally:
@@ -61,7 +62,8 @@ def fair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 volume.remove(force=True)
         finally:
             client.close()
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if request.param == "postgres":
+            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def call(
