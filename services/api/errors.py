@@ -38,7 +38,8 @@ class FailedPreconditionError(ApiError):
 
 
 class ResourceExhaustedError(ApiError):
-    """A limit on what runs at once is reached; the message names it. Retry later."""
+    """A quota or a limit on what runs at once has no room for this; the message names it
+    and the current use."""
 
 
 class UnavailableError(ApiError):

@@ -11,6 +11,7 @@ from pathlib import Path
 from services.api.domain.catalog import Catalog
 from services.api.domain.identity import Identity, TenantInfo
 from services.api.domain.pods import Pods
+from services.api.domain.quotas import Quotas
 from services.api.domain.validation import Limits
 from services.api.domain.volumes import SizeLimits, Volumes
 from services.api.spawner_client import SpawnerCommandRunner
@@ -23,6 +24,7 @@ from services.api.tokens import (
 from services.api.transport.auth import Authenticator
 from services.api.transport.identity_servicer import IdentityServicer
 from services.api.transport.pods_servicer import PodsServicer
+from services.common.db.quotas import Quota
 from services.common.db.store import Store
 from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_service_pb2_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
@@ -77,6 +79,14 @@ async def run(settings: Settings) -> None:
     await bus.ensure_streams()
     await store.seed_templates(settings.tenant_id, seed_templates(settings), now())
     catalog = Catalog(store, now)
+    reconciler = BusReconciler(bus)
+    quota = Quota(
+        pods=settings.quota_pods,
+        volumes=settings.quota_volumes,
+        cpu_millis=settings.quota_cpu_millis,
+        mem_mib=settings.quota_mem_mib,
+        storage_mib=settings.quota_storage_mib,
+    )
     runner = SpawnerCommandRunner(settings.spawner_address)
     files = volume_store_from_settings(settings)
     volumes = Volumes(
@@ -86,10 +96,12 @@ async def run(settings: Settings) -> None:
             default_mib=settings.volume_size_default_mib, max_mib=settings.volume_size_max_mib
         ),
         clock=now,
+        quota=quota,
+        reconciler=reconciler,
     )
     pods = Pods(
         store=store,
-        reconciler=BusReconciler(bus),
+        reconciler=reconciler,
         secrets=SecretBox.from_settings(settings),
         limits=Limits(
             max_cpu_millis=settings.max_cpu_millis,
@@ -106,7 +118,9 @@ async def run(settings: Settings) -> None:
         clock=now,
         runner=runner,
         mounts=volumes,
+        quota=quota,
     )
+    quotas = Quotas(store, quota)
     identity = Identity(
         tenant=TenantInfo(
             tenant_id=settings.tenant_id,
@@ -127,7 +141,9 @@ async def run(settings: Settings) -> None:
 
     def register(server: object) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
-            PodsServicer(pods, catalog, volumes, auth, settings.pod_domain, settings.pods_port),
+            PodsServicer(
+                pods, catalog, volumes, auth, settings.pod_domain, settings.pods_port, quotas
+            ),
             server,
         )
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(

@@ -127,6 +127,13 @@ class Settings:
     volume_size_default_mib: int = 1024  # size_limit when a volume or snapshot gives none
     volume_size_max_mib: int = 10240  # the largest size_limit accepted
 
+    # Per-user quotas (defaults; tenant admins raise them per user)
+    quota_pods: int = 10  # pod records a user owns
+    quota_volumes: int = 10  # volumes and snapshots a user owns
+    quota_cpu_millis: int = 16000  # summed cpu_limit of the user's pods asked to run
+    quota_mem_mib: int = 32768  # summed mem_limit of the user's pods asked to run
+    quota_storage_mib: int = 20480  # summed size_limit of the user's volumes and snapshots
+
     # Health loop
     resync_interval: float = 5.0
     probe_interval: float = 0.01  # first readiness probe delay of a starting pod
@@ -207,6 +214,11 @@ class Settings:
             exec_max_total=_positive(e, "PODS_EXEC_MAX_TOTAL", d.exec_max_total),
             volume_size_default_mib=_int(e, "PODS_VOLUME_SIZE_DEFAULT", d.volume_size_default_mib),
             volume_size_max_mib=_int(e, "PODS_VOLUME_SIZE_MAX", d.volume_size_max_mib),
+            quota_pods=_int(e, "PODS_QUOTA_PODS", d.quota_pods),
+            quota_volumes=_int(e, "PODS_QUOTA_VOLUMES", d.quota_volumes),
+            quota_cpu_millis=_int(e, "PODS_QUOTA_CPU", d.quota_cpu_millis),
+            quota_mem_mib=_int(e, "PODS_QUOTA_MEM", d.quota_mem_mib),
+            quota_storage_mib=_int(e, "PODS_QUOTA_STORAGE", d.quota_storage_mib),
             resync_interval=_float(e, "PODS_RESYNC_INTERVAL", d.resync_interval),
             probe_interval=_float(e, "PODS_PROBE_INTERVAL", d.probe_interval),
             probe_interval_max=_float(e, "PODS_PROBE_INTERVAL_MAX", d.probe_interval_max),

@@ -121,6 +121,13 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
         "PODS_ADMIN_USERS": "adminuser",
         "PODS_RESYNC_INTERVAL": "1",
         "PODS_MIN_TIME_TO_STOP": "5",
+        # The suite shares one stack: quotas far above what it uses (test_fair_objects and
+        # the benchmarks set their own).
+        "PODS_QUOTA_PODS": "1000",
+        "PODS_QUOTA_VOLUMES": "1000",
+        "PODS_QUOTA_CPU": "100000000",
+        "PODS_QUOTA_MEM": "100000000",
+        "PODS_QUOTA_STORAGE": "100000000",
         **(extra_env or {}),
     }
     env.pop("PODS_NATS_URL", None)

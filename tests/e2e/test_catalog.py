@@ -72,7 +72,9 @@ def test_the_image_allow_list_refuses_other_images(stack: Stack) -> None:
             t.pods.create_pod(pod_id="badimage", image="pods-echo:latest")
         assert "allow-list" in str(info.value.message)
         t.pods.create_pod(pod_id="okimage", image="pods-http:latest")
-        t.pods.create_pod(pod_id="okdb", template="postgres")
+        with pytest.raises(BaseTapyException) as info:  # templates are held to the list too
+            t.pods.create_pod(pod_id="okdb", template="postgres")
+        assert "of template 'postgres'" in str(info.value.message)
         assert [i.image for i in t.pods.get_images()] == ["pods-http:*"]
         with pytest.raises(BaseTapyException):
             t.pods.add_image(image="pods-echo:latest", description="sneaky")
@@ -80,4 +82,3 @@ def test_the_image_allow_list_refuses_other_images(stack: Stack) -> None:
         admin.pods.delete_image(image_id=urllib.parse.quote("pods-http:*", safe=""))
     assert t.pods.get_images() == []
     t.pods.delete_pod(pod_id="okimage")
-    t.pods.delete_pod(pod_id="okdb")

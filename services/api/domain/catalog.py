@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.api.domain.pods import Principal, check_username, parse_level
+from services.api.domain.images import parse_rule
+from services.api.domain.pods import Principal, check_image_allowed, check_username, parse_level
 from services.api.domain.validation import (
     ENV_NAME_RE,
     MAX_DESCRIPTION,
@@ -135,6 +136,7 @@ class Catalog:
             ),
             request,
         )
+        await check_image_allowed(self._store, who.tenant_id, template.image, "")
         try:
             return await self._store.create_template(who.tenant_id, template, self._clock())
         except StoreAlreadyExists as exc:
@@ -142,9 +144,10 @@ class Catalog:
 
     async def update_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
         current = await self.authorize_template(who, request.template_id, Level.ADMIN)
-        updated = await self._store.replace_template(
-            who.tenant_id, _checked(current, request), self._clock()
-        )
+        changed = _checked(current, request)
+        if changed.image != current.image:
+            await check_image_allowed(self._store, who.tenant_id, changed.image, "")
+        updated = await self._store.replace_template(who.tenant_id, changed, self._clock())
         if updated is None:
             raise NotFoundError(f"template '{request.template_id}' not found")
         return updated
@@ -159,7 +162,12 @@ class Catalog:
 
     async def add_image(self, who: Principal, image: str, description: str) -> ImageRule:
         _admin(who, "change the image allow-list")
-        if not PREFIX_RULE_RE.fullmatch(image):
+        if PREFIX_RULE_RE.fullmatch(image):
+            try:
+                parse_rule(image)
+            except ValueError as exc:
+                raise InvalidArgumentError("image", str(exc)) from None
+        else:
             validate_image(image)
         if len(description) > MAX_DESCRIPTION:
             raise InvalidArgumentError(

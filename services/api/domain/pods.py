@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Protocol
 
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
+from services.api.domain.images import image_allowed
+from services.api.domain.quota_errors import refusals
 from services.api.domain.validation import (
     Limits,
     PodRequest,
@@ -33,6 +35,7 @@ from services.api.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from services.common.db.quotas import Quota
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
 from services.common.db.store import LastAdminError, Store
 from services.common.outcomes import PodsError
@@ -68,6 +71,10 @@ class MountAuthorizer(Protocol):
 
     async def authorize_mounts(
         self, who: Principal, mounts: Mapping[str, VolumeMountSpec]
+    ) -> None: ...
+
+    async def authorize_start(
+        self, who: Principal, owner: str, mounts: Mapping[str, VolumeMountSpec]
     ) -> None: ...
 
 
@@ -107,7 +114,9 @@ class Pods:
         clock: Callable[[], datetime],
         runner: CommandRunner,
         mounts: MountAuthorizer,
+        quota: Quota | None = None,
     ) -> None:
+        self._quota = quota  # per-user defaults; None: no quotas
         self._runner = runner
         self._mounts = mounts
         self._store = store
@@ -120,8 +129,7 @@ class Pods:
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
         templates = await self._usable_templates(who) if request.template else {}
         spec = validate_new_pod(request, templates, self._limits)
-        if not spec.template:
-            await self._check_image_allowed(who.tenant_id, spec.image)
+        await check_image_allowed(self._store, who.tenant_id, spec.image, spec.template)
         await self._mounts.authorize_mounts(who, spec.volume_mounts)
         key = PodKey(who.tenant_id, request.pod_id)
         encrypted = None
@@ -130,13 +138,15 @@ class Pods:
             if credentials is not None:
                 encrypted = self._secrets.encrypt(credentials.to_json())
         try:
-            record = await self._store.create_pod(
-                key,
-                owner=who.username,
-                spec=spec,
-                credentials_encrypted=encrypted,
-                now=self._clock(),
-            )
+            with refusals():
+                record = await self._store.create_pod(
+                    key,
+                    owner=who.username,
+                    spec=spec,
+                    credentials_encrypted=encrypted,
+                    now=self._clock(),
+                    quota=self._quota,
+                )
         except StoreAlreadyExists:
             raise AlreadyExistsError(f"pod_id '{request.pod_id}' already exists") from None
         await self._request(key, "create")
@@ -153,14 +163,6 @@ class Pods:
             for t in templates
             if t.template_id in levels and levels[t.template_id].allows(Level.USER)
         }
-
-    async def _check_image_allowed(self, tenant_id: str, image: str) -> None:
-        rules = [r.image for r in await self._store.list_image_rules(tenant_id)]
-        if rules and not any(image_matches(image, rule) for rule in rules):
-            raise PermissionDeniedError(
-                f"image '{image}' is not on this tenant's allow-list; allowed: "
-                + ", ".join(rules[:10])
-            )
 
     async def get(self, who: Principal, pod_id: str) -> PodRecord:
         return await self._authorize(who, pod_id, Level.READ)
@@ -200,6 +202,7 @@ class Pods:
         record = await self._authorize(who, pod_id, Level.USER)
         if record.status_requested is RequestedStatus.ON and record.status in RUNNING:
             return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.")
+        await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
         return await self._want(who, record, RequestedStatus.ON, "start")
 
     async def stop(self, who: Principal, pod_id: str) -> Changed:
@@ -210,6 +213,7 @@ class Pods:
 
     async def restart(self, who: Principal, pod_id: str) -> Changed:
         record = await self._authorize(who, pod_id, Level.USER)
+        await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
         return await self._want(who, record, RequestedStatus.RESTART, "restart")
 
     async def update(self, who: Principal, update: PodUpdate) -> Changed:
@@ -225,14 +229,18 @@ class Pods:
             if record.spec.volume_mounts.get(object_id) != mount
         }
         await self._mounts.authorize_mounts(who, added)
+        if record.owner != who.username:  # the pod mounts with its owner's permission too
+            await self._mounts.authorize_start(who, record.owner, added)
         reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
-        updated = await self._store.update_spec(
-            record.key,
-            plan.spec,
-            self._clock(),
-            reapply=reapply,
-            why=f"updated by {who.username}: {', '.join(plan.changed)}",
-        )
+        with refusals():
+            updated = await self._store.update_spec(
+                record.key,
+                plan.spec,
+                self._clock(),
+                reapply=reapply,
+                why=f"updated by {who.username}: {', '.join(plan.changed)}",
+                quota=self._quota,
+            )
         if updated is None:
             raise NotFoundError(f"pod '{update.pod_id}' not found")
         if reapply:
@@ -242,9 +250,14 @@ class Pods:
     async def _want(
         self, who: Principal, record: PodRecord, requested: RequestedStatus, verb: str
     ) -> Changed:
-        updated = await self._store.set_requested(
-            record.key, requested, self._clock(), f"{verb} requested by {who.username}"
-        )
+        with refusals():
+            updated = await self._store.set_requested(
+                record.key,
+                requested,
+                self._clock(),
+                f"{verb} requested by {who.username}",
+                self._quota,
+            )
         if updated is None:
             raise NotFoundError(f"pod '{record.key.pod_id}' not found")
         await self._request(updated.key, verb)
@@ -339,6 +352,13 @@ def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:
     return f"Pod '{pod_id}' updated ({fields}); no restart is needed."
 
 
-def image_matches(image: str, rule: str) -> bool:
-    """An exact reference, or a prefix rule ending in '*'."""
-    return image.startswith(rule[:-1]) if rule.endswith("*") else image == rule
+async def check_image_allowed(store: Store, tenant_id: str, image: str, template: str) -> None:
+    """PermissionDeniedError unless the tenant's allow-list (domain/images.py) allows `image`
+    (`template`: the template it comes from, named in the message; "" for none)."""
+    rules = [r.image for r in await store.list_image_rules(tenant_id)]
+    if not image_allowed(image, rules):
+        source = f" (of template '{template}')" if template else ""
+        raise PermissionDeniedError(
+            f"image '{image}'{source} is not on this tenant's allow-list; allowed: "
+            + ", ".join(rules[:10])
+        )

@@ -44,6 +44,7 @@ RESERVED_POD_IDS = frozenset(
         "permissions",
         "healthcheck",
         "jupyter",
+        "quotas",
     }
 )
 PROTOCOLS = frozenset({"http", "tcp", "postgres", "local_only"})
@@ -59,6 +60,7 @@ SYSTEM_DIRS = frozenset(
     {"/bin", "/boot", "/lib", "/lib32", "/lib64", "/libx32", "/run", "/sbin", "/usr", "/var"}
 )
 RESERVED_UNDER = ("/etc",)
+MAX_HOST_LABEL = 63  # a DNS label (RFC 1035): each pod port's name is one
 DEFAULT_TIME_TO_STOP = 43200
 MIN_TIME_TO_STOP = 300
 
@@ -134,15 +136,33 @@ def validate_new_pod(
             "must be ON when creating a pod (OFF and RESTART are not supported yet)",
         )
     if template is None:
-        return build_spec(request, limits, image=request.image, template_id="")
-    return build_spec(
-        request,
-        limits,
-        image=template.image,
-        template_id=template.template_id,
-        networking=template.networking,
-        base_environment=template.environment,
-    )
+        spec = build_spec(request, limits, image=request.image, template_id="")
+    else:
+        spec = build_spec(
+            request,
+            limits,
+            image=template.image,
+            template_id=template.template_id,
+            networking=template.networking,
+            base_environment=template.environment,
+        )
+    check_host_labels("pod_id", request.pod_id, spec.networking)
+    return spec
+
+
+def check_host_labels(field_name: str, pod_id: str, networking: Mapping[str, object]) -> None:
+    """InvalidArgumentError naming `field_name` unless every host label the pod gets
+    (`<pod_id>` for the default stanza, `<pod_id>-<stanza>` for the others) fits in a DNS
+    label of at most 63 characters."""
+    for stanza in sorted(networking):
+        label = pod_id if stanza == "default" else f"{pod_id}-{stanza}"
+        if len(label) > MAX_HOST_LABEL:
+            raise InvalidArgumentError(
+                field_name,
+                f"the pod's host name label {label[:80]!r} would be {len(label)} characters; "
+                f"a DNS label is at most {MAX_HOST_LABEL} (<pod_id> for the default networking "
+                "stanza, <pod_id>-<stanza> for the others): use a shorter pod_id or stanza name",
+            )
 
 
 def build_spec(
@@ -449,6 +469,8 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
         networking=current.networking if current.template else None,
     )
     changed = tuple(name for name in _SPEC_FIELDS if getattr(spec, name) != getattr(current, name))
+    if "networking" in changed:
+        check_host_labels("networking", update.pod_id, spec.networking)
     return UpdatePlan(spec=spec, changed=changed)
 
 

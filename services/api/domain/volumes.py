@@ -19,23 +19,30 @@ something a pod mounts is refused.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from services.api.domain.pods import Principal, check_username, parse_level
+from services.api.domain.pods import Principal, ReconcileRequester, check_username, parse_level
+from services.api.domain.quota_errors import refusals
+from services.api.domain.revocation import Revoker, describe, needed_to_mount
 from services.api.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    ResourceExhaustedError,
 )
+from services.common.db.quotas import Quota, over_quota
 from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
 from services.common.db.store import LastAdminError, Store
+from services.common.outcomes import PodsError
 from services.common.pods_model import Level, MountType, VolumeMountSpec
 from services.common.runtime.types import StorageKind
 from services.common.storage import paths
@@ -57,6 +64,7 @@ R = TypeVar("R")
 
 MAX_DESCRIPTION = 255
 MAX_NAMED_PODS = 5  # pods named in a "still mounted" refusal
+FORCE_WAIT = 60.0  # seconds a forced delete waits for the stopped pods' containers to go
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,11 @@ class Volumes:
         files: VolumeStore,
         limits: SizeLimits,
         clock: Callable[[], datetime],
+        quota: Quota | None = None,
+        reconciler: ReconcileRequester | None = None,
     ) -> None:
+        self._quota = quota  # per-user defaults; None: no quotas
+        self._revoker = Revoker(store, reconciler, clock)
         self._store = store
         self._files = files
         self._limits = limits
@@ -142,6 +154,7 @@ class Volumes:
         limit = self._size_limit(request.size_limit_mib)
         if await self._store.get_volume(key) is not None:
             raise AlreadyExistsError(f"volume_id '{key.volume_id}' already exists")
+        await self._precheck_quota(who, limit)
         with _storage_errors("volume_id"):
             await self._files.create_volume(key, limit * MIB)
         now = self._clock()
@@ -155,7 +168,8 @@ class Volumes:
             update_ts=now,
         )
         try:
-            return await self._store.create_volume(record)
+            async with self._undo_on_refusal(lambda: self._files.delete_volume(key)):
+                return await self._store.create_volume(record, self._quota)
         except StoreAlreadyExists:  # created meanwhile by someone else: their storage now
             raise AlreadyExistsError(f"volume_id '{key.volume_id}' already exists") from None
 
@@ -187,11 +201,19 @@ class Volumes:
             raise NotFoundError(f"volume '{update.volume_id}' not found")
         return Updated(updated, f"Volume '{update.volume_id}' updated (description).")
 
-    async def delete_volume(self, who: Principal, volume_id: str) -> None:
+    async def delete_volume(self, who: Principal, volume_id: str, force: bool = False) -> None:
+        """Deletes the volume. While pods mount it the delete is refused, unless `force`:
+        then those pods (anyone's) are stopped with the reason in their action_logs, and the
+        delete waits for their containers to go."""
         record = await self._volume(who, volume_id, Level.ADMIN)
-        await self._refuse_if_mounted(who, record.key)
+        if force:
+            await self._revoker.before_delete(record.key, who.username)
+        else:
+            await self._refuse_if_mounted(who, record.key)
         with _storage_errors("volume_id"), _still_mounted(f"volume '{volume_id}'"):
-            await self._files.delete_volume(record.key)
+            await self._retry_while_mounted(
+                lambda: self._files.delete_volume(record.key), FORCE_WAIT if force else 0
+            )
         await self._store.delete_volume(record.key)
 
     async def list_volume_files(
@@ -224,13 +246,13 @@ class Volumes:
         self, who: Principal, volume_id: str, user: str, level: str
     ) -> list[tuple[str, Level]]:
         record = await self._volume(who, volume_id, Level.ADMIN)
-        return await self._grant(record.key, user, level)
+        return await self._grant(who, record.key, user, level)
 
     async def delete_volume_permission(
         self, who: Principal, volume_id: str, user: str
     ) -> list[tuple[str, Level]]:
         record = await self._volume(who, volume_id, Level.ADMIN)
-        return await self._revoke(record.key, user, f"volume '{volume_id}'")
+        return await self._revoke(who, record.key, user, f"volume '{volume_id}'")
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -252,6 +274,7 @@ class Volumes:
         )
         if await self._store.get_snapshot(key) is not None:
             raise AlreadyExistsError(f"snapshot_id '{key.snapshot_id}' already exists")
+        await self._precheck_quota(who, limit)
         with _storage_errors("source_volume_path"):
             info = await self._files.create_snapshot(source.key, key, source_path, limit * MIB)
         now = self._clock()
@@ -267,7 +290,8 @@ class Volumes:
             update_ts=now,
         )
         try:
-            return await self._store.create_snapshot(record)
+            async with self._undo_on_refusal(lambda: self._files.delete_snapshot(key)):
+                return await self._store.create_snapshot(record, self._quota)
         except StoreAlreadyExists:
             raise AlreadyExistsError(f"snapshot_id '{key.snapshot_id}' already exists") from None
 
@@ -299,11 +323,17 @@ class Volumes:
             raise NotFoundError(f"snapshot '{update.snapshot_id}' not found")
         return Updated(updated, f"Snapshot '{update.snapshot_id}' updated (description).")
 
-    async def delete_snapshot(self, who: Principal, snapshot_id: str) -> None:
+    async def delete_snapshot(self, who: Principal, snapshot_id: str, force: bool = False) -> None:
+        """Deletes the snapshot; pods mounting it are handled as by delete_volume."""
         record = await self._snapshot(who, snapshot_id, Level.ADMIN)
-        await self._refuse_if_mounted(who, record.key)
+        if force:
+            await self._revoker.before_delete(record.key, who.username)
+        else:
+            await self._refuse_if_mounted(who, record.key)
         with _storage_errors("snapshot_id"), _still_mounted(f"snapshot '{snapshot_id}'"):
-            await self._files.delete_snapshot(record.key)
+            await self._retry_while_mounted(
+                lambda: self._files.delete_snapshot(record.key), FORCE_WAIT if force else 0
+            )
         await self._store.delete_snapshot(record.key)
 
     async def list_snapshot_files(
@@ -330,13 +360,13 @@ class Volumes:
         self, who: Principal, snapshot_id: str, user: str, level: str
     ) -> list[tuple[str, Level]]:
         record = await self._snapshot(who, snapshot_id, Level.ADMIN)
-        return await self._grant(record.key, user, level)
+        return await self._grant(who, record.key, user, level)
 
     async def delete_snapshot_permission(
         self, who: Principal, snapshot_id: str, user: str
     ) -> list[tuple[str, Level]]:
         record = await self._snapshot(who, snapshot_id, Level.ADMIN)
-        return await self._revoke(record.key, user, f"snapshot '{snapshot_id}'")
+        return await self._revoke(who, record.key, user, f"snapshot '{snapshot_id}'")
 
     # -- mounts ----------------------------------------------------------------------------
 
@@ -356,6 +386,33 @@ class Volumes:
             with _storage_errors(f"{field}.sub_path", missing_is_invalid=True):
                 await self._files.mount_for(
                     kind, key, mount.mount_path, mount.sub_path, mount.read_only
+                )
+
+    async def authorize_start(
+        self, who: Principal, owner: str, mounts: Mapping[str, VolumeMountSpec]
+    ) -> None:
+        """Checks, when a pod is started, that its owner may still mount what it mounts (a
+        grant may have been revoked since). Tenant admins starting a pod skip the check."""
+        if who.is_admin:
+            return
+        for object_id, mount in sorted(mounts.items()):
+            key: VolumeKey | SnapshotKey
+            if mount.type is MountType.SNAPSHOT:
+                key = SnapshotKey(who.tenant_id, object_id)
+                exists = await self._store.get_snapshot(key) is not None
+            else:
+                key = VolumeKey(who.tenant_id, object_id)
+                exists = await self._store.get_volume(key) is not None
+            if not exists:
+                raise FailedPreconditionError(
+                    f"{describe(key)} no longer exists; remove it from volume_mounts first"
+                )
+            level = await self._store.storage_permission(key, owner)
+            needed = needed_to_mount(key)
+            if level is None or not level.allows(needed):
+                raise PermissionDeniedError(
+                    f"the pod's owner {owner} needs {needed.value} permission on "
+                    f"{describe(key)} to mount it; they have {level.value if level else 'none'}"
                 )
 
     # -- helpers ---------------------------------------------------------------------------
@@ -403,25 +460,45 @@ class Volumes:
             )
 
     async def _grant(
-        self, key: VolumeKey | SnapshotKey, user: str, level: str
+        self, who: Principal, key: VolumeKey | SnapshotKey, user: str, level: str
     ) -> list[tuple[str, Level]]:
         grant = parse_level(level)
+        revoked = self._revoker.revocation(key, user, who.username)
         try:
-            await self._store.set_storage_permission(key, check_username(user), grant)
+            await self._store.set_storage_permission(key, check_username(user), grant, revoked)
         except LastAdminError as exc:
             raise FailedPreconditionError(str(exc)) from None
+        await self._revoker.after_grant_change(key, user)
         return await self._store.storage_permissions(key)
 
     async def _revoke(
-        self, key: VolumeKey | SnapshotKey, user: str, what: str
+        self, who: Principal, key: VolumeKey | SnapshotKey, user: str, what: str
     ) -> list[tuple[str, Level]]:
+        revoked = self._revoker.revocation(key, user, who.username)
         try:
-            removed = await self._store.delete_storage_permission(key, check_username(user))
+            removed = await self._store.delete_storage_permission(
+                key, check_username(user), revoked
+            )
         except LastAdminError as exc:
             raise FailedPreconditionError(str(exc)) from None
         if not removed:
             raise NotFoundError(f"user '{user}' has no permission on {what}")
+        await self._revoker.after_grant_change(key, user)
         return await self._store.storage_permissions(key)
+
+    @staticmethod
+    async def _retry_while_mounted(delete: Callable[[], Awaitable[bool]], wait: float) -> None:
+        """Runs `delete`, retrying for up to `wait` seconds while the storage says a
+        container still mounts it (pods being stopped)."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                await delete()
+                return
+            except StorageConflict:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.25)
 
     async def _refuse_if_mounted(self, who: Principal, key: VolumeKey | SnapshotKey) -> None:
         """FailedPreconditionError while pods (not being deleted) mount the object. Pods the
@@ -444,8 +521,33 @@ class Volumes:
         listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
         raise FailedPreconditionError(
             f"{kind} '{object_id}' is mounted by {listed}; delete those pods or "
-            f"remove the {kind} from their volume_mounts first"
+            f"remove the {kind} from their volume_mounts first (or delete with force=true to "
+            "stop them)"
         )
+
+    async def _precheck_quota(self, who: Principal, size_limit_mib: int) -> None:
+        """Refuses early, before storage is made, when the caller's quota is already full;
+        the Store checks again atomically with the insert."""
+        if self._quota is None:
+            return
+        view = await self._store.quota(who.tenant_id, who.username, self._quota)
+        refusal = over_quota(view.limits, view.use, Quota(volumes=1, storage_mib=size_limit_mib))
+        if refusal is not None:
+            raise ResourceExhaustedError(refusal)
+
+    @contextlib.asynccontextmanager
+    async def _undo_on_refusal(self, undo: Callable[[], Awaitable[bool]]) -> AsyncIterator[None]:
+        """Runs `undo` (removing the storage just made) when the quota refuses the record
+        (a concurrent create took the room after the pre-check)."""
+        try:
+            with refusals():
+                yield
+        except ResourceExhaustedError:
+            try:
+                await undo()
+            except PodsError as exc:
+                log.warning("could not remove storage refused by the quota: %s", exc)
+            raise
 
     def _size_limit(self, value: int | None) -> int:
         if value is None or value == 0:

@@ -12,6 +12,7 @@ from google.protobuf import json_format, struct_pb2
 
 from services.api.domain.catalog import TemplateRequest
 from services.api.domain.execution import CommandOutput, ExecRequest
+from services.api.domain.quotas import QUOTA_FIELDS
 from services.api.domain.validation import MountRequest, PodRequest, PodUpdate
 from services.api.domain.volumes import (
     SnapshotRequest,
@@ -19,6 +20,7 @@ from services.api.domain.volumes import (
     VolumeRequest,
     VolumeUpdate,
 )
+from services.common.db.quotas import Quota, QuotaView
 from services.common.db.store import ImageRule
 from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2, template_pb2, volume_pb2
 from services.common.pods_model import Level, PodRecord, pod_host
@@ -270,6 +272,31 @@ def image_rule_message(rule: ImageRule, tenant_id: str) -> template_pb2.ImageRul
         creation_ts=timestamp(rule.creation_ts),
         added_by=rule.added_by,
     )
+
+
+# -- quotas ------------------------------------------------------------------------------
+
+
+def _limits_message(quota: Quota) -> pods_service_pb2.QuotaLimits:
+    return pods_service_pb2.QuotaLimits(**{name: getattr(quota, name) for name in QUOTA_FIELDS})
+
+
+def quota_message(view: QuotaView) -> pods_service_pb2.Quota:
+    return pods_service_pb2.Quota(
+        username=view.username,
+        limits=_limits_message(view.limits),
+        use=_limits_message(view.use),
+        overridden=sorted(view.overridden),
+    )
+
+
+def quota_overrides(limits: pods_service_pb2.QuotaLimits) -> dict[str, int | None]:
+    """The limits a SetQuota gives: only the fields present; -1 means the tenant default."""
+    return {
+        name: None if getattr(limits, name) == -1 else int(getattr(limits, name))
+        for name in QUOTA_FIELDS
+        if limits.HasField(name)
+    }
 
 
 # -- volumes and snapshots ---------------------------------------------------------------

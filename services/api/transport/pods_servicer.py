@@ -10,6 +10,7 @@ import grpc
 
 from services.api.domain.catalog import Catalog
 from services.api.domain.pods import Changed, Pods
+from services.api.domain.quotas import Quotas
 from services.api.domain.volumes import Volumes
 from services.api.errors import InvalidArgumentError
 from services.api.transport.auth import Authenticator
@@ -24,6 +25,8 @@ from services.api.transport.convert import (
     pod_message,
     pod_request,
     pod_update,
+    quota_message,
+    quota_overrides,
     snapshot_message,
     snapshot_request,
     snapshot_update,
@@ -54,7 +57,9 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         auth: Authenticator,
         pod_domain: str,
         pods_port: int,
+        quotas: Quotas,
     ) -> None:
+        self._quotas = quotas
         self._volumes = volumes
         self._catalog = catalog
         self._pods = pods
@@ -321,6 +326,26 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
             result="", **envelope(f"Image '{request.image_id}' removed from the allow-list.")
         )
 
+    # -- quotas ----------------------------------------------------------------------------
+
+    @rpc
+    async def GetQuota(self, request: pb.GetQuotaRequest, context: Context) -> pb.GetQuotaResponse:
+        who = self._auth.principal(context)
+        view = await self._quotas.get(who, request.username)
+        return pb.GetQuotaResponse(
+            result=quota_message(view), **envelope(f"Quota of '{view.username}'.")
+        )
+
+    @rpc
+    async def SetQuota(self, request: pb.SetQuotaRequest, context: Context) -> pb.SetQuotaResponse:
+        who = self._auth.principal(context)
+        if not request.username:
+            raise InvalidArgumentError("username", "is required")
+        view = await self._quotas.set(who, request.username, quota_overrides(request.limits))
+        return pb.SetQuotaResponse(
+            result=quota_message(view), **envelope(f"Quota of '{view.username}' set.")
+        )
+
     # -- volumes ---------------------------------------------------------------------------
 
     @rpc
@@ -371,7 +396,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.DeleteVolumeRequest, context: Context
     ) -> pb.DeleteVolumeResponse:
         who = self._auth.principal(context)
-        await self._volumes.delete_volume(who, request.volume_id)
+        await self._volumes.delete_volume(who, request.volume_id, force=request.force)
         return pb.DeleteVolumeResponse(
             result="", **envelope(f"Volume '{request.volume_id}' deleted.")
         )
@@ -503,7 +528,7 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.DeleteSnapshotRequest, context: Context
     ) -> pb.DeleteSnapshotResponse:
         who = self._auth.principal(context)
-        await self._volumes.delete_snapshot(who, request.snapshot_id)
+        await self._volumes.delete_snapshot(who, request.snapshot_id, force=request.force)
         return pb.DeleteSnapshotResponse(
             result="", **envelope(f"Snapshot '{request.snapshot_id}' deleted.")
         )

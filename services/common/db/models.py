@@ -166,3 +166,21 @@ class StoragePermissionRow(Base):
     object_id: Mapped[str] = mapped_column(String(64))
     username: Mapped[str] = mapped_column(String(128))
     level: Mapped[str] = mapped_column(String(8))
+
+
+class UserQuotaRow(Base):
+    """One user's quota overrides (NULL: the tenant default) and the row that serialises the
+    user's quota-consuming writes (`version` is bumped by each of them, under a row lock)."""
+
+    __tablename__ = "user_quotas"
+    __table_args__ = (UniqueConstraint("tenant_id", "username", name="uq_user_quotas"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(128))
+    pods: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    volumes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cpu_millis: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mem_mib: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    storage_mib: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

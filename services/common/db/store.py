@@ -9,7 +9,7 @@ transaction; conditional updates keep concurrent writers from undoing each other
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from services.common.db import quotas
 from services.common.db.codec import (
     aware,
     container_from_json,
@@ -35,8 +36,10 @@ from services.common.db.models import (
     SnapshotRow,
     StoragePermissionRow,
     TemplateRow,
+    UserQuotaRow,
     VolumeRow,
 )
+from services.common.db.quotas import Quota, QuotaView
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     ContainerStatus,
@@ -208,6 +211,33 @@ def _with_action(logs: Iterable[str], now: datetime, text: str) -> list[str]:
     return [*logs, _action_line(now, text)][-MAX_ACTION_LOGS:]
 
 
+def _request(row: PodRow, requested: RequestedStatus, now: datetime, why: str) -> None:
+    """Records a new desired state on a pod's row (a new generation for the spawner)."""
+    row.status_requested = requested.value
+    row.generation += 1
+    restarting = requested is RequestedStatus.RESTART
+    if restarting or (requested is RequestedStatus.ON and row.status in _AT_REST):
+        row.status = Status.REQUESTED.value
+        row.status_changed_ts = now
+    if requested is not RequestedStatus.ON:
+        row.time_to_stop_ts = None
+    row.update_ts = now
+    row.action_logs = _with_action(row.action_logs, now, why)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A grant change that may take away a user's right to mount a volume or snapshot: their
+    pods mounting it are asked to be OFF at `now`, `why` in their action_logs."""
+
+    now: datetime
+    why: str
+
+
+# Runs inside a grant change's transaction with the user's new level (None: removed).
+_AfterChange = Callable[[Any, Level | None], Awaitable[None]]
+
+
 class Store:
     """Async repository over one SQLAlchemy engine."""
 
@@ -238,8 +268,11 @@ class Store:
         spec: PodSpec,
         credentials_encrypted: str | None,
         now: datetime,
+        quota: Quota | None = None,
     ) -> PodRecord:
-        """Inserts a new pod in status REQUESTED; AlreadyExistsError if the id is taken."""
+        """Inserts a new pod in status REQUESTED; AlreadyExistsError if the id is taken;
+        QuotaExceededError if the owner's `quota` (the defaults; overrides apply) has no room
+        for it."""
         row = PodRow(
             tenant_id=key.tenant_id,
             pod_id=key.pod_id,
@@ -261,8 +294,17 @@ class Store:
         owner_grant = PodPermissionRow(
             tenant_id=key.tenant_id, pod_id=key.pod_id, username=owner, level=Level.ADMIN.value
         )
+        if quota is not None:
+            await quotas.ensure_row(self._session, key.tenant_id, owner)
         try:
             async with self._session.begin() as session:
+                if quota is not None:
+                    charge = Quota(
+                        pods=1,
+                        cpu_millis=spec.resources.cpu_limit,
+                        mem_mib=spec.resources.mem_limit,
+                    )
+                    await quotas.check(session, key.tenant_id, owner, quota, charge)
                 session.add(row)
                 await session.flush()  # the pod row first: a duplicate fails here
                 session.add(owner_grant)
@@ -391,33 +433,63 @@ class Store:
             )
 
     async def set_requested(
-        self, key: PodKey, requested: RequestedStatus, now: datetime, why: str
+        self,
+        key: PodKey,
+        requested: RequestedStatus,
+        now: datetime,
+        why: str,
+        quota: Quota | None = None,
     ) -> PodRecord | None:
-        """Records a new desired state (start, stop, restart); None if there is no pod."""
+        """Records a new desired state (start, stop, restart); None if there is no pod.
+        Starting a pod that is OFF takes its CPU and memory from its owner's `quota`
+        (QuotaExceededError when they do not fit)."""
+        owner = await self._quota_owner(key) if quota is not None else None
         async with self._session.begin() as session:
+            if owner is not None:
+                await quotas.lock_user(session, key.tenant_id, owner)
             row = await self._get_row(session, key)
             if row is None or row.deletion_requested:
                 return None
-            row.status_requested = requested.value
-            row.generation += 1
-            restarting = requested is RequestedStatus.RESTART
-            if restarting or (requested is RequestedStatus.ON and row.status in _AT_REST):
-                row.status = Status.REQUESTED.value
-                row.status_changed_ts = now
-            if requested is not RequestedStatus.ON:
-                row.time_to_stop_ts = None
-            row.update_ts = now
-            row.action_logs = _with_action(row.action_logs, now, why)
+            starting = row.status_requested == RequestedStatus.OFF.value
+            if quota is not None and requested is not RequestedStatus.OFF and starting:
+                resources = row.spec.get("resources", {})
+                charge = Quota(
+                    cpu_millis=int(resources.get("cpu_limit", 0)),
+                    mem_mib=int(resources.get("mem_limit", 0)),
+                )
+                await quotas.check(session, key.tenant_id, row.owner, quota, charge)
+            _request(row, requested, now, why)
             return _record(row)
 
     async def update_spec(
-        self, key: PodKey, spec: PodSpec, now: datetime, *, reapply: bool, why: str
+        self,
+        key: PodKey,
+        spec: PodSpec,
+        now: datetime,
+        *,
+        reapply: bool,
+        why: str,
+        quota: Quota | None = None,
     ) -> PodRecord | None:
-        """Stores a changed spec; `reapply` bumps the generation so the runtime applies it."""
+        """Stores a changed spec; `reapply` bumps the generation so the runtime applies it.
+        Raising the limits of a pod that is not OFF is held to its owner's `quota`."""
+        owner = await self._quota_owner(key) if quota is not None else None
         async with self._session.begin() as session:
+            if owner is not None:
+                await quotas.lock_user(session, key.tenant_id, owner)
             row = await self._get_row(session, key)
             if row is None or row.deletion_requested:
                 return None
+            if quota is not None and row.status_requested != RequestedStatus.OFF.value:
+                old = row.spec.get("resources", {})
+                new = spec.resources
+                charge = Quota(
+                    cpu_millis=new.cpu_limit if new.cpu_limit > old.get("cpu_limit", 0) else 0,
+                    mem_mib=new.mem_limit if new.mem_limit > old.get("mem_limit", 0) else 0,
+                )
+                await quotas.check(
+                    session, key.tenant_id, row.owner, quota, charge, except_pod=key.pod_id
+                )
             row.spec = spec_to_json(spec)
             if reapply:
                 row.generation += 1
@@ -545,8 +617,11 @@ class Store:
         )
         return [(user, Level(level)) for user, level in rows.all()]
 
-    async def _set_grant(self, grants: _Grants, username: str, level: Level) -> None:
+    async def _set_grant(
+        self, grants: _Grants, username: str, level: Level, after: _AfterChange | None = None
+    ) -> None:
         async with self._session.begin() as session:
+            await self._lock_grants(session, grants)
             current = dict(await self._list_grants(session, grants))
             if current.get(username) is Level.ADMIN and level is not Level.ADMIN:
                 self._keep_an_admin(current, username, grants.whose)
@@ -557,9 +632,14 @@ class Store:
                 session.add(grants.new_row(username, level))
             else:
                 row.level = level.value
+            if after is not None:
+                await after(session, level)
 
-    async def _delete_grant(self, grants: _Grants, username: str) -> bool:
+    async def _delete_grant(
+        self, grants: _Grants, username: str, after: _AfterChange | None = None
+    ) -> bool:
         async with self._session.begin() as session:
+            await self._lock_grants(session, grants)
             current = dict(await self._list_grants(session, grants))
             if username not in current:
                 return False
@@ -568,7 +648,19 @@ class Store:
             await session.execute(
                 delete(grants.table).where(*grants.where, grants.table.username == username)
             )
+            if after is not None:
+                await after(session, None)
             return True
+
+    @staticmethod
+    async def _lock_grants(session: Any, grants: _Grants) -> None:
+        """Serialises changes to one object's grants for the rest of the transaction: a
+        no-op write as its first statement row-locks the grants on PostgreSQL (a concurrent
+        change waits, then reads what this one committed) and takes SQLite's write lock before
+        anything is read. Keeps two concurrent demotions from removing the last ADMIN."""
+        await session.execute(
+            update(grants.table).where(*grants.where).values(level=grants.table.level)
+        )
 
     @staticmethod
     def _keep_an_admin(grants: dict[str, Level], leaving: str, whose: str) -> None:
@@ -579,8 +671,9 @@ class Store:
 
     # -- volumes and snapshots (api) ---------------------------------------------------------
 
-    async def create_volume(self, record: VolumeRecord) -> VolumeRecord:
-        """Inserts a volume with its owner as ADMIN; AlreadyExistsError if the id is taken."""
+    async def create_volume(self, record: VolumeRecord, quota: Quota | None = None) -> VolumeRecord:
+        """Inserts a volume with its owner as ADMIN; AlreadyExistsError if the id is taken;
+        QuotaExceededError if the owner's `quota` has no room for it."""
         row = VolumeRow(
             tenant_id=record.key.tenant_id,
             volume_id=record.key.volume_id,
@@ -591,7 +684,7 @@ class Store:
             creation_ts=record.creation_ts,
             update_ts=record.update_ts,
         )
-        await self._insert_with_owner(row, record.key, record.owner)
+        await self._insert_with_owner(row, record.key, record.owner, quota)
         return _volume(row)
 
     async def get_volume(self, key: VolumeKey) -> VolumeRecord | None:
@@ -655,8 +748,11 @@ class Store:
             )
             return bool(getattr(result, "rowcount", 0))
 
-    async def create_snapshot(self, record: SnapshotRecord) -> SnapshotRecord:
-        """Inserts a snapshot with its owner as ADMIN; AlreadyExistsError if the id is taken."""
+    async def create_snapshot(
+        self, record: SnapshotRecord, quota: Quota | None = None
+    ) -> SnapshotRecord:
+        """Inserts a snapshot with its owner as ADMIN; AlreadyExistsError if the id is taken;
+        QuotaExceededError if the owner's `quota` has no room for it."""
         row = SnapshotRow(
             tenant_id=record.key.tenant_id,
             snapshot_id=record.key.snapshot_id,
@@ -669,7 +765,7 @@ class Store:
             creation_ts=record.creation_ts,
             update_ts=record.update_ts,
         )
-        await self._insert_with_owner(row, record.key, record.owner)
+        await self._insert_with_owner(row, record.key, record.owner, quota)
         return _snapshot(row)
 
     async def get_snapshot(self, key: SnapshotKey) -> SnapshotRecord | None:
@@ -751,22 +847,67 @@ class Store:
             return await self._list_grants(session, self._storage_grants(key))
 
     async def set_storage_permission(
-        self, key: StorageObjectKey, username: str, level: Level
+        self,
+        key: StorageObjectKey,
+        username: str,
+        level: Level,
+        revoked: Revocation | None = None,
     ) -> None:
         """Grants `level` (replacing any other); LastAdminError if that demotes the last
-        ADMIN."""
-        await self._set_grant(self._storage_grants(key), username, level)
+        ADMIN. With `revoked`, when the new level no longer lets the user mount the volume
+        or snapshot, the user's pods mounting it are asked to be OFF in the same transaction
+        (see `Revocation`)."""
+        after = self._stop_mounting(key, username, revoked) if revoked else None
+        await self._set_grant(self._storage_grants(key), username, level, after)
 
-    async def delete_storage_permission(self, key: StorageObjectKey, username: str) -> bool:
+    async def delete_storage_permission(
+        self, key: StorageObjectKey, username: str, revoked: Revocation | None = None
+    ) -> bool:
         """Removes the user's grant; False if there was none; LastAdminError if it is the
-        last ADMIN."""
-        return await self._delete_grant(self._storage_grants(key), username)
+        last ADMIN. `revoked` as for set_storage_permission."""
+        after = self._stop_mounting(key, username, revoked) if revoked else None
+        return await self._delete_grant(self._storage_grants(key), username, after)
+
+    @staticmethod
+    def _stop_mounting(key: StorageObjectKey, username: str, revoked: Revocation) -> _AfterChange:
+        """What a grant change does next: stop `username`'s pods mounting `key` unless the
+        new level still allows mounting it (USER on a volume, READ on a snapshot)."""
+        tenant_id, kind, object_id = _storage_ref(key)
+        needed = Level.USER if isinstance(key, VolumeKey) else Level.READ
+        mount_type = MountType.VOLUME if isinstance(key, VolumeKey) else MountType.SNAPSHOT
+
+        async def stop(session: Any, level: Level | None) -> None:
+            if kind == "template" or (level is not None and level.allows(needed)):
+                return
+            rows = await session.scalars(
+                select(PodRow).where(
+                    PodRow.tenant_id == tenant_id,
+                    PodRow.owner == username,
+                    PodRow.deletion_requested.is_(False),
+                    PodRow.status_requested != RequestedStatus.OFF.value,
+                )
+            )
+            for row in rows.all():
+                mount = row.spec.get("volume_mounts", {}).get(object_id)
+                if mount is not None and mount.get("type") == mount_type.value:
+                    _request(row, RequestedStatus.OFF, revoked.now, revoked.why)
+
+        return stop
 
     async def _insert_with_owner(
-        self, row: VolumeRow | SnapshotRow, key: StorageObjectKey, owner: str
+        self,
+        row: VolumeRow | SnapshotRow,
+        key: StorageObjectKey,
+        owner: str,
+        quota: Quota | None,
     ) -> None:
+        if quota is not None:
+            await quotas.ensure_row(self._session, row.tenant_id, owner)
         try:
             async with self._session.begin() as session:
+                if quota is not None:
+                    charge = Quota(volumes=1, storage_mib=row.size_limit_mib)
+                    await quotas.check(session, row.tenant_id, owner, quota, charge)
                 session.add(row)
                 await session.flush()  # the object's row first: a duplicate fails here
                 session.add(self._storage_grant(key, owner, Level.ADMIN))
@@ -965,6 +1106,43 @@ class Store:
             )
         )
         return row
+
+    # -- quotas --------------------------------------------------------------------------
+
+    async def quota(self, tenant_id: str, username: str, defaults: Quota) -> QuotaView:
+        """The user's effective limits (overrides over `defaults`) and current use."""
+        async with self._session() as session:
+            return await quotas.limits_of(session, tenant_id, username, defaults)
+
+    async def set_quota(
+        self, tenant_id: str, username: str, overrides: dict[str, int | None], defaults: Quota
+    ) -> QuotaView:
+        """Sets the user's overrides (None: back to the default); the others stay."""
+        await quotas.ensure_row(self._session, tenant_id, username)
+        async with self._session.begin() as session:
+            await quotas.lock_user(session, tenant_id, username)
+            row = await session.scalar(
+                select(UserQuotaRow).where(
+                    UserQuotaRow.tenant_id == tenant_id, UserQuotaRow.username == username
+                )
+            )
+            assert row is not None
+            for name, value in overrides.items():
+                setattr(row, name, value)
+            await session.flush()
+            return await quotas.limits_of(session, tenant_id, username, defaults)
+
+    async def _quota_owner(self, key: PodKey) -> str | None:
+        """The pod's owner, with their quota row made (None if there is no pod)."""
+        async with self._session() as session:
+            owner: str | None = await session.scalar(
+                select(PodRow.owner).where(
+                    PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id
+                )
+            )
+        if owner is not None:
+            await quotas.ensure_row(self._session, key.tenant_id, owner)
+        return owner
 
     # -- logs ----------------------------------------------------------------------------
 

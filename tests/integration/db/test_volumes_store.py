@@ -167,3 +167,34 @@ async def test_pod_mounts_round_trip_and_pods_mounting_finds_them(store: Store) 
     assert await store.pods_mounting(VolumeKey("other", "data")) == []
     await store.request_deletion(PodKey("dev", "web2"), NOW)
     assert [p.key.pod_id for p in await store.pods_mounting(VOL)] == ["web1"]
+
+
+async def test_a_revoking_grant_change_stops_the_users_pods_in_the_same_transaction(
+    store: Store,
+) -> None:
+    from services.common.db.store import Revocation
+    from services.common.pods_model import RequestedStatus
+
+    await store.create_volume(volume())
+    await store.set_storage_permission(VOL, "carol", Level.USER)
+    mounts = {"data": VolumeMountSpec(MountType.VOLUME, "/data")}
+    for pod_id, owner in (("carols", "carol"), ("alices", "alice")):
+        await store.create_pod(
+            PodKey("dev", pod_id),
+            owner=owner,
+            spec=PodSpec(image="x:1", volume_mounts=mounts),
+            credentials_encrypted=None,
+            now=NOW,
+        )
+    revoked = Revocation(LATER, "stopped: carol's permission was revoked")
+    await store.set_storage_permission(VOL, "carol", Level.ADMIN, revoked)  # still may mount
+    carols = await store.get_pod(PodKey("dev", "carols"))
+    assert carols is not None and carols.status_requested is RequestedStatus.ON
+    await store.set_storage_permission(VOL, "carol", Level.READ, revoked)
+    carols = await store.get_pod(PodKey("dev", "carols"))
+    assert carols is not None and carols.status_requested is RequestedStatus.OFF
+    assert carols.action_logs[-1].endswith("stopped: carol's permission was revoked")
+    assert carols.generation == 2
+    alices = await store.get_pod(PodKey("dev", "alices"))
+    assert alices is not None and alices.status_requested is RequestedStatus.ON
+    assert await store.delete_storage_permission(VOL, "carol", revoked)

@@ -132,7 +132,13 @@ async def test_the_allow_list_limits_custom_images_once_it_has_a_rule(
     await pods.create(ALICE, PodRequest(pod_id="web2", image="lab.example.org/team/app:2"))
     with pytest.raises(PermissionDeniedError, match="allow-list"):
         await pods.create(ALICE, PodRequest(pod_id="web3", image="evil:1"))
-    await pods.create(ALICE, PodRequest(pod_id="db1", template="postgres"))  # templates are vetted
+    with pytest.raises(PermissionDeniedError, match="of template 'postgres'"):
+        await pods.create(ALICE, PodRequest(pod_id="db1", template="postgres"))
+    with pytest.raises(PermissionDeniedError, match="allow-list"):
+        await catalog.create_template(ADMIN, TemplateRequest(template_id="evil", image="evil:1"))
+    await catalog.create_template(ADMIN, TemplateRequest(template_id="web", image="pods-http"))
+    with pytest.raises(PermissionDeniedError, match="allow-list"):
+        await catalog.update_template(ADMIN, TemplateRequest(template_id="web", image="evil:1"))
     with pytest.raises(PermissionDeniedError):
         await catalog.add_image(ALICE, "evil:1", "")
     await catalog.delete_image(ADMIN, "pods-http:latest")

@@ -161,3 +161,23 @@ def test_resource_bounds_and_compute_queues_come_from_configuration() -> None:
         validate_new_pod(
             PodRequest(pod_id="abc", image="i", compute_queue="tpu"), TEMPLATES, limits
         )
+
+
+def test_pod_ids_fit_a_dns_label_with_every_stanza() -> None:
+    spec_for(pod_id="a" * 63, image="pods-http:latest")
+    assert "63" in rejected("pod_id", pod_id="a" * 64, image="pods-http:latest")
+    message = rejected(
+        "pod_id", pod_id="a" * 55, image="pods-http:latest", networking={"metrics1": ("http", 9)}
+    )
+    assert "DNS label" in message and "a" * 55 + "-metrics1" in message
+    spec_for(pod_id="a" * 54, image="pods-http:latest", networking={"metrics1": ("http", 9)})
+
+
+def test_an_update_of_networking_keeps_labels_within_63() -> None:
+    from services.api.domain.validation import PodUpdate, validate_update
+
+    spec = spec_for(pod_id="a" * 55, image="pods-http:latest")
+    update = PodUpdate(pod_id="a" * 55, networking={"longname1": ("http", 80)})
+    with pytest.raises(InvalidArgumentError) as info:
+        validate_update(spec, update, Limits())  # type: ignore[arg-type]
+    assert info.value.field == "networking"

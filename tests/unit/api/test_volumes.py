@@ -251,7 +251,7 @@ async def test_a_volume_mounted_by_a_pod_is_not_deleted(
         await volumes.delete_volume(ALICE, "data")
     assert str(info.value) == (
         "volume 'data' is mounted by pod 'web2' and 1 other pod; delete those pods or remove "
-        "the volume from their volume_mounts first"
+        "the volume from their volume_mounts first (or delete with force=true to stop them)"
     )
     with pytest.raises(FailedPreconditionError, match="pod 'web1' and pod 'web2'"):
         await volumes.delete_volume(ADMIN, "data")

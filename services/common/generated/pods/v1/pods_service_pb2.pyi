@@ -571,10 +571,12 @@ class UpdateVolumeResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[_volume_pb2.Volume, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class DeleteVolumeRequest(_message.Message):
-    __slots__ = ("volume_id",)
+    __slots__ = ("volume_id", "force")
     VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     volume_id: str
-    def __init__(self, volume_id: _Optional[str] = ...) -> None: ...
+    force: bool
+    def __init__(self, volume_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class DeleteVolumeResponse(_message.Message):
     __slots__ = ("result", "status", "message", "version", "metadata")
@@ -809,10 +811,12 @@ class UpdateSnapshotResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[_volume_pb2.Snapshot, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class DeleteSnapshotRequest(_message.Message):
-    __slots__ = ("snapshot_id",)
+    __slots__ = ("snapshot_id", "force")
     SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     snapshot_id: str
-    def __init__(self, snapshot_id: _Optional[str] = ...) -> None: ...
+    force: bool
+    def __init__(self, snapshot_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class DeleteSnapshotResponse(_message.Message):
     __slots__ = ("result", "status", "message", "version", "metadata")
@@ -1007,3 +1011,71 @@ class DeleteTemplatePermissionResponse(_message.Message):
     version: str
     metadata: _struct_pb2.Struct
     def __init__(self, result: _Optional[_Union[PodPermissions, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class QuotaLimits(_message.Message):
+    __slots__ = ("pods", "volumes", "cpu_millis", "mem_mib", "storage_mib")
+    PODS_FIELD_NUMBER: _ClassVar[int]
+    VOLUMES_FIELD_NUMBER: _ClassVar[int]
+    CPU_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    MEM_MIB_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_MIB_FIELD_NUMBER: _ClassVar[int]
+    pods: int
+    volumes: int
+    cpu_millis: int
+    mem_mib: int
+    storage_mib: int
+    def __init__(self, pods: _Optional[int] = ..., volumes: _Optional[int] = ..., cpu_millis: _Optional[int] = ..., mem_mib: _Optional[int] = ..., storage_mib: _Optional[int] = ...) -> None: ...
+
+class Quota(_message.Message):
+    __slots__ = ("username", "limits", "use", "overridden")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    USE_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDDEN_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    limits: QuotaLimits
+    use: QuotaLimits
+    overridden: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, username: _Optional[str] = ..., limits: _Optional[_Union[QuotaLimits, _Mapping]] = ..., use: _Optional[_Union[QuotaLimits, _Mapping]] = ..., overridden: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetQuotaRequest(_message.Message):
+    __slots__ = ("username",)
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    def __init__(self, username: _Optional[str] = ...) -> None: ...
+
+class GetQuotaResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: Quota
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[Quota, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class SetQuotaRequest(_message.Message):
+    __slots__ = ("username", "limits")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    limits: QuotaLimits
+    def __init__(self, username: _Optional[str] = ..., limits: _Optional[_Union[QuotaLimits, _Mapping]] = ...) -> None: ...
+
+class SetQuotaResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: Quota
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[Quota, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...

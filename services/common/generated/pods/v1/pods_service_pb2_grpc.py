@@ -168,6 +168,16 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.FromString,
                 _registered_method=True)
+        self.GetQuota = channel.unary_unary(
+                '/pods.v1.PodsService/GetQuota',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.GetQuotaRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetQuotaResponse.FromString,
+                _registered_method=True)
+        self.SetQuota = channel.unary_unary(
+                '/pods.v1.PodsService/SetQuota',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.SetQuotaRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.SetQuotaResponse.FromString,
+                _registered_method=True)
         self.CreateVolume = channel.unary_unary(
                 '/pods.v1.PodsService/CreateVolume',
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.CreateVolumeRequest.SerializeToString,
@@ -470,6 +480,21 @@ class PodsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetQuota(self, request, context):
+        """A user's quota limits and current use. Not in Tapis. Users read their own (an empty
+        `username`, or their own name); tenant admins read anyone's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetQuota(self, request, context):
+        """Sets a user's quota limits over the tenant defaults. Not in Tapis. Tenant admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateVolume(self, request, context):
         """Creates a volume (a Docker named volume here). The caller becomes its ADMIN.
         """
@@ -764,6 +789,16 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     servicer.DeleteImage,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.SerializeToString,
+            ),
+            'GetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuota,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetQuotaRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetQuotaResponse.SerializeToString,
+            ),
+            'SetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetQuota,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.SetQuotaRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.SetQuotaResponse.SerializeToString,
             ),
             'CreateVolume': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateVolume,
@@ -1555,6 +1590,60 @@ class PodsService:
             '/pods.v1.PodsService/DeleteImage',
             pods_dot_v1_dot_pods__service__pb2.DeleteImageRequest.SerializeToString,
             pods_dot_v1_dot_pods__service__pb2.DeleteImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/GetQuota',
+            pods_dot_v1_dot_pods__service__pb2.GetQuotaRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.GetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/SetQuota',
+            pods_dot_v1_dot_pods__service__pb2.SetQuotaRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.SetQuotaResponse.FromString,
             options,
             channel_credentials,
             insecure,
