@@ -1,0 +1,168 @@
+"""The permission matrix: every public call (calls.py) made by every kind of caller
+(principals.py) through the real gateway gets exactly the allowed answer.
+
+- No token, an expired token or a forged one: 401, whatever the call.
+- On an object: the owner, an ADMIN sharee and a tenant admin succeed; READ and USER sharees
+  succeed where their level suffices and get 403 otherwise; a stranger gets 404, worded like
+  the answer for an object that does not exist.
+- Tenant-wide changes (templates, the image allow-list): tenant admins only (403 for others).
+- A denial reveals nothing (no description, file contents or credentials in its body) and
+  changes nothing (the object, its grants and its files are as before; nothing is created).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from services.common.generated.pods.v1 import identity_service_pb2, pods_service_pb2
+from tests.e2e.harness import eventually
+from tests.security.calls import CALLS, Call, Kind, Needs
+from tests.security.principals import UNAUTHENTICATED, Standing
+from tests.security.world import MARKER, World, collection, send
+
+pytestmark = [pytest.mark.docker, pytest.mark.stack]
+
+LEVEL_OF = {Standing.READ: Needs.READ, Standing.USER: Needs.USER}
+FULL = (Standing.OWNER, Standing.ADMIN, Standing.TENANT_ADMIN)
+# Calls of the services that are not in the matrix, and why.
+NOT_IN_MATRIX = {
+    "CreateToken": "password login; tested in tests/e2e (tokens) with wrong and right passwords",
+}
+
+
+def expected_status(call: Call, standing: Standing) -> int:
+    """The one HTTP status `standing` must get for `call`."""
+    if call.needs is Needs.PUBLIC:
+        return 200
+    if standing in UNAUTHENTICATED:
+        return 401
+    if call.needs is Needs.ANY:
+        return 200
+    if call.needs is Needs.TENANT_ADMIN:
+        return 200 if standing is Standing.TENANT_ADMIN else 403
+    if standing in FULL:
+        return 200
+    if standing is Standing.STRANGER:
+        return 404
+    return 200 if call.needs.value <= LEVEL_OF[standing].value else 403
+
+
+def _fill(text: str, object_id: str, fresh: str) -> str:
+    return text.replace("{id}", object_id).replace("{fresh}", fresh)
+
+
+def _target(world: World, call: Call, succeeds: bool) -> str:
+    """The object the call acts on: a fresh one when a success would remove it."""
+    if call.kind is Kind.TENANT:
+        return ""
+    if call.consumes and succeeds:
+        return world.make(call.kind)
+    return world.shared[call.kind]
+
+
+def _send(world: World, call: Call, standing: Standing, object_id: str, fresh: str):  # type: ignore[no-untyped-def]
+    body = None if call.body is None else _fill(call.body, object_id, fresh).encode()
+    return send(
+        world.stack,
+        call.method,
+        _fill(call.path, object_id, fresh),
+        world.who[standing].token,
+        body,
+        call.content_type,
+    )
+
+
+def _exists(world: World, call: Call, fresh: str) -> bool:
+    """Whether the object a create call would have made exists (seen by a tenant admin)."""
+    if call.creates == "/v3/pods/images":
+        return f"{fresh}*" in world.fingerprint(Kind.IMAGE_RULE, "")
+    reply = send(world.stack, "GET", f"{call.creates}/{fresh}", world.token(Standing.TENANT_ADMIN))
+    return reply.status == 200
+
+
+def _remove_created(world: World, call: Call, fresh: str) -> None:
+    name = f"{fresh}*" if call.creates == "/v3/pods/images" else fresh
+    world.call(Standing.TENANT_ADMIN, "DELETE", f"{call.creates}/{name}")
+
+
+@pytest.mark.parametrize("standing", list(Standing), ids=lambda s: s.value)
+@pytest.mark.parametrize("call", CALLS, ids=str)
+def test_each_caller_gets_exactly_the_allowed_answer(
+    world: World, call: Call, standing: Standing
+) -> None:
+    expected = expected_status(call, standing)
+    object_id = _target(world, call, expected == 200)
+    if call.grants_dummy:
+        world.grant_dummy(call.kind, object_id)
+    before = world.fingerprint(call.kind, object_id)
+    fresh = world.fresh_id()
+
+    reply = _send(world, call, standing, object_id, fresh)
+
+    assert reply.status == expected, (
+        f"{call} as {standing.value}: expected {expected}, got {reply.status}: {reply.message}"
+    )
+    if expected == 200:
+        if call.creates:
+            assert _exists(world, call, fresh)
+            _remove_created(world, call, fresh)
+        if call.consumes and call.kind is not Kind.IMAGE_RULE:
+            path = f"{collection(call.kind)}/{object_id}"
+            token = world.token(Standing.TENANT_ADMIN)
+            eventually(
+                lambda: send(world.stack, "GET", path, token).status == 404,
+                timeout=60,
+                what=f"{path} removed",
+            )
+        return
+    assert reply.content_type == "application/json", reply.body[:200]
+    assert reply.message, "a denial says why"
+    assert MARKER not in reply.body.decode(errors="replace"), "a denial leaked the object"
+    assert world.fingerprint(call.kind, object_id) == before, "a denied call changed the object"
+    if call.creates:
+        assert not _exists(world, call, fresh), "a denied create made the object"
+    if expected == 404:
+        missing = world.fresh_id()
+        other = _send(world, call, standing, missing, world.fresh_id())
+        assert other.status == 404
+        assert reply.message.replace(object_id, "<id>") == other.message.replace(missing, "<id>"), (
+            "a stranger can tell an existing object from a missing one"
+        )
+
+
+LISTS = [
+    ("/v3/pods", Kind.POD, "pod_id"),
+    ("/v3/pods/volumes", Kind.VOLUME, "volume_id"),
+    ("/v3/pods/snapshots", Kind.SNAPSHOT, "snapshot_id"),
+    ("/v3/pods/templates", Kind.TEMPLATE, "template_id"),
+]
+
+
+@pytest.mark.parametrize(("path", "kind", "id_field"), LISTS, ids=[p for p, _, _ in LISTS])
+def test_lists_show_shared_objects_and_hide_the_others(
+    world: World, path: str, kind: Kind, id_field: str
+) -> None:
+    def listed(standing: Standing) -> tuple[set[str], str]:
+        reply = send(world.stack, "GET", path, world.token(standing))
+        assert reply.status == 200
+        return {item[id_field] for item in reply.json["result"]}, reply.body.decode()
+
+    seen_by_reader, _ = listed(Standing.READ)
+    seen_by_stranger, stranger_body = listed(Standing.STRANGER)
+    assert world.shared[kind] in seen_by_reader
+    assert world.shared[kind] not in seen_by_stranger
+    assert MARKER not in stranger_body
+
+
+def test_every_rpc_of_the_public_services_is_in_the_matrix() -> None:
+    methods = {
+        m.name
+        for service in (
+            pods_service_pb2.DESCRIPTOR.services_by_name["PodsService"],
+            identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"],
+        )
+        for m in service.methods
+    }
+    covered = {call.rpc for call in CALLS}
+    missing = methods - covered - set(NOT_IN_MATRIX)
+    assert not missing, f"RPCs without a row in tests/security/calls.py: {sorted(missing)}"
