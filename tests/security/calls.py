@@ -1,7 +1,7 @@
 """Every public REST call of PodsService, with the permission it needs, as data for the
 permission matrix (test_permission_matrix.py).
 
-A path holds `{id}` for the object under test and `{user}` for a grantee; a body may hold
+A path holds `{id}` for the object under test and `{me}` for the caller's own name; a body may hold
 `{id}` and `{fresh}` (a new, unique id). `needs` is the least standing that succeeds:
 READ / USER / ADMIN on the object, TENANT_ADMIN for tenant-wide changes, ANY for any
 authenticated user, PUBLIC for everyone (even without a token).
@@ -181,6 +181,19 @@ CALLS = [
         "/v3/pods/images/{id}",
         Needs.TENANT_ADMIN,
         consumes=True,
+    ),
+    # Quotas (not in Tapis): one's own, anyone's for tenant admins
+    Call("GetQuota", Kind.TENANT, "GET", "/v3/pods/quotas/{me}", Needs.ANY),
+    Call(
+        "GetQuotaOfAnotherUser", Kind.TENANT, "GET", "/v3/pods/quotas/" + DUMMY, Needs.TENANT_ADMIN
+    ),
+    Call(
+        "SetQuota",
+        Kind.TENANT,
+        "PUT",
+        "/v3/pods/quotas/" + DUMMY,
+        Needs.TENANT_ADMIN,
+        '{"pods": 5}',
     ),
     # Volumes
     Call(

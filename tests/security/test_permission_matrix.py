@@ -47,8 +47,9 @@ def expected_status(call: Call, standing: Standing) -> int:
     return 200 if call.needs.value <= LEVEL_OF[standing].value else 403
 
 
-def _fill(text: str, object_id: str, fresh: str) -> str:
-    return text.replace("{id}", object_id).replace("{fresh}", fresh)
+def _fill(text: str, object_id: str, fresh: str, me: str = "") -> str:
+    filled = text.replace("{id}", object_id).replace("{fresh}", fresh)
+    return filled.replace("{me}", me or "secowner")
 
 
 def _target(world: World, call: Call, succeeds: bool) -> str:
@@ -65,7 +66,7 @@ def _send(world: World, call: Call, standing: Standing, object_id: str, fresh: s
     return send(
         world.stack,
         call.method,
-        _fill(call.path, object_id, fresh),
+        _fill(call.path, object_id, fresh, world.who[standing].username),
         world.who[standing].token,
         body,
         call.content_type,
