@@ -129,7 +129,7 @@ async def test_a_vanished_container_is_requested_again(h: Harness) -> None:
     await h.runtime.remove(KEY)
     await h.watcher.observe_pod(KEY)
     assert await h.status() is Status.REQUESTED
-    assert (KEY, "container vanished") in h.notifier.reconciles
+    assert (KEY, "container ended") in h.notifier.reconciles
 
 
 async def test_resync_republishes_stuck_pods_only_after_the_grace_period(h: Harness) -> None:

@@ -143,7 +143,7 @@ async def test_an_errored_pod_is_not_restarted_by_a_replayed_command(
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
     runtime.exit(KEY, 3)
-    await store.mark_failed(KEY, "exited", NOW)
+    await store.mark_failed(KEY, 1, "exited", NOW)
     assert await r.reconcile(KEY) == Done("left error")
 
 
@@ -184,7 +184,7 @@ async def test_starting_an_exited_pod_gives_it_a_fresh_container(
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
     runtime.exit(KEY, 0)
-    await store.mark_failed(KEY, "done", NOW)
+    await store.mark_failed(KEY, 1, "done", NOW)
     await store.set_requested(KEY, RequestedStatus.ON, NOW, "start")
     assert await r.reconcile(KEY) == Done("created")
     state = await runtime.inspect(KEY)
