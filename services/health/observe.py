@@ -64,6 +64,8 @@ def observe(record: PodRecord, state: ContainerState | None, ready: bool) -> Obs
     )
     if state.phase is Phase.RUNNING:
         return Observation(Status.AVAILABLE if ready else Status.CREATING, container)
+    if state.phase is Phase.CREATED and state.error:  # its start failed (the spawner's error)
+        return Observation(Status.ERROR, container)
     if state.phase in STARTING:
         return Observation(Status.CREATING, container)
     if state.phase is Phase.EXITED:

@@ -6,8 +6,8 @@ the real stack (tests/e2e/harness.py) with short restart backoffs and a short dr
 - a container that keeps crashing is restarted while the pod is ON, each time a little later
   (exponential backoff, capped), with a restart count, its exit reason and one action_logs
   line per restart; stopping the pod ends the loop;
-- an image that does not exist: ERROR with one action_logs line, not retried however many
-  resyncs follow; a user's start tries once more.
+- an image that does not exist, or a command that cannot start: ERROR with one action_logs
+  line, not retried however many resyncs follow; a user's start tries once more.
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ def test_a_crashing_container_is_restarted_with_growing_backoff(restart_stack: S
     assert stack.request("DELETE", "/v3/pods/crashloop", token=token)[0] == 200
 
 
-def _error_lines(stack: Stack, token: str) -> list[str]:
-    return [line for line in action_logs(stack, token, "ghostpod") if ": error: " in line]
+def _error_lines(stack: Stack, token: str, pod_id: str) -> list[str]:
+    return [line for line in action_logs(stack, token, pod_id) if ": error: " in line]
 
 
 def _quiet_for(stack: Stack, seconds: float) -> None:
@@ -138,26 +138,39 @@ def _quiet_for(stack: Stack, seconds: float) -> None:
         resync_and_drain(stack)
 
 
-def test_a_missing_image_fails_once_and_is_not_retried(restart_stack: Stack) -> None:
+@pytest.mark.parametrize(
+    ("pod_id", "spec", "named"),
+    [
+        ("ghostpod", {"image": "ghost-image:never"}, "ghost-image:never"),
+        (
+            "badcmdpod",
+            {"image": "pods-http:latest", "command": ["/no/such/binary"]},
+            "/no/such/binary",
+        ),
+    ],
+)
+def test_a_permanent_failure_is_recorded_once_and_not_retried(
+    restart_stack: Stack, pod_id: str, spec: dict[str, Any], named: str
+) -> None:
     stack = restart_stack
     token = stack.token()
-    body = b'{"pod_id": "ghostpod", "image": "ghost-image:never"}'
+    body = json.dumps({"pod_id": pod_id, **spec}).encode()
     assert stack.request("POST", "/v3/pods", body, token=token)[0] == 200
-    eventually(lambda: pod(stack, token, "ghostpod")["status"] == "ERROR", what="ghostpod ERROR")
+    eventually(lambda: pod(stack, token, pod_id)["status"] == "ERROR", what=f"{pod_id} ERROR")
 
     _quiet_for(stack, 4 * GRACE + 2)
-    errors = _error_lines(stack, token)
+    errors = _error_lines(stack, token, pod_id)
     assert len(errors) == 1, errors
-    assert "ghost-image:never" in errors[0]
-    current = pod(stack, token, "ghostpod")
-    assert current["status"] == "ERROR"
+    assert named in errors[0]
+    current = pod(stack, token, pod_id)
+    assert current["status"] == "ERROR", current
     assert current["observed_generation"] == current["generation"], current
-    assert not stack.containers("ghostpod")
+    assert current["restart_count"] == 0, current
 
     # a user's start is a change: tried once more, failing the same way, once
-    assert stack.request("GET", "/v3/pods/ghostpod/start", token=token)[0] == 200
-    eventually(lambda: len(_error_lines(stack, token)) == 2, what="a second attempt")
+    assert stack.request("GET", f"/v3/pods/{pod_id}/start", token=token)[0] == 200
+    eventually(lambda: len(_error_lines(stack, token, pod_id)) == 2, what="a second attempt")
     _quiet_for(stack, 4 * GRACE + 2)
-    assert len(_error_lines(stack, token)) == 2, _error_lines(stack, token)
-    assert pod(stack, token, "ghostpod")["status"] == "ERROR"
-    assert stack.request("DELETE", "/v3/pods/ghostpod", token=token)[0] == 200
+    assert len(_error_lines(stack, token, pod_id)) == 2, _error_lines(stack, token, pod_id)
+    assert pod(stack, token, pod_id)["status"] == "ERROR"
+    assert stack.request("DELETE", f"/v3/pods/{pod_id}", token=token)[0] == 200
