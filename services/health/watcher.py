@@ -208,7 +208,11 @@ class Watcher:
         records = await self._store.list_all_pods()
         known = {r.key for r in records}
         for record in records:
-            await self.observe_pod(record.key)
+            try:
+                await self.observe_pod(record.key)
+            except TemporaryError as exc:  # one pod's trouble must not hold up the others
+                key = record.key
+                log.warning("observing %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
             if self._expired(record):
                 await self._stop_expired(record)
             elif self._stuck(record):

@@ -6,8 +6,9 @@ the real stack (tests/e2e/harness.py) with short restart backoffs and a short dr
 - a container that keeps crashing is restarted while the pod is ON, each time a little later
   (exponential backoff, capped), with a restart count, its exit reason and one action_logs
   line per restart; stopping the pod ends the loop;
-- an image that does not exist, or a command that cannot start: ERROR with one action_logs
-  line, not retried however many resyncs follow; a user's start tries once more.
+- an image that does not exist: ERROR with one action_logs line, not retried however many
+  resyncs follow; a user's start tries once more. (A command that cannot be found is not a
+  permanent failure here: the container's init starts, then exits with 127, a crash loop.)
 """
 
 from __future__ import annotations
@@ -138,23 +139,11 @@ def _quiet_for(stack: Stack, seconds: float) -> None:
         resync_and_drain(stack)
 
 
-@pytest.mark.parametrize(
-    ("pod_id", "spec", "named"),
-    [
-        ("ghostpod", {"image": "ghost-image:never"}, "ghost-image:never"),
-        (
-            "badcmdpod",
-            {"image": "pods-http:latest", "command": ["/no/such/binary"]},
-            "/no/such/binary",
-        ),
-    ],
-)
-def test_a_permanent_failure_is_recorded_once_and_not_retried(
-    restart_stack: Stack, pod_id: str, spec: dict[str, Any], named: str
-) -> None:
+def test_a_missing_image_is_recorded_once_and_not_retried(restart_stack: Stack) -> None:
     stack = restart_stack
     token = stack.token()
-    body = json.dumps({"pod_id": pod_id, **spec}).encode()
+    pod_id, named = "ghostpod", "ghost-image:never"
+    body = json.dumps({"pod_id": pod_id, "image": named}).encode()
     assert stack.request("POST", "/v3/pods", body, token=token)[0] == 200
     eventually(lambda: pod(stack, token, pod_id)["status"] == "ERROR", what=f"{pod_id} ERROR")
 

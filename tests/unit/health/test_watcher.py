@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.common.db.store import Store
+from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, PodSpec, RequestedStatus, Status
 from services.common.restarts import RestartPolicy
 from services.common.runtime.fake import FakeRuntime
 from services.common.runtime.naming import with_hash
-from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
+from services.common.runtime.types import ContainerSpec, LogChunk, PodKey, PortSpec
 from services.health.watcher import Watcher
 
 KEY = PodKey("dev", "web1")
@@ -237,3 +238,20 @@ async def test_a_stopped_pods_container_end_is_not_a_restart(h: Harness) -> None
     pod = await h.store.get_pod(KEY)
     assert pod is not None and not pod.restart_pending and pod.last_exit_reason == ""
     assert h.notifier.reconciles == []
+
+
+async def test_one_pods_temporary_error_does_not_stop_a_resync(h: Harness) -> None:
+    await start_run(h)
+    other = PodKey("dev", "web2")
+    await h.store.create_pod(
+        other, owner="alice", spec=PodSpec(image="img"), credentials_encrypted=None, now=START
+    )
+
+    async def failing_logs(key: PodKey, cursor: str, limit: int) -> LogChunk:
+        raise TemporaryError("can not get logs from container which is dead")
+
+    h.runtime.logs_since = failing_logs  # type: ignore[method-assign]
+    h.runtime.exit(KEY, 3)
+    assert await h.watcher.resync() == 2
+    pod = await h.store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.ERROR and pod.restart_pending
