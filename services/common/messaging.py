@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
@@ -252,10 +253,15 @@ class Names:
         return f"pods.{self.deployment_id}.events.{key.tenant_id}.{key.pod_id}"
 
 
-def retry_backoff(deliveries: int, *, base: float = 1.0, cap: float = 60.0) -> float:
-    """Seconds before redelivering a command whose handler crashed on delivery `deliveries`."""
+def retry_backoff(
+    deliveries: int, *, base: float = 1.0, cap: float = 60.0, jitter: float = 1.0
+) -> float:
+    """Seconds before redelivering a command that failed on delivery `deliveries`: `base`
+    doubled for each earlier delivery, at most `cap`, then scaled into its upper half by
+    `jitter` (0 to 1) so that commands failing together do not all come back together."""
     exponent = min(max(deliveries - 1, 0), 30)
-    return float(min(cap, base * 2**exponent))
+    delay = float(min(cap, max(base, 0.0) * 2**exponent))
+    return delay * (0.5 + 0.5 * min(max(jitter, 0.0), 1.0))
 
 
 # ---------------------------------------------------------------- consuming (transport-free)
@@ -332,10 +338,20 @@ class _Dispatcher:
     in arrival order. A message in hand gets in_progress() every `heartbeat` seconds so a long
     handler (or one waiting for its pod's lock) is not redelivered meanwhile."""
 
-    def __init__(self, handler: CommandHandler, *, concurrency: int, heartbeat: float) -> None:
+    def __init__(
+        self,
+        handler: CommandHandler,
+        *,
+        concurrency: int,
+        heartbeat: float,
+        retry_cap: float = 60.0,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self._handler = handler
+        self._retry_cap = retry_cap
+        self._jitter = jitter
         self._concurrency = concurrency
         self._heartbeat = heartbeat
         self._locks = _KeyedLocks()
@@ -386,13 +402,14 @@ class _Dispatcher:
             await _send_settlement(message.term())
             return
         async with self._locks.hold(command.key):
-            outcome = await self._run(command, _deliveries(message))
-            await self._settle(message, command, outcome)
+            deliveries = _deliveries(message)
+            outcome = await self._run(command, deliveries)
+            await self._settle(message, command, outcome, deliveries)
 
     async def _run(self, command: PodCommand, deliveries: int) -> Outcome:
-        """The handler's outcome. Our own errors map to outcomes (TemporaryError → Retry after
-        its delay, PermanentError → Failed); any other exception is a crash, logged with its
-        traceback and retried with capped exponential backoff."""
+        """The handler's outcome. Our own errors map to outcomes (TemporaryError → Retry with
+        its delay as the backoff's base, PermanentError → Failed); any other exception is a
+        crash, logged with its traceback and retried with backoff from 1 s."""
         try:
             outcome = await self._handler(command)
         except TemporaryError as exc:
@@ -400,25 +417,26 @@ class _Dispatcher:
         except PermanentError as exc:
             return Failed(reason=str(exc))
         except Exception:
-            delay = retry_backoff(deliveries)
-            log.exception("%s crashed (delivery %d); retry in %.1fs", command, deliveries, delay)
-            return Retry(reason="handler crashed", delay=delay)
+            log.exception("%s crashed (delivery %d)", command, deliveries)
+            return Retry(reason="handler crashed", delay=1.0)
         if not isinstance(outcome, Done | Retry | Failed):
-            delay = retry_backoff(deliveries)
-            log.error(
-                "%s: handler returned %r, not an Outcome; retry in %.1fs", command, outcome, delay
-            )
-            return Retry(reason="handler returned no outcome", delay=delay)
+            log.error("%s: handler returned %r, not an Outcome", command, outcome)
+            return Retry(reason="handler returned no outcome", delay=1.0)
         return outcome
 
-    async def _settle(self, message: _Delivery, command: PodCommand, outcome: Outcome) -> None:
+    async def _settle(
+        self, message: _Delivery, command: PodCommand, outcome: Outcome, deliveries: int
+    ) -> None:
         match outcome:
             case Done(detail=detail):
                 log.debug("%s done: %s", command, detail)
                 await _send_settlement(message.ack())
-            case Retry(reason=reason, delay=delay):
-                log.info("%s retry in %.1fs: %s", command, delay, reason)
-                await _send_settlement(message.nak(delay=max(delay, 0.0)))
+            case Retry(reason=reason, delay=base):
+                delay = retry_backoff(
+                    deliveries, base=base, cap=self._retry_cap, jitter=self._jitter()
+                )
+                log.info("%s retry in %.1fs (delivery %d): %s", command, delay, deliveries, reason)
+                await _send_settlement(message.nak(delay=delay))
             case Failed(reason=reason):
                 log.warning("%s failed for good: %s", command, reason)
                 await _send_settlement(message.term())
@@ -658,14 +676,20 @@ class MessageBus:
     ) -> None:
         """Feeds commands to `handler` until `stop` is set; see `_Dispatcher` for the rules.
 
-        Settlement: Done → ack, Retry → nak(delay), Failed → term, a raised TemporaryError
-        → nak(its delay), PermanentError → term, any other crash → nak with capped backoff
-        by delivery count, undecodable → term. On `stop` no more commands are fetched and the
-        ones in hand are finished and settled before returning. If the calling task is
+        Settlement: Done → ack, Retry → nak after an exponential backoff by delivery count
+        from its delay (jittered, capped at settings.retry_backoff_max), Failed → term, a
+        raised TemporaryError → as Retry from its delay, PermanentError → term, any other
+        crash → as Retry from 1 s, undecodable → term. On `stop` no more commands are fetched
+        and the ones in hand are finished and settled before returning. If the calling task is
         cancelled, the handlers are cancelled and their commands redelivered after ack_wait
         (crash-safety). While NATS is unreachable (at start or later) it waits and retries."""
         heartbeat = max(self._settings.ack_wait / 2, _MIN_HEARTBEAT)
-        dispatcher = _Dispatcher(handler, concurrency=concurrency, heartbeat=heartbeat)
+        dispatcher = _Dispatcher(
+            handler,
+            concurrency=concurrency,
+            heartbeat=heartbeat,
+            retry_cap=self._settings.retry_backoff_max,
+        )
         subscription = await self._prepare_spawner(stop)
         if subscription is None:
             return

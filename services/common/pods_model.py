@@ -141,6 +141,17 @@ class PodRecord:
     status_changed_ts: datetime
     start_instance_ts: datetime | None = None
     time_to_stop_ts: datetime | None = None
+    run: int = 0  # containers made so far (each one a log run)
+    ended_run: int | None = None  # the run whose end was recorded
+    restart_count: int = 0
+    crash_streak: int = 0
+    last_exit_reason: str = ""
+    restart_due_ts: datetime | None = None
+
+    @property
+    def restart_pending(self) -> bool:
+        """The current run ended by itself and its replacement is scheduled."""
+        return self.restart_due_ts is not None and self.ended_run == self.run
 
 
 def pod_host(pod_id: str, stanza: str, pod_domain: str) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.common.restarts import RestartPolicy
+
 
 class SettingsError(ValueError):
     """An environment variable holds a value we cannot use."""
@@ -141,6 +143,18 @@ class Settings:
     drift_grace: float = 10.0  # seconds before a stuck pod's command is published again
     route_refresh: float = 1.0  # the pod router rebuilds routes at least this often
 
+    # Restarts of containers that ended by themselves (services/common/restarts.py)
+    restart_backoff: float = 10.0  # seconds before the second restart in a row; doubles
+    restart_backoff_max: float = 300.0  # the longest wait between two restarts
+    restart_reset: float = 600.0  # a run this long ends a streak of restarts
+    retry_backoff_max: float = 60.0  # longest wait before retrying a temporary failure
+
+    @property
+    def restart_policy(self) -> RestartPolicy:
+        return RestartPolicy(
+            base=self.restart_backoff, cap=self.restart_backoff_max, reset_after=self.restart_reset
+        )
+
     @property
     def effective_database_url(self) -> str:
         """The configured URL, or the SQLite file under data_dir."""
@@ -224,4 +238,8 @@ class Settings:
             probe_interval_max=_float(e, "PODS_PROBE_INTERVAL_MAX", d.probe_interval_max),
             drift_grace=_float(e, "PODS_DRIFT_GRACE", d.drift_grace),
             route_refresh=_float(e, "PODS_ROUTE_REFRESH", d.route_refresh),
+            restart_backoff=_float(e, "PODS_RESTART_BACKOFF", d.restart_backoff),
+            restart_backoff_max=_float(e, "PODS_RESTART_BACKOFF_MAX", d.restart_backoff_max),
+            restart_reset=_float(e, "PODS_RESTART_RESET", d.restart_reset),
+            retry_backoff_max=_float(e, "PODS_RETRY_BACKOFF_MAX", d.retry_backoff_max),
         )

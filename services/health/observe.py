@@ -1,11 +1,14 @@
-"""Maps what the runtime reports (and the readiness probe) to the pod's observed status.
-Pure functions; called by watcher.py, tested against literal cases."""
+"""Maps what the runtime reports (and the readiness probe) to the pod's observed status, and
+tells when a run ended by itself (the restart rule, services/common/restarts.py). Pure
+functions; called by watcher.py, tested against literal cases."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.common.pods_model import ContainerStatus, PodRecord, RequestedStatus, Status
+from services.common.restarts import exit_reason, is_ended
 from services.common.runtime.types import ContainerState, Phase
 
 STARTING = (Phase.CREATED, Phase.RESTARTING, Phase.PAUSED)
@@ -13,11 +16,34 @@ STARTING = (Phase.CREATED, Phase.RESTARTING, Phase.PAUSED)
 
 @dataclass(frozen=True)
 class Observation:
-    """The status to record, and whether the spawner must be asked to act."""
+    """The status to record."""
 
     status: Status
     container: ContainerStatus
-    needs_reconcile: bool = False
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """The current run of an ON pod ended by itself: why, and how long it had been up."""
+
+    reason: str
+    run_seconds: float
+
+
+def run_end(record: PodRecord, state: ContainerState | None, now: datetime) -> RunEnd | None:
+    """The end of the pod's current run to record, or None: the pod is not ON, its desired
+    state is not applied yet (the spawner is acting), the container serves, or this run's
+    end is already recorded."""
+    if record.deletion_requested or record.status_requested is not RequestedStatus.ON:
+        return None
+    if record.observed_generation < record.generation or record.ended_run == record.run:
+        return None
+    if not is_ended(state):
+        return None
+    started = (state.started_at if state else None) or record.start_instance_ts
+    finished = (state.finished_at if state else None) or now
+    seconds = (finished - started).total_seconds() if started else 0.0
+    return RunEnd(exit_reason(state), max(seconds, 0.0))
 
 
 def observe(record: PodRecord, state: ContainerState | None, ready: bool) -> Observation | None:
@@ -38,6 +64,8 @@ def observe(record: PodRecord, state: ContainerState | None, ready: bool) -> Obs
     )
     if state.phase is Phase.RUNNING:
         return Observation(Status.AVAILABLE if ready else Status.CREATING, container)
+    if state.phase is Phase.CREATED and state.error:  # its start failed (the spawner's error)
+        return Observation(Status.ERROR, container)
     if state.phase in STARTING:
         return Observation(Status.CREATING, container)
     if state.phase is Phase.EXITED:
@@ -59,12 +87,14 @@ def _stopping(state: ContainerState | None) -> Observation:
 
 
 def _absent(record: PodRecord) -> Observation | None:
-    """No container. While the spawner has not applied the spec yet, wait; if a container the
-    spawner made has vanished, ask for it again."""
+    """No container. While the spawner has not applied the spec yet, wait; a run that ended
+    for good (a permanent failure) stays as it is; otherwise the container vanished and a new
+    one is due (watcher.py records the end, the spawner replaces it)."""
     applied = record.observed_generation >= record.generation
-    if applied and record.status in (Status.AVAILABLE, Status.CREATING):
-        container = ContainerStatus(phase="absent", message="container is gone; recreating it")
-        return Observation(Status.REQUESTED, container, needs_reconcile=True)
+    ended_for_good = record.ended_run == record.run and not record.restart_pending
+    if applied and not ended_for_good:
+        container = ContainerStatus(phase="absent", message="container is gone; a new one is due")
+        return Observation(Status.REQUESTED, container)
     return None
 
 

@@ -95,6 +95,7 @@ async def run(settings: Settings) -> None:
         probe_interval_max=settings.probe_interval_max,
         drift_grace=settings.drift_grace,
         log_limit_bytes=settings.log_limit_bytes,
+        restart_policy=settings.restart_policy,
     )
 
     def register(server: grpc.aio.Server) -> None:

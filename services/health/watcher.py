@@ -1,5 +1,7 @@
 """The health loop: follows runtime events, resyncs every pod periodically, probes starting
-pods quickly, captures logs incrementally, records what it sees, and heals drift.
+pods quickly, captures logs incrementally, records what it sees, and heals drift. When the
+container of an ON pod ends by itself it records that end once and asks the spawner for a new
+container when the restart rule says so (services/common/restarts.py).
 
 Run by server.py. Every step is level-triggered: a missed event is caught by the next resync,
 and a crash loses nothing that the next start does not observe again.
@@ -16,13 +18,15 @@ from typing import Protocol
 from services.common.db.store import Store
 from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
+from services.common.restarts import RestartPolicy
 from services.common.runtime.types import ContainerState, Phase, PodKey, Runtime
-from services.health.observe import Observation, observe
+from services.health.observe import Observation, observe, run_end
 from services.health.probes import probe
 
 log = logging.getLogger(__name__)
 
 Prober = Callable[[str, str, int], Awaitable[bool]]
+RESTART_MARGIN = 0.05  # seconds after a restart's due time before asking for it
 
 
 class Notifier(Protocol):
@@ -48,9 +52,12 @@ class Watcher:
         probe_interval_max: float,
         drift_grace: float,
         log_limit_bytes: int,
+        restart_policy: RestartPolicy | None = None,
         prober: Prober = probe,
     ) -> None:
         self._prober = prober
+        self._restart_policy = restart_policy or RestartPolicy()
+        self._restart_timers: dict[PodKey, asyncio.Task[None]] = {}
         self._store = store
         self._runtime = runtime
         self._notifier = notifier
@@ -69,7 +76,7 @@ class Watcher:
         try:
             await asyncio.gather(self._follow_events(), self._resync_forever())
         finally:
-            for task in self._probing.values():
+            for task in [*self._probing.values(), *self._restart_timers.values()]:
                 task.cancel()
 
     # -- one pod -------------------------------------------------------------------------
@@ -86,6 +93,7 @@ class Watcher:
             observation = observe(record, state, ready)
             if observation is not None:
                 await self._record(record, observation)
+            await self._note_end(record, state)
             if state is not None:
                 await self._capture_logs(key)
             starting = observation is not None and observation.status is Status.CREATING
@@ -112,8 +120,44 @@ class Watcher:
         if changed:
             log.info("pod %s/%s is %s", record.key.tenant_id, record.key.pod_id, observation.status)
             await self._notifier.status_changed(record, observation.status)
-        if observation.needs_reconcile:
-            await self._notifier.request_reconcile(record.key, "container vanished")
+
+    async def _note_end(self, record: PodRecord, state: ContainerState | None) -> None:
+        """Records the end of the current run (once) and asks for its replacement when due."""
+        now = self._clock()
+        end = run_end(record, state, now)
+        if end is None:
+            return
+        due = await self._store.record_exit(
+            record.key,
+            run=record.run,
+            reason=end.reason,
+            run_seconds=end.run_seconds,
+            policy=self._restart_policy,
+            now=now,
+        )
+        if due is None:
+            return
+        key = record.key
+        log.info(
+            "pod %s/%s: %s; new container due at %s",
+            key.tenant_id,
+            key.pod_id,
+            end.reason,
+            due.isoformat(),
+        )
+        delay = (due - now).total_seconds()
+        if delay <= 0:
+            await self._notifier.request_reconcile(key, "container ended")
+            return
+        timer = self._restart_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        self._restart_timers[key] = asyncio.create_task(self._ask_restart_after(key, delay))
+
+    async def _ask_restart_after(self, key: PodKey, delay: float) -> None:
+        await asyncio.sleep(delay + RESTART_MARGIN)
+        self._restart_timers.pop(key, None)
+        await self._notifier.request_reconcile(key, "restart due")
 
     async def _capture_logs(self, key: PodKey) -> None:
         position = await self._store.log_position(key)
@@ -164,11 +208,17 @@ class Watcher:
         records = await self._store.list_all_pods()
         known = {r.key for r in records}
         for record in records:
-            await self.observe_pod(record.key)
+            try:
+                await self.observe_pod(record.key)
+            except TemporaryError as exc:  # one pod's trouble must not hold up the others
+                key = record.key
+                log.warning("observing %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
             if self._expired(record):
                 await self._stop_expired(record)
             elif self._stuck(record):
                 await self._notifier.request_reconcile(record.key, "resync")
+            elif self._restart_overdue(record):
+                await self._notifier.request_reconcile(record.key, "restart overdue")
         for state in await self._runtime.list_managed():
             if state.key not in known:
                 await self._notifier.request_reconcile(state.key, "orphan")
@@ -194,6 +244,14 @@ class Watcher:
         waiting = record.deletion_requested or record.observed_generation < record.generation
         age = (self._clock() - record.status_changed_ts).total_seconds()
         return waiting and age > self._drift_grace
+
+    def _restart_overdue(self, record: PodRecord) -> bool:
+        """A scheduled restart has not happened a grace period after it was due (its command
+        was lost, or health restarted and forgot its timer)."""
+        due = record.restart_due_ts
+        if not record.restart_pending or due is None:
+            return False
+        return (self._clock() - due).total_seconds() > self._drift_grace
 
     async def _resync_forever(self) -> None:
         while True:

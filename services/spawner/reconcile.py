@@ -2,7 +2,11 @@
 
 Called for every command the spawner consumes (and by SpawnerService.ReconcilePod). Safe to
 run any number of times: the runtime creates-or-adopts by deterministic name, and a replayed
-command for a deleted pod only finds nothing to remove. Returns an Outcome instead of raising.
+command for a deleted pod only finds nothing to remove. Returns an Outcome instead of raising:
+a temporary failure is retried (services/common/messaging.py backs off), a permanent one is
+recorded once as ERROR for the generation tried, which is then not tried again until the
+desired state changes. A container that ended by itself while the pod is ON is replaced when
+health's schedule says so (services/common/restarts.py).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from services.common.db.store import Store
 from services.common.failpoints import kill_if_armed
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, Retry, TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
-from services.common.runtime.types import Phase, PodKey, Runtime
+from services.common.restarts import is_ended
+from services.common.runtime.types import EnsureResult, PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.templates import Credentials
 from services.spawner.container_spec import build_container_spec
@@ -48,18 +53,20 @@ class Reconciler:
         self._clock = clock
 
     async def reconcile(self, key: PodKey) -> Outcome:
+        record: PodRecord | None = None
         try:
-            return await self._step(key)
+            record = await self._store.get_pod(key)
+            return await self._step(key, record)
         except TemporaryError as exc:
             log.warning("reconcile %s/%s will be retried: %s", key.tenant_id, key.pod_id, exc)
             return Retry(str(exc), exc.delay)
         except PermanentError as exc:
             log.warning("reconcile %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
-            await self._store.mark_failed(key, str(exc), self._clock())
+            if record is not None:
+                await self._store.mark_failed(key, record.generation, str(exc), self._clock())
             return Failed(str(exc))
 
-    async def _step(self, key: PodKey) -> Outcome:
-        record = await self._store.get_pod(key)
+    async def _step(self, key: PodKey, record: PodRecord | None) -> Outcome:
         if record is None or record.deletion_requested:
             removed = await self._runtime.remove(key)
             if record is not None:
@@ -74,17 +81,40 @@ class Reconciler:
             outcome = await self._run(record)
             await self._store.finish_restart(key, record.generation, self._clock())
             return outcome
-        if record.status in SETTLED and record.observed_generation >= record.generation:
+        if record.observed_generation < record.generation:
+            return await self._run(record)
+        if record.restart_pending:
+            return await self._restart(record)
+        if record.status in SETTLED:
             return Done(f"left {record.status.value.lower()}")
         return await self._run(record)
 
-    async def _run(self, record: PodRecord) -> Outcome:
-        if 0 < record.observed_generation < record.generation:  # a pod that ran before
-            await self._clear_finished_run(record.key)
+    async def _restart(self, record: PodRecord) -> Outcome:
+        """Replaces the container of a run that ended by itself, once its time has come."""
+        assert record.restart_due_ts is not None
+        wait = (record.restart_due_ts - self._clock()).total_seconds()
+        if wait > 0:
+            return Done(f"restart due in {wait:.1f}s")
+        await self._runtime.remove(record.key)
+        result = await self._ensure(record)
+        restarted = await self._store.mark_restarted(
+            record.key, record.run, result.action, LOG_RUNS_KEPT, self._clock()
+        )
+        key = record.key
+        log.info("pod %s/%s: container %s after its end", key.tenant_id, key.pod_id, result.action)
+        return Done("restarted" if restarted else result.action)
+
+    async def _ensure(self, record: PodRecord) -> EnsureResult:
         credentials = await self._credentials(record)
         spec = build_container_spec(record, credentials, self._deployment_id)
         result = await self._runtime.ensure(spec)
         kill_if_armed("spawner-after-ensure", self._data_dir)
+        return result
+
+    async def _run(self, record: PodRecord) -> Outcome:
+        if 0 < record.observed_generation < record.generation:  # a pod that ran before
+            await self._clear_finished_run(record.key)
+        result = await self._ensure(record)
         if result.action in ("created", "replaced"):
             await self._store.start_log_run(record.key, LOG_RUNS_KEPT)
         await self._store.mark_applied(record.key, record.generation, result.action, self._clock())
@@ -92,9 +122,9 @@ class Reconciler:
         return Done(result.action)
 
     async def _clear_finished_run(self, key: PodKey) -> None:
-        """A pod asked to run again after its container exited gets a fresh container."""
+        """A pod asked to run again after its container ended (or froze) gets a fresh one."""
         state = await self._runtime.inspect(key)
-        if state is not None and state.phase in (Phase.EXITED, Phase.DEAD):
+        if state is not None and is_ended(state):
             await self._runtime.remove(key)
 
     async def _credentials(self, record: PodRecord) -> Credentials | None:

@@ -205,7 +205,11 @@ def pod_message(record: PodRecord, pod_domain: str, pods_port: int) -> pod_pb2.P
         generation=record.generation,
         observed_generation=record.observed_generation,
         reconciling=record.observed_generation < record.generation
+        or record.restart_pending
         or record.status.value not in ("AVAILABLE", "ERROR", "COMPLETE", "STOPPED"),
+        restart_count=record.restart_count,
+        last_exit_reason=record.last_exit_reason,
+        next_restart_ts=timestamp(record.restart_due_ts) if record.restart_pending else "",
     )
     for name, stanza in spec.networking.items():
         url = (

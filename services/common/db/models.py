@@ -49,6 +49,14 @@ class PodRow(Base):
     status_changed_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     start_instance_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     time_to_stop_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Automatic restarts (services/common/restarts.py): restarts made, ends in a row, why
+    # the last run ended, which run (log_run) that was (None: the current run has not
+    # ended), and when the next container is due (None: no restart pending).
+    restart_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    crash_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_exit_reason: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    ended_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    restart_due_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PodLogChunk(Base):

@@ -50,6 +50,7 @@ from services.common.pods_model import (
     RequestedStatus,
     Status,
 )
+from services.common.restarts import RestartPolicy
 from services.common.runtime.types import PodKey, StorageKind
 from services.common.storage.types import SnapshotKey, VolumeKey
 from services.common.templates import TemplateDef
@@ -124,6 +125,12 @@ def _record(row: PodRow) -> PodRecord:
         status_changed_ts=changed,
         start_instance_ts=aware(row.start_instance_ts),
         time_to_stop_ts=aware(row.time_to_stop_ts),
+        run=row.log_run,
+        ended_run=row.ended_run,
+        restart_count=row.restart_count,
+        crash_streak=row.crash_streak,
+        last_exit_reason=row.last_exit_reason,
+        restart_due_ts=aware(row.restart_due_ts),
     )
 
 
@@ -211,10 +218,23 @@ def _with_action(logs: Iterable[str], now: datetime, text: str) -> list[str]:
     return [*logs, _action_line(now, text)][-MAX_ACTION_LOGS:]
 
 
+def _forget_restarts(row: PodRow) -> None:
+    """A user's change starts afresh: no restart pending, no streak, and the current run's
+    end (if it has ended) is recorded again once the change is applied."""
+    row.restart_due_ts = None
+    row.crash_streak = 0
+    row.ended_run = None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
 def _request(row: PodRow, requested: RequestedStatus, now: datetime, why: str) -> None:
     """Records a new desired state on a pod's row (a new generation for the spawner)."""
     row.status_requested = requested.value
     row.generation += 1
+    _forget_restarts(row)
     restarting = requested is RequestedStatus.RESTART
     if restarting or (requested is RequestedStatus.ON and row.status in _AT_REST):
         row.status = Status.REQUESTED.value
@@ -372,12 +392,30 @@ class Store:
             row.update_ts = now
             return True
 
-    async def mark_failed(self, key: PodKey, message: str, now: datetime) -> None:
-        """Records a permanent failure to apply the spec (status ERROR)."""
+    async def mark_failed(self, key: PodKey, generation: int, message: str, now: datetime) -> None:
+        """Records a permanent failure to apply `generation` (status ERROR), once: that
+        generation counts as observed, so nothing retries it until the desired state changes
+        again, and no restart is pending (the current run has ended)."""
         async with self._session.begin() as session:
             row = await self._get_row(session, key)
             if row is None or row.deletion_requested:
                 return
+            recorded = (
+                row.status == Status.ERROR.value
+                and row.observed_generation >= generation
+                and row.ended_run == row.log_run
+                and row.restart_due_ts is None
+            )
+            if recorded:
+                return
+            row.observed_generation = max(row.observed_generation, generation)
+            row.ended_run = row.log_run
+            row.restart_due_ts = None
+            if (
+                row.status_requested == RequestedStatus.RESTART.value
+                and row.generation == generation
+            ):
+                row.status_requested = RequestedStatus.ON.value
             row.status = Status.ERROR.value
             row.status_container = {**row.status_container, "message": message}
             row.status_changed_ts = now
@@ -413,6 +451,62 @@ class Store:
                 row.time_to_stop_ts = _stop_time(row.spec, container.start_time)
             row.update_ts = now
             return changed
+
+    async def record_exit(
+        self,
+        key: PodKey,
+        *,
+        run: int,
+        reason: str,
+        run_seconds: float,
+        policy: RestartPolicy,
+        now: datetime,
+    ) -> datetime | None:
+        """Records that run `run` of an ON pod ended by itself and schedules its replacement
+        (see services/common/restarts.py); returns when it is due. Once per run: None when
+        that end is already recorded, the pod has moved to another run, is not ON, or has a
+        desired state not applied yet (the spawner is about to act anyway)."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            if (
+                row is None
+                or row.deletion_requested
+                or row.status_requested != RequestedStatus.ON.value
+                or row.observed_generation < row.generation
+                or row.log_run != run
+                or row.ended_run == run
+            ):
+                return None
+            streak = policy.streak_after(row.crash_streak, run_seconds)
+            delay = policy.delay(streak)
+            due = now + timedelta(seconds=delay)
+            row.ended_run = run
+            row.crash_streak = streak
+            row.last_exit_reason = reason[:255]
+            row.restart_due_ts = due
+            row.update_ts = now
+            text = f"{reason}; restart {row.restart_count + 1} in {_seconds(delay)} s"
+            row.action_logs = _with_action(row.action_logs, now, text)
+            return due
+
+    async def mark_restarted(
+        self, key: PodKey, run: int, action: str, runs_kept: int, now: datetime
+    ) -> bool:
+        """The spawner replaced the ended run `run` by a new container: counts the restart,
+        starts a new log run (keeping `runs_kept`) and clears the schedule; False (nothing
+        written) when that restart is no longer pending."""
+        async with self._session.begin() as session:
+            row = await self._get_row(session, key)
+            pending = row is not None and row.restart_due_ts is not None
+            if row is None or not pending or row.ended_run != run or row.log_run != run:
+                return False
+            await self._new_log_run(session, row, runs_kept)
+            row.restart_count += 1
+            row.restart_due_ts = None
+            row.update_ts = now
+            text = f"container {action} (restart {row.restart_count})"
+            row.action_logs = _with_action(row.action_logs, now, text)
+            return True
 
     async def remove_pod(self, key: PodKey) -> None:
         """Deletes the pod's row, permissions and logs (after its runtime objects are gone)."""
@@ -493,6 +587,7 @@ class Store:
             row.spec = spec_to_json(spec)
             if reapply:
                 row.generation += 1
+                _forget_restarts(row)
             if row.start_instance_ts is not None and row.status_requested != "OFF":
                 row.time_to_stop_ts = _stop_time(row.spec, aware(row.start_instance_ts) or now)
             row.update_ts = now
@@ -506,6 +601,7 @@ class Store:
             if row is None or row.deletion_requested or row.status_requested != "OFF":
                 return
             row.observed_generation = max(row.observed_generation, generation)
+            _forget_restarts(row)
             if row.status != Status.STOPPED.value:
                 row.status = Status.STOPPED.value
                 row.status_changed_ts = now
@@ -1236,13 +1332,17 @@ class Store:
             row = await self._get_row(session, key)
             if row is None:
                 return
-            row.log_run += 1
-            row.log_cursor = ""
-            await session.execute(
-                delete(PodLogChunk).where(
-                    *self._chunks_of(key), PodLogChunk.run <= row.log_run - runs_kept
-                )
+            await self._new_log_run(session, row, runs_kept)
+
+    async def _new_log_run(self, session: Any, row: PodRow, runs_kept: int) -> None:
+        row.log_run += 1
+        row.log_cursor = ""
+        key = PodKey(row.tenant_id, row.pod_id)
+        await session.execute(
+            delete(PodLogChunk).where(
+                *self._chunks_of(key), PodLogChunk.run <= row.log_run - runs_kept
             )
+        )
 
     @staticmethod
     def _chunks_of(key: PodKey) -> tuple[Any, Any]:

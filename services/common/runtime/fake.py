@@ -194,6 +194,11 @@ class FakeRuntime:
             self.emit(RuntimeEvent(key, "oom"))
         self.emit(RuntimeEvent(key, "die"))
 
+    def pause(self, key: PodKey) -> None:
+        """Freezes the pod's running container (docker pause); emits pause."""
+        self._containers[key].phase = Phase.PAUSED
+        self.emit(RuntimeEvent(key, "pause"))
+
     def fail_ensure(
         self, error: Exception, key: PodKey | None = None, times: int | None = 1
     ) -> None:

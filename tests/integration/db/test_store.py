@@ -99,7 +99,7 @@ async def test_deletion_is_recorded_and_observations_no_longer_overwrite_it(stor
 
 async def test_permanent_failure_shows_as_error_with_the_message(store: Store) -> None:
     await _create(store)
-    await store.mark_failed(KEY, "image 'nope' is not available", NOW)
+    await store.mark_failed(KEY, 1, "image 'nope' is not available", NOW)
     pod = await store.get_pod(KEY)
     assert pod is not None and pod.status is Status.ERROR
     assert "nope" in pod.status_container.message

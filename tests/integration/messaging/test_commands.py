@@ -68,7 +68,7 @@ async def test_retry_is_redelivered_after_its_delay(bus: MessageBus) -> None:
         await handler.wait_calls(2)
         await backlog_is(bus, 0)
     (first, _), (second, _) = handler.calls
-    assert second - first >= 0.5
+    assert second - first >= 0.25  # a first delivery waits 0.5 to 1 times the delay (jitter)
 
 
 async def test_crashing_handler_is_retried_with_backoff(
@@ -86,7 +86,7 @@ async def test_crashing_handler_is_retried_with_backoff(
         await bus.publish_command(PodCommand("dev", "p1", "create"))
         await backlog_is(bus, 0)
     assert len(calls) == 2
-    assert calls[1] - calls[0] >= 0.9  # first delivery backs off one second
+    assert calls[1] - calls[0] >= 0.45  # first delivery backs off 0.5-1 s (1 s, jittered)
     assert "engine exploded" in caplog.text
 
 

@@ -69,11 +69,12 @@ def test_no_container_yet_waits_for_the_spawner() -> None:
 
 def test_a_vanished_container_is_requested_again() -> None:
     result = observe(replace(RECORD, status=Status.AVAILABLE), None, ready=False)
-    assert result is not None and result.status is Status.REQUESTED and result.needs_reconcile
+    assert result is not None and result.status is Status.REQUESTED
 
 
-def test_an_errored_pod_without_container_stays_errored() -> None:
-    assert observe(replace(RECORD, status=Status.ERROR), None, ready=False) is None
+def test_a_pod_that_failed_for_good_without_container_stays_errored() -> None:
+    failed = replace(RECORD, status=Status.ERROR, run=2, ended_run=2)
+    assert observe(failed, None, ready=False) is None
 
 
 def test_a_pod_asked_to_stop_is_deleting_until_its_container_is_gone() -> None:
@@ -82,3 +83,10 @@ def test_a_pod_asked_to_stop_is_deleting_until_its_container_is_gone() -> None:
     stopped = observe(stopping, None, ready=False)
     assert deleting is not None and deleting.status is Status.DELETING
     assert stopped is not None and stopped.status is Status.STOPPED
+
+
+def test_a_container_whose_start_failed_is_an_error_with_the_engines_reason() -> None:
+    failed = state(Phase.CREATED, exit_code=127, error="exec: /no/such/binary: not found")
+    result = observe(replace(RECORD, status=Status.ERROR), failed, ready=False)
+    assert result is not None and result.status is Status.ERROR
+    assert "/no/such/binary" in result.container.message

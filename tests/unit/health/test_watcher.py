@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.common.db.store import Store
+from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, PodSpec, RequestedStatus, Status
+from services.common.restarts import RestartPolicy
 from services.common.runtime.fake import FakeRuntime
 from services.common.runtime.naming import with_hash
-from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
+from services.common.runtime.types import ContainerSpec, LogChunk, PodKey, PortSpec
 from services.health.watcher import Watcher
 
 KEY = PodKey("dev", "web1")
@@ -60,6 +62,7 @@ class Harness:
             probe_interval_max=0.02,
             drift_grace=10,
             log_limit_bytes=1000,
+            restart_policy=RestartPolicy(base=0.05, cap=0.05, reset_after=600),
             prober=prober,
         )
 
@@ -129,7 +132,7 @@ async def test_a_vanished_container_is_requested_again(h: Harness) -> None:
     await h.runtime.remove(KEY)
     await h.watcher.observe_pod(KEY)
     assert await h.status() is Status.REQUESTED
-    assert (KEY, "container vanished") in h.notifier.reconciles
+    assert (KEY, "container ended") in h.notifier.reconciles
 
 
 async def test_resync_republishes_stuck_pods_only_after_the_grace_period(h: Harness) -> None:
@@ -165,3 +168,90 @@ async def test_a_run_past_its_time_to_stop_is_stopped(h: Harness) -> None:
     pod = await h.store.get_pod(KEY)
     assert pod is not None and pod.status_requested is RequestedStatus.OFF
     assert (KEY, "time_to_stop") in h.notifier.reconciles
+
+
+async def start_run(h: Harness) -> None:
+    """A container made by the spawner as a new run, applied (the run has no time limit)."""
+    spec = PodSpec(image="img", time_to_stop_default=-1)
+    await h.store.create_pod(KEY, owner="alice", spec=spec, credentials_encrypted=None, now=START)
+    await h.store.start_log_run(KEY, 3)
+    await h.start_container()
+
+
+async def test_an_ended_run_is_recorded_once_and_its_restart_asked_for_at_once(h: Harness) -> None:
+    await start_run(h)
+    h.runtime.exit(KEY, 137)
+    for _ in range(3):  # an event, then resyncs
+        await h.watcher.observe_pod(KEY)
+    pod = await h.store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.ERROR and pod.restart_pending
+    assert pod.last_exit_reason == "container exited with code 137 (SIGKILL)"
+    assert h.notifier.reconciles == [(KEY, "container ended")]
+    assert sum("restart 1 in 0 s" in line for line in pod.action_logs) == 1
+
+
+async def test_a_later_restart_is_asked_for_when_due(h: Harness) -> None:
+    await start_run(h)
+    h.runtime.exit(KEY, 3)
+    await h.watcher.observe_pod(KEY)
+    await h.store.mark_restarted(KEY, 1, "created", 3, START)  # what the spawner does
+    h.runtime.clear_failures()
+    await h.runtime.remove(KEY)
+    await h.start_container()
+    h.notifier.reconciles.clear()
+    h.runtime.exit(KEY, 3)
+    await h.watcher.observe_pod(KEY)  # second in a row: due in 0.05 s
+    assert h.notifier.reconciles == []
+    for _ in range(100):
+        if h.notifier.reconciles:
+            break
+        await asyncio.sleep(0.01)
+    assert h.notifier.reconciles == [(KEY, "restart due")]
+
+
+async def test_resync_asks_again_for_an_overdue_restart(h: Harness) -> None:
+    await start_run(h)
+    h.runtime.exit(KEY, 3)
+    await h.watcher.observe_pod(KEY)
+    h.notifier.reconciles.clear()  # as if that command was lost
+    await h.watcher.resync()
+    assert h.notifier.reconciles == []  # not overdue yet
+    h.clock.now = START + timedelta(seconds=11)
+    await h.watcher.resync()
+    assert h.notifier.reconciles == [(KEY, "restart overdue")]
+
+
+async def test_a_paused_container_of_an_on_pod_is_an_ended_run(h: Harness) -> None:
+    await start_run(h)
+    h.runtime.pause(KEY)
+    await h.watcher.observe_pod(KEY)
+    pod = await h.store.get_pod(KEY)
+    assert pod is not None and pod.last_exit_reason == "container paused"
+    assert h.notifier.reconciles == [(KEY, "container ended")]
+
+
+async def test_a_stopped_pods_container_end_is_not_a_restart(h: Harness) -> None:
+    await start_run(h)
+    await h.store.set_requested(KEY, RequestedStatus.OFF, START, "stop")
+    h.runtime.exit(KEY, 0)
+    await h.watcher.observe_pod(KEY)
+    pod = await h.store.get_pod(KEY)
+    assert pod is not None and not pod.restart_pending and pod.last_exit_reason == ""
+    assert h.notifier.reconciles == []
+
+
+async def test_one_pods_temporary_error_does_not_stop_a_resync(h: Harness) -> None:
+    await start_run(h)
+    other = PodKey("dev", "web2")
+    await h.store.create_pod(
+        other, owner="alice", spec=PodSpec(image="img"), credentials_encrypted=None, now=START
+    )
+
+    async def failing_logs(key: PodKey, cursor: str, limit: int) -> LogChunk:
+        raise TemporaryError("can not get logs from container which is dead")
+
+    h.runtime.logs_since = failing_logs  # type: ignore[method-assign]
+    h.runtime.exit(KEY, 3)
+    assert await h.watcher.resync() == 2
+    pod = await h.store.get_pod(KEY)
+    assert pod is not None and pod.status is Status.ERROR and pod.restart_pending

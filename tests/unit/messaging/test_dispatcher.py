@@ -66,8 +66,10 @@ def returning(outcome: Outcome) -> Handler:
     return handler
 
 
-async def settle_one(handler: Handler, message: FakeDelivery) -> list[tuple[str, float | None]]:
-    dispatcher = _Dispatcher(handler, concurrency=4, heartbeat=10.0)
+async def settle_one(
+    handler: Handler, message: FakeDelivery, jitter: float = 1.0
+) -> list[tuple[str, float | None]]:
+    dispatcher = _Dispatcher(handler, concurrency=4, heartbeat=10.0, jitter=lambda: jitter)
     dispatcher.submit(message)
     await asyncio.wait_for(dispatcher.drain(), 5)
     return message.settlements
@@ -113,11 +115,27 @@ class TestSettlement:
         crash = [r for r in caplog.records if "crashed" in r.getMessage()]
         assert crash and crash[0].exc_info is not None  # logged with the traceback
 
-    async def test_temporary_error_naks_with_its_delay(self) -> None:
+    async def test_temporary_error_naks_with_its_delay_on_the_first_delivery(self) -> None:
         async def handler(command: PodCommand) -> Outcome:
             raise TemporaryError("engine down", delay=7.0)
 
-        assert await settle_one(handler, delivery(deliveries=5)) == [("nak", 7.0)]
+        assert await settle_one(handler, delivery(deliveries=1)) == [("nak", 7.0)]
+
+    @pytest.mark.parametrize(("deliveries", "delay"), [(1, 2.5), (2, 5.0), (4, 20.0), (9, 60.0)])
+    async def test_retries_back_off_by_delivery_count_up_to_the_cap(
+        self, deliveries: int, delay: float
+    ) -> None:
+        outcome = Retry(reason="engine busy", delay=2.5)
+        settled = await settle_one(returning(outcome), delivery(deliveries=deliveries))
+        assert settled == [("nak", delay)]
+
+    @pytest.mark.parametrize(("jitter", "delay"), [(0.0, 10.0), (0.5, 15.0), (1.0, 20.0)])
+    async def test_jitter_spreads_a_retry_over_the_upper_half_of_its_backoff(
+        self, jitter: float, delay: float
+    ) -> None:
+        outcome = Retry(reason="engine busy", delay=5.0)
+        settled = await settle_one(returning(outcome), delivery(deliveries=3), jitter=jitter)
+        assert settled == [("nak", delay)]
 
     async def test_permanent_error_terminates(self) -> None:
         async def handler(command: PodCommand) -> Outcome:

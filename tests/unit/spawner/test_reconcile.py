@@ -4,7 +4,7 @@ instead of raising. Runs against the in-memory runtime and a SQLite store."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,9 @@ from services.common.pods_model import (
     Status,
     VolumeMountSpec,
 )
+from services.common.restarts import RestartPolicy
 from services.common.runtime.fake import FakeRuntime
-from services.common.runtime.types import MountSpec, PodKey, StorageKind
+from services.common.runtime.types import MountSpec, Phase, PodKey, StorageKind
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
 from services.common.templates import Credentials, generate_credentials, seed_templates
@@ -143,7 +144,7 @@ async def test_an_errored_pod_is_not_restarted_by_a_replayed_command(
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
     runtime.exit(KEY, 3)
-    await store.mark_failed(KEY, "exited", NOW)
+    await store.mark_failed(KEY, 1, "exited", NOW)
     assert await r.reconcile(KEY) == Done("left error")
 
 
@@ -184,7 +185,7 @@ async def test_starting_an_exited_pod_gives_it_a_fresh_container(
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
     runtime.exit(KEY, 0)
-    await store.mark_failed(KEY, "done", NOW)
+    await store.mark_failed(KEY, 1, "done", NOW)
     await store.set_requested(KEY, RequestedStatus.ON, NOW, "start")
     assert await r.reconcile(KEY) == Done("created")
     state = await runtime.inspect(KEY)
@@ -215,3 +216,94 @@ async def test_volume_mounts_become_mounts_and_snapshots_are_read_only(
     )
     assert without.spec_hash != spec.spec_hash
     assert await reconciler(store, runtime, tmp_path).reconcile(KEY) == Done("created")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+POLICY = RestartPolicy(base=10, cap=40)
+
+
+async def crashed(store: Store, runtime: FakeRuntime, r: Reconciler, at: datetime) -> None:
+    """The pod's container exits with code 3 and health records it."""
+    runtime.exit(KEY, 3)
+    pod = await store.get_pod(KEY)
+    assert pod is not None
+    due = await store.record_exit(
+        KEY,
+        run=pod.run,
+        reason="container exited with code 3",
+        run_seconds=1,
+        policy=POLICY,
+        now=at,
+    )
+    assert due is not None
+
+
+async def test_an_ended_container_is_replaced_when_its_restart_is_due(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    clock = Clock()
+    r = Reconciler(
+        store=store,
+        runtime=runtime,
+        secrets=BOX,
+        clock=clock,
+        data_dir=tmp_path,
+        deployment_id="local",
+    )
+    await create(store, PodSpec(image="pods-http:latest"))
+    await r.reconcile(KEY)
+    await crashed(store, runtime, r, NOW)  # first of a streak: due at once
+    assert await r.reconcile(KEY) == Done("restarted")
+    state = await runtime.inspect(KEY)
+    assert state is not None and state.phase is Phase.RUNNING
+    assert await r.reconcile(KEY) == Done("adopted")  # a replay changes nothing
+
+    await crashed(store, runtime, r, NOW)  # second in a row: due in 10 s
+    assert await r.reconcile(KEY) == Done("restart due in 10.0s")
+    state = await runtime.inspect(KEY)
+    assert state is not None and state.phase is Phase.EXITED  # left as it is until due
+    clock.now = NOW + timedelta(seconds=10)
+    assert await r.reconcile(KEY) == Done("restarted")
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.restart_count == 2 and pod.run == 3
+    assert len(await runtime.list_managed()) == 1
+
+
+async def test_a_paused_container_is_replaced(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    await r.reconcile(KEY)
+    runtime.pause(KEY)
+    pod = await store.get_pod(KEY)
+    assert pod is not None
+    await store.record_exit(
+        KEY, run=pod.run, reason="container paused", run_seconds=1, policy=POLICY, now=NOW
+    )
+    assert await r.reconcile(KEY) == Done("restarted")
+    state = await runtime.inspect(KEY)
+    assert state is not None and state.phase is Phase.RUNNING
+
+
+async def test_a_permanent_failure_is_recorded_once_and_not_tried_again(
+    store: Store, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    runtime.missing_images.add("ghost:1")
+    await create(store, PodSpec(image="ghost:1"))
+    r = reconciler(store, runtime, tmp_path)
+    assert isinstance(await r.reconcile(KEY), Failed)
+    assert await r.reconcile(KEY) == Done("left error")  # a replayed command
+    assert await r.reconcile(KEY) == Done("left error")
+    pod = await store.get_pod(KEY)
+    assert pod is not None and pod.observed_generation == pod.generation
+    assert sum(": error: " in line for line in pod.action_logs) == 1
+    ensures = [call for call in runtime.calls if call[0] == "ensure"]
+    assert len(ensures) == 1
