@@ -37,5 +37,13 @@ class FailedPreconditionError(ApiError):
     """The request is valid but the object's state does not allow it."""
 
 
+class TooManyAttemptsError(ApiError):
+    """Too many failed attempts; the caller may try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class UnavailableError(ApiError):
     """A dependency (database, NATS) is down; the caller may retry."""

@@ -1,6 +1,7 @@
 """Maps our errors to gRPC status codes, in one place. Envoy maps those to HTTP statuses
 (INVALID_ARGUMENT 400, UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404,
-ALREADY_EXISTS 409, UNAVAILABLE 503)."""
+ALREADY_EXISTS 409, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503). A TooManyAttemptsError also
+sends `retry-after` metadata, which the transcoder passes on as the Retry-After header."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from services.api.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    TooManyAttemptsError,
     UnauthenticatedError,
     UnavailableError,
 )
@@ -32,6 +34,7 @@ CODES: dict[type[ApiError], grpc.StatusCode] = {
     NotFoundError: grpc.StatusCode.NOT_FOUND,
     AlreadyExistsError: grpc.StatusCode.ALREADY_EXISTS,
     FailedPreconditionError: grpc.StatusCode.FAILED_PRECONDITION,
+    TooManyAttemptsError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     UnavailableError: grpc.StatusCode.UNAVAILABLE,
 }
 
@@ -50,6 +53,8 @@ def code_for(error: ApiError) -> grpc.StatusCode:
 async def abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -> NoReturn:
     """Ends the call with the status for `error`; unexpected errors are logged, and the caller
     sees only a generic message."""
+    if isinstance(error, TooManyAttemptsError):
+        context.set_trailing_metadata((("retry-after", str(error.retry_after)),))
     if isinstance(error, ApiError):
         await context.abort(code_for(error), str(error))
     if isinstance(error, TemporaryError):
