@@ -81,10 +81,15 @@ class Idp:
 
 
 def call(
-    stack: Stack, method: str, path: str, body: dict[str, Any] | None = None, token: str = ""
+    stack: Stack,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    token: str = "",
+    extra: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], dict[str, Any]]:
     """(status, lower-cased headers, JSON body) of a raw HTTP call through the gateway."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **(extra or {})}
     if token:
         headers["X-Tapis-Token"] = token
     data = json.dumps(body).encode() if body is not None else None
@@ -98,9 +103,11 @@ def call(
     return status, {k.lower(): v for k, v in head.items()}, parsed
 
 
-def login(stack: Stack, username: str, password: str) -> tuple[int, dict[str, str], Any]:
+def login(
+    stack: Stack, username: str, password: str, extra: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
     grant = {"username": username, "password": password, "grant_type": "password"}
-    return call(stack, "POST", "/v3/oauth2/tokens", grant)
+    return call(stack, "POST", "/v3/oauth2/tokens", grant, extra=extra)
 
 
 def is_admin(stack: Stack, token: str) -> bool:
@@ -270,10 +277,12 @@ def test_password_guessing_meets_429_per_user_then_per_address(dev: Stack) -> No
     assert "testuser" in data["message"]
     status, _, data = login(dev, "otheruser", "otherpass")  # other users are not locked out
     assert status == 200, data
-    # The address (limit 50 here) counts every failure; a success does not clear it.
+    # The address (limit 50 here) counts every failure; a success does not clear it, and an
+    # X-Forwarded-For the client makes up does not hide it (the gateway appends the real one).
     blocked = None
     for attempt in range(30):
-        status, headers, data = login(dev, f"nobody{attempt}", "guess")
+        spoofed = {"X-Forwarded-For": f"198.51.100.{attempt}"}
+        status, headers, data = login(dev, f"nobody{attempt}", "guess", spoofed)
         if status == 429:
             blocked = attempt
             break
