@@ -6,6 +6,11 @@ password guessing meets HTTP 429 with Retry-After."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -16,12 +21,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import grpc
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.e2e.harness import Stack, free_port, start_stack, stop_stack
+from services.common.generated.pods.v1 import identity_service_pb2, identity_service_pb2_grpc
+from tests.e2e.harness import REPO, Stack, free_port, start_stack, stop_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
@@ -194,6 +201,72 @@ def test_tokens_of_the_disabled_built_in_issuer_are_refused(external: Stack) -> 
     assert "not trusted" in data["message"]
 
 
+def exit_of(args: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
+    """(exit code, output) of a process expected to refuse to start. One that runs on is
+    stopped the way Ctrl-C stops the stack (so nothing it started is left behind) and fails
+    the test."""
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            args,
+            env=env,
+            cwd=REPO,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            code = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            output.seek(0)
+            raise AssertionError(f"{args} kept running: {output.read()[-2000:]!r}") from None
+        output.seek(0)
+        return code, output.read().decode(errors="replace")
+
+
+def isolated_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment without PODS_* of ours, on free ports and a private data directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODS_")}
+    ports = ("GATEWAY", "GATEWAY_ADMIN", "API", "SPAWNER", "HEALTH", "NATS", "PODS", "ROUTER")
+    env.update({f"PODS_{name}_PORT": str(free_port()) for name in ports})
+    env.update(
+        PODS_SKIP_SETUP="1",
+        PODS_DATA_DIR=str(tmp / "data"),
+        PODS_DEPLOYMENT_ID=f"e2e{uuid.uuid4().hex[:8]}",
+        **extra,
+    )
+    return env
+
+
+def test_the_api_refuses_to_start_without_an_identity(tmp_path: Path) -> None:
+    code, output = exit_of([sys.executable, "-m", "services.api"], isolated_env(tmp_path))
+    assert code == 2, output
+    assert "no identity is configured" in output
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"PODS_BIND_ADDRESS": "0.0.0.0"}, ["PODS_DEV_IDENTITY=local", "0.0.0.0"]),
+        ({"PODS_DEV_IDENTITY": "1"}, ["testuser", "well-known"]),
+    ],
+)
+def test_scripts_up_refuses_the_readme_password_off_the_local_stack(
+    tmp_path: Path, extra: dict[str, str], words: list[str]
+) -> None:
+    env = isolated_env(tmp_path, **extra)
+    code, output = exit_of(["bash", str(REPO / "scripts" / "up")], env)
+    assert code != 0, output
+    for word in words:
+        assert word in output
+    assert "testpass" not in output
+
+
 # -- only access tokens of configured issuers, for our audience --------------------------------
 
 
@@ -275,6 +348,16 @@ def test_password_guessing_meets_429_per_user_then_per_address(dev: Stack) -> No
     assert status == 429, data
     assert int(headers["retry-after"]) > 0
     assert "testuser" in data["message"]
+    # Natively over gRPC through the gateway: RESOURCE_EXHAUSTED with retry-after metadata.
+    with grpc.insecure_channel(f"127.0.0.1:{dev.env['PODS_GATEWAY_PORT']}") as channel:
+        stub = identity_service_pb2_grpc.IdentityServiceStub(channel)
+        grant = identity_service_pb2.CreateTokenRequest(
+            username="testuser", password="testpass", grant_type="password"
+        )
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.CreateToken(grant, timeout=10)
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert int(dict(refused.value.trailing_metadata())["retry-after"]) > 0
     status, _, data = login(dev, "otheruser", "otherpass")  # other users are not locked out
     assert status == 200, data
     # The address (limit 50 here) counts every failure; a success does not clear it, and an
