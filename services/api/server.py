@@ -144,6 +144,8 @@ def build_identity(settings: Settings) -> tuple[Identity, Authenticator, JwksKey
 
 async def run(settings: Settings) -> None:
     check_identity(settings)
+    if settings.dev_identity == "off" and settings.dev_users:
+        log.warning("PODS_DEV_USERS is ignored: the built-in identity is off (PODS_DEV_IDENTITY)")
     identity, auth, jwks = build_identity(settings)
     refresher = None
     if jwks is not None:
