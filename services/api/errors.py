@@ -42,5 +42,13 @@ class ResourceExhaustedError(ApiError):
     and the current use."""
 
 
+class TooManyAttemptsError(ResourceExhaustedError):
+    """Too many failed attempts; the caller may try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class UnavailableError(ApiError):
     """A dependency (database, NATS) is down; the caller may retry."""

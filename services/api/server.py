@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from services.api.domain.catalog import Catalog
 from services.api.domain.identity import Identity, TenantInfo
+from services.api.domain.login_throttle import LoginThrottle, ThrottlePolicy
 from services.api.domain.pods import Pods
 from services.api.domain.quotas import Quotas
 from services.api.domain.validation import Limits
 from services.api.domain.volumes import SizeLimits, Volumes
+from services.api.identity_config import check_identity
+from services.api.jwks import JwksKeys
 from services.api.spawner_client import SpawnerCommandRunner
 from services.api.tokens import (
+    StaticKey,
     TokenIssuer,
     TokenVerifier,
+    TrustedIssuer,
     load_or_create_private_key,
     public_key_pem,
 )
@@ -33,7 +39,7 @@ from services.common.pods_model import ResourceSpec
 from services.common.runtime.kubernetes.config import parse_compute_queues
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
-from services.common.settings import Settings
+from services.common.settings import Settings, SettingsError
 from services.common.storage.factory import close_volume_store, volume_store_from_settings
 from services.common.templates import seed_templates
 
@@ -63,17 +69,90 @@ def compute_queue_names(settings: Settings) -> list[str]:
     return list(parse_compute_queues(settings.k8s_compute_queues))
 
 
-def trusted_issuers(settings: Settings, own_public_pem: bytes) -> dict[str, bytes]:
-    """Our own dev identity, plus the external issuer if one is configured."""
-    trusted = {issuer_url(settings): own_public_pem}
-    if settings.jwt_issuer and settings.jwt_public_key_file:
-        trusted[settings.jwt_issuer] = Path(settings.jwt_public_key_file).read_bytes()
+def external_issuer(settings: Settings) -> TrustedIssuer | None:
+    """The external issuer (PODS_JWT_ISSUER), with its JWKS or its PEM key, if configured."""
+    if not settings.jwt_issuer:
+        return None
+    keys: StaticKey | JwksKeys
+    if settings.jwt_jwks_url:
+        keys = JwksKeys(settings.jwt_jwks_url)
+    else:
+        keys = StaticKey(Path(settings.jwt_public_key_file).read_bytes())
+    return TrustedIssuer(settings.jwt_issuer, keys, settings.jwt_audience)
+
+
+def trusted_issuers(
+    settings: Settings, own_public_pem: bytes | None, external: TrustedIssuer | None
+) -> list[TrustedIssuer]:
+    """The built-in identity (when it is on) and the external issuer (when configured)."""
+    trusted = [] if external is None else [external]
+    if own_public_pem is not None:
+        trusted.append(TrustedIssuer(issuer_url(settings), StaticKey(own_public_pem)))
     return trusted
 
 
+def admins_by_issuer(settings: Settings) -> dict[str, frozenset[str]]:
+    """PODS_ADMIN_USERS for the built-in identity, PODS_JWT_ADMIN_USERS for the external one."""
+    admins: dict[str, frozenset[str]] = {}
+    if settings.dev_identity != "off":
+        admins[issuer_url(settings)] = settings.admin_users
+    if settings.jwt_issuer:
+        admins[settings.jwt_issuer] = settings.jwt_admin_users
+    return admins
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        user_failures=settings.login_user_failures,
+        address_failures=settings.login_address_failures,
+        block_seconds=settings.login_block_seconds,
+        block_max_seconds=settings.login_block_max_seconds,
+    )
+
+
+def build_identity(settings: Settings) -> tuple[Identity, Authenticator, JwksKeys | None]:
+    """The built-in identity (inert when off), the authenticator, and the JWKS to refresh."""
+    dev_on = settings.dev_identity != "off"
+    private_pem = (
+        load_or_create_private_key(settings.data_dir / "jwt-private.pem") if dev_on else None
+    )
+    public_pem = public_key_pem(private_pem) if private_pem is not None else None
+    external = external_issuer(settings)
+    identity = Identity(
+        tenant=TenantInfo(
+            tenant_id=settings.tenant_id,
+            site_id=settings.site_id,
+            base_url=settings.public_url,
+            token_service=issuer_url(settings) if dev_on else settings.jwt_issuer,
+            public_key=public_pem.decode() if public_pem is not None else "",
+        ),
+        users=settings.dev_users if dev_on else {},
+        issuer=(
+            TokenIssuer(private_pem, issuer_url(settings), settings.token_ttl)
+            if private_pem is not None
+            else None
+        ),
+        throttle=LoginThrottle(throttle_policy(settings), time.monotonic),
+        clock=now,
+    )
+    auth = Authenticator(
+        TokenVerifier(trusted_issuers(settings, public_pem, external)),
+        [settings.tenant_id],
+        admins_by_issuer(settings),
+    )
+    jwks = external.keys if external is not None else None
+    return identity, auth, jwks if isinstance(jwks, JwksKeys) else None
+
+
 async def run(settings: Settings) -> None:
-    private_pem = load_or_create_private_key(settings.data_dir / "jwt-private.pem")
-    public_pem = public_key_pem(private_pem)
+    check_identity(settings)
+    if settings.dev_identity == "off" and settings.dev_users:
+        log.warning("PODS_DEV_USERS is ignored: the built-in identity is off (PODS_DEV_IDENTITY)")
+    identity, auth, jwks = build_identity(settings)
+    refresher = None
+    if jwks is not None:
+        await jwks.refresh_logged()
+        refresher = asyncio.create_task(jwks.keep_fresh())
     store = Store.open(settings.effective_database_url)
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()
@@ -121,23 +200,6 @@ async def run(settings: Settings) -> None:
         quota=quota,
     )
     quotas = Quotas(store, quota)
-    identity = Identity(
-        tenant=TenantInfo(
-            tenant_id=settings.tenant_id,
-            site_id=settings.site_id,
-            base_url=settings.public_url,
-            token_service=issuer_url(settings),
-            public_key=public_pem.decode(),
-        ),
-        users=settings.dev_users,
-        issuer=TokenIssuer(private_pem, issuer_url(settings), settings.token_ttl),
-        clock=now,
-    )
-    auth = Authenticator(
-        TokenVerifier(trusted_issuers(settings, public_pem)),
-        [settings.tenant_id],
-        settings.admin_users,
-    )
 
     def register(server: object) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
@@ -160,6 +222,8 @@ async def run(settings: Settings) -> None:
     try:
         await serve_until_stopped(server, stop_event())
     finally:
+        if refresher is not None:
+            refresher.cancel()
         await runner.close()
         close_volume_store(files)
         await bus.close()
@@ -168,4 +232,10 @@ async def run(settings: Settings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s api %(levelname)s %(message)s")
-    asyncio.run(run(Settings.from_env()))
+    try:
+        settings = Settings.from_env()
+        check_identity(settings)
+    except SettingsError as exc:
+        log.error("%s", exc)
+        raise SystemExit(2) from None
+    asyncio.run(run(settings))

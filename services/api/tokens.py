@@ -1,10 +1,10 @@
-"""RS256 JWTs: issuing (dev identity) and verifying (every call). The only module of ours that
-imports the JWT library.
+"""RS256 JWTs: issuing (the built-in identity) and verifying (every call). With jwks.py, the
+only modules of ours that import the JWT library.
 
-Claims follow Tapis: `tapis/tenant_id`, `tapis/username`, `tapis/token_type`, `sub`
-(user@tenant), `iss`, `exp`, `jti`. The private key lives in <data_dir>/jwt-private.pem
-(0600, generated once); a deployment that also trusts another issuer names it in
-PODS_JWT_ISSUER and gives its public key file in PODS_JWT_PUBLIC_KEY_FILE.
+Claims follow Tapis: `tapis/tenant_id`, `tapis/username`, `tapis/token_type` (`access`; only
+access tokens are accepted), `sub` (user@tenant), `iss`, `exp`, `jti`. The built-in identity's
+private key lives in <data_dir>/jwt-private.pem (0600, generated once); an external issuer is
+named in PODS_JWT_ISSUER, with its keys in PODS_JWT_PUBLIC_KEY_FILE or at PODS_JWT_JWKS_URL.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ import os
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+ACCESS = "access"  # the tapis/token_type of access tokens, the only ones we accept
 
 
 class TokenError(Exception):
@@ -34,6 +36,7 @@ class Claims:
 
     tenant_id: str
     username: str
+    issuer: str
 
 
 @dataclass(frozen=True)
@@ -97,15 +100,43 @@ class TokenIssuer:
             "exp": int(expires.timestamp()),
             "tapis/tenant_id": tenant_id,
             "tapis/username": username,
-            "tapis/token_type": "access",
+            "tapis/token_type": ACCESS,
         }
         token = jwt.encode(claims, self._key, algorithm="RS256")
         return IssuedToken(token=token, expires_at=expires, expires_in=self._ttl, jti=jti)
 
 
+class KeySource(Protocol):
+    """Where an issuer's verification keys come from: a PEM file, or a JWKS (jwks.py)."""
+
+    def key_for(self, kid: str | None) -> Any:
+        """The public key for the token's `kid` header, or TokenError."""
+        ...
+
+
+class StaticKey:
+    """One PEM public key, used whatever the token's `kid`."""
+
+    def __init__(self, pem: bytes) -> None:
+        self._key = serialization.load_pem_public_key(pem)
+
+    def key_for(self, kid: str | None) -> Any:
+        return self._key
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """An issuer whose tokens we accept: its keys and, when given, the audience its tokens
+    must name in `aud`."""
+
+    issuer: str
+    keys: KeySource
+    audience: str = ""
+
+
 class TokenVerifier:
-    """Checks signature (RS256 only), expiry, issuer and the required claims. Each trusted
-    issuer has its own public key, parsed once.
+    """Checks signature (RS256 only), expiry, issuer (configured ones only), audience (when
+    the issuer's is configured), the token type (access tokens only) and the Tapis claims.
 
     A token that passed is remembered (at most CACHE_SIZE, least recently used out) until
     its `exp`, so a client polling with one token pays for the signature check once; a
@@ -114,11 +145,9 @@ class TokenVerifier:
     CACHE_SIZE = 4096
 
     def __init__(
-        self, trusted: Mapping[str, bytes], clock: Callable[[], float] = time.time
+        self, trusted: Iterable[TrustedIssuer], clock: Callable[[], float] = time.time
     ) -> None:
-        self._trusted: dict[str, Any] = {
-            issuer: serialization.load_pem_public_key(pem) for issuer, pem in trusted.items()
-        }
+        self._trusted = {t.issuer: t for t in trusted}
         self._clock = clock
         self._verified: OrderedDict[str, tuple[Claims, float]] = OrderedDict()
 
@@ -131,22 +160,28 @@ class TokenVerifier:
                 return claims
             del self._verified[token]
             raise TokenError("token has expired")
-        key, issuer = self._key_for(token)
+        trusted, kid = self._issuer_of(token)
+        required = ["exp", "iss", "sub"] + (["aud"] if trusted.audience else [])
         try:
             data = jwt.decode(
                 token,
-                key,
+                trusted.keys.key_for(kid),
                 algorithms=["RS256"],
-                issuer=issuer,
-                options={"require": ["exp", "iss", "sub"]},
+                issuer=trusted.issuer,
+                audience=trusted.audience or None,
+                options={"require": required, "verify_aud": bool(trusted.audience)},
             )
         except jwt.ExpiredSignatureError:
             raise TokenError("token has expired") from None
         except jwt.InvalidSignatureError:
             raise TokenError("token signature is not valid") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenError(f"token lacks the {exc.claim!r} claim") from None
+        except jwt.InvalidAudienceError:
+            raise TokenError(f"token audience is not {trusted.audience!r}") from None
         except jwt.InvalidTokenError as exc:
             raise TokenError(f"token is not valid: {exc}") from None
-        claims = _claims(data)
+        claims = _claims(data, trusted.issuer)
         self._remember(token, claims, data.get("exp"))
         return claims
 
@@ -157,21 +192,29 @@ class TokenVerifier:
         if len(self._verified) > self.CACHE_SIZE:
             self._verified.popitem(last=False)
 
-    def _key_for(self, token: str) -> tuple[Any, str]:
-        """The trusted key of the token's (still unverified) issuer."""
+    def _issuer_of(self, token: str) -> tuple[TrustedIssuer, str | None]:
+        """The trusted issuer the (still unverified) token names, and its key id."""
         try:
+            kid = jwt.get_unverified_header(token).get("kid")
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.InvalidTokenError as exc:
             raise TokenError(f"token is not valid: {exc}") from None
-        key = self._trusted.get(issuer) if isinstance(issuer, str) else None
-        if key is None or not isinstance(issuer, str):
+        trusted = self._trusted.get(issuer) if isinstance(issuer, str) else None
+        if trusted is None:
             raise TokenError(f"token issuer {str(issuer)[:100]!r} is not trusted here")
-        return key, issuer
+        return trusted, kid if isinstance(kid, str) else None
 
 
-def _claims(data: dict[str, object]) -> Claims:
+def _claims(data: dict[str, object], issuer: str) -> Claims:
+    token_type = data.get("tapis/token_type")
+    if token_type is None:
+        raise TokenError("token lacks the tapis/token_type claim; only access tokens are accepted")
+    if token_type != ACCESS:
+        raise TokenError(
+            f"token is a {str(token_type)[:20]!r} token; only access tokens are accepted"
+        )
     tenant = data.get("tapis/tenant_id")
     username = data.get("tapis/username")
     if not isinstance(tenant, str) or not isinstance(username, str) or not tenant or not username:
         raise TokenError("token lacks the tapis/tenant_id and tapis/username claims")
-    return Claims(tenant_id=tenant, username=username)
+    return Claims(tenant_id=tenant, username=username, issuer=issuer)

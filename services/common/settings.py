@@ -45,14 +45,32 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
+DEV_IDENTITY_MODES = ("off", "on", "local")
+
+
 def _users(raw: str) -> dict[str, str]:
     users: dict[str, str] = {}
+    if not raw.strip():
+        return users
     for item in raw.split(","):
         name, sep, password = item.strip().partition(":")
         if not sep or not name or not password:
             raise SettingsError(f"PODS_DEV_USERS entries must be user:password, got {item!r}")
         users[name] = password
     return users
+
+
+def _names(raw: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
+def _dev_identity(raw: str) -> str:
+    """PODS_DEV_IDENTITY: unset, 0 or off; 1 or on; local."""
+    value = raw.strip().lower()
+    modes = {"": "off", "0": "off", "off": "off", "1": "on", "on": "on", "local": "local"}
+    if value not in modes:
+        raise SettingsError(f"PODS_DEV_IDENTITY must be 0, 1 or local, got {raw!r}")
+    return modes[value]
 
 
 @dataclass(frozen=True)
@@ -76,12 +94,24 @@ class Settings:
     tenant_id: str = "dev"
     site_id: str = "local"
     public_url: str = "http://localhost:8080"
-    dev_users: Mapping[str, str] = field(default_factory=lambda: {"testuser": "testpass"})
+    # The built-in identity (password logins, tokens we sign): off unless enabled; `local`
+    # (what scripts/up sets) also allows well-known passwords, on loopback only.
+    dev_identity: str = "off"  # off | on | local
+    dev_users: Mapping[str, str] = field(default_factory=dict)
     token_ttl: int = 4 * 3600
-    # Tokens of another issuer are accepted too when both are set (PEM public key file).
-    jwt_public_key_file: str = ""
+    # The external issuer: its tokens are verified with a PEM public key file or the keys
+    # of a JWKS URL, and must name jwt_audience in `aud` when that is set.
     jwt_issuer: str = ""
-    admin_users: frozenset[str] = frozenset()
+    jwt_public_key_file: str = ""
+    jwt_jwks_url: str = ""
+    jwt_audience: str = ""
+    admin_users: frozenset[str] = frozenset()  # admins when the built-in identity vouches
+    jwt_admin_users: frozenset[str] = frozenset()  # admins when the external issuer vouches
+    # Password guessing: consecutive failures before logins are refused for a while.
+    login_user_failures: int = 30  # per (tenant, username)
+    login_address_failures: int = 100  # per client address
+    login_block_seconds: float = 60.0  # the first refusal; doubles with each further failure
+    login_block_max_seconds: float = 3600.0
 
     # Storage
     data_dir: Path = Path("data")
@@ -167,7 +197,6 @@ class Settings:
         """Reads PODS_* variables; unset ones keep their defaults."""
         e = os.environ if env is None else env
         d = cls()
-        admins = e.get("PODS_ADMIN_USERS", "")
         return cls(
             runtime=e.get("PODS_RUNTIME", d.runtime),
             bind_address=e.get("PODS_BIND_ADDRESS", d.bind_address),
@@ -187,11 +216,21 @@ class Settings:
             site_id=e.get("PODS_SITE_ID", d.site_id),
             public_url=e.get("PODS_PUBLIC_URL", "")
             or f"http://localhost:{_int(e, 'PODS_GATEWAY_PORT', d.gateway_port)}",
-            dev_users=_users(e["PODS_DEV_USERS"]) if e.get("PODS_DEV_USERS") else d.dev_users,
+            dev_identity=_dev_identity(e.get("PODS_DEV_IDENTITY", "")),
+            dev_users=_users(e.get("PODS_DEV_USERS", "")),
             token_ttl=_int(e, "PODS_TOKEN_TTL", d.token_ttl),
-            jwt_public_key_file=e.get("PODS_JWT_PUBLIC_KEY_FILE", d.jwt_public_key_file),
-            jwt_issuer=e.get("PODS_JWT_ISSUER", d.jwt_issuer),
-            admin_users=frozenset(u for u in admins.split(",") if u),
+            jwt_issuer=e.get("PODS_JWT_ISSUER", d.jwt_issuer).strip(),
+            jwt_public_key_file=e.get("PODS_JWT_PUBLIC_KEY_FILE", d.jwt_public_key_file).strip(),
+            jwt_jwks_url=e.get("PODS_JWT_JWKS_URL", d.jwt_jwks_url).strip(),
+            jwt_audience=e.get("PODS_JWT_AUDIENCE", d.jwt_audience).strip(),
+            admin_users=_names(e.get("PODS_ADMIN_USERS", "")),
+            jwt_admin_users=_names(e.get("PODS_JWT_ADMIN_USERS", "")),
+            login_user_failures=_int(e, "PODS_LOGIN_USER_FAILURES", d.login_user_failures),
+            login_address_failures=_int(e, "PODS_LOGIN_ADDRESS_FAILURES", d.login_address_failures),
+            login_block_seconds=_float(e, "PODS_LOGIN_BLOCK_SECONDS", d.login_block_seconds),
+            login_block_max_seconds=_float(
+                e, "PODS_LOGIN_BLOCK_MAX_SECONDS", d.login_block_max_seconds
+            ),
             data_dir=Path(e.get("PODS_DATA_DIR", str(d.data_dir))),
             database_url=e.get("PODS_DATABASE_URL", d.database_url),
             secret_key=e.get("PODS_SECRET_KEY", d.secret_key),

@@ -1,20 +1,28 @@
-"""`python -m services.devstack`: the whole stack in the foreground on embedded defaults."""
+"""`python -m services.devstack`: the whole stack in the foreground on embedded defaults.
+
+It is `scripts/up`'s launcher, and the one place that turns the built-in identity on by
+default (services/devstack/identity.py); it refuses to start on an unsafe identity
+configuration (services/api/identity_config.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 
+from services.api.identity_config import check_identity
 from services.api.tokens import load_or_create_private_key
 from services.common.db.migrate import upgrade_async
 from services.common.nats_server import EmbeddedNatsServer
 from services.common.secretbox import load_or_create_key
-from services.common.settings import Settings
+from services.common.settings import Settings, SettingsError
+from services.devstack.identity import local_identity_env
 from services.devstack.supervisor import Supervisor, child_env
 
 log = logging.getLogger("devstack")
@@ -44,7 +52,7 @@ async def wait_for_gateway(url: str, timeout: float = 60.0) -> None:
     raise TimeoutError(f"the gateway did not answer on {url} within {timeout:.0f}s")
 
 
-async def run(settings: Settings) -> int:
+async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
     if not settings.secret_key:
@@ -59,15 +67,18 @@ async def run(settings: Settings) -> int:
 
     nats = EmbeddedNatsServer(settings.nats_port, data / "nats")
     await nats.start()
-    supervisor = Supervisor(data / "pids", child_env({"PODS_DATA_DIR": str(data)}))
+    supervisor = Supervisor(data / "pids", child_env({**identity_env, "PODS_DATA_DIR": str(data)}))
     try:
         for name, module in SERVICES:
             await supervisor.start(supervisor.python_module(name, module))
         await wait_for_gateway(f"http://127.0.0.1:{settings.gateway_port}")
-        users = ", ".join(settings.dev_users)
+        if settings.dev_identity == "off":
+            users = f"none: the built-in identity is off (issuer {settings.jwt_issuer})"
+        else:
+            users = ", ".join(settings.dev_users) + " (set PODS_DEV_USERS=user:password,...)"
         print(
             f"\nPods service is up: {settings.public_url}\n"
-            f"  dev users: {users} (set PODS_DEV_USERS=user:password,...)\n"
+            f"  dev users: {users}\n"
             f"  tenant: {settings.tenant_id}   data: {data}\n"
             f"  gRPC and REST on port {settings.gateway_port}; Ctrl-C stops everything.\n"
             f"  pods: https://<pod_id>.{settings.pod_domain}:{settings.pods_port} (TLS, by name)\n"
@@ -83,7 +94,13 @@ async def run(settings: Settings) -> int:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s devstack %(message)s")
-    sys.exit(asyncio.run(run(Settings.from_env())))
+    identity_env = local_identity_env(os.environ)
+    settings = Settings.from_env({**os.environ, **identity_env})
+    try:
+        check_identity(settings)
+    except SettingsError as exc:
+        sys.exit(f"devstack: {exc}")
+    sys.exit(asyncio.run(run(settings, identity_env)))
 
 
 main()

@@ -80,6 +80,7 @@ def _expired_token(stack: Stack) -> str:
         "iat": now - 3600,
         "tapis/tenant_id": "dev",
         "tapis/username": "testuser",
+        "tapis/token_type": "access",
     }
     return jwt.encode(claims, key, algorithm="RS256")
 
@@ -93,6 +94,7 @@ def _other_tenant_token(stack: Stack) -> str:
         "exp": int(time.time()) + 600,
         "tapis/tenant_id": "other",
         "tapis/username": "testuser",
+        "tapis/token_type": "access",
     }
     return jwt.encode(claims, key, algorithm="RS256")
 
@@ -108,6 +110,7 @@ def _forged_token(stack: Stack) -> str:
         "exp": int(time.time()) + 600,
         "tapis/tenant_id": "dev",
         "tapis/username": "testuser",
+        "tapis/token_type": "access",
     }
     return jwt.encode(claims, pem, algorithm="RS256")
 

@@ -1,4 +1,4 @@
-"""IdentityService over gRPC: sites, tenants and tokens for the dev identity. These calls need
+"""IdentityService over gRPC: sites, tenants and tokens for the built-in identity. These calls need
 no token (they are how a client gets one). Registered by services/api/server.py."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 
 from services.api.domain.identity import Identity
+from services.api.transport.auth import client_address
 from services.api.transport.convert import envelope
 from services.api.transport.status import rpc
 from services.common.generated.pods.v1 import envelope_pb2
@@ -49,7 +50,9 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
     async def CreateToken(
         self, request: pb.CreateTokenRequest, context: Context
     ) -> pb.CreateTokenResponse:
-        issued = self._identity.login(request.username, request.password, request.grant_type)
+        issued = self._identity.login(
+            request.username, request.password, request.grant_type, client_address(context)
+        )
         token = pb.AccessToken(
             access_token=issued.token,
             expires_in=issued.expires_in,

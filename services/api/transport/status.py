@@ -1,6 +1,7 @@
 """Maps our errors to gRPC status codes, in one place. Envoy maps those to HTTP statuses
 (INVALID_ARGUMENT 400, UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404,
-ALREADY_EXISTS 409, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503)."""
+ALREADY_EXISTS 409, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503). A TooManyAttemptsError also
+sends `retry-after` metadata, which the transcoder passes on as the Retry-After header."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from services.api.errors import (
     NotFoundError,
     PermissionDeniedError,
     ResourceExhaustedError,
+    TooManyAttemptsError,
     UnauthenticatedError,
     UnavailableError,
 )
@@ -52,6 +54,8 @@ def code_for(error: ApiError) -> grpc.StatusCode:
 async def abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -> NoReturn:
     """Ends the call with the status for `error`; unexpected errors are logged, and the caller
     sees only a generic message."""
+    if isinstance(error, TooManyAttemptsError):
+        context.set_trailing_metadata((("retry-after", str(error.retry_after)),))
     if isinstance(error, ApiError):
         await context.abort(code_for(error), str(error))
     if isinstance(error, TemporaryError):

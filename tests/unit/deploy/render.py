@@ -4,8 +4,8 @@
 `compose`, a small composer of exactly the kustomize features our manifests use: resources,
 components, config map and secret generators (literals, env files, files; behavior create or
 merge; no name hashes), strategic-merge patches from files (maps merged, lists of named items
-merged by name, other lists replaced) and image rewrites. A test compares both where kubectl
-exists, so the composer stays faithful.
+merged by name with new items first, other lists replaced) and image rewrites. A test
+compares both where kubectl exists, so the composer stays faithful.
 
 The local-kind overlay reads development secrets that `generate-secrets` writes and git never
 holds: `prepared_tree` copies deploy/kubernetes and puts placeholders there.
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[3]
 KUBERNETES = REPO / "deploy" / "kubernetes"
 OVERLAYS = ("local-kind", "production")
 SECRET_PLACEHOLDERS = {
-    "overlays/local-kind/secrets/pods.env": "PODS_SECRET_KEY=placeholder\nPODS_DATABASE_URL=postgresql+asyncpg://pods:x@pods-postgres:5432/pods\n",
+    "overlays/local-kind/secrets/pods.env": "PODS_SECRET_KEY=placeholder\nPODS_DATABASE_URL=postgresql+asyncpg://pods:x@pods-postgres:5432/pods\nPODS_DEV_USERS=testuser:a-generated-password\n",
     "overlays/local-kind/secrets/jwt-private.pem": "placeholder key\n",
     "overlays/local-kind/secrets/tls.crt": "placeholder certificate\n",
     "overlays/local-kind/secrets/tls.key": "placeholder key\n",
@@ -156,8 +156,8 @@ def _named(items: list[Any]) -> bool:
 
 
 def strategic_merge(target: Any, patch: Any) -> Any:
-    """Maps merge recursively; lists whose items all have a name merge item by item; anything
-    else is replaced by the patch."""
+    """Maps merge recursively; lists whose items all have a name merge item by item (new items
+    first, as kustomize does); anything else is replaced by the patch."""
     if isinstance(target, dict) and isinstance(patch, dict):
         merged = copy.deepcopy(target)
         for key, value in patch.items():
@@ -165,14 +165,15 @@ def strategic_merge(target: Any, patch: Any) -> Any:
         return merged
     if isinstance(target, list) and isinstance(patch, list) and _named(target) and _named(patch):
         merged_list = copy.deepcopy(target)
+        added: list[Any] = []
         for item in patch:
             for index, existing in enumerate(merged_list):
                 if existing["name"] == item["name"]:
                     merged_list[index] = strategic_merge(existing, item)
                     break
             else:
-                merged_list.append(item)
-        return merged_list
+                added.append(copy.deepcopy(item))
+        return added + merged_list  # kustomize puts items new to the list first
     return copy.deepcopy(patch)
 
 

@@ -6,7 +6,9 @@ deployment promises (replicas, probes, budgets, network isolation, configuration
 from __future__ import annotations
 
 import ast
+import base64
 import importlib.util
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 import kubernetes.client
 import pytest
 
+from services.api.identity_config import WELL_KNOWN_PASSWORDS, identity_problems
 from services.common.runtime.kubernetes.client import (
     HEALTH_ACCESS,
     HEALTH_RUNTIME_METHODS,
@@ -22,6 +25,7 @@ from services.common.runtime.kubernetes.client import (
     SPAWNER_RUNTIME_METHODS,
     STORAGE_ACCESS,
 )
+from services.common.settings import Settings
 from services.common.storage.types import LABEL_STORAGE_HELPER
 
 from .render import OVERLAYS, REPO, compose, kubectl, prepared_tree, render, render_with_kubectl
@@ -450,4 +454,53 @@ def test_secrets_the_workloads_need(overlay: tuple[str, list[Obj]]) -> None:
             needed == present == {"pods-secrets", "pods-jwt", "pods-gateway-tls", "pods-postgres"}
         )
     else:  # created out of band, as the README says
-        assert present == set() and needed == {"pods-secrets", "pods-jwt", "pods-gateway-tls"}
+        assert present == set() and needed == {"pods-secrets", "pods-gateway-tls"}
+
+
+# -- identity -----------------------------------------------------------------------------------
+
+
+def api_environment(objects: list[Obj]) -> dict[str, str]:
+    """What the API process sees: the ConfigMap, then the Secrets its container reads."""
+    env = dict(config(objects))
+    secrets = by_kind(objects, "Secret")
+    api = containers(one(objects, "Deployment", "pods-api"))[0]
+    for source in api.get("envFrom", []):
+        name = source.get("secretRef", {}).get("name")
+        if name in secrets:
+            data = secrets[name].get("data", {})
+            env.update({k: base64.b64decode(v).decode() for k, v in data.items()})
+    return env
+
+
+def test_every_overlay_starts_with_a_safe_identity(overlay: tuple[str, list[Obj]]) -> None:
+    name, objects = overlay
+    settings = Settings.from_env(api_environment(objects))
+    assert identity_problems(settings) == [], name
+    if name == "production":
+        assert settings.dev_identity == "off" and not settings.dev_users
+        assert settings.jwt_issuer and settings.jwt_jwks_url and settings.jwt_audience
+        assert "pods-jwt" not in json.dumps(one(objects, "Deployment", "pods-api"))
+    else:
+        assert settings.dev_identity == "on" and settings.dev_users
+        assert settings.dev_users.get("testuser") not in WELL_KNOWN_PASSWORDS
+
+
+def test_the_base_alone_has_no_identity(tree: Path) -> None:
+    settings = Settings.from_env(config(compose(tree / "base")))
+    assert settings.dev_identity == "off"
+    assert any("no identity" in p for p in identity_problems(settings))
+
+
+@pytest.mark.parametrize("mode", ["1", "local"])
+def test_production_refuses_the_readme_password(
+    tree: Path, mode: str, overlay: tuple[str, list[Obj]]
+) -> None:
+    _, objects = overlay
+    env = {
+        **api_environment(objects),
+        "PODS_DEV_IDENTITY": mode,
+        "PODS_DEV_USERS": "testuser:testpass",
+    }
+    problems = identity_problems(Settings.from_env(env))
+    assert problems and ("testuser" in problems[0] or "local" in problems[0])

@@ -29,8 +29,9 @@ class IdentityServiceStub:
     """IdentityService is the built-in development identity: it lists the local
     site and tenant and issues RS256-signed JWTs for configured users. Paths and
     JSON shapes follow the Tapis v3 Tenants and Tokens APIs so that tapipy can
-    log in unchanged. A production deployment points the API at another
-    issuer's public keys and does not expose this service.
+    log in unchanged. It is off unless PODS_DEV_IDENTITY enables it; a
+    production deployment trusts an external issuer (PODS_JWT_ISSUER) instead,
+    and CreateToken then answers NOT_FOUND naming that issuer.
     """
 
     def __init__(self, channel):
@@ -60,8 +61,9 @@ class IdentityServiceServicer:
     """IdentityService is the built-in development identity: it lists the local
     site and tenant and issues RS256-signed JWTs for configured users. Paths and
     JSON shapes follow the Tapis v3 Tenants and Tokens APIs so that tapipy can
-    log in unchanged. A production deployment points the API at another
-    issuer's public keys and does not expose this service.
+    log in unchanged. It is off unless PODS_DEV_IDENTITY enables it; a
+    production deployment trusts an external issuer (PODS_JWT_ISSUER) instead,
+    and CreateToken then answers NOT_FOUND naming that issuer.
     """
 
     def ListSites(self, request, context):
@@ -79,7 +81,12 @@ class IdentityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateToken(self, request, context):
-        """Exchanges a username and password for a signed access token.
+        """Exchanges a username and password for a signed access token
+        (`tapis/token_type: access`; no refresh tokens are issued). Wrong
+        credentials: UNAUTHENTICATED. After 30 consecutive failures for a user (or
+        100 from a client address): RESOURCE_EXHAUSTED (HTTP 429) with
+        `retry-after` trailing metadata in seconds (the Retry-After header over
+        REST); Tapis answers such guessing differently, if at all.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,8 +122,9 @@ class IdentityService:
     """IdentityService is the built-in development identity: it lists the local
     site and tenant and issues RS256-signed JWTs for configured users. Paths and
     JSON shapes follow the Tapis v3 Tenants and Tokens APIs so that tapipy can
-    log in unchanged. A production deployment points the API at another
-    issuer's public keys and does not expose this service.
+    log in unchanged. It is off unless PODS_DEV_IDENTITY enables it; a
+    production deployment trusts an external issuer (PODS_JWT_ISSUER) instead,
+    and CreateToken then answers NOT_FOUND naming that issuer.
     """
 
     @staticmethod
