@@ -46,7 +46,7 @@ MIN_HEAP_MB = 64
 ACCESS_LOG_FIELDS: dict[str, str] = {
     "time": "%START_TIME%",
     "method": "%REQ(X-ENVOY-ORIGINAL-METHOD?:METHOD)%",
-    "path": "%PATH(WQ:ORIG_OR_PATH)%",
+    "path": "%PATH(NQ:ORIG_OR_PATH)%",
     "protocol": "%PROTOCOL%",
     "authority": "%REQ(:AUTHORITY)%",
     "status": "%RESPONSE_CODE%",

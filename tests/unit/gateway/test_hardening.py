@@ -74,7 +74,7 @@ def test_access_log_is_json_without_headers_that_carry_tokens_or_query_strings()
     text = json.dumps(fields).lower()
     for secret in ("token", "authorization", "cookie", "x-envoy-original-path)", "%req(:path)"):
         assert secret not in text
-    assert fields["path"] == "%PATH(WQ:ORIG_OR_PATH)%"  # WQ: without the query string
+    assert fields["path"] == "%PATH(NQ:ORIG_OR_PATH)%"  # NQ: no query string
 
 
 def test_plain_http_listener_by_default() -> None:
