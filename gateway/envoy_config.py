@@ -616,6 +616,8 @@ class ClusterGateway:
     pods_port: int = 443
     admin_port: int = 9901
     bind_address: str = "0.0.0.0"  # noqa: S104 - a cluster gateway serves the pod network
+    limits: Limits = DEFAULT_LIMITS
+    api_tls: RestTls | None = None  # TLS on the REST/gRPC port (PODS_GATEWAY_TLS)
 
 
 def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
@@ -630,5 +632,7 @@ def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
             bind_address=options.bind_address,
             api_host=options.api_host,
             xds_dir=options.xds_dir,
+            limits=options.limits,
+            tls=options.api_tls,
         )
     )
