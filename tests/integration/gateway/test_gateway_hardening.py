@@ -438,7 +438,7 @@ async def test_connections_beyond_the_global_limit_are_closed(
     _, api_port = api
     with gateway(tmp_path, api_port, PODS_GATEWAY_MAX_CONNECTIONS="5") as gw:
 
-        def open_connections() -> list[bytes | None]:
+        def open_connections() -> list[bytes | int | None]:
             with contextlib.ExitStack() as stack:
                 held = []
                 for _ in range(5):
@@ -449,11 +449,15 @@ async def test_connections_beyond_the_global_limit_are_closed(
                 extra = stack.enter_context(
                     socket.create_connection(("127.0.0.1", gw.gateway.port), timeout=5)
                 )
-                return [*held, closed_within(extra, 5.0)]
+                outcome = closed_within(extra, 5.0)
+                # The admin interface does not count: readiness probes still get through.
+                ready = http("GET", f"http://127.0.0.1:{gw.gateway.admin_port}/ready")
+                return [*held, outcome, ready.status]
 
         outcomes = await asyncio.to_thread(open_connections)
         assert outcomes[:5] == [None] * 5  # held open
         assert outcomes[5] == b""  # closed at once, nothing sent
+        assert outcomes[6] == 200
         # Once they are closed, new connections are served again.
         reply = await asyncio.to_thread(http, "GET", f"{gw.gateway.url}/v3/sites")
         assert reply.status == 200

@@ -75,7 +75,8 @@ def _route_for(config: dict[str, Any], path: str, *, grpc: bool) -> dict[str, An
 
 def test_admin_is_on_loopback(config: dict[str, Any]) -> None:
     assert config["admin"] == {
-        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 9901}}
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 9901}},
+        "ignore_global_conn_limit": True,
     }
 
 
