@@ -162,7 +162,11 @@ def launch(env: dict[str, str], tmp: Path) -> Stack:
     stack = Stack(
         url, Path(env["PODS_DATA_DIR"]), env["PODS_DEPLOYMENT_ID"], process, log_path, env
     )
-    _wait_until_up(url, process, log_path, stack.data_dir)
+    try:
+        _wait_until_up(url, process, log_path, stack.data_dir)
+    except BaseException:
+        interrupt(stack)  # a stack that never came up must not outlive the test
+        raise
     return stack
 
 
