@@ -34,7 +34,7 @@ from google.protobuf import struct_pb2
 
 from gateway import xds_files
 from gateway.__main__ import prepare
-from gateway.envoy_binary import base_id_for_port, find_envoy, run_command
+from gateway.envoy_binary import base_id_for_port, find_envoy, run_command, validate_config
 from gateway.envoy_config import GatewayOptions, gateway_bootstrap
 from gateway.routes import PodRoute, RouteTable
 from services.common.generated.pods.v1 import (
@@ -279,6 +279,17 @@ async def wait_for_log(log: Path, marker: str, timeout: float = 10.0) -> list[st
 
 
 # --- TLS on the REST/gRPC port -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tls_on", [False, True])
+def test_both_modes_pass_envoy_validate(tmp_path: Path, tls_on: bool) -> None:
+    settings = Settings.from_env(
+        {"PODS_DATA_DIR": str(tmp_path), "PODS_GATEWAY_TLS": "1" if tls_on else "0"}
+    )
+    prepared = prepare(settings)
+    validate_config(find_envoy(), prepared.config)
+    (listener,) = json.loads(prepared.config.read_text())["static_resources"]["listeners"]
+    assert len(listener["filter_chains"]) == (2 if tls_on else 1)
 
 
 async def test_tls_gateway_serves_rest_and_grpc_verified_by_the_development_ca(

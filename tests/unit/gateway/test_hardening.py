@@ -5,6 +5,7 @@ What Envoy does with all this is checked in tests/integration/gateway/test_gatew
 from __future__ import annotations
 
 import json
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,13 @@ def test_gateway_settings_are_parsed_and_checked() -> None:
         Limits.from_settings(Settings.from_env({"PODS_GATEWAY_MAX_CONNECTIONS": "0"}))
     with pytest.raises(ValueError, match="PODS_GATEWAY_MAX_HEAP_MB must be at least 64"):
         Limits.from_settings(Settings.from_env({"PODS_GATEWAY_MAX_HEAP_MB": "10"}))
+
+
+def test_starttls_router_offers_only_the_gateways_ciphers(tmp_path: Path) -> None:
+    from gateway.starttls_router import server_context
+
+    tls = ensure_dev_certificates(tmp_path, "pods.example.org")
+    context = server_context(tls, lambda *_: None)
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+    tls12 = {c["name"] for c in context.get_ciphers() if c["protocol"] == "TLSv1.2"}
+    assert tls12 == set(hardening.CIPHER_SUITES)
