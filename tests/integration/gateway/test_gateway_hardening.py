@@ -563,3 +563,33 @@ async def test_access_log_is_json_and_holds_no_token_nor_query_string(
         log = gw.gateway.log_text()
         assert "secret-token-payload" not in log
         assert SECRET_QUERY not in log
+
+
+async def test_pods_port_access_log_holds_no_query_string(
+    tmp_path: Path, api: tuple[SlowApi, int]
+) -> None:
+    # A notebook in a pod is opened as /lab?token=...: that token must not reach the log.
+    _, api_port = api
+    with gateway(tmp_path, api_port) as gw:
+        settings = gw.settings()
+        name = f"web.{settings.pod_domain}"
+        await asyncio.to_thread(_publish_http_pod, gw, settings, name)
+
+        def get() -> bytes:
+            context = ssl.create_default_context(cafile=str(gw.ca))
+            with (
+                socket.create_connection(("127.0.0.1", settings.pods_port), timeout=5) as raw,
+                context.wrap_socket(raw, server_hostname=name) as tls,
+            ):
+                tls.sendall(
+                    f"GET /lab?token={SECRET_QUERY} HTTP/1.1\r\nHost: {name}\r\n"
+                    "User-Agent: pods-probe\r\nConnection: close\r\n\r\n".encode()
+                )
+                return tls.recv(65536)
+
+        answer = await asyncio.to_thread(get)
+        assert answer.startswith(b"HTTP/1.1 501"), answer  # the stand-in pod has no GET
+        (line,) = await wait_for_log(gw.gateway.log, "pods-probe")
+        record = json.loads(line)
+        assert (record["path"], record["authority"], record["status"]) == ("/lab", name, 501)
+        assert SECRET_QUERY not in gw.gateway.log_text()
