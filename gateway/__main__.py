@@ -33,12 +33,15 @@ from gateway.envoy_binary import (
     validate_config,
 )
 from gateway.envoy_config import CDS_FILE, LDS_FILE, GatewayOptions, gateway_bootstrap
+from gateway.hardening import Limits
+from gateway.public_tls import rest_tls
 from gateway.routes import RouteTable
 from gateway.xds_files import (
     local_options,
     publish,
     read_published,
     render,
+    tls_directory,
     validate_with_envoy,
     write_atomically,
     xds_directory,
@@ -91,6 +94,8 @@ def prepare(
         api_port=settings.api_port,
         bind_address=bind_address,
         xds_dir=xds_dir,
+        limits=Limits.from_settings(settings),
+        tls=rest_tls(settings, tls_directory(settings.data_dir)),
     )
     config = directory / CONFIG_NAME
     write_atomically(config, render(gateway_bootstrap(options)))

@@ -1,14 +1,17 @@
-"""TLS material for the pods port: a development CA and a wildcard certificate for
-`*.<pod_domain>`, or the operator's own certificate and key in production.
+"""TLS material for the pods port and the REST/gRPC port: a development CA with a wildcard
+certificate for `*.<pod_domain>` and one for the public URL's host, or the operator's own
+certificates and keys in production.
 
-Called by `python -m gateway` (Envoy's TLS listener) and the pod router (STARTTLS for classic
-PostgreSQL clients). Keys are written with mode 0600 and never logged.
+Called by `python -m gateway` (Envoy's TLS listeners), gateway/cluster.py and the pod router
+(STARTTLS for classic PostgreSQL clients). Keys are written with mode 0600 and never logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,21 +47,66 @@ def tls_files(
 def ensure_dev_certificates(directory: Path, pod_domain: str) -> TlsFiles:
     """A development CA and a wildcard certificate for `*.<pod_domain>` under `directory`;
     reused while they exist and match the domain."""
+    return _dev_leaf(directory, "pods", (f"*.{pod_domain}", pod_domain))
+
+
+def api_tls_files(
+    directory: Path, public_host: str, cert_file: str = "", key_file: str = ""
+) -> TlsFiles:
+    """The REST/gRPC port's certificate: the operator's files when both are given, else one
+    the development CA issues for `public_host` (and localhost, 127.0.0.1, ::1)."""
+    if cert_file or key_file:
+        if not (cert_file and key_file):
+            raise ValueError(
+                "the gateway's TLS certificate and key must be set together "
+                "(PODS_GATEWAY_TLS_CERT_FILE and PODS_GATEWAY_TLS_KEY_FILE)"
+            )
+        return TlsFiles(cert=Path(cert_file), key=Path(key_file), ca=None)
+    names = dict.fromkeys((public_host, "localhost", "127.0.0.1", "::1"))
+    return _dev_leaf(directory, "api", tuple(names))
+
+
+def certificate_names(cert_path: Path) -> list[str]:
+    """The DNS names and IP addresses a PEM certificate is valid for."""
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    ips = [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)]
+    return [*sans.get_values_for_type(x509.DNSName), *ips]
+
+
+def names_host(names: Sequence[str], host: str) -> bool:
+    """True if a certificate naming `names` is valid for `host` (a `*.` wildcard covers one
+    label)."""
+    host = host.lower().rstrip(".")
+    for name in (n.lower() for n in names):
+        if name == host:
+            return True
+        if name.startswith("*.") and "." in host and host.split(".", 1)[1] == name[2:]:
+            return True
+    return False
+
+
+def _dev_leaf(directory: Path, stem: str, names: Sequence[str]) -> TlsFiles:
+    """`<stem>.pem` and `<stem>-key.pem` issued by the development CA for `names`, made once
+    and remade when they no longer name the first of `names` or expire within a month."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_cert_path, ca_key_path = directory / "ca.pem", directory / "ca-key.pem"
-    cert_path, key_path = directory / "pods.pem", directory / "pods-key.pem"
+    cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}-key.pem"
     if not (ca_cert_path.exists() and ca_key_path.exists()):
         new_ca_key = ec.generate_private_key(ec.SECP256R1())
         _write_key(ca_key_path, new_ca_key)
         _write(ca_cert_path, _ca_certificate(new_ca_key).public_bytes(serialization.Encoding.PEM))
-    if not _covers(cert_path, pod_domain):
+    if not _covers(cert_path, names[0]):
         loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
         if not isinstance(loaded, ec.EllipticCurvePrivateKey):
             raise ValueError(f"{ca_key_path} is not an EC private key")
         ca_key = loaded
         ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _leaf_certificate(key, ca_key, ca_cert, pod_domain)
+        cert = _leaf_certificate(key, ca_key, ca_cert, names)
         _write_key(key_path, key)
         _write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return TlsFiles(cert=cert_path, key=key_path, ca=ca_cert_path)
@@ -99,19 +147,20 @@ def _leaf_certificate(
     key: ec.EllipticCurvePrivateKey,
     ca_key: ec.EllipticCurvePrivateKey,
     ca_cert: x509.Certificate,
-    pod_domain: str,
+    names: Sequence[str],
 ) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
-    names = [x509.DNSName(f"*.{pod_domain}"), x509.DNSName(pod_domain)]
     return (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"*.{pod_domain}")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + VALIDITY)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([_general_name(name) for name in names]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
@@ -122,14 +171,20 @@ def _leaf_certificate(
     )
 
 
-def _covers(cert_path: Path, pod_domain: str) -> bool:
-    """True if the certificate exists, names *.<pod_domain> and is valid for a month more."""
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def _covers(cert_path: Path, name: str) -> bool:
+    """True if the certificate exists, names `name` and is valid for a month more."""
     if not cert_path.exists():
         return False
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     remaining = cert.not_valid_after_utc - dt.datetime.now(dt.UTC)
-    return f"*.{pod_domain}" in sans.get_values_for_type(x509.DNSName) and remaining.days > 30
+    return name in certificate_names(cert_path) and remaining.days > 30
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:

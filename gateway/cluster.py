@@ -8,11 +8,14 @@ PODS_RUNTIME=kubernetes (the same listener options, and routes to pod Services).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from gateway import envoy_config, xds_files
 from gateway.descriptor import build_descriptor_set
+from gateway.hardening import Limits
 from gateway.pods_listener import PodsListenerOptions, cluster_listener_options
+from gateway.public_tls import rest_tls
 from gateway.route_source import Upstream
 from gateway.routes import RouteTable
 from services.common.pods_model import PodRecord
@@ -22,7 +25,7 @@ from services.common.settings import Settings
 
 def cluster_gateway(settings: Settings) -> envoy_config.ClusterGateway:
     """The cluster gateway's options; Envoy and the pod router share one pod (the router on
-    loopback)."""
+    loopback). TLS of the REST/gRPC port is added by `prepare_cluster`."""
     config_dir = Path(settings.gateway_config_dir)
     return envoy_config.ClusterGateway(
         descriptor_path=config_dir / "pods.pb",
@@ -36,6 +39,7 @@ def cluster_gateway(settings: Settings) -> envoy_config.ClusterGateway:
         port=settings.gateway_port,
         pods_port=settings.pods_port,
         admin_port=settings.gateway_admin_port,
+        limits=Limits.from_settings(settings),
     )
 
 
@@ -48,8 +52,10 @@ def prepare_cluster(settings: Settings) -> Path:
     LDS/CDS files; the pod router fills them) and the bootstrap. Returns the bootstrap path."""
     if not (settings.tls_cert_file and settings.tls_key_file):
         raise ValueError("a cluster gateway needs PODS_TLS_CERT_FILE and PODS_TLS_KEY_FILE")
-    gateway = cluster_gateway(settings)
-    config_dir = gateway.descriptor_path.parent
+    config_dir = Path(settings.gateway_config_dir)
+    # With PODS_GATEWAY_TLS the REST/gRPC port serves PODS_GATEWAY_TLS_CERT_FILE (or the pods'
+    # certificate), which must name PODS_PUBLIC_URL's host.
+    gateway = replace(cluster_gateway(settings), api_tls=rest_tls(settings, config_dir / "tls"))
     config_dir.mkdir(parents=True, exist_ok=True)
     build_descriptor_set(gateway.descriptor_path)
     if not (gateway.xds_dir / "lds.yaml").exists():

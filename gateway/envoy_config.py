@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-JsonObject = dict[str, object]
+from gateway import hardening
+from gateway.certs import TlsFiles
+from gateway.hardening import DEFAULT_LIMITS as DEFAULT_LIMITS
+from gateway.hardening import JsonObject as JsonObject
+from gateway.hardening import Limits as Limits
+from gateway.hardening import duration as duration
 
 API_CLUSTER = "api"
 REST_LISTENER = "rest"
@@ -34,18 +39,12 @@ _T = "type.googleapis.com/"
 HCM_TYPE = _T + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 TRANSCODER_TYPE = _T + "envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder"
 ROUTER_TYPE = _T + "envoy.extensions.filters.http.router.v3.Router"
-STDOUT_LOG_TYPE = _T + "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog"
+TLS_INSPECTOR_TYPE = _T + "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"
+DOWNSTREAM_TLS_TYPE = _T + "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
 HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 HTTP_OPTIONS_TYPE = _T + HTTP_OPTIONS_KEY
 
-# Envoy's default access log line, but with the method and path the client sent (the
-# transcoder rewrites both) and the route taken.
-ACCESS_LOG_FORMAT = (
-    '[%START_TIME%] "%REQ(X-ENVOY-ORIGINAL-METHOD?:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% '
-    '%PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% route=%ROUTE_NAME% '
-    "%BYTES_RECEIVED% %BYTES_SENT% %DURATION%ms "
-    '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%UPSTREAM_HOST%"\n'
-)
+HTTP_ALPN: tuple[str, ...] = ("h2", "http/1.1")
 
 # HTTP status of Envoy's own replies -> the gRPC code put in their JSON body, so that they
 # read like the transcoder's errors. (Envoy's built-in HTTP-to-gRPC mapping would say INTERNAL
@@ -69,14 +68,11 @@ MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024
 MAX_RESPONSE_BODY_BYTES = 64 * 1024 * 1024
 BODY_ERROR_PREFIX = "Invalid request body: "
 
-
-def duration(seconds: float) -> str:
-    """A protobuf Duration in its JSON form ("5s", "0.250s")."""
-    if seconds < 0:
-        raise ValueError(f"a duration cannot be negative, got {seconds}")
-    if float(seconds).is_integer():
-        return f"{int(seconds)}s"
-    return f"{seconds:.3f}s"
+# The longest call: ExecPod runs commands for up to MAX_TOTAL_TIMEOUT (an hour, in
+# services/api/domain/execution.py; a unit test keeps the two in step), plus a minute.
+LONG_CALL_TIMEOUT = 3600.0 + 60.0
+EXEC_REST_REGEX = r"^/v3/pods/[^/]+/exec/?$"
+EXEC_GRPC_PATH = "/pods.v1.PodsService/ExecPod"
 
 
 def socket_address(address: str, port: int) -> JsonObject:
@@ -87,8 +83,10 @@ def socket_address(address: str, port: int) -> JsonObject:
 
 
 def admin(port: int, address: str = "127.0.0.1") -> JsonObject:
-    """The admin interface (stats, /ready); it can change Envoy's state, so keep it local."""
-    return {"address": socket_address(address, port)}
+    """The admin interface (stats, /ready); it can change Envoy's state, so keep it local.
+    It does not count towards the global connection limit (said explicitly; Envoy 1.40
+    already leaves it out), so probes and operators reach it when clients used the limit up."""
+    return {"address": socket_address(address, port), "ignore_global_conn_limit": True}
 
 
 def _is_ip(host: str) -> bool:
@@ -187,14 +185,8 @@ def router_filter() -> JsonObject:
 
 
 def stdout_access_log() -> JsonObject:
-    """One line per request on Envoy's stdout."""
-    return {
-        "name": "envoy.access_loggers.stdout",
-        "typed_config": {
-            "@type": STDOUT_LOG_TYPE,
-            "log_format": {"text_format_source": {"inline_string": ACCESS_LOG_FORMAT}},
-        },
-    }
+    """One JSON line per request on Envoy's stdout, without tokens or query strings."""
+    return hardening.json_access_log()
 
 
 def _status_is(status: int) -> JsonObject:
@@ -296,27 +288,57 @@ def api_routes(
     services: Sequence[str] = PUBLIC_SERVICES,
     rest_prefix: str = REST_PREFIX,
     rest_timeout: float = 60.0,
+    long_timeout: float = LONG_CALL_TIMEOUT,
 ) -> list[JsonObject]:
     """Routes to the API: REST under `rest_prefix`, and native gRPC of `services`.
 
-    REST calls get `rest_timeout` end to end. Native gRPC calls have no route timeout: the
-    client's deadline (grpc-timeout header) applies, so long calls and streams work.
+    Every route has a timeout. Calls get `rest_timeout` (from the end of the request to the
+    end of the response); native gRPC calls get their own deadline (grpc-timeout) instead,
+    up to `long_timeout`. Exec (REST and gRPC) runs commands for up to an hour, so it gets
+    `long_timeout` both as its timeout and as its idle timeout (it sends nothing meanwhile).
     """
+    long_route: JsonObject = {
+        "cluster": cluster,
+        "timeout": duration(long_timeout),
+        "idle_timeout": duration(long_timeout),
+    }
+
+    def grpc_limit(default: float) -> JsonObject:
+        # With max_stream_duration Envoy ignores `timeout` for gRPC: the stream's limit is the
+        # client's grpc-timeout (up to long_timeout), else `default`.
+        return {
+            "max_stream_duration": duration(default),
+            "grpc_timeout_header_max": duration(long_timeout),
+        }
+
     routes: list[JsonObject] = [
+        {
+            "name": "rest-exec",
+            "match": {"safe_regex": {"regex": EXEC_REST_REGEX}},
+            "route": long_route,
+        },
         {
             "name": "rest",
             "match": {"prefix": rest_prefix},
             "route": {"cluster": cluster, "timeout": duration(rest_timeout)},
-        }
+        },
     ]
+    if EXEC_GRPC_PATH.split("/")[1] in services:
+        routes.append(
+            {
+                "name": "grpc-exec",
+                "match": {"path": EXEC_GRPC_PATH, "grpc": {}},
+                "route": {**long_route, "max_stream_duration": grpc_limit(long_timeout)},
+            }
+        )
     routes.extend(
         {
             "name": f"grpc:{service}",
             "match": {"prefix": f"/{service}/", "grpc": {}},
             "route": {
                 "cluster": cluster,
-                "timeout": "0s",
-                "max_stream_duration": {"grpc_timeout_header_max": "0s"},
+                "timeout": duration(rest_timeout),
+                "max_stream_duration": grpc_limit(rest_timeout),
             },
         }
         for service in services
@@ -337,14 +359,20 @@ def route_config(
 
 
 def http_connection_manager(
-    stat_prefix: str, routes: JsonObject, http_filters: Sequence[JsonObject]
+    stat_prefix: str,
+    routes: JsonObject,
+    http_filters: Sequence[JsonObject],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> JsonObject:
     """An HTTP connection manager network filter (the router filter is appended).
 
     The codec is AUTO: HTTP/1.1 (REST from curl or tapipy) and HTTP/2 cleartext (native gRPC)
     share the port. Paths are normalized before routing, so `/v3/../x` cannot reach a route
     that does not name it. Request headers, X-Tapis-Token among them, are forwarded as they
-    are and reach the gRPC server as metadata.
+    are and reach the gRPC server as metadata; a header name with an underscore is refused
+    (400), and header size, header count, HTTP/2 streams and every timeout are held to
+    `limits` (gateway/hardening.py). The client address is the connection's peer: no
+    X-Forwarded-For hop is trusted.
     """
     return {
         "name": "envoy.filters.network.http_connection_manager",
@@ -353,8 +381,10 @@ def http_connection_manager(
             "stat_prefix": stat_prefix,
             "codec_type": "AUTO",
             "use_remote_address": True,
+            "xff_num_trusted_hops": 0,
             "normalize_path": True,
             "merge_slashes": True,
+            **hardening.connection_manager_limits(limits, reject_underscores=True),
             "access_log": [stdout_access_log()],
             "local_reply_config": local_reply_config(),
             "route_config": routes,
@@ -374,6 +404,72 @@ def listener(
     }
 
 
+def tls_inspector() -> JsonObject:
+    """The listener filter that reads a ClientHello's SNI and ALPN (or sees there is none)."""
+    return {
+        "name": "envoy.filters.listener.tls_inspector",
+        "typed_config": {"@type": TLS_INSPECTOR_TYPE},
+    }
+
+
+def downstream_tls(tls: TlsFiles, alpn: Sequence[str]) -> JsonObject:
+    """A TLS server transport socket with `tls`'s certificate, offering `alpn`, holding
+    clients to TLS 1.2 or newer with forward-secret AEAD ciphers."""
+    common: JsonObject = {
+        "tls_params": hardening.tls_parameters(),
+        "tls_certificates": [
+            {
+                "certificate_chain": {"filename": str(tls.cert)},
+                "private_key": {"filename": str(tls.key)},
+            }
+        ],
+    }
+    if alpn:
+        common["alpn_protocols"] = list(alpn)
+    return {
+        "name": "envoy.transport_sockets.tls",
+        "typed_config": {"@type": DOWNSTREAM_TLS_TYPE, "common_tls_context": common},
+    }
+
+
+def plaintext_refusal(public_url: str, limits: Limits = DEFAULT_LIMITS) -> JsonObject:
+    """The connection manager answering plain HTTP on a TLS port: 400 naming the https URL,
+    never forwarded. (No redirect: a client that follows one has already sent its token in
+    clear text, and should be fixed rather than helped along.)"""
+    text = f"This port speaks HTTPS only: use {public_url}"
+    reply: JsonObject = {
+        "name": "https-only",
+        "match": {"prefix": "/"},
+        "direct_response": {"status": 400, "body": {"inline_string": text}},
+    }
+    return {
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": {
+            "@type": HCM_TYPE,
+            "stat_prefix": f"{REST_LISTENER}_plaintext",
+            "codec_type": "AUTO",
+            **hardening.connection_manager_limits(limits, reject_underscores=True),
+            "access_log": [stdout_access_log()],
+            "local_reply_config": local_reply_config(),
+            "route_config": {
+                "name": "https-only",
+                "virtual_hosts": [{"name": "https-only", "domains": ["*"], "routes": [reply]}],
+            },
+            "http_filters": [router_filter()],
+        },
+    }
+
+
+@dataclass(frozen=True)
+class RestTls:
+    """TLS on the REST/gRPC port: the certificate for the public host, and the URL plain
+    HTTP clients are told to use instead."""
+
+    files: TlsFiles
+    public_url: str
+    handshake_timeout: float = 5.0
+
+
 def rest_listener(
     descriptor_path: Path | str,
     port: int,
@@ -382,15 +478,39 @@ def rest_listener(
     cluster: str = API_CLUSTER,
     services: Sequence[str] = PUBLIC_SERVICES,
     rest_timeout: float = 60.0,
+    limits: Limits = DEFAULT_LIMITS,
+    tls: RestTls | None = None,
 ) -> JsonObject:
-    """The API listener: REST transcoded to gRPC, and native gRPC, on one port."""
+    """The API listener: REST transcoded to gRPC, and native gRPC, on one port; over TLS
+    (h2 or http/1.1 by ALPN) when `tls` is given, plain HTTP then being refused."""
     routes = api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout)
     hcm = http_connection_manager(
         REST_LISTENER,
         route_config(REST_LISTENER, routes, services),
         [transcoder_filter(descriptor_path, services)],
+        limits,
     )
-    return listener(REST_LISTENER, address, port, [hcm])
+    if tls is None:
+        return listener(REST_LISTENER, address, port, [hcm])
+    return {
+        "name": REST_LISTENER,
+        "address": socket_address(address, port),
+        "listener_filters": [tls_inspector()],
+        "listener_filters_timeout": duration(tls.handshake_timeout),
+        "filter_chains": [
+            {
+                "name": "https",
+                "filter_chain_match": {"transport_protocol": "tls"},
+                "transport_socket": downstream_tls(tls.files, HTTP_ALPN),
+                "filters": [hcm],
+            },
+            {
+                "name": "plaintext",
+                "filter_chain_match": {"transport_protocol": "raw_buffer"},
+                "filters": [plaintext_refusal(tls.public_url, limits)],
+            },
+        ],
+    }
 
 
 def path_config_source(path: Path) -> JsonObject:
@@ -417,15 +537,19 @@ def bootstrap(
     clusters: Sequence[JsonObject],
     node_id: str = "pods-gateway",
     xds_dir: Path | None = None,
+    limits: Limits | None = None,
 ) -> JsonObject:
     """A complete bootstrap from static listeners and clusters, plus file-based LDS/CDS from
-    `xds_dir` when given. No admin interface when `admin_port` is None."""
+    `xds_dir` when given. No admin interface when `admin_port` is None; an overload manager
+    (global connection limit, heap thresholds) when `limits` are given."""
     config: JsonObject = {"node": {"id": node_id, "cluster": node_id}}
     if admin_port is not None:
         config["admin"] = admin(admin_port)
     config["static_resources"] = {"listeners": list(listeners), "clusters": list(clusters)}
     if xds_dir is not None:
         config["dynamic_resources"] = dynamic_resources(xds_dir)
+    if limits is not None:
+        config["overload_manager"] = hardening.overload_manager(limits)
     return config
 
 
@@ -443,6 +567,8 @@ class GatewayOptions:
     connect_timeout: float = 5.0
     rest_timeout: float = 60.0
     xds_dir: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    tls: RestTls | None = None  # None: plain HTTP (the local stack)
 
 
 def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
@@ -456,6 +582,8 @@ def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
                 options.port,
                 address=options.bind_address,
                 rest_timeout=options.rest_timeout,
+                limits=options.limits,
+                tls=options.tls,
             )
         ],
         clusters=[
@@ -467,6 +595,7 @@ def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
             )
         ],
         xds_dir=options.xds_dir,
+        limits=options.limits,
     )
 
 
@@ -489,6 +618,8 @@ class ClusterGateway:
     pods_port: int = 443
     admin_port: int = 9901
     bind_address: str = "0.0.0.0"  # noqa: S104 - a cluster gateway serves the pod network
+    limits: Limits = DEFAULT_LIMITS
+    api_tls: RestTls | None = None  # TLS on the REST/gRPC port (PODS_GATEWAY_TLS)
 
 
 def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
@@ -503,5 +634,7 @@ def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
             bind_address=options.bind_address,
             api_host=options.api_host,
             xds_dir=options.xds_dir,
+            limits=options.limits,
+            tls=options.api_tls,
         )
     )

@@ -25,17 +25,23 @@ open connections) alone: Envoy updates filter chains in place.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from gateway import hardening
 from gateway.certs import TlsFiles
 from gateway.envoy_config import (
+    DEFAULT_LIMITS,
     HCM_TYPE,
+    HTTP_ALPN,
     ClusterGateway,
     JsonObject,
+    Limits,
+    downstream_tls,
     duration,
     router_filter,
     socket_address,
     stdout_access_log,
+    tls_inspector,
     upstream_cluster,
 )
 from gateway.routes import PodRoute, RouteTable
@@ -44,7 +50,6 @@ from services.common.settings import Settings
 PODS_LISTENER = "pods"
 ROUTER_CLUSTER = "starttls_router"
 STARTTLS_CHAIN = "starttls"
-HTTP_ALPN: tuple[str, ...] = ("h2", "http/1.1")
 POSTGRES_ALPN = "postgresql"
 # Stat prefixes are shared by all pods of a kind, so stats do not pile up as pods come and go.
 HTTP_STATS = "pods_http"
@@ -54,8 +59,6 @@ ROUTER_STATS = "pods_starttls"
 _T = "type.googleapis.com/"
 LISTENER_TYPE = _T + "envoy.config.listener.v3.Listener"
 CLUSTER_TYPE = _T + "envoy.config.cluster.v3.Cluster"
-TLS_INSPECTOR_TYPE = _T + "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"
-DOWNSTREAM_TLS_TYPE = _T + "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
 TCP_PROXY_TYPE = _T + "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
 
 
@@ -73,6 +76,7 @@ class PodsListenerOptions:
     handshake_timeout: float = 5.0
     # A proxied TCP connection (bolt, PostgreSQL) idle this long is closed.
     tcp_idle_timeout: float = 3600.0
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_settings(
@@ -127,12 +131,7 @@ def pods_listener(table: RouteTable, options: PodsListenerOptions) -> JsonObject
         "@type": LISTENER_TYPE,
         "name": PODS_LISTENER,
         "address": socket_address(options.bind_address, options.port),
-        "listener_filters": [
-            {
-                "name": "envoy.filters.listener.tls_inspector",
-                "typed_config": {"@type": TLS_INSPECTOR_TYPE},
-            }
-        ],
+        "listener_filters": [tls_inspector()],
         "listener_filters_timeout": duration(options.handshake_timeout),
         "filter_chains": [*chains, starttls_chain(options)],
     }
@@ -141,7 +140,7 @@ def pods_listener(table: RouteTable, options: PodsListenerOptions) -> JsonObject
 def pod_chain(route: PodRoute, options: PodsListenerOptions) -> JsonObject | None:
     """The filter chain of one route; None when nothing may reach it (unknown name then)."""
     if route.protocol == "http":
-        return http_chain(route, options.tls)
+        return http_chain(route, options.tls, options.limits)
     if not route.serving:
         return None
     if route.protocol == "tcp":
@@ -151,13 +150,13 @@ def pod_chain(route: PodRoute, options: PodsListenerOptions) -> JsonObject | Non
     raise ValueError(f"protocol {route.protocol!r} of {route.host} is not routable")
 
 
-def http_chain(route: PodRoute, tls: TlsFiles) -> JsonObject:
+def http_chain(route: PodRoute, tls: TlsFiles, limits: Limits = DEFAULT_LIMITS) -> JsonObject:
     """TLS (h2 or http/1.1) terminated for `route.host`, then HTTP to the pod (or a 503)."""
     return {
         "name": route.host,
         "filter_chain_match": {"server_names": [route.host], "transport_protocol": "tls"},
         "transport_socket": downstream_tls(tls, HTTP_ALPN),
-        "filters": [pod_http_connection_manager(route)],
+        "filters": [pod_http_connection_manager(route, limits)],
     }
 
 
@@ -185,25 +184,6 @@ def starttls_chain(options: PodsListenerOptions) -> JsonObject:
     }
 
 
-def downstream_tls(tls: TlsFiles, alpn: Iterable[str]) -> JsonObject:
-    """A TLS server transport socket with the pods certificate, offering `alpn`."""
-    common: JsonObject = {
-        "tls_certificates": [
-            {
-                "certificate_chain": {"filename": str(tls.cert)},
-                "private_key": {"filename": str(tls.key)},
-            }
-        ],
-    }
-    protocols = list(alpn)
-    if protocols:
-        common["alpn_protocols"] = protocols
-    return {
-        "name": "envoy.transport_sockets.tls",
-        "typed_config": {"@type": DOWNSTREAM_TLS_TYPE, "common_tls_context": common},
-    }
-
-
 def tcp_proxy(stat_prefix: str, cluster: str, idle_timeout: float) -> JsonObject:
     """The network filter copying bytes both ways to `cluster`."""
     return {
@@ -217,12 +197,14 @@ def tcp_proxy(stat_prefix: str, cluster: str, idle_timeout: float) -> JsonObject
     }
 
 
-def pod_http_connection_manager(route: PodRoute) -> JsonObject:
+def pod_http_connection_manager(route: PodRoute, limits: Limits = DEFAULT_LIMITS) -> JsonObject:
     """HTTP/1.1 or HTTP/2 from the client (codec AUTO), HTTP/1.1 to the pod.
 
     The Host header is forwarded as the client sent it; X-Forwarded-Proto says https and
     X-Forwarded-For carries the client's address. No route timeout (pods may stream), and
-    WebSocket upgrades pass through.
+    WebSocket upgrades pass through. Header size and count, HTTP/2 streams and the time to
+    send headers are held to `limits`; header names with underscores pass (the pod's own
+    business).
     """
     return {
         "name": "envoy.filters.network.http_connection_manager",
@@ -231,12 +213,22 @@ def pod_http_connection_manager(route: PodRoute) -> JsonObject:
             "stat_prefix": HTTP_STATS,
             "codec_type": "AUTO",
             "use_remote_address": True,
+            "xff_num_trusted_hops": 0,
+            **_pod_limits(limits),
             "upgrade_configs": [{"upgrade_type": "websocket"}],
             "access_log": [stdout_access_log()],
             "route_config": pod_route_config(route),
             "http_filters": [router_filter()],
         },
     }
+
+
+def _pod_limits(limits: Limits) -> JsonObject:
+    """The hardening of a pod's connection manager, without the whole-request timeout: a pod
+    may take long uploads or stream (WebSockets), so only idle streams are cut."""
+    fields = hardening.connection_manager_limits(limits, reject_underscores=False)
+    del fields["request_timeout"]
+    return fields
 
 
 def pod_route_config(route: PodRoute) -> JsonObject:

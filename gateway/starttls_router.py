@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from gateway.certs import TlsFiles
+from gateway.hardening import CIPHER_SUITES
 from gateway.routes import PodRoute, RouteTable
 
 logger = logging.getLogger(__name__)
@@ -215,10 +216,12 @@ def decide(table: RouteTable, server_name: str | None) -> SniDecision:
 def server_context(
     tls: TlsFiles, on_sni: Callable[[ssl.SSLObject, str | None, ssl.SSLContext], int | None]
 ) -> ssl.SSLContext:
-    """The server-side TLS context: the pods certificate, TLS >= 1.2, ALPN `postgresql`, no
-    renegotiation or session tickets, and `on_sni` deciding each handshake."""
+    """The server-side TLS context: the pods certificate, TLS >= 1.2 with Envoy's cipher list
+    (ECDHE with AEAD; TLS 1.3's suites are all AEAD), ALPN `postgresql`, no renegotiation or
+    session tickets, and `on_sni` deciding each handshake."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(":".join(CIPHER_SUITES))
     context.options |= ssl.OP_NO_RENEGOTIATION | ssl.OP_NO_TICKET
     context.num_tickets = 0
     context.load_cert_chain(tls.cert, tls.key)

@@ -48,6 +48,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 DEV_IDENTITY_MODES = ("off", "on", "local")
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+
+
 def _users(raw: str) -> dict[str, str]:
     users: dict[str, str] = {}
     if not raw.strip():
@@ -132,6 +143,13 @@ class Settings:
     tls_cert_file: str = ""  # PEM certificate for *.<pod_domain>; default: dev CA issues one
     tls_key_file: str = ""
     gateway_api_host: str = "127.0.0.1"  # where Envoy reaches the API (a Service name in a cluster)
+    # The REST/gRPC port speaks TLS (production); plain HTTP is refused then.
+    gateway_tls: bool = False
+    # Its certificate (for the public URL's host); default: PODS_TLS_CERT_FILE's, else dev CA.
+    gateway_tls_cert_file: str = ""
+    gateway_tls_key_file: str = ""
+    gateway_max_connections: int = 10000  # open client connections over all gateway ports
+    gateway_max_heap_mb: int = 1024  # Envoy's heap; keep below the gateway's memory limit
     gateway_config_dir: str = ""  # Envoy's bootstrap and descriptor set; default <data_dir>/gateway
     api_port: int = 50051
     spawner_port: int = 50052
@@ -215,7 +233,8 @@ class Settings:
             tenant_id=e.get("PODS_TENANT_ID", d.tenant_id),
             site_id=e.get("PODS_SITE_ID", d.site_id),
             public_url=e.get("PODS_PUBLIC_URL", "")
-            or f"http://localhost:{_int(e, 'PODS_GATEWAY_PORT', d.gateway_port)}",
+            or f"{'https' if _bool(e, 'PODS_GATEWAY_TLS', d.gateway_tls) else 'http'}://localhost:"
+            f"{_int(e, 'PODS_GATEWAY_PORT', d.gateway_port)}",
             dev_identity=_dev_identity(e.get("PODS_DEV_IDENTITY", "")),
             dev_users=_users(e.get("PODS_DEV_USERS", "")),
             token_ttl=_int(e, "PODS_TOKEN_TTL", d.token_ttl),
@@ -245,6 +264,13 @@ class Settings:
             tls_cert_file=e.get("PODS_TLS_CERT_FILE", d.tls_cert_file),
             tls_key_file=e.get("PODS_TLS_KEY_FILE", d.tls_key_file),
             gateway_api_host=e.get("PODS_GATEWAY_API_HOST", d.gateway_api_host),
+            gateway_tls=_bool(e, "PODS_GATEWAY_TLS", d.gateway_tls),
+            gateway_tls_cert_file=e.get("PODS_GATEWAY_TLS_CERT_FILE", d.gateway_tls_cert_file),
+            gateway_tls_key_file=e.get("PODS_GATEWAY_TLS_KEY_FILE", d.gateway_tls_key_file),
+            gateway_max_connections=_int(
+                e, "PODS_GATEWAY_MAX_CONNECTIONS", d.gateway_max_connections
+            ),
+            gateway_max_heap_mb=_int(e, "PODS_GATEWAY_MAX_HEAP_MB", d.gateway_max_heap_mb),
             gateway_config_dir=e.get("PODS_GATEWAY_CONFIG_DIR", "")
             or str(Path(e.get("PODS_DATA_DIR", str(d.data_dir))) / "gateway"),
             api_port=_int(e, "PODS_API_PORT", d.api_port),

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 import time
 import urllib.error
@@ -35,18 +36,31 @@ SERVICES = [
 ]
 
 
-def gateway_answers(url: str) -> bool:
+def gateway_answers(url: str, context: ssl.SSLContext | None = None) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/v3/sites", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(  # noqa: S310
+            f"{url}/v3/sites", timeout=2, context=context
+        ) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
 
 
-async def wait_for_gateway(url: str, timeout: float = 60.0) -> None:
+def probe_context() -> ssl.SSLContext:
+    """TLS for asking our own gateway, on loopback, whether it serves: its certificate names
+    the public host (perhaps not 127.0.0.1), and clients verify it, not this probe."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def wait_for_gateway(
+    url: str, timeout: float = 60.0, context: ssl.SSLContext | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await asyncio.to_thread(gateway_answers, url):
+        if await asyncio.to_thread(gateway_answers, url, context):
             return
         await asyncio.sleep(0.2)
     raise TimeoutError(f"the gateway did not answer on {url} within {timeout:.0f}s")
@@ -71,7 +85,12 @@ async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
     try:
         for name, module in SERVICES:
             await supervisor.start(supervisor.python_module(name, module))
-        await wait_for_gateway(f"http://127.0.0.1:{settings.gateway_port}")
+        if settings.gateway_tls:
+            await wait_for_gateway(
+                f"https://127.0.0.1:{settings.gateway_port}", context=probe_context()
+            )
+        else:
+            await wait_for_gateway(f"http://127.0.0.1:{settings.gateway_port}")
         if settings.dev_identity == "off":
             users = f"none: the built-in identity is off (issuer {settings.jwt_issuer})"
         else:
@@ -80,7 +99,8 @@ async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
             f"\nPods service is up: {settings.public_url}\n"
             f"  dev users: {users}\n"
             f"  tenant: {settings.tenant_id}   data: {data}\n"
-            f"  gRPC and REST on port {settings.gateway_port}; Ctrl-C stops everything.\n"
+            f"  gRPC and REST on port {settings.gateway_port}"
+            f"{' (TLS)' if settings.gateway_tls else ''}; Ctrl-C stops everything.\n"
             f"  pods: https://<pod_id>.{settings.pod_domain}:{settings.pods_port} (TLS, by name)\n"
             f"  development CA: {data / 'gateway' / 'tls' / 'ca.pem'}\n",
             flush=True,

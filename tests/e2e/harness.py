@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -42,6 +43,15 @@ class Stack:
     log_path: Path
     env: dict[str, str]
 
+    @property
+    def ca(self) -> Path:
+        """The development CA, which issued the certificates of both TLS ports."""
+        return self.data_dir / "gateway" / "tls" / "ca.pem"
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """Verifies the gateway with the development CA when the stack serves https."""
+        return _ssl_context(self.url, self.data_dir)
+
     def pid_of(self, name: str) -> int:
         return int((self.data_dir / "pids" / f"{name}.pid").read_text())
 
@@ -66,7 +76,7 @@ class Stack:
             headers["X-Tapis-Token"] = token
         req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=30) as response:
+            with urllib.request.urlopen(req, timeout=30, context=self.ssl_context()) as response:
                 return _parsed(response.status, response.headers, response.read())
         except urllib.error.HTTPError as error:
             return _parsed(error.code, error.headers, error.read())
@@ -86,13 +96,22 @@ def _parsed(status: int, headers: Any, raw: bytes) -> tuple[int, str, dict[str, 
     return status, content_type, raw.decode(errors="replace")
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+def _ssl_context(url: str, data_dir: Path) -> ssl.SSLContext | None:
+    if not url.startswith("https://"):
+        return None
+    return ssl.create_default_context(cafile=str(data_dir / "gateway" / "tls" / "ca.pem"))
+
+
+def _wait_until_up(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, data_dir: Path
+) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"stack exited early:\n{log_path.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(url + "/v3/sites", timeout=2) as response:
+            context = _ssl_context(url, data_dir)
+            with urllib.request.urlopen(url + "/v3/sites", timeout=2, context=context) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -145,11 +164,16 @@ def launch(env: dict[str, str], tmp: Path) -> Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://localhost:{env['PODS_GATEWAY_PORT']}"
+    scheme = "https" if env.get("PODS_GATEWAY_TLS") == "1" else "http"
+    url = f"{scheme}://localhost:{env['PODS_GATEWAY_PORT']}"
     stack = Stack(
         url, Path(env["PODS_DATA_DIR"]), env["PODS_DEPLOYMENT_ID"], process, log_path, env
     )
-    _wait_until_up(url, process, log_path)
+    try:
+        _wait_until_up(url, process, log_path, stack.data_dir)
+    except BaseException:
+        interrupt(stack)  # a stack that never came up must not outlive the test
+        raise
     return stack
 
 

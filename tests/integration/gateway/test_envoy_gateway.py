@@ -417,14 +417,16 @@ async def test_api_down_is_503_json(gateway: Gateway) -> None:
 
 
 async def test_access_log_goes_to_stdout(gateway: Gateway, api: Api) -> None:
-    await ahttp("GET", f"{gateway.url}/v3/sites?access-log-probe=1")
+    await ahttp("GET", f"{gateway.url}/v3/sites?x=1", headers={"User-Agent": "access-log-probe"})
     deadline = time.monotonic() + 10
     while "access-log-probe" not in gateway.log_text():
         assert time.monotonic() < deadline, gateway.log_text()
         await asyncio.sleep(0.1)
     line = next(x for x in gateway.log_text().splitlines() if "access-log-probe" in x)
-    assert '"GET /v3/sites?access-log-probe=1 HTTP/1.1" 400' in line
-    assert "route=rest" in line
+    record = json.loads(line)
+    # The path the client sent, without its query string (it may carry secrets).
+    assert (record["method"], record["path"], record["status"]) == ("GET", "/v3/sites", 400)
+    assert record["route"] == "rest"
 
 
 async def test_large_response_is_transcoded(gateway: Gateway, api: Api) -> None:

@@ -83,6 +83,20 @@ def test_the_rendered_bootstrap_passes_envoy_validate(objects: list[Obj], tmp_pa
         int(env["PODS_GATEWAY_PORT"]),
         int(env["PODS_PODS_PORT"]),
     }
+    # Production serves the API over TLS with the mounted certificate, plain HTTP refused,
+    # and Envoy's heap is held below the container's memory limit.
+    (rest,) = listeners
+    https, plaintext = rest["filter_chains"]
+    common = https["transport_socket"]["typed_config"]["common_tls_context"]
+    assert common["tls_certificates"][0]["certificate_chain"] == {
+        "filename": env["PODS_TLS_CERT_FILE"]
+    }
+    assert plaintext["filter_chain_match"] == {"transport_protocol": "raw_buffer"}
+    monitors = {
+        m["name"]: m["typed_config"] for m in bootstrap["overload_manager"]["resource_monitors"]
+    }
+    heap = monitors["envoy.resource_monitors.fixed_heap"]["max_heap_size_bytes"]
+    assert heap == int(env["PODS_GATEWAY_MAX_HEAP_MB"]) * 1024 * 1024
     published = (Path(env["PODS_DATA_DIR"]) / "gateway" / "xds" / "lds.yaml").read_text()
     assert f'"port_value": {env["PODS_PODS_PORT"]}' in published
     assert '"address": "0.0.0.0"' in published

@@ -222,7 +222,19 @@ def test_the_gateway_is_the_public_entry(overlay: tuple[str, list[Obj]]) -> None
         for s in by_kind(objects, "Service").values()
         if s["spec"].get("type") in ("NodePort", "LoadBalancer")
     ]
-    assert public == [service]
+    settings = config(objects)
+    if name == "local-kind":
+        assert public == [service]
+        assert settings["PODS_GATEWAY_TLS"] == "0"
+        return
+    # Production: the API speaks TLS on 443 of a load balancer of its own.
+    api = one(objects, "Service", "pods-gateway-api")
+    assert public == [service, api] or public == [api, service]
+    assert api["spec"]["type"] == "LoadBalancer"
+    assert [(p["port"], p["targetPort"]) for p in api["spec"]["ports"]] == [(443, "api")]
+    assert api["spec"]["selector"] == service["spec"]["selector"]
+    assert settings["PODS_GATEWAY_TLS"] == "1"
+    assert settings["PODS_PUBLIC_URL"].startswith("https://")
 
 
 # -- RBAC -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,11 @@ def _route_for(config: dict[str, Any], path: str, *, grpc: bool) -> dict[str, An
     """The first route Envoy would pick, for the matchers this builder uses."""
     for route in _routes(config):
         match = route["match"]
-        if not path.startswith(match["prefix"]):
+        if "prefix" in match and not path.startswith(match["prefix"]):
+            continue
+        if "path" in match and path != match["path"]:
+            continue
+        if "safe_regex" in match and not re.fullmatch(match["safe_regex"]["regex"], path):
             continue
         if "grpc" in match and not grpc:
             continue
@@ -70,7 +75,8 @@ def _route_for(config: dict[str, Any], path: str, *, grpc: bool) -> dict[str, An
 
 def test_admin_is_on_loopback(config: dict[str, Any]) -> None:
     assert config["admin"] == {
-        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 9901}}
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 9901}},
+        "ignore_global_conn_limit": True,
     }
 
 
@@ -131,6 +137,11 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
     [
         ("/v3/pods", False, "rest"),
         ("/v3/pods/abc/logs", False, "rest"),
+        ("/v3/pods/abc/exec", False, "rest-exec"),
+        ("/v3/pods/abc/exec/", False, "rest-exec"),
+        ("/v3/pods/abc/exec/x", False, "rest"),
+        ("/pods.v1.PodsService/ExecPod", True, "grpc-exec"),
+        ("/pods.v1.PodsService/ExecPodX", True, "grpc:pods.v1.PodsService"),
         ("/v3/oauth2/tokens", False, "rest"),
         ("/pods.v1.PodsService/ListPods", True, "grpc:pods.v1.PodsService"),
         ("/pods.v1.IdentityService/ListSites", True, "grpc:pods.v1.IdentityService"),
@@ -145,20 +156,34 @@ def test_route_selection(config: dict[str, Any], path: str, grpc: bool, name: st
     assert _route_for(config, path, grpc=grpc)["name"] == name
 
 
-def test_api_routes_go_to_the_api_cluster_with_sane_timeouts(config: dict[str, Any]) -> None:
+def test_every_api_route_has_a_timeout(config: dict[str, Any]) -> None:
     routes = {r["name"]: r for r in _routes(config)}
     assert routes["rest"]["match"] == {"prefix": "/v3/"}
     assert routes["rest"]["route"] == {"cluster": "api", "timeout": "60s"}
     for service in ("pods.v1.PodsService", "pods.v1.IdentityService"):
         route = routes[f"grpc:{service}"]
         assert route["match"] == {"prefix": f"/{service}/", "grpc": {}}
-        # The client's gRPC deadline rules native calls, not a fixed route timeout.
+        # The client's gRPC deadline rules native calls, up to the longest call; without one
+        # the stream gets the REST timeout (Envoy ignores `timeout` for gRPC here).
         assert route["route"] == {
             "cluster": "api",
-            "timeout": "0s",
-            "max_stream_duration": {"grpc_timeout_header_max": "0s"},
+            "timeout": "60s",
+            "max_stream_duration": {
+                "max_stream_duration": "60s",
+                "grpc_timeout_header_max": "3660s",
+            },
         }
+    for name in ("rest-exec", "grpc-exec"):
+        route = routes[name]["route"]
+        assert route["timeout"] == route["idle_timeout"] == "3660s"
+    assert routes["grpc-exec"]["route"]["max_stream_duration"]["max_stream_duration"] == "3660s"
     assert _routes(config)[-1]["name"] == "not-found"
+
+
+def test_exec_routes_outlast_the_longest_exec() -> None:
+    from services.api.domain.execution import MAX_TOTAL_TIMEOUT
+
+    assert ec.LONG_CALL_TIMEOUT >= MAX_TOTAL_TIMEOUT + 30
 
 
 def test_api_cluster_is_http2_to_the_api_port(config: dict[str, Any]) -> None:
@@ -236,6 +261,10 @@ def test_bootstrap_matches_envoys_schema(config: dict[str, Any]) -> None:
     from envoy.extensions.filters.network.http_connection_manager.v3 import (  # noqa: F401
         http_connection_manager_pb2,
     )
+    from envoy.extensions.resource_monitors.downstream_connections.v3 import (  # noqa: F401
+        downstream_connections_pb2,
+    )
+    from envoy.extensions.resource_monitors.fixed_heap.v3 import fixed_heap_pb2  # noqa: F401
     from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2  # noqa: F401
 
     message = json_format.ParseDict(config, bootstrap_pb2.Bootstrap())

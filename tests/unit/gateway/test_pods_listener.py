@@ -72,12 +72,23 @@ def chains(routes: RouteTable) -> dict[str, dict[str, Any]]:
 
 def tls_socket(alpn: list[str] | None) -> dict[str, Any]:
     common: dict[str, Any] = {
+        "tls_params": {
+            "tls_minimum_protocol_version": "TLSv1_2",
+            "cipher_suites": [
+                "ECDHE-ECDSA-AES128-GCM-SHA256",
+                "ECDHE-ECDSA-CHACHA20-POLY1305",
+                "ECDHE-ECDSA-AES256-GCM-SHA384",
+                "ECDHE-RSA-AES128-GCM-SHA256",
+                "ECDHE-RSA-CHACHA20-POLY1305",
+                "ECDHE-RSA-AES256-GCM-SHA384",
+            ],
+        },
         "tls_certificates": [
             {
                 "certificate_chain": {"filename": "/tls/pods.pem"},
                 "private_key": {"filename": "/tls/pods-key.pem"},
             }
-        ]
+        ],
     }
     if alpn:
         common["alpn_protocols"] = alpn
@@ -170,6 +181,16 @@ def test_http_chain_terminates_tls_with_h2_and_http1_and_forwards_to_the_pod() -
     assert manager["use_remote_address"] is True
     assert manager["upgrade_configs"] == [{"upgrade_type": "websocket"}]
     assert [f["name"] for f in manager["http_filters"]] == ["envoy.filters.http.router"]
+    # Hardened like the API's, but header names with underscores pass and there is no
+    # whole-request timeout (pods take long uploads and stream).
+    assert manager["max_request_headers_kb"] == 32
+    assert manager["request_headers_timeout"] == "10s"
+    assert "request_timeout" not in manager
+    assert manager["common_http_protocol_options"] == {
+        "idle_timeout": "300s",
+        "max_headers_count": 64,
+    }
+    assert manager["http2_protocol_options"]["max_concurrent_streams"] == 100
     assert manager["route_config"] == {
         "name": host,
         "validate_clusters": False,
