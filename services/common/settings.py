@@ -26,6 +26,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -109,6 +116,7 @@ class Settings:
     max_mem_mib: int = 16384
     max_gpus: int = 0  # GPUs a pod may ask for (0: none on this deployment)
     log_limit_bytes: int = 10 * 1024 * 1024
+    pod_pids_limit: int = 1024  # processes and threads per pod container (Docker)
     min_time_to_stop: int = 300  # seconds; lower only for tests
 
     # Volumes and snapshots (sizes in MiB, as Tapis's size_limit)
@@ -189,6 +197,7 @@ class Settings:
             max_mem_mib=_int(e, "PODS_MAX_MEM", d.max_mem_mib),
             max_gpus=_int(e, "PODS_MAX_GPUS", d.max_gpus),
             log_limit_bytes=_int(e, "PODS_LOG_LIMIT_BYTES", d.log_limit_bytes),
+            pod_pids_limit=_positive(e, "PODS_POD_PIDS_LIMIT", d.pod_pids_limit),
             min_time_to_stop=_int(e, "PODS_MIN_TIME_TO_STOP", d.min_time_to_stop),
             volume_size_default_mib=_int(e, "PODS_VOLUME_SIZE_DEFAULT", d.volume_size_default_mib),
             volume_size_max_mib=_int(e, "PODS_VOLUME_SIZE_MAX", d.volume_size_max_mib),
