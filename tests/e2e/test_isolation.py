@@ -6,6 +6,7 @@ Real API, spawner, Docker engine and gateway; the probes run inside the pods wit
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import docker
@@ -140,3 +141,28 @@ def test_pod_containers_are_hardened(t: Tapis, stack: Stack) -> None:
     assert code == 0 and output.split()[-1] == b"1", output
     t.pods.delete_pod(pod_id="hardpod")
     eventually(lambda: not stack.containers("hardpod"), 60, "hardpod removed")
+
+
+def test_a_read_only_root_template_runs_its_pods_read_only(t: Tapis, stack: Stack) -> None:
+    admin_token = stack.token("adminuser", "adminpass")
+    template = {"template_id": "staticweb", "image": "pods-http:latest", "read_only_root": True}
+    status, _, body = stack.request(
+        "POST", "/v3/pods/templates", json.dumps(template).encode(), token=admin_token
+    )
+    assert status == 200, body
+    assert isinstance(body, dict) and body["result"]["read_only_root"] is True
+    status, _, body = stack.request(
+        "POST",
+        "/v3/pods/templates/staticweb/permissions",
+        json.dumps({"user": "testuser", "level": "USER"}).encode(),
+        token=admin_token,
+    )
+    assert status == 200, body
+    container = running(stack, t, pod_id="rootro", template="staticweb")  # pods-http: /tmp only
+    host = container.attrs["HostConfig"]
+    assert host["ReadonlyRootfs"] is True
+    assert set(host["Tmpfs"]) == {"/tmp", "/run"}
+    code, output = container.exec_run(["/bin/busybox", "touch", "/etc/written"])
+    assert code != 0 and b"Read-only file system" in output, output
+    t.pods.delete_pod(pod_id="rootro")
+    eventually(lambda: not stack.containers("rootro"), 60, "rootro removed")

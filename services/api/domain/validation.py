@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from services.api.errors import InvalidArgumentError
@@ -125,7 +125,8 @@ def validate_new_pod(
     request: PodRequest, templates: Mapping[str, TemplateDef], limits: Limits
 ) -> PodSpec:
     """The PodSpec for a create request, or InvalidArgumentError. A template's image,
-    networking and environment are copied into the spec (the pod's own environment wins)."""
+    networking, environment and read_only_root are copied into the spec (the pod's own
+    environment wins)."""
     validate_pod_id(request.pod_id)
     template = _source(request, templates)
     if request.status_requested not in ("", "ON"):
@@ -135,7 +136,7 @@ def validate_new_pod(
         )
     if template is None:
         return build_spec(request, limits, image=request.image, template_id="")
-    return build_spec(
+    spec = build_spec(
         request,
         limits,
         image=template.image,
@@ -143,6 +144,7 @@ def validate_new_pod(
         networking=template.networking,
         base_environment=template.environment,
     )
+    return replace(spec, read_only_root=template.read_only_root)
 
 
 def build_spec(
