@@ -19,6 +19,7 @@ from services.common.runtime.hardening import ROOT_STEP_DOWN_CAPABILITIES
 from services.common.runtime.naming import container_name, labels_for, with_hash
 from services.common.runtime.types import LABEL_DEPLOYMENT, ContainerSpec, PodKey, PortSpec
 
+from .conftest import remove_deployment
 from .test_docker_runtime import KEY, get_when_ready, shell, wait_for, web
 
 pytestmark = pytest.mark.docker
@@ -200,6 +201,7 @@ class TestHardening:
             assert attrs["HostConfig"]["PidsLimit"] == 40
         finally:
             runtime.close()
+            remove_deployment(docker_client, deployment_id)
 
     async def test_a_read_only_root_keeps_tmp_and_run_writable(
         self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
