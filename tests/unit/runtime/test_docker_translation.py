@@ -328,3 +328,16 @@ class TestWatchStream:
         assert await anext(events) == RuntimeEvent(KEY, "start")
         with pytest.raises(TemporaryError, match="event stream ended"):
             await anext(events)
+
+
+def test_create_kwargs_never_bind_a_host_path() -> None:
+    # Only named volumes, as Docker mounts of type "volume": never a bind, never the socket.
+    mounts = tuple(
+        MountSpec(kind, f"pods-local-{kind.value}-dev-x", f"/m{n}", n % 2 == 0)
+        for n, kind in enumerate(StorageKind)
+    )
+    kwargs = create_kwargs("local", ContainerSpec(key=KEY, image="x", mounts=mounts))
+    assert {m["Type"] for m in kwargs["mounts"]} == {"volume"}
+    assert not {"volumes", "binds", "volumes_from", "devices"} & set(kwargs)
+    assert (kwargs["privileged"], kwargs["cap_drop"]) == (False, ["ALL"])
+    assert "docker.sock" not in repr(kwargs)
