@@ -126,8 +126,8 @@ def create_kwargs(
     """Keyword arguments for `client.containers.create` for a spec whose hash is filled.
 
     The container joins the pod's own network (docker_network; by id when `network` is
-    given, else by name), which must exist. Its only
-    mounts are the spec's named volumes: never a host path, never the engine's socket."""
+    given, else by name), which must exist. Its only mounts are the spec's named volumes:
+    never a host path, never the engine's socket."""
     return {
         "image": spec.image,
         "name": container_name(deployment_id, spec.key),
@@ -426,9 +426,8 @@ class DockerRuntime:
                 f"{self.deployment_id!r} did not create for pod {spec.key.pod_id!r}; "
                 "it is left untouched"
             )
-        if state_from_attrs(spec.key, attrs).spec_hash != spec.spec_hash or not self._isolated(
-            spec.key, attrs
-        ):
+        changed = state_from_attrs(spec.key, attrs).spec_hash != spec.spec_hash
+        if changed or not self._isolated(spec.key, attrs):
             self._remove_id(attrs["Id"])
             return self._create_and_start(spec, "replaced")
         if attrs["State"]["Status"] == Phase.CREATED:
@@ -447,6 +446,7 @@ class DockerRuntime:
         try:
             container = self._docker().containers.create(**kwargs)
         except docker.errors.ImageNotFound as exc:
+            self._networks().remove(spec.key)  # a pod in ERROR holds no address space
             raise PermanentError(
                 f"image '{spec.image}' is not available on this machine (no registry is "
                 "reachable here: build or load the image first)"

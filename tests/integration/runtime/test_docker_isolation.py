@@ -129,6 +129,13 @@ class TestNetwork:
         assert await runtime.remove(KEY) is True
         assert our_networks(docker_client, runtime.deployment_id) == []
 
+    async def test_a_pod_whose_image_is_missing_keeps_no_network(
+        self, runtime: DockerRuntime, docker_client: docker.DockerClient
+    ) -> None:
+        with pytest.raises(PermanentError, match="is not available"):
+            await runtime.ensure(ContainerSpec(key=KEY, image="pods-no-such-image:never"))
+        assert our_networks(docker_client, runtime.deployment_id) == []
+
     async def test_foreign_network_with_our_name_is_left_alone(
         self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
