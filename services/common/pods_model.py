@@ -107,6 +107,7 @@ class PodSpec:
     time_to_stop_instance: int | None = None
     compute_queue: str = "default"
     volume_mounts: Mapping[str, VolumeMountSpec] = field(default_factory=dict)
+    read_only_root: bool = False  # copied from the template; never set by the user
 
 
 @dataclass(frozen=True)

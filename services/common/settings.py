@@ -166,6 +166,7 @@ class Settings:
     max_mem_mib: int = 16384
     max_gpus: int = 0  # GPUs a pod may ask for (0: none on this deployment)
     log_limit_bytes: int = 10 * 1024 * 1024
+    pod_pids_limit: int = 1024  # processes and threads per pod container (Docker)
     min_time_to_stop: int = 300  # seconds; lower only for tests
 
     # Exec (commands run in pods by the spawner; beyond a limit: RESOURCE_EXHAUSTED, HTTP 429)
@@ -287,6 +288,7 @@ class Settings:
             max_mem_mib=_int(e, "PODS_MAX_MEM", d.max_mem_mib),
             max_gpus=_int(e, "PODS_MAX_GPUS", d.max_gpus),
             log_limit_bytes=_int(e, "PODS_LOG_LIMIT_BYTES", d.log_limit_bytes),
+            pod_pids_limit=_positive(e, "PODS_POD_PIDS_LIMIT", d.pod_pids_limit),
             min_time_to_stop=_int(e, "PODS_MIN_TIME_TO_STOP", d.min_time_to_stop),
             exec_max_per_pod=_positive(e, "PODS_EXEC_MAX_PER_POD", d.exec_max_per_pod),
             exec_max_per_user=_positive(e, "PODS_EXEC_MAX_PER_USER", d.exec_max_per_user),

@@ -63,6 +63,7 @@ def build_container_spec(
             gpus=spec.resources.gpus,
             compute_queue=spec.compute_queue,
             mounts=mounts,
+            read_only_root=spec.read_only_root,
         )
     )
 

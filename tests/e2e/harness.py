@@ -189,10 +189,17 @@ def interrupt(stack: Stack) -> None:
 
 
 def stop_stack(stack: Stack) -> None:
-    """Stops the stack and removes every container of its deployment."""
+    """Stops the stack and removes every container and network of its deployment."""
     interrupt(stack)
     for container in stack.containers():
         container.remove(force=True)
+    client = docker.from_env()
+    try:
+        label = f"{LABEL_DEPLOYMENT}={stack.deployment_id}"
+        for network in client.networks.list(filters={"label": label}):
+            network.remove()
+    finally:
+        client.close()
 
 
 def eventually(check: Callable[[], Any], timeout: float = 90, what: str = "condition") -> Any:

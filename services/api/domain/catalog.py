@@ -46,6 +46,7 @@ class TemplateRequest:
     networking: Mapping[str, tuple[str, int]] | None = None
     environment: Mapping[str, str] | None = None
     credentials: CredentialsRecipe | None = None
+    read_only_root: bool | None = None
 
 
 class Catalog:
@@ -223,6 +224,8 @@ def _checked(current: TemplateDef, request: TemplateRequest) -> TemplateDef:
         updated = replace(updated, environment=dict(request.environment))
     if request.credentials is not None:
         updated = replace(updated, credentials=_recipe(request.credentials))
+    if request.read_only_root is not None:
+        updated = replace(updated, read_only_root=request.read_only_root)
     return updated
 
 

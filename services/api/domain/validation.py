@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from services.api.errors import InvalidArgumentError
@@ -127,7 +127,8 @@ def validate_new_pod(
     request: PodRequest, templates: Mapping[str, TemplateDef], limits: Limits
 ) -> PodSpec:
     """The PodSpec for a create request, or InvalidArgumentError. A template's image,
-    networking and environment are copied into the spec (the pod's own environment wins)."""
+    networking, environment and read_only_root are copied into the spec (the pod's own
+    environment wins)."""
     validate_pod_id(request.pod_id)
     template = _source(request, templates)
     if request.status_requested not in ("", "ON"):
@@ -147,6 +148,8 @@ def validate_new_pod(
             base_environment=template.environment,
         )
     check_host_labels("pod_id", request.pod_id, spec.networking)
+    if template is not None:
+        spec = replace(spec, read_only_root=template.read_only_root)
     return spec
 
 
@@ -468,6 +471,7 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
         template_id=current.template,
         networking=current.networking if current.template else None,
     )
+    spec = replace(spec, read_only_root=current.read_only_root)  # the template's, kept
     changed = tuple(name for name in _SPEC_FIELDS if getattr(spec, name) != getattr(current, name))
     if "networking" in changed:
         check_host_labels("networking", update.pod_id, spec.networking)

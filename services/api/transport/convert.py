@@ -234,6 +234,7 @@ def template_message(template: TemplateDef) -> template_pb2.Template:
         creation_ts=timestamp(template.creation_ts),
         update_ts=timestamp(template.update_ts),
         owner=template.owner,
+        read_only_root=template.read_only_root,
     )
     for name, stanza in template.networking.items():
         message.networking[name].CopyFrom(
@@ -265,6 +266,7 @@ def template_request(template: template_pb2.Template, template_id: str) -> Templ
         else CredentialsRecipe(
             username=recipe.username, environment=dict(recipe.environment_variables)
         ),
+        read_only_root=template.read_only_root if template.HasField("read_only_root") else None,
     )
 
 

@@ -42,6 +42,7 @@ def spec_to_json(spec: PodSpec) -> dict[str, Any]:
             }
             for object_id, m in spec.volume_mounts.items()
         },
+        "read_only_root": spec.read_only_root,
     }
 
 
@@ -71,6 +72,7 @@ def spec_from_json(data: dict[str, Any]) -> PodSpec:
             )
             for object_id, m in data.get("volume_mounts", {}).items()
         },
+        read_only_root=bool(data.get("read_only_root", False)),
     )
 
 
@@ -119,6 +121,7 @@ def template_to_json(template: TemplateDef) -> dict[str, Any]:
             for name, s in template.networking.items()
         },
         "environment": dict(template.environment),
+        "read_only_root": template.read_only_root,
         "credentials": None
         if recipe is None
         else {"username": recipe.username, "environment": dict(recipe.environment)},
@@ -145,6 +148,7 @@ def template_from_json(
             for name, s in data.get("networking", {}).items()
         },
         environment=dict(data.get("environment", {})),
+        read_only_root=bool(data.get("read_only_root", False)),
         credentials=None
         if recipe is None
         else CredentialsRecipe(username=recipe["username"], environment=recipe["environment"]),

@@ -5,6 +5,12 @@ logs_since, watch). This is the only module of ours that imports `docker`. Block
 run in worker threads (asyncio.to_thread); the endless event stream has a daemon thread of its
 own. SDK errors are translated here, once, into TemporaryError and PermanentError.
 
+Isolation: each pod's container runs alone on a bridge network of its own (docker_network),
+created before the container and removed with it; a container of ours found on another
+network (made by an earlier version) is replaced. Every container is hardened as
+runtime/hardening.py describes: no new privileges, all capabilities dropped but the few an
+image needs to step down from root, a pids limit, never privileged, only named volumes.
+
 Ownership: a container is ours when its labels name this deployment and the pod its name
 belongs to. Anything else is never started, replaced or removed; `ensure` reports it as a
 PermanentError and the read methods treat it as absent.
@@ -38,6 +44,13 @@ import docker.types
 from services.common.docker_errors import translated_docker_errors
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime import proc_tree
+from services.common.runtime.docker_network import PodNetworks, network_name
+from services.common.runtime.hardening import (
+    DEFAULT_PIDS_LIMIT,
+    READ_ONLY_ROOT_TMPFS,
+    ROOT_STEP_DOWN_CAPABILITIES,
+    TMPFS_SIZE_MIB,
+)
 from services.common.runtime.naming import (
     container_name,
     labels_for,
@@ -65,7 +78,6 @@ Attrs = dict[str, Any]
 
 LOOPBACK = "127.0.0.1"
 NOFILE_LIMIT = 8192  # the machine's hard limit is 20000
-PIDS_LIMIT = 4096
 LOG_MAX_SIZE = "10m"  # per json-file; Docker keeps LOG_MAX_FILES of them
 LOG_MAX_FILES = "3"
 # A concurrent creator reserves the name before its container can be inspected (409 on
@@ -106,8 +118,25 @@ class _NameTaken(Exception):
 # --- pure translations: spec -> SDK arguments, SDK data -> our types -----------------------
 
 
-def create_kwargs(deployment_id: str, spec: ContainerSpec) -> dict[str, Any]:
-    """Keyword arguments for `client.containers.create` for a spec whose hash is filled."""
+def _tmpfs(spec: ContainerSpec) -> dict[str, str]:
+    """In-memory writable directories of a read-only root (none for a writable one)."""
+    if not spec.read_only_root:
+        return {}
+    options = f"rw,nosuid,nodev,size={TMPFS_SIZE_MIB}m,mode=1777"
+    return {path: options for path in READ_ONLY_ROOT_TMPFS}
+
+
+def create_kwargs(
+    deployment_id: str,
+    spec: ContainerSpec,
+    pids_limit: int = DEFAULT_PIDS_LIMIT,
+    network: str = "",
+) -> dict[str, Any]:
+    """Keyword arguments for `client.containers.create` for a spec whose hash is filled.
+
+    The container joins the pod's own network (docker_network; by id when `network` is
+    given, else by name), which must exist. Its only mounts are the spec's named volumes:
+    never a host path, never the engine's socket."""
     return {
         "image": spec.image,
         "name": container_name(deployment_id, spec.key),
@@ -120,14 +149,19 @@ def create_kwargs(deployment_id: str, spec: ContainerSpec) -> dict[str, Any]:
             for port in spec.ports
             if port.protocol != "local_only"
         },
+        "network": network or network_name(deployment_id, spec.key),
         "init": True,
         "nano_cpus": spec.cpu_limit_millis * 1_000_000,
         "mem_limit": spec.mem_limit_mib * 1024 * 1024,
-        "pids_limit": PIDS_LIMIT,
+        "pids_limit": pids_limit,
         "ulimits": [docker.types.Ulimit(name="nofile", soft=NOFILE_LIMIT, hard=NOFILE_LIMIT)],
         "restart_policy": {"Name": "no"},
         "privileged": False,
-        "cap_drop": ["NET_RAW"],
+        "security_opt": ["no-new-privileges:true"],
+        "cap_drop": ["ALL"],
+        "cap_add": list(ROOT_STEP_DOWN_CAPABILITIES),
+        "read_only": spec.read_only_root,
+        "tmpfs": _tmpfs(spec),
         "mounts": [docker_mount(mount) for mount in spec.mounts],
         "log_config": docker.types.LogConfig(
             type="json-file", config={"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES}
@@ -276,8 +310,12 @@ class DockerRuntime:
         *,
         base_url: str | None = None,
         exec_workers: int = 32,
+        pids_limit: int = DEFAULT_PIDS_LIMIT,
     ) -> None:
         self.deployment_id = validate_slug("deployment id", deployment_id)
+        if pids_limit <= 0:
+            raise ValueError(f"the pids limit must be positive, got {pids_limit}")
+        self.pids_limit = pids_limit
         self._client = client
         self._owns_client = client is None
         self._base_url = base_url
@@ -381,6 +419,9 @@ class DockerRuntime:
                 )
             return self._client
 
+    def _networks(self) -> PodNetworks:
+        return PodNetworks(self.deployment_id, self._docker().api)
+
     def _name(self, key: PodKey) -> str:
         try:
             return container_name(self.deployment_id, key)
@@ -431,7 +472,8 @@ class DockerRuntime:
                 f"{self.deployment_id!r} did not create for pod {spec.key.pod_id!r}; "
                 "it is left untouched"
             )
-        if state_from_attrs(spec.key, attrs).spec_hash != spec.spec_hash:
+        changed = state_from_attrs(spec.key, attrs).spec_hash != spec.spec_hash
+        if changed or not self._isolated(spec.key, attrs):
             self._remove_id(attrs["Id"])
             return self._create_and_start(spec, "replaced")
         if attrs["State"]["Status"] == Phase.CREATED:
@@ -439,10 +481,18 @@ class DockerRuntime:
             return EnsureResult("started", self._state(spec.key, attrs["Id"]))
         return EnsureResult("adopted", state_from_attrs(spec.key, attrs))
 
+    def _isolated(self, key: PodKey, attrs: Attrs) -> bool:
+        """Whether the container is on the pod's own network and nothing else."""
+        networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+        return list(networks) == [network_name(self.deployment_id, key)]
+
     def _create_and_start(self, spec: ContainerSpec, action: str) -> EnsureResult:
+        network_id = self._networks().ensure(spec.key)
+        kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, network_id)
         try:
-            container = self._docker().containers.create(**create_kwargs(self.deployment_id, spec))
+            container = self._docker().containers.create(**kwargs)
         except docker.errors.ImageNotFound as exc:
+            self._networks().remove(spec.key)  # a pod in ERROR holds no address space
             raise PermanentError(
                 f"image '{spec.image}' is not available on this machine (no registry is "
                 "reachable here: build or load the image first)"
@@ -464,8 +514,11 @@ class DockerRuntime:
         return True
 
     def _remove_sync(self, key: PodKey) -> bool:
+        """The container first, then the network (also when the container was gone)."""
         attrs = self._owned_attrs(key)
-        return attrs is not None and self._remove_id(attrs["Id"])
+        container_removed = attrs is not None and self._remove_id(attrs["Id"])
+        network_removed = self._networks().remove(key)
+        return container_removed or network_removed
 
     def _inspect_sync(self, key: PodKey) -> ContainerState | None:
         attrs = self._owned_attrs(key)

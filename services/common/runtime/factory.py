@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 
+from services.common.runtime.hardening import DEFAULT_PIDS_LIMIT
 from services.common.runtime.kubernetes.config import (
     KubernetesConfig,
     SecurityDefaults,
@@ -56,13 +57,20 @@ def make_runtime(
     kubernetes: KubernetesConfig | None = None,
     docker_base_url: str | None = None,
     exec_workers: int = 32,
+    pids_limit: int = DEFAULT_PIDS_LIMIT,
 ) -> Runtime:
     """The runtime named `kind` ("docker" or "kubernetes") for `deployment_id`. Neither
-    connects yet: both reach their engine or API server on first use."""
+    connects yet: both reach their engine or API server on first use. `pids_limit` is the
+    Docker container's; on Kubernetes the kubelet's podPidsLimit sets it, per node."""
     if kind == DOCKER:
         from services.common.runtime.docker_runtime import DockerRuntime
 
-        return DockerRuntime(deployment_id, base_url=docker_base_url, exec_workers=exec_workers)
+        return DockerRuntime(
+            deployment_id,
+            base_url=docker_base_url,
+            exec_workers=exec_workers,
+            pids_limit=pids_limit,
+        )
     if kind == KUBERNETES:
         from services.common.runtime.kubernetes.runtime import KubernetesRuntime
 
@@ -106,4 +114,5 @@ def runtime_from_settings(settings: Settings) -> Runtime:
         if settings.runtime == KUBERNETES
         else None,
         exec_workers=settings.exec_max_total,
+        pids_limit=settings.pod_pids_limit,
     )

@@ -106,6 +106,8 @@ def _canonical_spec(spec: ContainerSpec) -> str:
         fields["mounts"] = [
             [m.kind.value, m.volume_name, m.target, m.read_only, m.sub_path] for m in spec.mounts
         ]
+    if spec.read_only_root:  # absent when off: earlier specs keep their hashes
+        fields["read_only_root"] = True
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 

@@ -78,6 +78,9 @@ class ContainerSpec:
     gpus: int = 0
     compute_queue: str = "default"
     mounts: tuple[MountSpec, ...] = ()  # volumes and snapshots, in mount order
+    # The image runs with a read-only root filesystem (writable: its volumes and an in-memory
+    # /tmp and /run); set from the pod's template, off for custom images.
+    read_only_root: bool = False
     spec_hash: str = ""  # changes whenever anything above changes
 
 

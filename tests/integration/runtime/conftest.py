@@ -1,7 +1,7 @@
 """Fixtures for DockerRuntime against the real Docker engine of this machine.
 
-Every test gets a unique deployment id (`t<hex>`), and teardown force-removes everything
-labelled with it plus any unlabelled containers a test registered by name, so tests never
+Every test gets a unique deployment id (`t<hex>`), and teardown force-removes every container
+and network labelled with it plus any unlabelled containers a test registered by name, so tests never
 touch other people's containers on the shared engine.
 
 Image: `pods-http:latest` (built by scripts/build-images: busybox httpd on port 5000) when it
@@ -99,11 +99,14 @@ def foreign_names(docker_client: docker.DockerClient) -> Iterator[list[str]]:
 
 
 def remove_deployment(client: docker.DockerClient, deployment_id: str) -> None:
-    """Force-removes every container labelled with `deployment_id`."""
+    """Force-removes every container, then every network, labelled with `deployment_id`."""
     label = f"{LABEL_DEPLOYMENT}={deployment_id}"
     for summary in client.api.containers(all=True, filters={"label": label}):
         with contextlib.suppress(docker.errors.NotFound):
             client.api.remove_container(summary["Id"], v=True, force=True)
+    for network in client.api.networks(filters={"label": label}):
+        with contextlib.suppress(docker.errors.NotFound):
+            client.api.remove_network(network["Id"])
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import docker.errors
 import pytest
 
 from services.common.outcomes import PermanentError
+from services.common.runtime.docker_network import create_network_kwargs
 from services.common.runtime.docker_runtime import DockerRuntime, stamp_nanos
 from services.common.runtime.naming import container_name, labels_for, with_hash
 from services.common.runtime.types import (
@@ -138,10 +139,14 @@ class TestEnsure:
         self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
         spec = with_hash(web(test_image))
+        network = docker_client.api.create_network(
+            **create_network_kwargs(runtime.deployment_id, KEY)
+        )
         docker_client.containers.create(
             test_image,
             name=container_name(runtime.deployment_id, KEY),
             labels=labels_for(runtime.deployment_id, KEY, spec.spec_hash),
+            network=network["Id"],
         )
         result = await runtime.ensure(spec)
         assert (result.action, result.state.phase) == ("started", Phase.RUNNING)

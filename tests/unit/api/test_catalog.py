@@ -26,6 +26,7 @@ from services.common.secretbox import SecretBox
 from services.common.settings import Settings
 from services.common.storage.fake import FakeVolumeStore
 from services.common.templates import CredentialsRecipe, seed_templates
+from services.spawner.container_spec import build_container_spec
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 ADMIN = Principal("dev", "root", is_admin=True)
@@ -177,3 +178,25 @@ async def test_templates_are_shared_like_pods(catalog: Catalog, pods: Pods) -> N
 async def test_seeded_templates_are_usable_by_everyone(catalog: Catalog) -> None:
     grants = await catalog.template_permissions(ALICE, "postgres")
     assert ("*", Level.USER) in grants
+
+
+async def test_a_read_only_root_template_makes_read_only_root_pods(
+    catalog: Catalog, pods: Pods, store: Store
+) -> None:
+    made = await catalog.create_template(
+        ADMIN, TemplateRequest(template_id="static", image="pods-http:latest", read_only_root=True)
+    )
+    assert made.read_only_root is True
+    assert (await catalog.get_template(ADMIN, "static")).read_only_root is True  # stored
+    await catalog.set_template_permission(ADMIN, "static", "alice", "USER")
+    await pods.create(ALICE, PodRequest(pod_id="site1", template="static"))
+    await pods.create(ALICE, PodRequest(pod_id="site2", image="pods-http:latest"))
+    await catalog.update_template(
+        ADMIN, TemplateRequest(template_id="static", read_only_root=False)
+    )
+    stored = await store.get_pod(PodKey("dev", "site1"))
+    assert stored is not None and stored.spec.read_only_root is True  # copied at creation
+    assert build_container_spec(stored, None, "local").read_only_root is True
+    custom = await store.get_pod(PodKey("dev", "site2"))
+    assert custom is not None and custom.spec.read_only_root is False
+    assert not any(t.read_only_root for t in seed_templates(Settings()))

@@ -181,3 +181,16 @@ def test_an_update_of_networking_keeps_labels_within_63() -> None:
     with pytest.raises(InvalidArgumentError) as info:
         validate_update(spec, update, Limits())  # type: ignore[arg-type]
     assert info.value.field == "networking"
+
+
+def test_an_update_keeps_the_read_only_root_the_template_gave() -> None:
+    from dataclasses import replace
+
+    from services.api.domain.validation import PodUpdate, validate_update
+    from services.common.pods_model import PodSpec
+
+    spec = replace(spec_for(pod_id="ropod", image="pods-http:latest"), read_only_root=True)
+    assert isinstance(spec, PodSpec)
+    plan = validate_update(spec, PodUpdate(pod_id="ropod", description="new"), Limits())
+    assert plan.spec.read_only_root is True
+    assert plan.changed == ("description",)

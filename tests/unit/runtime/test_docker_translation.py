@@ -63,17 +63,30 @@ def test_create_kwargs() -> None:
         "command": ["httpd", "-f"],
         "environment": {"A": "1"},
         "ports": {"5000/tcp": ("127.0.0.1", None), "5432/tcp": ("127.0.0.1", None)},
+        "network": "pods-local-dev-web1",  # the pod's own network
         "init": True,
         "nano_cpus": 500_000_000,
         "mem_limit": 256 * 1024 * 1024,
-        "pids_limit": 4096,
+        "pids_limit": 1024,
         "ulimits": [{"Name": "nofile", "Soft": 8192, "Hard": 8192}],
         "restart_policy": {"Name": "no"},
         "privileged": False,
-        "cap_drop": ["NET_RAW"],
+        "security_opt": ["no-new-privileges:true"],
+        "cap_drop": ["ALL"],
+        "cap_add": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID"],
+        "read_only": False,
+        "tmpfs": {},
         "mounts": [],
         "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}},
     }
+
+
+def test_create_kwargs_of_a_read_only_root_and_another_pids_limit() -> None:
+    spec = ContainerSpec(key=KEY, image="x", read_only_root=True)
+    kwargs = create_kwargs("local", spec, pids_limit=64)
+    assert (kwargs["read_only"], kwargs["pids_limit"]) == (True, 64)
+    options = "rw,nosuid,nodev,size=64m,mode=1777"
+    assert kwargs["tmpfs"] == {"/tmp": options, "/run": options}
 
 
 def test_create_kwargs_mounts_volumes_and_read_only_snapshots() -> None:
@@ -315,3 +328,16 @@ class TestWatchStream:
         assert await anext(events) == RuntimeEvent(KEY, "start")
         with pytest.raises(TemporaryError, match="event stream ended"):
             await anext(events)
+
+
+def test_create_kwargs_never_bind_a_host_path() -> None:
+    # Only named volumes, as Docker mounts of type "volume": never a bind, never the socket.
+    mounts = tuple(
+        MountSpec(kind, f"pods-local-{kind.value}-dev-x", f"/m{n}", n % 2 == 0)
+        for n, kind in enumerate(StorageKind)
+    )
+    kwargs = create_kwargs("local", ContainerSpec(key=KEY, image="x", mounts=mounts))
+    assert {m["Type"] for m in kwargs["mounts"]} == {"volume"}
+    assert not {"volumes", "binds", "volumes_from", "devices"} & set(kwargs)
+    assert (kwargs["privileged"], kwargs["cap_drop"]) == (False, ["ALL"])
+    assert "docker.sock" not in repr(kwargs)

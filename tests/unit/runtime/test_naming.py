@@ -136,6 +136,7 @@ class TestSpecHash:
             {"gpus": 1},
             {"compute_queue": "gpu"},
             {"mounts": (MOUNT,)},
+            {"read_only_root": True},
         ],
     )
     def test_changes_with_every_field(self, change: dict[str, object]) -> None:
@@ -157,6 +158,7 @@ class TestSpecHash:
             "gpus",
             "compute_queue",
             "mounts",
+            "read_only_root",
             "spec_hash",
         ]
 

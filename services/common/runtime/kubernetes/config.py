@@ -12,23 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.common.runtime import hardening
+
 PULL_POLICIES = frozenset({"Always", "IfNotPresent", "Never"})
 TOLERATION_OPERATORS = frozenset({"Equal", "Exists"})
 TAINT_EFFECTS = frozenset({"", "NoSchedule", "PreferNoSchedule", "NoExecute"})
 DEFAULT_QUEUE = "default"
 
-# Enough for images that start as root and then step down to their own user (the postgres
-# and neo4j entrypoints chown their data directory and switch user); everything else in
-# Docker's default set (NET_RAW, MKNOD, SETFCAP, SETPCAP, SYS_CHROOT, AUDIT_WRITE, FSETID) is
-# dropped.
-ROOT_STEP_DOWN_CAPABILITIES: tuple[str, ...] = (
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "KILL",
-    "NET_BIND_SERVICE",
-    "SETGID",
-    "SETUID",
+# The shared baseline (runtime/hardening.py: what an image needs to step down from root) plus
+# NET_BIND_SERVICE: unlike Docker, a kubelet does not lower ip_unprivileged_port_start inside
+# pods, so an image binding a port below 1024 as root needs it there. Everything else in the
+# container runtime's default set (NET_RAW, MKNOD, SETFCAP, SETPCAP, SYS_CHROOT, AUDIT_WRITE,
+# FSETID) is dropped.
+ROOT_STEP_DOWN_CAPABILITIES: tuple[str, ...] = tuple(
+    sorted((*hardening.ROOT_STEP_DOWN_CAPABILITIES, "NET_BIND_SERVICE"))
 )
 
 

@@ -11,6 +11,12 @@ expected dicts and validate them against the client's OpenAPI models). No I/O.
   token, with requests and limits, GPUs where asked, the compute queue's node selector and
   tolerations, a restricted security context, and a TCP readiness probe on its first routed
   port (the "default" stanza first), so that Ready means "accepts connections".
+- The security context follows runtime/hardening.py: never privileged, no privilege
+  escalation, all capabilities dropped but the configured few, seccomp RuntimeDefault, and a
+  read-only root filesystem when the spec asks for one (then /tmp and /run are in-memory
+  emptyDir volumes of TMPFS_SIZE_MIB). Only claims are mounted, never a host path. A pids
+  limit is a node setting on Kubernetes (the kubelet's podPidsLimit), not part of the Pod.
+  Pods reaching each other is the CNI's concern: deploy/kubernetes/base/network-policies.yaml.
 - The Service is a ClusterIP with one port per routed stanza (not local_only), owned by the
   Pod; a spec with no routed port has no Service.
 
@@ -31,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.common.outcomes import PermanentError
+from services.common.runtime.hardening import READ_ONLY_ROOT_TMPFS, TMPFS_SIZE_MIB
 from services.common.runtime.kubernetes.config import DEFAULT_QUEUE, KubernetesConfig
 from services.common.runtime.kubernetes.names import (
     labels,
@@ -54,6 +61,7 @@ LOCAL_ONLY = "local_only"
 READINESS_PERIOD_SECONDS = 2
 READINESS_TIMEOUT_SECONDS = 1
 MOUNT_VOLUME_PREFIX = "data-"
+SCRATCH_VOLUME_PREFIX = "scratch-"
 
 
 @dataclass(frozen=True)
@@ -137,15 +145,43 @@ def _resources(spec: ContainerSpec, placement: Placement, config: KubernetesConf
     }
 
 
-def _container_security(image: str, config: KubernetesConfig) -> Obj:
-    restricted = config.security.restricted(image)
+def _container_security(spec: ContainerSpec, config: KubernetesConfig) -> Obj:
+    restricted = config.security.restricted(spec.image)
     capabilities: Obj = {"drop": ["ALL"]}
     if config.security.add_capabilities and not restricted:
         capabilities["add"] = list(config.security.add_capabilities)
-    context: Obj = {"allowPrivilegeEscalation": False, "capabilities": capabilities}
+    context: Obj = {
+        "privileged": False,
+        "allowPrivilegeEscalation": False,
+        "capabilities": capabilities,
+        "readOnlyRootFilesystem": spec.read_only_root,
+    }
     if restricted:
         context["runAsNonRoot"] = True
     return context
+
+
+def scratch_volumes(spec: ContainerSpec) -> list[Obj]:
+    """The in-memory volumes of a read-only root's writable directories (none otherwise)."""
+    if not spec.read_only_root:
+        return []
+    return [
+        {
+            "name": f"{SCRATCH_VOLUME_PREFIX}{n}",
+            "emptyDir": {"medium": "Memory", "sizeLimit": f"{TMPFS_SIZE_MIB}Mi"},
+        }
+        for n in range(len(READ_ONLY_ROOT_TMPFS))
+    ]
+
+
+def scratch_mounts(spec: ContainerSpec) -> list[Obj]:
+    """Where scratch_volumes are mounted: READ_ONLY_ROOT_TMPFS, in order."""
+    if not spec.read_only_root:
+        return []
+    return [
+        {"name": f"{SCRATCH_VOLUME_PREFIX}{n}", "mountPath": path}
+        for n, path in enumerate(READ_ONLY_ROOT_TMPFS)
+    ]
 
 
 def mount_volume_name(index: int) -> str:
@@ -202,9 +238,11 @@ def _container(
         ]
     container["resources"] = _resources(spec, placement, config)
     container["imagePullPolicy"] = config.image_pull_policy
-    container["securityContext"] = _container_security(spec.image, config)
-    if spec.mounts:
-        container["volumeMounts"] = [volume_mount(n, mount) for n, mount in enumerate(spec.mounts)]
+    container["securityContext"] = _container_security(spec, config)
+    mounts = [volume_mount(n, mount) for n, mount in enumerate(spec.mounts)]
+    mounts += scratch_mounts(spec)
+    if mounts:
+        container["volumeMounts"] = mounts
     routed = routed_ports(spec)
     if routed:
         container["readinessProbe"] = {
@@ -262,8 +300,10 @@ def pod_manifest(
         "securityContext": security,
         **_scheduling(placement, config),
     }
-    if spec.mounts:
-        pod_spec["volumes"] = [claim_volume(n, mount) for n, mount in enumerate(spec.mounts)]
+    volumes = [claim_volume(n, mount) for n, mount in enumerate(spec.mounts)]
+    volumes += scratch_volumes(spec)
+    if volumes:
+        pod_spec["volumes"] = volumes
     if config.service_account:
         pod_spec["serviceAccountName"] = config.service_account
     if config.image_pull_secrets:

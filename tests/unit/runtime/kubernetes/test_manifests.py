@@ -122,6 +122,7 @@ def test_pod() -> None:
                     },
                     "imagePullPolicy": "IfNotPresent",
                     "securityContext": {
+                        "privileged": False,
                         "allowPrivilegeEscalation": False,
                         "capabilities": {
                             "drop": ["ALL"],
@@ -135,6 +136,7 @@ def test_pod() -> None:
                                 "SETUID",
                             ],
                         },
+                        "readOnlyRootFilesystem": False,
                     },
                     "readinessProbe": {
                         "tcpSocket": {"port": 5432},  # the "default" stanza first
@@ -230,8 +232,10 @@ def test_gpus_queue_pull_settings_and_the_restricted_profile() -> None:
                 },
                 "imagePullPolicy": "Always",
                 "securityContext": {
+                    "privileged": False,
                     "allowPrivilegeEscalation": False,
                     "capabilities": {"drop": ["ALL"]},
+                    "readOnlyRootFilesystem": False,
                     "runAsNonRoot": True,
                 },
             }
@@ -344,3 +348,39 @@ def test_placement_comes_from_the_spec() -> None:
 )
 def test_command_text_is_protected_from_variable_expansion(text: str, escaped: str) -> None:
     assert literal(text) == escaped
+
+
+def test_a_read_only_root_gets_in_memory_tmp_and_run_after_the_claims() -> None:
+    spec = dataclasses.replace(
+        SPEC,
+        read_only_root=True,
+        mounts=(MountSpec(StorageKind.VOLUME, "pods-prod-vol-dev-data", "/data", False),),
+    )
+    pod = valid(V1Pod, pod_manifest("prod", with_hash(spec), CONFIG))
+    container = pod["spec"]["containers"][0]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["volumeMounts"] == [
+        {"name": "data-0", "mountPath": "/data", "readOnly": False},
+        {"name": "scratch-0", "mountPath": "/tmp"},
+        {"name": "scratch-1", "mountPath": "/run"},
+    ]
+    assert pod["spec"]["volumes"] == [
+        {
+            "name": "data-0",
+            "persistentVolumeClaim": {"claimName": "pods-prod-vol-dev-data", "readOnly": False},
+        },
+        {"name": "scratch-0", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+        {"name": "scratch-1", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+    ]
+
+
+def test_no_host_path_and_no_host_namespaces_ever() -> None:
+    spec = dataclasses.replace(
+        SPEC,
+        read_only_root=True,
+        mounts=(MountSpec(StorageKind.SNAPSHOT, "pods-prod-snap-dev-s", "/s", True),),
+    )
+    pod = pod_manifest("prod", with_hash(spec), CONFIG)
+    assert all(set(v) & {"persistentVolumeClaim", "emptyDir"} for v in pod["spec"]["volumes"])
+    assert "hostPath" not in repr(pod) and "docker.sock" not in repr(pod)
+    assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod["spec"])

@@ -26,7 +26,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from services.common.generated.pods.v1 import pod_pb2 as pods_dot_v1_dot_pod__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pods/v1/template.proto\x12\x07pods.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x11pods/v1/pod.proto\"\xce\x04\n\x08Template\x12\x19\n\x0btemplate_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x05\x12\x1e\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x16\n\x08metatags\x18\x03 \x03(\tB\x04\xe2\x41\x01\x01\x12\"\n\x0f\x61rchive_message\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12\x13\n\x05image\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12;\n\nnetworking\x18\x06 \x03(\x0b\x32!.pods.v1.Template.NetworkingEntryB\x04\xe2\x41\x01\x01\x12P\n\x15\x65nvironment_variables\x18\x07 \x03(\x0b\x32+.pods.v1.Template.EnvironmentVariablesEntryB\x04\xe2\x41\x01\x01\x12\x35\n\x0b\x63redentials\x18\x08 \x01(\x0b\x32\x1a.pods.v1.CredentialsRecipeB\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x63reation_ts\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tupdate_ts\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05owner\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x1a\x46\n\x0fNetworkingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.pods.v1.Networking:\x02\x38\x01\x1a;\n\x19\x45nvironmentVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0e\n\x0c_descriptionB\x12\n\x10_archive_message\"\xc3\x01\n\x11\x43redentialsRecipe\x12\x16\n\x08username\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12Y\n\x15\x65nvironment_variables\x18\x02 \x03(\x0b\x32\x34.pods.v1.CredentialsRecipe.EnvironmentVariablesEntryB\x04\xe2\x41\x01\x02\x1a;\n\x19\x45nvironmentVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x85\x01\n\tImageRule\x12\x13\n\x05image\x18\x01 \x01(\tB\x04\xe2\x41\x01\x05\x12\x19\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x15\n\x07tenants\x18\x03 \x03(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0b\x63reation_ts\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x61\x64\x64\x65\x64_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16pods/v1/template.proto\x12\x07pods.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x11pods/v1/pod.proto\"\x84\x05\n\x08Template\x12\x19\n\x0btemplate_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x05\x12\x1e\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01H\x00\x88\x01\x01\x12\x16\n\x08metatags\x18\x03 \x03(\tB\x04\xe2\x41\x01\x01\x12\"\n\x0f\x61rchive_message\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01H\x01\x88\x01\x01\x12\x13\n\x05image\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12;\n\nnetworking\x18\x06 \x03(\x0b\x32!.pods.v1.Template.NetworkingEntryB\x04\xe2\x41\x01\x01\x12P\n\x15\x65nvironment_variables\x18\x07 \x03(\x0b\x32+.pods.v1.Template.EnvironmentVariablesEntryB\x04\xe2\x41\x01\x01\x12\x35\n\x0b\x63redentials\x18\x08 \x01(\x0b\x32\x1a.pods.v1.CredentialsRecipeB\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x63reation_ts\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\tupdate_ts\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x05owner\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x0eread_only_root\x18\x0c \x01(\x08\x42\x04\xe2\x41\x01\x01H\x02\x88\x01\x01\x1a\x46\n\x0fNetworkingEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.pods.v1.Networking:\x02\x38\x01\x1a;\n\x19\x45nvironmentVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0e\n\x0c_descriptionB\x12\n\x10_archive_messageB\x11\n\x0f_read_only_root\"\xc3\x01\n\x11\x43redentialsRecipe\x12\x16\n\x08username\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12Y\n\x15\x65nvironment_variables\x18\x02 \x03(\x0b\x32\x34.pods.v1.CredentialsRecipe.EnvironmentVariablesEntryB\x04\xe2\x41\x01\x02\x1a;\n\x19\x45nvironmentVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x85\x01\n\tImageRule\x12\x13\n\x05image\x18\x01 \x01(\tB\x04\xe2\x41\x01\x05\x12\x19\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x15\n\x07tenants\x18\x03 \x03(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0b\x63reation_ts\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x61\x64\x64\x65\x64_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -59,6 +59,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TEMPLATE'].fields_by_name['update_ts']._serialized_options = b'\342A\001\003'
   _globals['_TEMPLATE'].fields_by_name['owner']._loaded_options = None
   _globals['_TEMPLATE'].fields_by_name['owner']._serialized_options = b'\342A\001\003'
+  _globals['_TEMPLATE'].fields_by_name['read_only_root']._loaded_options = None
+  _globals['_TEMPLATE'].fields_by_name['read_only_root']._serialized_options = b'\342A\001\001'
   _globals['_CREDENTIALSRECIPE_ENVIRONMENTVARIABLESENTRY']._loaded_options = None
   _globals['_CREDENTIALSRECIPE_ENVIRONMENTVARIABLESENTRY']._serialized_options = b'8\001'
   _globals['_CREDENTIALSRECIPE'].fields_by_name['username']._loaded_options = None
@@ -76,15 +78,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IMAGERULE'].fields_by_name['added_by']._loaded_options = None
   _globals['_IMAGERULE'].fields_by_name['added_by']._serialized_options = b'\342A\001\003'
   _globals['_TEMPLATE']._serialized_start=88
-  _globals['_TEMPLATE']._serialized_end=678
-  _globals['_TEMPLATE_NETWORKINGENTRY']._serialized_start=511
-  _globals['_TEMPLATE_NETWORKINGENTRY']._serialized_end=581
-  _globals['_TEMPLATE_ENVIRONMENTVARIABLESENTRY']._serialized_start=583
-  _globals['_TEMPLATE_ENVIRONMENTVARIABLESENTRY']._serialized_end=642
-  _globals['_CREDENTIALSRECIPE']._serialized_start=681
-  _globals['_CREDENTIALSRECIPE']._serialized_end=876
-  _globals['_CREDENTIALSRECIPE_ENVIRONMENTVARIABLESENTRY']._serialized_start=583
-  _globals['_CREDENTIALSRECIPE_ENVIRONMENTVARIABLESENTRY']._serialized_end=642
-  _globals['_IMAGERULE']._serialized_start=879
-  _globals['_IMAGERULE']._serialized_end=1012
+  _globals['_TEMPLATE']._serialized_end=732
+  _globals['_TEMPLATE_NETWORKINGENTRY']._serialized_start=546
+  _globals['_TEMPLATE_NETWORKINGENTRY']._serialized_end=616
+  _globals['_TEMPLATE_ENVIRONMENTVARIABLESENTRY']._serialized_start=618
+  _globals['_TEMPLATE_ENVIRONMENTVARIABLESENTRY']._serialized_end=677
+  _globals['_CREDENTIALSRECIPE']._serialized_start=735
+  _globals['_CREDENTIALSRECIPE']._serialized_end=930
+  _globals['_CREDENTIALSRECIPE_ENVIRONMENTVARIABLESENTRY']._serialized_start=618
+  _globals['_CREDENTIALSRECIPE_ENVIRONMENTVARIABLESENTRY']._serialized_end=677
+  _globals['_IMAGERULE']._serialized_start=933
+  _globals['_IMAGERULE']._serialized_end=1066
 # @@protoc_insertion_point(module_scope)

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Template(_message.Message):
-    __slots__ = ("template_id", "description", "metatags", "archive_message", "image", "networking", "environment_variables", "credentials", "creation_ts", "update_ts", "owner")
+    __slots__ = ("template_id", "description", "metatags", "archive_message", "image", "networking", "environment_variables", "credentials", "creation_ts", "update_ts", "owner", "read_only_root")
     class NetworkingEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class Template(_message.Message):
     CREATION_TS_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TS_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_ROOT_FIELD_NUMBER: _ClassVar[int]
     template_id: str
     description: str
     metatags: _containers.RepeatedScalarFieldContainer[str]
@@ -46,7 +47,8 @@ class Template(_message.Message):
     creation_ts: str
     update_ts: str
     owner: str
-    def __init__(self, template_id: _Optional[str] = ..., description: _Optional[str] = ..., metatags: _Optional[_Iterable[str]] = ..., archive_message: _Optional[str] = ..., image: _Optional[str] = ..., networking: _Optional[_Mapping[str, _pod_pb2.Networking]] = ..., environment_variables: _Optional[_Mapping[str, str]] = ..., credentials: _Optional[_Union[CredentialsRecipe, _Mapping]] = ..., creation_ts: _Optional[str] = ..., update_ts: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
+    read_only_root: bool
+    def __init__(self, template_id: _Optional[str] = ..., description: _Optional[str] = ..., metatags: _Optional[_Iterable[str]] = ..., archive_message: _Optional[str] = ..., image: _Optional[str] = ..., networking: _Optional[_Mapping[str, _pod_pb2.Networking]] = ..., environment_variables: _Optional[_Mapping[str, str]] = ..., credentials: _Optional[_Union[CredentialsRecipe, _Mapping]] = ..., creation_ts: _Optional[str] = ..., update_ts: _Optional[str] = ..., owner: _Optional[str] = ..., read_only_root: _Optional[bool] = ...) -> None: ...
 
 class CredentialsRecipe(_message.Message):
     __slots__ = ("username", "environment_variables")

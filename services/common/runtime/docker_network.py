@@ -1,0 +1,151 @@
+"""One Docker bridge network per pod: created or adopted before the pod's container, removed
+with it. Called by docker_runtime.DockerRuntime (in its worker threads, blocking SDK calls).
+
+Why: containers on Docker's default bridge reach each other by address. Docker isolates
+bridge networks from one another (its DOCKER-ISOLATION chains), so a pod alone on its own
+bridge reaches neither other pods (routed or local_only ports) nor, as long as they listen on
+127.0.0.1, the host's services; the gateway reaches the pod through the ports published on
+127.0.0.1, and the network is not `internal`, so the pod still reaches the outside world.
+
+The network has the container's name (networks and containers are separate namespaces) and
+the pod's labels. Inter-container traffic is off on it too (enable_icc false) and ports
+published without an address bind to 127.0.0.1 (host_binding_ipv4), in case anything else
+is ever attached. A network with the pod's name but without this deployment's labels is
+never used nor removed.
+
+Address space: each network takes one subnet of the engine's default address pools. Docker's
+built-in pools hold about 30 bridge networks; an engine meant for many pods needs
+`--default-address-pool` (see README, "Isolation"). When the pools are exhausted creating a
+pod fails with a TemporaryError naming that flag; it succeeds again once pods are deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+import docker.errors
+
+from services.common.outcomes import PermanentError, TemporaryError
+from services.common.runtime.naming import container_name, labels_for, owned_key
+from services.common.runtime.types import LABEL_SPEC_HASH, PodKey
+
+NETWORK_OPTIONS = {
+    "com.docker.network.bridge.enable_icc": "false",
+    "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1",
+    "com.docker.network.bridge.enable_ip_masquerade": "true",
+}
+POOL_EXHAUSTED_HINT = "could not find an available, non-overlapping"
+POOL_RETRY_DELAY = 30.0
+
+
+def network_name(deployment_id: str, key: PodKey) -> str:
+    """The pod's network name: the same as its container's."""
+    return container_name(deployment_id, key)
+
+
+def network_labels(deployment_id: str, key: PodKey) -> dict[str, str]:
+    """The labels of a pod's network: the container's, without the spec hash."""
+    labels = labels_for(deployment_id, key, "")
+    labels.pop(LABEL_SPEC_HASH, None)
+    return labels
+
+
+def create_network_kwargs(deployment_id: str, key: PodKey) -> dict[str, Any]:
+    """Keyword arguments for `api.create_network` of the pod's network."""
+    return {
+        "name": network_name(deployment_id, key),
+        "driver": "bridge",
+        "options": dict(NETWORK_OPTIONS),
+        "check_duplicate": True,
+        "internal": False,
+        "labels": network_labels(deployment_id, key),
+    }
+
+
+_LOCKS_GUARD = threading.Lock()
+_CREATION_LOCKS: dict[str, threading.Lock] = {}
+
+
+def _creation_lock(name: str) -> threading.Lock:
+    """The lock creators of network `name` in this process take turns with (kept for the
+    process's life: one small lock per pod name ever ensured here)."""
+    with _LOCKS_GUARD:
+        return _CREATION_LOCKS.setdefault(name, threading.Lock())
+
+
+def _is_ours(deployment_id: str, key: PodKey, attrs: dict[str, Any]) -> bool:
+    return owned_key(deployment_id, attrs.get("Labels")) == key
+
+
+class PodNetworks:
+    """Creates, finds and removes the networks of one deployment's pods on one engine."""
+
+    def __init__(self, deployment_id: str, api: Any) -> None:
+        self._deployment_id = deployment_id
+        self._api = api  # docker.APIClient
+
+    def _named(self, key: PodKey) -> list[dict[str, Any]]:
+        """Every network carrying exactly the pod's name (Docker's name filter matches parts),
+        oldest first; normally at most one."""
+        name = network_name(self._deployment_id, key)
+        found = [n for n in self._api.networks(names=[name]) if n.get("Name") == name]
+        return sorted(found, key=lambda n: (str(n.get("Created", "")), str(n.get("Id", ""))))
+
+    def ensure(self, key: PodKey) -> str:
+        """The id of the pod's network, created when missing. Idempotent; creators in this
+        process take turns per name. Docker's duplicate-name check is not atomic, so creators
+        in two processes may both succeed: everyone then uses the oldest network of the name
+        (the others stay empty and go with `remove`)."""
+        name = network_name(self._deployment_id, key)
+        with _creation_lock(name):
+            found = self._named(key)
+            if not found:
+                self._create(key)
+                found = self._named(key)
+        if not found:
+            raise TemporaryError(f"the network {name!r} vanished while it was created")
+        first = found[0]
+        if not _is_ours(self._deployment_id, key, first):
+            raise PermanentError(
+                f"a network named {name!r} exists that deployment {self._deployment_id!r} "
+                f"did not create for pod {key.pod_id!r}; it is left untouched"
+            )
+        return str(first["Id"])
+
+    def _create(self, key: PodKey) -> None:
+        try:
+            self._api.create_network(**create_network_kwargs(self._deployment_id, key))
+        except docker.errors.APIError as exc:
+            if POOL_EXHAUSTED_HINT in str(exc.explanation or exc):
+                raise TemporaryError(
+                    f"no address space left for the network of pod '{key.pod_id}': the "
+                    "engine's address pools are exhausted (start dockerd with a larger "
+                    "--default-address-pool, or delete pods)",
+                    delay=POOL_RETRY_DELAY,
+                ) from exc
+            if exc.status_code != 409:  # 409: another process created it just now
+                raise
+
+    def remove(self, key: PodKey) -> bool:
+        """Removes the pod's network(s) of this deployment, disconnecting whatever is still
+        attached; False when there was none."""
+        removed = False
+        for network in self._named(key):
+            if _is_ours(self._deployment_id, key, network):
+                removed = self._remove_id(str(network["Id"])) or removed
+        return removed
+
+    def _remove_id(self, network_id: str) -> bool:
+        try:
+            attrs = self._api.inspect_network(network_id)
+            for container_id in attrs.get("Containers") or {}:
+                with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                    self._api.disconnect_container_from_network(
+                        container_id, network_id, force=True
+                    )
+            self._api.remove_network(network_id)
+        except docker.errors.NotFound:
+            return False
+        return True
