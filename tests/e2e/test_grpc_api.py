@@ -56,28 +56,34 @@ def test_pods_over_native_grpc(
 
 
 @pytest.mark.parametrize(
-    ("call", "code"),
+    ("call", "code", "words"),
     [
-        (lambda s, a: s.GetPod(pb.GetPodRequest(pod_id="nosuchpod"), metadata=a), "NOT_FOUND"),
+        (
+            lambda s, a: s.GetPod(pb.GetPodRequest(pod_id="nosuchpod"), metadata=a),
+            "NOT_FOUND",
+            "pod 'nosuchpod' not found",
+        ),
         (
             lambda s, a: s.CreatePod(pb.CreatePodRequest(pod=pod_pb2.Pod(pod_id="x")), metadata=a),
             "INVALID_ARGUMENT",
+            "pod_id: must be 3 to 64",
         ),
-        (lambda s, a: s.ListPods(pb.ListPodsRequest()), "UNAUTHENTICATED"),
+        (lambda s, a: s.ListPods(pb.ListPodsRequest()), "UNAUTHENTICATED", "no token"),
         (
             lambda s, a: s.AddImage(pb.AddImageRequest(), metadata=a),
             "PERMISSION_DENIED",
+            "only tenant admins",
         ),
     ],
 )
 def test_errors_carry_their_grpc_status(
-    stack: Stack, stub: pb_grpc.PodsServiceStub, call: object, code: str
+    stack: Stack, stub: pb_grpc.PodsServiceStub, call: object, code: str, words: str
 ) -> None:
     auth = (("x-tapis-token", stack.token()),)
     with pytest.raises(grpc.RpcError) as info:
         call(stub, auth)  # type: ignore[operator]
     assert info.value.code().name == code
-    assert info.value.details()
+    assert words in info.value.details()
 
 
 def test_the_rest_of_the_pod_calls_over_native_grpc(
