@@ -6,6 +6,7 @@ deployment is removed. Used by the end-to-end tests and by bench/."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 import psycopg2
 
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD
@@ -38,7 +40,7 @@ PORT_SETTINGS = (
     "PODS_PODS_PORT",
     "PODS_ROUTER_PORT",
 )
-_PG_PREFIX = "pods_e2e_"
+_PG_PREFIX = "pods_stack_"
 
 free_port = reserve_port  # bench/ imports it from here
 
@@ -215,7 +217,8 @@ def stop_stack(stack: Stack) -> None:
     try:
         interrupt(stack)
         for container in stack.containers():
-            container.remove(force=True)
+            with contextlib.suppress(docker.errors.NotFound):  # a helper removing itself
+                container.remove(force=True)
         _remove_volumes(stack.deployment_id)
     finally:
         _release(stack.env)
@@ -226,7 +229,8 @@ def _remove_volumes(deployment_id: str) -> None:
     try:
         label = f"{LABEL_DEPLOYMENT}={deployment_id}"
         for volume in client.volumes.list(filters={"label": label}):
-            volume.remove(force=True)
+            with contextlib.suppress(docker.errors.NotFound):
+                volume.remove(force=True)
     finally:
         client.close()
 
