@@ -1,13 +1,15 @@
-"""Runs the whole stack the way the README does (`scripts/up`, setup already done) on free
-ports with its own data directory and deployment id, and cleans up every container labelled
-with that deployment afterwards. Used by the end-to-end tests and by bench/."""
+"""Runs the whole stack the way the README does (`scripts/up`, setup already done) on leased
+ports (tests/ports.py) with its own data directory, deployment id and database: the embedded
+SQLite file, or a fresh PostgreSQL database on PODS_TEST_PG_DSN's server, created for the
+stack and dropped after it. Afterwards every container and volume labelled with the
+deployment is removed. Used by the end-to-end tests and by bench/."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -20,16 +22,53 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
+import psycopg2
 
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD
+from tests.ports import release_port, reserve_port
 
 REPO = Path(__file__).resolve().parents[2]
+DATABASES = ("sqlite", "postgres")
+PG_ADMIN_DSN = os.environ.get("PODS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PORT_SETTINGS = (
+    "PODS_GATEWAY_PORT",
+    "PODS_GATEWAY_ADMIN_PORT",
+    "PODS_API_PORT",
+    "PODS_SPAWNER_PORT",
+    "PODS_HEALTH_PORT",
+    "PODS_NATS_PORT",
+    "PODS_PODS_PORT",
+    "PODS_ROUTER_PORT",
+)
+_PG_PREFIX = "pods_stack_"
+
+free_port = reserve_port  # bench/ imports it from here
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _admin_execute(statement: str) -> None:
+    connection = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=10)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def create_database() -> str:
+    """A new, empty PostgreSQL database; its stack URL (postgresql+asyncpg://...)."""
+    name = f"{_PG_PREFIX}{uuid.uuid4().hex[:12]}"
+    _admin_execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
+    """Drops the database create_database made for `url` (anything else is left alone)."""
+    name = url.rsplit("/", 1)[-1]
+    if url.startswith("postgresql") and name.startswith(_PG_PREFIX):
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -42,6 +81,11 @@ class Stack:
     process: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str]
+
+    @property
+    def database(self) -> str:
+        """ "postgres" or "sqlite": the database this stack keeps its state in."""
+        return "postgres" if self.env.get("PODS_DATABASE_URL") else "sqlite"
 
     @property
     def ca(self) -> Path:
@@ -120,22 +164,21 @@ def _wait_until_up(
     raise TimeoutError(f"stack did not come up:\n{log_path.read_text()[-4000:]}")
 
 
-def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
+def start_stack(
+    tmp: Path, extra_env: dict[str, str] | None = None, database: str = "sqlite"
+) -> Stack:
+    """A new stack on `database` ("sqlite" or "postgres": a fresh database); stop_stack
+    removes everything it made."""
+    if database not in DATABASES:
+        raise ValueError(f"database must be one of {DATABASES}, not {database!r}")
     deployment = f"e2e{uuid.uuid4().hex[:8]}"
-    gateway_port = free_port()
+    inherited = ("PODS_NATS_URL", "PODS_DATABASE_URL")  # the stack's own, or extra_env's
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in inherited},
+        **{name: str(reserve_port()) for name in PORT_SETTINGS},
         "PODS_SKIP_SETUP": "1",
         "PODS_DEPLOYMENT_ID": deployment,
         "PODS_DATA_DIR": str(tmp / "data"),
-        "PODS_GATEWAY_PORT": str(gateway_port),
-        "PODS_GATEWAY_ADMIN_PORT": str(free_port()),
-        "PODS_API_PORT": str(free_port()),
-        "PODS_SPAWNER_PORT": str(free_port()),
-        "PODS_HEALTH_PORT": str(free_port()),
-        "PODS_NATS_PORT": str(free_port()),
-        "PODS_PODS_PORT": str(free_port()),
-        "PODS_ROUTER_PORT": str(free_port()),
         "PODS_DEV_USERS": "testuser:testpass,otheruser:otherpass,adminuser:adminpass",
         "PODS_ADMIN_USERS": "adminuser",
         "PODS_RESYNC_INTERVAL": "1",
@@ -149,12 +192,18 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
         "PODS_QUOTA_STORAGE": "100000000",
         **(extra_env or {}),
     }
-    env.pop("PODS_NATS_URL", None)
-    return launch(env, tmp)
+    try:
+        if database == "postgres" and "PODS_DATABASE_URL" not in env:
+            env["PODS_DATABASE_URL"] = create_database()
+        return launch(env, tmp)
+    except BaseException:
+        _release(env)
+        raise
 
 
 def launch(env: dict[str, str], tmp: Path) -> Stack:
-    """Runs scripts/up with `env` and waits until the gateway answers."""
+    """Runs scripts/up with `env` and waits until the gateway answers (a stack that does not
+    come up is stopped before the error is raised)."""
     log_path = tmp / "stack.log"
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
@@ -189,17 +238,49 @@ def interrupt(stack: Stack) -> None:
 
 
 def stop_stack(stack: Stack) -> None:
-    """Stops the stack and removes every container and network of its deployment."""
-    interrupt(stack)
-    for container in stack.containers():
-        container.remove(force=True)
+    """Stops the stack; removes every container, network and volume of its deployment, drops its
+    PostgreSQL database and ends the leases of its ports."""
+    try:
+        interrupt(stack)
+        for container in stack.containers():
+            with contextlib.suppress(docker.errors.NotFound):  # a helper removing itself
+                container.remove(force=True)
+        _remove_volumes(stack.deployment_id)
+        _remove_networks(stack.deployment_id)
+    finally:
+        _release(stack.env)
+
+
+def _remove_networks(deployment_id: str) -> None:
     client = docker.from_env()
     try:
-        label = f"{LABEL_DEPLOYMENT}={stack.deployment_id}"
+        label = f"{LABEL_DEPLOYMENT}={deployment_id}"
         for network in client.networks.list(filters={"label": label}):
-            network.remove()
+            with contextlib.suppress(docker.errors.NotFound):
+                network.remove()
     finally:
         client.close()
+
+
+def _remove_volumes(deployment_id: str) -> None:
+    client = docker.from_env()
+    try:
+        label = f"{LABEL_DEPLOYMENT}={deployment_id}"
+        for volume in client.volumes.list(filters={"label": label}):
+            with contextlib.suppress(docker.errors.NotFound):
+                volume.remove(force=True)
+    finally:
+        client.close()
+
+
+def _release(env: dict[str, str]) -> None:
+    """Drops the stack's database (if it has one of its own) and releases its ports."""
+    try:
+        drop_database(env.get("PODS_DATABASE_URL", ""))
+    finally:
+        for name in PORT_SETTINGS:
+            if name in env:
+                release_port(int(env[name]))
 
 
 def eventually(check: Callable[[], Any], timeout: float = 90, what: str = "condition") -> Any:

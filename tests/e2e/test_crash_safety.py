@@ -17,10 +17,11 @@ pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
 
 @pytest.fixture(scope="module")
-def crashy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def crashy_stack(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = start_stack(
         tmp_path_factory.mktemp("crash"),
         {"PODS_FAILPOINTS": "spawner-after-ensure", "PODS_ACK_WAIT": "3"},
+        database=database,
     )
     try:
         yield stack

@@ -6,20 +6,15 @@ the last ADMIN."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
-import docker
 import pytest
 
-from services.common.runtime.types import LABEL_DEPLOYMENT
-from services.common.storage.types import LABEL_VOLUME
 from tests.e2e.harness import Stack, eventually, start_stack, stop_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
@@ -44,26 +39,12 @@ def fair(
 ) -> Iterator[Stack]:
     """A stack of its own with a pod quota of 3, on a fresh PostgreSQL database or on the
     default SQLite file."""
-    name = f"pods_e2e_{uuid.uuid4().hex[:10]}"
     env = {"PODS_QUOTA_PODS": str(POD_QUOTA), "PODS_QUOTA_VOLUMES": "100"}
-    if request.param == "postgres":
-        asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        env["PODS_DATABASE_URL"] = f"{base}/{name}"
-    running = start_stack(tmp_path_factory.mktemp("fair"), env)
+    running = start_stack(tmp_path_factory.mktemp("fair"), env, database=request.param)
     try:
         yield running
     finally:
         stop_stack(running)
-        client = docker.from_env()
-        try:
-            filters = {"label": [f"{LABEL_DEPLOYMENT}={running.deployment_id}", LABEL_VOLUME]}
-            for volume in client.volumes.list(filters=filters):
-                volume.remove(force=True)
-        finally:
-            client.close()
-        if request.param == "postgres":
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def call(

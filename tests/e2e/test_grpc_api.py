@@ -18,6 +18,7 @@ from services.common.generated.pods.v1 import (
 )
 from services.common.generated.pods.v1 import pods_service_pb2 as pb
 from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
+from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
@@ -30,74 +31,83 @@ def stub(stack: Stack) -> Iterator[pb_grpc.PodsServiceStub]:
         yield pb_grpc.PodsServiceStub(channel)
 
 
-def test_pods_over_native_grpc(stack: Stack, stub: pb_grpc.PodsServiceStub) -> None:
+def test_pods_over_native_grpc(
+    stack: Stack, stub: pb_grpc.PodsServiceStub, unique: Unique, cleanup: Cleanup
+) -> None:
     auth = (("x-tapis-token", stack.token()),)
+    grpcpod = cleanup.pod(unique("grpcpod"))
     created = stub.CreatePod(
-        pb.CreatePodRequest(pod=pod_pb2.Pod(pod_id="grpcpod", image="pods-http:latest")),
+        pb.CreatePodRequest(pod=pod_pb2.Pod(pod_id=grpcpod, image="pods-http:latest")),
         metadata=auth,
         timeout=10,
     )
     assert created.result.status == "REQUESTED"
     deadline = time.monotonic() + 60
-    while stub.GetPod(pb.GetPodRequest(pod_id="grpcpod"), metadata=auth).result.status != (
+    while stub.GetPod(pb.GetPodRequest(pod_id=grpcpod), metadata=auth).result.status != (
         "AVAILABLE"
     ):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     listed = stub.ListPods(pb.ListPodsRequest(), metadata=auth)
-    assert "grpcpod" in [p.pod_id for p in listed.result]
-    stopped = stub.StopPod(pb.StopPodRequest(pod_id="grpcpod"), metadata=auth)
+    assert grpcpod in [p.pod_id for p in listed.result]
+    stopped = stub.StopPod(pb.StopPodRequest(pod_id=grpcpod), metadata=auth)
     assert stopped.result.status_requested == "OFF"
-    stub.DeletePod(pb.DeletePodRequest(pod_id="grpcpod"), metadata=auth)
+    stub.DeletePod(pb.DeletePodRequest(pod_id=grpcpod), metadata=auth)
 
 
 @pytest.mark.parametrize(
-    ("call", "code"),
+    ("call", "code", "words"),
     [
-        (lambda s, a: s.GetPod(pb.GetPodRequest(pod_id="nosuchpod"), metadata=a), "NOT_FOUND"),
+        (
+            lambda s, a: s.GetPod(pb.GetPodRequest(pod_id="nosuchpod"), metadata=a),
+            "NOT_FOUND",
+            "pod 'nosuchpod' not found",
+        ),
         (
             lambda s, a: s.CreatePod(pb.CreatePodRequest(pod=pod_pb2.Pod(pod_id="x")), metadata=a),
             "INVALID_ARGUMENT",
+            "pod_id: must be 3 to 64",
         ),
-        (lambda s, a: s.ListPods(pb.ListPodsRequest()), "UNAUTHENTICATED"),
+        (lambda s, a: s.ListPods(pb.ListPodsRequest()), "UNAUTHENTICATED", "no token"),
         (
             lambda s, a: s.AddImage(pb.AddImageRequest(), metadata=a),
             "PERMISSION_DENIED",
+            "only tenant admins",
         ),
     ],
 )
 def test_errors_carry_their_grpc_status(
-    stack: Stack, stub: pb_grpc.PodsServiceStub, call: object, code: str
+    stack: Stack, stub: pb_grpc.PodsServiceStub, call: object, code: str, words: str
 ) -> None:
     auth = (("x-tapis-token", stack.token()),)
     with pytest.raises(grpc.RpcError) as info:
         call(stub, auth)  # type: ignore[operator]
     assert info.value.code().name == code
-    assert info.value.details()
+    assert words in info.value.details()
 
 
 def test_the_rest_of_the_pod_calls_over_native_grpc(
-    stack: Stack, stub: pb_grpc.PodsServiceStub
+    stack: Stack, stub: pb_grpc.PodsServiceStub, unique: Unique, cleanup: Cleanup
 ) -> None:
     auth = (("x-tapis-token", stack.token()),)
     other = (("x-tapis-token", stack.token("otheruser", "otherpass")),)
+    grpcdb = cleanup.pod(unique("grpcdb"))
     stub.CreatePod(
-        pb.CreatePodRequest(pod=pod_pb2.Pod(pod_id="grpcdb", template="postgres")), metadata=auth
+        pb.CreatePodRequest(pod=pod_pb2.Pod(pod_id=grpcdb, template="postgres")), metadata=auth
     )
     eventually(
         lambda: (
-            stub.GetPod(pb.GetPodRequest(pod_id="grpcdb"), metadata=auth).result.status
-            == "AVAILABLE"
+            stub.GetPod(pb.GetPodRequest(pod_id=grpcdb), metadata=auth).result.status == "AVAILABLE"
         ),
         what="grpcdb AVAILABLE",
     )
-    creds = stub.GetPodCredentials(pb.GetPodCredentialsRequest(pod_id="grpcdb"), metadata=auth)
-    assert creds.result.user_username == "grpcdb"
+    creds = stub.GetPodCredentials(pb.GetPodCredentialsRequest(pod_id=grpcdb), metadata=auth)
+    assert creds.result.user_username == grpcdb
     logs = eventually(
         lambda: (
             "ready to accept"
             in (
-                r := stub.GetPodLogs(pb.GetPodLogsRequest(pod_id="grpcdb"), metadata=auth)
+                r := stub.GetPodLogs(pb.GetPodLogsRequest(pod_id=grpcdb), metadata=auth)
             ).result.logs
             and r
         ),
@@ -105,79 +115,85 @@ def test_the_rest_of_the_pod_calls_over_native_grpc(
     )
     assert logs.result.action_logs
     ran = stub.ExecPod(
-        pb.ExecPodRequest(
-            pod_id="grpcdb", commands=ListValue(values=[Value(string_value="id -u")])
-        ),
+        pb.ExecPodRequest(pod_id=grpcdb, commands=ListValue(values=[Value(string_value="id -u")])),
         metadata=auth,
     )
     assert ran.result[0].exit_code == 0
     updated = stub.UpdatePod(
-        pb.UpdatePodRequest(pod_id="grpcdb", pod=pod_pb2.Pod(description="over grpc")),
+        pb.UpdatePodRequest(pod_id=grpcdb, pod=pod_pb2.Pod(description="over grpc")),
         metadata=auth,
     )
     assert "no restart" in updated.message
     granted = stub.SetPodPermission(
-        pb.SetPodPermissionRequest(pod_id="grpcdb", user="otheruser", level="READ"), metadata=auth
+        pb.SetPodPermissionRequest(pod_id=grpcdb, user="otheruser", level="READ"), metadata=auth
     )
     assert "otheruser:READ" in granted.result.permissions
     with pytest.raises(grpc.RpcError) as info:
-        stub.GetPodCredentials(pb.GetPodCredentialsRequest(pod_id="grpcdb"), metadata=other)
+        stub.GetPodCredentials(pb.GetPodCredentialsRequest(pod_id=grpcdb), metadata=other)
     assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "USER" in info.value.details()
     stub.DeletePodPermission(
-        pb.DeletePodPermissionRequest(pod_id="grpcdb", user="otheruser"), metadata=auth
+        pb.DeletePodPermissionRequest(pod_id=grpcdb, user="otheruser"), metadata=auth
     )
-    listed = stub.GetPodPermissions(pb.GetPodPermissionsRequest(pod_id="grpcdb"), metadata=auth)
+    listed = stub.GetPodPermissions(pb.GetPodPermissionsRequest(pod_id=grpcdb), metadata=auth)
     assert list(listed.result.permissions) == ["testuser:ADMIN"]
-    assert stub.RestartPod(pb.RestartPodRequest(pod_id="grpcdb"), metadata=auth).result
-    assert stub.StartPod(pb.StartPodRequest(pod_id="grpcdb"), metadata=auth).message
-    stub.DeletePod(pb.DeletePodRequest(pod_id="grpcdb"), metadata=auth)
+    assert stub.RestartPod(pb.RestartPodRequest(pod_id=grpcdb), metadata=auth).result
+    assert stub.StartPod(pb.StartPodRequest(pod_id=grpcdb), metadata=auth).message
+    stub.DeletePod(pb.DeletePodRequest(pod_id=grpcdb), metadata=auth)
 
 
-def test_templates_and_images_over_native_grpc(stack: Stack, stub: pb_grpc.PodsServiceStub) -> None:
+def test_templates_and_images_over_native_grpc(
+    stack: Stack, stub: pb_grpc.PodsServiceStub, unique: Unique, cleanup: Cleanup
+) -> None:
     admin = (("x-tapis-token", stack.token("adminuser", "adminpass")),)
     user = (("x-tapis-token", stack.token()),)
+    grpctpl = cleanup.template(unique("grpctpl"))
     created = stub.CreateTemplate(
         pb.CreateTemplateRequest(
-            template=template_pb2.Template(template_id="grpctpl", image="pods-http:latest")
+            template=template_pb2.Template(template_id=grpctpl, image="pods-http:latest")
         ),
         metadata=admin,
     )
     assert created.result.owner == "adminuser"
     with pytest.raises(grpc.RpcError) as info:
-        stub.GetTemplate(pb.GetTemplateRequest(template_id="grpctpl"), metadata=user)
+        stub.GetTemplate(pb.GetTemplateRequest(template_id=grpctpl), metadata=user)
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    assert f"template '{grpctpl}' not found" in info.value.details()
     stub.SetTemplatePermission(
-        pb.SetTemplatePermissionRequest(template_id="grpctpl", user="testuser", level="READ"),
+        pb.SetTemplatePermissionRequest(template_id=grpctpl, user="testuser", level="READ"),
         metadata=admin,
     )
-    assert stub.GetTemplate(pb.GetTemplateRequest(template_id="grpctpl"), metadata=user).result
+    assert stub.GetTemplate(pb.GetTemplateRequest(template_id=grpctpl), metadata=user).result
     names = [
         t.template_id for t in stub.ListTemplates(pb.ListTemplatesRequest(), metadata=user).result
     ]
-    assert {"grpctpl", "postgres", "neo4j"} <= set(names)
+    assert {grpctpl, "postgres", "neo4j"} <= set(names)
     stub.UpdateTemplate(
         pb.UpdateTemplateRequest(
-            template_id="grpctpl", template=template_pb2.Template(description="changed")
+            template_id=grpctpl, template=template_pb2.Template(description="changed")
         ),
         metadata=admin,
     )
     perms = stub.GetTemplatePermissions(
-        pb.GetTemplatePermissionsRequest(template_id="grpctpl"), metadata=admin
+        pb.GetTemplatePermissionsRequest(template_id=grpctpl), metadata=admin
     )
     assert "testuser:READ" in perms.result.permissions
     stub.DeleteTemplatePermission(
-        pb.DeleteTemplatePermissionRequest(template_id="grpctpl", user="testuser"), metadata=admin
+        pb.DeleteTemplatePermissionRequest(template_id=grpctpl, user="testuser"), metadata=admin
     )
-    stub.DeleteTemplate(pb.DeleteTemplateRequest(template_id="grpctpl"), metadata=admin)
+    stub.DeleteTemplate(pb.DeleteTemplateRequest(template_id=grpctpl), metadata=admin)
 
+    # The allow-list is the tenant's, shared by every test: the cleanup fixture removes the
+    # rule whatever happens here (while it exists, pods of other images are refused).
     stub.AddImage(
-        pb.AddImageRequest(image=template_pb2.ImageRule(image="pods-http:*")), metadata=admin
+        pb.AddImageRequest(image=template_pb2.ImageRule(image=cleanup.image("pods-http:*"))),
+        metadata=admin,
     )
-    assert [r.image for r in stub.ListImages(pb.ListImagesRequest(), metadata=user).result] == [
-        "pods-http:*"
-    ]
+    listed = stub.ListImages(pb.ListImagesRequest(), metadata=user).result
+    assert "pods-http:*" in [r.image for r in listed]
     stub.DeleteImage(pb.DeleteImageRequest(image_id="pods-http:*"), metadata=admin)
-    assert list(stub.ListImages(pb.ListImagesRequest(), metadata=user).result) == []
+    listed = stub.ListImages(pb.ListImagesRequest(), metadata=user).result
+    assert "pods-http:*" not in [r.image for r in listed]
 
 
 def test_tokens_over_native_grpc(stack: Stack) -> None:

@@ -16,6 +16,7 @@ import psycopg2
 import pytest
 from tapipy.tapis import Tapis
 
+from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
@@ -90,8 +91,11 @@ def create_and_wait(stack: Stack, t: Tapis, **kwargs: Any) -> None:
     eventually(routed, 1.0, f"{pod_id} routed")
 
 
-def test_two_web_pods_answer_by_name_over_https(t: Tapis, stack: Stack) -> None:
-    for name in ("weba", "webb"):
+def test_two_web_pods_answer_by_name_over_https(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    weba, webb = cleanup.pod(unique("weba")), cleanup.pod(unique("webb"))
+    for name in (weba, webb):
         create_and_wait(
             stack,
             t,
@@ -99,18 +103,19 @@ def test_two_web_pods_answer_by_name_over_https(t: Tapis, stack: Stack) -> None:
             image="pods-http:latest",
             environment_variables={"POD_MESSAGE": name},
         )
-    url = t.pods.get_pod(pod_id="weba").networking.default.url
-    assert url == f"weba.{DOMAIN}:{pods_port(stack)}"
-    assert "weba" in https_get(stack, f"weba.{DOMAIN}")
-    assert "webb" in https_get(stack, f"webb.{DOMAIN}")
+    url = t.pods.get_pod(pod_id=weba).networking.default.url
+    assert url == f"{weba}.{DOMAIN}:{pods_port(stack)}"
+    assert weba in https_get(stack, f"{weba}.{DOMAIN}")
+    assert webb in https_get(stack, f"{webb}.{DOMAIN}")
     assert handshake_refused(stack, f"nosuchpod.{DOMAIN}")
 
 
-def test_http2_is_served(t: Tapis, stack: Stack) -> None:
-    create_and_wait(stack, t, pod_id="webh2", image="pods-http:latest")
+def test_http2_is_served(t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup) -> None:
+    webh2 = cleanup.pod(unique("webh2"))
+    create_and_wait(stack, t, pod_id=webh2, image="pods-http:latest")
     with socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=10) as raw:
         tls = tls_context(stack, ["h2", "http/1.1"]).wrap_socket(
-            raw, server_hostname=f"webh2.{DOMAIN}"
+            raw, server_hostname=f"{webh2}.{DOMAIN}"
         )
         assert tls.selected_alpn_protocol() == "h2"
         tls.close()
@@ -136,10 +141,13 @@ def _pg(stack: Stack, host: str, user: str, password: str, **options: str) -> st
         return str(row[0])
 
 
-def test_postgres_pods_by_name_with_classic_and_direct_tls(t: Tapis, stack: Stack) -> None:
-    for name in ("pga", "pgb"):
+def test_postgres_pods_by_name_with_classic_and_direct_tls(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    names = (cleanup.pod(unique("pga")), cleanup.pod(unique("pgb")))
+    for name in names:
         create_and_wait(stack, t, pod_id=name, template="postgres")
-    for name in ("pga", "pgb"):
+    for name in names:
         creds = t.pods.get_pod_credentials(pod_id=name)
         host = f"{name}.{DOMAIN}"
         args = (stack, host, creds.user_username, creds.user_password)
@@ -158,48 +166,52 @@ def test_postgres_pods_by_name_with_classic_and_direct_tls(t: Tapis, stack: Stac
         )
 
 
-def test_a_tcp_pod_is_reached_through_tls(t: Tapis, stack: Stack) -> None:
+def test_a_tcp_pod_is_reached_through_tls(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    echoa = cleanup.pod(unique("echoa"))
     create_and_wait(
         stack,
         t,
-        pod_id="echoa",
+        pod_id=echoa,
         image="pods-echo:latest",
         networking={"default": {"protocol": "tcp", "port": 7687}},
     )
     with (
         socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=10) as raw,
-        tls_context(stack).wrap_socket(raw, server_hostname=f"echoa.{DOMAIN}") as tls,
+        tls_context(stack).wrap_socket(raw, server_hostname=f"{echoa}.{DOMAIN}") as tls,
     ):
         tls.sendall(b"hello bolt\n")
         assert tls.recv(100) == b"hello bolt\n"
 
 
 def test_a_stopped_pod_is_unrouted_within_a_second_and_neighbours_keep_working(
-    t: Tapis, stack: Stack
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
 ) -> None:
-    create_and_wait(stack, t, pod_id="webgone", image="pods-http:latest")
-    create_and_wait(stack, t, pod_id="webstay", image="pods-http:latest")
-    neighbour = https_connection(stack, f"webstay.{DOMAIN}")
-    https_get(stack, f"webstay.{DOMAIN}", neighbour)
-    assert not handshake_refused(stack, f"webgone.{DOMAIN}")
+    webgone, webstay = cleanup.pod(unique("webgone")), cleanup.pod(unique("webstay"))
+    create_and_wait(stack, t, pod_id=webgone, image="pods-http:latest")
+    create_and_wait(stack, t, pod_id=webstay, image="pods-http:latest")
+    neighbour = https_connection(stack, f"{webstay}.{DOMAIN}")
+    https_get(stack, f"{webstay}.{DOMAIN}", neighbour)
+    assert not handshake_refused(stack, f"{webgone}.{DOMAIN}")
 
-    t.pods.stop_pod(pod_id="webgone")
-    eventually(lambda: t.pods.get_pod(pod_id="webgone").status != "AVAILABLE", 30, "not AVAILABLE")
+    t.pods.stop_pod(pod_id=webgone)
+    eventually(lambda: t.pods.get_pod(pod_id=webgone).status != "AVAILABLE", 30, "not AVAILABLE")
     noticed = time.monotonic()
     eventually(
         lambda: (
-            handshake_refused(stack, f"webgone.{DOMAIN}")
-            or _status(stack, f"webgone.{DOMAIN}") == 503
+            handshake_refused(stack, f"{webgone}.{DOMAIN}")
+            or _status(stack, f"{webgone}.{DOMAIN}") == 503
         ),
         5,
         "webgone unrouted",
     )
     assert time.monotonic() - noticed < 1.0
     for _ in range(5):
-        https_get(stack, f"webstay.{DOMAIN}", neighbour)  # same keep-alive connection
-    t.pods.delete_pod(pod_id="webgone")
-    eventually(lambda: handshake_refused(stack, f"webgone.{DOMAIN}"), 10, "webgone gone")
-    https_get(stack, f"webstay.{DOMAIN}", neighbour)
+        https_get(stack, f"{webstay}.{DOMAIN}", neighbour)  # same keep-alive connection
+    t.pods.delete_pod(pod_id=webgone)
+    eventually(lambda: handshake_refused(stack, f"{webgone}.{DOMAIN}"), 10, "webgone gone")
+    https_get(stack, f"{webstay}.{DOMAIN}", neighbour)
     neighbour.close()
 
 

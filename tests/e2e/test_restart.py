@@ -20,8 +20,8 @@ def wait_available(t: Tapis, pod_id: str, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def test_a_second_start_adopts_the_pods_still_running(tmp_path: Path) -> None:
-    stack = start_stack(tmp_path)
+def test_a_second_start_adopts_the_pods_still_running(tmp_path: Path, database: str) -> None:
+    stack = start_stack(tmp_path, database=database)
     try:
         t = Tapis(base_url=stack.url, username="testuser", password="testpass")
         t.get_tokens()

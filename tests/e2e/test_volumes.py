@@ -9,10 +9,9 @@ import base64
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import docker
 import grpc
 import pytest
 from tapipy.errors import BaseTapyException
@@ -21,31 +20,13 @@ from tapipy.tapis import Tapis
 from services.common.generated.pods.v1 import pods_service_pb2 as pb
 from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
 from services.common.generated.pods.v1 import volume_pb2
-from services.common.runtime.types import LABEL_DEPLOYMENT
-from services.common.storage.types import LABEL_SNAPSHOT, LABEL_VOLUME
+from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
+from tests.e2e.refusals import refusal
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
-PODS = ("volpod", "travpod", "matrixpod")
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module", autouse=True)
-def remove_volumes(stack: Stack) -> Iterator[None]:
-    """Volumes outlive the stack's containers: remove this deployment's after the module."""
-    yield
-    for pod_id in PODS:
-        for container in stack.containers(pod_id):
-            container.remove(force=True)
-    client = docker.from_env()
-    try:
-        for label in (LABEL_VOLUME, LABEL_SNAPSHOT):
-            filters = {"label": [f"{LABEL_DEPLOYMENT}={stack.deployment_id}", label]}
-            for volume in client.volumes.list(filters=filters):
-                volume.remove(force=True)
-    finally:
-        client.close()
 
 
 def client(stack: Stack, user: str = "testuser", password: str = "testpass") -> Tapis:
@@ -83,12 +64,6 @@ def status_of(call: Callable[[], Any]) -> int:
     return 200
 
 
-def message_of(call: Callable[[], Any]) -> str:
-    with pytest.raises(BaseTapyException) as info:
-        call()
-    return str(info.value.message)
-
-
 def available(t: Tapis, pod_id: str) -> bool:
     return bool(t.pods.get_pod(pod_id=pod_id).status == "AVAILABLE")
 
@@ -108,87 +83,101 @@ def delete_pod_and_wait(t: Tapis, stack: Stack, pod_id: str) -> None:
 # -- files in and out ----------------------------------------------------------------------
 
 
-def test_files_go_in_and_out_through_tapipy_and_rest(stack: Stack) -> None:
+def test_files_go_in_and_out_through_tapipy_and_rest(
+    stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    files1 = cleanup.volume(unique("files1"))
+
     t = client(stack)
-    created = t.pods.create_volume(volume_id="files1", description="e2e files", size_limit=1)
-    assert (created.volume_id, created.size_limit, created.status) == ("files1", 1, "AVAILABLE")
+    created = t.pods.create_volume(volume_id=files1, description="e2e files", size_limit=1)
+    assert (created.volume_id, created.size_limit, created.status) == (files1, 1, "AVAILABLE")
 
     # tapipy's upload_to_volume sends multipart/form-data: the gateway passes it through raw.
-    assert t.pods.upload_to_volume(volume_id="files1", path="dir/hello.txt", file=b"hi\0\r\n") == (
+    assert t.pods.upload_to_volume(volume_id=files1, path="dir/hello.txt", file=b"hi\0\r\n") == (
         "dir/hello.txt"
     )
     binary = bytes(range(256))
     status, _, _ = http(
         stack,
         "POST",
-        "/v3/pods/volumes/files1/upload/raw.bin",
+        f"/v3/pods/volumes/{files1}/upload/raw.bin",
         binary,
         None,
         "application/octet-stream",
     )
     assert status == 200
     encoded = json.dumps({"content": base64.b64encode(b"from json").decode()}).encode()
-    assert http(stack, "POST", "/v3/pods/volumes/files1/upload/b64.txt", encoded)[0] == 200
+    assert http(stack, "POST", f"/v3/pods/volumes/{files1}/upload/b64.txt", encoded)[0] == 200
 
-    listed = t.pods.list_volume_files(volume_id="files1")
+    listed = t.pods.list_volume_files(volume_id=files1)
     assert [(f.path, f.type) for f in listed] == [
         ("b64.txt", "file"),
         ("dir", "dir"),
         ("raw.bin", "file"),
     ]
     everything = t.pods.list_volume_files(
-        volume_id="files1", _tapis_query_parameters={"recursive": "true"}
+        volume_id=files1, _tapis_query_parameters={"recursive": "true"}
     )
     hello = next(f for f in everything if f.path == "dir/hello.txt")
     assert (hello.name, int(hello.size)) == ("hello.txt", 5)
     assert hello.lastModified.endswith("Z")
 
     # Downloads are raw bytes (application/octet-stream); tapipy returns them as they are.
-    assert t.pods.get_volume_contents(volume_id="files1", path="dir/hello.txt") == b"hi\0\r\n"
-    status, content_type, body = http(stack, "GET", "/v3/pods/volumes/files1/contents/raw.bin")
+    assert t.pods.get_volume_contents(volume_id=files1, path="dir/hello.txt") == b"hi\0\r\n"
+    status, content_type, body = http(stack, "GET", f"/v3/pods/volumes/{files1}/contents/raw.bin")
     assert (status, content_type, body) == (200, "application/octet-stream", binary)
-    assert t.pods.get_volume_contents(volume_id="files1", path="b64.txt") == b"from json"
+    assert t.pods.get_volume_contents(volume_id=files1, path="b64.txt") == b"from json"
 
-    volume = t.pods.get_volume(volume_id="files1")
+    volume = t.pods.get_volume(volume_id=files1)
     assert (volume.size, volume.size_limit, volume.description) == (1, 1, "e2e files")
-    assert [v.volume_id for v in t.pods.list_volumes()] == ["files1"]
+    assert files1 in [v.volume_id for v in t.pods.list_volumes()]
 
     # Failures say what is wrong, with the status tapipy maps to its errors.
     too_big = b"x" * (MIB + 1)
     status, _, body = http(
-        stack, "POST", "/v3/pods/volumes/files1/upload/big.bin", too_big, None, "text/plain"
+        stack, "POST", f"/v3/pods/volumes/{files1}/upload/big.bin", too_big, None, "text/plain"
     )
     assert status == 400 and b"size limit" in body
-    assert status_of(lambda: t.pods.get_volume_contents(volume_id="files1", path="nope")) == 404
-    assert "directory" in message_of(
-        lambda: t.pods.get_volume_contents(volume_id="files1", path="dir")
+    assert status_of(lambda: t.pods.get_volume_contents(volume_id=files1, path="nope")) == 404
+    refusal(lambda: t.pods.get_volume_contents(volume_id=files1, path="dir"), 400, "is a directory")
+    refusal(
+        lambda: t.pods.get_volume_contents(volume_id=files1, path="raw.bin", zip=True),
+        400,
+        "zip downloads are not supported",
     )
-    assert "zip" in message_of(
-        lambda: t.pods.get_volume_contents(volume_id="files1", path="raw.bin", zip=True)
+    refusal(
+        lambda: t.pods.update_volume(volume_id=files1, size_limit=2),
+        400,
+        "size_limit",
+        "cannot be changed",
     )
-    assert "cannot be changed" in message_of(
-        lambda: t.pods.update_volume(volume_id="files1", size_limit=2)
+    t.pods.update_volume(volume_id=files1, description="renamed")
+    assert t.pods.get_volume(volume_id=files1).description == "renamed"
+    refusal(
+        lambda: t.pods.create_volume(volume_id=files1),
+        409,
+        f"volume_id '{files1}' already exists",
     )
-    t.pods.update_volume(volume_id="files1", description="renamed")
-    assert t.pods.get_volume(volume_id="files1").description == "renamed"
-    assert "already exists" in message_of(lambda: t.pods.create_volume(volume_id="files1"))
 
-    t.pods.delete_volume(volume_id="files1")
-    assert status_of(lambda: t.pods.get_volume(volume_id="files1")) == 404
+    t.pods.delete_volume(volume_id=files1)
+    assert status_of(lambda: t.pods.get_volume(volume_id=files1)) == 404
+    assert files1 not in [v.volume_id for v in t.pods.list_volumes()]
 
 
-def test_volumes_over_native_grpc(stack: Stack) -> None:
+def test_volumes_over_native_grpc(stack: Stack, unique: Unique, cleanup: Cleanup) -> None:
+    grpcvol = cleanup.volume(unique("grpcvol"))
+
     auth = (("x-tapis-token", stack.token()),)
     with grpc.insecure_channel(f"127.0.0.1:{stack.env['PODS_GATEWAY_PORT']}") as channel:
         stub = pb_grpc.PodsServiceStub(channel)
         stub.CreateVolume(
-            pb.CreateVolumeRequest(volume=volume_pb2.Volume(volume_id="grpcvol")), metadata=auth
+            pb.CreateVolumeRequest(volume=volume_pb2.Volume(volume_id=grpcvol)), metadata=auth
         )
-        upload = pb.UploadToVolumeRequest(volume_id="grpcvol", path="a/b.txt")
+        upload = pb.UploadToVolumeRequest(volume_id=grpcvol, path="a/b.txt")
         upload.file.data = b"over grpc"
         assert stub.UploadToVolume(upload, metadata=auth).result == "a/b.txt"
         got = stub.GetVolumeContents(
-            pb.GetVolumeContentsRequest(volume_id="grpcvol", path="a/b.txt"), metadata=auth
+            pb.GetVolumeContentsRequest(volume_id=grpcvol, path="a/b.txt"), metadata=auth
         )
         assert got.result.data == b"over grpc"
         for bad in ("../x", "/etc/passwd", "a/../../x"):
@@ -196,31 +185,37 @@ def test_volumes_over_native_grpc(stack: Stack) -> None:
             with pytest.raises(grpc.RpcError) as info:
                 stub.UploadToVolume(upload, metadata=auth)
             assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-        stub.DeleteVolume(pb.DeleteVolumeRequest(volume_id="grpcvol"), metadata=auth)
+        stub.DeleteVolume(pb.DeleteVolumeRequest(volume_id=grpcvol), metadata=auth)
 
 
 # -- pods mounting volumes and snapshots -----------------------------------------------------
 
 
-def test_a_pod_sees_its_volume_and_what_it_writes_survives_a_restart(stack: Stack) -> None:
+def test_a_pod_sees_its_volume_and_what_it_writes_survives_a_restart(
+    stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    podvol = cleanup.volume(unique("podvol"))
+    podsnap = cleanup.snapshot(unique("podsnap"))
+    volpod = cleanup.pod(unique("volpod"))
+
     t = client(stack)
-    t.pods.create_volume(volume_id="podvol")
-    t.pods.upload_to_volume(volume_id="podvol", path="x", file=b"from the api\n")
-    t.pods.create_snapshot(snapshot_id="podsnap", source_volume_id="podvol", source_volume_path="/")
+    t.pods.create_volume(volume_id=podvol)
+    t.pods.upload_to_volume(volume_id=podvol, path="x", file=b"from the api\n")
+    t.pods.create_snapshot(snapshot_id=podsnap, source_volume_id=podvol, source_volume_path="/")
     t.pods.create_pod(
-        pod_id="volpod",
+        pod_id=volpod,
         image="pods-http:latest",
         volume_mounts={
-            "podvol": {"type": "tapisvolume", "mount_path": "/data"},
-            "podsnap": {"type": "tapissnapshot", "mount_path": "/snap"},
+            podvol: {"type": "tapisvolume", "mount_path": "/data"},
+            podsnap: {"type": "tapissnapshot", "mount_path": "/snap"},
         },
     )
-    eventually(lambda: available(t, "volpod"), 60, "volpod AVAILABLE")
-    pod = t.pods.get_pod(pod_id="volpod")
-    assert pod.volume_mounts.podsnap.read_only is True
+    eventually(lambda: available(t, volpod), 60, f"{volpod} AVAILABLE")
+    pod = t.pods.get_pod(pod_id=volpod)
+    assert getattr(pod.volume_mounts, podsnap).read_only is True
     cat, snap, touch, write = run(
         t,
-        "volpod",
+        volpod,
         "cat /data/x",
         "cat /snap/x",
         "touch /snap/y",
@@ -231,102 +226,111 @@ def test_a_pod_sees_its_volume_and_what_it_writes_survives_a_restart(stack: Stac
     assert touch.exit_code != 0 and "Read-only" in touch.stderr
     assert write.exit_code == 0
 
-    first = stack.containers("volpod")[0].id
-    t.pods.restart_pod(pod_id="volpod")
+    first = stack.containers(volpod)[0].id
+    t.pods.restart_pod(pod_id=volpod)
     eventually(
-        lambda: [c.id for c in stack.containers("volpod")] not in ([], [first]), 60, "a new one"
+        lambda: [c.id for c in stack.containers(volpod)] not in ([], [first]), 60, "a new one"
     )
-    eventually(lambda: available(t, "volpod"), 60, "volpod AVAILABLE again")
-    (again,) = run(t, "volpod", "cat /data/y")
+    eventually(lambda: available(t, volpod), 60, f"{volpod} AVAILABLE again")
+    (again,) = run(t, volpod, "cat /data/y")
     assert again.stdout == "written by the pod\n"
-    assert t.pods.get_volume_contents(volume_id="podvol", path="y") == b"written by the pod\n"
+    assert t.pods.get_volume_contents(volume_id=podvol, path="y") == b"written by the pod\n"
 
     # Deleting what a pod mounts is refused (400, not 409) and names the pod.
-    refusal = message_of(lambda: t.pods.delete_volume(volume_id="podvol"))
-    assert "mounted by pod 'volpod'" in refusal
-    assert status_of(lambda: t.pods.delete_volume(volume_id="podvol")) == 400
-    assert status_of(lambda: t.pods.delete_snapshot(snapshot_id="podsnap")) == 400
-    delete_pod_and_wait(t, stack, "volpod")
-    t.pods.delete_volume(volume_id="podvol")
-    t.pods.delete_snapshot(snapshot_id="podsnap")
+    refusal(lambda: t.pods.delete_volume(volume_id=podvol), 400, f"mounted by pod '{volpod}'")
+    refusal(lambda: t.pods.delete_snapshot(snapshot_id=podsnap), 400, f"mounted by pod '{volpod}'")
+    delete_pod_and_wait(t, stack, volpod)
+    t.pods.delete_volume(volume_id=podvol)
+    t.pods.delete_snapshot(snapshot_id=podsnap)
 
 
-def test_a_snapshot_holds_the_source_as_it_was_when_taken(stack: Stack) -> None:
+def test_a_snapshot_holds_the_source_as_it_was_when_taken(
+    stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    snapsrc = cleanup.volume(unique("snapsrc"))
+    snapall = cleanup.snapshot(unique("snapall"))
+    snapdir = cleanup.snapshot(unique("snapdir"))
+
     t = client(stack)
-    t.pods.create_volume(volume_id="snapsrc")
-    t.pods.upload_to_volume(volume_id="snapsrc", path="a.txt", file=b"v1")
-    t.pods.upload_to_volume(volume_id="snapsrc", path="dir/b.txt", file=b"b")
+    t.pods.create_volume(volume_id=snapsrc)
+    t.pods.upload_to_volume(volume_id=snapsrc, path="a.txt", file=b"v1")
+    t.pods.upload_to_volume(volume_id=snapsrc, path="dir/b.txt", file=b"b")
     whole = t.pods.create_snapshot(
-        snapshot_id="snapall", source_volume_id="snapsrc", source_volume_path="/", description="v1"
+        snapshot_id=snapall, source_volume_id=snapsrc, source_volume_path="/", description="v1"
     )
     assert (whole.source_volume_id, whole.source_volume_path, whole.status) == (
-        "snapsrc",
+        snapsrc,
         "",
         "AVAILABLE",
     )
-    t.pods.create_snapshot(
-        snapshot_id="snapdir", source_volume_id="snapsrc", source_volume_path="/dir"
-    )
-    t.pods.upload_to_volume(volume_id="snapsrc", path="a.txt", file=b"v2")
-    t.pods.upload_to_volume(volume_id="snapsrc", path="c.txt", file=b"later")
+    t.pods.create_snapshot(snapshot_id=snapdir, source_volume_id=snapsrc, source_volume_path="/dir")
+    t.pods.upload_to_volume(volume_id=snapsrc, path="a.txt", file=b"v2")
+    t.pods.upload_to_volume(volume_id=snapsrc, path="c.txt", file=b"later")
 
-    assert t.pods.get_snapshot_contents(snapshot_id="snapall", path="a.txt") == b"v1"
-    assert t.pods.get_volume_contents(volume_id="snapsrc", path="a.txt") == b"v2"
-    assert [f.path for f in t.pods.list_snapshot_files(snapshot_id="snapall")] == ["a.txt", "dir"]
-    assert [f.path for f in t.pods.list_snapshot_files(snapshot_id="snapdir")] == ["b.txt"]
-    assert status_of(lambda: t.pods.get_snapshot_contents(snapshot_id="snapall", path="c.txt")) == (
+    assert t.pods.get_snapshot_contents(snapshot_id=snapall, path="a.txt") == b"v1"
+    assert t.pods.get_volume_contents(volume_id=snapsrc, path="a.txt") == b"v2"
+    assert [f.path for f in t.pods.list_snapshot_files(snapshot_id=snapall)] == ["a.txt", "dir"]
+    assert [f.path for f in t.pods.list_snapshot_files(snapshot_id=snapdir)] == ["b.txt"]
+    assert status_of(lambda: t.pods.get_snapshot_contents(snapshot_id=snapall, path="c.txt")) == (
         404
     )
-    t.pods.update_snapshot(snapshot_id="snapall", description="kept")
-    assert t.pods.get_snapshot(snapshot_id="snapall").description == "kept"
-    assert sorted(s.snapshot_id for s in t.pods.list_snapshots()) == ["snapall", "snapdir"]
+    t.pods.update_snapshot(snapshot_id=snapall, description="kept")
+    assert t.pods.get_snapshot(snapshot_id=snapall).description == "kept"
+    assert {snapall, snapdir} <= {s.snapshot_id for s in t.pods.list_snapshots()}
 
-    t.pods.delete_volume(volume_id="snapsrc")  # snapshots are copies: they stay
-    assert t.pods.get_snapshot_contents(snapshot_id="snapdir", path="b.txt") == b"b"
-    for snapshot_id in ("snapall", "snapdir"):
+    t.pods.delete_volume(volume_id=snapsrc)  # snapshots are copies: they stay
+    assert t.pods.get_snapshot_contents(snapshot_id=snapdir, path="b.txt") == b"b"
+    for snapshot_id in (snapall, snapdir):
         t.pods.delete_snapshot(snapshot_id=snapshot_id)
-    assert t.pods.list_snapshots() == []
+    assert not {snapall, snapdir} & {s.snapshot_id for s in t.pods.list_snapshots()}
 
 
 # -- confinement -------------------------------------------------------------------------------
 
 
-def test_path_traversal_is_refused(stack: Stack) -> None:
+def test_path_traversal_is_refused(stack: Stack, unique: Unique, cleanup: Cleanup) -> None:
+    travvol = cleanup.volume(unique("travvol"))
+    travpod = cleanup.pod(unique("travpod"))
+    travpod2 = cleanup.pod(unique("travpod2"))
+    travsnap = cleanup.snapshot(unique("travsnap"))
+
     t = client(stack)
-    t.pods.create_volume(volume_id="travvol")
-    t.pods.upload_to_volume(volume_id="travvol", path="inside.txt", file=b"inside")
+    t.pods.create_volume(volume_id=travvol)
+    t.pods.upload_to_volume(volume_id=travvol, path="inside.txt", file=b"inside")
     t.pods.create_pod(
-        pod_id="travpod",
+        pod_id=travpod,
         image="pods-http:latest",
-        volume_mounts={"travvol": {"type": "tapisvolume", "mount_path": "/data"}},
+        volume_mounts={travvol: {"type": "tapisvolume", "mount_path": "/data"}},
     )
-    eventually(lambda: available(t, "travpod"), 60, "travpod AVAILABLE")
-    links = run(t, "travpod", "ln -s /etc/passwd /data/passwd", "ln -s / /data/root")
+    eventually(lambda: available(t, travpod), 60, f"{travpod} AVAILABLE")
+    links = run(t, travpod, "ln -s /etc/passwd /data/passwd", "ln -s / /data/root")
     assert [o.exit_code for o in links] == [0, 0]
 
     # Links a pod plants never lead the API out of the volume.
     for path in ("passwd", "root/etc/passwd"):
-        assert "outside the volume" in message_of(
-            lambda path=path: t.pods.get_volume_contents(volume_id="travvol", path=path)
+        refusal(
+            lambda path=path: t.pods.get_volume_contents(volume_id=travvol, path=path),
+            400,
+            "outside the volume",
         )
     assert (
         status_of(
-            lambda: t.pods.upload_to_volume(volume_id="travvol", path="root/tmp/evil", file=b"x")
+            lambda: t.pods.upload_to_volume(volume_id=travvol, path="root/tmp/evil", file=b"x")
         )
         == 400
     )
     # '..' in a path is refused outright (400); in a URL the gateway resolves it first, so
     # such a request never reaches a volume (404: no such method).
     for query in ("?path=..", "?path=../..", "?path=/etc", "?path=a/../../b"):
-        status, _, body = http(stack, "GET", f"/v3/pods/volumes/travvol/list{query}")
+        status, _, body = http(stack, "GET", f"/v3/pods/volumes/{travvol}/list{query}")
         assert status == 400, (query, body)
     for path in ("/contents/../../etc/passwd", "/contents/%2e%2e/%2e%2e/etc/passwd"):
-        status, _, body = http(stack, "GET", f"/v3/pods/volumes/travvol{path}")
+        status, _, body = http(stack, "GET", f"/v3/pods/volumes/{travvol}{path}")
         assert status in (400, 404) and b"root:" not in body, (path, body)
     assert (
         status_of(
             lambda: t.pods.create_snapshot(
-                snapshot_id="travsnap", source_volume_id="travvol", source_volume_path="../.."
+                snapshot_id=travsnap, source_volume_id=travvol, source_volume_path="../.."
             )
         )
         == 400
@@ -340,54 +344,70 @@ def test_path_traversal_is_refused(stack: Stack) -> None:
         assert (
             status_of(
                 lambda mount=mount: t.pods.create_pod(
-                    pod_id="travpod2", image="pods-http:latest", volume_mounts={"travvol": mount}
+                    pod_id=travpod2, image="pods-http:latest", volume_mounts={travvol: mount}
                 )
             )
             == 400
         ), mount
-    (seen,) = run(t, "travpod", "cat /data/inside.txt")
+    (seen,) = run(t, travpod, "cat /data/inside.txt")
     assert seen.stdout == "inside"
-    delete_pod_and_wait(t, stack, "travpod")
-    t.pods.delete_volume(volume_id="travvol")
+    delete_pod_and_wait(t, stack, travpod)
+    t.pods.delete_volume(volume_id=travvol)
 
 
 # -- sharing ---------------------------------------------------------------------------------
 
-VOLUME_CALLS: dict[str, Callable[[Tapis], Any]] = {
-    "get": lambda t: t.pods.get_volume(volume_id="shared"),
-    "list_files": lambda t: t.pods.list_volume_files(volume_id="shared"),
-    "contents": lambda t: t.pods.get_volume_contents(volume_id="shared", path="secret.txt"),
-    "permissions": lambda t: t.pods.get_volume_permissions(volume_id="shared"),
-    "snapshot": lambda t: t.pods.create_snapshot(
-        snapshot_id=f"copy{t.username}", source_volume_id="shared", source_volume_path="/"
-    ),
-    "upload": lambda t: t.pods.upload_to_volume(volume_id="shared", path="new.txt", file=b"n"),
-    "mount": lambda t: t.pods.create_pod(
-        pod_id="matrixpod",
-        image="pods-http:latest",
-        volume_mounts={"shared": {"type": "tapisvolume", "mount_path": "/data"}},
-    ),
-    "update": lambda t: t.pods.update_volume(volume_id="shared", description="top secret"),
-    "grant": lambda t: t.pods.set_volume_permission(
-        volume_id="shared", user="thirduser", level="READ"
-    ),
-    "revoke": lambda t: t.pods.delete_volume_permission(volume_id="shared", user="thirduser"),
-    "delete": lambda t: t.pods.delete_volume(volume_id="shared"),
-}
-SNAPSHOT_CALLS: dict[str, Callable[[Tapis], Any]] = {
-    "get": lambda t: t.pods.get_snapshot(snapshot_id="sharedsnap"),
-    "list_files": lambda t: t.pods.list_snapshot_files(snapshot_id="sharedsnap"),
-    "contents": lambda t: t.pods.get_snapshot_contents(snapshot_id="sharedsnap", path="secret.txt"),
-    "permissions": lambda t: t.pods.get_snapshot_permissions(snapshot_id="sharedsnap"),
-    "update": lambda t: t.pods.update_snapshot(snapshot_id="sharedsnap", description="top secret"),
-    "grant": lambda t: t.pods.set_snapshot_permission(
-        snapshot_id="sharedsnap", user="thirduser", level="READ"
-    ),
-    "revoke": lambda t: t.pods.delete_snapshot_permission(
-        snapshot_id="sharedsnap", user="thirduser"
-    ),
-    "delete": lambda t: t.pods.delete_snapshot(snapshot_id="sharedsnap"),
-}
+Calls = dict[str, Callable[[Tapis], Any]]
+
+
+def volume_calls(shared: str, pod: str, copy: str) -> Calls:
+    """Every volume call on the volume `shared`; "mount" creates `pod`, "snapshot" takes
+    `copy` + the caller's name."""
+    return {
+        "get": lambda t: t.pods.get_volume(volume_id=shared),
+        "list_files": lambda t: t.pods.list_volume_files(volume_id=shared),
+        "contents": lambda t: t.pods.get_volume_contents(volume_id=shared, path="secret.txt"),
+        "permissions": lambda t: t.pods.get_volume_permissions(volume_id=shared),
+        "snapshot": lambda t: t.pods.create_snapshot(
+            snapshot_id=f"{copy}{t.username}", source_volume_id=shared, source_volume_path="/"
+        ),
+        "upload": lambda t: t.pods.upload_to_volume(volume_id=shared, path="new.txt", file=b"n"),
+        "mount": lambda t: t.pods.create_pod(
+            pod_id=pod,
+            image="pods-http:latest",
+            volume_mounts={shared: {"type": "tapisvolume", "mount_path": "/data"}},
+        ),
+        "update": lambda t: t.pods.update_volume(volume_id=shared, description="top secret"),
+        "grant": lambda t: t.pods.set_volume_permission(
+            volume_id=shared, user="thirduser", level="READ"
+        ),
+        "revoke": lambda t: t.pods.delete_volume_permission(volume_id=shared, user="thirduser"),
+        "delete": lambda t: t.pods.delete_volume(volume_id=shared),
+    }
+
+
+def snapshot_calls(sharedsnap: str) -> Calls:
+    """Every snapshot call on the snapshot `sharedsnap`."""
+    return {
+        "get": lambda t: t.pods.get_snapshot(snapshot_id=sharedsnap),
+        "list_files": lambda t: t.pods.list_snapshot_files(snapshot_id=sharedsnap),
+        "contents": lambda t: t.pods.get_snapshot_contents(
+            snapshot_id=sharedsnap, path="secret.txt"
+        ),
+        "permissions": lambda t: t.pods.get_snapshot_permissions(snapshot_id=sharedsnap),
+        "update": lambda t: t.pods.update_snapshot(
+            snapshot_id=sharedsnap, description="top secret"
+        ),
+        "grant": lambda t: t.pods.set_snapshot_permission(
+            snapshot_id=sharedsnap, user="thirduser", level="READ"
+        ),
+        "revoke": lambda t: t.pods.delete_snapshot_permission(
+            snapshot_id=sharedsnap, user="thirduser"
+        ),
+        "delete": lambda t: t.pods.delete_snapshot(snapshot_id=sharedsnap),
+    }
+
+
 # Expected HTTP status per role: no grant, READ, USER. Tenant admins may do everything; the
 # owner's calls are exercised by the other tests. "mount" for USER creates a pod (200).
 VOLUME_MATRIX = {
@@ -416,44 +436,58 @@ SNAPSHOT_MATRIX = {
 SECRET = b"the owner's secret"
 
 
-def test_permissions_matrix_over_every_volume_and_snapshot_call(stack: Stack) -> None:
+def test_permissions_matrix_over_every_volume_and_snapshot_call(
+    stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    shared = cleanup.volume(unique("shared"))
+    sharedsnap = cleanup.snapshot(unique("sharedsnap"))
+    copy = unique("copy")
+    cleanup.snapshot(f"{copy}otheruser")
+    matrixpod = cleanup.pod(unique("matrixpod"))
+    volume_calls_ = volume_calls(shared, matrixpod, copy)
+    snapshot_calls_ = snapshot_calls(sharedsnap)
+
     owner, other = client(stack), client(stack, "otheruser", "otherpass")
     admin = client(stack, "adminuser", "adminpass")
-    owner.pods.create_volume(volume_id="shared", description="owner's description")
-    owner.pods.upload_to_volume(volume_id="shared", path="secret.txt", file=SECRET)
+    owner.pods.create_volume(volume_id=shared, description="owner's description")
+    owner.pods.upload_to_volume(volume_id=shared, path="secret.txt", file=SECRET)
     owner.pods.create_snapshot(
-        snapshot_id="sharedsnap", source_volume_id="shared", source_volume_path="/"
+        snapshot_id=sharedsnap, source_volume_id=shared, source_volume_path="/"
     )
 
     for role, level in enumerate((None, "READ", "USER")):
         if level is not None:
-            owner.pods.set_volume_permission(volume_id="shared", user="otheruser", level=level)
+            owner.pods.set_volume_permission(volume_id=shared, user="otheruser", level=level)
             owner.pods.set_snapshot_permission(
-                snapshot_id="sharedsnap", user="otheruser", level=level
+                snapshot_id=sharedsnap, user="otheruser", level=level
             )
-        for calls, matrix in ((VOLUME_CALLS, VOLUME_MATRIX), (SNAPSHOT_CALLS, SNAPSHOT_MATRIX)):
+        for calls, matrix in (
+            (volume_calls_, VOLUME_MATRIX),
+            (snapshot_calls_, SNAPSHOT_MATRIX),
+        ):
             seen = {name: _status_without_leaks(call, other) for name, call in calls.items()}
             assert seen == {name: statuses[role] for name, statuses in matrix.items()}, level
         if level is not None:  # the snapshot the call took is otheruser's own
-            other.pods.delete_snapshot(snapshot_id="copyotheruser")
+            other.pods.delete_snapshot(snapshot_id=f"{copy}otheruser")
         listed_volumes = [v.volume_id for v in other.pods.list_volumes()]
         listed_snapshots = [s.snapshot_id for s in other.pods.list_snapshots()]
         if level is None:
-            assert "shared" not in listed_volumes and "sharedsnap" not in listed_snapshots
+            assert shared not in listed_volumes and sharedsnap not in listed_snapshots
         else:
-            assert "shared" in listed_volumes and "sharedsnap" in listed_snapshots
+            assert shared in listed_volumes and sharedsnap in listed_snapshots
 
     # The USER role created a pod mounting the volume.
-    delete_pod_and_wait(other, stack, "matrixpod")
+    delete_pod_and_wait(other, stack, matrixpod)
     # Tenant admins may do everything, and see everything.
-    for name, call in VOLUME_CALLS.items():
+    for name, call in volume_calls_.items():
         if name not in ("mount", "delete", "snapshot"):
             assert status_of(lambda call=call: call(admin)) == 200, name
-    for name, call in SNAPSHOT_CALLS.items():
+    for name, call in snapshot_calls_.items():
         assert status_of(lambda call=call: call(admin)) == 200, name
-    assert "shared" in [v.volume_id for v in admin.pods.list_volumes()]
-    assert status_of(lambda: VOLUME_CALLS["delete"](admin)) == 200
-    assert owner.pods.list_volumes() == [] and owner.pods.list_snapshots() == []
+    assert shared in [v.volume_id for v in admin.pods.list_volumes()]
+    assert status_of(lambda: volume_calls_["delete"](admin)) == 200
+    assert shared not in [v.volume_id for v in owner.pods.list_volumes()]
+    assert sharedsnap not in [s.snapshot_id for s in owner.pods.list_snapshots()]
 
 
 def _status_without_leaks(call: Callable[[Tapis], Any], t: Tapis) -> int:

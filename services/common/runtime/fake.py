@@ -165,7 +165,9 @@ class FakeRuntime:
     async def exec(
         self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
-        """A scripted result from `exec_results` (by argv), else the argv echoed back."""
+        """A scripted result from `exec_results` (by argv); else `echo` prints its arguments
+        and any other command its whole argv. Output keeps its last `limit_bytes` bytes, as
+        DockerRuntime's does."""
         self.calls.append(("exec", key))
         container = self._containers.get(key)
         if container is None or container.phase is not Phase.RUNNING:
@@ -173,7 +175,9 @@ class FakeRuntime:
         scripted = self.exec_results.get(tuple(argv))
         if scripted is not None:
             return scripted
-        return ExecResult(exit_code=0, stdout=" ".join(argv)[-limit_bytes:] + "\n", stderr="")
+        printed = argv[1:] if argv and argv[0].rsplit("/", 1)[-1] == "echo" else argv
+        output = (" ".join(printed) + "\n").encode()[-limit_bytes:]
+        return ExecResult(exit_code=0, stdout=output.decode(errors="replace"), stderr="")
 
     def watch(self) -> AsyncIterator[RuntimeEvent]:
         """Events in the order they happened; raises what `break_watch` put in."""

@@ -161,6 +161,7 @@ class FakeVolumeStore:
 
     async def list_volumes(self, tenant_id: str | None = None) -> list[VolumeInfo]:
         self._enter("list_volumes")
+        self._tenant(tenant_id)
         return [
             self._volume_info(volume)
             for key, volume in sorted(self._volumes.items())
@@ -265,6 +266,7 @@ class FakeVolumeStore:
 
     async def list_snapshots(self, tenant_id: str | None = None) -> list[SnapshotInfo]:
         self._enter("list_snapshots")
+        self._tenant(tenant_id)
         return [
             self._snapshot_info(snapshot, None)
             for key, snapshot in sorted(self._snapshots.items())
@@ -346,6 +348,10 @@ class FakeVolumeStore:
             return fn(*args)
         except ValueError as exc:
             raise InvalidStorageRequest(str(exc)) from exc
+
+    def _tenant(self, tenant_id: str | None) -> None:
+        if tenant_id is not None:
+            self._checked(validate_slug, "tenant id", tenant_id)
 
     def _path(self, path: str, what: str = "path") -> str:
         return self._checked(paths.normalize, path, what)

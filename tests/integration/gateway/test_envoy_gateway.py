@@ -11,14 +11,13 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from services.common.generated.pods.v1 import (
     spawner_service_pb2_grpc,
 )
 from services.common.settings import Settings
+from tests.ports import reserve_ports as free_ports
 
 REPO = Path(__file__).resolve().parents[3]
 READY_TIMEOUT = 30.0
@@ -48,15 +48,6 @@ GOOD_GRANT = {"username": "u", "password": "p", "grant_type": "password"}
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct ports free right now (held open together so none repeats)."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
 
 
 @dataclass

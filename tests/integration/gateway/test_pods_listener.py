@@ -56,6 +56,7 @@ from gateway.pods_listener import (
 )
 from gateway.routes import PodRoute, RouteTable
 from services.common.settings import Settings
+from tests.ports import reserve_ports as free_ports
 
 REPO = Path(__file__).resolve().parents[3]
 DOMAIN = "pods.test"
@@ -88,14 +89,6 @@ def until(deadline_s: float, attempt: Callable[[], Any], what: str) -> Any:
                 return result
         time.sleep(0.01)
     pytest.fail(f"timed out after {deadline_s:.1f} s waiting for {what} (last: {last_error!r})")
-
-
-def free_ports(count: int) -> list[int]:
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
 
 
 def pod_route(

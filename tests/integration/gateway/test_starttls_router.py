@@ -20,7 +20,6 @@ import io
 import logging
 import os
 import secrets
-import socket
 import ssl
 import struct
 import threading
@@ -45,6 +44,7 @@ from gateway.starttls_router import (
     SSL_REQUEST_CODE,
     StartTlsRouter,
 )
+from tests.ports import reserve_port as free_port
 
 DOMAIN = "pods.test"
 LOGGER = "gateway.starttls_router"
@@ -102,13 +102,6 @@ def kernel_buffer_bound() -> int:
         return int(Path(f"/proc/sys/net/ipv4/{name}").read_text().split()[2])
 
     return 2 * (largest("tcp_wmem") + largest("tcp_rmem")) + 8 * MIB
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # =============================================================================================

@@ -1,6 +1,6 @@
 """Fixtures for messaging tests against a real nats-server.
 
-One private EmbeddedNatsServer (free port, temp store) serves the whole session; each test
+One private EmbeddedNatsServer (a leased port, temp store) serves the whole session; each test
 gets its own deployment id, hence its own streams. Tests that stop the server start their
 own with `private_server`.
 """
@@ -8,7 +8,6 @@ own with `private_server`.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -20,14 +19,11 @@ import pytest
 from services.common.messaging import CommandHandler, MessageBus
 from services.common.nats_server import EmbeddedNatsServer
 from services.common.settings import Settings
+from tests.ports import reserve_port as free_port
+
+__all__ = ["free_port"]  # leased (tests/ports.py); the tests of this package import it here
 
 ACK_WAIT = 1.0  # seconds: short, so redelivery tests are quick
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def settings_for(url: str, ack_wait: float = ACK_WAIT) -> Settings:

@@ -1,4 +1,5 @@
-"""FakeRuntime keeps DockerRuntime's semantics (services/common/runtime/fake.py)."""
+"""FakeRuntime's own test hooks (services/common/runtime/fake.py). That it behaves as
+DockerRuntime does is tests/contract/test_runtime_contract.py's job: the same cases on both."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from services.common.runtime.types import (
     Phase,
     PodKey,
     PortSpec,
-    Runtime,
     RuntimeEvent,
 )
 
@@ -36,11 +36,6 @@ SPEC = ContainerSpec(
 @pytest.fixture
 def fake() -> FakeRuntime:
     return FakeRuntime("local")
-
-
-def test_is_a_runtime(fake: FakeRuntime) -> None:
-    runtime: Runtime = fake
-    assert runtime is fake
 
 
 class TestEnsure:
