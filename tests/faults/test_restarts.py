@@ -127,6 +127,40 @@ def test_a_crashing_container_is_restarted_with_growing_backoff(restart_stack: S
     assert stack.request("DELETE", "/v3/pods/crashloop", token=token)[0] == 200
 
 
+def test_automatic_restarts_keep_the_run_s_time_limit(restart_stack: Stack) -> None:
+    """A crash loop is still the run the user started: its time_to_stop_ts stands, and the
+    pod is stopped when it passes (before the fix every restart pushed it back)."""
+    stack = restart_stack
+    token = stack.token()
+    body = {
+        "pod_id": "timedloop",
+        "image": "pods-http:latest",
+        "command": ["sh", "-c", "exit 3"],
+        "time_to_stop_instance": 10,
+    }
+    started = time.monotonic()
+    status, _, created = stack.request("POST", "/v3/pods", json.dumps(body).encode(), token=token)
+    assert status == 200, created
+    eventually(
+        lambda: pod(stack, token, "timedloop").get("restart_count", 0) >= 2,
+        timeout=30,
+        what="timedloop restarting",
+    )
+    first_limit = pod(stack, token, "timedloop")["time_to_stop_ts"]
+    eventually(
+        lambda: pod(stack, token, "timedloop")["status_requested"] == "OFF",
+        timeout=40,
+        what="timedloop stopped by its time limit",
+    )
+    assert time.monotonic() - started < 40
+    current = pod(stack, token, "timedloop")
+    assert current["restart_count"] >= 2, current
+    assert any("time_to_stop reached" in line for line in action_logs(stack, token, "timedloop"))
+    assert first_limit, current
+    eventually(lambda: not stack.containers("timedloop"), what="timedloop container removed")
+    assert stack.request("DELETE", "/v3/pods/timedloop", token=token)[0] == 200
+
+
 def _error_lines(stack: Stack, token: str, pod_id: str) -> list[str]:
     return [line for line in action_logs(stack, token, pod_id) if ": error: " in line]
 

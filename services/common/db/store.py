@@ -447,8 +447,12 @@ class Store:
             if container.start_time is not None and aware(row.start_instance_ts) != aware(
                 container.start_time
             ):
+                # A new container. Within a streak of automatic restarts it continues the run
+                # the user started, so that run's time limit stands.
+                automatic = row.crash_streak > 0 and row.time_to_stop_ts is not None
                 row.start_instance_ts = container.start_time
-                row.time_to_stop_ts = _stop_time(row.spec, container.start_time)
+                if not automatic:
+                    row.time_to_stop_ts = _stop_time(row.spec, container.start_time)
             row.update_ts = now
             return changed
 
