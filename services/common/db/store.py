@@ -9,14 +9,19 @@ transaction; conditional updates keep concurrent writers from undoing each other
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from services.common.db.codec import (
     aware,
@@ -37,6 +42,7 @@ from services.common.db.models import (
     TemplateRow,
     VolumeRow,
 )
+from services.common.db.unavailable import translated
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     ContainerStatus,
@@ -208,12 +214,34 @@ def _with_action(logs: Iterable[str], now: datetime, text: str) -> list[str]:
     return [*logs, _action_line(now, text)][-MAX_ACTION_LOGS:]
 
 
+class _Sessions:
+    """Opens sessions like an async_sessionmaker (`()` to read, `.begin()` for a transaction),
+    with connection-level failures anywhere in the block raised as DatabaseUnavailableError:
+    the one place where the store translates them."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._maker = async_sessionmaker(engine, expire_on_commit=False)
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        with translated():
+            async with self._maker() as session:
+                yield session
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        with translated():
+            async with self._maker.begin() as session:
+                yield session
+
+
 class Store:
-    """Async repository over one SQLAlchemy engine."""
+    """Async repository over one SQLAlchemy engine. Connection-level failures leave every
+    method as DatabaseUnavailableError (a TemporaryError)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._session = async_sessionmaker(engine, expire_on_commit=False)
+        self._session = _Sessions(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -227,6 +255,11 @@ class Store:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """Runs `SELECT 1`; DatabaseUnavailableError if the database does not answer."""
+        async with self._session() as session:
+            await session.execute(select(1))
 
     # -- desired state (api) -------------------------------------------------------------
 
