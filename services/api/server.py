@@ -24,6 +24,7 @@ from services.api.transport.auth import Authenticator
 from services.api.transport.identity_servicer import IdentityServicer
 from services.api.transport.pods_servicer import PodsServicer
 from services.common.db.store import Store
+from services.common.dependency_health import DependencyHealth, connected
 from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_service_pb2_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
 from services.common.messaging import MessageBus, PodCommand
@@ -134,15 +135,14 @@ async def run(settings: Settings) -> None:
             IdentityServicer(identity), server
         )
 
-    server = new_server(
-        settings.api_port,
-        register,
+    health = DependencyHealth(
         ["pods.v1.PodsService", "pods.v1.IdentityService"],
-        settings.bind_address,
+        {"database": store.ping, "nats": connected(lambda: bus.connected, "NATS")},
     )
+    server = new_server(settings.api_port, register, health, settings.bind_address)
     log.info("api listening on %s:%d", settings.bind_address, settings.api_port)
     try:
-        await serve_until_stopped(server, stop_event())
+        await serve_until_stopped(server, stop_event(), health.run())
     finally:
         await runner.close()
         close_volume_store(files)
