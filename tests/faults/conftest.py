@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import free_port
-from tests.faults import private_postgres
+from tests.faults import private_docker, private_postgres
+from tests.faults.private_docker import PrivateDockerd
 from tests.faults.private_postgres import PrivatePostgres
 
 
@@ -52,3 +53,16 @@ def small_tmpfs() -> Iterator[Path]:
 def remount(point: Path, mode: str) -> None:
     """Remounts the tmpfs at `point` read-only ("ro") or read-write ("rw")."""
     subprocess.run(["mount", "-o", f"remount,{mode}", str(point)], check=True)
+
+
+@pytest.fixture
+def private_dockerd() -> Iterator[PrivateDockerd]:
+    """A private Docker engine (own socket, roots and bridge), not started yet."""
+    reason = private_docker.available()
+    if reason:
+        pytest.skip(f"no private Docker engine can be started here: {reason}")
+    engine = PrivateDockerd.create()
+    try:
+        yield engine
+    finally:
+        engine.destroy()
