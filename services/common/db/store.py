@@ -59,6 +59,7 @@ from services.common.templates import TemplateDef
 from services.common.volumes_model import SnapshotRecord, VolumeRecord
 
 MAX_ACTION_LOGS = 200
+_WRITE = "pods_write"  # execution option and session info key of write transactions
 _AT_REST = (Status.STOPPED.value, Status.COMPLETE.value, Status.ERROR.value)
 
 
@@ -94,15 +95,27 @@ EVERYONE = "*"  # a grant to every user of the tenant
 
 
 def _enable_sqlite_concurrency(engine: AsyncEngine) -> None:
-    """WAL and a busy timeout let the api, spawner and health processes share one file."""
+    """WAL and a busy timeout let the api, spawner and health processes share one file.
+
+    Transactions are begun by us, not by the driver: pysqlite would only begin one at the
+    first write, so a read-modify-write (read the row, then update it) read outside the
+    transaction and overwrote what another process wrote in between (a lost update). Write
+    transactions begin IMMEDIATE, taking the write lock first (waiting up to busy_timeout);
+    reads begin a plain deferred transaction (one consistent snapshot, no lock)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # no implicit BEGIN from the driver
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _record(row: PodRow) -> PodRecord:
@@ -221,6 +234,8 @@ class _Sessions:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._maker = async_sessionmaker(engine, expire_on_commit=False)
+        writer = engine.execution_options(**{_WRITE: True})
+        self._writer = async_sessionmaker(writer, expire_on_commit=False, info={_WRITE: True})
 
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
@@ -230,8 +245,10 @@ class _Sessions:
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction: on SQLite it holds the write lock from its start, and pod rows
+        read in it are locked (FOR UPDATE) on PostgreSQL, so read-modify-write is safe."""
         with translated():
-            async with self._maker.begin() as session:
+            async with self._writer.begin() as session:
                 yield session
 
 
@@ -1105,7 +1122,8 @@ class Store:
 
     @staticmethod
     async def _get_row(session: Any, key: PodKey) -> PodRow | None:
-        result: PodRow | None = await session.scalar(
-            select(PodRow).where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
-        )
+        query = select(PodRow).where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+        if session.info.get(_WRITE):
+            query = query.with_for_update()
+        result: PodRow | None = await session.scalar(query)
         return result
