@@ -25,6 +25,7 @@ from services.api.transport.identity_servicer import IdentityServicer
 from services.api.transport.pods_servicer import PodsServicer
 from services.common.db.store import Store
 from services.common.dependency_health import DependencyHealth, connected
+from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_service_pb2_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
 from services.common.messaging import MessageBus, PodCommand
@@ -44,12 +45,16 @@ def now() -> datetime:
 
 
 class BusReconciler:
-    """Publishes reconcile commands on NATS JetStream."""
+    """Publishes reconcile commands on NATS JetStream. The failpoint
+    `api-before-publish-<reason>` (create, delete, update, start, stop, restart) kills the
+    process after the desired state is written and before its command is published."""
 
-    def __init__(self, bus: MessageBus) -> None:
+    def __init__(self, bus: MessageBus, data_dir: Path) -> None:
         self._bus = bus
+        self._data_dir = data_dir
 
     async def request_reconcile(self, key: PodKey, reason: str) -> None:
+        kill_if_armed(f"api-before-publish-{reason}", self._data_dir)
         await self._bus.publish_command(PodCommand(key.tenant_id, key.pod_id, reason))
 
 
@@ -90,7 +95,7 @@ async def run(settings: Settings) -> None:
     )
     pods = Pods(
         store=store,
-        reconciler=BusReconciler(bus),
+        reconciler=BusReconciler(bus, settings.data_dir),
         secrets=SecretBox.from_settings(settings),
         limits=Limits(
             max_cpu_millis=settings.max_cpu_millis,

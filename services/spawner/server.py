@@ -12,6 +12,7 @@ import grpc
 
 from services.common.db.store import Store
 from services.common.dependency_health import DependencyHealth, connected
+from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
@@ -100,7 +101,9 @@ async def run(settings: Settings) -> None:
     await bus.ensure_streams()
 
     async def handle(command: PodCommand) -> Outcome:
-        return await reconciler.reconcile(PodKey(command.tenant_id, command.pod_id))
+        outcome = await reconciler.reconcile(PodKey(command.tenant_id, command.pod_id))
+        kill_if_armed(f"spawner-before-ack-{command.reason}", settings.data_dir)
+        return outcome
 
     def register(server: grpc.aio.Server) -> None:
         pb_grpc.add_SpawnerServiceServicer_to_server(SpawnerServicer(reconciler, runtime), server)
