@@ -112,7 +112,13 @@ def assert_converged(
         )
 
     for pod_id in sorted(wanted):
-        eventually(lambda pod_id=pod_id: settled(pod_id), timeout, f"{pod_id} settled")
+        try:
+            eventually(lambda pod_id=pod_id: settled(pod_id), timeout, f"{pod_id} settled")
+        except AssertionError as error:
+            states = [(c.short_id, c.status) for c in stack.containers(pod_id)]
+            found = pod(stack, token, pod_id)
+            raise AssertionError(f"{error}: asked {wanted[pod_id]}, containers {states}, "
+                                 f"pod {found}") from None  # fmt: skip
     before = {pod_id: container_ids(stack, pod_id) for pod_id in wanted}
     eventually(lambda: _nudged(stack, list(wanted)), 60, "health and spawner to answer")
     for pod_id in sorted(wanted):

@@ -1,7 +1,7 @@
 """SIGKILL of each process of the stack by signal (health, the pod router, nats-server, api,
 spawner), through the stack as `scripts/up` runs it: the supervisor (the launcher, for
 nats-server) starts it again, and a pod created afterwards comes up exactly once and goes away
-without leaving a container behind."""
+reachable by name through the gateway, and goes away without leaving a container behind."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from services.common.runtime.types import LABEL_POD
 from tests.e2e.harness import Stack, eventually, start_stack, stop_stack
+from tests.e2e.test_networking import _status as pod_answers
 from tests.faults.convergence import (
     action_count,
     assert_converged,
@@ -47,6 +48,8 @@ def test_sigkill_then_a_pod_comes_and_goes(stack: Stack, token: str, name: str) 
     assert call_until_answered(stack, token, "create", pod_id) == 200
     assert_converged(stack, token, {pod_id: "create"})
     assert action_count(stack, token, pod_id, "status AVAILABLE") == 1
+    host = f"{pod_id}.pods.localhost"  # routed by name through the gateway's TLS port
+    eventually(lambda: pod_answers(stack, host) == 200, 30, f"{host} routed")
     assert call_until_answered(stack, token, "delete", pod_id) == 200
     assert_converged(stack, token, {pod_id: "delete"})
 
