@@ -10,6 +10,7 @@ when the engine is back; the running pod keeps its one container and stays AVAIL
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def test_engine_stopped_and_started_with_live_restore_keeps_pods_and_loses_no_co
     assert status_of(stack, token, "running") in {"AVAILABLE", "CREATING"}
 
     engine.start()
+    back = time.monotonic()
     for name in ("spawner", "health"):
         eventually(
             lambda name=name: grpc_health(service_port(stack, name)) == "SERVING",
@@ -88,7 +90,9 @@ def test_engine_stopped_and_started_with_live_restore_keeps_pods_and_loses_no_co
             f"{name} SERVING again",
         )
     eventually(lambda: status_of(stack, token, "waiting") == "AVAILABLE", 90, "waiting AVAILABLE")
+    print(f"pod created during the outage AVAILABLE {time.monotonic() - back:.1f}s after")
     eventually(lambda: status_of(stack, token, "running") == "AVAILABLE", 30, "running again")
+    print(f"the running pod AVAILABLE again {time.monotonic() - back:.1f}s after the engine")
     [after] = containers(engine, stack, "running")
     assert after.id == before.id, "the running pod's container was replaced"
     after.reload()
