@@ -3,7 +3,9 @@ touching the machine's shared one: its own socket, data and exec roots, pid file
 bridge (created with `ip link`, in an unused 172.x range, removed afterwards). It leaves
 iptables alone (--iptables=false): published ports go through docker-proxy, which is enough for
 127.0.0.1. Started through scripts/start-docker, exactly as scripts/setup starts the machine's
-engine."""
+engine. Never `--bridge=none`: dockerd then deletes the host's `docker0`, which the machine's
+own engine uses (and so does a restart without live-restore when default address pools are
+set)."""
 
 from __future__ import annotations
 
