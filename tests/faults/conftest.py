@@ -31,7 +31,10 @@ def private_pg() -> Iterator[PrivatePostgres]:
         cluster.destroy()
 
 
-def _mount_tmpfs(size: str) -> Path:
+def mount_tmpfs(size: str) -> Path:
+    """A fresh tmpfs of `size` (e.g. "64m") on a new directory; skips without root."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root and mount(8)")
     point = Path(tempfile.mkdtemp(prefix="pods-faults-tmpfs-"))
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], check=True)
     return point
@@ -40,14 +43,16 @@ def _mount_tmpfs(size: str) -> Path:
 @pytest.fixture
 def small_tmpfs() -> Iterator[Path]:
     """A 4 MiB tmpfs, unmounted afterwards (mount needs root; skipped without it)."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root and mount(8)")
-    point = _mount_tmpfs("4m")
+    point = mount_tmpfs("4m")
     try:
         yield point
     finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
-        shutil.rmtree(point, ignore_errors=True)
+        unmount(point)
+
+
+def unmount(point: Path) -> None:
+    subprocess.run(["umount", "-l", str(point)], check=False)
+    shutil.rmtree(point, ignore_errors=True)
 
 
 def remount(point: Path, mode: str) -> None:
