@@ -65,7 +65,6 @@ class PrivatePostgres:
         if self.running():
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
-        self._as_postgres(str(BIN / "initdb"), "-A", "trust", "-U", "postgres", str(self.data))
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
