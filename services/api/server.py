@@ -32,6 +32,8 @@ from services.api.transport.identity_servicer import IdentityServicer
 from services.api.transport.pods_servicer import PodsServicer
 from services.common.db.quotas import Quota
 from services.common.db.store import Store
+from services.common.dependency_health import DependencyHealth, connected
+from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_service_pb2_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
 from services.common.messaging import MessageBus, PodCommand
@@ -51,12 +53,16 @@ def now() -> datetime:
 
 
 class BusReconciler:
-    """Publishes reconcile commands on NATS JetStream."""
+    """Publishes reconcile commands on NATS JetStream. The failpoint
+    `api-before-publish-<reason>` (create, delete, update, start, stop, restart) kills the
+    process after the desired state is written and before its command is published."""
 
-    def __init__(self, bus: MessageBus) -> None:
+    def __init__(self, bus: MessageBus, data_dir: Path) -> None:
         self._bus = bus
+        self._data_dir = data_dir
 
     async def request_reconcile(self, key: PodKey, reason: str) -> None:
+        kill_if_armed(f"api-before-publish-{reason}", self._data_dir)
         await self._bus.publish_command(PodCommand(key.tenant_id, key.pod_id, reason))
 
 
@@ -158,7 +164,7 @@ async def run(settings: Settings) -> None:
     await bus.ensure_streams()
     await store.seed_templates(settings.tenant_id, seed_templates(settings), now())
     catalog = Catalog(store, now)
-    reconciler = BusReconciler(bus)
+    reconciler = BusReconciler(bus, settings.data_dir)
     quota = Quota(
         pods=settings.quota_pods,
         volumes=settings.quota_volumes,
@@ -212,15 +218,14 @@ async def run(settings: Settings) -> None:
             IdentityServicer(identity), server
         )
 
-    server = new_server(
-        settings.api_port,
-        register,
+    health = DependencyHealth(
         ["pods.v1.PodsService", "pods.v1.IdentityService"],
-        settings.bind_address,
+        {"database": store.ping, "nats": connected(lambda: bus.connected, "NATS")},
     )
+    server = new_server(settings.api_port, register, health, settings.bind_address)
     log.info("api listening on %s:%d", settings.bind_address, settings.api_port)
     try:
-        await serve_until_stopped(server, stop_event())
+        await serve_until_stopped(server, stop_event(), health.run())
     finally:
         if refresher is not None:
             refresher.cancel()

@@ -1,8 +1,13 @@
 """Failpoints: named places where a test can make a process die, to prove crash safety.
 
 Off unless PODS_FAILPOINTS names the point (comma-separated). Each point fires once per data
-directory (a marker file records it), so the restarted process runs normally. Used by the
-spawner between applying a change and acknowledging its command.
+directory (a marker file records it), so the restarted process runs normally. The points:
+  api-before-publish-<reason>   api, desired state written, command not yet published
+                                (reason: create, delete, update, start, stop, restart)
+  spawner-after-ensure          spawner, container created/replaced, database not yet updated
+  spawner-after-remove-<what>   spawner, container removed for delete/stop/restart, database
+                                not yet updated
+  spawner-before-ack-<reason>   spawner, change applied and recorded, command not yet acked
 """
 
 from __future__ import annotations

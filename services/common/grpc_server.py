@@ -1,5 +1,6 @@
-"""Builds and runs a grpc.aio server with the standard health service and reflection-free
-defaults; used by the api, spawner and health processes so they start and stop alike."""
+"""Builds and runs a grpc.aio server with the standard health service (kept true by
+dependency_health.DependencyHealth) and reflection-free defaults; used by the api, spawner and
+health processes so they start and stop alike."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import signal
 from collections.abc import Awaitable, Callable
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1._async import HealthServicer
+from grpc_health.v1 import health_pb2_grpc
+
+from services.common.dependency_health import DependencyHealth
 
 log = logging.getLogger(__name__)
 
@@ -18,18 +20,13 @@ Registrar = Callable[[grpc.aio.Server], None]
 
 
 def new_server(
-    port: int, register: Registrar, service_names: list[str], host: str = "127.0.0.1"
+    port: int, register: Registrar, health: DependencyHealth, host: str = "127.0.0.1"
 ) -> grpc.aio.Server:
-    """A server on host:`port` with our services and grpc.health.v1 reporting SERVING."""
+    """A server on host:`port` with our services and grpc.health.v1 as `health` reports it
+    (run `health.run()` as a background task of serve_until_stopped)."""
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     register(server)
-    checker = HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(checker, server)
-    for name in ["", *service_names]:
-        # set() is a coroutine in the aio servicer; schedule it once the loop runs.
-        asyncio.get_running_loop().create_task(
-            checker.set(name, health_pb2.HealthCheckResponse.SERVING)
-        )
+    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
     server.add_insecure_port(f"{host}:{port}")
     return server
 

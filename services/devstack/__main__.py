@@ -81,6 +81,7 @@ async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
 
     nats = EmbeddedNatsServer(settings.nats_port, data / "nats")
     await nats.start()
+    nats_keeper = asyncio.create_task(nats.keep_running(data / "pids" / "nats.pid"))
     supervisor = Supervisor(data / "pids", child_env({**identity_env, "PODS_DATA_DIR": str(data)}))
     try:
         for name, module in SERVICES:
@@ -108,7 +109,10 @@ async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
         await stop.wait()
     finally:
         await supervisor.stop_all()
+        nats_keeper.cancel()
+        await asyncio.gather(nats_keeper, return_exceptions=True)
         await nats.stop()
+        (data / "pids" / "nats.pid").unlink(missing_ok=True)
     return 0
 
 

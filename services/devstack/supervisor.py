@@ -1,4 +1,5 @@
-"""Keeps child processes running: starts them, restarts one that exits (with capped backoff),
+"""Keeps child processes running: starts them, restarts one that exits (with capped backoff,
+which starts over once a child has run for STABLE_AFTER seconds),
 and stops them all in reverse order. Each child's pid is written to <data_dir>/pids/NAME.pid
 so that operators (and the crash tests) can find it."""
 
@@ -9,11 +10,13 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+STABLE_AFTER = 10.0  # seconds of running after which the restart backoff starts over
 
 
 @dataclass
@@ -56,9 +59,12 @@ class Supervisor:
     async def _keep_running(self, child: Child) -> None:
         while not child.stopping:
             assert child.process is not None
+            started = time.monotonic()
             code = await child.process.wait()
             if child.stopping:
                 return
+            if time.monotonic() - started >= STABLE_AFTER:
+                child.restarts = 0  # it had been running fine: a fresh failure, a short wait
             child.restarts += 1
             delay = min(0.5 * 2 ** min(child.restarts - 1, 6), 30.0)
             log.warning("%s exited with %s; restarting in %.1fs", child.name, code, delay)

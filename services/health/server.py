@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 
 from services.common.db.store import Store
+from services.common.dependency_health import DependencyHealth, connected
 from services.common.generated.pods.v1 import health_service_pb2 as pb
 from services.common.generated.pods.v1 import health_service_pb2_grpc as pb_grpc
 from services.common.generated.pods.v1 import pod_pb2
@@ -101,16 +102,25 @@ async def run(settings: Settings) -> None:
     def register(server: grpc.aio.Server) -> None:
         pb_grpc.add_HealthServiceServicer_to_server(HealthServicer(watcher), server)
 
-    server = new_server(
-        settings.health_port, register, ["pods.v1.HealthService"], settings.bind_address
+    health = DependencyHealth(
+        ["pods.v1.HealthService"],
+        {
+            "database": store.ping,
+            "nats": connected(lambda: bus.connected, "NATS"),
+            "runtime": runtime.list_managed,
+        },
     )
+    server = new_server(settings.health_port, register, health, settings.bind_address)
     log.info("health listening on %s:%d", settings.bind_address, settings.health_port)
     try:
         lease = await bus.lease(
             "health", holder=f"{socket.gethostname()}-{os.getpid()}", ttl=LEASE_TTL
         )
         await serve_until_stopped(
-            server, stop_event(), run_while_leader(lease, watcher.run, renew_every=LEASE_TTL / 3)
+            server,
+            stop_event(),
+            run_while_leader(lease, watcher.run, renew_every=LEASE_TTL / 3),
+            health.run(),
         )
     finally:
         await bus.close()

@@ -69,15 +69,18 @@ class Reconciler:
     async def _step(self, key: PodKey, record: PodRecord | None) -> Outcome:
         if record is None or record.deletion_requested:
             removed = await self._runtime.remove(key)
+            kill_if_armed("spawner-after-remove-delete", self._data_dir)
             if record is not None:
                 await self._store.remove_pod(key)
             return Done("removed" if removed else "nothing to remove")
         if record.status_requested is RequestedStatus.OFF:
             removed = await self._runtime.remove(key)
+            kill_if_armed("spawner-after-remove-stop", self._data_dir)
             await self._store.mark_stopped(key, record.generation, self._clock())
             return Done("stopped" if removed else "already stopped")
         if record.status_requested is RequestedStatus.RESTART:
             await self._runtime.remove(key)
+            kill_if_armed("spawner-after-remove-restart", self._data_dir)
             outcome = await self._run(record)
             await self._store.finish_restart(key, record.generation, self._clock())
             return outcome

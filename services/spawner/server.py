@@ -11,6 +11,8 @@ from typing import Any
 import grpc
 
 from services.common.db.store import Store
+from services.common.dependency_health import DependencyHealth, connected
+from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
@@ -114,19 +116,29 @@ async def run(settings: Settings) -> None:
     await bus.ensure_streams()
 
     async def handle(command: PodCommand) -> Outcome:
-        return await reconciler.reconcile(PodKey(command.tenant_id, command.pod_id))
+        outcome = await reconciler.reconcile(PodKey(command.tenant_id, command.pod_id))
+        kill_if_armed(f"spawner-before-ack-{command.reason}", settings.data_dir)
+        return outcome
 
     def register(server: grpc.aio.Server) -> None:
         servicer = SpawnerServicer(reconciler, runtime, ExecAdmission(exec_limits(settings)))
         pb_grpc.add_SpawnerServiceServicer_to_server(servicer, server)
 
-    server = new_server(
-        settings.spawner_port, register, ["pods.v1.SpawnerService"], settings.bind_address
+    health = DependencyHealth(
+        ["pods.v1.SpawnerService"],
+        {
+            "database": store.ping,
+            "nats": connected(lambda: bus.connected, "NATS"),
+            "runtime": runtime.list_managed,
+        },
     )
+    server = new_server(settings.spawner_port, register, health, settings.bind_address)
     stop = stop_event()
     log.info("spawner listening on %s:%d", settings.bind_address, settings.spawner_port)
     try:
-        await serve_until_stopped(server, stop, bus.consume_commands(handle, stop=stop))
+        await serve_until_stopped(
+            server, stop, bus.consume_commands(handle, stop=stop), health.run()
+        )
     finally:
         await bus.close()
         await store.close()

@@ -24,6 +24,7 @@ from services.api.errors import (
     UnauthenticatedError,
     UnavailableError,
 )
+from services.common.db.unavailable import DatabaseUnavailableError
 from services.common.outcomes import PermanentError, TemporaryError
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ async def abort(context: grpc.aio.ServicerContext[Any, Any], error: Exception) -
         context.set_trailing_metadata((("retry-after", str(error.retry_after)),))
     if isinstance(error, ApiError):
         await context.abort(code_for(error), str(error))
+    if isinstance(error, DatabaseUnavailableError):  # already says what and what to do
+        await context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
     if isinstance(error, TemporaryError):
         await context.abort(grpc.StatusCode.UNAVAILABLE, f"temporarily unavailable: {error}")
     if isinstance(error, PermanentError):

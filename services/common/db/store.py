@@ -9,14 +9,19 @@ transaction; conditional updates keep concurrent writers from undoing each other
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from services.common.db import quotas
 from services.common.db.codec import (
@@ -40,6 +45,7 @@ from services.common.db.models import (
     VolumeRow,
 )
 from services.common.db.quotas import Quota, QuotaView
+from services.common.db.unavailable import translated
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     ContainerStatus,
@@ -57,6 +63,7 @@ from services.common.templates import TemplateDef
 from services.common.volumes_model import SnapshotRecord, VolumeRecord
 
 MAX_ACTION_LOGS = 200
+_WRITE = "pods_write"  # execution option and session info key of write transactions
 _AT_REST = (Status.STOPPED.value, Status.COMPLETE.value, Status.ERROR.value)
 
 
@@ -92,15 +99,27 @@ EVERYONE = "*"  # a grant to every user of the tenant
 
 
 def _enable_sqlite_concurrency(engine: AsyncEngine) -> None:
-    """WAL and a busy timeout let the api, spawner and health processes share one file."""
+    """WAL and a busy timeout let the api, spawner and health processes share one file.
+
+    Transactions are begun by us, not by the driver: pysqlite would only begin one at the
+    first write, so a read-modify-write (read the row, then update it) read outside the
+    transaction and overwrote what another process wrote in between (a lost update). Write
+    transactions begin IMMEDIATE, taking the write lock first (waiting up to busy_timeout);
+    reads begin a plain deferred transaction (one consistent snapshot, no lock)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # no implicit BEGIN from the driver
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _record(row: PodRow) -> PodRecord:
@@ -258,12 +277,38 @@ class Revocation:
 _AfterChange = Callable[[Any, Level | None], Awaitable[None]]
 
 
+class _Sessions:
+    """Opens sessions like an async_sessionmaker (`()` to read, `.begin()` for a transaction),
+    with connection-level failures anywhere in the block raised as DatabaseUnavailableError:
+    the one place where the store translates them."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._maker = async_sessionmaker(engine, expire_on_commit=False)
+        writer = engine.execution_options(**{_WRITE: True})
+        self._writer = async_sessionmaker(writer, expire_on_commit=False, info={_WRITE: True})
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        with translated():
+            async with self._maker() as session:
+                yield session
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction: on SQLite it holds the write lock from its start, and pod rows
+        read in it are locked (FOR UPDATE) on PostgreSQL, so read-modify-write is safe."""
+        with translated():
+            async with self._writer.begin() as session:
+                yield session
+
+
 class Store:
-    """Async repository over one SQLAlchemy engine."""
+    """Async repository over one SQLAlchemy engine. Connection-level failures leave every
+    method as DatabaseUnavailableError (a TemporaryError)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._session = async_sessionmaker(engine, expire_on_commit=False)
+        self._session = _Sessions(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -277,6 +322,11 @@ class Store:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """Runs `SELECT 1`; DatabaseUnavailableError if the database does not answer."""
+        async with self._session() as session:
+            await session.execute(select(1))
 
     # -- desired state (api) -------------------------------------------------------------
 
@@ -1354,7 +1404,8 @@ class Store:
 
     @staticmethod
     async def _get_row(session: Any, key: PodKey) -> PodRow | None:
-        result: PodRow | None = await session.scalar(
-            select(PodRow).where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
-        )
+        query = select(PodRow).where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+        if session.info.get(_WRITE):
+            query = query.with_for_update()
+        result: PodRow | None = await session.scalar(query)
         return result

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from pathlib import Path
 
 import nats
@@ -56,3 +59,37 @@ async def test_a_missing_binary_is_reported(tmp_path: Path) -> None:
     server = EmbeddedNatsServer(free_port(), tmp_path, binary=str(tmp_path / "nope"))
     with pytest.raises(FileNotFoundError):
         await server.start()
+
+
+async def test_keep_running_restarts_a_killed_server_with_its_streams(tmp_path: Path) -> None:
+    server = EmbeddedNatsServer(free_port(), tmp_path / "store")
+    await server.start()
+    pid_file = tmp_path / "pids" / "nats.pid"
+    keeper = asyncio.create_task(server.keep_running(pid_file, check_every=0.05))
+    try:
+        client = await nats.connect(server.url)
+        try:
+            js = client.jetstream()
+            await js.add_stream(name="KEPT", subjects=["kept.>"])
+            await js.publish("kept.one", b"survives")
+        finally:
+            await client.close()
+        while not pid_file.exists():
+            await asyncio.sleep(0.02)
+        first = int(pid_file.read_text())
+        os.kill(first, signal.SIGKILL)
+        for _ in range(200):  # the keeper notices and starts it again
+            await asyncio.sleep(0.05)
+            if pid_file.read_text() != str(first) and server.running:
+                break
+        assert server.running and int(pid_file.read_text()) != first
+        client = await nats.connect(server.url)
+        try:
+            message = await client.jetstream().get_last_msg("KEPT", "kept.one")
+        finally:
+            await client.close()
+        assert message.data == b"survives"
+    finally:
+        keeper.cancel()
+        await asyncio.gather(keeper, return_exceptions=True)
+        await server.stop()

@@ -160,8 +160,13 @@ def test_our_services_are_probed_with_grpc_health_on_their_port(
             where = f"{workload['metadata']['name']}/{container['name']}"
             if container.get("args", [""])[0].startswith("services."):
                 port = container["ports"][0]["containerPort"]
-                for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                for probe in ("startupProbe", "readinessProbe"):
                     assert container[probe]["grpc"] == {"port": port}, where
+                # NOT_SERVING while the database is down must not restart the process
+                assert container["livenessProbe"]["grpc"] == {
+                    "port": port,
+                    "service": "liveness",
+                }, where
                 probed.add(container["args"][0])
             elif container.get("ports"):
                 assert "readinessProbe" in container and "livenessProbe" in container, where
