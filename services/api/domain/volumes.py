@@ -46,6 +46,7 @@ from services.common.outcomes import PodsError
 from services.common.pods_model import Level, MountType, VolumeMountSpec
 from services.common.runtime.types import StorageKind
 from services.common.storage import paths
+from services.common.storage.chunks import ChunkStream
 from services.common.storage.types import (
     FileEntry,
     InvalidStorageRequest,
@@ -232,11 +233,13 @@ class Volumes:
         with _storage_errors("path"):
             return await self._files.upload(record.key, relative, data)
 
-    async def download(self, who: Principal, volume_id: str, path: str) -> bytes:
+    async def download(self, who: Principal, volume_id: str, path: str) -> ChunkStream:
+        """The file as a stream of chunks, checked (permission, path, existence) before this
+        returns; errors while it flows are the storage's (temporary) errors."""
         record = await self._volume(who, volume_id, Level.READ)
         relative = _file_path(path)
         with _storage_errors("path"):
-            return await self._files.download(record.key, relative)
+            return await self._files.open_download(record.key, relative)
 
     async def volume_permissions(self, who: Principal, volume_id: str) -> list[tuple[str, Level]]:
         record = await self._volume(who, volume_id, Level.READ)
@@ -344,11 +347,12 @@ class Volumes:
         with _storage_errors("path"):
             return await self._files.list_snapshot_files(record.key, relative, recursive)
 
-    async def download_snapshot(self, who: Principal, snapshot_id: str, path: str) -> bytes:
+    async def download_snapshot(self, who: Principal, snapshot_id: str, path: str) -> ChunkStream:
+        """Like download, from a snapshot."""
         record = await self._snapshot(who, snapshot_id, Level.READ)
         relative = _file_path(path)
         with _storage_errors("path"):
-            return await self._files.download_snapshot(record.key, relative)
+            return await self._files.open_snapshot_download(record.key, relative)
 
     async def snapshot_permissions(
         self, who: Principal, snapshot_id: str

@@ -4,9 +4,11 @@ domain.pods and domain.catalog; volumes and snapshots by domain.volumes."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+from google.api import httpbody_pb2
 
 from services.api.domain.catalog import Catalog
 from services.api.domain.pods import Changed, Pods
@@ -18,7 +20,7 @@ from services.api.transport.convert import (
     envelope,
     exec_output,
     exec_request,
-    file_body,
+    file_bodies,
     file_message,
     image_rule_message,
     permissions_message,
@@ -37,7 +39,7 @@ from services.api.transport.convert import (
     volume_request,
     volume_update,
 )
-from services.api.transport.status import rpc
+from services.api.transport.status import rpc, streamed_rpc
 from services.api.transport.uploads import uploaded_file
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.generated.pods.v1 import pods_service_pb2 as pb
@@ -428,17 +430,15 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
             ),
         )
 
-    @rpc
+    @streamed_rpc
     async def GetVolumeContents(
         self, request: pb.GetVolumeContentsRequest, context: Context
-    ) -> pb.GetVolumeContentsResponse:
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         who = self._auth.principal(context)
         _refuse_zip(request.zip)
-        data = await self._volumes.download(who, request.volume_id, request.path)
-        return pb.GetVolumeContentsResponse(
-            result=file_body(data),
-            **envelope(f"'{request.path}' of volume '{request.volume_id}'."),
-        )
+        chunks = await self._volumes.download(who, request.volume_id, request.path)
+        async for body in file_bodies(chunks):
+            yield body
 
     @rpc
     async def GetVolumePermissions(
@@ -546,17 +546,15 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
             **envelope(f"{len(entries)} entries in snapshot '{request.snapshot_id}'."),
         )
 
-    @rpc
+    @streamed_rpc
     async def GetSnapshotContents(
         self, request: pb.GetSnapshotContentsRequest, context: Context
-    ) -> pb.GetSnapshotContentsResponse:
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         who = self._auth.principal(context)
         _refuse_zip(request.zip)
-        data = await self._volumes.download_snapshot(who, request.snapshot_id, request.path)
-        return pb.GetSnapshotContentsResponse(
-            result=file_body(data),
-            **envelope(f"'{request.path}' of snapshot '{request.snapshot_id}'."),
-        )
+        chunks = await self._volumes.download_snapshot(who, request.snapshot_id, request.path)
+        async for body in file_bodies(chunks):
+            yield body
 
     @rpc
     async def GetSnapshotPermissions(

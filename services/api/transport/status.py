@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
 import grpc
@@ -77,6 +77,28 @@ def rpc(
     ) -> Resp:
         try:
             return await method(self, request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await abort(context, error)
+
+    return wrapper
+
+
+def streamed_rpc(
+    method: Callable[[Self, Req, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Resp]],
+) -> Callable[[Self, Req, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Resp]]:
+    """`rpc` for server-streaming methods: an error before the first message leaves as the
+    right status code (the gateway turns it into an HTTP status and a JSON error); one after
+    it ends the stream with that status (REST clients see the body end short)."""
+
+    @functools.wraps(method)
+    async def wrapper(
+        self: Self, request: Req, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Resp]:
+        try:
+            async for message in method(self, request, context):
+                yield message
         except grpc.aio.AbortError:
             raise
         except Exception as error:

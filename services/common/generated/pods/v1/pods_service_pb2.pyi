@@ -650,20 +650,6 @@ class GetVolumeContentsRequest(_message.Message):
     zip: bool
     def __init__(self, volume_id: _Optional[str] = ..., path: _Optional[str] = ..., zip: _Optional[bool] = ...) -> None: ...
 
-class GetVolumeContentsResponse(_message.Message):
-    __slots__ = ("result", "status", "message", "version", "metadata")
-    RESULT_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    VERSION_FIELD_NUMBER: _ClassVar[int]
-    METADATA_FIELD_NUMBER: _ClassVar[int]
-    result: _httpbody_pb2.HttpBody
-    status: str
-    message: str
-    version: str
-    metadata: _struct_pb2.Struct
-    def __init__(self, result: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
-
 class GetVolumePermissionsRequest(_message.Message):
     __slots__ = ("volume_id",)
     VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
@@ -865,20 +851,6 @@ class GetSnapshotContentsRequest(_message.Message):
     path: str
     zip: bool
     def __init__(self, snapshot_id: _Optional[str] = ..., path: _Optional[str] = ..., zip: _Optional[bool] = ...) -> None: ...
-
-class GetSnapshotContentsResponse(_message.Message):
-    __slots__ = ("result", "status", "message", "version", "metadata")
-    RESULT_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    VERSION_FIELD_NUMBER: _ClassVar[int]
-    METADATA_FIELD_NUMBER: _ClassVar[int]
-    result: _httpbody_pb2.HttpBody
-    status: str
-    message: str
-    version: str
-    metadata: _struct_pb2.Struct
-    def __init__(self, result: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetSnapshotPermissionsRequest(_message.Message):
     __slots__ = ("snapshot_id",)
