@@ -6,14 +6,17 @@ whole while the API process's memory stays flat; snapshot downloads stream too; 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
+from tapipy.tapis import Tapis
 
 from services.common.runtime.types import LABEL_DEPLOYMENT
 from services.common.storage.types import LABEL_VOLUME
@@ -125,3 +128,86 @@ def test_a_200_mib_download_streams_with_flat_api_memory(
     assert (status, content_type) == (200, "application/octet-stream"), got
     assert (size, got) == (BIG, expected)
     assert growth < RSS_GROWTH_LIMIT, f"the API grew by {growth / MIB:.0f} MiB"
+
+
+def test_snapshot_downloads_stream_and_tapipy_gets_the_bytes(
+    stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    chunkvol, chunksnap = cleanup.volume(unique("chunkvol")), cleanup.snapshot(unique("chunksnap"))
+    t = Tapis(base_url=stack.url, username="testuser", password="testpass")
+    t.get_tokens()
+    t.pods.create_volume(volume_id=chunkvol, size_limit=64)
+    out = fill_volume(
+        stack, chunkvol, "head -c 3145731 /dev/urandom > /v/three.bin && sha256sum /v/three.bin"
+    )
+    expected = out.split()[0]
+    # tapipy reads the raw (chunked) body: all 12 chunks of 256 KiB and the 3 bytes after.
+    got = t.pods.get_volume_contents(volume_id=chunkvol, path="three.bin")
+    assert hashlib.sha256(got).hexdigest() == expected
+    t.pods.create_snapshot(snapshot_id=chunksnap, source_volume_id=chunkvol, source_volume_path="/")
+    got = t.pods.get_snapshot_contents(snapshot_id=chunksnap, path="three.bin")
+    assert hashlib.sha256(got).hexdigest() == expected
+    status, content_type, digest, size, _ = download(
+        stack, f"/v3/pods/snapshots/{chunksnap}/contents/three.bin"
+    )
+    assert (status, content_type, digest, size) == (
+        200,
+        "application/octet-stream",
+        expected,
+        3145731,
+    )
+    # Errors found before the first chunk are still JSON with the right status.
+    status, content_type, body, _, _ = download(stack, f"/v3/pods/snapshots/{chunksnap}/contents/x")
+    assert (status, content_type) == (404, "application/json"), body
+    assert "'x' does not exist" in json.loads(body)["message"]
+
+
+def list_page(stack: Stack, volume_id: str, query: str) -> tuple[int, dict[str, Any]]:
+    status, _, body = stack.request(
+        "GET", f"/v3/pods/volumes/{volume_id}/list?{query}", token=stack.token()
+    )
+    assert isinstance(body, dict), body
+    return status, body
+
+
+def test_listings_are_paged(stack: Stack, unique: Unique, cleanup: Cleanup) -> None:
+    pagevol = cleanup.volume(unique("pagevol"))
+    token = stack.token()
+    status, _, body = stack.request(
+        "POST", "/v3/pods/volumes", json.dumps({"volume_id": pagevol}).encode(), token
+    )
+    assert status == 200, body
+    fill_volume(stack, pagevol, "mkdir /v/d && cd /v/d && for i in $(seq 1 2500); do : > f$i; done")
+
+    # Without paging parameters: the first 1000 entries, and a token for the rest.
+    status, first = list_page(stack, pagevol, "path=d")
+    assert status == 200, first
+    assert len(first["result"]) == 1000 and first["next_page_token"]
+
+    seen: list[str] = []
+    query = "path=d&page_size=700"
+    pages = 0
+    while True:
+        status, page = list_page(stack, pagevol, query)
+        assert status == 200, page
+        assert len(page["result"]) <= 700
+        seen += [entry["path"] for entry in page["result"]]
+        pages += 1
+        if not page["next_page_token"]:
+            break
+        query = f"path=d&page_size=700&page_token={page['next_page_token']}"
+    assert pages == 4
+    assert len(seen) == len(set(seen)) == 2500
+    assert set(seen) == {f"d/f{i}" for i in range(1, 2501)}
+    status, everything = list_page(stack, pagevol, "path=d&page_size=10000")
+    assert (status, len(everything["result"]), everything["next_page_token"]) == (200, 2500, "")
+
+    for query, field in (
+        ("page_token=bm90LWEtdG9rZW4", "page_token"),
+        ("page_token=%21%21", "page_token"),
+        ("page_size=10001", "page_size"),
+        ("page_size=-5", "page_size"),
+    ):
+        status, refused = list_page(stack, pagevol, query)
+        assert status == 400, (query, refused)
+        assert refused["message"].startswith(f"{field}: "), refused

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from services.api.domain.paging import Page, after_of, page_of, page_size
 from services.api.domain.pods import Principal, ReconcileRequester, check_username, parse_level
 from services.api.domain.quota_errors import refusals
 from services.api.domain.revocation import Revoker, describe, needed_to_mount
@@ -225,6 +226,21 @@ class Volumes:
         with _storage_errors("path"):
             return await self._files.list_files(record.key, relative, recursive)
 
+    async def list_volume_files_page(
+        self,
+        who: Principal,
+        volume_id: str,
+        path: str = "",
+        recursive: bool = False,
+        size: int = 0,
+        token: str = "",
+    ) -> Page:
+        """One page of list_volume_files (`size` 0: the default; `token`: the previous
+        page's next_token); bad paging input is refused before anything is read."""
+        limit, after = page_size(size), after_of(token)
+        entries = await self.list_volume_files(who, volume_id, path, recursive)
+        return page_of(entries, limit, after)
+
     async def upload(self, who: Principal, volume_id: str, path: str, data: bytes) -> FileEntry:
         record = await self._volume(who, volume_id, Level.USER)
         relative = _path("path", path)
@@ -346,6 +362,20 @@ class Volumes:
         relative = _path("path", path)
         with _storage_errors("path"):
             return await self._files.list_snapshot_files(record.key, relative, recursive)
+
+    async def list_snapshot_files_page(
+        self,
+        who: Principal,
+        snapshot_id: str,
+        path: str = "",
+        recursive: bool = False,
+        size: int = 0,
+        token: str = "",
+    ) -> Page:
+        """One page of list_snapshot_files; see list_volume_files_page."""
+        limit, after = page_size(size), after_of(token)
+        entries = await self.list_snapshot_files(who, snapshot_id, path, recursive)
+        return page_of(entries, limit, after)
 
     async def download_snapshot(self, who: Principal, snapshot_id: str, path: str) -> ChunkStream:
         """Like download, from a snapshot."""

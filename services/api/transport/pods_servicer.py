@@ -408,12 +408,18 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.ListVolumeFilesRequest, context: Context
     ) -> pb.ListVolumeFilesResponse:
         who = self._auth.principal(context)
-        entries = await self._volumes.list_volume_files(
-            who, request.volume_id, request.path, request.recursive
+        page = await self._volumes.list_volume_files_page(
+            who,
+            request.volume_id,
+            request.path,
+            request.recursive,
+            request.page_size,
+            request.page_token,
         )
         return pb.ListVolumeFilesResponse(
-            result=[file_message(e) for e in entries],
-            **envelope(f"{len(entries)} entries in volume '{request.volume_id}'."),
+            result=[file_message(e) for e in page.entries],
+            next_page_token=page.next_token,
+            **envelope(f"{len(page.entries)} entries in volume '{request.volume_id}'."),
         )
 
     @rpc
@@ -538,12 +544,18 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.ListSnapshotFilesRequest, context: Context
     ) -> pb.ListSnapshotFilesResponse:
         who = self._auth.principal(context)
-        entries = await self._volumes.list_snapshot_files(
-            who, request.snapshot_id, request.path, request.recursive
+        page = await self._volumes.list_snapshot_files_page(
+            who,
+            request.snapshot_id,
+            request.path,
+            request.recursive,
+            request.page_size,
+            request.page_token,
         )
         return pb.ListSnapshotFilesResponse(
-            result=[file_message(e) for e in entries],
-            **envelope(f"{len(entries)} entries in snapshot '{request.snapshot_id}'."),
+            result=[file_message(e) for e in page.entries],
+            next_page_token=page.next_token,
+            **envelope(f"{len(page.entries)} entries in snapshot '{request.snapshot_id}'."),
         )
 
     @streamed_rpc
