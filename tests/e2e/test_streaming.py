@@ -1,11 +1,13 @@
 """Big downloads stream and listings are paged, end to end through the real gateway: a 200 MiB
 file (written into the volume by a container mounting it, the fast way) reaches a REST client
 whole while the API process's memory stays flat; snapshot downloads stream too; a directory of
-2,500 files lists page by page with no file lost or repeated; bad paging input is a 400."""
+2,500 files lists page by page with no file lost or repeated; bad paging input is a 400; a
+file cut short while it streams ends the body in a way the client can tell."""
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import threading
 import time
@@ -211,3 +213,34 @@ def test_listings_are_paged(stack: Stack, unique: Unique, cleanup: Cleanup) -> N
         status, refused = list_page(stack, pagevol, query)
         assert status == 400, (query, refused)
         assert refused["message"].startswith(f"{field}: "), refused
+
+
+def test_a_file_cut_short_mid_download_aborts_the_body(
+    stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    cutvol = cleanup.volume(unique("cutvol"))
+    token = stack.token()
+    body = json.dumps({"volume_id": cutvol, "size_limit": 256}).encode()
+    status, _, answer = stack.request("POST", "/v3/pods/volumes", body, token)
+    assert status == 200, answer
+    fill_volume(stack, cutvol, f"head -c {BIG} /dev/zero > /v/big.bin && echo small > /v/small")
+
+    request = urllib.request.Request(
+        f"{stack.url}/v3/pods/volumes/{cutvol}/contents/big.bin",
+        headers={"X-Tapis-Token": token},
+    )
+    received = 0
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert response.status == 200
+        received += len(response.read(MIB))
+        # The file shrinks while it is being sent: the engine's archive ends early, and the
+        # client must be able to tell (the chunked body never ends properly), not get a
+        # short file that looks whole.
+        fill_volume(stack, cutvol, ": > /v/big.bin")
+        with pytest.raises(http.client.IncompleteRead):
+            while chunk := response.read(MIB):
+                received += len(chunk)
+    assert received < BIG
+    # The volume is still usable afterwards.
+    status, _, got, size, _ = download(stack, f"/v3/pods/volumes/{cutvol}/contents/small")
+    assert (status, size) == (200, 6), got

@@ -564,7 +564,8 @@ class PodsServiceServicer:
         file. REST: the gateway sends the chunks as one raw (chunked) body, so the wire is as
         Tapis's: the file itself, which tapipy's get_volume_contents returns as bytes. Errors
         found before the first chunk (no such file: 404, a directory or bad path: 400) are JSON
-        as usual; an error in the middle aborts the transfer (the body ends short). gRPC callers
+        as usual; an error in the middle resets the stream (REST: the chunked body stops without
+        its last chunk; gRPC: CANCELLED), so a cut-short file never looks whole. gRPC callers
         concatenate the messages' `data`.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
