@@ -73,6 +73,13 @@ BODY_ERROR_PREFIX = "Invalid request body: "
 LONG_CALL_TIMEOUT = 3600.0 + 60.0
 EXEC_REST_REGEX = r"^/v3/pods/[^/]+/exec/?$"
 EXEC_GRPC_PATH = "/pods.v1.PodsService/ExecPod"
+# Downloads stream files of any size: they may run up to LONG_CALL_TIMEOUT as long as bytes
+# keep moving (the idle timeout is the REST timeout).
+DOWNLOAD_REST_REGEX = r"^/v3/pods/(volumes|snapshots)/[^/]+/contents/.*$"
+DOWNLOAD_GRPC_PATHS = (
+    "/pods.v1.PodsService/GetVolumeContents",
+    "/pods.v1.PodsService/GetSnapshotContents",
+)
 
 
 def socket_address(address: str, port: int) -> JsonObject:
@@ -296,6 +303,8 @@ def api_routes(
     end of the response); native gRPC calls get their own deadline (grpc-timeout) instead,
     up to `long_timeout`. Exec (REST and gRPC) runs commands for up to an hour, so it gets
     `long_timeout` both as its timeout and as its idle timeout (it sends nothing meanwhile).
+    Downloads (REST and gRPC) stream files of any size: `long_timeout` in all, but cut after
+    `rest_timeout` without a byte moving.
     """
     long_route: JsonObject = {
         "cluster": cluster,
@@ -311,11 +320,21 @@ def api_routes(
             "grpc_timeout_header_max": duration(long_timeout),
         }
 
+    download_route: JsonObject = {
+        "cluster": cluster,
+        "timeout": duration(long_timeout),
+        "idle_timeout": duration(rest_timeout),
+    }
     routes: list[JsonObject] = [
         {
             "name": "rest-exec",
             "match": {"safe_regex": {"regex": EXEC_REST_REGEX}},
             "route": long_route,
+        },
+        {
+            "name": "rest-download",
+            "match": {"safe_regex": {"regex": DOWNLOAD_REST_REGEX}},
+            "route": download_route,
         },
         {
             "name": "rest",
@@ -331,6 +350,15 @@ def api_routes(
                 "route": {**long_route, "max_stream_duration": grpc_limit(long_timeout)},
             }
         )
+    routes.extend(
+        {
+            "name": f"grpc-download:{path.rpartition('/')[2]}",
+            "match": {"path": path, "grpc": {}},
+            "route": {**download_route, "max_stream_duration": grpc_limit(long_timeout)},
+        }
+        for path in DOWNLOAD_GRPC_PATHS
+        if path.split("/")[1] in services
+    )
     routes.extend(
         {
             "name": f"grpc:{service}",

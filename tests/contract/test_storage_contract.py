@@ -19,6 +19,7 @@ import docker.errors
 import pytest
 
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
+from services.common.storage.chunks import CHUNK_SIZE
 from services.common.storage.docker_volumes import DockerVolumeStore, docker_mount
 from services.common.storage.fake import FakeVolumeStore
 from services.common.storage.types import (
@@ -262,6 +263,49 @@ async def test_upload_list_download_roundtrip(driver: Driver) -> None:
     assert await store.usage_bytes(VOL) == 5 + 256
     await store.upload(VOL, "a/b/c.txt", b"replaced")
     assert await store.download(VOL, "a/b/c.txt") == b"replaced"
+
+
+async def test_downloads_stream_in_bounded_chunks(driver: Driver) -> None:
+    store = driver.store
+    await store.create_volume(VOL, 10 * CHUNK_SIZE)
+    content = secrets.token_bytes(4 * CHUNK_SIZE + 3)
+    await store.upload(VOL, "big.bin", content)
+    await store.upload(VOL, "empty", b"")
+    chunks = [chunk async for chunk in await store.open_download(VOL, "big.bin")]
+    assert b"".join(chunks) == content
+    assert len(chunks) >= 5 and max(len(chunk) for chunk in chunks) <= CHUNK_SIZE
+    assert [chunk async for chunk in await store.open_download(VOL, "empty")] == [b""]
+    await store.create_snapshot(VOL, SNAP)
+    from_snapshot = await store.open_snapshot_download(SNAP, "big.bin")
+    assert await from_snapshot.read_all() == content
+
+
+async def test_a_download_is_checked_before_its_first_chunk(driver: Driver) -> None:
+    store = driver.store
+    await store.create_volume(VOL, 10_000)
+    await store.upload(VOL, "d/f", b"x")
+    # Opening fails at once: nothing is streamed for a missing file, a directory or a bad path.
+    with pytest.raises(StorageNotFound, match="'nope' does not exist"):
+        await store.open_download(VOL, "nope")
+    with pytest.raises(InvalidStorageRequest, match="'d' is a directory"):
+        await store.open_download(VOL, "d")
+    with pytest.raises(InvalidStorageRequest):
+        await store.open_download(VOL, "../etc/passwd")
+    with pytest.raises(StorageNotFound, match="snapshot 'snap1' of tenant 'dev' does not"):
+        await store.open_snapshot_download(SNAP, "d/f")
+
+
+async def test_a_download_stopped_early_leaves_the_volume_usable(driver: Driver) -> None:
+    store = driver.store
+    await store.create_volume(VOL, 10 * CHUNK_SIZE)
+    content = secrets.token_bytes(3 * CHUNK_SIZE)
+    await store.upload(VOL, "f", content)
+    stream = await store.open_download(VOL, "f")
+    assert await stream.__anext__() == content[:CHUNK_SIZE]
+    await stream.aclose()
+    await store.upload(VOL, "f", b"next")
+    assert await store.download(VOL, "f") == b"next"
+    assert await store.delete_volume(VOL) is True
 
 
 async def test_file_errors_name_the_path(driver: Driver) -> None:

@@ -176,10 +176,21 @@ def test_volumes_over_native_grpc(stack: Stack, unique: Unique, cleanup: Cleanup
         upload = pb.UploadToVolumeRequest(volume_id=grpcvol, path="a/b.txt")
         upload.file.data = b"over grpc"
         assert stub.UploadToVolume(upload, metadata=auth).result == "a/b.txt"
-        got = stub.GetVolumeContents(
-            pb.GetVolumeContentsRequest(volume_id=grpcvol, path="a/b.txt"), metadata=auth
+        # Downloads are a stream of HttpBody chunks; the first names the content type.
+        got = list(
+            stub.GetVolumeContents(
+                pb.GetVolumeContentsRequest(volume_id=grpcvol, path="a/b.txt"), metadata=auth
+            )
         )
-        assert got.result.data == b"over grpc"
+        assert got[0].content_type == "application/octet-stream"
+        assert b"".join(message.data for message in got) == b"over grpc"
+        with pytest.raises(grpc.RpcError) as missing:
+            list(
+                stub.GetVolumeContents(
+                    pb.GetVolumeContentsRequest(volume_id=grpcvol, path="nope"), metadata=auth
+                )
+            )
+        assert missing.value.code() is grpc.StatusCode.NOT_FOUND
         for bad in ("../x", "/etc/passwd", "a/../../x"):
             upload.path = bad
             with pytest.raises(grpc.RpcError) as info:

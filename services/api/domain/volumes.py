@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from services.api.domain.paging import Page, after_of, page_of, page_size
 from services.api.domain.pods import Principal, ReconcileRequester, check_username, parse_level
 from services.api.domain.quota_errors import refusals
 from services.api.domain.revocation import Revoker, describe, needed_to_mount
@@ -46,6 +47,7 @@ from services.common.outcomes import PodsError
 from services.common.pods_model import Level, MountType, VolumeMountSpec
 from services.common.runtime.types import StorageKind
 from services.common.storage import paths
+from services.common.storage.chunks import ChunkStream
 from services.common.storage.types import (
     FileEntry,
     InvalidStorageRequest,
@@ -224,6 +226,21 @@ class Volumes:
         with _storage_errors("path"):
             return await self._files.list_files(record.key, relative, recursive)
 
+    async def list_volume_files_page(
+        self,
+        who: Principal,
+        volume_id: str,
+        path: str = "",
+        recursive: bool = False,
+        size: int = 0,
+        token: str = "",
+    ) -> Page:
+        """One page of list_volume_files (`size` 0: the default; `token`: the previous
+        page's next_token); bad paging input is refused before anything is read."""
+        limit, after = page_size(size), after_of(token)
+        entries = await self.list_volume_files(who, volume_id, path, recursive)
+        return page_of(entries, limit, after)
+
     async def upload(self, who: Principal, volume_id: str, path: str, data: bytes) -> FileEntry:
         record = await self._volume(who, volume_id, Level.USER)
         relative = _path("path", path)
@@ -232,11 +249,13 @@ class Volumes:
         with _storage_errors("path"):
             return await self._files.upload(record.key, relative, data)
 
-    async def download(self, who: Principal, volume_id: str, path: str) -> bytes:
+    async def download(self, who: Principal, volume_id: str, path: str) -> ChunkStream:
+        """The file as a stream of chunks, checked (permission, path, existence) before this
+        returns; errors while it flows are the storage's (temporary) errors."""
         record = await self._volume(who, volume_id, Level.READ)
         relative = _file_path(path)
         with _storage_errors("path"):
-            return await self._files.download(record.key, relative)
+            return await self._files.open_download(record.key, relative)
 
     async def volume_permissions(self, who: Principal, volume_id: str) -> list[tuple[str, Level]]:
         record = await self._volume(who, volume_id, Level.READ)
@@ -344,11 +363,26 @@ class Volumes:
         with _storage_errors("path"):
             return await self._files.list_snapshot_files(record.key, relative, recursive)
 
-    async def download_snapshot(self, who: Principal, snapshot_id: str, path: str) -> bytes:
+    async def list_snapshot_files_page(
+        self,
+        who: Principal,
+        snapshot_id: str,
+        path: str = "",
+        recursive: bool = False,
+        size: int = 0,
+        token: str = "",
+    ) -> Page:
+        """One page of list_snapshot_files; see list_volume_files_page."""
+        limit, after = page_size(size), after_of(token)
+        entries = await self.list_snapshot_files(who, snapshot_id, path, recursive)
+        return page_of(entries, limit, after)
+
+    async def download_snapshot(self, who: Principal, snapshot_id: str, path: str) -> ChunkStream:
+        """Like download, from a snapshot."""
         record = await self._snapshot(who, snapshot_id, Level.READ)
         relative = _file_path(path)
         with _storage_errors("path"):
-            return await self._files.download_snapshot(record.key, relative)
+            return await self._files.open_snapshot_download(record.key, relative)
 
     async def snapshot_permissions(
         self, who: Principal, snapshot_id: str

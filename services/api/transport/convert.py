@@ -3,7 +3,8 @@ servicers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -24,6 +25,7 @@ from services.common.db.quotas import Quota, QuotaView
 from services.common.db.store import ImageRule
 from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2, template_pb2, volume_pb2
 from services.common.pods_model import Level, PodRecord, pod_host
+from services.common.storage.chunks import ChunkStream
 from services.common.storage.types import FileEntry
 from services.common.templates import CredentialsRecipe, TemplateDef
 from services.common.volumes_model import SnapshotRecord, VolumeRecord, mib_rounded_up
@@ -405,6 +407,12 @@ def storage_permissions_message(
     )
 
 
-def file_body(data: bytes) -> httpbody_pb2.HttpBody:
-    """A downloaded file as the raw REST response body."""
-    return httpbody_pb2.HttpBody(content_type="application/octet-stream", data=data)
+async def file_bodies(chunks: ChunkStream) -> AsyncIterator[httpbody_pb2.HttpBody]:
+    """A downloaded file as the messages of a streamed raw REST body: the first carries the
+    content type, each one chunk. The stream is closed however the call ends (a client
+    going away stops the reading at once)."""
+    async with contextlib.aclosing(chunks):
+        content_type = "application/octet-stream"
+        async for chunk in chunks:
+            yield httpbody_pb2.HttpBody(content_type=content_type, data=chunk)
+            content_type = ""

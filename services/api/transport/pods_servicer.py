@@ -4,9 +4,11 @@ domain.pods and domain.catalog; volumes and snapshots by domain.volumes."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+from google.api import httpbody_pb2
 
 from services.api.domain.catalog import Catalog
 from services.api.domain.pods import Changed, Pods
@@ -18,7 +20,7 @@ from services.api.transport.convert import (
     envelope,
     exec_output,
     exec_request,
-    file_body,
+    file_bodies,
     file_message,
     image_rule_message,
     permissions_message,
@@ -37,7 +39,7 @@ from services.api.transport.convert import (
     volume_request,
     volume_update,
 )
-from services.api.transport.status import rpc
+from services.api.transport.status import rpc, streamed_rpc
 from services.api.transport.uploads import uploaded_file
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.generated.pods.v1 import pods_service_pb2 as pb
@@ -406,12 +408,18 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.ListVolumeFilesRequest, context: Context
     ) -> pb.ListVolumeFilesResponse:
         who = self._auth.principal(context)
-        entries = await self._volumes.list_volume_files(
-            who, request.volume_id, request.path, request.recursive
+        page = await self._volumes.list_volume_files_page(
+            who,
+            request.volume_id,
+            request.path,
+            request.recursive,
+            request.page_size,
+            request.page_token,
         )
         return pb.ListVolumeFilesResponse(
-            result=[file_message(e) for e in entries],
-            **envelope(f"{len(entries)} entries in volume '{request.volume_id}'."),
+            result=[file_message(e) for e in page.entries],
+            next_page_token=page.next_token,
+            **envelope(f"{len(page.entries)} entries in volume '{request.volume_id}'."),
         )
 
     @rpc
@@ -428,17 +436,15 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
             ),
         )
 
-    @rpc
+    @streamed_rpc
     async def GetVolumeContents(
         self, request: pb.GetVolumeContentsRequest, context: Context
-    ) -> pb.GetVolumeContentsResponse:
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         who = self._auth.principal(context)
         _refuse_zip(request.zip)
-        data = await self._volumes.download(who, request.volume_id, request.path)
-        return pb.GetVolumeContentsResponse(
-            result=file_body(data),
-            **envelope(f"'{request.path}' of volume '{request.volume_id}'."),
-        )
+        chunks = await self._volumes.download(who, request.volume_id, request.path)
+        async for body in file_bodies(chunks):
+            yield body
 
     @rpc
     async def GetVolumePermissions(
@@ -538,25 +544,29 @@ class PodsServicer(pb_grpc.PodsServiceServicer):
         self, request: pb.ListSnapshotFilesRequest, context: Context
     ) -> pb.ListSnapshotFilesResponse:
         who = self._auth.principal(context)
-        entries = await self._volumes.list_snapshot_files(
-            who, request.snapshot_id, request.path, request.recursive
+        page = await self._volumes.list_snapshot_files_page(
+            who,
+            request.snapshot_id,
+            request.path,
+            request.recursive,
+            request.page_size,
+            request.page_token,
         )
         return pb.ListSnapshotFilesResponse(
-            result=[file_message(e) for e in entries],
-            **envelope(f"{len(entries)} entries in snapshot '{request.snapshot_id}'."),
+            result=[file_message(e) for e in page.entries],
+            next_page_token=page.next_token,
+            **envelope(f"{len(page.entries)} entries in snapshot '{request.snapshot_id}'."),
         )
 
-    @rpc
+    @streamed_rpc
     async def GetSnapshotContents(
         self, request: pb.GetSnapshotContentsRequest, context: Context
-    ) -> pb.GetSnapshotContentsResponse:
+    ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         who = self._auth.principal(context)
         _refuse_zip(request.zip)
-        data = await self._volumes.download_snapshot(who, request.snapshot_id, request.path)
-        return pb.GetSnapshotContentsResponse(
-            result=file_body(data),
-            **envelope(f"'{request.path}' of snapshot '{request.snapshot_id}'."),
-        )
+        chunks = await self._volumes.download_snapshot(who, request.snapshot_id, request.path)
+        async for body in file_bodies(chunks):
+            yield body
 
     @rpc
     async def GetSnapshotPermissions(

@@ -5,9 +5,10 @@ sends `retry-after` metadata, which the transcoder passes on as the Retry-After 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
 import grpc
@@ -83,6 +84,38 @@ def rpc(
         except grpc.aio.AbortError:
             raise
         except Exception as error:
+            await abort(context, error)
+
+    return wrapper
+
+
+def streamed_rpc(
+    method: Callable[[Self, Req, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Resp]],
+) -> Callable[[Self, Req, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Resp]]:
+    """`rpc` for server-streaming methods: an error before the first message leaves as the
+    right status code (the gateway turns it into an HTTP status and a JSON error).
+
+    An error after it resets the stream instead (gRPC clients see CANCELLED, REST clients a
+    body that stops without its last chunk): once a transcoded body has begun, Envoy drops
+    the trailers with the error status and ends the HTTP/1.1 body cleanly, so a cut-short
+    download would look whole. grpc.aio has no call to reset a stream; a handler ending in
+    CancelledError makes it cancel the call (RST_STREAM), which Envoy passes on."""
+
+    @functools.wraps(method)
+    async def wrapper(
+        self: Self, request: Req, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Resp]:
+        sent = False
+        try:
+            async for message in method(self, request, context):
+                yield message
+                sent = True
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            if sent:
+                log.warning("stream reset after it began: %s", error)
+                raise asyncio.CancelledError from error
             await abort(context, error)
 
     return wrapper

@@ -52,9 +52,7 @@ check, snapshot copy, delete). Several processes sharing volumes need their own 
 from __future__ import annotations
 
 import contextlib
-import io
 import secrets
-import tarfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -67,10 +65,10 @@ from services.common.docker_errors import translated_docker_errors
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import validate_slug
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
-from services.common.storage import helper_ops, paths
+from services.common.storage import helper_ops
+from services.common.storage.chunks import CHUNK_SIZE, FileChunks, tar_member_chunks
 from services.common.storage.helper_answers import (
     COPY_TARGET,
-    DEFAULT_MAX_TRANSFER_BYTES,
     HELPER_CAPABILITIES,
     HELPER_LIFETIME_S,
     HELPER_ROOT,
@@ -118,18 +116,6 @@ SUBPATH_MIN_API = (1, 45)
 
 
 # --- pure pieces (unit-tested without Docker) ---------------------------------------------
-
-
-def single_file_from_tar(archive: bytes, shown: str) -> bytes:
-    """The content of the one regular file get_archive returned for a file path."""
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
-        member = tar.next()
-        if member is None or not member.isreg():
-            raise InvalidStorageRequest(f"{paths.describe(shown)} is not a regular file")
-        handle = tar.extractfile(member)
-        if handle is None:
-            raise InvalidStorageRequest(f"{paths.describe(shown)} is not a regular file")
-        return handle.read()
 
 
 def api_version_at_least(version: str, minimum: tuple[int, int]) -> bool:
@@ -187,17 +173,11 @@ class _DockerSession:
         if not self._api.put_archive(self.id, directory, archive):
             raise TemporaryError(f"docker did not accept the upload into {directory}")
 
-    def read_file(self, real: str, size: int, max_bytes: int, shown: str) -> bytes:
-        stream, info = self._api.get_archive(self.id, real)
-        archived = int((info or {}).get("size", 0))
-        if archived > max_bytes:
-            close = getattr(stream, "close", None)
-            if callable(close):
-                close()
-            raise InvalidStorageRequest(
-                f"{paths.describe(shown)} is {archived} bytes; downloads are limited to {max_bytes}"
-            )
-        return single_file_from_tar(b"".join(stream), shown)
+    def read_chunks(self, real: str, size: int, shown: str) -> Iterator[bytes]:
+        # The engine answers a tar stream of the one file; it is read as it comes, a chunk
+        # at a time, never whole.
+        stream, _ = self._api.get_archive(self.id, real, chunk_size=CHUNK_SIZE)
+        return tar_member_chunks(stream, shown)
 
 
 # --- the store --------------------------------------------------------------------------
@@ -213,7 +193,6 @@ class DockerVolumeStore(ThreadedVolumeStore):
         *,
         base_url: str | None = None,
         helper_image: str = DEFAULT_HELPER_IMAGE,
-        max_transfer_bytes: int = DEFAULT_MAX_TRANSFER_BYTES,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         file_owner: tuple[int, int] = (0, 0),
         helper_idle_s: float = DEFAULT_IDLE_S,
@@ -225,7 +204,6 @@ class DockerVolumeStore(ThreadedVolumeStore):
         helper waits for the next file call on the same volume (0: removed at once)."""
         super().__init__(deployment_id)
         self.helper_image = helper_image
-        self.max_transfer_bytes = max_transfer_bytes
         self.file_owner = file_owner
         self._client = client
         self._owns_client = client is None
@@ -539,10 +517,10 @@ class DockerVolumeStore(ThreadedVolumeStore):
         with self._helper(key.tenant_id, [self._volume_mount(key, attrs, True)]) as helper:
             return helper_ops.list_in(helper, relative, recursive)
 
-    def _download_volume(self, key: VolumeKey, relative: str) -> bytes:
+    def _open_volume_file(self, key: VolumeKey, relative: str) -> FileChunks:
         attrs = self._require_volume(key)
-        with self._helper(key.tenant_id, [self._volume_mount(key, attrs, True)]) as helper:
-            return helper_ops.download_in(helper, relative, self.max_transfer_bytes)
+        helper = self._helper(key.tenant_id, [self._volume_mount(key, attrs, True)])
+        return _opened(helper, relative, frozenset())
 
     # --- snapshots ----------------------------------------------------------------------
 
@@ -649,11 +627,8 @@ class DockerVolumeStore(ThreadedVolumeStore):
         with self._complete_snapshot(key) as helper:
             return helper_ops.list_in(helper, relative, recursive, helper_ops.SNAPSHOT_HIDDEN)
 
-    def _download_snapshot(self, key: SnapshotKey, relative: str) -> bytes:
-        with self._complete_snapshot(key) as helper:
-            return helper_ops.download_in(
-                helper, relative, self.max_transfer_bytes, helper_ops.SNAPSHOT_HIDDEN
-            )
+    def _open_snapshot_file(self, key: SnapshotKey, relative: str) -> FileChunks:
+        return _opened(self._complete_snapshot(key), relative, helper_ops.SNAPSHOT_HIDDEN)
 
     # --- mounts -------------------------------------------------------------------------
 
@@ -705,6 +680,28 @@ class DockerVolumeStore(ThreadedVolumeStore):
             mount = self._snapshot_mount(key, attrs, HELPER_ROOT, True)
         with self._helper(key.tenant_id, [mount]) as helper:
             return helper_ops.resolve_sub_path(helper, relative)
+
+
+def _opened(
+    helper: contextlib.AbstractContextManager[HelperShell], relative: str, hidden: frozenset[str]
+) -> FileChunks:
+    """The file's chunks, holding the helper until they are closed (the helper goes back to
+    the pool then, or is stopped if the reading failed)."""
+    held = contextlib.ExitStack()
+    try:
+        shell = held.enter_context(helper)
+        chunks = helper_ops.open_in(shell, relative, hidden)
+    except BaseException:
+        held.close()
+        raise
+
+    def release(failed: BaseException | None) -> None:
+        if failed is None:
+            held.close()
+        else:
+            held.__exit__(type(failed), failed, failed.__traceback__)
+
+    return FileChunks(chunks, release)
 
 
 def _copy_token(attrs: Mapping[str, Any]) -> str:

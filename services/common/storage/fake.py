@@ -9,6 +9,7 @@ deep copies taken at once, delete refuses while `hold_mount` says a container mo
 volume, and a non-empty sub_path needs `subpath_supported=True`. Deterministic: times come
 from a ticking clock (one second per reading).
 
+Downloads stream the stored bytes in chunks of `chunk_size`.
 Test hooks besides the protocol: `plant_file` and `plant_symlink` (what a pod could write,
 no limit applied), `hold_mount` / `release_mount` (a container mounting a volume by its
 Docker name), `fail_next` (the next calls raise the given errors), `calls` (every protocol
@@ -27,6 +28,7 @@ from services.common.outcomes import PodsError
 from services.common.runtime.fake import ticking_clock
 from services.common.runtime.naming import validate_slug
 from services.common.storage import paths
+from services.common.storage.chunks import CHUNK_SIZE, ChunkStream
 from services.common.storage.types import (
     FileEntry,
     InvalidStorageRequest,
@@ -100,6 +102,7 @@ class FakeVolumeStore:
     subpath_supported: bool = False
     clock: Callable[[], datetime] = field(default_factory=ticking_clock)
     calls: list[str] = field(default_factory=list)
+    chunk_size: int = CHUNK_SIZE  # of the streams open_download returns
 
     def __post_init__(self) -> None:
         validate_slug("deployment id", self.deployment_id)
@@ -208,6 +211,12 @@ class FakeVolumeStore:
         mtime = self._write(volume.tree, real, bytes(data))
         return FileEntry(path=relative, size=len(data), is_dir=False, mtime=mtime)
 
+    async def open_download(self, key: VolumeKey, path: str) -> ChunkStream:
+        self._enter("open_download")
+        self._vname(key)
+        data = self._download(self._volume(key).tree, self._path(path))
+        return ChunkStream.of_bytes(data, self.chunk_size)
+
     async def download(self, key: VolumeKey, path: str) -> bytes:
         self._enter("download")
         self._vname(key)
@@ -289,6 +298,12 @@ class FakeVolumeStore:
         self._sname(key)
         relative = self._path(path)
         return self._list(self._snapshot(key).tree, relative, recursive)
+
+    async def open_snapshot_download(self, key: SnapshotKey, path: str) -> ChunkStream:
+        self._enter("open_snapshot_download")
+        self._sname(key)
+        data = self._download(self._snapshot(key).tree, self._path(path))
+        return ChunkStream.of_bytes(data, self.chunk_size)
 
     async def download_snapshot(self, key: SnapshotKey, path: str) -> bytes:
         self._enter("download_snapshot")

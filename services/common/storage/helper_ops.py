@@ -3,9 +3,9 @@
 A helper is a short-lived container (docker_volumes) or Kubernetes pod (kubernetes_volumes)
 running busybox with the volume being worked on mounted at HELPER_ROOT (and, while a snapshot
 is filled, the snapshot at COPY_TARGET). Both stores hand this module a HelperSession: run an
-argument list, put a tar stream into a directory, read a regular file. Everything else (path
-confinement, listings, uploads within a size limit, snapshot copies and their completion
-markers, sub-path resolution) is written once here, on top of HelperShell.
+argument list, put a tar stream into a directory, read a regular file in chunks. Everything
+else (path confinement, listings, uploads within a size limit, snapshot copies and their
+completion markers, sub-path resolution) is written once here, on top of HelperShell.
 
 Blocking: called from the stores' worker threads, never from the event loop.
 
@@ -17,7 +17,7 @@ root, so a symbolic link planted in a volume never lets an operation reach outsi
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from services.common.outcomes import PermanentError, TemporaryError
@@ -66,9 +66,10 @@ class HelperSession(Protocol):
         """Unpacks the tar stream `archive` into the existing `directory`."""
         ...
 
-    def read_file(self, real: str, size: int, max_bytes: int, shown: str) -> bytes:
-        """The content of the regular file `real` (resolved, `size` bytes when probed);
-        InvalidStorageRequest naming `shown` when it is over `max_bytes`."""
+    def read_chunks(self, real: str, size: int, shown: str) -> Iterator[bytes]:
+        """The content of the regular file `real` (resolved, `size` bytes when probed) in
+        chunks. What can fail at once (the file cannot be opened) fails in this call, what
+        fails later fails while iterating; errors name `shown`."""
         ...
 
 
@@ -140,10 +141,11 @@ def list_in(
     return parse_listing(output, resolved.real, relative, hidden)
 
 
-def download_in(
-    shell: HelperShell, relative: str, max_bytes: int, hidden: frozenset[str] = frozenset()
-) -> bytes:
-    """The content of the regular file `relative`, at most `max_bytes` long."""
+def open_in(
+    shell: HelperShell, relative: str, hidden: frozenset[str] = frozenset()
+) -> Iterator[bytes]:
+    """The content of the regular file `relative`, in chunks (nothing is read yet when this
+    returns; a missing file, a directory or anything else but a file fails here)."""
     resolved = shell.probe(relative)
     if not resolved.exists or resolved.real in hidden:
         raise StorageNotFound(f"{paths.describe(relative)} does not exist")
@@ -153,12 +155,7 @@ def download_in(
         )
     if resolved.kind != "f":
         raise InvalidStorageRequest(f"{paths.describe(relative)} is not a regular file")
-    if resolved.size > max_bytes:
-        raise InvalidStorageRequest(
-            f"{paths.describe(relative)} is {resolved.size} bytes; downloads are limited to "
-            f"{max_bytes}"
-        )
-    return shell.session.read_file(resolved.real, resolved.size, max_bytes, relative)
+    return shell.session.read_chunks(resolved.real, resolved.size, relative)
 
 
 def measure(shell: HelperShell, snapshot: bool = False) -> int:

@@ -16,7 +16,10 @@ PermanentError through runtime/kubernetes/errors.py.
   the claims mounted; the file operations are helper_ops', shared with the Docker store. This
   module's HelperSession execs into the helper: uploads are sent on stdin and read by
   `head -c <size> | tar -x` (the exec stream needs no end-of-input), downloads come back as
-  raw bytes. A ReadWriteOnce claim in use by a pod attaches to that pod's node only, so the
+  raw bytes. Known limit: the exec client (kubernetes' WSClient) hands a command's output over
+  whole, so a download is read into memory at once, at most `max_transfer_bytes` (256 MiB by
+  default), and only then streamed to the caller in chunks; the Docker store streams all the
+  way. A ReadWriteOnce claim in use by a pod attaches to that pod's node only, so the
   helper is placed on that node (kubernetes_claims.node_for). A helper with one mount waits
   DEFAULT_HELPER_IDLE_S for the next call on the same claim (helper_pool), and lets go as
   soon as a pod is about to mount the claim (mount_for); others are deleted after the
@@ -46,6 +49,7 @@ from services.common.runtime.kubernetes.errors import translated_kube_errors
 from services.common.runtime.kubernetes.names import deployment_selector
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_TENANT
 from services.common.storage import helper_ops, paths
+from services.common.storage.chunks import FileChunks, chunked
 from services.common.storage.helper_answers import (
     COPY_TARGET,
     DEFAULT_MAX_TRANSFER_BYTES,
@@ -115,10 +119,11 @@ _HelperKey = tuple[str, tuple[_Mount, ...]]  # tenant, mounts
 class _PodSession:
     """helper_ops.HelperSession over exec into a running helper Pod."""
 
-    def __init__(self, api: KubeApi, pod_name: str, timeout_s: float) -> None:
+    def __init__(self, api: KubeApi, pod_name: str, timeout_s: float, max_bytes: int) -> None:
         self._api = api
         self._pod = pod_name
         self._timeout = timeout_s
+        self._max_bytes = max_bytes
 
     def _exec(self, argv: Sequence[str], stdin: bytes | None) -> tuple[int, bytes, bytes]:
         with translated_kube_errors(f"running {argv[0]} in the storage helper"):
@@ -137,7 +142,15 @@ class _PodSession:
         if code != 0:
             raise TemporaryError(f"writing into {directory} failed ({code}): {tail(err)}")
 
-    def read_file(self, real: str, size: int, max_bytes: int, shown: str) -> bytes:
+    def read_chunks(self, real: str, size: int, shown: str) -> Iterator[bytes]:
+        # The exec client hands over the output whole, so it is read here at once, bounded
+        # by max_bytes, and handed on as one piece (the store cuts it into chunks).
+        if size > self._max_bytes:
+            raise InvalidStorageRequest(
+                f"{paths.describe(shown)} is {size} bytes; downloads from Kubernetes volumes "
+                f"are limited to {self._max_bytes}"
+            )
+        max_bytes = self._max_bytes
         code, out, err = self._exec(["head", "-c", str(max_bytes + 1), real], None)
         if code != 0:
             raise TemporaryError(f"reading {paths.describe(shown)} failed ({code}): {tail(err)}")
@@ -146,7 +159,7 @@ class _PodSession:
                 f"{paths.describe(shown)} is over {max_bytes} bytes; downloads are limited to "
                 f"{max_bytes}"
             )
-        return out
+        return iter([out])
 
 
 class KubernetesVolumeStore(ThreadedVolumeStore):
@@ -276,7 +289,9 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         except BaseException:
             self._stop_helper(name)
             raise
-        return name, HelperShell(_PodSession(api, name, self._exec_timeout))
+        return name, HelperShell(
+            _PodSession(api, name, self._exec_timeout, self.max_transfer_bytes)
+        )
 
     def _stop_helper(self, name: str) -> None:
         with contextlib.suppress(Exception):  # best effort; it also expires by itself
@@ -312,11 +327,9 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             key, True, lambda shell: helper_ops.list_in(shell, relative, recursive)
         )
 
-    def _download_volume(self, key: VolumeKey, relative: str) -> bytes:
-        limit = self.max_transfer_bytes
-        return self._on_volume(
-            key, True, lambda shell: helper_ops.download_in(shell, relative, limit)
-        )
+    def _open_volume_file(self, key: VolumeKey, relative: str) -> FileChunks:
+        data = self._on_volume(key, True, lambda shell: _read_whole(shell, relative, frozenset()))
+        return FileChunks(chunked(data))
 
     def _usage(self, key: VolumeKey | SnapshotKey) -> int:
         if isinstance(key, SnapshotKey):
@@ -331,11 +344,10 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             key, lambda shell: helper_ops.list_in(shell, relative, recursive, hidden)
         )
 
-    def _download_snapshot(self, key: SnapshotKey, relative: str) -> bytes:
-        limit, hidden = self.max_transfer_bytes, helper_ops.SNAPSHOT_HIDDEN
-        return self._on_snapshot(
-            key, lambda shell: helper_ops.download_in(shell, relative, limit, hidden)
-        )
+    def _open_snapshot_file(self, key: SnapshotKey, relative: str) -> FileChunks:
+        hidden = helper_ops.SNAPSHOT_HIDDEN
+        data = self._on_snapshot(key, lambda shell: _read_whole(shell, relative, hidden))
+        return FileChunks(chunked(data))
 
     def _on_volume(
         self, key: VolumeKey, read_only: bool, operation: Callable[[HelperShell], T]
@@ -573,3 +585,8 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
 
 def _copy_token(claim: Obj) -> str:
     return str(annotations_of(claim).get(LABEL_COPY_TOKEN, ""))
+
+
+def _read_whole(shell: HelperShell, relative: str, hidden: frozenset[str]) -> bytes:
+    """The file, read at once (bounded by the session's max_bytes; see _PodSession)."""
+    return b"".join(helper_ops.open_in(shell, relative, hidden))

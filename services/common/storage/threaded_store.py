@@ -6,6 +6,10 @@ Each public method validates ids and paths first (InvalidStorageRequest, before 
 touched), takes the per-object locks (operations on one volume or snapshot are serialized
 within this process: upload's limit check, snapshot copy, delete), and runs the subclass's
 blocking `_method` in a worker thread, translating its engine's errors with `_engine_errors`.
+Downloads are streams (chunks.ChunkStream): the file is opened (and checked) under the lock,
+then read a chunk per worker-thread step without it, so a slow reader holds up nobody; a file
+replaced meanwhile is read as it was when opened (uploads replace files, they do not write
+into them).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from services.common.runtime.naming import validate_slug
 from services.common.storage import paths
+from services.common.storage.chunks import ChunkStream, FileChunks
 from services.common.storage.types import (
     FileEntry,
     InvalidStorageRequest,
@@ -71,7 +76,8 @@ class ThreadedVolumeStore(abc.ABC):
     def _upload(self, key: VolumeKey, relative: str, data: bytes) -> FileEntry: ...
 
     @abc.abstractmethod
-    def _download_volume(self, key: VolumeKey, relative: str) -> bytes: ...
+    def _open_volume_file(self, key: VolumeKey, relative: str) -> FileChunks:
+        """The file's chunks, checked (missing, directory) before this returns."""
 
     @abc.abstractmethod
     def _usage(self, key: VolumeKey | SnapshotKey) -> int: ...
@@ -100,7 +106,7 @@ class ThreadedVolumeStore(abc.ABC):
     ) -> list[FileEntry]: ...
 
     @abc.abstractmethod
-    def _download_snapshot(self, key: SnapshotKey, relative: str) -> bytes: ...
+    def _open_snapshot_file(self, key: SnapshotKey, relative: str) -> FileChunks: ...
 
     @abc.abstractmethod
     def _mount_for(
@@ -171,17 +177,18 @@ class ThreadedVolumeStore(abc.ABC):
                 bytes(data),
             )
 
-    async def download(self, key: VolumeKey, path: str) -> bytes:
-        """The content of the file `path` in the volume."""
+    async def open_download(self, key: VolumeKey, path: str) -> ChunkStream:
+        """The file `path` of the volume as a stream of chunks; see VolumeStore."""
         with self._translated("downloading"):
             name, relative = volume_name(self.deployment_id, key), paths.normalize(path)
-        async with self._lock(name):
-            return await self._thread(
-                f"downloading {relative or '/'} from volume {key.volume_id}",
-                self._download_volume,
-                key,
-                relative,
-            )
+        action = f"downloading {relative or '/'} from volume {key.volume_id}"
+        async with self._lock(name):  # held while the file is opened, not while it streams
+            chunks = await self._thread(action, self._open_volume_file, key, relative)
+        return ChunkStream(chunks, self._stepper(action))
+
+    async def download(self, key: VolumeKey, path: str) -> bytes:
+        """The whole file `path` of the volume (small files: tests and tools)."""
+        return await (await self.open_download(key, path)).read_all()
 
     async def usage_bytes(self, key: VolumeKey | SnapshotKey) -> int:
         """Total size of the regular files in the volume or snapshot (marker excluded)."""
@@ -254,17 +261,18 @@ class ThreadedVolumeStore(abc.ABC):
                 recursive,
             )
 
-    async def download_snapshot(self, key: SnapshotKey, path: str) -> bytes:
-        """Like download, inside a complete snapshot."""
+    async def open_snapshot_download(self, key: SnapshotKey, path: str) -> ChunkStream:
+        """Like open_download, inside a complete snapshot."""
         with self._translated("downloading from snapshot"):
             name, relative = snapshot_name(self.deployment_id, key), paths.normalize(path)
+        action = f"downloading {relative or '/'} from snapshot {key.snapshot_id}"
         async with self._lock(name):
-            return await self._thread(
-                f"downloading {relative or '/'} from snapshot {key.snapshot_id}",
-                self._download_snapshot,
-                key,
-                relative,
-            )
+            chunks = await self._thread(action, self._open_snapshot_file, key, relative)
+        return ChunkStream(chunks, self._stepper(action))
+
+    async def download_snapshot(self, key: SnapshotKey, path: str) -> bytes:
+        """Like download, inside a complete snapshot."""
+        return await (await self.open_snapshot_download(key, path)).read_all()
 
     async def mount_for(
         self,
@@ -316,6 +324,14 @@ class ThreadedVolumeStore(abc.ABC):
     async def _thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
         with self._translated(action):
             return await asyncio.to_thread(fn, *args)
+
+    def _stepper(self, action: str) -> Callable[[Callable[[], T]], Awaitable[T]]:
+        """Runs one blocking step of a stream in a worker thread, errors translated."""
+
+        async def step(fn: Callable[[], T]) -> T:
+            return await self._thread(action, fn)
+
+        return step
 
     def _name_of(self, key: VolumeKey | SnapshotKey) -> str:
         if isinstance(key, VolumeKey):

@@ -29,13 +29,16 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from services.common.outcomes import PermanentError
 from services.common.runtime.naming import validate_slug
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_TENANT
 from services.common.runtime.types import MountSpec as MountSpec
 from services.common.runtime.types import StorageKind as StorageKind
+
+if TYPE_CHECKING:  # chunks imports this module's errors
+    from services.common.storage.chunks import ChunkStream
 
 LABEL_VOLUME = "org.pods-service.volume"
 LABEL_SNAPSHOT = "org.pods-service.snapshot"
@@ -238,8 +241,15 @@ class VolumeStore(Protocol):
         existing file. QuotaExceeded when usage - replaced file + len(data) > limit."""
         ...
 
+    async def open_download(self, key: VolumeKey, path: str) -> ChunkStream:
+        """The content of the file `path` as a stream of chunks (at most chunks.CHUNK_SIZE
+        each; one empty chunk for an empty file). Awaiting it checks the file: StorageNotFound,
+        InvalidStorageRequest for a directory or a bad path. An error while the chunks flow is
+        raised by the iteration. Callers that may stop early close the stream (aclose)."""
+        ...
+
     async def download(self, key: VolumeKey, path: str) -> bytes:
-        """The content of the file `path` (InvalidStorageRequest for a directory)."""
+        """The whole content of the file `path`, in memory (small files: tests and tools)."""
         ...
 
     async def usage_bytes(self, key: VolumeKey | SnapshotKey) -> int:
@@ -275,6 +285,10 @@ class VolumeStore(Protocol):
         self, key: SnapshotKey, path: str = "", recursive: bool = False
     ) -> list[FileEntry]:
         """Like list_files, inside a snapshot."""
+        ...
+
+    async def open_snapshot_download(self, key: SnapshotKey, path: str) -> ChunkStream:
+        """Like open_download, inside a snapshot."""
         ...
 
     async def download_snapshot(self, key: SnapshotKey, path: str) -> bytes:

@@ -143,7 +143,7 @@ async def test_a_taken_id_is_refused_and_the_volume_is_left_alone(volumes: Volum
     await shared_volume(volumes)
     with pytest.raises(AlreadyExistsError, match="data"):
         await volumes.create_volume(DAVE, VolumeRequest("data"))
-    assert await volumes.download(ALICE, "data", "hello.txt") == b"hello"
+    assert await (await volumes.download(ALICE, "data", "hello.txt")).read_all() == b"hello"
 
 
 async def test_get_measures_the_size_and_list_shows_the_last_measurement(
@@ -169,7 +169,7 @@ async def test_files_are_listed_uploaded_and_downloaded_within_the_volume(
         ("dir/sub", True, 0),
         ("dir/sub/x.txt", False, 1),
     ]
-    assert await volumes.download(BOB, "data", "dir/sub/x.txt") == b"x"
+    assert await (await volumes.download(BOB, "data", "dir/sub/x.txt")).read_all() == b"x"
 
 
 @pytest.mark.parametrize(
@@ -364,7 +364,7 @@ async def test_a_snapshot_holds_the_source_as_it_was(volumes: Volumes) -> None:
     assert snap.size_bytes == 6
     await volumes.upload(ALICE, "data", "hello.txt", b"changed")
     await volumes.upload(ALICE, "data", "later.txt", b"later")
-    assert await volumes.download_snapshot(BOB, "snap1", "hello.txt") == b"hello"
+    assert await (await volumes.download_snapshot(BOB, "snap1", "hello.txt")).read_all() == b"hello"
     listed = await volumes.list_snapshot_files(BOB, "snap1", recursive=True)
     assert [e.path for e in listed] == ["dir", "dir/a.txt", "hello.txt"]
     assert await volumes.snapshot_permissions(BOB, "snap1") == [("bob", Level.ADMIN)]
@@ -376,7 +376,7 @@ async def test_a_snapshot_of_a_directory_or_a_file(volumes: Volumes) -> None:
     await volumes.create_snapshot(ALICE, SnapshotRequest("snapdir", "data", "/dir"))
     await volumes.create_snapshot(ALICE, SnapshotRequest("snapfile", "data", "dir/a.txt"))
     assert [e.path for e in await volumes.list_snapshot_files(ALICE, "snapdir")] == ["a.txt"]
-    assert await volumes.download_snapshot(ALICE, "snapfile", "a.txt") == b"a"
+    assert await (await volumes.download_snapshot(ALICE, "snapfile", "a.txt")).read_all() == b"a"
 
 
 @pytest.mark.parametrize(
@@ -473,7 +473,7 @@ async def test_a_deleted_source_leaves_its_snapshots(volumes: Volumes) -> None:
     await shared_volume(volumes)
     await shared_snapshot(volumes)
     await volumes.delete_volume(ALICE, "data")
-    assert await volumes.download_snapshot(BOB, "snap1", "hello.txt") == b"hello"
+    assert await (await volumes.download_snapshot(BOB, "snap1", "hello.txt")).read_all() == b"hello"
     await volumes.delete_snapshot(ALICE, "snap1")
     assert await volumes.list_snapshots(ADMIN) == []
 

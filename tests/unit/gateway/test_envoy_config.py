@@ -142,6 +142,12 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
         ("/v3/pods/abc/exec/x", False, "rest"),
         ("/pods.v1.PodsService/ExecPod", True, "grpc-exec"),
         ("/pods.v1.PodsService/ExecPodX", True, "grpc:pods.v1.PodsService"),
+        ("/v3/pods/volumes/v1/contents/a/b.bin", False, "rest-download"),
+        ("/v3/pods/snapshots/s1/contents/f", False, "rest-download"),
+        ("/v3/pods/volumes/v1/list", False, "rest"),
+        ("/v3/pods/abc/contents/f", False, "rest"),
+        ("/pods.v1.PodsService/GetVolumeContents", True, "grpc-download:GetVolumeContents"),
+        ("/pods.v1.PodsService/GetSnapshotContents", True, "grpc-download:GetSnapshotContents"),
         ("/v3/oauth2/tokens", False, "rest"),
         ("/pods.v1.PodsService/ListPods", True, "grpc:pods.v1.PodsService"),
         ("/pods.v1.IdentityService/ListSites", True, "grpc:pods.v1.IdentityService"),
@@ -177,6 +183,12 @@ def test_every_api_route_has_a_timeout(config: dict[str, Any]) -> None:
         route = routes[name]["route"]
         assert route["timeout"] == route["idle_timeout"] == "3660s"
     assert routes["grpc-exec"]["route"]["max_stream_duration"]["max_stream_duration"] == "3660s"
+    # Downloads stream for as long as bytes keep moving (up to the longest call).
+    for name in ("rest-download", "grpc-download:GetVolumeContents"):
+        route = routes[name]["route"]
+        assert (route["timeout"], route["idle_timeout"]) == ("3660s", "60s")
+    download = routes["grpc-download:GetSnapshotContents"]["route"]["max_stream_duration"]
+    assert download["max_stream_duration"] == "3660s"
     assert _routes(config)[-1]["name"] == "not-found"
 
 

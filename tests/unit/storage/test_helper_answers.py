@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +16,6 @@ from services.common.storage import helper_answers, helper_ops
 from services.common.storage.docker_volumes import (
     api_version_at_least,
     docker_mount,
-    single_file_from_tar,
 )
 from services.common.storage.helper_answers import (
     Resolved,
@@ -206,29 +205,6 @@ def test_upload_tar_long_and_unicode_names() -> None:
         assert tar.getnames() == ["d" * 200, f"{'d' * 200}/{name}"]
 
 
-def tar_of(*infos: tuple[str, bytes, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, kind, data in infos:
-            info = tarfile.TarInfo(name)
-            info.type = kind
-            if kind == tarfile.SYMTYPE:
-                info.linkname = data.decode()
-                tar.addfile(info)
-            else:
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def test_single_file_from_tar() -> None:
-    assert single_file_from_tar(tar_of(("f", tarfile.REGTYPE, b"abc")), "f") == b"abc"
-    with pytest.raises(InvalidStorageRequest, match="not a regular file"):
-        single_file_from_tar(tar_of(("f", tarfile.SYMTYPE, b"/etc/passwd")), "f")
-    with pytest.raises(InvalidStorageRequest, match="not a regular file"):
-        single_file_from_tar(tar_of(), "f")
-
-
 def test_marker_roundtrip_and_mismatch() -> None:
     key, source = SnapshotKey("dev", "snap1"), VolumeKey("dev", "vol1")
     raw = marker_bytes(key, source, "a", 42, "token1")
@@ -286,7 +262,7 @@ class StubSession:
     def put(self, directory: str, archive: bytes) -> None:
         raise AssertionError("not used")
 
-    def read_file(self, real: str, size: int, max_bytes: int, shown: str) -> bytes:
+    def read_chunks(self, real: str, size: int, shown: str) -> Iterator[bytes]:
         raise AssertionError("not used")
 
 

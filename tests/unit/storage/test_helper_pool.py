@@ -3,7 +3,7 @@ while fresh and alive, and stopped when idle, old, suspect or no longer wanted."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -20,7 +20,7 @@ class NoSession:
     def put(self, directory: str, archive: bytes) -> None:
         raise AssertionError("not used")
 
-    def read_file(self, real: str, size: int, max_bytes: int, shown: str) -> bytes:
+    def read_chunks(self, real: str, size: int, shown: str) -> Iterator[bytes]:
         raise AssertionError("not used")
 
 

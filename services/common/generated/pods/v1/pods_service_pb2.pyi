@@ -593,28 +593,34 @@ class DeleteVolumeResponse(_message.Message):
     def __init__(self, result: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class ListVolumeFilesRequest(_message.Message):
-    __slots__ = ("volume_id", "path", "recursive")
+    __slots__ = ("volume_id", "path", "recursive", "page_size", "page_token")
     VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     RECURSIVE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     volume_id: str
     path: str
     recursive: bool
-    def __init__(self, volume_id: _Optional[str] = ..., path: _Optional[str] = ..., recursive: _Optional[bool] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, volume_id: _Optional[str] = ..., path: _Optional[str] = ..., recursive: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListVolumeFilesResponse(_message.Message):
-    __slots__ = ("result", "status", "message", "version", "metadata")
+    __slots__ = ("result", "status", "message", "version", "metadata", "next_page_token")
     RESULT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     result: _containers.RepeatedCompositeFieldContainer[_volume_pb2.FileInfo]
     status: str
     message: str
     version: str
     metadata: _struct_pb2.Struct
-    def __init__(self, result: _Optional[_Iterable[_Union[_volume_pb2.FileInfo, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, result: _Optional[_Iterable[_Union[_volume_pb2.FileInfo, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UploadToVolumeRequest(_message.Message):
     __slots__ = ("volume_id", "path", "file")
@@ -649,20 +655,6 @@ class GetVolumeContentsRequest(_message.Message):
     path: str
     zip: bool
     def __init__(self, volume_id: _Optional[str] = ..., path: _Optional[str] = ..., zip: _Optional[bool] = ...) -> None: ...
-
-class GetVolumeContentsResponse(_message.Message):
-    __slots__ = ("result", "status", "message", "version", "metadata")
-    RESULT_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    VERSION_FIELD_NUMBER: _ClassVar[int]
-    METADATA_FIELD_NUMBER: _ClassVar[int]
-    result: _httpbody_pb2.HttpBody
-    status: str
-    message: str
-    version: str
-    metadata: _struct_pb2.Struct
-    def __init__(self, result: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetVolumePermissionsRequest(_message.Message):
     __slots__ = ("volume_id",)
@@ -833,28 +825,34 @@ class DeleteSnapshotResponse(_message.Message):
     def __init__(self, result: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class ListSnapshotFilesRequest(_message.Message):
-    __slots__ = ("snapshot_id", "path", "recursive")
+    __slots__ = ("snapshot_id", "path", "recursive", "page_size", "page_token")
     SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     RECURSIVE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     snapshot_id: str
     path: str
     recursive: bool
-    def __init__(self, snapshot_id: _Optional[str] = ..., path: _Optional[str] = ..., recursive: _Optional[bool] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, snapshot_id: _Optional[str] = ..., path: _Optional[str] = ..., recursive: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListSnapshotFilesResponse(_message.Message):
-    __slots__ = ("result", "status", "message", "version", "metadata")
+    __slots__ = ("result", "status", "message", "version", "metadata", "next_page_token")
     RESULT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     result: _containers.RepeatedCompositeFieldContainer[_volume_pb2.FileInfo]
     status: str
     message: str
     version: str
     metadata: _struct_pb2.Struct
-    def __init__(self, result: _Optional[_Iterable[_Union[_volume_pb2.FileInfo, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, result: _Optional[_Iterable[_Union[_volume_pb2.FileInfo, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetSnapshotContentsRequest(_message.Message):
     __slots__ = ("snapshot_id", "path", "zip")
@@ -865,20 +863,6 @@ class GetSnapshotContentsRequest(_message.Message):
     path: str
     zip: bool
     def __init__(self, snapshot_id: _Optional[str] = ..., path: _Optional[str] = ..., zip: _Optional[bool] = ...) -> None: ...
-
-class GetSnapshotContentsResponse(_message.Message):
-    __slots__ = ("result", "status", "message", "version", "metadata")
-    RESULT_FIELD_NUMBER: _ClassVar[int]
-    STATUS_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    VERSION_FIELD_NUMBER: _ClassVar[int]
-    METADATA_FIELD_NUMBER: _ClassVar[int]
-    result: _httpbody_pb2.HttpBody
-    status: str
-    message: str
-    version: str
-    metadata: _struct_pb2.Struct
-    def __init__(self, result: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetSnapshotPermissionsRequest(_message.Message):
     __slots__ = ("snapshot_id",)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from services.common.generated.pods.v1 import pods_service_pb2 as pods_dot_v1_dot_pods__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -213,10 +214,10 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.UploadToVolumeRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.UploadToVolumeResponse.FromString,
                 _registered_method=True)
-        self.GetVolumeContents = channel.unary_unary(
+        self.GetVolumeContents = channel.unary_stream(
                 '/pods.v1.PodsService/GetVolumeContents',
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsRequest.SerializeToString,
-                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsResponse.FromString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
         self.GetVolumePermissions = channel.unary_unary(
                 '/pods.v1.PodsService/GetVolumePermissions',
@@ -263,10 +264,10 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesResponse.FromString,
                 _registered_method=True)
-        self.GetSnapshotContents = channel.unary_unary(
+        self.GetSnapshotContents = channel.unary_stream(
                 '/pods.v1.PodsService/GetSnapshotContents',
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsRequest.SerializeToString,
-                response_deserializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsResponse.FromString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
         self.GetSnapshotPermissions = channel.unary_unary(
                 '/pods.v1.PodsService/GetSnapshotPermissions',
@@ -554,11 +555,20 @@ class PodsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetVolumeContents(self, request, context):
-        """Downloads a file from a volume. Needs READ permission.
+        """Downloads a file from a volume, streamed in chunks (the API never holds the whole file).
+        Needs READ permission.
 
-        REST: the response body is the file itself (application/octet-stream), not a JSON
-        envelope: the `result` field is a google.api.HttpBody that the gateway sends raw.
-        tapipy's get_volume_contents returns these bytes. Errors are JSON as usual.
+        Tapis-compat departure: the response is a stream of google.api.HttpBody, not an
+        envelope message, so that big files flow through without being buffered; the first
+        message carries content_type application/octet-stream, each message up to 256 KiB of the
+        file. REST: the gateway sends the chunks as one raw (chunked) body, so the wire is as
+        Tapis's: the file itself, which tapipy's get_volume_contents returns as bytes. Errors
+        found before the first chunk (no such file: 404, a directory or bad path: 400) are JSON
+        as usual; an error in the middle resets the stream (REST: the chunked body stops without
+        its last chunk; gRPC: CANCELLED), so a cut-short file never looks whole. gRPC callers
+        concatenate the messages' `data`.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -633,8 +643,10 @@ class PodsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetSnapshotContents(self, request, context):
-        """Downloads a file from a snapshot; raw bytes over REST, as GetVolumeContents. Needs READ
-        permission.
+        """Downloads a file from a snapshot, streamed in chunks exactly as GetVolumeContents (the
+        same Tapis-compat departure). Needs READ permission.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -835,10 +847,10 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.UploadToVolumeRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.UploadToVolumeResponse.SerializeToString,
             ),
-            'GetVolumeContents': grpc.unary_unary_rpc_method_handler(
+            'GetVolumeContents': grpc.unary_stream_rpc_method_handler(
                     servicer.GetVolumeContents,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsRequest.FromString,
-                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsResponse.SerializeToString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
             'GetVolumePermissions': grpc.unary_unary_rpc_method_handler(
                     servicer.GetVolumePermissions,
@@ -885,10 +897,10 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.ListSnapshotFilesResponse.SerializeToString,
             ),
-            'GetSnapshotContents': grpc.unary_unary_rpc_method_handler(
+            'GetSnapshotContents': grpc.unary_stream_rpc_method_handler(
                     servicer.GetSnapshotContents,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsRequest.FromString,
-                    response_serializer=pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsResponse.SerializeToString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
             'GetSnapshotPermissions': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSnapshotPermissions,
@@ -1854,12 +1866,12 @@ class PodsService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
+        return grpc.experimental.unary_stream(
             request,
             target,
             '/pods.v1.PodsService/GetVolumeContents',
             pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsRequest.SerializeToString,
-            pods_dot_v1_dot_pods__service__pb2.GetVolumeContentsResponse.FromString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,
@@ -2124,12 +2136,12 @@ class PodsService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
+        return grpc.experimental.unary_stream(
             request,
             target,
             '/pods.v1.PodsService/GetSnapshotContents',
             pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsRequest.SerializeToString,
-            pods_dot_v1_dot_pods__service__pb2.GetSnapshotContentsResponse.FromString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,
