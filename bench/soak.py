@@ -34,6 +34,7 @@ import http.client
 import itertools
 import json
 import multiprocessing
+import os
 import threading
 import time
 import uuid
@@ -50,6 +51,7 @@ USERS = (("testuser", "testpass"), ("otheruser", "otherpass"), ("adminuser", "ad
 HTTP_TIMEOUT = 30.0
 MEMORY_EVERY = 10.0  # seconds between memory samples during the soak
 WARMUP_CALLS = 100
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # -- HTTP -------------------------------------------------------------------------------------
@@ -239,6 +241,15 @@ def command(pid: int) -> str:
         return "?"
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of `pid` so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def rss_kib(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -253,9 +264,29 @@ def rss_kib(pid: int) -> int | None:
 class Memory:
     processes: dict[str, int]
     samples: list[tuple[str, dict[str, int | None]]] = field(default_factory=list)
+    commands: dict[str, str] = field(default_factory=dict)
+    cpu: list[tuple[float, dict[str, float | None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.commands = {name: command(pid) for name, pid in self.processes.items()}
 
     def sample(self, label: str) -> None:
         self.samples.append((label, {n: rss_kib(p) for n, p in self.processes.items()}))
+        self.cpu.append((time.monotonic(), {n: cpu_seconds(p) for n, p in self.processes.items()}))
+
+    def cpu_percent(self) -> list[dict[str, float | None]]:
+        """% of one core each process used between a sample and the one before it."""
+        out: list[dict[str, float | None]] = [{}]
+        for (t0, a), (t1, b) in itertools.pairwise(self.cpu):
+            row: dict[str, float | None] = {}
+            for name in self.processes:
+                x, y = a.get(name), b.get(name)
+                if x is None or y is None or t1 <= t0:
+                    row[name] = None
+                else:
+                    row[name] = round(100 * (y - x) / (t1 - t0), 1)
+            out.append(row)
+        return out
 
 
 # -- churn ------------------------------------------------------------------------------------
@@ -273,6 +304,7 @@ class Churn:
     errors: Counter[str] = field(default_factory=Counter)
     cycles: int = 0
     creates_ok: int = 0
+    not_available: int = 0  # pods still not AVAILABLE when the worker gave up waiting
 
     def error(self, kind: str) -> None:
         with self.lock:
@@ -317,7 +349,8 @@ def cycle(client: Client, churn: Churn, args: argparse.Namespace) -> None:
             elif status:
                 churn.error(error_kind("GetPod (poll)", status))
             if time.perf_counter() > deadline:
-                churn.error("pod not AVAILABLE in time")
+                with churn.lock:
+                    churn.not_available += 1
                 break
             time.sleep(args.poll)
     began = time.perf_counter()
@@ -369,10 +402,10 @@ def listed_pods(clients: list[Client]) -> set[str]:
 
 
 def converge(
-    stack: Stack, clients: list[Client], created: set[str], timeout: float
+    stack: Stack, clients: list[Client], created: set[str], timeout: float, keep: int = 0
 ) -> tuple[float | None, int, int]:
-    """Seconds until none of `created` is listed and no container of the deployment is left
-    (None if not within `timeout`), and the pods / containers left at the end."""
+    """Seconds until none of `created` is listed and only `keep` containers of the deployment
+    are left (None if not within `timeout`), and the pods / containers left at the end."""
     began = time.monotonic()
     pods_left, containers_left = len(created), -1
     while time.monotonic() - began < timeout:
@@ -380,7 +413,7 @@ def converge(
             pods_left = len(created & listed_pods(clients))
         except Exception:  # a loaded stack may fail a call; try again
             pods_left = len(created)
-        containers_left = len(stack.containers())
+        containers_left = len(stack.containers()) - keep
         if pods_left == 0 and containers_left == 0:
             return time.monotonic() - began, 0, 0
         time.sleep(0.5)
@@ -413,55 +446,59 @@ def stats_line(name: str, values: list[float]) -> str:
 def report(result: dict[str, Any]) -> None:
     print(f"machine: {result['machine']}")
     print(f"database: {result['database']}  settings: {result['settings']}")
-    for name in ("baseline", "soak"):
-        g = result[f"getpod_{name}"]
-        print(
-            f"GetPod {name}: {g['sent']}/{g['planned']} answered at {g['rate']:g} req/s planned"
-            f" over {g['elapsed_s']:.1f} s (dropped {g['dropped']}), errors {g['errors'] or 0}"
-        )
-    print(stats_line("GetPod baseline", result["_lat"]["getpod_baseline"]))
-    print(stats_line("GetPod under soak", result["_lat"]["getpod_soak"]))
+    lat = result["_lat"]
+    b = result["getpod_baseline"]
+    print(
+        f"GetPod baseline: {b['answered']}/{b['planned']} answered in {b['elapsed_s']:.1f} s"
+        f" = {b['achieved_per_s']:g}/s (dropped {b['dropped']})"
+    )
+    print(stats_line("GetPod baseline", lat["getpod_baseline"]))
+    print(stats_line("GetPod under soak", lat["getpod_soak"]))
     ratio = result["getpod_p99_ratio"]
     print(f"GetPod p99 under soak / baseline: {ratio:.2f}" if ratio else "GetPod p99 ratio: n/a")
-    c = result["churn"]
-    print(
-        f"churn: {c['cycles']} cycles, {c['creates_ok']} creates accepted of {c['creates_sent']}"
-        f" in {c['seconds']:.1f} s (until the last worker's last delete)"
-        f" = {c['creates_per_s']:.2f} creates/s"
-        f" (wait for AVAILABLE: {c['wait']})"
-    )
-    print(stats_line("CreatePod call", result["_lat"]["create"]))
-    print(stats_line("DeletePod call", result["_lat"]["delete"]))
-    print(stats_line("create -> AVAILABLE seen", result["_lat"]["available"]))
+    print(stats_line("CreatePod call", lat["create"]))
+    print(stats_line("DeletePod call", lat["delete"]))
+    print(stats_line("create -> AVAILABLE seen", lat["available"]))
+    for r in result["rounds"]:
+        g, conv = r["getpod"], r["convergence"]
+        print(
+            f"round {r['round']}: GetPod {g['answered']}/{g['planned']} answered in"
+            f" {g['elapsed_s']:.1f} s = {g['achieved_per_s']:g}/s (dropped {g['dropped']}),"
+            f" p99 {g.get('p99_ms', float('nan')):.1f} ms"
+        )
+        print(
+            f"  churn: {r['cycles']} cycles, {r['creates_ok']}/{r['creates_sent']} creates"
+            f" accepted in {r['seconds']:.1f} s (to the last worker's last delete)"
+            f" = {r['creates_per_s']:.2f} creates/s;"
+            f" {r['not_available_in_time']} pods not AVAILABLE within the worker's wait"
+        )
+        if conv["seconds"] is not None:
+            print(f"  convergence: {conv['pods']} pods gone, containers gone: {conv['seconds']} s")
+        else:
+            print(
+                f"  convergence: NOT reached: {conv['pods_left']} pods still listed,"
+                f" {conv['containers_left']} containers too many"
+            )
     print(f"errors (target 0): {result['errors_total']}")
     for kind, count in sorted(result["errors"].items(), key=lambda kv: -kv[1]):
         print(f"  {count:6d}  {kind}")
-    conv = result["convergence"]
-    if conv["seconds"] is not None:
-        print(
-            f"convergence: all {conv['pods']} pods gone, no container left, {conv['seconds']:.1f} s"
-        )
-    else:
-        print(
-            f"convergence: NOT within {conv['timeout_s']:g} s: {conv['pods_left']} pods listed,"
-            f" {conv['containers_left']} containers left"
-        )
     mem = result["memory"]
     names = list(mem["processes"])
-    print("memory, VmRSS MiB (pid):")
-    print(f"{'sample':22}" + "".join(f" {n[:12]:>12}" for n in names))
-    print(f"{'pid':22}" + "".join(f" {mem['processes'][n]:>12}" for n in names))
-    print(f"{'command':22}" + "".join(f" {mem['commands'][n][:12]:>12}" for n in names))
-    for label, values in mem["samples"]:
-        cells = "".join(
-            f" {values[n] / 1024:12.1f}" if values.get(n) is not None else f" {'gone':>12}"
-            for n in names
-        )
-        print(f"{label:22}{cells}")
+    print("memory, VmRSS MiB | CPU % of one core since the sample before:")
+    print(f"{'sample':24}" + "".join(f" {n[:14]:>14}" for n in names))
+    print(f"{'pid':24}" + "".join(f" {mem['processes'][n]:>14}" for n in names))
+    print(f"{'command':24}" + "".join(f" {mem['commands'][n][:14]:>14}" for n in names))
+    for (label, values), cpu in zip(mem["samples"], mem["cpu_percent"], strict=True):
+        cells = ""
+        for n in names:
+            rss = f"{values[n] / 1024:.1f}" if values.get(n) is not None else "gone"
+            use = f"{cpu[n]:.0f}%" if cpu.get(n) is not None else ""
+            cells += f" {rss + (' |' + use.rjust(4) if use else ''):>14}"
+        print(f"{label:24}{cells}")
     growth = "".join(
-        f" {g:+12.1f}" if g is not None else f" {'n/a':>12}" for g in mem["growth_mib"].values()
+        f" {g:+14.1f}" if g is not None else f" {'n/a':>14}" for g in mem["growth_mib"].values()
     )
-    print(f"{'growth (end - start)':22}{growth}")
+    print(f"{'growth MiB (last-first)':24}{growth}")
 
 
 def growth_mib(memory: Memory) -> dict[str, float | None]:
@@ -476,9 +513,48 @@ def growth_mib(memory: Memory) -> dict[str, float | None]:
 # -- main -------------------------------------------------------------------------------------
 
 
+def soak_round(
+    stack: Stack,
+    tokens: list[str],
+    stable: list[tuple[str, str]],
+    memory: Memory,
+    args: argparse.Namespace,
+    label: str,
+) -> tuple[Churn, dict[str, Any], float]:
+    """One soak: the churn workers and the GetPod load for --duration, until every worker has
+    finished its last cycle. (churn, GetPod result, seconds the churn took)."""
+    port = gateway_port(stack)
+    churn = Churn()
+    load = GetPodRun(port, stable, args, args.duration)  # forked before the threads
+    began = time.perf_counter()
+    end = began + args.duration
+    workers = [
+        threading.Thread(
+            target=churn_worker,
+            args=(port, tokens[i % len(tokens)], churn, args, end),
+            daemon=True,
+        )
+        for i in range(args.concurrency)
+    ]
+    for worker in workers:
+        worker.start()
+    next_sample = began + MEMORY_EVERY
+    hard_end = end + args.available_timeout + 2 * HTTP_TIMEOUT + 10
+    while any(w.is_alive() for w in workers) and time.perf_counter() < hard_end:
+        if time.perf_counter() >= next_sample:
+            memory.sample(f"{label}soak +{next_sample - began:.0f} s")
+            next_sample += MEMORY_EVERY
+        time.sleep(0.2)
+    if any(w.is_alive() for w in workers):
+        churn.error("worker still busy at the hard end")
+    churn_seconds = time.perf_counter() - began
+    result = load.result()
+    memory.sample(f"{label}end of load")
+    return churn, result, churn_seconds
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    extra_env: dict[str, str] = {}
-    with running_stack(extra_env, database=args.database) as stack:
+    with running_stack({}, database=args.database) as stack:
         port = gateway_port(stack)
         tokens = [stack.token(user, password) for user, password in USERS]
         clients = [Client(port, token) for token in tokens]
@@ -501,101 +577,114 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         baseline = GetPodRun(port, stable, args, args.baseline).result()
         memory.sample("after baseline")
 
-        churn = Churn()
-        load = GetPodRun(port, stable, args, args.duration)  # forked before the threads
-        began = time.perf_counter()
-        end = began + args.duration
-        workers = [
-            threading.Thread(
-                target=churn_worker,
-                args=(port, tokens[i % len(tokens)], churn, args, end),
-                daemon=True,
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            label = f"r{number} " if args.rounds > 1 else ""
+            churn, soak, churn_seconds = soak_round(stack, tokens, stable, memory, args, label)
+            last = number == args.rounds
+            if last:
+                for i, (_, pod_id) in enumerate(stable):
+                    status, body = clients[i % len(clients)].call("DELETE", f"/v3/pods/{pod_id}")
+                    if status != 200:
+                        churn.error(error_kind("DeletePod (stable)", status))
+            with churn.lock:
+                created = set(churn.created) | ({p for _, p in stable} if last else set())
+            conv = converge(
+                stack, clients, created, args.converge_timeout, 0 if last else len(stable)
             )
-            for i in range(args.concurrency)
-        ]
-        for worker in workers:
-            worker.start()
-        next_sample = began + MEMORY_EVERY
-        while any(w.is_alive() for w in workers) and time.perf_counter() < end + 300:
-            if time.perf_counter() >= next_sample:
-                memory.sample(f"soak +{next_sample - began:.0f} s")
-                next_sample += MEMORY_EVERY
-            time.sleep(0.2)
-        churn_seconds = time.perf_counter() - began
-        soak = load.result()
-        memory.sample("end of load")
-
-        for i, (_, pod_id) in enumerate(stable):
-            status, body = clients[i % len(clients)].call("DELETE", f"/v3/pods/{pod_id}")
-            if status != 200:
-                churn.error(error_kind("DeletePod (stable)", status))
-        with churn.lock:
-            created = set(churn.created) | {pod_id for _, pod_id in stable}
-        conv_s, pods_left, containers_left = converge(
-            stack, clients, created, args.converge_timeout
-        )
-        memory.sample("after convergence")
+            memory.sample(f"{label}after convergence")
+            rounds.append((churn, soak, churn_seconds, created, conv))
         for client in clients:
             client.close()
+    return summarize(args, baseline, rounds, memory)
 
-    errors: Counter[str] = Counter(churn.errors)
-    errors.update(baseline["errors"])
-    errors.update(soak["errors"])
+
+def summarize(
+    args: argparse.Namespace,
+    baseline: dict[str, Any],
+    rounds: list[tuple[Churn, dict[str, Any], float, set[str], tuple[float | None, int, int]]],
+    memory: Memory,
+) -> dict[str, Any]:
+    """The figures of the run, as a JSON-ready dict (latencies in "_lat")."""
+    errors: Counter[str] = Counter(baseline["errors"])
+    soak_lat: list[float] = []
+    create_s: list[float] = []
+    delete_s: list[float] = []
+    available_s: list[float] = []
+    per_round = []
+    for number, (churn, soak, seconds, created, conv) in enumerate(rounds, 1):
+        errors.update(churn.errors)
+        errors.update(soak["errors"])
+        soak_lat += soak["latencies"]
+        create_s += churn.create_s
+        delete_s += churn.delete_s
+        available_s += churn.available_s
+        conv_s, pods_left, containers_left = conv
+        per_round.append(
+            {
+                "round": number,
+                "getpod": {
+                    "planned": soak["planned"],
+                    "answered": len(soak["latencies"]),
+                    "dropped": soak["dropped"],
+                    "elapsed_s": round(soak["elapsed"], 2),
+                    "achieved_per_s": round(len(soak["latencies"]) / soak["elapsed"], 1),
+                    **stats(soak["latencies"]),
+                },
+                "cycles": churn.cycles,
+                "creates_sent": len(churn.created),
+                "creates_ok": churn.creates_ok,
+                "not_available_in_time": churn.not_available,
+                "seconds": round(seconds, 2),
+                "creates_per_s": round(churn.creates_ok / seconds, 2),
+                "convergence": {
+                    "pods": len(created),
+                    "seconds": round(conv_s, 2) if conv_s is not None else None,
+                    "pods_left": pods_left,
+                    "containers_left": containers_left,
+                },
+            }
+        )
     b99 = stats(baseline["latencies"]).get("p99_ms")
-    s99 = stats(soak["latencies"]).get("p99_ms")
+    s99 = stats(soak_lat).get("p99_ms")
     return {
         "machine": machine(),
         "database": args.database,
         "settings": (
             f"duration={args.duration:g}s concurrency={args.concurrency} rate={args.rate:g}/s"
             f" stable={args.stable} getpod_clients={args.getpod_clients}"
-            f" baseline={args.baseline:g}s poll={args.poll:g}s"
+            f" baseline={args.baseline:g}s poll={args.poll:g}s wait={args.wait}"
+            f" available_timeout={args.available_timeout:g}s rounds={args.rounds}"
         ),
-        **{
-            f"getpod_{name}": {
-                "rate": args.rate,
-                "planned": data["planned"],
-                "sent": len(data["latencies"]),
-                "dropped": data["dropped"],
-                "elapsed_s": round(data["elapsed"], 2),
-                "errors": data["errors"],
-                **stats(data["latencies"]),
-            }
-            for name, data in (("baseline", baseline), ("soak", soak))
+        "getpod_baseline": {
+            "planned": baseline["planned"],
+            "answered": len(baseline["latencies"]),
+            "dropped": baseline["dropped"],
+            "elapsed_s": round(baseline["elapsed"], 2),
+            "achieved_per_s": round(len(baseline["latencies"]) / baseline["elapsed"], 1),
+            **stats(baseline["latencies"]),
         },
+        "getpod_soak": stats(soak_lat),
         "getpod_p99_ratio": round(s99 / b99, 2) if b99 and s99 else None,
-        "churn": {
-            "cycles": churn.cycles,
-            "creates_sent": len(churn.created),
-            "creates_ok": churn.creates_ok,
-            "seconds": round(churn_seconds, 2),
-            "creates_per_s": round(churn.creates_ok / churn_seconds, 2),
-            "wait": args.wait,
-            "create": stats(churn.create_s),
-            "delete": stats(churn.delete_s),
-            "available": stats(churn.available_s),
-        },
+        "create": stats(create_s),
+        "delete": stats(delete_s),
+        "create_to_available": stats(available_s),
+        "rounds": per_round,
         "errors_total": sum(errors.values()),
         "errors": dict(errors),
-        "convergence": {
-            "pods": len(created),
-            "seconds": round(conv_s, 2) if conv_s is not None else None,
-            "timeout_s": args.converge_timeout,
-            "pods_left": pods_left,
-            "containers_left": containers_left,
-        },
         "memory": {
             "processes": memory.processes,
-            "commands": {name: command(pid) for name, pid in memory.processes.items()},
+            "commands": memory.commands,
             "samples": memory.samples,
+            "cpu_percent": memory.cpu_percent(),
             "growth_mib": growth_mib(memory),
         },
         "_lat": {
             "getpod_baseline": baseline["latencies"],
-            "getpod_soak": soak["latencies"],
-            "create": churn.create_s,
-            "delete": churn.delete_s,
-            "available": churn.available_s,
+            "getpod_soak": soak_lat,
+            "create": create_s,
+            "delete": delete_s,
+            "available": available_s,
         },
     }
 
@@ -615,9 +704,10 @@ def main() -> None:
     arg("--no-wait", dest="wait", action="store_false", help="delete without waiting")
     arg("--converge-timeout", type=float, default=120.0, help="seconds")
     arg("--database", choices=("sqlite", "postgres"), default="sqlite")
+    arg("--rounds", type=int, default=1, help="soaks in a row (memory growth across them)")
     args = parser.parse_args()
-    if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0 or args.stable < 1:
-        parser.error("--duration, --concurrency, --rate and --stable must be positive")
+    if min(args.duration, args.rate) <= 0 or min(args.concurrency, args.stable, args.rounds) < 1:
+        parser.error("--duration, --concurrency, --rate, --stable and --rounds must be positive")
 
     result = run(args)
     if args.json:
