@@ -260,9 +260,28 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
+def envoy_heap_kib(admin_port: int | None) -> dict[str, int | None]:
+    """Envoy's own accounting (admin /memory): bytes its allocator has handed out, and the
+    heap it holds from the system (freed memory it has not returned yet included)."""
+    out: dict[str, int | None] = {"envoy allocated": None, "envoy heap": None}
+    if admin_port is None:
+        return out
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=5)
+        conn.request("GET", "/memory")
+        data = json.loads(conn.getresponse().read())
+        conn.close()
+        out["envoy allocated"] = int(data["allocated"]) // 1024
+        out["envoy heap"] = int(data["heap_size"]) // 1024
+    except (OSError, ValueError, KeyError, http.client.HTTPException):
+        pass
+    return out
+
+
 @dataclass
 class Memory:
     processes: dict[str, int]
+    admin_port: int | None = None
     samples: list[tuple[str, dict[str, int | None]]] = field(default_factory=list)
     commands: dict[str, str] = field(default_factory=dict)
     cpu: list[tuple[float, dict[str, float | None]]] = field(default_factory=list)
@@ -271,7 +290,8 @@ class Memory:
         self.commands = {name: command(pid) for name, pid in self.processes.items()}
 
     def sample(self, label: str) -> None:
-        self.samples.append((label, {n: rss_kib(p) for n, p in self.processes.items()}))
+        values = {n: rss_kib(p) for n, p in self.processes.items()}
+        self.samples.append((label, {**values, **envoy_heap_kib(self.admin_port)}))
         self.cpu.append((time.monotonic(), {n: cpu_seconds(p) for n, p in self.processes.items()}))
 
     def cpu_percent(self) -> list[dict[str, float | None]]:
@@ -483,11 +503,11 @@ def report(result: dict[str, Any]) -> None:
     for kind, count in sorted(result["errors"].items(), key=lambda kv: -kv[1]):
         print(f"  {count:6d}  {kind}")
     mem = result["memory"]
-    names = list(mem["processes"])
+    names = list(mem["growth_mib"])
     print("memory, VmRSS MiB | CPU % of one core since the sample before:")
     print(f"{'sample':24}" + "".join(f" {n[:14]:>14}" for n in names))
-    print(f"{'pid':24}" + "".join(f" {mem['processes'][n]:>14}" for n in names))
-    print(f"{'command':24}" + "".join(f" {mem['commands'][n][:14]:>14}" for n in names))
+    print(f"{'pid':24}" + "".join(f" {mem['processes'].get(n, '(admin)'):>14}" for n in names))
+    print(f"{'command':24}" + "".join(f" {mem['commands'].get(n, '')[:14]:>14}" for n in names))
     for (label, values), cpu in zip(mem["samples"], mem["cpu_percent"], strict=True):
         cells = ""
         for n in names:
@@ -504,7 +524,7 @@ def report(result: dict[str, Any]) -> None:
 def growth_mib(memory: Memory) -> dict[str, float | None]:
     first, last = memory.samples[0][1], memory.samples[-1][1]
     out: dict[str, float | None] = {}
-    for name in memory.processes:
+    for name in first:
         a, b = first.get(name), last.get(name)
         out[name] = round((b - a) / 1024, 1) if a is not None and b is not None else None
     return out
@@ -558,7 +578,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         port = gateway_port(stack)
         tokens = [stack.token(user, password) for user, password in USERS]
         clients = [Client(port, token) for token in tokens]
-        memory = Memory(stack_processes(stack))
+        admin = stack.env.get("PODS_GATEWAY_ADMIN_PORT")
+        memory = Memory(stack_processes(stack), int(admin) if admin else None)
         stable: list[tuple[str, str]] = []
         for i in range(args.stable):
             token, client = tokens[i % len(tokens)], clients[i % len(clients)]
