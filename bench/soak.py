@@ -109,6 +109,7 @@ def getpod_load(
     latencies (s), the error counts and the number planned/dropped to `out`."""
     planned = round(rate * seconds)
     latencies: list[float] = []
+    service: list[float] = []  # send -> answer, without the wait for a free client
     errors: Counter[str] = Counter()
     dropped = [0]
     lock = threading.Lock()
@@ -132,16 +133,18 @@ def getpod_load(
                 continue
             token, pod_id = targets[i % len(targets)]
             client = conns.setdefault(token, Client(port, token))
+            sent = time.perf_counter()
             try:
                 status, body = client.call("GET", f"/v3/pods/{pod_id}")
             except Exception as exc:  # counted, never fatal
                 with lock:
                     errors[error_kind("GetPod", exc=exc)] += 1
                 continue
-            elapsed = time.perf_counter() - due
+            answered = time.perf_counter()
             with lock:
                 if status == 200 and body["result"]["pod_id"] == pod_id:
-                    latencies.append(elapsed)
+                    latencies.append(answered - due)
+                    service.append(answered - sent)
                 else:
                     errors[error_kind("GetPod", status)] += 1
         for client in conns.values():
@@ -155,6 +158,7 @@ def getpod_load(
     out.send(
         {
             "latencies": latencies,
+            "service": service,
             "errors": dict(errors),
             "planned": planned,
             "dropped": dropped[0],
@@ -476,6 +480,9 @@ def report(result: dict[str, Any]) -> None:
     print(stats_line("GetPod under soak", lat["getpod_soak"]))
     ratio = result["getpod_p99_ratio"]
     print(f"GetPod p99 under soak / baseline: {ratio:.2f}" if ratio else "GetPod p99 ratio: n/a")
+    print("GetPod service time (send -> answer, no wait for a free client; not open-loop):")
+    print(stats_line("  baseline", lat["service_baseline"]))
+    print(stats_line("  under soak", lat["service_soak"]))
     print(stats_line("CreatePod call", lat["create"]))
     print(stats_line("DeletePod call", lat["delete"]))
     print(stats_line("create -> AVAILABLE seen", lat["available"]))
@@ -629,6 +636,7 @@ def summarize(
     """The figures of the run, as a JSON-ready dict (latencies in "_lat")."""
     errors: Counter[str] = Counter(baseline["errors"])
     soak_lat: list[float] = []
+    soak_service: list[float] = []
     create_s: list[float] = []
     delete_s: list[float] = []
     available_s: list[float] = []
@@ -637,6 +645,7 @@ def summarize(
         errors.update(churn.errors)
         errors.update(soak["errors"])
         soak_lat += soak["latencies"]
+        soak_service += soak["service"]
         create_s += churn.create_s
         delete_s += churn.delete_s
         available_s += churn.available_s
@@ -686,6 +695,8 @@ def summarize(
             **stats(baseline["latencies"]),
         },
         "getpod_soak": stats(soak_lat),
+        "getpod_service_baseline": stats(baseline["service"]),
+        "getpod_service_soak": stats(soak_service),
         "getpod_p99_ratio": round(s99 / b99, 2) if b99 and s99 else None,
         "create": stats(create_s),
         "delete": stats(delete_s),
@@ -703,6 +714,8 @@ def summarize(
         "_lat": {
             "getpod_baseline": baseline["latencies"],
             "getpod_soak": soak_lat,
+            "service_baseline": baseline["service"],
+            "service_soak": soak_service,
             "create": create_s,
             "delete": delete_s,
             "available": available_s,
