@@ -282,11 +282,28 @@ def envoy_heap_kib(admin_port: int | None) -> dict[str, int | None]:
     return out
 
 
+def envoy_draining(admin_port: int | None) -> str:
+    """Envoy's listener manager gauges of what is still draining after updates."""
+    if admin_port is None:
+        return ""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=5)
+        conn.request("GET", "/stats?filter=listener_manager.total_.*draining")
+        text = conn.getresponse().read().decode()
+        conn.close()
+    except (OSError, http.client.HTTPException):
+        return "?"
+    return " ".join(
+        line.replace("listener_manager.total_", "") for line in text.split("\n") if line
+    )
+
+
 @dataclass
 class Memory:
     processes: dict[str, int]
     admin_port: int | None = None
     samples: list[tuple[str, dict[str, int | None]]] = field(default_factory=list)
+    draining: list[str] = field(default_factory=list)
     commands: dict[str, str] = field(default_factory=dict)
     cpu: list[tuple[float, dict[str, float | None]]] = field(default_factory=list)
 
@@ -296,6 +313,7 @@ class Memory:
     def sample(self, label: str) -> None:
         values = {n: rss_kib(p) for n, p in self.processes.items()}
         self.samples.append((label, {**values, **envoy_heap_kib(self.admin_port)}))
+        self.draining.append(envoy_draining(self.admin_port))
         self.cpu.append((time.monotonic(), {n: cpu_seconds(p) for n, p in self.processes.items()}))
 
     def cpu_percent(self) -> list[dict[str, float | None]]:
@@ -526,6 +544,9 @@ def report(result: dict[str, Any]) -> None:
         f" {g:+14.1f}" if g is not None else f" {'n/a':>14}" for g in mem["growth_mib"].values()
     )
     print(f"{'growth MiB (last-first)':24}{growth}")
+    print("Envoy draining gauges per sample:")
+    for (label, _), draining in zip(mem["samples"], mem["envoy_draining"], strict=True):
+        print(f"  {label:24} {draining}")
 
 
 def growth_mib(memory: Memory) -> dict[str, float | None]:
@@ -622,6 +643,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             memory.sample(f"{label}after convergence")
             rounds.append((churn, soak, churn_seconds, created, conv))
+        settled = time.monotonic()
+        while time.monotonic() - settled < args.settle:
+            time.sleep(min(MEMORY_EVERY * 3, args.settle - (time.monotonic() - settled)))
+            memory.sample(f"idle +{time.monotonic() - settled:.0f} s")
         for client in clients:
             client.close()
     return summarize(args, baseline, rounds, memory)
@@ -708,6 +733,7 @@ def summarize(
             "processes": memory.processes,
             "commands": memory.commands,
             "samples": memory.samples,
+            "envoy_draining": memory.draining,
             "cpu_percent": memory.cpu_percent(),
             "growth_mib": growth_mib(memory),
         },
@@ -739,6 +765,7 @@ def main() -> None:
     arg("--converge-timeout", type=float, default=120.0, help="seconds")
     arg("--database", choices=("sqlite", "postgres"), default="sqlite")
     arg("--rounds", type=int, default=1, help="soaks in a row (memory growth across them)")
+    arg("--settle", type=float, default=0.0, help="idle seconds sampled after the last round")
     args = parser.parse_args()
     if min(args.duration, args.rate) <= 0 or min(args.concurrency, args.stable, args.rounds) < 1:
         parser.error("--duration, --concurrency, --rate, --stable and --rounds must be positive")
