@@ -12,6 +12,8 @@ waits until they are AVAILABLE. Then:
 3. convergence: the workers finish the cycle they are in, the stable pods are deleted too,
    and the script waits (at most --converge-timeout) until no pod the run created is listed
    any more and no container of the deployment remains.
+--rounds N repeats 2 and 3 (the stable pods kept until the last), to tell growth per round
+from warm-up; --settle S keeps sampling memory for S idle seconds at the end.
 
 GetPod is driven from a separate process (so the workers' threads do not share its GIL) on an
 open-loop schedule: request i is due at start + i / rate, --getpod-clients threads with one
@@ -19,12 +21,15 @@ keep-alive connection each take the next due request, and its latency counts fro
 time (queueing behind slow calls is counted). A request more than the phase's length late is
 dropped and counted as such (the phase stays bounded).
 
-Prints errors by kind (HTTP status or exception, per call), p50/p95/p99/max of GetPod (baseline
-and under load, and the ratio), of create and delete calls, and of create -> AVAILABLE; creates
-per second achieved; how long convergence took; the resident memory (VmRSS) of every process
-of the stack (the processes under scripts/up: api, spawner, health, router, gateway's Envoy,
-nats-server, ...) before the load, every 10 s, after the load and after convergence.
+Prints errors by kind (HTTP status or exception, per call; pods a worker gave up waiting for
+are counted apart), p50/p95/p99/max of GetPod (baseline and under load, the p99 ratio, and the
+service time send -> answer), of create and delete calls, and of create -> AVAILABLE; creates
+per second achieved; how long convergence took; the resident memory (VmRSS) and CPU of every
+process of the stack (the processes under scripts/up: api, spawner, health, router, Envoy,
+nats-server), Envoy's own heap figures and draining filter chains (admin port), before the
+load, every 10 s, after the load and after convergence.
 Usage: python bench/soak.py [--duration S] [--concurrency N] [--rate R] [--json]
+                            [--rounds N] [--settle S] [--no-wait] [--poll S]
 """
 
 from __future__ import annotations
