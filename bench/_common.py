@@ -102,11 +102,13 @@ class RestClient:
 
 
 @contextmanager
-def running_stack(extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """A whole local stack in its own temporary directory, stopped (containers removed) on
-    exit."""
+def running_stack(
+    extra_env: dict[str, str] | None = None, database: str = "sqlite"
+) -> Iterator[Stack]:
+    """A whole local stack ("sqlite" or "postgres": a fresh database) in its own temporary
+    directory, stopped (containers removed) on exit."""
     with tempfile.TemporaryDirectory(prefix="pods-bench-") as tmp:
-        stack = start_stack(Path(tmp), extra_env)
+        stack = start_stack(Path(tmp), extra_env, database)
         try:
             yield stack
         finally:
