@@ -22,6 +22,7 @@ from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
+from services.common.storage import wire
 from services.common.storage.factory import close_volume_store, volume_store_from_settings
 from services.common.storage.types import VolumeStore
 from services.spawner.exec_limits import ExecAdmission, ExecLimitReached, ExecLimits
@@ -144,7 +145,9 @@ async def run(settings: Settings) -> None:
             "runtime": runtime.list_managed,
         },
     )
-    server = new_server(settings.spawner_port, register, health, settings.bind_address)
+    server = new_server(
+        settings.spawner_port, register, health, settings.bind_address, wire.SERVER_OPTIONS
+    )
     stop = stop_event()
     log.info("spawner listening on %s:%d", settings.bind_address, settings.spawner_port)
     try:

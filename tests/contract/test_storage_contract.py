@@ -25,6 +25,7 @@ import pytest
 from services.api.remote_volumes import RemoteVolumeStore
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
+from services.common.storage import wire
 from services.common.storage.chunks import CHUNK_SIZE
 from services.common.storage.docker_volumes import DockerVolumeStore, docker_mount
 from services.common.storage.fake import FakeVolumeStore
@@ -46,6 +47,7 @@ from services.spawner.storage_servicer import StorageServicer
 IMAGE = "pods-http:latest"  # the Docker store's helper image, and the "pod" here
 VOL = VolumeKey("dev", "vol1")
 SNAP = SnapshotKey("dev", "snap1")
+UPLOAD_MAX = 4 * 1024 * 1024  # the gateway's body limit (gateway/envoy_config.py)
 
 
 class Driver(Protocol):
@@ -155,7 +157,7 @@ class DockerDriver:
 async def serve_remotely(real: DockerDriver) -> grpc.aio.Server:
     """Serves the real store's StorageServicer on a free port; the driver's store becomes a
     RemoteVolumeStore on a real channel to it."""
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=wire.SERVER_OPTIONS)  # as the spawner's
     pb_grpc.add_SpawnerServiceServicer_to_server(StorageServicer(real.docker_store), server)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -298,6 +300,18 @@ async def test_upload_list_download_roundtrip(driver: Driver) -> None:
     assert await store.usage_bytes(VOL) == 5 + 256
     await store.upload(VOL, "a/b/c.txt", b"replaced")
     assert await store.download(VOL, "a/b/c.txt") == b"replaced"
+
+
+async def test_an_upload_as_large_as_the_gateway_admits_is_stored(driver: Driver) -> None:
+    """The gateway admits bodies of 4 MiB: the file, its path and ids must still fit in one
+    message from the API to the spawner."""
+    store = driver.store
+    await store.create_volume(VOL, 2 * UPLOAD_MAX)
+    content = secrets.token_bytes(UPLOAD_MAX)
+    path = "d" * 200 + "/big.bin"
+    entry = await store.upload(VOL, path, content)
+    assert (entry.path, entry.size) == (path, UPLOAD_MAX)
+    assert await store.download(VOL, path) == content
 
 
 async def test_downloads_stream_in_bounded_chunks(driver: Driver) -> None:

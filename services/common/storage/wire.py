@@ -28,12 +28,17 @@ from services.common.storage.types import (
     VolumeKey,
 )
 
+# The largest message the spawner accepts: an upload the gateway admits (4 MiB of body) plus
+# its path and ids (gRPC's default, 4 MiB, is too small for that).
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+SERVER_OPTIONS = (("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),)
+
 # Most specific first: the first matching class decides the code.
 _CODES: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (StorageNotFound, grpc.StatusCode.NOT_FOUND),
     (InvalidStorageRequest, grpc.StatusCode.INVALID_ARGUMENT),
     (StorageConflict, grpc.StatusCode.FAILED_PRECONDITION),
-    (QuotaExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (QuotaExceeded, grpc.StatusCode.OUT_OF_RANGE),  # RESOURCE_EXHAUSTED is gRPC's own
     (PermanentError, grpc.StatusCode.INTERNAL),
     (TemporaryError, grpc.StatusCode.UNAVAILABLE),
 )

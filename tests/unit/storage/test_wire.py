@@ -95,9 +95,9 @@ async def test_a_spawner_that_is_down_makes_store_calls_temporary_errors() -> No
     store = RemoteVolumeStore(f"127.0.0.1:{port}")
     try:
         # UNAVAILABLE: the API answers 503 ("temporarily unavailable: ...").
-        with pytest.raises(TemporaryError, match="Connection refused|failed to connect"):
+        with pytest.raises(TemporaryError, match=r"Connection refused|failed to connect"):
             await store.list_volumes()
-        with pytest.raises(TemporaryError, match="Connection refused|failed to connect"):
+        with pytest.raises(TemporaryError, match=r"Connection refused|failed to connect"):
             await store.open_download(VolumeKey("dev", "vol1"), "a")
     finally:
         await store.close()

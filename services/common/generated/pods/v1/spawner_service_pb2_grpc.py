@@ -158,7 +158,7 @@ class SpawnerServiceServicer:
         checked the caller's permission, so that only the spawner talks to the container
         runtime. Errors: NOT_FOUND (no such volume, snapshot or file), INVALID_ARGUMENT
         (bad id, path or setting), FAILED_PRECONDITION (in use, or exists with other
-        settings), RESOURCE_EXHAUSTED (the size limit), INTERNAL (other permanent errors),
+        settings), OUT_OF_RANGE (the size limit), INTERNAL (other permanent errors),
         UNAVAILABLE (the runtime is in trouble: try again); the message names the rule.
 
         Creates a volume, or returns it if it exists with the same size limit.
