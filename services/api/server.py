@@ -18,6 +18,7 @@ from services.api.domain.validation import Limits
 from services.api.domain.volumes import SizeLimits, Volumes
 from services.api.identity_config import check_identity
 from services.api.jwks import JwksKeys
+from services.api.remote_volumes import RemoteVolumeStore
 from services.api.spawner_client import SpawnerCommandRunner
 from services.api.tokens import (
     StaticKey,
@@ -42,7 +43,6 @@ from services.common.runtime.kubernetes.config import parse_compute_queues
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings, SettingsError
-from services.common.storage.factory import close_volume_store, volume_store_from_settings
 from services.common.templates import seed_templates
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ async def run(settings: Settings) -> None:
         storage_mib=settings.quota_storage_mib,
     )
     runner = SpawnerCommandRunner(settings.spawner_address)
-    files = volume_store_from_settings(settings)
+    files = RemoteVolumeStore(settings.spawner_address)  # only the spawner touches the runtime
     volumes = Volumes(
         store=store,
         files=files,
@@ -230,7 +230,7 @@ async def run(settings: Settings) -> None:
         if refresher is not None:
             refresher.cancel()
         await runner.close()
-        close_volume_store(files)
+        await files.close()
         await bus.close()
         await store.close()
 

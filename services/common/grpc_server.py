@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
@@ -20,11 +20,16 @@ Registrar = Callable[[grpc.aio.Server], None]
 
 
 def new_server(
-    port: int, register: Registrar, health: DependencyHealth, host: str = "127.0.0.1"
+    port: int,
+    register: Registrar,
+    health: DependencyHealth,
+    host: str = "127.0.0.1",
+    options: Sequence[tuple[str, int]] = (),
 ) -> grpc.aio.Server:
     """A server on host:`port` with our services and grpc.health.v1 as `health` reports it
-    (run `health.run()` as a background task of serve_until_stopped)."""
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    (run `health.run()` as a background task of serve_until_stopped); `options` are extra
+    gRPC channel arguments (the spawner's larger message size)."""
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *options])
     register(server)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
     server.add_insecure_port(f"{host}:{port}")

@@ -22,8 +22,12 @@ from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
+from services.common.storage import wire
+from services.common.storage.factory import close_volume_store, volume_store_from_settings
+from services.common.storage.types import VolumeStore
 from services.spawner.exec_limits import ExecAdmission, ExecLimitReached, ExecLimits
 from services.spawner.reconcile import Reconciler
+from services.spawner.storage_servicer import StorageServicer
 
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -33,10 +37,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class SpawnerServicer(pb_grpc.SpawnerServiceServicer):
-    """Operator access to the reconciler and the runtime's managed objects."""
+class SpawnerServicer(StorageServicer):
+    """Operator access to the reconciler and the runtime's managed objects, commands in pods
+    and (inherited) the volume store for the API."""
 
-    def __init__(self, reconciler: Reconciler, runtime: Runtime, admission: ExecAdmission) -> None:
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        runtime: Runtime,
+        admission: ExecAdmission,
+        files: VolumeStore,
+    ) -> None:
+        super().__init__(files)
         self._reconciler = reconciler
         self._runtime = runtime
         self._admission = admission
@@ -104,6 +116,7 @@ def describe(outcome: Outcome) -> str:
 async def run(settings: Settings) -> None:
     store = Store.open(settings.effective_database_url)
     runtime = runtime_from_settings(settings)
+    files = volume_store_from_settings(settings)
     reconciler = Reconciler(
         store=store,
         runtime=runtime,
@@ -121,7 +134,7 @@ async def run(settings: Settings) -> None:
         return outcome
 
     def register(server: grpc.aio.Server) -> None:
-        servicer = SpawnerServicer(reconciler, runtime, ExecAdmission(exec_limits(settings)))
+        servicer = SpawnerServicer(reconciler, runtime, ExecAdmission(exec_limits(settings)), files)
         pb_grpc.add_SpawnerServiceServicer_to_server(servicer, server)
 
     health = DependencyHealth(
@@ -132,7 +145,9 @@ async def run(settings: Settings) -> None:
             "runtime": runtime.list_managed,
         },
     )
-    server = new_server(settings.spawner_port, register, health, settings.bind_address)
+    server = new_server(
+        settings.spawner_port, register, health, settings.bind_address, wire.SERVER_OPTIONS
+    )
     stop = stop_event()
     log.info("spawner listening on %s:%d", settings.bind_address, settings.spawner_port)
     try:
@@ -142,6 +157,7 @@ async def run(settings: Settings) -> None:
     finally:
         await bus.close()
         await store.close()
+        close_volume_store(files)
         await close_runtime(runtime)
 
 

@@ -1,5 +1,7 @@
 """The VolumeStore contract: one set of behavioural cases run against FakeVolumeStore (the
-unit tests' stand-in) and against DockerVolumeStore on the real engine ([fake] and [docker]):
+unit tests' stand-in), against DockerVolumeStore on the real engine, and against the API's
+RemoteVolumeStore talking over a real grpc.aio channel to the spawner's StorageServicer
+wrapping a real DockerVolumeStore ([fake], [docker] and [remote]):
 create a volume, upload, list, download, size limits, snapshots, delete, mounts and path
 confinement (bad paths, and symbolic links a pod plants).
 
@@ -11,14 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 import docker
 import docker.errors
+import grpc
 import pytest
 
+from services.api.remote_volumes import RemoteVolumeStore
+from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
+from services.common.storage import wire
 from services.common.storage.chunks import CHUNK_SIZE
 from services.common.storage.docker_volumes import DockerVolumeStore, docker_mount
 from services.common.storage.fake import FakeVolumeStore
@@ -35,10 +42,12 @@ from services.common.storage.types import (
     snapshot_name,
     volume_name,
 )
+from services.spawner.storage_servicer import StorageServicer
 
 IMAGE = "pods-http:latest"  # the Docker store's helper image, and the "pod" here
 VOL = VolumeKey("dev", "vol1")
 SNAP = SnapshotKey("dev", "snap1")
+UPLOAD_MAX = 4 * 1024 * 1024  # the gateway's body limit (gateway/envoy_config.py)
 
 
 class Driver(Protocol):
@@ -145,10 +154,31 @@ class DockerDriver:
                 self.client.api.remove_volume(volume["Name"], force=True)
 
 
-@pytest.fixture(params=["fake", pytest.param("docker", marks=pytest.mark.docker)])
-def driver(request: pytest.FixtureRequest) -> Driver:
+async def serve_remotely(real: DockerDriver) -> grpc.aio.Server:
+    """Serves the real store's StorageServicer on a free port; the driver's store becomes a
+    RemoteVolumeStore on a real channel to it."""
+    server = grpc.aio.server(options=wire.SERVER_OPTIONS)  # as the spawner's
+    pb_grpc.add_SpawnerServiceServicer_to_server(StorageServicer(real.docker_store), server)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    real.store = RemoteVolumeStore(f"127.0.0.1:{port}")
+    return server
+
+
+@pytest.fixture(
+    params=[
+        "fake",
+        pytest.param("docker", marks=pytest.mark.docker),
+        pytest.param("remote", marks=pytest.mark.docker),
+    ]
+)
+async def driver(request: pytest.FixtureRequest) -> AsyncIterator[Driver]:
     if request.param == "fake":
-        return FakeDriver()
+        yield FakeDriver()
+        return
     try:
         client = docker.from_env()
         client.ping()
@@ -156,9 +186,16 @@ def driver(request: pytest.FixtureRequest) -> Driver:
     except docker.errors.DockerException as exc:
         pytest.skip(f"no Docker engine or no {IMAGE}: {exc}")
     real = DockerDriver(client)
-    request.addfinalizer(client.close)
-    request.addfinalizer(real.close)
-    return real
+    server = await serve_remotely(real) if request.param == "remote" else None
+    try:
+        yield real
+    finally:
+        if server is not None:
+            assert isinstance(real.store, RemoteVolumeStore)
+            await real.store.close()
+            await server.stop(None)
+        real.close()
+        client.close()
 
 
 # --- volumes --------------------------------------------------------------------------------
@@ -263,6 +300,18 @@ async def test_upload_list_download_roundtrip(driver: Driver) -> None:
     assert await store.usage_bytes(VOL) == 5 + 256
     await store.upload(VOL, "a/b/c.txt", b"replaced")
     assert await store.download(VOL, "a/b/c.txt") == b"replaced"
+
+
+async def test_an_upload_as_large_as_the_gateway_admits_is_stored(driver: Driver) -> None:
+    """The gateway admits bodies of 4 MiB: the file, its path and ids must still fit in one
+    message from the API to the spawner."""
+    store = driver.store
+    await store.create_volume(VOL, 2 * UPLOAD_MAX)
+    content = secrets.token_bytes(UPLOAD_MAX)
+    path = "d" * 200 + "/big.bin"
+    entry = await store.upload(VOL, path, content)
+    assert (entry.path, entry.size) == (path, UPLOAD_MAX)
+    assert await store.download(VOL, path) == content
 
 
 async def test_downloads_stream_in_bounded_chunks(driver: Driver) -> None:

@@ -134,6 +134,7 @@ class ChunkStream:
         self._chunks = chunks
         self._run = run
         self._closed = False
+        self._step: asyncio.Future[bytes | None] | None = None
 
     @classmethod
     def of_bytes(cls, data: bytes, size: int = CHUNK_SIZE) -> ChunkStream:
@@ -146,8 +147,12 @@ class ChunkStream:
     async def __anext__(self) -> bytes:
         if self._closed:
             raise StopAsyncIteration
+        # Shielded: a cancelled caller (a client gone away) must not close the chunks while a
+        # worker thread is still reading them; _close waits for that read first.
+        step = asyncio.ensure_future(self._run(self._chunks.next_chunk))
+        self._step = step
         try:
-            chunk = await self._run(self._chunks.next_chunk)
+            chunk = await asyncio.shield(step)
         except BaseException as error:
             await self._close(error)
             raise
@@ -164,6 +169,11 @@ class ChunkStream:
         if self._closed:
             return
         self._closed = True
+        step = self._step
+        if step is not None and not step.done():
+            await asyncio.wait([step])  # the read under way ends first (never raises here)
+        if step is not None and step.done() and not step.cancelled():
+            step.exception()  # retrieved: its error, if any, is reported by __anext__
         await self._run(lambda: self._chunks.close(failed))
 
     async def read_all(self) -> bytes:

@@ -1,7 +1,8 @@
-"""Chooses and builds the VolumeStore the API uses: Docker named volumes on one machine,
+"""Chooses and builds the VolumeStore the spawner serves: Docker named volumes on one machine,
 PersistentVolumeClaims on a cluster, following PODS_RUNTIME like the runtime does.
 
-Called at start-up by services/api/server.py. The store modules are imported only when
+Called at start-up by services/spawner/server.py (the API reaches the store through the
+spawner: services/api/remote_volumes.py). The store modules are imported only when
 chosen, so a Docker installation never loads the kubernetes client and vice versa.
 """
 

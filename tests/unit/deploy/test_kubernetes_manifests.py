@@ -258,10 +258,15 @@ def _rules(role: Obj) -> dict[str, frozenset[str]]:
 def test_roles_grant_exactly_what_the_runtime_code_uses(overlay: tuple[str, list[Obj]]) -> None:
     _, objects = overlay
     roles = by_kind(objects, "Role")
-    assert set(roles) == {"pods-api", "pods-spawner", "pods-health"}
+    # The API holds no Role: only the spawner talks to the runtime, volume store included.
+    assert set(roles) == {"pods-spawner", "pods-health"}
     assert all(r["metadata"]["namespace"] == USER_PODS for r in roles.values())
-    assert _rules(roles["pods-api"]) == dict(STORAGE_ACCESS)
-    assert _rules(roles["pods-spawner"]) == dict(SPAWNER_ACCESS)
+    spawner = {
+        resource: SPAWNER_ACCESS.get(resource, frozenset())
+        | STORAGE_ACCESS.get(resource, frozenset())
+        for resource in {*SPAWNER_ACCESS, *STORAGE_ACCESS}
+    }
+    assert _rules(roles["pods-spawner"]) == spawner
     assert _rules(roles["pods-health"]) == dict(HEALTH_ACCESS)
     assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
 
@@ -269,7 +274,8 @@ def test_roles_grant_exactly_what_the_runtime_code_uses(overlay: tuple[str, list
 def test_role_bindings_give_each_role_to_its_process_only(overlay: tuple[str, list[Obj]]) -> None:
     _, objects = overlay
     deployments = by_kind(objects, "Deployment")
-    for name in ("pods-api", "pods-spawner", "pods-health"):
+    assert set(by_kind(objects, "RoleBinding")) == {"pods-spawner", "pods-health"}
+    for name in ("pods-spawner", "pods-health"):
         binding = one(objects, "RoleBinding", name)
         assert binding["roleRef"] == {
             "apiGroup": "rbac.authorization.k8s.io",
@@ -280,8 +286,11 @@ def test_role_bindings_give_each_role_to_its_process_only(overlay: tuple[str, li
         assert binding["subjects"] == [
             {"kind": "ServiceAccount", "name": account, "namespace": CONTROL_PLANE}
         ]
-    gateway = deployments["pods-gateway"]["spec"]["template"]["spec"]
-    assert gateway["automountServiceAccountToken"] is False
+    for name in ("pods-gateway", "pods-api"):  # neither may call the Kubernetes API
+        spec = deployments[name]["spec"]["template"]["spec"]
+        assert spec["automountServiceAccountToken"] is False, name
+        account = one(objects, "ServiceAccount", spec["serviceAccountName"])
+        assert account["automountServiceAccountToken"] is False, name
 
 
 def _runtime_calls(package: Path) -> set[str]:

@@ -15,6 +15,7 @@ import pytest
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.runtime.types import ExecResult, PodKey, Runtime
+from services.common.storage.fake import FakeVolumeStore
 from services.spawner.exec_limits import ExecAdmission, ExecLimits
 from services.spawner.reconcile import Reconciler
 from services.spawner.server import SpawnerServicer
@@ -54,6 +55,7 @@ async def served() -> AsyncIterator[tuple[pb_grpc.SpawnerServiceStub, BlockingRu
         cast(Reconciler, None),
         cast(Runtime, runtime),
         ExecAdmission(ExecLimits(per_pod=1, per_user=5, total=5)),
+        FakeVolumeStore("local"),
     )
     server = grpc.aio.server()
     pb_grpc.add_SpawnerServiceServicer_to_server(servicer, server)

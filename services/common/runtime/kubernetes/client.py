@@ -84,8 +84,9 @@ HEALTH_ACCESS: Mapping[str, frozenset[str]] = {
     "pods": frozenset({"get", "list", "watch"}),
     "pods/log": frozenset({"get"}),
 }
-# What the API's volume store (storage/kubernetes_volumes.py) may do in the pods namespace:
-# PersistentVolumeClaims for volumes and snapshots, and the helper pods that reach their files.
+# What the volume store (storage/kubernetes_volumes.py, served by the spawner) may do in the
+# pods namespace: PersistentVolumeClaims for volumes and snapshots, and the helper pods that
+# reach their files. The spawner's Role grants SPAWNER_ACCESS and this; the API has no Role.
 STORAGE_ACCESS: Mapping[str, frozenset[str]] = {
     "persistentvolumeclaims": frozenset({"create", "delete", "get", "list"}),
     "pods": frozenset({"create", "delete", "get", "list"}),

@@ -1,4 +1,7 @@
+import datetime
+
 from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -70,3 +73,265 @@ class ListManagedContainersResponse(_message.Message):
     CONTAINERS_FIELD_NUMBER: _ClassVar[int]
     containers: _containers.RepeatedCompositeFieldContainer[ManagedContainer]
     def __init__(self, containers: _Optional[_Iterable[_Union[ManagedContainer, _Mapping]]] = ...) -> None: ...
+
+class StorageRef(_message.Message):
+    __slots__ = ("kind", "tenant_id", "id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    tenant_id: str
+    id: str
+    def __init__(self, kind: _Optional[str] = ..., tenant_id: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class StoredVolume(_message.Message):
+    __slots__ = ("tenant_id", "volume_id", "name", "size_limit_bytes", "created_at")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    volume_id: str
+    name: str
+    size_limit_bytes: int
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, tenant_id: _Optional[str] = ..., volume_id: _Optional[str] = ..., name: _Optional[str] = ..., size_limit_bytes: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StoredSnapshot(_message.Message):
+    __slots__ = ("tenant_id", "snapshot_id", "name", "source_volume_id", "source_path", "created_at", "size_bytes")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_PATH_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    snapshot_id: str
+    name: str
+    source_volume_id: str
+    source_path: str
+    created_at: _timestamp_pb2.Timestamp
+    size_bytes: int
+    def __init__(self, tenant_id: _Optional[str] = ..., snapshot_id: _Optional[str] = ..., name: _Optional[str] = ..., source_volume_id: _Optional[str] = ..., source_path: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size_bytes: _Optional[int] = ...) -> None: ...
+
+class StoredFile(_message.Message):
+    __slots__ = ("path", "size", "is_dir", "mtime", "is_symlink")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    IS_DIR_FIELD_NUMBER: _ClassVar[int]
+    MTIME_FIELD_NUMBER: _ClassVar[int]
+    IS_SYMLINK_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    size: int
+    is_dir: bool
+    mtime: _timestamp_pb2.Timestamp
+    is_symlink: bool
+    def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ..., is_dir: _Optional[bool] = ..., mtime: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., is_symlink: _Optional[bool] = ...) -> None: ...
+
+class CreateStoredVolumeRequest(_message.Message):
+    __slots__ = ("tenant_id", "volume_id", "size_limit_bytes")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    SIZE_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    volume_id: str
+    size_limit_bytes: int
+    def __init__(self, tenant_id: _Optional[str] = ..., volume_id: _Optional[str] = ..., size_limit_bytes: _Optional[int] = ...) -> None: ...
+
+class CreateStoredVolumeResponse(_message.Message):
+    __slots__ = ("volume",)
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    volume: StoredVolume
+    def __init__(self, volume: _Optional[_Union[StoredVolume, _Mapping]] = ...) -> None: ...
+
+class GetStoredVolumeRequest(_message.Message):
+    __slots__ = ("tenant_id", "volume_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    volume_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., volume_id: _Optional[str] = ...) -> None: ...
+
+class GetStoredVolumeResponse(_message.Message):
+    __slots__ = ("volume",)
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    volume: StoredVolume
+    def __init__(self, volume: _Optional[_Union[StoredVolume, _Mapping]] = ...) -> None: ...
+
+class ListStoredVolumesRequest(_message.Message):
+    __slots__ = ("tenant_id",)
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    def __init__(self, tenant_id: _Optional[str] = ...) -> None: ...
+
+class ListStoredVolumesResponse(_message.Message):
+    __slots__ = ("volumes",)
+    VOLUMES_FIELD_NUMBER: _ClassVar[int]
+    volumes: _containers.RepeatedCompositeFieldContainer[StoredVolume]
+    def __init__(self, volumes: _Optional[_Iterable[_Union[StoredVolume, _Mapping]]] = ...) -> None: ...
+
+class DeleteStoredVolumeRequest(_message.Message):
+    __slots__ = ("tenant_id", "volume_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    volume_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., volume_id: _Optional[str] = ...) -> None: ...
+
+class DeleteStoredVolumeResponse(_message.Message):
+    __slots__ = ("deleted",)
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    deleted: bool
+    def __init__(self, deleted: _Optional[bool] = ...) -> None: ...
+
+class ListStoredFilesRequest(_message.Message):
+    __slots__ = ("storage", "path", "recursive")
+    STORAGE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RECURSIVE_FIELD_NUMBER: _ClassVar[int]
+    storage: StorageRef
+    path: str
+    recursive: bool
+    def __init__(self, storage: _Optional[_Union[StorageRef, _Mapping]] = ..., path: _Optional[str] = ..., recursive: _Optional[bool] = ...) -> None: ...
+
+class ListStoredFilesResponse(_message.Message):
+    __slots__ = ("files",)
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    files: _containers.RepeatedCompositeFieldContainer[StoredFile]
+    def __init__(self, files: _Optional[_Iterable[_Union[StoredFile, _Mapping]]] = ...) -> None: ...
+
+class UploadStoredFileRequest(_message.Message):
+    __slots__ = ("tenant_id", "volume_id", "path", "data")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    volume_id: str
+    path: str
+    data: bytes
+    def __init__(self, tenant_id: _Optional[str] = ..., volume_id: _Optional[str] = ..., path: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class UploadStoredFileResponse(_message.Message):
+    __slots__ = ("file",)
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    file: StoredFile
+    def __init__(self, file: _Optional[_Union[StoredFile, _Mapping]] = ...) -> None: ...
+
+class DownloadStoredFileRequest(_message.Message):
+    __slots__ = ("storage", "path")
+    STORAGE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    storage: StorageRef
+    path: str
+    def __init__(self, storage: _Optional[_Union[StorageRef, _Mapping]] = ..., path: _Optional[str] = ...) -> None: ...
+
+class DownloadStoredFileResponse(_message.Message):
+    __slots__ = ("chunk",)
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    chunk: bytes
+    def __init__(self, chunk: _Optional[bytes] = ...) -> None: ...
+
+class MeasureStoredUsageRequest(_message.Message):
+    __slots__ = ("storage",)
+    STORAGE_FIELD_NUMBER: _ClassVar[int]
+    storage: StorageRef
+    def __init__(self, storage: _Optional[_Union[StorageRef, _Mapping]] = ...) -> None: ...
+
+class MeasureStoredUsageResponse(_message.Message):
+    __slots__ = ("usage_bytes",)
+    USAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    usage_bytes: int
+    def __init__(self, usage_bytes: _Optional[int] = ...) -> None: ...
+
+class CreateStoredSnapshotRequest(_message.Message):
+    __slots__ = ("source_tenant_id", "source_volume_id", "tenant_id", "snapshot_id", "source_path", "size_limit_bytes")
+    SOURCE_TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_PATH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    source_tenant_id: str
+    source_volume_id: str
+    tenant_id: str
+    snapshot_id: str
+    source_path: str
+    size_limit_bytes: int
+    def __init__(self, source_tenant_id: _Optional[str] = ..., source_volume_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., snapshot_id: _Optional[str] = ..., source_path: _Optional[str] = ..., size_limit_bytes: _Optional[int] = ...) -> None: ...
+
+class CreateStoredSnapshotResponse(_message.Message):
+    __slots__ = ("snapshot",)
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    snapshot: StoredSnapshot
+    def __init__(self, snapshot: _Optional[_Union[StoredSnapshot, _Mapping]] = ...) -> None: ...
+
+class GetStoredSnapshotRequest(_message.Message):
+    __slots__ = ("tenant_id", "snapshot_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    snapshot_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., snapshot_id: _Optional[str] = ...) -> None: ...
+
+class GetStoredSnapshotResponse(_message.Message):
+    __slots__ = ("snapshot",)
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    snapshot: StoredSnapshot
+    def __init__(self, snapshot: _Optional[_Union[StoredSnapshot, _Mapping]] = ...) -> None: ...
+
+class ListStoredSnapshotsRequest(_message.Message):
+    __slots__ = ("tenant_id",)
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    def __init__(self, tenant_id: _Optional[str] = ...) -> None: ...
+
+class ListStoredSnapshotsResponse(_message.Message):
+    __slots__ = ("snapshots",)
+    SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
+    snapshots: _containers.RepeatedCompositeFieldContainer[StoredSnapshot]
+    def __init__(self, snapshots: _Optional[_Iterable[_Union[StoredSnapshot, _Mapping]]] = ...) -> None: ...
+
+class DeleteStoredSnapshotRequest(_message.Message):
+    __slots__ = ("tenant_id", "snapshot_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    snapshot_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., snapshot_id: _Optional[str] = ...) -> None: ...
+
+class DeleteStoredSnapshotResponse(_message.Message):
+    __slots__ = ("deleted",)
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    deleted: bool
+    def __init__(self, deleted: _Optional[bool] = ...) -> None: ...
+
+class MountStorageRequest(_message.Message):
+    __slots__ = ("storage", "mount_path", "sub_path", "read_only", "kind")
+    STORAGE_FIELD_NUMBER: _ClassVar[int]
+    MOUNT_PATH_FIELD_NUMBER: _ClassVar[int]
+    SUB_PATH_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    storage: StorageRef
+    mount_path: str
+    sub_path: str
+    read_only: bool
+    kind: str
+    def __init__(self, storage: _Optional[_Union[StorageRef, _Mapping]] = ..., mount_path: _Optional[str] = ..., sub_path: _Optional[str] = ..., read_only: _Optional[bool] = ..., kind: _Optional[str] = ...) -> None: ...
+
+class MountStorageResponse(_message.Message):
+    __slots__ = ("kind", "volume_name", "target", "read_only", "sub_path")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_NAME_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SUB_PATH_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    volume_name: str
+    target: str
+    read_only: bool
+    sub_path: str
+    def __init__(self, kind: _Optional[str] = ..., volume_name: _Optional[str] = ..., target: _Optional[str] = ..., read_only: _Optional[bool] = ..., sub_path: _Optional[str] = ...) -> None: ...

@@ -53,6 +53,71 @@ class SpawnerServiceStub:
                 request_serializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.FromString,
                 _registered_method=True)
+        self.CreateStoredVolume = channel.unary_unary(
+                '/pods.v1.SpawnerService/CreateStoredVolume',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredVolumeRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredVolumeResponse.FromString,
+                _registered_method=True)
+        self.GetStoredVolume = channel.unary_unary(
+                '/pods.v1.SpawnerService/GetStoredVolume',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.GetStoredVolumeRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.GetStoredVolumeResponse.FromString,
+                _registered_method=True)
+        self.ListStoredVolumes = channel.unary_unary(
+                '/pods.v1.SpawnerService/ListStoredVolumes',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredVolumesRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredVolumesResponse.FromString,
+                _registered_method=True)
+        self.DeleteStoredVolume = channel.unary_unary(
+                '/pods.v1.SpawnerService/DeleteStoredVolume',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.DeleteStoredVolumeRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.DeleteStoredVolumeResponse.FromString,
+                _registered_method=True)
+        self.ListStoredFiles = channel.unary_unary(
+                '/pods.v1.SpawnerService/ListStoredFiles',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredFilesRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredFilesResponse.FromString,
+                _registered_method=True)
+        self.UploadStoredFile = channel.unary_unary(
+                '/pods.v1.SpawnerService/UploadStoredFile',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.UploadStoredFileRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.UploadStoredFileResponse.FromString,
+                _registered_method=True)
+        self.DownloadStoredFile = channel.unary_stream(
+                '/pods.v1.SpawnerService/DownloadStoredFile',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.DownloadStoredFileRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.DownloadStoredFileResponse.FromString,
+                _registered_method=True)
+        self.MeasureStoredUsage = channel.unary_unary(
+                '/pods.v1.SpawnerService/MeasureStoredUsage',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.MeasureStoredUsageRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.MeasureStoredUsageResponse.FromString,
+                _registered_method=True)
+        self.CreateStoredSnapshot = channel.unary_unary(
+                '/pods.v1.SpawnerService/CreateStoredSnapshot',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredSnapshotRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredSnapshotResponse.FromString,
+                _registered_method=True)
+        self.GetStoredSnapshot = channel.unary_unary(
+                '/pods.v1.SpawnerService/GetStoredSnapshot',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.GetStoredSnapshotRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.GetStoredSnapshotResponse.FromString,
+                _registered_method=True)
+        self.ListStoredSnapshots = channel.unary_unary(
+                '/pods.v1.SpawnerService/ListStoredSnapshots',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredSnapshotsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredSnapshotsResponse.FromString,
+                _registered_method=True)
+        self.DeleteStoredSnapshot = channel.unary_unary(
+                '/pods.v1.SpawnerService/DeleteStoredSnapshot',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.DeleteStoredSnapshotRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.DeleteStoredSnapshotResponse.FromString,
+                _registered_method=True)
+        self.MountStorage = channel.unary_unary(
+                '/pods.v1.SpawnerService/MountStorage',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.MountStorageRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.MountStorageResponse.FromString,
+                _registered_method=True)
 
 
 class SpawnerServiceServicer:
@@ -87,6 +152,106 @@ class SpawnerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateStoredVolume(self, request, context):
+        """The RPCs below are the volume store (services/common/storage VolumeStore): the
+        volumes and snapshots of pods and their files. The API calls them after it has
+        checked the caller's permission, so that only the spawner talks to the container
+        runtime. Errors: NOT_FOUND (no such volume, snapshot or file), INVALID_ARGUMENT
+        (bad id, path or setting), FAILED_PRECONDITION (in use, or exists with other
+        settings), OUT_OF_RANGE (the size limit), INTERNAL (other permanent errors),
+        UNAVAILABLE (the runtime is in trouble: try again); the message names the rule.
+
+        Creates a volume, or returns it if it exists with the same size limit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStoredVolume(self, request, context):
+        """Returns a volume, or nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStoredVolumes(self, request, context):
+        """Lists the deployment's volumes (of one tenant if given), sorted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStoredVolume(self, request, context):
+        """Deletes a volume and its content.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStoredFiles(self, request, context):
+        """Lists the files of a directory (or the one file) in a volume or snapshot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadStoredFile(self, request, context):
+        """Writes one file into a volume (bounded by the gateway's message size).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadStoredFile(self, request, context):
+        """Streams the content of a file in a volume or snapshot, one chunk per message. The
+        file is checked before the first message: an error comes instead of any chunk.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MeasureStoredUsage(self, request, context):
+        """Measures the bytes of the regular files in a volume or snapshot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateStoredSnapshot(self, request, context):
+        """Copies a volume (or a path in it) into a new snapshot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStoredSnapshot(self, request, context):
+        """Returns a snapshot, or nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStoredSnapshots(self, request, context):
+        """Lists the deployment's snapshots (of one tenant if given), sorted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStoredSnapshot(self, request, context):
+        """Deletes a snapshot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MountStorage(self, request, context):
+        """Describes how a pod mounts an existing volume or snapshot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SpawnerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -104,6 +269,71 @@ def add_SpawnerServiceServicer_to_server(servicer, server):
                     servicer.ExecInPod,
                     request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.FromString,
                     response_serializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.SerializeToString,
+            ),
+            'CreateStoredVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateStoredVolume,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredVolumeRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredVolumeResponse.SerializeToString,
+            ),
+            'GetStoredVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStoredVolume,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.GetStoredVolumeRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.GetStoredVolumeResponse.SerializeToString,
+            ),
+            'ListStoredVolumes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStoredVolumes,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredVolumesRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredVolumesResponse.SerializeToString,
+            ),
+            'DeleteStoredVolume': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStoredVolume,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.DeleteStoredVolumeRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.DeleteStoredVolumeResponse.SerializeToString,
+            ),
+            'ListStoredFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStoredFiles,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredFilesRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredFilesResponse.SerializeToString,
+            ),
+            'UploadStoredFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadStoredFile,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.UploadStoredFileRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.UploadStoredFileResponse.SerializeToString,
+            ),
+            'DownloadStoredFile': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadStoredFile,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.DownloadStoredFileRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.DownloadStoredFileResponse.SerializeToString,
+            ),
+            'MeasureStoredUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.MeasureStoredUsage,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.MeasureStoredUsageRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.MeasureStoredUsageResponse.SerializeToString,
+            ),
+            'CreateStoredSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateStoredSnapshot,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredSnapshotRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredSnapshotResponse.SerializeToString,
+            ),
+            'GetStoredSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStoredSnapshot,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.GetStoredSnapshotRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.GetStoredSnapshotResponse.SerializeToString,
+            ),
+            'ListStoredSnapshots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStoredSnapshots,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredSnapshotsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.ListStoredSnapshotsResponse.SerializeToString,
+            ),
+            'DeleteStoredSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStoredSnapshot,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.DeleteStoredSnapshotRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.DeleteStoredSnapshotResponse.SerializeToString,
+            ),
+            'MountStorage': grpc.unary_unary_rpc_method_handler(
+                    servicer.MountStorage,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.MountStorageRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.MountStorageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -191,6 +421,357 @@ class SpawnerService:
             '/pods.v1.SpawnerService/ExecInPod',
             pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.SerializeToString,
             pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateStoredVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/CreateStoredVolume',
+            pods_dot_v1_dot_spawner__service__pb2.CreateStoredVolumeRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.CreateStoredVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStoredVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/GetStoredVolume',
+            pods_dot_v1_dot_spawner__service__pb2.GetStoredVolumeRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.GetStoredVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStoredVolumes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/ListStoredVolumes',
+            pods_dot_v1_dot_spawner__service__pb2.ListStoredVolumesRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.ListStoredVolumesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStoredVolume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/DeleteStoredVolume',
+            pods_dot_v1_dot_spawner__service__pb2.DeleteStoredVolumeRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.DeleteStoredVolumeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStoredFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/ListStoredFiles',
+            pods_dot_v1_dot_spawner__service__pb2.ListStoredFilesRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.ListStoredFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadStoredFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/UploadStoredFile',
+            pods_dot_v1_dot_spawner__service__pb2.UploadStoredFileRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.UploadStoredFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadStoredFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pods.v1.SpawnerService/DownloadStoredFile',
+            pods_dot_v1_dot_spawner__service__pb2.DownloadStoredFileRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.DownloadStoredFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MeasureStoredUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/MeasureStoredUsage',
+            pods_dot_v1_dot_spawner__service__pb2.MeasureStoredUsageRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.MeasureStoredUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateStoredSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/CreateStoredSnapshot',
+            pods_dot_v1_dot_spawner__service__pb2.CreateStoredSnapshotRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.CreateStoredSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStoredSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/GetStoredSnapshot',
+            pods_dot_v1_dot_spawner__service__pb2.GetStoredSnapshotRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.GetStoredSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStoredSnapshots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/ListStoredSnapshots',
+            pods_dot_v1_dot_spawner__service__pb2.ListStoredSnapshotsRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.ListStoredSnapshotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStoredSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/DeleteStoredSnapshot',
+            pods_dot_v1_dot_spawner__service__pb2.DeleteStoredSnapshotRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.DeleteStoredSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MountStorage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/MountStorage',
+            pods_dot_v1_dot_spawner__service__pb2.MountStorageRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.MountStorageResponse.FromString,
             options,
             channel_credentials,
             insecure,
