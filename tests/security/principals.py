@@ -28,6 +28,8 @@ class Standing(Enum):
     ANONYMOUS = "anonymous"  # no token
     EXPIRED = "expired"  # a genuine token past its exp
     FORGED = "forged"  # signed with a key the stack does not trust
+    REFRESH = "refresh"  # signed by the stack's own key, but a refresh token
+    OTHER_ISSUER = "other-issuer"  # signed by the stack's own key, naming an issuer not trusted
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,13 @@ USERS = {
     Standing.TENANT_ADMIN: ("secadmin", "adminpass"),
 }
 GRANTED = {Standing.READ: "READ", Standing.USER: "USER", Standing.ADMIN: "ADMIN"}
-UNAUTHENTICATED = (Standing.ANONYMOUS, Standing.EXPIRED, Standing.FORGED)
+UNAUTHENTICATED = (
+    Standing.ANONYMOUS,
+    Standing.EXPIRED,
+    Standing.FORGED,
+    Standing.REFRESH,
+    Standing.OTHER_ISSUER,
+)
 
 
 def dev_users_setting() -> str:
@@ -82,6 +90,14 @@ def principals(stack: Stack) -> dict[Standing, Principal]:
     )
     found[Standing.FORGED] = Principal(
         Standing.FORGED, "secowner", _resigned(genuine, stranger_key)
+    )
+    found[Standing.REFRESH] = Principal(
+        Standing.REFRESH, "secowner", _resigned(genuine, own_key, **{"tapis/token_type": "refresh"})
+    )
+    found[Standing.OTHER_ISSUER] = Principal(
+        Standing.OTHER_ISSUER,
+        "secowner",
+        _resigned(genuine, own_key, iss="https://issuer.example.org/v3/tokens"),
     )
     found[Standing.ANONYMOUS] = Principal(Standing.ANONYMOUS, "", None)
     return found

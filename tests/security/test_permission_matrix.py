@@ -1,7 +1,8 @@
 """The permission matrix: every public call (calls.py) made by every kind of caller
 (principals.py) through the real gateway gets exactly the allowed answer.
 
-- No token, an expired token or a forged one: 401, whatever the call.
+- No token, an expired, forged or refresh token, or one of an issuer not configured: 401,
+  whatever the call.
 - On an object: the owner, an ADMIN sharee and a tenant admin succeed; READ and USER sharees
   succeed where their level suffices and get 403 otherwise; a stranger gets 404, worded like
   the answer for an object that does not exist.
