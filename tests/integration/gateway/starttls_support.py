@@ -12,11 +12,11 @@ import struct
 import pytest
 
 from gateway.certs import TlsFiles
-from gateway.routes import PodRoute, RouteTable
-from gateway.starttls_router import (
+from gateway.postgres_wire import (
     GSSENC_REQUEST_CODE,
     SSL_REQUEST_CODE,
 )
+from gateway.routes import PodRoute, RouteTable
 
 DOMAIN = "pods.test"
 LOGGER = "gateway.starttls_router"

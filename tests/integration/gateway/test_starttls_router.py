@@ -22,11 +22,9 @@ from typing import Any
 import pytest
 
 from gateway.certs import TlsFiles, ensure_dev_certificates
+from gateway.postgres_wire import CANCEL_REQUEST_CODE
 from gateway.routes import PodRoute, RouteTable
-from gateway.starttls_router import (
-    CANCEL_REQUEST_CODE,
-    StartTlsRouter,
-)
+from gateway.starttls_router import StartTlsRouter
 from tests.integration.gateway.starttls_support import (
     DOMAIN,
     GSSENC_REQUEST,

@@ -191,7 +191,7 @@ def test_gateway_settings_are_parsed_and_checked() -> None:
 
 
 def test_starttls_router_offers_only_the_gateways_ciphers(tmp_path: Path) -> None:
-    from gateway.starttls_router import server_context
+    from gateway.sni_gate import server_context
 
     tls = ensure_dev_certificates(tmp_path, "pods.example.org")
     context = server_context(tls, lambda *_: None)
