@@ -29,21 +29,18 @@ from dataclasses import dataclass, field
 
 from gateway import hardening
 from gateway.certs import TlsFiles
-from gateway.envoy_config import (
-    DEFAULT_LIMITS,
+from gateway.envoy_config import ClusterGateway
+from gateway.envoy_parts import (
     HCM_TYPE,
     HTTP_ALPN,
-    ClusterGateway,
-    JsonObject,
-    Limits,
     downstream_tls,
-    duration,
     router_filter,
     socket_address,
     stdout_access_log,
     tls_inspector,
     upstream_cluster,
 )
+from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits, duration
 from gateway.routes import PodRoute, RouteTable
 from services.common.settings import Settings
 

@@ -34,7 +34,8 @@ from pathlib import Path
 
 from gateway.certs import tls_files
 from gateway.envoy_binary import EnvoyConfigError, find_envoy, validate_config
-from gateway.envoy_config import CDS_FILE, LDS_FILE, JsonObject, bootstrap
+from gateway.envoy_config import CDS_FILE, LDS_FILE, bootstrap
+from gateway.hardening import JsonObject
 from gateway.pods_listener import (
     CLUSTER_TYPE,
     LISTENER_TYPE,
