@@ -2,7 +2,8 @@
 
 Pure functions, no I/O. Called by gateway/xds_files.py (which writes the resources into the
 files Envoy watches), and through it by `python -m gateway` (the initial, empty snapshot) and
-the pod router (every route change); the gateway tests compare the output to literal fragments.
+the route keeper (gateway/route_keeper.py, every route change); the gateway tests compare the
+output to literal fragments.
 
 One TLS listener serves every pod by name. The `tls_inspector` listener filter reads the SNI
 and ALPN of the ClientHello, and Envoy picks the filter chain whose match names that host:
