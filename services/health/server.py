@@ -21,10 +21,10 @@ from services.common.grpc_server import new_server, serve_until_stopped, stop_ev
 from services.common.messaging import MessageBus, PodCommand, PodEvent
 from services.common.outcomes import PodsError
 from services.common.pods_model import PodRecord, Status
-from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey
 from services.common.settings import Settings
 from services.health.leadership import run_while_leader
+from services.health.remote_runtime import RemoteRuntimeObserver
 from services.health.watcher import Watcher
 
 log = logging.getLogger(__name__)
@@ -83,12 +83,12 @@ class HealthServicer(pb_grpc.HealthServiceServicer):
 
 async def run(settings: Settings) -> None:
     store = Store.open(settings.effective_database_url)
-    runtime = runtime_from_settings(settings)
+    observer = RemoteRuntimeObserver(settings.spawner_address)  # the runtime, via the spawner
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()
     watcher = Watcher(
         store=store,
-        runtime=runtime,
+        runtime=observer,
         notifier=BusNotifier(bus),
         clock=now,
         resync_interval=settings.resync_interval,
@@ -107,7 +107,7 @@ async def run(settings: Settings) -> None:
         {
             "database": store.ping,
             "nats": connected(lambda: bus.connected, "NATS"),
-            "runtime": runtime.list_managed,
+            "spawner": observer.list_managed,  # and, through it, the runtime
         },
     )
     server = new_server(settings.health_port, register, health, settings.bind_address)
@@ -125,7 +125,7 @@ async def run(settings: Settings) -> None:
     finally:
         await bus.close()
         await store.close()
-        await close_runtime(runtime)
+        await observer.close()
 
 
 def main() -> None:
