@@ -25,7 +25,8 @@ from gateway.starttls_router import StartTlsRouter
 from gateway.xds_files import local_options, publish, xds_directory
 from services.common.db.store import Store
 from services.common.grpc_server import stop_event
-from services.common.messaging import MessageBus, PodEvent
+from services.common.messaging import PodEvent
+from services.common.messaging.nats_bus import MessageBus
 from services.common.outcomes import PodsError
 from services.common.runtime.factory import KUBERNETES
 from services.common.settings import Settings
