@@ -4,6 +4,8 @@ durable consumer, as nats-py configurations. Used by nats_bus.py (`MessageBus.en
 
 from __future__ import annotations
 
+from typing import Any
+
 from nats.js.api import (
     AckPolicy,
     ConsumerConfig,
@@ -27,31 +29,42 @@ STREAM_NAME_IN_USE = 10058  # JetStream API error code: stream exists with anoth
 
 def commands_stream(names: Names, replicas: int) -> StreamConfig:
     """A work queue of pod commands, bounded per pod, deduplicated by msg_id."""
-    return StreamConfig(
-        name=names.commands_stream,
-        description=f"Pod commands of deployment {names.deployment_id}",
-        subjects=[names.commands_subjects],
+    return _stream(
+        names.commands_stream,
+        f"Pod commands of deployment {names.deployment_id}",
+        names.commands_subjects,
+        replicas,
         retention=RetentionPolicy.WORK_QUEUE,
-        storage=StorageType.FILE,
-        discard=DiscardPolicy.OLD,
         max_age=COMMANDS_MAX_AGE,
         max_msgs_per_subject=COMMANDS_MAX_PER_POD,
         duplicate_window=COMMANDS_DUPLICATE_WINDOW,
-        num_replicas=replicas,
     )
 
 
 def events_stream(names: Names, replicas: int) -> StreamConfig:
     """Pod events, kept for EVENTS_MAX_AGE."""
-    return StreamConfig(
-        name=names.events_stream,
-        description=f"Pod events of deployment {names.deployment_id}",
-        subjects=[names.events_subjects],
+    return _stream(
+        names.events_stream,
+        f"Pod events of deployment {names.deployment_id}",
+        names.events_subjects,
+        replicas,
         retention=RetentionPolicy.LIMITS,
+        max_age=EVENTS_MAX_AGE,
+    )
+
+
+def _stream(
+    name: str, description: str, subjects: str, replicas: int, **limits: Any
+) -> StreamConfig:
+    """A file-backed stream that drops its oldest messages when a limit is reached."""
+    return StreamConfig(
+        name=name,
+        description=description,
+        subjects=[subjects],
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,
-        max_age=EVENTS_MAX_AGE,
         num_replicas=replicas,
+        **limits,
     )
 
 
