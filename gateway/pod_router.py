@@ -25,7 +25,7 @@ from gateway.starttls_router import StartTlsRouter
 from gateway.xds_files import local_options, xds_directory
 from services.common.db.store import Store
 from services.common.grpc_server import stop_event
-from services.common.messaging import MessageBus
+from services.common.messaging.nats_bus import MessageBus
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,8 @@ from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_service_pb2_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
-from services.common.messaging import MessageBus, PodCommand
+from services.common.messaging import PodCommand
+from services.common.messaging.nats_bus import MessageBus
 from services.common.pods_model import ResourceSpec
 from services.common.runtime.kubernetes.config import parse_compute_queues
 from services.common.runtime.types import PodKey

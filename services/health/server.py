@@ -18,7 +18,8 @@ from services.common.generated.pods.v1 import health_service_pb2 as pb
 from services.common.generated.pods.v1 import health_service_pb2_grpc as pb_grpc
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
-from services.common.messaging import MessageBus, PodCommand, PodEvent
+from services.common.messaging import PodCommand, PodEvent
+from services.common.messaging.nats_bus import MessageBus
 from services.common.outcomes import PodsError
 from services.common.pods_model import PodRecord, Status
 from services.common.runtime.types import PodKey

@@ -16,7 +16,8 @@ from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
-from services.common.messaging import MessageBus, PodCommand
+from services.common.messaging import PodCommand
+from services.common.messaging.nats_bus import MessageBus
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, TemporaryError
 from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey, Runtime

@@ -23,7 +23,6 @@ from services.common.storage.types import LABEL_STORAGE_HELPER
 from .render import (
     CONTROL_PLANE,
     OVERLAYS,
-    REPO,
     USER_PODS,
     Obj,
     by_kind,
@@ -333,7 +332,7 @@ def test_the_control_plane_accepts_only_itself_and_the_gateways_ports(
 
 
 def _settings_variables() -> set[str]:
-    return set(re.findall(r"PODS_[A-Z0-9_]+", (REPO / "services/common/settings.py").read_text()))
+    return {Settings.variable_of(name) for name in Settings.model_fields}
 
 
 def test_every_setting_in_the_config_map_is_known(overlay: tuple[str, list[Obj]]) -> None:
