@@ -27,7 +27,7 @@ from services.common.db.store import Store
 from services.common.grpc_server import stop_event
 from services.common.messaging import MessageBus, PodEvent
 from services.common.outcomes import PodsError
-from services.common.runtime.factory import KUBERNETES
+from services.common.runtime.kinds import KUBERNETES
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_se
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
 from services.common.messaging import MessageBus, PodCommand
 from services.common.pods_model import ResourceSpec
-from services.common.runtime.kubernetes.config import parse_compute_queues
+from services.common.runtime.kubernetes.queues import parse_compute_queues
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings, SettingsError

@@ -21,11 +21,11 @@ from services.common.grpc_server import new_server, serve_until_stopped, stop_ev
 from services.common.messaging import MessageBus, PodCommand, PodEvent
 from services.common.outcomes import PodsError
 from services.common.pods_model import PodRecord, Status
-from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey
 from services.common.settings import Settings
 from services.health.leadership import run_while_leader
 from services.health.watcher import Watcher
+from services.spawner.platforms.factory import close_runtime, runtime_from_settings
 
 log = logging.getLogger(__name__)
 LEASE_TTL = 9.0  # seconds without renewal before another replica takes over

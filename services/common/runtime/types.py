@@ -1,9 +1,9 @@
 """Data crossing the runtime seam, and the `Runtime` protocol every runtime implements.
 
-Callers: services/spawner (ensure, remove) and services/health (inspect, list_managed,
-logs_since, watch). Implementations: docker_runtime.DockerRuntime, fake.FakeRuntime, and
-later a Kubernetes runtime. Errors: implementations raise outcomes.TemporaryError or
-outcomes.PermanentError, never SDK exceptions.
+Callers: services/spawner (ensure, remove) and services/health (inspect, list_managed, logs_since,
+watch). Implementations: DockerRuntime and KubernetesRuntime (in services/spawner/platforms/), and
+fake.FakeRuntime. Errors: implementations raise outcomes.TemporaryError or outcomes.PermanentError,
+never SDK exceptions.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ class MountSpec:
 
     Docker: a mount of type "volume" with Source=`volume_name`, Target=`target`,
     ReadOnly=`read_only`, VolumeOptions.NoCopy=true and, when `sub_path` is not empty,
-    VolumeOptions.Subpath=`sub_path` (engine API >= 1.45); storage.docker_volumes.docker_mount
-    builds that dict. A snapshot's spec is always read_only."""
+    VolumeOptions.Subpath=`sub_path` (engine API >= 1.45);
+    services/spawner/platforms/docker/volumes.docker_mount builds that dict. A snapshot's spec is
+    always read_only."""
 
     kind: StorageKind
     volume_name: str

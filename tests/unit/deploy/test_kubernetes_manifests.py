@@ -18,15 +18,15 @@ import kubernetes.client
 import pytest
 
 from services.api.identity_config import WELL_KNOWN_PASSWORDS, identity_problems
-from services.common.runtime.kubernetes.client import (
+from services.common.settings import Settings
+from services.common.storage.types import LABEL_STORAGE_HELPER
+from services.spawner.platforms.kubernetes.api import (
     HEALTH_ACCESS,
     HEALTH_RUNTIME_METHODS,
     SPAWNER_ACCESS,
     SPAWNER_RUNTIME_METHODS,
     STORAGE_ACCESS,
 )
-from services.common.settings import Settings
-from services.common.storage.types import LABEL_STORAGE_HELPER
 
 from .render import OVERLAYS, REPO, compose, kubectl, prepared_tree, render, render_with_kubectl
 

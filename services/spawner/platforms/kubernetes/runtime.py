@@ -1,7 +1,7 @@
 """KubernetesRuntime: the Runtime seam on a Kubernetes cluster.
 
 Called by services/spawner (ensure, remove, inspect, list_managed, exec) and services/health
-(inspect, list_managed, logs_since, watch); built by services/common/runtime/factory.py.
+(inspect, list_managed, logs_since, watch); built by services/spawner/platforms/factory.py.
 Talks to the cluster only through client.KubeApi; blocking calls run in worker threads.
 KubeApi errors are translated once, by errors.py, into TemporaryError and PermanentError.
 
@@ -50,38 +50,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.kubernetes.client import (
-    AlreadyExists,
-    Kind,
-    KubeApi,
-    KubeError,
-)
-from services.common.runtime.kubernetes.config import KubernetesConfig
-from services.common.runtime.kubernetes.connection import LazyKubeApi
-from services.common.runtime.kubernetes.errors import (
-    translated_kube_errors,
-)
-from services.common.runtime.kubernetes.informer import PodInformer
-from services.common.runtime.kubernetes.logs import (
-    complete_lines,
-    lines_after,
-    since_time,
-    stamp_nanos,
-)
-from services.common.runtime.kubernetes.manifests import (
-    CONTAINER_NAME,
-    owner_reference,
-    pod_manifest,
-    secret_manifest,
-    service_manifest,
-)
 from services.common.runtime.kubernetes.names import (
     ANNOTATION_SPEC_HASH,
     deployment_selector,
     object_name,
     owned_key,
 )
-from services.common.runtime.kubernetes.state import has_started, is_running, pod_state
 from services.common.runtime.naming import tail_text, validate_slug, with_hash
 from services.common.runtime.types import (
     ContainerSpec,
@@ -92,6 +66,27 @@ from services.common.runtime.types import (
     PodKey,
     RuntimeEvent,
 )
+from services.spawner.platforms.kubernetes.api import AlreadyExists, Kind, KubeApi, KubeError
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
+from services.spawner.platforms.kubernetes.connection import LazyKubeApi
+from services.spawner.platforms.kubernetes.errors import (
+    translated_kube_errors,
+)
+from services.spawner.platforms.kubernetes.informer import PodInformer
+from services.spawner.platforms.kubernetes.logs import (
+    complete_lines,
+    lines_after,
+    since_time,
+    stamp_nanos,
+)
+from services.spawner.platforms.kubernetes.manifests import (
+    CONTAINER_NAME,
+    owner_reference,
+    pod_manifest,
+    secret_manifest,
+    service_manifest,
+)
+from services.spawner.platforms.kubernetes.state import has_started, is_running, pod_state
 
 log = logging.getLogger(__name__)
 

@@ -2,17 +2,17 @@
 PersistentVolumeClaim per volume and per snapshot.
 
 Called by the API layer (services/api) when PODS_RUNTIME=kubernetes; the runtime mounts the
-claims by name (runtime/kubernetes/manifests.py). Talks to the cluster only through our
-client.KubeApi seam (blocking calls in worker threads); KubeErrors become TemporaryError or
-PermanentError through runtime/kubernetes/errors.py.
+claims by name (manifests.py). Talks to the cluster only through our
+api.KubeApi seam (blocking calls in worker threads); KubeErrors become TemporaryError or
+PermanentError through errors.py.
 
-- A volume is a claim (kubernetes_claims.volume_claim) requesting its size limit as capacity:
+- A volume is a claim (claims.volume_claim) requesting its size limit as capacity:
   on block-backed storage classes the filesystem itself holds pods to the limit; uploads are
   also checked against it here.
 - A snapshot is another claim, filled by a copy (`cp -a`) of the source volume or of one of
   its directories or files, then marked complete (helper_answers.SNAPSHOT_MARKER carrying the
   copy token annotated on the claim). Portable: it needs no CSI snapshot support.
-- Files are reached through a helper Pod per operation (kubernetes_claims.helper_pod) with
+- Files are reached through a helper Pod per operation (claims.helper_pod) with
   the claims mounted; the file operations are helper_ops', shared with the Docker store. This
   module's HelperSession execs into the helper: uploads are sent on stdin and read by
   `head -c <size> | tar -x` (the exec stream needs no end-of-input), downloads come back as
@@ -20,7 +20,7 @@ PermanentError through runtime/kubernetes/errors.py.
   whole, so a download is read into memory at once, at most `max_transfer_bytes` (256 MiB by
   default), and only then streamed to the caller in chunks; the Docker store streams all the
   way. A ReadWriteOnce claim in use by a pod attaches to that pod's node only, so the
-  helper is placed on that node (kubernetes_claims.node_for). A helper with one mount waits
+  helper is placed on that node (claims.node_for). A helper with one mount waits
   DEFAULT_HELPER_IDLE_S for the next call on the same claim (helper_pool), and lets go as
   soon as a pod is about to mount the claim (mount_for); others are deleted after the
   operation. Should we crash, a helper ends after HELPER_LIFETIME_S and the next operation
@@ -42,25 +42,22 @@ from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.kubernetes.client import AlreadyExists, KubeApi
-from services.common.runtime.kubernetes.config import KubernetesConfig
-from services.common.runtime.kubernetes.connection import LazyKubeApi
-from services.common.runtime.kubernetes.errors import translated_kube_errors
 from services.common.runtime.kubernetes.names import deployment_selector
-from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_TENANT
-from services.common.storage import helper_ops, paths
+from services.common.runtime.types import LABEL_DEPLOYMENT
+from services.common.storage import paths
 from services.common.storage.chunks import FileChunks, chunked
-from services.common.storage.helper_answers import (
-    COPY_TARGET,
-    DEFAULT_MAX_TRANSFER_BYTES,
-    HELPER_LIFETIME_S,
-    HELPER_ROOT,
-    LABEL_COPY_TOKEN,
-    tail,
+from services.common.storage.types import (
+    InvalidStorageRequest,
+    MountSpec,
+    SnapshotKey,
+    StorageConflict,
+    StorageKind,
+    VolumeKey,
+    snapshot_name,
+    volume_name,
 )
-from services.common.storage.helper_ops import HelperShell
-from services.common.storage.helper_pool import HelperPool
-from services.common.storage.kubernetes_claims import (
+from services.spawner.platforms.kubernetes.api import AlreadyExists, KubeApi
+from services.spawner.platforms.kubernetes.claims import (
     HELPER_CONTAINER,
     ClaimSettings,
     annotations_of,
@@ -81,26 +78,17 @@ from services.common.storage.kubernetes_claims import (
     volume_claim,
     volume_owner,
 )
-from services.common.storage.threaded_store import ThreadedVolumeStore
-from services.common.storage.types import (
-    LABEL_SIZE_LIMIT,
-    LABEL_SNAPSHOT,
-    LABEL_SOURCE_PATH,
-    LABEL_SOURCE_VOLUME,
-    LABEL_VOLUME,
-    FileEntry,
-    InvalidStorageRequest,
-    MountSpec,
-    SnapshotInfo,
-    SnapshotKey,
-    StorageConflict,
-    StorageKind,
-    StorageNotFound,
-    VolumeInfo,
-    VolumeKey,
-    snapshot_name,
-    volume_name,
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
+from services.spawner.platforms.kubernetes.connection import LazyKubeApi
+from services.spawner.platforms.kubernetes.errors import translated_kube_errors
+from services.spawner.storage import helper_ops
+from services.spawner.storage.helper_answers import (
+    DEFAULT_MAX_TRANSFER_BYTES,
+    HELPER_ROOT,
+    tail,
 )
+from services.spawner.storage.helper_ops import HelperShell
+from services.spawner.storage.helper_store import HelperKey, HelperVolumeStore
 
 T = TypeVar("T")
 Obj = dict[str, Any]
@@ -111,9 +99,7 @@ DEFAULT_EXEC_TIMEOUT_S = 600.0
 POLL_INTERVAL_S = 0.5
 # Shorter than on Docker: an idle helper keeps a ReadWriteOnce claim attached to its node.
 DEFAULT_HELPER_IDLE_S = 10.0
-HELPER_REUSE_MARGIN_S = 300  # a helper this close to its end is not lent again
-_Mount = tuple[str, str, bool]  # claim, target, read-only
-_HelperKey = tuple[str, tuple[_Mount, ...]]  # tenant, mounts
+HelperMount = tuple[str, str, bool]  # claim, target, read-only
 
 
 class _PodSession:
@@ -162,7 +148,7 @@ class _PodSession:
         return iter([out])
 
 
-class KubernetesVolumeStore(ThreadedVolumeStore):
+class KubernetesVolumeStore(HelperVolumeStore[Obj, HelperMount]):
     """VolumeStore in one namespace of a cluster; manages only claims annotated with
     `deployment_id`."""
 
@@ -181,21 +167,13 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
     ) -> None:
         """`api_factory` builds the KubeApi on first use (default: ClusterApi.connect to
         the configured namespace). `file_owner`: uid and gid of uploaded files."""
-        super().__init__(deployment_id)
+        super().__init__(deployment_id, file_owner=file_owner, helper_idle_s=helper_idle_s)
         self.config = config
         self.settings = settings or ClaimSettings()
         self.max_transfer_bytes = max_transfer_bytes
-        self.file_owner = file_owner
         self._exec_timeout = exec_timeout_s
         self._poll = poll_interval_s
         self._api = LazyKubeApi(config, factory=api_factory)
-        self._pool: HelperPool[_HelperKey, str] = HelperPool(
-            self._start_helper,
-            self._stop_helper,
-            self._helper_alive,
-            idle_s=helper_idle_s,
-            max_age_s=HELPER_LIFETIME_S - HELPER_REUSE_MARGIN_S,
-        )
 
     def close(self) -> None:
         """Deletes the pooled helpers, then closes the API client if one was opened."""
@@ -224,29 +202,31 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             )
         return claim
 
-    def _require_volume(self, key: VolumeKey) -> Obj:
-        claim = self._owned(
-            volume_name(self.deployment_id, key),
-            volume_owner(self.deployment_id, key),
-            f"volume {key.volume_id!r}",
-        )
-        if claim is None:
-            raise StorageNotFound(
-                f"volume {key.volume_id!r} of tenant {key.tenant_id!r} does not exist"
-            )
-        return claim
+    def _find_volume(self, key: VolumeKey) -> Obj | None:
+        name, owner = volume_name(self.deployment_id, key), volume_owner(self.deployment_id, key)
+        return self._owned(name, owner, f"volume {key.volume_id!r}")
 
-    def _require_snapshot(self, key: SnapshotKey) -> Obj:
-        claim = self._owned(
-            snapshot_name(self.deployment_id, key),
-            snapshot_owner(self.deployment_id, key),
-            f"snapshot {key.snapshot_id!r}",
-        )
-        if claim is None:
-            raise StorageNotFound(
-                f"snapshot {key.snapshot_id!r} of tenant {key.tenant_id!r} does not exist"
-            )
-        return claim
+    def _find_snapshot(self, key: SnapshotKey) -> Obj | None:
+        name = snapshot_name(self.deployment_id, key)
+        owner = snapshot_owner(self.deployment_id, key)
+        return self._owned(name, owner, f"snapshot {key.snapshot_id!r}")
+
+    def _notes(self, record: Obj) -> Mapping[str, str]:
+        return annotations_of(record)
+
+    def _record_name(self, record: Obj) -> str:
+        return str(record["metadata"]["name"])
+
+    def _created_at(self, record: Obj) -> datetime | None:
+        return created_at(record)
+
+    def _volume_mount(self, key: VolumeKey, record: Obj, read_only: bool) -> HelperMount:
+        return volume_name(self.deployment_id, key), HELPER_ROOT, read_only
+
+    def _snapshot_mount(
+        self, key: SnapshotKey, record: Obj, target: str, read_only: bool
+    ) -> HelperMount:
+        return snapshot_name(self.deployment_id, key), target, read_only
 
     def _our_pods(self) -> list[Obj]:
         return self._api.get().list_pods(deployment_selector(self.deployment_id)).items
@@ -261,14 +241,7 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             raise TemporaryError(f"the claim of {what} is still being deleted; try again")
         return claim
 
-    @contextlib.contextmanager
-    def _helper(self, tenant_id: str, mounts: Sequence[_Mount]) -> Iterator[HelperShell]:
-        """A running helper Pod with each (claim, target, read_only) mounted. Helpers with one
-        mount come from (and go back to) the pool; others are deleted after."""
-        with self._pool.helper((tenant_id, tuple(mounts)), pooled=len(mounts) == 1) as shell:
-            yield shell
-
-    def _start_helper(self, key: _HelperKey) -> tuple[str, HelperShell]:
+    def _start_helper(self, key: HelperKey[HelperMount]) -> tuple[str, HelperShell]:
         """Creates a helper Pod and waits until it runs. Helpers that ended (their hour ran
         out: a process of ours died mid-operation) are deleted on the way."""
         tenant_id, mounts = key
@@ -322,87 +295,28 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
                 )
             time.sleep(self._poll)
 
-    def _list_files_volume(self, key: VolumeKey, relative: str, recursive: bool) -> list[FileEntry]:
-        return self._on_volume(
-            key, True, lambda shell: helper_ops.list_in(shell, relative, recursive)
-        )
-
-    def _open_volume_file(self, key: VolumeKey, relative: str) -> FileChunks:
-        data = self._on_volume(key, True, lambda shell: _read_whole(shell, relative, frozenset()))
+    def _open_in(
+        self,
+        helper: contextlib.AbstractContextManager[HelperShell],
+        relative: str,
+        hidden: frozenset[str],
+    ) -> FileChunks:
+        """The file, read at once through the helper (bounded by max_transfer_bytes, see
+        _PodSession), then handed on in chunks."""
+        with helper as shell:
+            data = b"".join(helper_ops.open_in(shell, relative, hidden))
         return FileChunks(chunked(data))
-
-    def _usage(self, key: VolumeKey | SnapshotKey) -> int:
-        if isinstance(key, SnapshotKey):
-            return self._on_snapshot(key, lambda shell: helper_ops.measure(shell, snapshot=True))
-        return self._on_volume(key, True, helper_ops.measure)
-
-    def _list_files_snapshot(
-        self, key: SnapshotKey, relative: str, recursive: bool
-    ) -> list[FileEntry]:
-        hidden = helper_ops.SNAPSHOT_HIDDEN
-        return self._on_snapshot(
-            key, lambda shell: helper_ops.list_in(shell, relative, recursive, hidden)
-        )
-
-    def _open_snapshot_file(self, key: SnapshotKey, relative: str) -> FileChunks:
-        hidden = helper_ops.SNAPSHOT_HIDDEN
-        data = self._on_snapshot(key, lambda shell: _read_whole(shell, relative, hidden))
-        return FileChunks(chunked(data))
-
-    def _on_volume(
-        self, key: VolumeKey, read_only: bool, operation: Callable[[HelperShell], T]
-    ) -> T:
-        self._require_volume(key)
-        claim = volume_name(self.deployment_id, key)
-        with self._helper(key.tenant_id, [(claim, HELPER_ROOT, read_only)]) as shell:
-            return operation(shell)
-
-    def _on_snapshot(self, key: SnapshotKey, operation: Callable[[HelperShell], T]) -> T:
-        """Runs `operation` on the complete snapshot mounted read-only at HELPER_ROOT."""
-        claim = self._require_snapshot(key)
-        name = snapshot_name(self.deployment_id, key)
-        with self._helper(key.tenant_id, [(name, HELPER_ROOT, True)]) as shell:
-            helper_ops.check_complete(shell, key, _copy_token(claim))
-            return operation(shell)
 
     # --- volumes --------------------------------------------------------------------------
 
-    def _volume_info(self, key: VolumeKey, claim: Obj) -> VolumeInfo:
-        try:
-            limit = int(annotations_of(claim).get(LABEL_SIZE_LIMIT, ""))
-        except ValueError:
-            limit = 0
-        return VolumeInfo(
-            key=key,
-            name=str(claim["metadata"]["name"]),
-            size_limit_bytes=limit,
-            created_at=created_at(claim),
+    def _new_volume(self, key: VolumeKey, size_limit_bytes: int) -> Obj:
+        body = volume_claim(
+            self.deployment_id, key, size_limit_bytes, datetime.now(UTC), self.settings
         )
-
-    def _create_volume(self, key: VolumeKey, size_limit_bytes: int) -> VolumeInfo:
-        what = f"volume {key.volume_id!r}"
         owner = volume_owner(self.deployment_id, key)
-        claim = self._owned(volume_name(self.deployment_id, key), owner, what)
-        if claim is None:
-            body = volume_claim(
-                self.deployment_id, key, size_limit_bytes, datetime.now(UTC), self.settings
-            )
-            claim = self._create_claim(body, owner, what)
-        info = self._volume_info(key, claim)
-        if info.size_limit_bytes != size_limit_bytes:
-            raise StorageConflict(
-                f"{what} already exists with a size limit of {info.size_limit_bytes} bytes, "
-                f"not {size_limit_bytes}"
-            )
-        return info
+        return self._create_claim(body, owner, f"volume {key.volume_id!r}")
 
-    def _get_volume(self, key: VolumeKey) -> VolumeInfo | None:
-        name = volume_name(self.deployment_id, key)
-        owner = volume_owner(self.deployment_id, key)
-        claim = self._owned(name, owner, f"volume {key.volume_id!r}")
-        return None if claim is None else self._volume_info(key, claim)
-
-    def _our_claims(self, kind_label: str, tenant_id: str | None) -> list[Obj]:
+    def _our_objects(self, kind_label: str, tenant_id: str | None) -> list[Obj]:
         selector = claim_selector(self.deployment_id, kind_label, tenant_id)
         return [
             claim
@@ -410,21 +324,6 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             if not is_terminating(claim)
             and annotations_of(claim).get(LABEL_DEPLOYMENT) == self.deployment_id
         ]
-
-    def _list_volumes(self, tenant_id: str | None) -> list[VolumeInfo]:
-        infos = []
-        for claim in self._our_claims(LABEL_VOLUME, tenant_id):
-            notes = annotations_of(claim)
-            key = VolumeKey(str(notes.get(LABEL_TENANT, "")), str(notes.get(LABEL_VOLUME, "")))
-            try:
-                expected = volume_name(self.deployment_id, key)
-            except ValueError:
-                continue
-            if claim["metadata"]["name"] == expected and (
-                tenant_id is None or key.tenant_id == tenant_id
-            ):
-                infos.append(self._volume_info(key, claim))
-        return sorted(infos, key=lambda info: info.key)
 
     def _delete_volume(self, key: VolumeKey) -> bool:
         name, owner = volume_name(self.deployment_id, key), volume_owner(self.deployment_id, key)
@@ -452,105 +351,34 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             api.delete("pods", str(pod["metadata"]["name"]))
         return api.delete(CLAIMS, name)
 
-    def _upload(self, key: VolumeKey, relative: str, data: bytes) -> FileEntry:
-        claim = self._require_volume(key)
-        limit = self._volume_info(key, claim).size_limit_bytes
-        name = volume_name(self.deployment_id, key)
-        with self._helper(key.tenant_id, [(name, HELPER_ROOT, False)]) as shell:
-            return helper_ops.upload_into(
-                shell, key.volume_id, relative, data, limit, self.file_owner
-            )
-
     # --- snapshots ------------------------------------------------------------------------
 
-    def _snapshot_info(self, key: SnapshotKey, claim: Obj, size: int | None) -> SnapshotInfo:
-        notes = annotations_of(claim)
-        return SnapshotInfo(
-            key=key,
-            name=str(claim["metadata"]["name"]),
-            source=VolumeKey(key.tenant_id, str(notes.get(LABEL_SOURCE_VOLUME, ""))),
-            source_path=str(notes.get(LABEL_SOURCE_PATH, "")),
-            created_at=created_at(claim),
-            size_bytes=size,
-        )
-
-    def _create_snapshot(
+    def _new_snapshot(
         self,
-        source_key: VolumeKey,
         key: SnapshotKey,
+        source_key: VolumeKey,
+        source: Obj,
         relative: str,
         size_limit_bytes: int | None,
-    ) -> SnapshotInfo:
-        name = snapshot_name(self.deployment_id, key)
-        what = f"snapshot {key.snapshot_id!r}"
+        copy_token: str,
+    ) -> Obj:
+        source_limit = self._volume_info(source_key, source).size_limit_bytes
+        body = snapshot_claim(
+            self.deployment_id,
+            key,
+            source_key,
+            relative,
+            size_limit_bytes or source_limit,
+            copy_token,
+            datetime.now(UTC),
+            self.settings,
+        )
         owner = snapshot_owner(self.deployment_id, key)
-        claim = self._owned(name, owner, what)
-        if claim is not None:
-            notes = annotations_of(claim)
-            existing = (notes.get(LABEL_SOURCE_VOLUME), notes.get(LABEL_SOURCE_PATH))
-            if existing != (source_key.volume_id, relative):
-                raise StorageConflict(
-                    f"{what} already exists, taken from volume {existing[0]!r} path {existing[1]!r}"
-                )
-            # A replay: a complete snapshot is returned as it is, even if its source is gone.
-            with self._helper(key.tenant_id, [(name, HELPER_ROOT, True)]) as shell:
-                size = helper_ops.read_marker(shell, key, _copy_token(claim), HELPER_ROOT)
-            if size is not None:
-                return self._snapshot_info(key, claim, size)
-        source_claim = self._require_volume(source_key)
-        if claim is None:
-            source_limit = self._volume_info(source_key, source_claim).size_limit_bytes
-            body = snapshot_claim(
-                self.deployment_id,
-                key,
-                source_key,
-                relative,
-                size_limit_bytes or source_limit,
-                secrets.token_hex(16),
-                datetime.now(UTC),
-                self.settings,
-            )
-            claim = self._create_claim(body, owner, what)
-        mounts = [
-            (volume_name(self.deployment_id, source_key), HELPER_ROOT, True),
-            (name, COPY_TARGET, False),
-        ]
-        discard = False
-        try:
-            with self._helper(key.tenant_id, mounts) as shell:
-                try:  # new, or an interrupted copy: (re)copy
-                    size = helper_ops.copy_snapshot(
-                        shell, key, _copy_token(claim), source_key, relative, size_limit_bytes
-                    )
-                except PermanentError:
-                    discard = True  # incomplete, and asking again will not help
-                    raise
-            return self._snapshot_info(key, claim, size)
-        finally:
-            if discard:
-                with contextlib.suppress(Exception):
-                    self._api.get().delete(CLAIMS, name)
+        return self._create_claim(body, owner, f"snapshot {key.snapshot_id!r}")
 
-    def _get_snapshot(self, key: SnapshotKey) -> SnapshotInfo | None:
-        name = snapshot_name(self.deployment_id, key)
-        owner = snapshot_owner(self.deployment_id, key)
-        claim = self._owned(name, owner, f"snapshot {key.snapshot_id!r}")
-        return None if claim is None else self._snapshot_info(key, claim, None)
-
-    def _list_snapshots(self, tenant_id: str | None) -> list[SnapshotInfo]:
-        infos = []
-        for claim in self._our_claims(LABEL_SNAPSHOT, tenant_id):
-            notes = annotations_of(claim)
-            key = SnapshotKey(str(notes.get(LABEL_TENANT, "")), str(notes.get(LABEL_SNAPSHOT, "")))
-            try:
-                expected = snapshot_name(self.deployment_id, key)
-            except ValueError:
-                continue
-            if claim["metadata"]["name"] == expected and (
-                tenant_id is None or key.tenant_id == tenant_id
-            ):
-                infos.append(self._snapshot_info(key, claim, None))
-        return sorted(infos, key=lambda info: info.key)
+    def _discard_snapshot(self, key: SnapshotKey) -> None:
+        with contextlib.suppress(Exception):
+            self._api.get().delete(CLAIMS, snapshot_name(self.deployment_id, key))
 
     # --- mounts ---------------------------------------------------------------------------
 
@@ -562,15 +390,11 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
         relative: str,
         read_only: bool,
     ) -> MountSpec:
-        if isinstance(key, VolumeKey):
-            self._require_volume(key)
-        else:
-            self._require_snapshot(key)
+        record: Obj = (
+            self._require_volume(key) if isinstance(key, VolumeKey) else self._require_snapshot(key)
+        )
         name = self._name_of(key)
-        sub_path = ""
-        if relative:
-            with self._helper(key.tenant_id, [(name, HELPER_ROOT, True)]) as shell:
-                sub_path = helper_ops.resolve_sub_path(shell, relative)
+        sub_path = self._resolve_sub_path(key, record, relative) if relative else ""
         # A pod is about to mount the claim: our idle helpers let go of it (one holding a
         # ReadWriteOnce claim would keep the pod from starting on another node).
         self._pool.discard(lambda helper: any(mount[0] == name for mount in helper[1]))
@@ -581,12 +405,3 @@ class KubernetesVolumeStore(ThreadedVolumeStore):
             read_only=read_only,
             sub_path=sub_path,
         )
-
-
-def _copy_token(claim: Obj) -> str:
-    return str(annotations_of(claim).get(LABEL_COPY_TOKEN, ""))
-
-
-def _read_whole(shell: HelperShell, relative: str, hidden: frozenset[str]) -> bytes:
-    """The file, read at once (bounded by the session's max_bytes; see _PodSession)."""
-    return b"".join(helper_ops.open_in(shell, relative, hidden))
