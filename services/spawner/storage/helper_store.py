@@ -38,9 +38,11 @@ from services.common.storage.types import (
     LABEL_SOURCE_VOLUME,
     LABEL_VOLUME,
     FileEntry,
+    MountSpec,
     SnapshotInfo,
     SnapshotKey,
     StorageConflict,
+    StorageKind,
     StorageNotFound,
     VolumeInfo,
     VolumeKey,
@@ -61,6 +63,7 @@ from services.spawner.storage.threaded_store import ThreadedVolumeStore
 R = TypeVar("R")  # the platform's object of a volume or snapshot (inspect attrs, a claim)
 M = TypeVar("M", bound=Hashable)  # one mount of a helper, as the platform describes it
 HelperKey = tuple[str, tuple[M, ...]]  # tenant, mounts
+HelperContext = contextlib.AbstractContextManager[HelperShell]  # a helper, held while entered
 HELPER_REUSE_MARGIN_S = 300  # a helper this close to its end is not lent again
 
 
@@ -147,13 +150,15 @@ class HelperVolumeStore(ThreadedVolumeStore, Generic[R, M]):
     def _helper_alive(self, handle: str) -> bool: ...
 
     @abc.abstractmethod
-    def _open_in(
-        self,
-        helper: contextlib.AbstractContextManager[HelperShell],
-        relative: str,
-        hidden: frozenset[str],
-    ) -> FileChunks:
+    def _open_in(self, helper: HelperContext, relative: str, hidden: frozenset[str]) -> FileChunks:
         """The file's chunks, read through `helper` (entered here)."""
+
+    def _check_sub_path(self, kind: StorageKind, relative: str) -> None:
+        """Raises InvalidStorageRequest when the platform cannot mount a sub path; by
+        default it can."""
+
+    def _before_mount(self, name: str) -> None:
+        """Called when a pod is about to mount the object `name`; by default nothing."""
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -174,9 +179,7 @@ class HelperVolumeStore(ThreadedVolumeStore, Generic[R, M]):
             helper_ops.check_complete(helper, key, self._copy_token(record))
             yield helper
 
-    def _volume_helper(
-        self, key: VolumeKey, read_only: bool
-    ) -> contextlib.AbstractContextManager[HelperShell]:
+    def _volume_helper(self, key: VolumeKey, read_only: bool) -> HelperContext:
         record = self._require_volume(key)
         return self._helper(key.tenant_id, [self._volume_mount(key, record, read_only)])
 
@@ -371,3 +374,26 @@ class HelperVolumeStore(ThreadedVolumeStore, Generic[R, M]):
 
     def _open_snapshot_file(self, key: SnapshotKey, relative: str) -> FileChunks:
         return self._open_in(self._complete_snapshot(key), relative, helper_ops.SNAPSHOT_HIDDEN)
+
+    # --- mounts ----------------------------------------------------------------------------
+
+    def _mount_for(
+        self,
+        kind: StorageKind,
+        key: VolumeKey | SnapshotKey,
+        target: str,
+        relative: str,
+        read_only: bool,
+    ) -> MountSpec:
+        record = (
+            self._require_volume(key) if isinstance(key, VolumeKey) else self._require_snapshot(key)
+        )
+        sub_path = ""
+        if relative:
+            self._check_sub_path(kind, relative)
+            sub_path = self._resolve_sub_path(key, record, relative)
+        name = self._name_of(key)
+        self._before_mount(name)
+        return MountSpec(
+            kind=kind, volume_name=name, target=target, read_only=read_only, sub_path=sub_path
+        )

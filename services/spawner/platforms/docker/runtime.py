@@ -70,7 +70,7 @@ from services.spawner.platforms.docker.sessions import (
 from services.spawner.platforms.docker.translate import (
     Attrs,
     create_kwargs,
-    cursor_nanos,
+    docker_cursor_nanos,
     event_from_raw,
     lines_after,
     since_param,
@@ -348,7 +348,7 @@ class DockerRuntime:
     # logs
 
     def _logs_sync(self, key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
-        after = cursor_nanos(cursor)
+        after = docker_cursor_nanos(cursor)
         attrs = self._owned_attrs(key)
         if attrs is None:
             return LogChunk(text="", cursor=cursor)

@@ -19,7 +19,6 @@ import docker
 import docker.errors
 import docker.types
 
-from services.common.outcomes import PermanentError
 from services.common.runtime.naming import (
     container_name,
     labels_for,
@@ -33,6 +32,7 @@ from services.common.runtime.types import (
     PodKey,
     RuntimeEvent,
 )
+from services.spawner.platforms.cursors import cursor_nanos
 from services.spawner.platforms.docker.network import network_name
 from services.spawner.platforms.docker.volumes import docker_mount
 from services.spawner.platforms.hardening import (
@@ -205,13 +205,9 @@ def stamp_nanos(stamp: str) -> int | None:
     return seconds * 1_000_000_000 + int((match[2] or "0").ljust(9, "0"))
 
 
-def cursor_nanos(cursor: str) -> int | None:
-    if not cursor:
-        return None
-    nanos = stamp_nanos(cursor)
-    if nanos is None:
-        raise PermanentError(f"log cursor {cursor!r} is not a Docker timestamp")
-    return nanos
+def docker_cursor_nanos(cursor: str) -> int | None:
+    """The nanoseconds of a log cursor ("" -> None); PermanentError when not a Docker stamp."""
+    return cursor_nanos(cursor, stamp_nanos, "a Docker timestamp")
 
 
 def since_param(after: int | None) -> float | None:

@@ -99,7 +99,7 @@ from services.spawner.storage.helper_answers import (
 )
 from services.spawner.storage.helper_ops import HelperShell
 from services.spawner.storage.helper_pool import DEFAULT_IDLE_S
-from services.spawner.storage.helper_store import HelperKey, HelperVolumeStore
+from services.spawner.storage.helper_store import HelperContext, HelperKey, HelperVolumeStore
 
 Attrs = dict[str, Any]
 DEFAULT_TIMEOUT_S = 600.0
@@ -369,12 +369,7 @@ class DockerVolumeStore(HelperVolumeStore[Attrs, HelperMount]):
             return False
         return True
 
-    def _open_in(
-        self,
-        helper: contextlib.AbstractContextManager[HelperShell],
-        relative: str,
-        hidden: frozenset[str],
-    ) -> FileChunks:
+    def _open_in(self, helper: HelperContext, relative: str, hidden: frozenset[str]) -> FileChunks:
         """The file's chunks, holding the helper until they are closed (the helper goes back
         to the pool then, or is stopped if the reading failed)."""
         held = contextlib.ExitStack()
@@ -428,35 +423,13 @@ class DockerVolumeStore(HelperVolumeStore[Attrs, HelperMount]):
             self._api_version = both[0]
         return self._api_version
 
-    def _mount_for(
-        self,
-        kind: StorageKind,
-        key: VolumeKey | SnapshotKey,
-        target: str,
-        relative: str,
-        read_only: bool,
-    ) -> MountSpec:
-        if isinstance(key, VolumeKey):
-            attrs = self._require_volume(key)
-        else:
-            attrs = self._require_snapshot(key)
-        sub_path = ""
-        if relative:
-            version = self._engine_api_version()
-            if not api_version_at_least(version, SUBPATH_MIN_API):
-                raise InvalidStorageRequest(
-                    f"sub_path {relative!r} needs Docker engine API >= 1.45 (volume subpath "
-                    f"mounts); this engine speaks {version}. Mount the whole "
-                    f"{kind.value} instead"
-                )
-            sub_path = self._resolve_sub_path(key, attrs, relative)
-        return MountSpec(
-            kind=kind,
-            volume_name=self._name_of(key),
-            target=target,
-            read_only=read_only,
-            sub_path=sub_path,
-        )
+    def _check_sub_path(self, kind: StorageKind, relative: str) -> None:
+        version = self._engine_api_version()
+        if not api_version_at_least(version, SUBPATH_MIN_API):
+            raise InvalidStorageRequest(
+                f"sub_path {relative!r} needs Docker engine API >= 1.45 (volume subpath "
+                f"mounts); this engine speaks {version}. Mount the whole {kind.value} instead"
+            )
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

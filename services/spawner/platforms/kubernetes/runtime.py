@@ -66,6 +66,7 @@ from services.common.runtime.types import (
     PodKey,
     RuntimeEvent,
 )
+from services.spawner.platforms.cursors import cursor_nanos
 from services.spawner.platforms.kubernetes.api import AlreadyExists, Kind, KubeApi, KubeError
 from services.spawner.platforms.kubernetes.config import KubernetesConfig
 from services.spawner.platforms.kubernetes.connection import LazyKubeApi
@@ -96,15 +97,6 @@ Obj = dict[str, Any]
 MIN_LOG_PAGE_BYTES = 64 * 1024
 MAX_LOG_PAGES = 8
 TERMINATING_RETRY_DELAY = 2.0
-
-
-def _cursor_nanos(cursor: str) -> int | None:
-    if not cursor:
-        return None
-    nanos = stamp_nanos(cursor)
-    if nanos is None:
-        raise PermanentError(f"log cursor {cursor!r} is not a Kubernetes log timestamp")
-    return nanos
 
 
 def _owner_uids(obj: Obj) -> list[str]:
@@ -189,7 +181,7 @@ class KubernetesRuntime:
 
     async def logs_since(self, key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
         """Output after `cursor`, at most its last `limit_bytes` (see the module docstring)."""
-        after = _cursor_nanos(cursor)
+        after = cursor_nanos(cursor, stamp_nanos, "a Kubernetes log timestamp")
         pod = await self._owned_pod(key)
         if pod is None or not has_started(pod):
             return LogChunk(text="", cursor=cursor)

@@ -48,10 +48,8 @@ from services.common.storage import paths
 from services.common.storage.chunks import FileChunks, chunked
 from services.common.storage.types import (
     InvalidStorageRequest,
-    MountSpec,
     SnapshotKey,
     StorageConflict,
-    StorageKind,
     VolumeKey,
     snapshot_name,
     volume_name,
@@ -88,7 +86,7 @@ from services.spawner.storage.helper_answers import (
     tail,
 )
 from services.spawner.storage.helper_ops import HelperShell
-from services.spawner.storage.helper_store import HelperKey, HelperVolumeStore
+from services.spawner.storage.helper_store import HelperContext, HelperKey, HelperVolumeStore
 
 T = TypeVar("T")
 Obj = dict[str, Any]
@@ -295,12 +293,7 @@ class KubernetesVolumeStore(HelperVolumeStore[Obj, HelperMount]):
                 )
             time.sleep(self._poll)
 
-    def _open_in(
-        self,
-        helper: contextlib.AbstractContextManager[HelperShell],
-        relative: str,
-        hidden: frozenset[str],
-    ) -> FileChunks:
+    def _open_in(self, helper: HelperContext, relative: str, hidden: frozenset[str]) -> FileChunks:
         """The file, read at once through the helper (bounded by max_transfer_bytes, see
         _PodSession), then handed on in chunks."""
         with helper as shell:
@@ -382,26 +375,7 @@ class KubernetesVolumeStore(HelperVolumeStore[Obj, HelperMount]):
 
     # --- mounts ---------------------------------------------------------------------------
 
-    def _mount_for(
-        self,
-        kind: StorageKind,
-        key: VolumeKey | SnapshotKey,
-        target: str,
-        relative: str,
-        read_only: bool,
-    ) -> MountSpec:
-        record: Obj = (
-            self._require_volume(key) if isinstance(key, VolumeKey) else self._require_snapshot(key)
-        )
-        name = self._name_of(key)
-        sub_path = self._resolve_sub_path(key, record, relative) if relative else ""
+    def _before_mount(self, name: str) -> None:
         # A pod is about to mount the claim: our idle helpers let go of it (one holding a
         # ReadWriteOnce claim would keep the pod from starting on another node).
         self._pool.discard(lambda helper: any(mount[0] == name for mount in helper[1]))
-        return MountSpec(
-            kind=kind,
-            volume_name=name,
-            target=target,
-            read_only=read_only,
-            sub_path=sub_path,
-        )
