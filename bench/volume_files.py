@@ -21,8 +21,8 @@ import docker
 from _common import machine, percentile
 
 from services.common.runtime.types import LABEL_DEPLOYMENT
-from services.common.storage.docker_volumes import DockerVolumeStore
 from services.common.storage.types import VolumeKey
+from services.spawner.platforms.docker.volumes import DockerVolumeStore
 
 IMAGE = "pods-http:latest"
 KEY = VolumeKey("dev", "bench")

@@ -40,7 +40,7 @@ from services.common.grpc_server import new_server, serve_until_stopped, stop_ev
 from services.common.messaging import PodCommand
 from services.common.messaging.nats_bus import MessageBus
 from services.common.pods_model import ResourceSpec
-from services.common.runtime.kubernetes.config import parse_compute_queues
+from services.common.runtime.kubernetes.queues import parse_compute_queues
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings, SettingsError

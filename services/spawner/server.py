@@ -19,15 +19,19 @@ from services.common.grpc_server import new_server, serve_until_stopped, stop_ev
 from services.common.messaging import PodCommand
 from services.common.messaging.nats_bus import MessageBus
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, TemporaryError
-from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
 from services.common.storage import wire
-from services.common.storage.factory import close_volume_store, volume_store_from_settings
 from services.common.storage.types import VolumeStore
 from services.spawner.exec_limits import ExecAdmission, ExecLimitReached, ExecLimits
 from services.spawner.observe_servicer import ObserveServicer
+from services.spawner.platforms.factory import (
+    close_runtime,
+    close_volume_store,
+    runtime_from_settings,
+    volume_store_from_settings,
+)
 from services.spawner.reconcile import Reconciler
 from services.spawner.storage_servicer import StorageServicer
 

@@ -21,7 +21,6 @@ import docker.errors
 import pytest
 
 from services.common.outcomes import PermanentError
-from services.common.runtime.docker_runtime import DockerRuntime
 from services.common.runtime.fake import FakeRuntime
 from services.common.runtime.naming import container_name, with_hash
 from services.common.runtime.types import (
@@ -35,6 +34,7 @@ from services.common.runtime.types import (
     Runtime,
     RuntimeEvent,
 )
+from services.spawner.platforms.docker.runtime import DockerRuntime
 
 IMAGE = "pods-http:latest"  # busybox: sh, sleep, echo (scripts/build-images builds it)
 KEY = PodKey("dev", "web1")

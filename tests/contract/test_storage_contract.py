@@ -27,7 +27,6 @@ from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grp
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
 from services.common.storage import wire
 from services.common.storage.chunks import CHUNK_SIZE
-from services.common.storage.docker_volumes import DockerVolumeStore, docker_mount
 from services.common.storage.fake import FakeVolumeStore
 from services.common.storage.types import (
     InvalidStorageRequest,
@@ -42,6 +41,7 @@ from services.common.storage.types import (
     snapshot_name,
     volume_name,
 )
+from services.spawner.platforms.docker.volumes import DockerVolumeStore, docker_mount
 from services.spawner.storage_servicer import StorageServicer
 
 IMAGE = "pods-http:latest"  # the Docker store's helper image, and the "pod" here

@@ -1,6 +1,8 @@
 """The runtime seam: what spawner and health need from a container platform.
 
-`types` holds the frozen data passed across the seam and the `Runtime` protocol;
-`docker_runtime` implements it with the Docker SDK (the only module that imports docker);
-`fake` is an in-memory double for unit tests of our own logic.
+`types` holds the frozen data passed across the seam and the `Runtime` protocol; `naming` the
+names and labels derived from a PodKey; `kinds` the platform names (PODS_RUNTIME);
+`kubernetes/` the Kubernetes names and compute queues several processes read; `fake` is an
+in-memory double for unit and contract tests. The implementations (Docker, Kubernetes) belong
+to the spawner: services/spawner/platforms/.
 """

@@ -1,7 +1,7 @@
 """Names, labels and spec hashes that every runtime derives from a pod, without any I/O.
 
-Called by docker_runtime.DockerRuntime and fake.FakeRuntime (and later the Kubernetes
-runtime) so that all of them agree on what a pod's container is called, how it is labelled
+Called by the runtimes (services/spawner/platforms/: Docker, Kubernetes) and
+fake.FakeRuntime so that all of them agree on what a pod's container is called, how it is labelled
 and when its spec has changed. Also holds `tail_text`, the log trimming both runtimes share.
 
 Names are deterministic so that a replayed command adopts the container an earlier attempt

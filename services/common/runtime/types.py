@@ -2,7 +2,7 @@
 
 Callers: services/spawner (ensure, remove, inspect, exec; and inspect, list_managed,
 logs_since, watch for health, which observes through SpawnerService: services/health/ports.py).
-Implementations: docker_runtime.DockerRuntime, kubernetes.runtime.KubernetesRuntime and
+Implementations: DockerRuntime and KubernetesRuntime (in services/spawner/platforms/), and
 fake.FakeRuntime. Errors: implementations raise outcomes.TemporaryError or
 outcomes.PermanentError, never SDK exceptions.
 """
@@ -52,8 +52,9 @@ class MountSpec:
 
     Docker: a mount of type "volume" with Source=`volume_name`, Target=`target`,
     ReadOnly=`read_only`, VolumeOptions.NoCopy=true and, when `sub_path` is not empty,
-    VolumeOptions.Subpath=`sub_path` (engine API >= 1.45); storage.docker_volumes.docker_mount
-    builds that dict. A snapshot's spec is always read_only."""
+    VolumeOptions.Subpath=`sub_path` (engine API >= 1.45);
+    services/spawner/platforms/docker/volumes.docker_mount builds that dict. A snapshot's spec is
+    always read_only."""
 
     kind: StorageKind
     volume_name: str

@@ -39,7 +39,7 @@ class RuntimeSettings(SettingsGroup):
         "", description="comma-separated Secret names pods pull images with"
     )
     k8s_compute_queues: str = Field(
-        "", description="JSON, see services/common/runtime/kubernetes/config.py"
+        "", description="JSON, see services/common/runtime/kubernetes/queues.py"
     )
     k8s_non_root_images: str = Field(
         "", description="comma-separated image prefixes known to run as non-root"

@@ -1,10 +1,10 @@
 """A file's content as a stream of byte chunks, so that a download never holds a whole file.
 
-Used by the stores: docker_volumes reads the single regular file of a tar stream coming from
-the engine piece by piece (`tar_member_chunks`); threaded_store turns the blocking
-`FileChunks` of its subclasses into an asynchronous `ChunkStream` (one worker-thread step
-per chunk); fake.FakeVolumeStore streams its in-memory bytes the same way (`chunked`). The
-API (services/api) reads a ChunkStream and sends each chunk as one gRPC message.
+Used by the stores: the Docker store (services/spawner/platforms/docker/) reads the single regular
+file of a tar stream coming from the engine piece by piece (`tar_member_chunks`); threaded_store
+turns the blocking `FileChunks` of its subclasses into an asynchronous `ChunkStream` (one
+worker-thread step per chunk); fake.FakeVolumeStore streams its in-memory bytes the same way
+(`chunked`). The API (services/api) reads a ChunkStream and sends each chunk as one gRPC message.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ call by name, in order).
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,7 @@ from services.common.runtime.fake import ticking_clock
 from services.common.runtime.naming import validate_slug
 from services.common.storage import paths
 from services.common.storage.chunks import CHUNK_SIZE, ChunkStream
+from services.common.storage.fake_tree import Node, Tree
 from services.common.storage.types import (
     FileEntry,
     InvalidStorageRequest,
@@ -48,34 +48,13 @@ from services.common.storage.types import (
 
 T = TypeVar("T")
 
-ROOT = "/v"  # the volume root as links inside the fake see it (as in the Docker helper)
-MAX_LINK_HOPS = 40
-
-
-@dataclass
-class _Node:
-    kind: str  # "d" directory, "f" regular file, "l" symbolic link
-    mtime: datetime
-    data: bytes = b""
-    target: str = ""
-
-
-@dataclass
-class _Tree:
-    """A volume's content: normalized relative path -> node; "" is the root directory."""
-
-    nodes: dict[str, _Node]
-
-    def size(self) -> int:
-        return sum(len(node.data) for node in self.nodes.values() if node.kind == "f")
-
 
 @dataclass
 class _Volume:
     key: VolumeKey
     limit: int
     created_at: datetime
-    tree: _Tree
+    tree: Tree
 
 
 @dataclass
@@ -84,14 +63,7 @@ class _Snapshot:
     source: VolumeKey
     source_path: str
     created_at: datetime
-    tree: _Tree
-
-
-@dataclass(frozen=True)
-class _Resolved:
-    real: str  # relative real path of the path, or of its deepest existing prefix
-    node: _Node | None  # None when the path does not exist
-    missing: tuple[str, ...] = ()
+    tree: Tree
 
 
 @dataclass
@@ -116,7 +88,7 @@ class FakeVolumeStore:
     def plant_file(self, key: VolumeKey, path: str, data: bytes) -> None:
         """Writes a file as a pod would (parents created, no size limit)."""
         tree = self._volume(key).tree
-        self._write(tree, paths.normalize(path), data)
+        tree.write(paths.normalize(path), data, self.clock)
 
     def plant_symlink(self, key: VolumeKey, path: str, target: str) -> None:
         """Creates a symbolic link as a pod could; `target` is taken verbatim (absolute
@@ -124,8 +96,8 @@ class FakeVolumeStore:
         tree = self._volume(key).tree
         relative = paths.normalize(path)
         parent, _ = paths.parent_and_name(relative)
-        self._make_dirs(tree, parent)
-        tree.nodes[relative] = _Node("l", self.clock(), target=target)
+        tree.make_dirs(parent, self.clock)
+        tree.nodes[relative] = Node("l", self.clock(), target=target)
 
     def hold_mount(self, volume_name: str, container: str) -> None:
         """Records that `container` mounts the Docker volume `volume_name`."""
@@ -147,7 +119,7 @@ class FakeVolumeStore:
         volume = self._volumes.get(key)
         if volume is None:
             now = self.clock()
-            volume = _Volume(key, size_limit_bytes, now, _Tree({"": _Node("d", now)}))
+            volume = _Volume(key, size_limit_bytes, now, Tree({"": Node("d", now)}))
             self._volumes[key] = volume
         elif volume.limit != size_limit_bytes:
             raise StorageConflict(
@@ -186,7 +158,7 @@ class FakeVolumeStore:
         self._enter("list_files")
         self._vname(key)
         relative = self._path(path)
-        return self._list(self._volume(key).tree, relative, recursive)
+        return self._volume(key).tree.listing(relative, recursive)
 
     async def upload(self, key: VolumeKey, path: str, data: bytes) -> FileEntry:
         self._enter("upload")
@@ -195,7 +167,7 @@ class FakeVolumeStore:
         if not relative:
             raise InvalidStorageRequest("upload needs a file path, not the volume root")
         volume = self._volume(key)
-        resolved = self._resolve(volume.tree, relative)
+        resolved = volume.tree.resolve(relative)
         node = resolved.node
         if node is not None and node.kind == "d":
             raise InvalidStorageRequest(f"{paths.describe(relative)} is a directory")
@@ -208,19 +180,19 @@ class FakeVolumeStore:
                 f"bytes ({usage} bytes used now)"
             )
         real = "/".join(filter(None, (resolved.real, *resolved.missing)))
-        mtime = self._write(volume.tree, real, bytes(data))
+        mtime = volume.tree.write(real, bytes(data), self.clock)
         return FileEntry(path=relative, size=len(data), is_dir=False, mtime=mtime)
 
     async def open_download(self, key: VolumeKey, path: str) -> ChunkStream:
         self._enter("open_download")
         self._vname(key)
-        data = self._download(self._volume(key).tree, self._path(path))
+        data = self._volume(key).tree.download(self._path(path))
         return ChunkStream.of_bytes(data, self.chunk_size)
 
     async def download(self, key: VolumeKey, path: str) -> bytes:
         self._enter("download")
         self._vname(key)
-        return self._download(self._volume(key).tree, self._path(path))
+        return self._volume(key).tree.download(self._path(path))
 
     async def usage_bytes(self, key: VolumeKey | SnapshotKey) -> int:
         self._enter("usage_bytes")
@@ -256,7 +228,7 @@ class FakeVolumeStore:
                     f"{existing.source.volume_id!r} path {existing.source_path!r}"
                 )
             return self._snapshot_info(existing, existing.tree.size())  # even without source
-        tree = self._copy(self._volume(source_key).tree, relative, source_key)
+        tree = self._volume(source_key).tree.copy(relative, source_key, self.clock)
         size = tree.size()
         if size_limit_bytes is not None and size > size_limit_bytes:
             raise QuotaExceeded(
@@ -297,18 +269,18 @@ class FakeVolumeStore:
         self._enter("list_snapshot_files")
         self._sname(key)
         relative = self._path(path)
-        return self._list(self._snapshot(key).tree, relative, recursive)
+        return self._snapshot(key).tree.listing(relative, recursive)
 
     async def open_snapshot_download(self, key: SnapshotKey, path: str) -> ChunkStream:
         self._enter("open_snapshot_download")
         self._sname(key)
-        data = self._download(self._snapshot(key).tree, self._path(path))
+        data = self._snapshot(key).tree.download(self._path(path))
         return ChunkStream.of_bytes(data, self.chunk_size)
 
     async def download_snapshot(self, key: SnapshotKey, path: str) -> bytes:
         self._enter("download_snapshot")
         self._sname(key)
-        return self._download(self._snapshot(key).tree, self._path(path))
+        return self._snapshot(key).tree.download(self._path(path))
 
     async def mount_for(
         self,
@@ -337,7 +309,7 @@ class FakeVolumeStore:
                     f"sub_path {relative!r} needs Docker engine API >= 1.45 (volume subpath "
                     f"mounts); this engine speaks 1.41. Mount the whole {kind.value} instead"
                 )
-            resolved = self._resolve(tree, relative)
+            resolved = tree.resolve(relative)
             if resolved.node is None:
                 raise StorageNotFound(f"sub_path {relative!r} does not exist")
             if resolved.node.kind != "d":
@@ -416,122 +388,3 @@ class FakeVolumeStore:
         if users:
             listed = ", ".join(f"container {user}" for user in users)
             raise StorageConflict(f"{what} is still mounted by {listed}; remove those first")
-
-    # --- the tree ---------------------------------------------------------------------
-
-    def _make_dirs(self, tree: _Tree, relative: str) -> None:
-        for depth in range(1, len(paths.segments(relative)) + 1):
-            prefix = "/".join(paths.segments(relative)[:depth])
-            node = tree.nodes.get(prefix)
-            if node is None:
-                tree.nodes[prefix] = _Node("d", self.clock())
-            elif node.kind != "d":
-                raise InvalidStorageRequest(f"{paths.describe(prefix)} is not a directory")
-
-    def _write(self, tree: _Tree, real: str, data: bytes) -> datetime:
-        parent, _ = paths.parent_and_name(real)
-        self._make_dirs(tree, parent)
-        mtime = self.clock()
-        tree.nodes[real] = _Node("f", mtime, data=data)
-        return mtime
-
-    def _follow(self, tree: _Tree, base: str, target: str, shown: str, hops: int) -> str:
-        """The real relative path an existing link at `base`/... with `target` leads to."""
-        if hops > MAX_LINK_HOPS:
-            raise InvalidStorageRequest(
-                f"{paths.describe(shown)} cannot be resolved (a link loop?)"
-            )
-        absolute = target if target.startswith("/") else f"{paths.join(ROOT, base)}/{target}"
-        absolute = posixpath.normpath(absolute)
-        if not paths.is_within(ROOT, absolute):
-            raise InvalidStorageRequest(
-                f"{paths.describe(shown)} is a symbolic link leading outside the volume; refused"
-            )
-        real = ""
-        for segment in paths.segments(paths.relative_to(ROOT, absolute)):
-            candidate = f"{real}/{segment}" if real else segment
-            node = tree.nodes.get(candidate)
-            if node is None:
-                raise InvalidStorageRequest(
-                    f"{paths.describe(shown)} is a symbolic link to nothing"
-                )
-            if node.kind == "l":
-                candidate = self._follow(tree, real, node.target, shown, hops + 1)
-            real = candidate
-        return real
-
-    def _resolve(self, tree: _Tree, relative: str) -> _Resolved:
-        """Where `relative` leads; the same refusals as docker_volumes.parse_probe."""
-        segs = paths.segments(relative)
-        real = ""
-        for index, segment in enumerate(segs):
-            shown = "/".join(segs[: index + 1])
-            candidate = f"{real}/{segment}" if real else segment
-            node = tree.nodes.get(candidate)
-            if node is None:
-                return _Resolved(real, None, segs[index:])
-            if node.kind == "l":
-                candidate = self._follow(tree, real, node.target, shown, 0)
-                node = tree.nodes[candidate]
-            if index < len(segs) - 1 and node.kind != "d":
-                raise InvalidStorageRequest(f"{paths.describe(shown)} is not a directory")
-            real = candidate
-        return _Resolved(real, tree.nodes[real])
-
-    def _entry(self, node: _Node, shown: str) -> FileEntry:
-        return FileEntry(
-            path=shown,
-            size=len(node.data) if node.kind == "f" else 0,
-            is_dir=node.kind == "d",
-            mtime=node.mtime,
-            is_symlink=node.kind == "l",
-        )
-
-    def _list(self, tree: _Tree, relative: str, recursive: bool) -> list[FileEntry]:
-        resolved = self._resolve(tree, relative)
-        if resolved.node is None:
-            raise StorageNotFound(f"{paths.describe(relative)} does not exist")
-        if resolved.node.kind != "d":
-            return [self._entry(resolved.node, relative)]
-        prefix = f"{resolved.real}/" if resolved.real else ""
-        entries = []
-        for real, node in tree.nodes.items():
-            if not real or not real.startswith(prefix) or real == resolved.real:
-                continue
-            rest = real[len(prefix) :]
-            if not recursive and "/" in rest:
-                continue
-            entries.append(self._entry(node, f"{relative}/{rest}" if relative else rest))
-        return sorted(entries, key=lambda entry: entry.path)
-
-    def _download(self, tree: _Tree, relative: str) -> bytes:
-        resolved = self._resolve(tree, relative)
-        if resolved.node is None:
-            raise StorageNotFound(f"{paths.describe(relative)} does not exist")
-        if resolved.node.kind == "d":
-            raise InvalidStorageRequest(
-                f"{paths.describe(relative)} is a directory; only files can be downloaded"
-            )
-        return resolved.node.data
-
-    def _copy(self, source: _Tree, relative: str, source_key: VolumeKey) -> _Tree:
-        """A deep copy of `relative` in `source` (links copied, not followed), re-rooted."""
-        resolved = self._resolve(source, relative)
-        if resolved.node is None:
-            raise StorageNotFound(
-                f"{paths.describe(relative)} does not exist in volume {source_key.volume_id!r}"
-            )
-        root = _Node("d", self.clock())
-        if resolved.node.kind != "d":
-            _, name = paths.parent_and_name(relative)
-            return _Tree({"": root, name: _copied(resolved.node)})
-        prefix = f"{resolved.real}/" if resolved.real else ""
-        nodes = {"": root}
-        for real, node in source.nodes.items():
-            if real and real.startswith(prefix) and real != resolved.real:
-                nodes[real[len(prefix) :]] = _copied(node)
-        return _Tree(nodes)
-
-
-def _copied(node: _Node) -> _Node:
-    return _Node(node.kind, node.mtime, data=node.data, target=node.target)

@@ -1,6 +1,6 @@
 """Pure path confinement for volume and snapshot files: no I/O, no Docker.
 
-Called by the stores (docker_volumes, kubernetes_volumes, fake) before anything touches a
+Called by the stores (services/spawner/platforms/*/volumes.py, fake) before anything touches a
 volume, and usable by the API layer to reject bad input early. Every user path is relative to
 the volume root; `normalize` turns it into one canonical form ("" for the root, otherwise
 segments joined by '/') or raises PathError. What it cannot see is the volume's content: a

@@ -3,14 +3,13 @@ Docker volumes (or Kubernetes claims) behind pod volumes and snapshots (Tapis Po
 and "snapshots").
 
 Callers: the API layer (services/api) creates, lists, deletes and fills volumes and snapshots
-through a VolumeStore, and asks `mount_for` whether one can be mounted as a pod asks; the
-spawner builds the pod's MountSpecs with the pure `volume_name` / `snapshot_name`.
-Implementations: docker_volumes.DockerVolumeStore, kubernetes_volumes.KubernetesVolumeStore
-(PersistentVolumeClaims of the same names) and fake.FakeVolumeStore; factory.py chooses, in
-the spawner. The API's is services/api/remote_volumes.RemoteVolumeStore, which calls the
-spawner's (SpawnerService, wire.py): only the spawner talks to the runtime.
-MountSpec and StorageKind are defined in runtime.types (a ContainerSpec holds MountSpecs) and
-re-exported.
+through a VolumeStore, and asks `mount_for` whether one can be mounted as a pod asks; the spawner
+builds the pod's MountSpecs with the pure `volume_name` / `snapshot_name`. Implementations:
+DockerVolumeStore and KubernetesVolumeStore (PersistentVolumeClaims of the same names) in
+services/spawner/platforms/, and fake.FakeVolumeStore; services/spawner/platforms/factory.py
+chooses. The API's is services/api/remote_volumes.RemoteVolumeStore, which calls the spawner's
+(SpawnerService, wire.py): only the spawner talks to the runtime. MountSpec and StorageKind are
+defined in runtime.types (a ContainerSpec holds MountSpecs) and re-exported.
 
 Errors: implementations raise outcomes.TemporaryError (engine trouble: try again) or
 outcomes.PermanentError, never SDK exceptions. Permanent errors come as the subclasses below

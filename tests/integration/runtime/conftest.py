@@ -23,8 +23,8 @@ import docker
 import docker.errors
 import pytest
 
-from services.common.runtime.docker_runtime import DockerRuntime
 from services.common.runtime.types import LABEL_DEPLOYMENT
+from services.spawner.platforms.docker.runtime import DockerRuntime
 
 PREFERRED_IMAGE = "pods-http:latest"
 FALLBACK_IMAGE = "pods-runtime-test-busybox:latest"

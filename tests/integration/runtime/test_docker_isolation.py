@@ -13,11 +13,11 @@ import docker.errors
 import pytest
 
 from services.common.outcomes import PermanentError
-from services.common.runtime.docker_network import network_name
-from services.common.runtime.docker_runtime import DockerRuntime
-from services.common.runtime.hardening import ROOT_STEP_DOWN_CAPABILITIES
 from services.common.runtime.naming import container_name, labels_for, with_hash
 from services.common.runtime.types import LABEL_DEPLOYMENT, ContainerSpec, PodKey, PortSpec
+from services.spawner.platforms.docker.network import network_name
+from services.spawner.platforms.docker.runtime import DockerRuntime
+from services.spawner.platforms.hardening import ROOT_STEP_DOWN_CAPABILITIES
 
 from .conftest import remove_deployment
 from .test_docker_runtime import KEY, get_when_ready, shell, wait_for, web

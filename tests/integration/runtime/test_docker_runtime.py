@@ -14,8 +14,6 @@ import docker.errors
 import pytest
 
 from services.common.outcomes import PermanentError
-from services.common.runtime.docker_network import create_network_kwargs
-from services.common.runtime.docker_runtime import DockerRuntime, stamp_nanos
 from services.common.runtime.naming import container_name, labels_for, with_hash
 from services.common.runtime.types import (
     LABEL_DEPLOYMENT,
@@ -27,6 +25,9 @@ from services.common.runtime.types import (
     PortSpec,
     RuntimeEvent,
 )
+from services.spawner.platforms.docker.network import create_network_kwargs
+from services.spawner.platforms.docker.runtime import DockerRuntime
+from services.spawner.platforms.docker.translate import stamp_nanos
 
 from .conftest import remove_deployment
 

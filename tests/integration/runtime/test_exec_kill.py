@@ -16,8 +16,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from services.common.runtime.docker_runtime import DockerRuntime
 from services.common.runtime.types import ContainerSpec, PodKey
+from services.spawner.platforms.docker.runtime import DockerRuntime
 
 from .conftest import PREFERRED_IMAGE
 
@@ -30,7 +30,7 @@ NOBODY = 65534
 # Run by the unprivileged child: one exec that times out, one whose caller is cancelled.
 CHILD = """
 import asyncio, json, os, sys, time
-from services.common.runtime.docker_runtime import DockerRuntime
+from services.spawner.platforms.docker.runtime import DockerRuntime
 from services.common.runtime.types import PodKey
 
 async def main() -> None:

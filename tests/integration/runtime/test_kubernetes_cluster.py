@@ -26,10 +26,7 @@ from typing import Any, TypeVar
 import pytest
 
 from services.common.outcomes import TemporaryError
-from services.common.runtime.kubernetes.client import ClusterApi
-from services.common.runtime.kubernetes.config import InformerTiming, KubernetesConfig
 from services.common.runtime.kubernetes.names import object_name
-from services.common.runtime.kubernetes.runtime import KubernetesRuntime
 from services.common.runtime.naming import with_hash
 from services.common.runtime.types import (
     ContainerSpec,
@@ -38,6 +35,9 @@ from services.common.runtime.types import (
     PodKey,
     PortSpec,
 )
+from services.spawner.platforms.kubernetes.client import ClusterApi
+from services.spawner.platforms.kubernetes.config import InformerTiming, KubernetesConfig
+from services.spawner.platforms.kubernetes.runtime import KubernetesRuntime
 
 pytestmark = [
     pytest.mark.kubernetes,
@@ -225,8 +225,6 @@ async def test_a_volume_is_filled_snapshotted_and_mounted_by_a_pod(
     """The volume store and the runtime together: a claim of the default StorageClass (on
     kind and k3s: local-path), a file uploaded through a helper pod, a snapshot copied from
     it, a pod that mounts both and reads them, and deletion refused while the pod mounts it."""
-    from services.common.storage.kubernetes_claims import ClaimSettings
-    from services.common.storage.kubernetes_volumes import KubernetesVolumeStore
     from services.common.storage.types import (
         MountSpec,
         SnapshotKey,
@@ -234,6 +232,8 @@ async def test_a_volume_is_filled_snapshotted_and_mounted_by_a_pod(
         StorageKind,
         VolumeKey,
     )
+    from services.spawner.platforms.kubernetes.claims import ClaimSettings
+    from services.spawner.platforms.kubernetes.volumes import KubernetesVolumeStore
 
     store = KubernetesVolumeStore(
         "it",

@@ -18,8 +18,8 @@ import docker.errors
 import pytest
 
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
-from services.common.storage.docker_volumes import DockerVolumeStore, docker_mount
 from services.common.storage.types import MountSpec
+from services.spawner.platforms.docker.volumes import DockerVolumeStore, docker_mount
 
 IMAGE = "pods-http:latest"
 

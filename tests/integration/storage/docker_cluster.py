@@ -26,8 +26,8 @@ from typing import Any
 import docker
 import docker.errors
 
-from services.common.runtime.kubernetes.client import ExecBytes
 from services.common.runtime.types import LABEL_DEPLOYMENT
+from services.spawner.platforms.kubernetes.api import ExecBytes
 from tests.unit.runtime.kubernetes.fake_api import FakeKubeApi
 
 Obj = dict[str, Any]

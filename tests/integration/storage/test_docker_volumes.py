@@ -11,8 +11,6 @@ import pytest
 
 from services.common.outcomes import PermanentError
 from services.common.runtime.types import LABEL_DEPLOYMENT
-from services.common.storage.docker_volumes import DockerVolumeStore
-from services.common.storage.helper_answers import SNAPSHOT_MARKER
 from services.common.storage.types import (
     LABEL_STORAGE_HELPER,
     InvalidStorageRequest,
@@ -25,6 +23,8 @@ from services.common.storage.types import (
     VolumeKey,
     volume_name,
 )
+from services.spawner.platforms.docker.volumes import DockerVolumeStore
+from services.spawner.storage.helper_answers import SNAPSHOT_MARKER
 
 from .conftest import StartPod
 

@@ -10,11 +10,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from services.common.runtime.kubernetes.config import KubernetesConfig
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_POD, LABEL_TENANT
-from services.common.storage.helper_answers import SNAPSHOT_MARKER
-from services.common.storage.kubernetes_claims import ClaimSettings
-from services.common.storage.kubernetes_volumes import KubernetesVolumeStore
 from services.common.storage.types import (
     LABEL_SIZE_LIMIT,
     LABEL_VOLUME,
@@ -27,6 +23,10 @@ from services.common.storage.types import (
     StorageNotFound,
     VolumeKey,
 )
+from services.spawner.platforms.kubernetes.claims import ClaimSettings
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
+from services.spawner.platforms.kubernetes.volumes import KubernetesVolumeStore
+from services.spawner.storage.helper_answers import SNAPSHOT_MARKER
 
 from .conftest import StartPod, remove_deployment
 from .docker_cluster import DockerBackedKubeApi

@@ -1,6 +1,6 @@
 """The Roles and ServiceAccounts under deploy/kubernetes, rendered for each overlay: the
 spawner's Role grants exactly the verbs the runtime code uses (the constants of
-services/common/runtime/kubernetes/client.py, which tests/unit/runtime checks against the
+services/spawner/platforms/kubernetes/api.py, which tests/unit/runtime checks against the
 calls), to the spawner alone; the api, health and the gateway hold no Role and no token."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from services.common.runtime.kubernetes.client import (
+from services.spawner.platforms.kubernetes.api import (
     SPAWNER_ACCESS,
     SPAWNER_RUNTIME_METHODS,
     STORAGE_ACCESS,

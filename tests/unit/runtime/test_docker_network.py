@@ -10,12 +10,12 @@ import pytest
 import requests
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.docker_network import (
+from services.common.runtime.types import PodKey
+from services.spawner.platforms.docker.network import (
     PodNetworks,
     create_network_kwargs,
     network_name,
 )
-from services.common.runtime.types import PodKey
 
 KEY = PodKey("dev", "web1")
 

@@ -15,15 +15,6 @@ from typing import Any
 import pytest
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.docker_runtime import (
-    DockerRuntime,
-    create_kwargs,
-    event_from_raw,
-    lines_after,
-    parse_docker_time,
-    stamp_nanos,
-    state_from_attrs,
-)
 from services.common.runtime.naming import labels_for, with_hash
 from services.common.runtime.types import (
     ContainerSpec,
@@ -33,6 +24,15 @@ from services.common.runtime.types import (
     PortSpec,
     RuntimeEvent,
     StorageKind,
+)
+from services.spawner.platforms.docker.runtime import DockerRuntime
+from services.spawner.platforms.docker.translate import (
+    create_kwargs,
+    event_from_raw,
+    lines_after,
+    parse_docker_time,
+    stamp_nanos,
+    state_from_attrs,
 )
 
 KEY = PodKey("dev", "web1")

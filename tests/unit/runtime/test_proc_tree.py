@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from services.common.runtime import proc_tree
+from services.spawner.platforms.docker import proc_tree
 
 
 def fake_process(proc: Path, pid: int, ppid: int, nspid: str, name: str = "sleep") -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.common.settings import Settings
-from services.common.storage.docker_volumes import DockerVolumeStore
-from services.common.storage.factory import close_volume_store, volume_store_from_settings
-from services.common.storage.kubernetes_volumes import KubernetesVolumeStore
+from services.spawner.platforms.docker.volumes import DockerVolumeStore
+from services.spawner.platforms.factory import close_volume_store, volume_store_from_settings
+from services.spawner.platforms.kubernetes.volumes import KubernetesVolumeStore
 
 
 def test_docker_gives_named_volumes() -> None:

@@ -12,12 +12,19 @@ from datetime import UTC, datetime
 import pytest
 
 from services.common.outcomes import TemporaryError
-from services.common.storage import helper_answers, helper_ops
-from services.common.storage.docker_volumes import (
+from services.common.storage.types import (
+    InvalidStorageRequest,
+    MountSpec,
+    SnapshotKey,
+    StorageKind,
+    VolumeKey,
+)
+from services.spawner.platforms.docker.volumes import (
     api_version_at_least,
     docker_mount,
 )
-from services.common.storage.helper_answers import (
+from services.spawner.storage import helper_answers, helper_ops
+from services.spawner.storage.helper_answers import (
     Resolved,
     marker_bytes,
     marker_size,
@@ -26,13 +33,6 @@ from services.common.storage.helper_answers import (
     parse_sizes,
     split_trailer,
     upload_tar,
-)
-from services.common.storage.types import (
-    InvalidStorageRequest,
-    MountSpec,
-    SnapshotKey,
-    StorageKind,
-    VolumeKey,
 )
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from services.common.outcomes import TemporaryError
-from services.common.storage.helper_ops import HelperShell
-from services.common.storage.helper_pool import HelperPool
 from services.common.storage.types import StorageNotFound
+from services.spawner.storage.helper_ops import HelperShell
+from services.spawner.storage.helper_pool import HelperPool
 
 
 class NoSession:

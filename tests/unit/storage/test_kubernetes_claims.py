@@ -11,9 +11,9 @@ import pytest
 from kubernetes.client import V1PersistentVolumeClaim, V1Pod
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.kubernetes.client import API_VERBS, STORAGE_ACCESS, ExecBytes
-from services.common.runtime.kubernetes.config import KubernetesConfig
-from services.common.storage.kubernetes_claims import (
+from services.common.storage.types import SnapshotKey, VolumeKey
+from services.spawner.platforms.kubernetes.api import API_VERBS, STORAGE_ACCESS, ExecBytes
+from services.spawner.platforms.kubernetes.claims import (
     ClaimSettings,
     claim_selector,
     helper_name,
@@ -24,8 +24,8 @@ from services.common.storage.kubernetes_claims import (
     users_of,
     volume_claim,
 )
-from services.common.storage.kubernetes_volumes import KubernetesVolumeStore
-from services.common.storage.types import SnapshotKey, VolumeKey
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
+from services.spawner.platforms.kubernetes.volumes import KubernetesVolumeStore
 from tests.unit.runtime.kubernetes.fake_api import FakeKubeApi
 
 WHEN = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)

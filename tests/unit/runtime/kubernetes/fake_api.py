@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.common.runtime.kubernetes.client import (
+from services.common.runtime.types import ExecResult
+from services.spawner.platforms.kubernetes.api import (
     AlreadyExists,
     ExecBytes,
     Gone,
@@ -39,7 +40,6 @@ from services.common.runtime.kubernetes.client import (
     ObjectList,
     WatchEvent,
 )
-from services.common.runtime.types import ExecResult
 
 Obj = dict[str, Any]
 NOW = "2024-01-01T00:00:00Z"

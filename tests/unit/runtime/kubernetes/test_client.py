@@ -16,18 +16,17 @@ import pytest
 import urllib3.exceptions
 from kubernetes import client as k8s
 
-from services.common.runtime.kubernetes.client import (
+from services.common.runtime.types import ExecResult
+from services.spawner.platforms.kubernetes.api import (
     API_VERBS,
     AlreadyExists,
-    ClusterApi,
     ExecBytes,
     Gone,
     KubeError,
     ObjectList,
     WatchEvent,
-    _ExecSession,
 )
-from services.common.runtime.types import ExecResult
+from services.spawner.platforms.kubernetes.client import ClusterApi, _ExecSession
 
 HOST = "http://k8s.test"
 
@@ -422,7 +421,7 @@ def test_exec_reports_a_refused_websocket_with_its_status(
     def refused(*args: Any, **kwargs: Any) -> Any:
         raise k8s.ApiException(status=0, reason="Handshake status 403 Forbidden -+-+- {...}")
 
-    monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", refused)
+    monkeypatch.setattr("services.spawner.platforms.kubernetes.client._ws_stream", refused)
     with pytest.raises(KubeError) as raised:
         api.exec("p", "main", ["ls"], 5, 100)
     assert raised.value.status == 403
@@ -435,7 +434,7 @@ def test_exec_reports_a_refused_websocket_with_its_status(
         opened.append(FakeSession([("x\n", "")], SUCCESS))
         return opened[-1]
 
-    monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", opens)
+    monkeypatch.setattr("services.spawner.platforms.kubernetes.client._ws_stream", opens)
     assert api.exec("p", "main", ["ls"], 5, 100) == ExecResult(0, "x\n", "")
     assert opened[0].closed
 
@@ -447,14 +446,14 @@ def test_exec_decodes_text_and_cuts_each_stream_to_its_limit(
         assert kwargs["stdin"] is False
         return FakeSession([("x" * 10 + "é", "bad")], failure("2", "non-zero exit"))
 
-    monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", opens)
+    monkeypatch.setattr("services.spawner.platforms.kubernetes.client._ws_stream", opens)
     assert api.exec("p", "main", ["ls"], 5, 3) == ExecResult(2, "xé", "bad")
 
 
 def test_exec_bytes_writes_stdin_in_chunks_and_returns_raw_output(
     api: ClusterApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("services.common.runtime.kubernetes.client.STDIN_CHUNK_BYTES", 4)
+    monkeypatch.setattr("services.spawner.platforms.kubernetes.client.STDIN_CHUNK_BYTES", 4)
     opened: list[FakeSession] = []
 
     def opens(method: Any, name: str, namespace: str, **kwargs: Any) -> FakeSession:
@@ -462,7 +461,7 @@ def test_exec_bytes_writes_stdin_in_chunks_and_returns_raw_output(
         opened.append(FakeSession([("out", "")], SUCCESS))
         return opened[-1]
 
-    monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", opens)
+    monkeypatch.setattr("services.spawner.platforms.kubernetes.client._ws_stream", opens)
     result = api.exec_bytes("p", "helper", ["sh", "-c", "head -c 10"], b"0123456789", 5)
     assert result == ExecBytes(0, b"out", b"")
     assert opened[0].stdin == [b"0123", b"4567", b"89"]
@@ -476,5 +475,5 @@ def test_exec_bytes_without_stdin_opens_no_stdin_channel(
         assert kwargs["stdin"] is False
         return FakeSession([(b"\x00\xff", "")], SUCCESS)
 
-    monkeypatch.setattr("services.common.runtime.kubernetes.client._ws_stream", opens)
+    monkeypatch.setattr("services.spawner.platforms.kubernetes.client._ws_stream", opens)
     assert api.exec_bytes("p", "helper", ["cat", "/v/f"], None, 5).stdout == b"\x00\xff"

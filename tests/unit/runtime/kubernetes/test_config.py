@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.runtime.docker_runtime import DockerRuntime
-from services.common.runtime.factory import close_runtime, kubernetes_config, make_runtime
-from services.common.runtime.kubernetes.config import (
+from services.common.runtime.kubernetes.queues import (
     ComputeQueue,
-    InformerTiming,
-    KubernetesConfig,
     Toleration,
     parse_compute_queues,
 )
-from services.common.runtime.kubernetes.runtime import KubernetesRuntime
+from services.spawner.platforms.docker.runtime import DockerRuntime
+from services.spawner.platforms.factory import close_runtime, kubernetes_config, make_runtime
+from services.spawner.platforms.kubernetes.config import InformerTiming, KubernetesConfig
+from services.spawner.platforms.kubernetes.runtime import KubernetesRuntime
 
 
 def test_compute_queues_from_json() -> None:

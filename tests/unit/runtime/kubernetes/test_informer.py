@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from services.common.runtime.kubernetes.client import Gone, KubeError
-from services.common.runtime.kubernetes.config import InformerTiming, KubernetesConfig
-from services.common.runtime.kubernetes.informer import PodChange, PodInformer
-from services.common.runtime.kubernetes.manifests import pod_manifest
 from services.common.runtime.kubernetes.names import deployment_selector
-from services.common.runtime.kubernetes.runtime import KubernetesRuntime
 from services.common.runtime.naming import with_hash
 from services.common.runtime.types import ContainerSpec, PodKey, RuntimeEvent
+from services.spawner.platforms.kubernetes.api import Gone, KubeError
+from services.spawner.platforms.kubernetes.config import InformerTiming, KubernetesConfig
+from services.spawner.platforms.kubernetes.informer import PodChange, PodInformer
+from services.spawner.platforms.kubernetes.manifests import pod_manifest
+from services.spawner.platforms.kubernetes.runtime import KubernetesRuntime
 
 from .fake_api import FakeKubeApi
 

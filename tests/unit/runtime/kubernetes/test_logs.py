@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.runtime.kubernetes.logs import (
+from services.spawner.platforms.kubernetes.logs import (
     complete_lines,
     lines_after,
     since_time,

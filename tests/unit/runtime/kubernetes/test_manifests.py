@@ -11,20 +11,7 @@ import pytest
 from kubernetes.client import V1Pod, V1Secret, V1Service
 
 from services.common.outcomes import PermanentError
-from services.common.runtime.kubernetes.config import (
-    ComputeQueue,
-    KubernetesConfig,
-    SecurityDefaults,
-    Toleration,
-)
-from services.common.runtime.kubernetes.manifests import (
-    Placement,
-    literal,
-    placement_of,
-    pod_manifest,
-    secret_manifest,
-    service_manifest,
-)
+from services.common.runtime.kubernetes.queues import ComputeQueue, Toleration
 from services.common.runtime.naming import with_hash
 from services.common.runtime.types import (
     ContainerSpec,
@@ -32,6 +19,15 @@ from services.common.runtime.types import (
     PodKey,
     PortSpec,
     StorageKind,
+)
+from services.spawner.platforms.kubernetes.config import KubernetesConfig, SecurityDefaults
+from services.spawner.platforms.kubernetes.manifests import (
+    Placement,
+    literal,
+    placement_of,
+    pod_manifest,
+    secret_manifest,
+    service_manifest,
 )
 
 KEY = PodKey("dev", "web1")

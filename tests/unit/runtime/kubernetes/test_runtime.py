@@ -14,16 +14,7 @@ from typing import Any
 import pytest
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.kubernetes.client import (
-    API_VERBS,
-    SPAWNER_ACCESS,
-    SPAWNER_RUNTIME_METHODS,
-    KubeError,
-)
-from services.common.runtime.kubernetes.config import KubernetesConfig
-from services.common.runtime.kubernetes.manifests import Placement, pod_manifest
 from services.common.runtime.kubernetes.names import labels, object_annotations
-from services.common.runtime.kubernetes.runtime import KubernetesRuntime
 from services.common.runtime.naming import with_hash
 from services.common.runtime.types import (
     ContainerSpec,
@@ -36,6 +27,15 @@ from services.common.runtime.types import (
     RuntimeEvent,
     StorageKind,
 )
+from services.spawner.platforms.kubernetes.api import (
+    API_VERBS,
+    SPAWNER_ACCESS,
+    SPAWNER_RUNTIME_METHODS,
+    KubeError,
+)
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
+from services.spawner.platforms.kubernetes.manifests import Placement, pod_manifest
+from services.spawner.platforms.kubernetes.runtime import KubernetesRuntime
 
 from .fake_api import FakeKubeApi
 
@@ -280,7 +280,7 @@ async def test_an_unknown_compute_queue_fails_before_any_call(
     runtime: KubernetesRuntime, api: FakeKubeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        "services.common.runtime.kubernetes.runtime.pod_manifest",
+        "services.spawner.platforms.kubernetes.runtime.pod_manifest",
         lambda d, s, c: pod_manifest(d, s, c, Placement(compute_queue="gpu")),
     )
     with pytest.raises(PermanentError, match="compute queue 'gpu'"):

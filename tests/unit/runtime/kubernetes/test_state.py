@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.common.runtime.kubernetes.state import has_started, pod_state
 from services.common.runtime.types import ContainerState, Phase, PodKey
+from services.spawner.platforms.kubernetes.state import has_started, pod_state
 
 KEY = PodKey("dev", "web1")
 STARTED = "2024-05-01T10:00:00Z"

@@ -1,7 +1,7 @@
 """Pure builders and readers of the Kubernetes objects behind volumes and snapshots: the
 PersistentVolumeClaim of each, and the short-lived helper Pod that reaches their files.
 
-Called by kubernetes_volumes.KubernetesVolumeStore (and by the tests, which compare the
+Called by volumes.KubernetesVolumeStore (and by the tests, which compare the
 results with expected dicts and validate them against the client's OpenAPI models). No I/O.
 
 Claims are named exactly as storage.types.volume_name / snapshot_name say (lowercase
@@ -19,16 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.common.runtime.kubernetes.config import KubernetesConfig
 from services.common.runtime.kubernetes.names import MANAGED_BY, label_value
 from services.common.runtime.naming import validate_slug
 from services.common.runtime.types import LABEL_DEPLOYMENT, LABEL_TENANT
-from services.common.storage.helper_answers import (
-    HELPER_CAPABILITIES,
-    HELPER_LIFETIME_S,
-    LABEL_COPY_TOKEN,
-    LABEL_CREATED_AT,
-)
 from services.common.storage.types import (
     LABEL_SIZE_LIMIT,
     LABEL_SNAPSHOT,
@@ -40,6 +33,13 @@ from services.common.storage.types import (
     VolumeKey,
     snapshot_name,
     volume_name,
+)
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
+from services.spawner.storage.helper_answers import (
+    HELPER_CAPABILITIES,
+    HELPER_LIFETIME_S,
+    LABEL_COPY_TOKEN,
+    LABEL_CREATED_AT,
 )
 
 Obj = dict[str, Any]

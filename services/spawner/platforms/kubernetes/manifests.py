@@ -11,7 +11,7 @@ expected dicts and validate them against the client's OpenAPI models). No I/O.
   token, with requests and limits, GPUs where asked, the compute queue's node selector and
   tolerations, a restricted security context, and a TCP readiness probe on its first routed
   port (the "default" stanza first), so that Ready means "accepts connections".
-- The security context follows runtime/hardening.py: never privileged, no privilege
+- The security context follows platforms/hardening.py: never privileged, no privilege
   escalation, all capabilities dropped but the configured few, seccomp RuntimeDefault, and a
   read-only root filesystem when the spec asks for one (then /tmp and /run are in-memory
   emptyDir volumes of TMPFS_SIZE_MIB). Only claims are mounted, never a host path. A pids
@@ -26,7 +26,7 @@ queue); `placement_of` reads it from the ContainerSpec.
 Each of ContainerSpec.mounts (pod volumes and snapshots, in mount order) becomes a Pod volume
 "data-<n>" on the PersistentVolumeClaim named by its volume_name, mounted into the container at
 its target (with its sub_path, if any; snapshots always read-only). The claims are created and
-filled by services/common/storage/kubernetes_volumes.py; a missing one keeps the Pod Pending.
+filled by services/spawner/platforms/kubernetes/volumes.py; a missing one keeps the Pod Pending.
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.common.outcomes import PermanentError
-from services.common.runtime.hardening import READ_ONLY_ROOT_TMPFS, TMPFS_SIZE_MIB
-from services.common.runtime.kubernetes.config import DEFAULT_QUEUE, KubernetesConfig
 from services.common.runtime.kubernetes.names import (
     labels,
     object_annotations,
@@ -46,6 +44,7 @@ from services.common.runtime.kubernetes.names import (
     pod_selector,
     port_name,
 )
+from services.common.runtime.kubernetes.queues import DEFAULT_QUEUE
 from services.common.runtime.types import (
     ContainerSpec,
     MountSpec,
@@ -53,6 +52,8 @@ from services.common.runtime.types import (
     PortSpec,
     StorageKind,
 )
+from services.spawner.platforms.hardening import READ_ONLY_ROOT_TMPFS, TMPFS_SIZE_MIB
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
 
 Obj = dict[str, Any]
 

@@ -4,8 +4,8 @@ HELPER_ROOT), the parsers of their output, the tar stream of an upload and the s
 completion marker. Pure: no I/O, unit-tested without an engine.
 
 Called by helper_ops (which runs these commands through a HelperSession) and by the two
-stores that provide sessions: docker_volumes.DockerVolumeStore and
-kubernetes_volumes.KubernetesVolumeStore. The scripts are constants; user data only ever
+stores that provide sessions: platforms/docker/volumes.DockerVolumeStore and
+platforms/kubernetes/volumes.KubernetesVolumeStore. The scripts are constants; user data only ever
 reaches them as positional arguments.
 """
 

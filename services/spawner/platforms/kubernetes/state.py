@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services.common.runtime.kubernetes.manifests import CONTAINER_NAME
 from services.common.runtime.kubernetes.names import ANNOTATION_SPEC_HASH
 from services.common.runtime.types import ContainerState, Phase, PodKey
+from services.spawner.platforms.kubernetes.manifests import CONTAINER_NAME
 
 Obj = Mapping[str, Any]
 

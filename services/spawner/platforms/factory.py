@@ -1,29 +1,29 @@
-"""Chooses and builds the Runtime a process uses: Docker on one machine, Kubernetes on a
-cluster.
+"""Chooses and builds the platform adapters a process uses, following PODS_RUNTIME: the
+Runtime (Docker on one machine, Kubernetes on a cluster) and the VolumeStore (Docker named
+volumes, or PersistentVolumeClaims).
 
-Called at start-up by services/spawner/server.py and services/health/server.py with values
-from Settings (PODS_RUNTIME and the PODS_K8S_* variables); the settings themselves are not
-read here. The runtime modules are imported only when chosen, so a Docker installation never
-loads the kubernetes client and vice versa.
+Called at start-up by services/spawner/server.py (the runtime and the store) and, until health
+observes through the spawner, services/health/server.py (the runtime), with values from
+Settings (PODS_RUNTIME and the PODS_K8S_* variables). The platform modules are imported only
+when chosen, so a Docker installation never loads the kubernetes client and vice versa. The
+API reaches the store through the spawner (services/api/remote_volumes.py).
 """
 
 from __future__ import annotations
 
 import inspect
 
-from services.common.runtime.hardening import DEFAULT_PIDS_LIMIT
-from services.common.runtime.kubernetes.config import (
-    KubernetesConfig,
-    SecurityDefaults,
-    parse_compute_queues,
-    split_names,
-)
+from services.common.runtime.kinds import DOCKER, KUBERNETES, RUNTIME_KINDS
+from services.common.runtime.kubernetes.queues import parse_compute_queues
 from services.common.runtime.types import Runtime
 from services.common.settings import Settings
-
-DOCKER = "docker"
-KUBERNETES = "kubernetes"
-RUNTIME_KINDS = (DOCKER, KUBERNETES)
+from services.common.storage.types import VolumeStore
+from services.spawner.platforms.hardening import DEFAULT_PIDS_LIMIT
+from services.spawner.platforms.kubernetes.config import (
+    KubernetesConfig,
+    SecurityDefaults,
+    split_names,
+)
 
 
 def kubernetes_config(
@@ -63,7 +63,7 @@ def make_runtime(
     connects yet: both reach their engine or API server on first use. `pids_limit` is the
     Docker container's; on Kubernetes the kubelet's podPidsLimit sets it, per node."""
     if kind == DOCKER:
-        from services.common.runtime.docker_runtime import DockerRuntime
+        from services.spawner.platforms.docker.runtime import DockerRuntime
 
         return DockerRuntime(
             deployment_id,
@@ -72,7 +72,7 @@ def make_runtime(
             pids_limit=pids_limit,
         )
     if kind == KUBERNETES:
-        from services.common.runtime.kubernetes.runtime import KubernetesRuntime
+        from services.spawner.platforms.kubernetes.runtime import KubernetesRuntime
 
         return KubernetesRuntime(
             deployment_id, kubernetes or KubernetesConfig(), exec_workers=exec_workers
@@ -116,3 +116,33 @@ def runtime_from_settings(settings: Settings) -> Runtime:
         exec_workers=settings.exec_max_total,
         pids_limit=settings.pod_pids_limit,
     )
+
+
+def volume_store_from_settings(settings: Settings) -> VolumeStore:
+    """The store for PODS_RUNTIME; ValueError names a bad setting. Neither store connects
+    yet: both reach their engine or API server on first use."""
+    if settings.runtime == DOCKER:
+        from services.spawner.platforms.docker.volumes import DockerVolumeStore
+
+        return DockerVolumeStore(settings.deployment_id)
+    if settings.runtime == KUBERNETES:
+        from services.spawner.platforms.kubernetes.claims import ClaimSettings
+        from services.spawner.platforms.kubernetes.volumes import KubernetesVolumeStore
+
+        return KubernetesVolumeStore(
+            settings.deployment_id,
+            kubernetes_config_from_settings(settings),
+            ClaimSettings(
+                storage_class=settings.k8s_storage_class,
+                access_mode=settings.k8s_volume_access_mode,
+                helper_image=settings.k8s_storage_helper_image,
+            ),
+        )
+    raise ValueError(f"runtime must be one of {', '.join(RUNTIME_KINDS)}, got {settings.runtime!r}")
+
+
+def close_volume_store(store: VolumeStore) -> None:
+    """Releases the client a store from volume_store_from_settings holds."""
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()

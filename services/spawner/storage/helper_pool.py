@@ -1,9 +1,9 @@
 """HelperPool: started storage helpers kept for a short while after an operation, so that a
 user browsing a volume (list, download, list again) pays for starting a helper once.
 
-Used by docker_volumes and kubernetes_volumes (`helper`): helpers with one mount (the file
-calls) are pooled; a snapshot copy, which mounts two, gets a helper of its own. Blocking and
-thread-safe: called from the stores' worker threads.
+Used by helper_store.HelperVolumeStore (`_helper`), for both platform stores: helpers with one mount
+(the file calls) are pooled; a snapshot copy, which mounts two, gets a helper of its own. Blocking
+and thread-safe: called from the stores' worker threads.
 
 A helper is leased to one operation at a time. After a clean operation (or one that failed
 on the user's input, a PermanentError) it goes back to the pool; after anything else it is
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from services.common.outcomes import PermanentError
-from services.common.storage.helper_ops import HelperShell
+from services.spawner.storage.helper_ops import HelperShell
 
 log = logging.getLogger(__name__)
 

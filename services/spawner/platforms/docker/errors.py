@@ -1,6 +1,6 @@
 """Translates Docker SDK and transport errors into our TemporaryError / PermanentError, in
-one place. Used by the two Docker adapters: runtime/docker_runtime.py (containers) and
-storage/docker_volumes.py (volumes); only adapters import docker."""
+one place. Used by the two Docker adapters: runtime.py (containers) and volumes.py (volumes);
+only adapters import docker."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A process and its descendants as seen in the host's /proc, and the pid each has inside its
-own (the container's) pid namespace. Called by docker_runtime.py to kill a command run with
+own (the container's) pid namespace. Called by runtime.py to kill a command run with
 `docker exec` from inside the container: Docker reports the exec's host pid, the `kill` run in
 the container needs the container's numbering.
 

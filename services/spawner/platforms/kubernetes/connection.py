@@ -1,6 +1,6 @@
 """LazyKubeApi: the KubeApi a process uses, connected on first use and closed at exit.
 
-Used by runtime.KubernetesRuntime and storage/kubernetes_volumes.KubernetesVolumeStore, which
+Used by runtime.KubernetesRuntime and volumes.KubernetesVolumeStore, which
 both reach the API server only when first asked to do something (a process starting without
 a reachable cluster still starts). Thread-safe: callers run in worker threads.
 """
@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from services.common.runtime.kubernetes.client import ClusterApi, KubeApi
-from services.common.runtime.kubernetes.config import KubernetesConfig
+from services.spawner.platforms.kubernetes.api import KubeApi
+from services.spawner.platforms.kubernetes.client import ClusterApi
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
 
 
 class LazyKubeApi:

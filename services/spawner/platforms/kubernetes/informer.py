@@ -33,14 +33,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.common.runtime.kubernetes.client import (
+from services.spawner.platforms.kubernetes.api import (
     Gone,
     KubeApi,
     KubeError,
     WatchEvent,
     WatchStream,
 )
-from services.common.runtime.kubernetes.config import InformerTiming
+from services.spawner.platforms.kubernetes.config import InformerTiming
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The security baseline of every pod container, shared by the runtimes. Pure data.
 
-Used by docker_runtime.create_kwargs and, through kubernetes/config.SecurityDefaults, by
+Used by docker/translate.create_kwargs and, through kubernetes/config.SecurityDefaults, by
 kubernetes/manifests.py. Every pod container runs with no new privileges, all capabilities
 dropped but ROOT_STEP_DOWN_CAPABILITIES, a pids limit, never privileged, with no host path
 and no engine socket mounted; its root filesystem is read-only when its template says the

@@ -1,11 +1,11 @@
 """File operations on a mounted volume or snapshot, through a storage helper.
 
-A helper is a short-lived container (docker_volumes) or Kubernetes pod (kubernetes_volumes)
-running busybox with the volume being worked on mounted at HELPER_ROOT (and, while a snapshot
-is filled, the snapshot at COPY_TARGET). Both stores hand this module a HelperSession: run an
-argument list, put a tar stream into a directory, read a regular file in chunks. Everything
-else (path confinement, listings, uploads within a size limit, snapshot copies and their
-completion markers, sub-path resolution) is written once here, on top of HelperShell.
+A helper is a short-lived container (platforms/docker/volumes.py) or Kubernetes pod
+(platforms/kubernetes/volumes.py) running busybox with the volume being worked on mounted at
+HELPER_ROOT (and, while a snapshot is filled, the snapshot at COPY_TARGET). Both stores hand this
+module a HelperSession: run an argument list, put a tar stream into a directory, read a regular file
+in chunks. Everything else (path confinement, listings, uploads within a size limit, snapshot copies
+and their completion markers, sub-path resolution) is written once here, on top of HelperShell.
 
 Blocking: called from the stores' worker threads, never from the event loop.
 
@@ -22,7 +22,16 @@ from typing import Protocol
 
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.storage import paths
-from services.common.storage.helper_answers import (
+from services.common.storage.types import (
+    FileEntry,
+    InvalidStorageRequest,
+    QuotaExceeded,
+    SnapshotKey,
+    StorageConflict,
+    StorageNotFound,
+    VolumeKey,
+)
+from services.spawner.storage.helper_answers import (
     COPY_TARGET,
     HELPER_ROOT,
     LIST_SCRIPT,
@@ -39,15 +48,6 @@ from services.common.storage.helper_answers import (
     split_trailer,
     tail,
     upload_tar,
-)
-from services.common.storage.types import (
-    FileEntry,
-    InvalidStorageRequest,
-    QuotaExceeded,
-    SnapshotKey,
-    StorageConflict,
-    StorageNotFound,
-    VolumeKey,
 )
 
 # Pauses between the attempts of a command whose answer came back cut short.

@@ -1,7 +1,7 @@
 """KubernetesRuntime: the Runtime seam on a Kubernetes cluster.
 
 Called by services/spawner (ensure, remove, inspect, list_managed, exec) and services/health
-(inspect, list_managed, logs_since, watch); built by services/common/runtime/factory.py.
+(inspect, list_managed, logs_since, watch); built by services/spawner/platforms/factory.py.
 Talks to the cluster only through client.KubeApi; blocking calls run in worker threads.
 KubeApi errors are translated once, by errors.py, into TemporaryError and PermanentError.
 
@@ -50,38 +50,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.kubernetes.client import (
-    AlreadyExists,
-    Kind,
-    KubeApi,
-    KubeError,
-)
-from services.common.runtime.kubernetes.config import KubernetesConfig
-from services.common.runtime.kubernetes.connection import LazyKubeApi
-from services.common.runtime.kubernetes.errors import (
-    translated_kube_errors,
-)
-from services.common.runtime.kubernetes.informer import PodInformer
-from services.common.runtime.kubernetes.logs import (
-    complete_lines,
-    lines_after,
-    since_time,
-    stamp_nanos,
-)
-from services.common.runtime.kubernetes.manifests import (
-    CONTAINER_NAME,
-    owner_reference,
-    pod_manifest,
-    secret_manifest,
-    service_manifest,
-)
 from services.common.runtime.kubernetes.names import (
     ANNOTATION_SPEC_HASH,
     deployment_selector,
     object_name,
     owned_key,
 )
-from services.common.runtime.kubernetes.state import has_started, is_running, pod_state
 from services.common.runtime.naming import tail_text, validate_slug, with_hash
 from services.common.runtime.types import (
     ContainerSpec,
@@ -92,6 +66,28 @@ from services.common.runtime.types import (
     PodKey,
     RuntimeEvent,
 )
+from services.spawner.platforms.cursors import cursor_nanos
+from services.spawner.platforms.kubernetes.api import AlreadyExists, Kind, KubeApi, KubeError
+from services.spawner.platforms.kubernetes.config import KubernetesConfig
+from services.spawner.platforms.kubernetes.connection import LazyKubeApi
+from services.spawner.platforms.kubernetes.errors import (
+    translated_kube_errors,
+)
+from services.spawner.platforms.kubernetes.informer import PodInformer
+from services.spawner.platforms.kubernetes.logs import (
+    complete_lines,
+    lines_after,
+    since_time,
+    stamp_nanos,
+)
+from services.spawner.platforms.kubernetes.manifests import (
+    CONTAINER_NAME,
+    owner_reference,
+    pod_manifest,
+    secret_manifest,
+    service_manifest,
+)
+from services.spawner.platforms.kubernetes.state import has_started, is_running, pod_state
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +97,6 @@ Obj = dict[str, Any]
 MIN_LOG_PAGE_BYTES = 64 * 1024
 MAX_LOG_PAGES = 8
 TERMINATING_RETRY_DELAY = 2.0
-
-
-def _cursor_nanos(cursor: str) -> int | None:
-    if not cursor:
-        return None
-    nanos = stamp_nanos(cursor)
-    if nanos is None:
-        raise PermanentError(f"log cursor {cursor!r} is not a Kubernetes log timestamp")
-    return nanos
 
 
 def _owner_uids(obj: Obj) -> list[str]:
@@ -194,7 +181,7 @@ class KubernetesRuntime:
 
     async def logs_since(self, key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
         """Output after `cursor`, at most its last `limit_bytes` (see the module docstring)."""
-        after = _cursor_nanos(cursor)
+        after = cursor_nanos(cursor, stamp_nanos, "a Kubernetes log timestamp")
         pod = await self._owned_pod(key)
         if pod is None or not has_started(pod):
             return LogChunk(text="", cursor=cursor)

@@ -1,14 +1,16 @@
 """DockerRuntime: the Runtime seam implemented with the Docker SDK on one machine.
 
 Called by services/spawner (ensure, remove) and services/health (inspect, list_managed,
-logs_since, watch). This is the only module of ours that imports `docker`. Blocking SDK calls
+logs_since, watch), built by platforms/factory.py. Blocking SDK calls
 run in worker threads (asyncio.to_thread); the endless event stream has a daemon thread of its
-own. SDK errors are translated here, once, into TemporaryError and PermanentError.
+own. SDK errors are translated once (errors.py) into TemporaryError and PermanentError.
+The pure translations (spec -> SDK arguments, SDK data -> our records) are translate.py's;
+the event stream and exec threads are sessions.py's.
 
-Isolation: each pod's container runs alone on a bridge network of its own (docker_network),
+Isolation: each pod's container runs alone on a bridge network of its own (network.py),
 created before the container and removed with it; a container of ours found on another
 network (made by an earlier version) is replaced. Every container is hardened as
-runtime/hardening.py describes: no new privileges, all capabilities dropped but the few an
+platforms/hardening.py describes: no new privileges, all capabilities dropped but the few an
 image needs to step down from root, a pids limit, never privileged, only named volumes.
 
 Ownership: a container is ours when its labels name this deployment and the pod its name
@@ -23,37 +25,23 @@ asks from one microsecond before the cursor and drops lines not strictly after i
 from __future__ import annotations
 
 import asyncio
-import calendar
 import contextlib
 import logging
 import os
-import re
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 import docker
 import docker.errors
 import docker.types
 
-from services.common.docker_errors import translated_docker_errors
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime import proc_tree
-from services.common.runtime.docker_network import PodNetworks, network_name
-from services.common.runtime.hardening import (
-    DEFAULT_PIDS_LIMIT,
-    READ_ONLY_ROOT_TMPFS,
-    ROOT_STEP_DOWN_CAPABILITIES,
-    TMPFS_SIZE_MIB,
-)
 from services.common.runtime.naming import (
     container_name,
-    labels_for,
     owned_key,
     tail_text,
     validate_slug,
@@ -61,7 +49,6 @@ from services.common.runtime.naming import (
 )
 from services.common.runtime.types import (
     LABEL_DEPLOYMENT,
-    LABEL_SPEC_HASH,
     ContainerSpec,
     ContainerState,
     EnsureResult,
@@ -71,38 +58,32 @@ from services.common.runtime.types import (
     PodKey,
     RuntimeEvent,
 )
-from services.common.storage.docker_volumes import docker_mount
+from services.spawner.platforms.docker import proc_tree
+from services.spawner.platforms.docker.errors import translated_docker_errors
+from services.spawner.platforms.docker.network import PodNetworks, network_name
+from services.spawner.platforms.docker.sessions import (
+    EventPump,
+    ExecSession,
+    kill_inside,
+    running_pid,
+)
+from services.spawner.platforms.docker.translate import (
+    Attrs,
+    create_kwargs,
+    docker_cursor_nanos,
+    event_from_raw,
+    lines_after,
+    since_param,
+    state_from_attrs,
+)
+from services.spawner.platforms.hardening import (
+    DEFAULT_PIDS_LIMIT,
+)
 
 T = TypeVar("T")
-Attrs = dict[str, Any]
-
-LOOPBACK = "127.0.0.1"
-NOFILE_LIMIT = 8192  # the machine's hard limit is 20000
-LOG_MAX_SIZE = "10m"  # per json-file; Docker keeps LOG_MAX_FILES of them
-LOG_MAX_FILES = "3"
 # A concurrent creator reserves the name before its container can be inspected (409 on
 # create, 404 on inspect for ~0.1 s): retry the lookup with these pauses, in seconds.
 NAME_TAKEN_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
-WATCHED_ACTIONS = frozenset(
-    {
-        "create",
-        "start",
-        "restart",
-        "kill",
-        "die",
-        "oom",
-        "stop",
-        "pause",
-        "unpause",
-        "destroy",
-        "rename",
-        "update",
-        "health_status",
-    }
-)
-_ZERO_TIME_PREFIX = "0001-01-01"
-_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
-_STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z")
 
 
 EXEC_KILL_GRACE = 5.0  # seconds for a killed command's output to end before it is closed
@@ -113,180 +94,6 @@ log = logging.getLogger(__name__)
 
 class _NameTaken(Exception):
     """Another creator took the container name between our lookup and our create."""
-
-
-# --- pure translations: spec -> SDK arguments, SDK data -> our types -----------------------
-
-
-def _tmpfs(spec: ContainerSpec) -> dict[str, str]:
-    """In-memory writable directories of a read-only root (none for a writable one)."""
-    if not spec.read_only_root:
-        return {}
-    options = f"rw,nosuid,nodev,size={TMPFS_SIZE_MIB}m,mode=1777"
-    return {path: options for path in READ_ONLY_ROOT_TMPFS}
-
-
-def create_kwargs(
-    deployment_id: str,
-    spec: ContainerSpec,
-    pids_limit: int = DEFAULT_PIDS_LIMIT,
-    network: str = "",
-) -> dict[str, Any]:
-    """Keyword arguments for `client.containers.create` for a spec whose hash is filled.
-
-    The container joins the pod's own network (docker_network; by id when `network` is
-    given, else by name), which must exist. Its only mounts are the spec's named volumes:
-    never a host path, never the engine's socket."""
-    return {
-        "image": spec.image,
-        "name": container_name(deployment_id, spec.key),
-        "labels": labels_for(deployment_id, spec.key, spec.spec_hash),
-        "entrypoint": list(spec.command) or None,
-        "command": list(spec.arguments) or None,
-        "environment": dict(spec.environment),
-        "ports": {
-            f"{port.port}/tcp": (LOOPBACK, None)
-            for port in spec.ports
-            if port.protocol != "local_only"
-        },
-        "network": network or network_name(deployment_id, spec.key),
-        "init": True,
-        "nano_cpus": spec.cpu_limit_millis * 1_000_000,
-        "mem_limit": spec.mem_limit_mib * 1024 * 1024,
-        "pids_limit": pids_limit,
-        "ulimits": [docker.types.Ulimit(name="nofile", soft=NOFILE_LIMIT, hard=NOFILE_LIMIT)],
-        "restart_policy": {"Name": "no"},
-        "privileged": False,
-        "security_opt": ["no-new-privileges:true"],
-        "cap_drop": ["ALL"],
-        "cap_add": list(ROOT_STEP_DOWN_CAPABILITIES),
-        "read_only": spec.read_only_root,
-        "tmpfs": _tmpfs(spec),
-        "mounts": [docker_mount(mount) for mount in spec.mounts],
-        "log_config": docker.types.LogConfig(
-            type="json-file", config={"max-size": LOG_MAX_SIZE, "max-file": LOG_MAX_FILES}
-        ),
-    }
-
-
-def parse_docker_time(value: str | None) -> datetime | None:
-    """An aware datetime from Docker's RFC 3339 text; None for empty or the zero time."""
-    if not value or value.startswith(_ZERO_TIME_PREFIX):
-        return None
-    return datetime.fromisoformat(value)
-
-
-def _phase(status: str) -> Phase:
-    try:
-        return Phase(status)
-    except ValueError:
-        return Phase.DEAD
-
-
-def _error_text(state: Mapping[str, Any]) -> str:
-    parts = ["out of memory"] if state.get("OOMKilled") else []
-    if state.get("Error"):
-        parts.append(str(state["Error"]))
-    return "; ".join(parts)
-
-
-def _exit_code(phase: Phase, state: Mapping[str, Any]) -> int | None:
-    failed_start = phase is Phase.CREATED and bool(state.get("Error"))
-    if phase in (Phase.EXITED, Phase.DEAD) or failed_start:
-        return int(state.get("ExitCode", 0))
-    return None
-
-
-def _published_ports(attrs: Mapping[str, Any]) -> dict[int, int]:
-    ports = (attrs.get("NetworkSettings") or {}).get("Ports") or {}
-    published: dict[int, int] = {}
-    for container_port, bindings in ports.items():
-        number, _, proto = str(container_port).partition("/")
-        for binding in bindings or ():
-            if proto == "tcp" and binding.get("HostIp") == LOOPBACK and binding.get("HostPort"):
-                published[int(number)] = int(binding["HostPort"])
-    return published
-
-
-def state_from_attrs(key: PodKey, attrs: Mapping[str, Any]) -> ContainerState:
-    """Our ContainerState from the result of Docker's container inspect."""
-    state = attrs.get("State") or {}
-    labels = (attrs.get("Config") or {}).get("Labels") or {}
-    phase = _phase(str(state.get("Status", "")))
-    return ContainerState(
-        key=key,
-        name=str(attrs.get("Name", "")).lstrip("/"),
-        phase=phase,
-        spec_hash=str(labels.get(LABEL_SPEC_HASH, "")),
-        exit_code=_exit_code(phase, state),
-        error=_error_text(state),
-        started_at=parse_docker_time(state.get("StartedAt")),
-        finished_at=parse_docker_time(state.get("FinishedAt")),
-        published=_published_ports(attrs),
-    )
-
-
-def event_from_raw(deployment_id: str, raw: Mapping[str, Any]) -> RuntimeEvent | None:
-    """Our RuntimeEvent from a decoded Docker event, or None when it is not one we report.
-
-    Docker's "health_status: healthy" style actions are reported by their first word."""
-    if raw.get("Type") != "container":
-        return None
-    action = str(raw.get("Action", "")).split(":", 1)[0].strip()
-    key = owned_key(deployment_id, (raw.get("Actor") or {}).get("Attributes"))
-    if action not in WATCHED_ACTIONS or key is None:
-        return None
-    return RuntimeEvent(key=key, action=action)
-
-
-# --- log cursors ------------------------------------------------------------------------
-
-
-def stamp_nanos(stamp: str) -> int | None:
-    """Nanoseconds since the epoch of a Docker RFC3339Nano UTC stamp, None if it is not one."""
-    match = _STAMP.fullmatch(stamp)
-    if match is None:
-        return None
-    seconds = calendar.timegm(time.strptime(match[1], "%Y-%m-%dT%H:%M:%S"))
-    return seconds * 1_000_000_000 + int((match[2] or "0").ljust(9, "0"))
-
-
-def _cursor_nanos(cursor: str) -> int | None:
-    if not cursor:
-        return None
-    nanos = stamp_nanos(cursor)
-    if nanos is None:
-        raise PermanentError(f"log cursor {cursor!r} is not a Docker timestamp")
-    return nanos
-
-
-def _since_param(after: int | None) -> float | None:
-    """The SDK's float `since` for reading after `after`: one microsecond early, so that the
-    float's rounding can never skip a line; the overlap is dropped by `lines_after`."""
-    if after is None:
-        return None
-    return (after // 1000 - 1) / 1_000_000
-
-
-def lines_after(output: str, after: int | None) -> tuple[str, str]:
-    """The lines of timestamped `output` stamped strictly after `after`, without stamps, and
-    the newest stamp among them ("" if none). Lines keep Docker's order, which is not
-    strictly time order across stdout and stderr."""
-    kept: list[str] = []
-    newest, newest_stamp = after if after is not None else -1, ""
-    keep = False
-    for line in _LINE.findall(output):
-        stamp, _, body = line.partition(" ")
-        nanos = stamp_nanos(stamp)
-        if nanos is None:  # not a stamp: part of the previous line
-            body = line
-        else:
-            keep = after is None or nanos > after
-            if keep and nanos > newest:
-                newest, newest_stamp = nanos, stamp
-        if keep:
-            kept.append(body)
-    return "".join(kept), newest_stamp
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -370,7 +177,7 @@ class DockerRuntime:
         """Runs `argv` in the pod's running container (docker exec, no shell) on the exec
         threads, never the lifecycle ones. At `timeout`, or when the caller is cancelled, the
         process and its children are killed inside the container (see _kill_exec_sync)."""
-        session = _ExecSession(limit_bytes)
+        session = ExecSession(limit_bytes)
         loop = asyncio.get_running_loop()
         with _translated(f"running a command in {key}"):
             run = loop.run_in_executor(
@@ -392,7 +199,7 @@ class DockerRuntime:
         with _translated(action):
             return await asyncio.to_thread(fn, *args)
 
-    async def _stop_exec(self, session: _ExecSession, run: asyncio.Future[int | None]) -> None:
+    async def _stop_exec(self, session: ExecSession, run: asyncio.Future[int | None]) -> None:
         """Kills a command that outlived its caller or its timeout, then waits for its thread
         (closing the output stream if the output does not end by itself)."""
         session.cancel()
@@ -541,13 +348,13 @@ class DockerRuntime:
     # logs
 
     def _logs_sync(self, key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
-        after = _cursor_nanos(cursor)
+        after = docker_cursor_nanos(cursor)
         attrs = self._owned_attrs(key)
         if attrs is None:
             return LogChunk(text="", cursor=cursor)
         try:
             raw: bytes = self._docker().api.logs(
-                attrs["Id"], stdout=True, stderr=True, timestamps=True, since=_since_param(after)
+                attrs["Id"], stdout=True, stderr=True, timestamps=True, since=since_param(after)
             )
         except docker.errors.NotFound:  # removed since the lookup
             return LogChunk(text="", cursor=cursor)
@@ -556,7 +363,7 @@ class DockerRuntime:
 
     # exec
 
-    def _run_exec_sync(self, session: _ExecSession, key: PodKey, argv: list[str]) -> int | None:
+    def _run_exec_sync(self, session: ExecSession, key: PodKey, argv: list[str]) -> int | None:
         """Creates and starts the exec, collects its output until it ends; its exit code."""
         attrs = self._owned_attrs(key)
         if attrs is None or not (attrs.get("State") or {}).get("Running"):
@@ -570,7 +377,7 @@ class DockerRuntime:
         code = api.exec_inspect(exec_id).get("ExitCode")
         return None if code is None else int(code)
 
-    def _kill_exec_sync(self, session: _ExecSession) -> None:
+    def _kill_exec_sync(self, session: ExecSession) -> None:
         """Docker has no call to stop an exec. Kills its process and the process's children
         with `kill` run as root inside the container by the engine, which works for a spawner
         that is not root; when that fails (no `kill` in the image), signals the host pids
@@ -579,7 +386,7 @@ class DockerRuntime:
         if not exec_id:
             return
         api = self._docker().api
-        host_pid = _running_pid(api, exec_id)
+        host_pid = running_pid(api, exec_id)
         if host_pid is None:
             return
         if not proc_tree.sees_host_pids():
@@ -587,7 +394,7 @@ class DockerRuntime:
             return
         host_pids = proc_tree.descendants(host_pid) or [host_pid]
         inside = [p for p in map(proc_tree.namespace_pid, host_pids) if p is not None]
-        if inside and _kill_inside(api, container_id, inside):
+        if inside and kill_inside(api, container_id, inside):
             return
         try:
             for pid in host_pids:
@@ -604,7 +411,7 @@ class DockerRuntime:
 
     async def _watch(self, since: str) -> AsyncIterator[RuntimeEvent]:
         stream = await self._in_thread("subscribing to events", self._open_events, since)
-        pump = _EventPump(stream, asyncio.get_running_loop())
+        pump = EventPump(stream, asyncio.get_running_loop())
         pump.start()
         try:
             while True:
@@ -613,136 +420,3 @@ class DockerRuntime:
                     yield event
         finally:
             pump.close()
-
-
-@dataclass(frozen=True)
-class _StreamEnd:
-    reason: str
-
-
-class _EventPump:
-    """Reads the SDK's blocking event stream in a daemon thread and hands items to asyncio.
-
-    A dedicated thread rather than asyncio.to_thread: the read never ends, and would hold a
-    worker of the default executor (and block interpreter exit) for the runtime's life."""
-
-    def __init__(self, stream: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._stream = stream
-        self._loop = loop
-        self._queue: asyncio.Queue[Mapping[str, Any] | _StreamEnd] = asyncio.Queue()
-        self._closing = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="docker-events", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    async def next(self) -> Mapping[str, Any]:
-        """The next decoded event; TemporaryError once the engine ended the stream."""
-        item = await self._queue.get()
-        if isinstance(item, _StreamEnd):
-            raise TemporaryError(f"docker event stream ended: {item.reason}", delay=5.0)
-        return item
-
-    def close(self) -> None:
-        """Closes the stream, which ends the reading thread."""
-        self._closing.set()
-        with contextlib.suppress(Exception):  # best effort: the engine may be gone already
-            self._stream.close()
-
-    def _run(self) -> None:
-        reason = "the engine closed it"
-        try:
-            for item in self._stream:
-                if self._closing.is_set():
-                    return
-                self._deliver(item)
-        except Exception as exc:  # any failure ends the stream, reported below
-            reason = f"{type(exc).__name__}: {exc}"
-        if not self._closing.is_set():
-            self._deliver(_StreamEnd(reason))
-
-    def _deliver(self, item: Mapping[str, Any] | _StreamEnd) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-        except RuntimeError:  # the loop is closed: nobody is listening any more
-            self._closing.set()
-
-
-# --- exec plumbing -----------------------------------------------------------------------
-
-
-class _ExecSession:
-    """One command's state, shared by its exec thread, the kill thread and the event loop."""
-
-    def __init__(self, limit_bytes: int) -> None:
-        self._limit = limit_bytes
-        self._lock = threading.Lock()
-        self._cancelled = False
-        self._container_id = ""
-        self._exec_id = ""
-        self._stream: Any = None
-        self._out = b""
-        self._err = b""
-
-    def started(self, container_id: str, exec_id: str, api: Any) -> Any | None:
-        """Starts the exec unless the command was cancelled first; its output stream."""
-        with self._lock:
-            if self._cancelled:
-                return None
-            self._container_id, self._exec_id = container_id, exec_id
-            self._stream = api.exec_start(exec_id, stream=True, demux=True)
-            return self._stream
-
-    def pump(self, stream: Any) -> None:
-        """Reads the output until it ends, keeping the last limit_bytes of each stream."""
-        for out, err in stream:
-            with self._lock:
-                self._out = (self._out + (out or b""))[-self._limit :]
-                self._err = (self._err + (err or b""))[-self._limit :]
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._cancelled = True
-
-    def ids(self) -> tuple[str, str]:
-        """(container id, exec id); empty strings when the exec never started."""
-        with self._lock:
-            return self._container_id, self._exec_id
-
-    def close_output(self) -> None:
-        with self._lock:
-            if self._stream is not None:
-                with contextlib.suppress(Exception):
-                    self._stream.close()
-
-    def result(self, exit_code: int | None, *, timed_out: bool) -> ExecResult:
-        with self._lock:
-            return ExecResult(
-                exit_code=None if timed_out else exit_code,
-                stdout=self._out.decode(errors="replace"),
-                stderr=self._err.decode(errors="replace"),
-                timed_out=timed_out,
-            )
-
-
-def _running_pid(api: Any, exec_id: str) -> int | None:
-    """The exec's host pid once it runs; None when it has ended (or never reports one)."""
-    deadline = time.monotonic() + EXEC_START_WAIT
-    while True:
-        info = api.exec_inspect(exec_id)
-        if info.get("Running") and info.get("Pid"):
-            return int(info["Pid"])
-        if info.get("ExitCode") is not None or time.monotonic() >= deadline:
-            return None
-        time.sleep(0.05)
-
-
-def _kill_inside(api: Any, container_id: str, pids: list[int]) -> bool:
-    """Runs `kill -KILL <pids>` as root in the container; True when it succeeded."""
-    try:
-        cmd = ["kill", "-KILL", *map(str, pids)]
-        kill_id = api.exec_create(container_id, cmd=cmd, stdout=True, stderr=True, user="0")["Id"]
-        api.exec_start(kill_id)
-        return bool(api.exec_inspect(kill_id).get("ExitCode") == 0)
-    except docker.errors.DockerException:
-        return False

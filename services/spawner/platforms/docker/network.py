@@ -1,5 +1,5 @@
 """One Docker bridge network per pod: created or adopted before the pod's container, removed
-with it. Called by docker_runtime.DockerRuntime (in its worker threads, blocking SDK calls).
+with it. Called by runtime.DockerRuntime (in its worker threads, blocking SDK calls).
 
 Why: containers on Docker's default bridge reach each other by address. Docker isolates
 bridge networks from one another (its DOCKER-ISOLATION chains), so a pod alone on its own

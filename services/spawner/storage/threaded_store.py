@@ -1,7 +1,8 @@
 """ThreadedVolumeStore: the async VolumeStore API written once over a store's blocking
 implementation.
 
-Subclassed by docker_volumes.DockerVolumeStore and kubernetes_volumes.KubernetesVolumeStore.
+Subclassed by helper_store.HelperVolumeStore (the Docker and Kubernetes stores of
+services/spawner/platforms/).
 Each public method validates ids and paths first (InvalidStorageRequest, before anything is
 touched), takes the per-object locks (operations on one volume or snapshot are serialized
 within this process: upload's limit check, snapshot copy, delete), and runs the subclass's

@@ -1,6 +1,6 @@
 """KubeError → our outcomes: which Kubernetes API failures are worth retrying.
 
-Called by runtime.KubernetesRuntime and storage.kubernetes_volumes.KubernetesVolumeStore, the
+Called by runtime.KubernetesRuntime and volumes.KubernetesVolumeStore, the
 two users of client.KubeApi, so both decide the same way.
 """
 
@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 
 from services.common.outcomes import PermanentError, TemporaryError
-from services.common.runtime.kubernetes.client import KubeError
+from services.spawner.platforms.kubernetes.api import KubeError
 
 UNREACHABLE_RETRY_DELAY = 5.0
 
