@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import docker
@@ -157,12 +157,12 @@ def driver(request: pytest.FixtureRequest) -> Driver:
 
 
 async def until(
-    read: Callable[[], object], done: Callable[[ContainerState], bool]
+    read: Callable[[], Awaitable[ContainerState | None]], done: Callable[[ContainerState], bool]
 ) -> ContainerState:
     """Polls `read` (an async inspect) until `done` holds for its state."""
     async with asyncio.timeout(DEADLINE_S):
         while True:
-            state = await read()  # type: ignore[misc]
+            state = await read()
             if state is not None and done(state):
                 return state
             await asyncio.sleep(0.1)

@@ -64,11 +64,11 @@ def delete_pods(stack: Stack, token: str, *pod_ids: str) -> None:
     for pod_id in pod_ids:
         call(stack, "DELETE", f"/v3/pods/{pod_id}", None, token)
     for pod_id in pod_ids:
-        eventually(
-            lambda pod_id=pod_id: call(stack, "GET", f"/v3/pods/{pod_id}", None, token)[0] == 404,
-            60,
-            f"{pod_id} gone",
-        )
+
+        def gone(pod_id: str = pod_id) -> bool:
+            return call(stack, "GET", f"/v3/pods/{pod_id}", None, token)[0] == 404
+
+        eventually(gone, 60, f"{pod_id} gone")
 
 
 def test_parallel_creates_never_exceed_the_pod_quota(fair: Stack) -> None:

@@ -35,7 +35,7 @@ def test_tapipy_works_over_https_verified_with_the_development_ca(tls_stack: Sta
         base_url=tls_stack.url,
         username="testuser",
         password="testpass",
-        verify=str(tls_stack.ca),  # type: ignore[arg-type]  # requests takes a CA bundle path
+        verify=str(tls_stack.ca),  # requests takes a CA bundle path
     )
     t.get_tokens()
     assert t.pods.list_pods() == []

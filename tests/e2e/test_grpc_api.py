@@ -4,7 +4,7 @@ token in metadata, the same rules and the right status codes."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 import pytest
@@ -77,13 +77,17 @@ def test_pods_over_native_grpc(
     ],
 )
 def test_errors_carry_their_grpc_status(
-    stack: Stack, stub: pb_grpc.PodsServiceStub, call: object, code: str, words: str
+    stack: Stack,
+    stub: pb_grpc.PodsServiceStub,
+    call: Callable[[pb_grpc.PodsServiceStub, tuple[tuple[str, str], ...]], object],
+    code: str,
+    words: str,
 ) -> None:
     auth = (("x-tapis-token", stack.token()),)
     with pytest.raises(grpc.RpcError) as info:
-        call(stub, auth)  # type: ignore[operator]
+        call(stub, auth)
     assert info.value.code().name == code
-    assert words in info.value.details()
+    assert words in (info.value.details() or "")
 
 
 def test_the_rest_of_the_pod_calls_over_native_grpc(
@@ -131,7 +135,7 @@ def test_the_rest_of_the_pod_calls_over_native_grpc(
     with pytest.raises(grpc.RpcError) as info:
         stub.GetPodCredentials(pb.GetPodCredentialsRequest(pod_id=grpcdb), metadata=other)
     assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert "USER" in info.value.details()
+    assert "USER" in (info.value.details() or "")
     stub.DeletePodPermission(
         pb.DeletePodPermissionRequest(pod_id=grpcdb, user="otheruser"), metadata=auth
     )
@@ -158,7 +162,7 @@ def test_templates_and_images_over_native_grpc(
     with pytest.raises(grpc.RpcError) as info:
         stub.GetTemplate(pb.GetTemplateRequest(template_id=grpctpl), metadata=user)
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
-    assert f"template '{grpctpl}' not found" in info.value.details()
+    assert f"template '{grpctpl}' not found" in (info.value.details() or "")
     stub.SetTemplatePermission(
         pb.SetTemplatePermissionRequest(template_id=grpctpl, user="testuser", level="READ"),
         metadata=admin,

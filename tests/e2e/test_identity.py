@@ -357,7 +357,8 @@ def test_password_guessing_meets_429_per_user_then_per_address(dev: Stack) -> No
         with pytest.raises(grpc.RpcError) as refused:
             stub.CreateToken(grant, timeout=10)
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert int(dict(refused.value.trailing_metadata())["retry-after"]) > 0
+    trailers = {m.key: m.value for m in refused.value.trailing_metadata()}
+    assert int(trailers["retry-after"]) > 0
     status, _, data = login(dev, "otheruser", "otherpass")  # other users are not locked out
     assert status == 200, data
     # The address (limit 50 here) counts every failure; a success does not clear it, and an

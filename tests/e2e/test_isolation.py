@@ -6,6 +6,7 @@ Real API, spawner, Docker engine and gateway; the probes run inside the pods wit
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -121,7 +122,7 @@ def test_a_pod_cannot_reach_another_pod_or_the_control_plane(t: Tapis, stack: St
     # The gateway still reaches both pods by name.
     for pod_id in ("isoa", "isob"):
         host = f"{pod_id}.{DOMAIN}"
-        eventually(lambda h=host: _answers(stack, h), 30, f"{host} through the gateway")
+        eventually(functools.partial(_answers, stack, host), 30, f"{host} through the gateway")
     for pod_id in ("isoa", "isob"):
         t.pods.delete_pod(pod_id=pod_id)
     eventually(

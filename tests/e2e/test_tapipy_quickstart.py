@@ -3,6 +3,7 @@ stack: templated PostgreSQL pod and custom HTTP image, from create to delete."""
 
 from __future__ import annotations
 
+import functools
 import urllib.request
 
 import psycopg2
@@ -44,7 +45,7 @@ def test_postgres_template_quickstart(
     seen: list[str] = []
 
     def available() -> bool:
-        status = t.pods.get_pod(pod_id=docpod).status
+        status: str = t.pods.get_pod(pod_id=docpod).status
         if not seen or seen[-1] != status:
             seen.append(status)
         return status == "AVAILABLE"
@@ -141,6 +142,6 @@ def test_another_user_cannot_see_or_delete_my_pod(
     other.get_tokens()
     assert privpod not in [p.pod_id for p in other.pods.list_pods()]
     for call in (other.pods.get_pod, other.pods.get_pod_credentials, other.pods.delete_pod):
-        refusal(lambda call=call: call(pod_id=privpod), 404, f"pod '{privpod}' not found")
+        refusal(functools.partial(call, pod_id=privpod), 404, f"pod '{privpod}' not found")
     assert t.pods.get_pod(pod_id=privpod).pod_id == privpod
     t.pods.delete_pod(pod_id=privpod)

@@ -6,6 +6,7 @@ restart, snapshots as copies, confinement of paths, and a permissions matrix."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import urllib.error
 import urllib.request
@@ -320,7 +321,7 @@ def test_path_traversal_is_refused(stack: Stack, unique: Unique, cleanup: Cleanu
     # Links a pod plants never lead the API out of the volume.
     for path in ("passwd", "root/etc/passwd"):
         refusal(
-            lambda path=path: t.pods.get_volume_contents(volume_id=travvol, path=path),
+            functools.partial(t.pods.get_volume_contents, volume_id=travvol, path=path),
             400,
             "outside the volume",
         )
@@ -354,8 +355,11 @@ def test_path_traversal_is_refused(stack: Stack, unique: Unique, cleanup: Cleanu
     ):
         assert (
             status_of(
-                lambda mount=mount: t.pods.create_pod(
-                    pod_id=travpod2, image="pods-http:latest", volume_mounts={travvol: mount}
+                functools.partial(
+                    t.pods.create_pod,
+                    pod_id=travpod2,
+                    image="pods-http:latest",
+                    volume_mounts={travvol: mount},
                 )
             )
             == 400
@@ -492,9 +496,9 @@ def test_permissions_matrix_over_every_volume_and_snapshot_call(
     # Tenant admins may do everything, and see everything.
     for name, call in volume_calls_.items():
         if name not in ("mount", "delete", "snapshot"):
-            assert status_of(lambda call=call: call(admin)) == 200, name
+            assert status_of(functools.partial(call, admin)) == 200, name
     for name, call in snapshot_calls_.items():
-        assert status_of(lambda call=call: call(admin)) == 200, name
+        assert status_of(functools.partial(call, admin)) == 200, name
     assert shared in [v.volume_id for v in admin.pods.list_volumes()]
     assert status_of(lambda: volume_calls_["delete"](admin)) == 200
     assert shared not in [v.volume_id for v in owner.pods.list_volumes()]

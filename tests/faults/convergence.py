@@ -4,6 +4,7 @@ nothing more appears after the system has been told to re-check everything."""
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Any
@@ -113,7 +114,7 @@ def assert_converged(
 
     for pod_id in sorted(wanted):
         try:
-            eventually(lambda pod_id=pod_id: settled(pod_id), timeout, f"{pod_id} settled")
+            eventually(functools.partial(settled, pod_id), timeout, f"{pod_id} settled")
         except AssertionError as error:
             states = [(c.short_id, c.status) for c in stack.containers(pod_id)]
             found = pod(stack, token, pod_id)

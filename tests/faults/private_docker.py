@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker
 
@@ -99,7 +100,7 @@ class PrivateDockerd:
             args.append("--live-restore=false")
         return args
 
-    def start(self, **popen: object) -> subprocess.CompletedProcess[bytes]:
+    def start(self, **popen: Any) -> subprocess.CompletedProcess[bytes]:
         """Runs scripts/start-docker for this engine and waits for it (it checks `docker info`)."""
         return subprocess.run(
             ["bash", str(REPO / "scripts" / "start-docker"), *self.dockerd_args()],
@@ -107,7 +108,7 @@ class PrivateDockerd:
             capture_output=True,
             timeout=90,
             check=True,
-            **popen,  # type: ignore[arg-type]
+            **popen,
         )
 
     def pid(self) -> int | None:

@@ -70,11 +70,11 @@ def test_engine_stopped_and_started_with_live_restore_keeps_pods_and_loses_no_co
     engine.stop()
     assert not engine.answers()
     for name in ("spawner", "health"):
-        eventually(
-            lambda name=name: grpc_health(service_port(stack, name)) == "NOT_SERVING",
-            20,
-            f"{name} NOT_SERVING while the engine is down",
-        )
+
+        def not_serving(name: str = name) -> bool:
+            return grpc_health(service_port(stack, name)) == "NOT_SERVING"
+
+        eventually(not_serving, 20, f"{name} NOT_SERVING while the engine is down")
     assert grpc_health(service_port(stack, "api")) == "SERVING"  # the API needs no engine
     create(stack, token, "waiting")  # accepted: desired state is in the database
     # Published ports go through docker-proxy, a child of the engine: while it is down the pod
@@ -84,11 +84,11 @@ def test_engine_stopped_and_started_with_live_restore_keeps_pods_and_loses_no_co
     engine.start()
     back = time.monotonic()
     for name in ("spawner", "health"):
-        eventually(
-            lambda name=name: grpc_health(service_port(stack, name)) == "SERVING",
-            30,
-            f"{name} SERVING again",
-        )
+
+        def serving(name: str = name) -> bool:
+            return grpc_health(service_port(stack, name)) == "SERVING"
+
+        eventually(serving, 30, f"{name} SERVING again")
     eventually(lambda: status_of(stack, token, "waiting") == "AVAILABLE", 90, "waiting AVAILABLE")
     print(f"pod created during the outage AVAILABLE {time.monotonic() - back:.1f}s after")
     eventually(lambda: status_of(stack, token, "running") == "AVAILABLE", 30, "running again")

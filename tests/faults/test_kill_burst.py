@@ -70,7 +70,11 @@ def test_thirty_mixed_operations_under_random_sigkills_converge(stack: Stack) ->
             pod_id = rng.choice(PODS)
             operation = next_operation(rng, wanted.get(pod_id))
             if wanted.get(pod_id) == "delete":  # its id is free once the deletion is done
-                eventually(lambda pod_id=pod_id: pod(stack, token, pod_id) is None, 120, pod_id)
+
+                def gone(pod_id: str = pod_id) -> bool:
+                    return pod(stack, token, pod_id) is None
+
+                eventually(gone, 120, pod_id)
             status = call_until_answered(stack, token, operation, pod_id, timeout=90)
             assert status == 200, (seed, pod_id, operation, status)
             if not (operation == "update" and wanted.get(pod_id) == "stop"):

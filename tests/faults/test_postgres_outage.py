@@ -66,11 +66,11 @@ def test_postgres_outage_under_load_is_503_then_recovers_with_whole_rows(
         assert last.status == 503, last
         assert "database is unavailable" in last.message, last
         for name in PROCESSES:
-            eventually(
-                lambda name=name: grpc_health(service_port(stack, name)) == "NOT_SERVING",
-                20,
-                f"{name} NOT_SERVING",
-            )
+
+            def not_serving(name: str = name) -> bool:
+                return grpc_health(service_port(stack, name)) == "NOT_SERVING"
+
+            eventually(not_serving, 20, f"{name} NOT_SERVING")
             assert grpc_health(service_port(stack, name), "liveness") == "SERVING", name
         down_for = time.monotonic()
         eventually(lambda: len(load.since(down_for)) >= 5, 30, "answers during the outage")
@@ -83,11 +83,11 @@ def test_postgres_outage_under_load_is_503_then_recovers_with_whole_rows(
         first_ok = next(a.at for a in recovered if a.status == 200)
         print(f"api answered 200 again {first_ok - restarted:.1f}s after PostgreSQL started")
         for name in PROCESSES:
-            eventually(
-                lambda name=name: grpc_health(service_port(stack, name)) == "SERVING",
-                20,
-                f"{name} SERVING again",
-            )
+
+            def serving(name: str = name) -> bool:
+                return grpc_health(service_port(stack, name)) == "SERVING"
+
+            eventually(serving, 20, f"{name} SERVING again")
         eventually(lambda: len(load.since(first_ok)) >= 5, 30, "answers after recovery")
     finally:
         load.stop()
@@ -109,9 +109,9 @@ def test_postgres_outage_under_load_is_503_then_recovers_with_whole_rows(
     assert set(load.created) <= listed, set(load.created) - listed
     assert listed <= {"steady", *load.attempted}, listed
     for pod_id in sorted(listed):
-        eventually(
-            lambda pod_id=pod_id: (_pod(stack, token, pod_id) or {}).get("status") == "AVAILABLE",
-            120,
-            f"{pod_id} AVAILABLE",
-        )
+
+        def available(pod_id: str = pod_id) -> bool:
+            return (_pod(stack, token, pod_id) or {}).get("status") == "AVAILABLE"
+
+        eventually(available, 120, f"{pod_id} AVAILABLE")
         assert len(stack.containers(pod_id)) == 1, pod_id

@@ -77,13 +77,12 @@ def test_a_full_data_disk_is_503_then_recovers_and_the_database_is_intact(
     filler.unlink()
     assert create(stack, token, "after")[0] == 200
     for pod_id in ["before", "after"]:
-        eventually(
-            lambda pod_id=pod_id: (
-                stack.request("GET", f"/v3/pods/{pod_id}", token=token)[2]["result"]["status"]
-                == "AVAILABLE"
-            ),
-            90,
-            f"{pod_id} AVAILABLE",
-        )
+
+        def available(pod_id: str = pod_id) -> bool:
+            data = stack.request("GET", f"/v3/pods/{pod_id}", token=token)[2]
+            assert isinstance(data, dict), data
+            return bool(data["result"]["status"] == "AVAILABLE")
+
+        eventually(available, 90, f"{pod_id} AVAILABLE")
     with sqlite3.connect(stack.data_dir / "pods.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

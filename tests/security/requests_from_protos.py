@@ -133,6 +133,7 @@ def _scalar(field: FieldDescriptor) -> st.SearchStrategy[Any]:
     if kind == FieldDescriptor.TYPE_BYTES:
         return st.binary(max_size=64).map(_b64)
     if kind == FieldDescriptor.TYPE_ENUM:
+        assert field.enum_type is not None
         return st.sampled_from([v.name for v in field.enum_type.values])
     if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
         return st.floats(allow_nan=False, allow_infinity=False)
@@ -179,7 +180,7 @@ def _single(field: FieldDescriptor, depth: int) -> st.SearchStrategy[Any]:
 
 def message(
     descriptor: Descriptor, depth: int = 0, skip: frozenset[str] = frozenset(), clean: bool = True
-) -> Any:
+) -> st.SearchStrategy[dict[str, Any]]:
     """A JSON object shaped like `descriptor`, each field present or not. A clean one is well
     typed; a dirty one may give any top-level field a wrong type and add an unknown field."""
     optional: dict[str, st.SearchStrategy[Any]] = {

@@ -97,6 +97,7 @@ class World:
             object_id += "*"
             self.call(Standing.TENANT_ADMIN, "POST", "/v3/pods/images", {"image": object_id})
             return object_id
+        body: dict[str, object]
         if kind in (Kind.POD, Kind.EXEC_POD):
             source = {"image": RUNNING_IMAGE} if kind is Kind.EXEC_POD else {"template": "postgres"}
             body = {"pod_id": object_id, "description": MARKER, **source}
@@ -118,10 +119,9 @@ class World:
             )
             assert reply.status == 200, reply.body[:300]
         elif kind is Kind.SNAPSHOT:
-            source = self.shared[Kind.VOLUME]
             body = {
                 "snapshot_id": object_id,
-                "source_volume_id": source,
+                "source_volume_id": self.shared[Kind.VOLUME],
                 "source_volume_path": "/",
                 "description": MARKER,
             }

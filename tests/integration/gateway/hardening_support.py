@@ -48,8 +48,8 @@ from tests.integration.gateway.test_envoy_gateway import (
     Reply,
     _stop,
     _wait_ready,
-    free_ports,
 )
+from tests.ports import reserve_ports as free_ports
 
 IO_TIMEOUT = 10.0
 SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-token-payload.signature"  # a probe, never a real token

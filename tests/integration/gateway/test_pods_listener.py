@@ -16,6 +16,7 @@ Route-update latencies are printed (run with -s to see them) and asserted below 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import secrets
 import socket
@@ -176,7 +177,7 @@ def pods() -> Iterator[Pods]:
             run(POSTGRES_IMAGE, {"5432/tcp": loopback}, environment=pg_env), "5432/tcp"
         )
         for name, port in web.items():
-            until(READY_TIMEOUT, lambda port=port: _direct_get(port), f"{name} to serve")
+            until(READY_TIMEOUT, functools.partial(_direct_get, port), f"{name} to serve")
         until(READY_TIMEOUT, lambda: _direct_echo(echo), "the echo pod")
 
         def pg_ready() -> bool:

@@ -73,10 +73,10 @@ def web_spec(greeting: str = "hello from the test") -> ContainerSpec:
 def namespace() -> Iterator[str]:
     from kubernetes import client, config
 
-    config.load_kube_config()
+    config.load_kube_config()  # type: ignore[no-untyped-call]  # kubernetes.config is unannotated
     core = client.CoreV1Api()
     name = f"pods-it-{secrets.token_hex(4)}"
-    core.create_namespace({"metadata": {"name": name}})
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     try:
         yield name
     finally:

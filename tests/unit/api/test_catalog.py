@@ -36,7 +36,7 @@ BOX = SecretBox(Fernet.generate_key())
 
 class NoCommands:
     async def run(
-        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+        self, key: PodKey, user: str, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
         raise AssertionError("not used")
 

@@ -34,7 +34,7 @@ QUOTA = Quota(pods=2, volumes=2, cpu_millis=3000, mem_mib=100000, storage_mib=15
 
 class NoCommands:
     async def run(
-        self, key: PodKey, argv: Sequence[str], timeout: float, limit_bytes: int
+        self, key: PodKey, user: str, argv: Sequence[str], timeout: float, limit_bytes: int
     ) -> ExecResult:
         raise AssertionError("not used")
 

@@ -13,11 +13,13 @@ from services.api.transport.uploads import uploaded_file
 BINARY = bytes(range(256)) + b"\r\n--\r\n\r\n--boundary\r\nend"
 
 
-def multipart(files: dict[str, object]) -> tuple[str, bytes]:
+def multipart(files: dict[str, bytes | tuple[str, bytes]]) -> tuple[str, bytes]:
     """What tapipy sends: requests' encoding of `files=...`."""
     prepared = requests.Request("POST", "http://x/", files=files).prepare()
+    content_type = prepared.headers["Content-Type"]
+    assert isinstance(content_type, str)
     assert isinstance(prepared.body, bytes)
-    return prepared.headers["Content-Type"], prepared.body
+    return content_type, prepared.body
 
 
 def test_the_file_part_of_a_multipart_form_is_taken_byte_for_byte() -> None:

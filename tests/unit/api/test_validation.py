@@ -6,14 +6,14 @@ import pytest
 
 from services.api.domain.validation import Limits, MountRequest, PodRequest, validate_new_pod
 from services.api.errors import InvalidArgumentError
-from services.common.pods_model import MountType, NetworkStanza, VolumeMountSpec
+from services.common.pods_model import MountType, NetworkStanza, PodSpec, VolumeMountSpec
 from services.common.settings import Settings
 from services.common.templates import seed_templates
 
 TEMPLATES = {t.template_id: t for t in seed_templates(Settings())}
 
 
-def spec_for(**fields: object) -> object:
+def spec_for(**fields: object) -> PodSpec:
     return validate_new_pod(PodRequest(**fields), TEMPLATES, Limits())  # type: ignore[arg-type]
 
 
@@ -26,14 +26,14 @@ def rejected(field: str, **fields: object) -> str:
 
 def test_a_custom_image_gets_http_on_port_5000_by_default() -> None:
     spec = spec_for(pod_id="web1", image="pods-http:latest")
-    assert spec.networking == {"default": NetworkStanza("http", 5000)}  # type: ignore[attr-defined]
-    assert spec.time_to_stop_default == 43200  # type: ignore[attr-defined]
+    assert spec.networking == {"default": NetworkStanza("http", 5000)}
+    assert spec.time_to_stop_default == 43200
 
 
 def test_a_template_forces_its_networking() -> None:
     spec = spec_for(pod_id="db1", template="postgres", networking={"default": ("http", 80)})
-    assert spec.networking == {"default": NetworkStanza("postgres", 5432)}  # type: ignore[attr-defined]
-    assert spec.image == "pods-postgres:15"  # type: ignore[attr-defined]
+    assert spec.networking == {"default": NetworkStanza("postgres", 5432)}
+    assert spec.image == "pods-postgres:15"
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_environment_names_and_description_length() -> None:
 
 def test_time_to_stop_is_minus_one_or_at_least_300() -> None:
     rejected("time_to_stop_default", pod_id="abc", image="i", time_to_stop_default=10)
-    assert spec_for(pod_id="abc", image="i", time_to_stop_default=-1).time_to_stop_default == -1  # type: ignore[attr-defined]
+    assert spec_for(pod_id="abc", image="i", time_to_stop_default=-1).time_to_stop_default == -1
 
 
 def test_unsupported_features_say_so() -> None:
@@ -106,7 +106,7 @@ def test_volume_mounts_are_canonical_and_snapshots_read_only() -> None:
             "ronly": MountRequest("tapisvolume", "/ro", read_only=True),
         },
     )
-    assert spec.volume_mounts == {  # type: ignore[attr-defined]
+    assert spec.volume_mounts == {
         "data": VolumeMountSpec(MountType.VOLUME, "/data", "a/b", False),
         "snap1": VolumeMountSpec(MountType.SNAPSHOT, "/var/lib/in", "", True),
         "ronly": VolumeMountSpec(MountType.VOLUME, "/ro", "", True),
@@ -179,7 +179,7 @@ def test_an_update_of_networking_keeps_labels_within_63() -> None:
     spec = spec_for(pod_id="a" * 55, image="pods-http:latest")
     update = PodUpdate(pod_id="a" * 55, networking={"longname1": ("http", 80)})
     with pytest.raises(InvalidArgumentError) as info:
-        validate_update(spec, update, Limits())  # type: ignore[arg-type]
+        validate_update(spec, update, Limits())
     assert info.value.field == "networking"
 
 

@@ -32,11 +32,13 @@ def _options(**overrides: Any) -> GatewayOptions:
 @pytest.fixture
 def config() -> dict[str, Any]:
     # A JSON round trip gives plain dicts and lists and proves the bootstrap serializes.
-    return json.loads(json.dumps(gateway_bootstrap(_options())))
+    result: dict[str, Any] = json.loads(json.dumps(gateway_bootstrap(_options())))
+    return result
 
 
 def _listener(config: dict[str, Any]) -> dict[str, Any]:
-    (listener,) = config["static_resources"]["listeners"]
+    listeners: list[dict[str, Any]] = config["static_resources"]["listeners"]
+    (listener,) = listeners
     return listener
 
 
@@ -44,19 +46,22 @@ def _hcm(config: dict[str, Any]) -> dict[str, Any]:
     (chain,) = _listener(config)["filter_chains"]
     (hcm,) = chain["filters"]
     assert hcm["name"] == "envoy.filters.network.http_connection_manager"
-    return hcm["typed_config"]
+    result: dict[str, Any] = hcm["typed_config"]
+    return result
 
 
 def _routes(config: dict[str, Any]) -> list[dict[str, Any]]:
     (vhost,) = _hcm(config)["route_config"]["virtual_hosts"]
     assert vhost["domains"] == ["*"]
-    return vhost["routes"]
+    routes: list[dict[str, Any]] = vhost["routes"]
+    return routes
 
 
 def _transcoder(config: dict[str, Any]) -> dict[str, Any]:
     first = _hcm(config)["http_filters"][0]
     assert first["name"] == "envoy.filters.http.grpc_json_transcoder"
-    return first["typed_config"]
+    result: dict[str, Any] = first["typed_config"]
+    return result
 
 
 def _route_for(config: dict[str, Any], path: str, *, grpc: bool) -> dict[str, Any]:
@@ -242,7 +247,7 @@ def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]
 def test_local_reply_mappers_leave_native_grpc_alone(config: dict[str, Any]) -> None:
     mappers = _hcm(config)["local_reply_config"]["mappers"]
     assert "body_format" not in _hcm(config)["local_reply_config"]
-    not_grpc = rest_routes._not_native_grpc()
+    not_grpc: dict[str, Any] = rest_routes._not_native_grpc()
     for mapper in mappers[1:-1]:
         assert not_grpc in mapper["filter"]["and_filter"]["filters"]
     assert mappers[-1]["filter"] == not_grpc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
 from gateway import envoy_binary
-from gateway.__main__ import prepare, render, write_atomically
+from gateway.__main__ import prepare
 from gateway.descriptor import build_descriptor_set
+from gateway.xds_files import render, write_atomically
 from services.common.settings import Settings
 
 
@@ -66,9 +68,9 @@ def test_render_is_json() -> None:
 def test_find_envoy_prefers_path_then_interpreter_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(envoy_binary.shutil, "which", lambda name: "/opt/bin/envoy")
+    monkeypatch.setattr(shutil, "which", lambda name: "/opt/bin/envoy")
     assert envoy_binary.find_envoy() == Path("/opt/bin/envoy")
-    monkeypatch.setattr(envoy_binary.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     fake = tmp_path / "envoy"
     fake.write_text("")
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))

@@ -32,7 +32,8 @@ def _bootstrap(**overrides: Any) -> dict[str, Any]:
 
 
 def _listener(config: dict[str, Any]) -> dict[str, Any]:
-    (listener,) = config["static_resources"]["listeners"]
+    listeners: list[dict[str, Any]] = config["static_resources"]["listeners"]
+    (listener,) = listeners
     return listener
 
 

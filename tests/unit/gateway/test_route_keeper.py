@@ -16,6 +16,7 @@ from gateway.pods_listener import PodsListenerOptions
 from gateway.ports import EventHandler
 from gateway.route_keeper import RouteKeeper, wake_on_events
 from services.common.pods_model import PodRecord, Status
+from tests.unit.gateway.pods_support import plain
 from tests.unit.gateway.test_route_source import record
 
 TLS = TlsFiles(cert=Path("/tls/pods.pem"), key=Path("/tls/pods-key.pem"), ca=Path("/tls/ca.pem"))
@@ -71,7 +72,7 @@ async def test_publishes_the_records_routes_and_logs_the_count_only_when_it_chan
     await keeper.refresh()
     await keeper.refresh()
     assert list(keeper.current().routes) == ["web.pods.example.org"]
-    (listener,) = xds_files.read_published(tmp_path / "xds").listeners
+    (listener,) = plain(xds_files.read_published(tmp_path / "xds").listeners)
     assert "web.pods.example.org" in [c["name"] for c in listener["filter_chains"]]
     assert count_lines(caplog) == ["routes: 1 (1 serving)"]
 

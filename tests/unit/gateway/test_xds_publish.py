@@ -91,10 +91,10 @@ def test_prepare_publishes_an_empty_snapshot_and_points_envoy_at_it(tmp_path: Pa
         "watched_directory": {"path": str(xds)},
     }
     snapshot = xds_files.read_published(xds)
-    (listener,) = snapshot.listeners
+    (listener,) = plain(snapshot.listeners)
     assert listener["address"] == {"socket_address": {"address": "0.0.0.0", "port_value": 18443}}
     assert [c["name"] for c in listener["filter_chains"]] == ["starttls"]
-    (router,) = snapshot.clusters
+    (router,) = plain(snapshot.clusters)
     assert router["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"] == {
         "address": {"socket_address": {"address": "127.0.0.1", "port_value": 15054}}
     }
@@ -111,11 +111,11 @@ def test_prepare_resets_routes_at_start_but_not_for_validate_only(tmp_path: Path
     assert xds_files.publish(xds, live, options).changed
 
     prepare(settings, reset_routes=False)  # --validate-only next to a running gateway
-    (listener,) = xds_files.read_published(xds).listeners
+    (listener,) = plain(xds_files.read_published(xds).listeners)
     assert [c["name"] for c in listener["filter_chains"]] == ["web.pods.test", "starttls"]
 
     prepare(settings)  # a starting gateway forgets routes of an earlier run
-    (listener,) = xds_files.read_published(xds).listeners
+    (listener,) = plain(xds_files.read_published(xds).listeners)
     assert [c["name"] for c in listener["filter_chains"]] == ["starttls"]
 
 

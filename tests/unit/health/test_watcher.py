@@ -247,7 +247,7 @@ async def test_one_pods_temporary_error_does_not_stop_a_resync(h: Harness) -> No
         other, owner="alice", spec=PodSpec(image="img"), credentials_encrypted=None, now=START
     )
 
-    async def failing_logs(key: PodKey, cursor: str, limit: int) -> LogChunk:
+    async def failing_logs(key: PodKey, cursor: str, limit_bytes: int) -> LogChunk:
         raise TemporaryError("can not get logs from container which is dead")
 
     h.runtime.logs_since = failing_logs  # type: ignore[method-assign]

@@ -69,7 +69,14 @@ class Server:
         self.answers.append(FakeHttpResponse(status, data, chunks))
 
     def request(
-        self, method: str, url: str, headers: Any = None, body: Any = None, **_: Any
+        self,
+        method: str,
+        url: str,
+        headers: Any = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Any = None,
+        **_: Any,
     ) -> Any:
         parsed = urllib.parse.urlsplit(url)
         self.requests.append(
@@ -253,10 +260,10 @@ def test_every_call_is_the_verb_api_verbs_declares(api: ClusterApi, server: Serv
     calls: list[tuple[str, str]] = []
     for kind in ("pods", "services", "secrets", "persistentvolumeclaims"):
         server.answer(body={})
-        api.read(kind, "x")  # type: ignore[arg-type]
+        api.read(kind, "x")
         calls.append(("read", kind))
         server.answer(body={})
-        api.delete(kind, "x")  # type: ignore[arg-type]
+        api.delete(kind, "x")
         calls.append(("delete", kind))
     server.answer(body={"metadata": {"name": "x"}})
     api.create("secrets", {"metadata": {"name": "x"}})

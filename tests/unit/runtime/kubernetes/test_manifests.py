@@ -157,7 +157,9 @@ def test_no_secret_value_appears_in_the_pod() -> None:
 
 
 def test_service_publishes_routed_ports_and_is_owned_by_the_pod() -> None:
-    assert valid(V1Service, service_manifest("prod", SPEC, CONFIG, "uid-7")) == {
+    service = service_manifest("prod", SPEC, CONFIG, "uid-7")
+    assert service is not None
+    assert valid(V1Service, service) == {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {
