@@ -33,7 +33,13 @@ LDS_FILE = "lds.yaml"
 CDS_FILE = "cds.yaml"
 # gRPC services reachable from outside, natively and as REST. The spawner and health services
 # are internal: no route leads to them.
-PUBLIC_SERVICES: tuple[str, ...] = ("pods.v1.PodsService", "pods.v1.IdentityService")
+PUBLIC_SERVICES: tuple[str, ...] = (
+    "pods.v1.PodsService",
+    "pods.v1.TemplatesService",
+    "pods.v1.VolumesService",
+    "pods.v1.SnapshotsService",
+    "pods.v1.IdentityService",
+)
 
 _T = "type.googleapis.com/"
 HCM_TYPE = _T + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
@@ -77,8 +83,8 @@ EXEC_GRPC_PATH = "/pods.v1.PodsService/ExecPod"
 # keep moving (the idle timeout is the REST timeout).
 DOWNLOAD_REST_REGEX = r"^/v3/pods/(volumes|snapshots)/[^/]+/contents/.*$"
 DOWNLOAD_GRPC_PATHS = (
-    "/pods.v1.PodsService/GetVolumeContents",
-    "/pods.v1.PodsService/GetSnapshotContents",
+    "/pods.v1.VolumesService/GetVolumeContents",
+    "/pods.v1.SnapshotsService/GetSnapshotContents",
 )
 
 

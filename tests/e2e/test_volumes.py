@@ -17,9 +17,9 @@ import pytest
 from tapipy.errors import BaseTapyException
 from tapipy.tapis import Tapis
 
-from services.common.generated.pods.v1 import pods_service_pb2 as pb
-from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
 from services.common.generated.pods.v1 import volume_pb2
+from services.common.generated.pods.v1 import volumes_service_pb2 as pb
+from services.common.generated.pods.v1 import volumes_service_pb2_grpc as pb_grpc
 from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
 from tests.e2e.refusals import refusal
@@ -169,7 +169,7 @@ def test_volumes_over_native_grpc(stack: Stack, unique: Unique, cleanup: Cleanup
 
     auth = (("x-tapis-token", stack.token()),)
     with grpc.insecure_channel(f"127.0.0.1:{stack.env['PODS_GATEWAY_PORT']}") as channel:
-        stub = pb_grpc.PodsServiceStub(channel)
+        stub = pb_grpc.VolumesServiceStub(channel)
         stub.CreateVolume(
             pb.CreateVolumeRequest(volume=volume_pb2.Volume(volume_id=grpcvol)), metadata=auth
         )

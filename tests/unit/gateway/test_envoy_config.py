@@ -11,7 +11,7 @@ import pytest
 from google.protobuf import json_format
 
 from gateway import envoy_config as ec
-from gateway.envoy_config import GatewayOptions, gateway_bootstrap
+from gateway.envoy_config import PUBLIC_SERVICES, GatewayOptions, gateway_bootstrap
 
 DESCRIPTOR = Path("/data/gateway/pods.pb")
 
@@ -107,7 +107,13 @@ def test_connection_manager_serves_http1_and_h2c_and_logs_to_stdout(
 def test_transcoder_settings(config: dict[str, Any]) -> None:
     transcoder = _transcoder(config)
     assert transcoder["proto_descriptor"] == str(DESCRIPTOR)
-    assert transcoder["services"] == ["pods.v1.PodsService", "pods.v1.IdentityService"]
+    assert transcoder["services"] == [
+        "pods.v1.PodsService",
+        "pods.v1.TemplatesService",
+        "pods.v1.VolumesService",
+        "pods.v1.SnapshotsService",
+        "pods.v1.IdentityService",
+    ]
     assert transcoder["print_options"]["preserve_proto_field_names"] is True
     assert transcoder["print_options"]["always_print_primitive_fields"] is True
     assert transcoder["print_options"]["always_print_enums_as_ints"] is False
@@ -146,11 +152,19 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
         ("/v3/pods/snapshots/s1/contents/f", False, "rest-download"),
         ("/v3/pods/volumes/v1/list", False, "rest"),
         ("/v3/pods/abc/contents/f", False, "rest"),
-        ("/pods.v1.PodsService/GetVolumeContents", True, "grpc-download:GetVolumeContents"),
-        ("/pods.v1.PodsService/GetSnapshotContents", True, "grpc-download:GetSnapshotContents"),
+        ("/pods.v1.VolumesService/GetVolumeContents", True, "grpc-download:GetVolumeContents"),
+        (
+            "/pods.v1.SnapshotsService/GetSnapshotContents",
+            True,
+            "grpc-download:GetSnapshotContents",
+        ),
+        ("/pods.v1.PodsService/GetVolumeContents", True, "grpc:pods.v1.PodsService"),
         ("/v3/oauth2/tokens", False, "rest"),
         ("/pods.v1.PodsService/ListPods", True, "grpc:pods.v1.PodsService"),
         ("/pods.v1.IdentityService/ListSites", True, "grpc:pods.v1.IdentityService"),
+        ("/pods.v1.TemplatesService/ListImages", True, "grpc:pods.v1.TemplatesService"),
+        ("/pods.v1.VolumesService/ListVolumes", True, "grpc:pods.v1.VolumesService"),
+        ("/pods.v1.SnapshotsService/ListSnapshots", True, "grpc:pods.v1.SnapshotsService"),
         ("/pods.v1.PodsService/ListPods", False, "not-found"),
         ("/v2/pods", False, "not-found"),
         ("/v3", False, "not-found"),
@@ -166,7 +180,7 @@ def test_every_api_route_has_a_timeout(config: dict[str, Any]) -> None:
     routes = {r["name"]: r for r in _routes(config)}
     assert routes["rest"]["match"] == {"prefix": "/v3/"}
     assert routes["rest"]["route"] == {"cluster": "api", "timeout": "60s"}
-    for service in ("pods.v1.PodsService", "pods.v1.IdentityService"):
+    for service in PUBLIC_SERVICES:
         route = routes[f"grpc:{service}"]
         assert route["match"] == {"prefix": f"/{service}/", "grpc": {}}
         # The client's gRPC deadline rules native calls, up to the longest call; without one
