@@ -1,7 +1,6 @@
 """The canonical API is gRPC: the same calls natively through the gateway's port, with the
 token in metadata, the same rules and the right status codes, on each public service
-(PodsService, TemplatesService, VolumesService, SnapshotsService, IdentityService; volume
-files over gRPC are in test_volumes.py)."""
+(PodsService, TemplatesService, VolumesService, SnapshotsService, IdentityService)."""
 
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from services.common.generated.pods.v1 import (
     snapshots_service_pb2,
     snapshots_service_pb2_grpc,
     template_pb2,
+    volume_pb2,
     volumes_service_pb2,
     volumes_service_pb2_grpc,
 )
@@ -237,6 +237,64 @@ def test_templates_and_images_over_native_grpc(
     templates.DeleteImage(tpl.DeleteImageRequest(image_id="pods-http:*"), metadata=admin)
     listed = templates.ListImages(tpl.ListImagesRequest(), metadata=user).result
     assert "pods-http:*" not in [r.image for r in listed]
+
+
+def test_volumes_and_snapshots_over_native_grpc(
+    stack: Stack, channel: grpc.Channel, unique: Unique, cleanup: Cleanup
+) -> None:
+    grpcvol = cleanup.volume(unique("grpcvol"))
+    grpcsnap = cleanup.snapshot(unique("grpcsnap"))
+    auth = (("x-tapis-token", stack.token()),)
+    volumes = volumes_service_pb2_grpc.VolumesServiceStub(channel)
+    snapshots = snapshots_service_pb2_grpc.SnapshotsServiceStub(channel)
+    vol = volumes_service_pb2
+    volumes.CreateVolume(
+        vol.CreateVolumeRequest(volume=volume_pb2.Volume(volume_id=grpcvol)), metadata=auth
+    )
+    upload = vol.UploadToVolumeRequest(volume_id=grpcvol, path="a/b.txt")
+    upload.file.data = b"over grpc"
+    assert volumes.UploadToVolume(upload, metadata=auth).result == "a/b.txt"
+    # Downloads are a stream of HttpBody chunks; the first names the content type.
+    got = list(
+        volumes.GetVolumeContents(
+            vol.GetVolumeContentsRequest(volume_id=grpcvol, path="a/b.txt"), metadata=auth
+        )
+    )
+    assert got[0].content_type == "application/octet-stream"
+    assert b"".join(message.data for message in got) == b"over grpc"
+    with pytest.raises(grpc.RpcError) as missing:
+        list(
+            volumes.GetVolumeContents(
+                vol.GetVolumeContentsRequest(volume_id=grpcvol, path="nope"), metadata=auth
+            )
+        )
+    assert missing.value.code() is grpc.StatusCode.NOT_FOUND
+    for bad in ("../x", "/etc/passwd", "a/../../x"):
+        upload.path = bad
+        with pytest.raises(grpc.RpcError) as info:
+            volumes.UploadToVolume(upload, metadata=auth)
+        assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+    snap = snapshots_service_pb2
+    taken = snapshots.CreateSnapshot(
+        snap.CreateSnapshotRequest(
+            snapshot=volume_pb2.Snapshot(
+                snapshot_id=grpcsnap, source_volume_id=grpcvol, source_volume_path="/"
+            )
+        ),
+        metadata=auth,
+    )
+    assert taken.result.source_volume_id == grpcvol
+    listed = snapshots.ListSnapshotFiles(
+        snap.ListSnapshotFilesRequest(snapshot_id=grpcsnap, recursive=True), metadata=auth
+    )
+    assert "a/b.txt" in [entry.path for entry in listed.result]
+    copied = snapshots.GetSnapshotContents(
+        snap.GetSnapshotContentsRequest(snapshot_id=grpcsnap, path="a/b.txt"), metadata=auth
+    )
+    assert b"".join(message.data for message in copied) == b"over grpc"
+    snapshots.DeleteSnapshot(snap.DeleteSnapshotRequest(snapshot_id=grpcsnap), metadata=auth)
+    volumes.DeleteVolume(vol.DeleteVolumeRequest(volume_id=grpcvol), metadata=auth)
 
 
 def test_tokens_over_native_grpc(stack: Stack) -> None:

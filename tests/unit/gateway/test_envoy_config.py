@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf import json_format
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pb2, json_format
 
 from gateway import envoy_config as ec
+from gateway.descriptor import build_descriptor_set
 from gateway.envoy_config import PUBLIC_SERVICES, GatewayOptions, gateway_bootstrap
 
 DESCRIPTOR = Path("/data/gateway/pods.pb")
@@ -124,6 +126,20 @@ def test_transcoder_settings(config: dict[str, Any]) -> None:
         "reject_unknown_method": True,
         "reject_unknown_query_parameters": True,
     }
+
+
+def test_the_public_services_are_exactly_those_with_rest_bindings(tmp_path: Path) -> None:
+    """A new service with google.api.http bindings must be listed in PUBLIC_SERVICES (or the
+    gateway would neither transcode nor route it, and the security matrix would not see it)."""
+    built = build_descriptor_set(tmp_path / "pods.pb")
+    files = descriptor_pb2.FileDescriptorSet.FromString(built.read_bytes()).file
+    with_rest = {
+        f"{f.package}.{s.name}"
+        for f in files
+        for s in f.service
+        if any(m.options.HasExtension(annotations_pb2.http) for m in s.method)
+    }
+    assert with_rest == set(PUBLIC_SERVICES)
 
 
 def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]) -> None:
