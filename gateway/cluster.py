@@ -22,6 +22,15 @@ from services.common.pods_model import PodRecord
 from services.common.runtime.kubernetes.names import service_host
 from services.common.settings import Settings
 
+# Settings.runtime (PODS_RUNTIME) when pods run in Kubernetes.
+KUBERNETES_RUNTIME = "kubernetes"
+
+
+def in_cluster(settings: Settings) -> bool:
+    """Whether pods run in Kubernetes, reached through their Services (else on one machine, on
+    the loopback ports Docker published)."""
+    return settings.runtime == KUBERNETES_RUNTIME
+
 
 def cluster_gateway(settings: Settings) -> envoy_config.ClusterGateway:
     """The cluster gateway's options; Envoy and the pod router share one pod (the router on

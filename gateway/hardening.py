@@ -1,7 +1,8 @@
 """Envoy hardening shared by the gateway's listeners: limits, timeouts, TLS parameters, the
 overload manager and the JSON access log (pure functions returning JSON-ready dicts).
 
-Called by gateway/envoy_config.py (the REST/gRPC listener and the bootstrap) and
+Called by gateway/rest_listener.py (the REST/gRPC listener), gateway/envoy_config.py (the
+bootstrap's overload manager), gateway/envoy_parts.py (TLS parameters, the access log) and
 gateway/pods_listener.py (the pods listener's HTTP connection managers and TLS contexts).
 The numbers are in `Limits`; `Limits.from_settings` takes the few an operator tunes
 (PODS_GATEWAY_MAX_CONNECTIONS, PODS_GATEWAY_MAX_HEAP_MB) and keeps the rest at values that

@@ -2,7 +2,8 @@
 
 Pure functions, no I/O. Called by gateway/xds_files.py (which writes the resources into the
 files Envoy watches), and through it by `python -m gateway` (the initial, empty snapshot) and
-the pod router (every route change); the gateway tests compare the output to literal fragments.
+the route keeper (gateway/route_keeper.py, every route change); the gateway tests compare the
+output to literal fragments.
 
 One TLS listener serves every pod by name. The `tls_inspector` listener filter reads the SNI
 and ALPN of the ClientHello, and Envoy picks the filter chain whose match names that host:
@@ -29,21 +30,18 @@ from dataclasses import dataclass, field
 
 from gateway import hardening
 from gateway.certs import TlsFiles
-from gateway.envoy_config import (
-    DEFAULT_LIMITS,
+from gateway.envoy_config import ClusterGateway
+from gateway.envoy_parts import (
     HCM_TYPE,
     HTTP_ALPN,
-    ClusterGateway,
-    JsonObject,
-    Limits,
     downstream_tls,
-    duration,
     router_filter,
     socket_address,
     stdout_access_log,
     tls_inspector,
     upstream_cluster,
 )
+from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits, duration
 from gateway.routes import PodRoute, RouteTable
 from services.common.settings import Settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway.certs import api_tls_files, certificate_names, names_host
-from gateway.envoy_config import RestTls
+from gateway.rest_listener import RestTls
 from services.common.settings import Settings
 
 

@@ -1,5 +1,5 @@
-"""Turns pod records into the routes the gateway publishes. Pure; called by the pod router
-(gateway/pod_router.py) on every refresh."""
+"""Turns pod records into the routes the gateway publishes. Pure; called by the route keeper
+(gateway/route_keeper.py) on every refresh, and by gateway/cluster.py for the `Upstream` type."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The route model: which public host name reaches which pod port, and whether it may.
 
-Pure data and functions. The pod router (gateway/pod_router.py) builds the table from the
+Pure data and functions. The route keeper (gateway/route_keeper.py) builds the table from the
 database and pod events; gateway/pods_listener.py renders it into Envoy's TLS listener and
 clusters; gateway/starttls_router.py looks names up in it for classic PostgreSQL clients.
 """

@@ -16,7 +16,7 @@ every non-TLS connection of the pods port here (tcp_proxy). This router:
    proxies the decrypted stream both ways with bounded buffers and backpressure, passing a
    client's end of stream on to the pod as a TCP half-close.
 
-TLS runs over `ssl.MemoryBIO`s driven by this module rather than `StreamWriter.start_tls`:
+TLS runs over `ssl.MemoryBIO`s (gateway/tls_stream.py) rather than `StreamWriter.start_tls`:
 with 3.11's `start_tls` a failed handshake force-closes the socket before the alert leaves,
 so a refused client would see a reset instead of `unrecognized_name`; driving the `SSLObject`
 ourselves also ties each SNI decision to its connection and keeps any plaintext a client sent
@@ -39,312 +39,42 @@ own (Envoy's listener in front can).
 
 Run by gateway/pod_router.py next to the gateway control plane, which passes a callable
 returning the current `RouteTable` (read at each connection) and the TLS files of
-gateway/certs.py.
+gateway/certs.py. This module is the listener and the per-connection handling; the protocol
+bytes are gateway/postgres_wire.py, the SNI decisions gateway/sni_gate.py and the TLS session
+over memory buffers gateway/tls_stream.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import ssl
-import struct
-import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from gateway.certs import TlsFiles
-from gateway.hardening import CIPHER_SUITES
+from gateway.postgres_wire import (
+    MAX_STARTUP_PACKET,
+    SQLSTATE_CONNECTION_FAILURE,
+    SQLSTATE_TLS_REQUIRED,
+    BackendKeyWatcher,
+    RequestKind,
+    cancel_key,
+    classify_request,
+    error_response,
+    packet_length,
+)
 from gateway.routes import PodRoute, RouteTable
+from gateway.sni_gate import SniGate
+from gateway.tls_stream import CHUNK, TlsStream
 
 logger = logging.getLogger(__name__)
 
-SSL_REQUEST_CODE = 80877103  # (1234 << 16) | 5679
-GSSENC_REQUEST_CODE = 80877104  # (1234 << 16) | 5680
-CANCEL_REQUEST_CODE = 80877102  # (1234 << 16) | 5678
-MAX_STARTUP_PACKET = 10_000  # PostgreSQL's MAX_STARTUP_PACKET_LENGTH
-MAX_CANCEL_KEY = 256  # protocol 3.2 allows cancel keys up to 256 bytes
-MAX_KEY_WATCH = 64 * 1024  # BackendKeyData comes within the pod's first few hundred bytes
-ALPN_POSTGRESQL = "postgresql"
-
-CHUNK = 64 * 1024  # largest read per step, either direction
 READER_LIMIT = 64 * 1024  # StreamReader pauses its socket above twice this
 HALF_CLOSE_GRACE_S = 30.0  # after the client's end of stream, how long the pod may keep sending
 CLOSE_TIMEOUT_S = 2.0  # flushing a closing socket; aborted after this
-
-SQLSTATE_TLS_REQUIRED = "28000"  # invalid_authorization_specification, as PostgreSQL's hba
-SQLSTATE_CONNECTION_FAILURE = "08006"
-
-
-# --- protocol bytes (pure) ---------------------------------------------------------------------
-
-
-class RequestKind(enum.Enum):
-    """What the first 8 bytes of a PostgreSQL connection ask for."""
-
-    SSL = "ssl"
-    GSSENC = "gssenc"
-    CANCEL = "cancel"
-    STARTUP = "startup"  # a plaintext StartupMessage (protocol 3.x): the client skipped TLS
-    OTHER = "other"
-
-
-def classify_request(head: bytes) -> RequestKind:
-    """Classifies the first 8 bytes a client sends: Int32 length (itself included), Int32
-    request code or protocol version."""
-    if len(head) != 8:
-        raise ValueError(f"need exactly 8 bytes, got {len(head)}")
-    length, code = struct.unpack("!II", head)
-    if length == 8 and code == SSL_REQUEST_CODE:
-        return RequestKind.SSL
-    if length == 8 and code == GSSENC_REQUEST_CODE:
-        return RequestKind.GSSENC
-    if code == CANCEL_REQUEST_CODE and 16 <= length <= 12 + MAX_CANCEL_KEY:
-        return RequestKind.CANCEL
-    if code >> 16 == 3 and 8 < length <= MAX_STARTUP_PACKET:
-        return RequestKind.STARTUP
-    return RequestKind.OTHER
-
-
-def packet_length(head: bytes) -> int:
-    """The length field of a startup-phase packet (the first 4 bytes)."""
-    (length,) = struct.unpack("!I", head[:4])
-    return int(length)
-
-
-def cancel_key(packet: bytes) -> bytes:
-    """The (pid, secret key) part of a complete CancelRequest packet."""
-    return packet[8 : packet_length(packet)]
-
-
-class BackendKeyWatcher:
-    """Finds BackendKeyData ('K': pid, secret key) in the pod's first messages, as a
-    connection's startup goes by. Fed the server's bytes in order; stops looking (`done`)
-    at ReadyForQuery, an ErrorResponse, anything it cannot parse, or after MAX_KEY_WATCH
-    bytes. It only reads: the bytes are forwarded unchanged whatever it concludes."""
-
-    def __init__(self) -> None:
-        self.key: bytes | None = None
-        self.done = False
-        self._buffer = b""
-        self._seen = 0
-
-    def feed(self, data: bytes) -> None:
-        if self.done:
-            return
-        self._seen += len(data)
-        self._buffer += data
-        while len(self._buffer) >= 5 and not self.done:
-            kind = self._buffer[:1]
-            length = packet_length(self._buffer[1:5])
-            if length < 4:
-                self.done = True
-            elif len(self._buffer) < 1 + length:
-                break
-            else:
-                body = self._buffer[5 : 1 + length]
-                self._buffer = self._buffer[1 + length :]
-                if kind == b"K" and 8 <= len(body) <= 4 + MAX_CANCEL_KEY:
-                    self.key = body
-                elif kind in (b"Z", b"E"):
-                    self.done = True
-        if self._seen >= MAX_KEY_WATCH:
-            self.done = True
-        if self.done:
-            self._buffer = b""
-
-
-def error_response(sqlstate: str, message: str) -> bytes:
-    """A FATAL ErrorResponse ('E') message, as the server sends before closing."""
-    if len(sqlstate) != 5 or not sqlstate.isascii():
-        raise ValueError(f"bad SQLSTATE {sqlstate!r}")
-    fields = b"".join(
-        code + value.encode("utf-8").replace(b"\0", b" ") + b"\0"
-        for code, value in ((b"S", "FATAL"), (b"V", "FATAL"), (b"C", sqlstate), (b"M", message))
-    )
-    body = fields + b"\0"
-    return b"E" + struct.pack("!I", len(body) + 4) + body
-
-
-# --- SNI decisions -----------------------------------------------------------------------------
-
-
-class Refusal(enum.Enum):
-    """Why a TLS handshake was refused."""
-
-    NO_SNI = "no server name (SNI)"
-    UNKNOWN_NAME = "no route for this name"
-    NOT_POSTGRES = "the route is not a PostgreSQL route"
-    NOT_SERVING = "the pod is not serving"
-    NO_TABLE = "the route table is unavailable"
-
-
-@dataclass(frozen=True)
-class SniDecision:
-    """Where a TLS client asking for `server_name` goes: `route`, or refused for `refusal`."""
-
-    server_name: str | None
-    route: PodRoute | None = None
-    refusal: Refusal | None = None
-
-    @property
-    def alert(self) -> int | None:
-        """The TLS alert that fails the handshake, or None to go on."""
-        if self.route is not None:
-            return None
-        if self.refusal is Refusal.NO_TABLE:
-            return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR
-        return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
-
-
-def decide(table: RouteTable, server_name: str | None) -> SniDecision:
-    """The decision for a client that sent `server_name` (None: no SNI) given `table`."""
-    if not server_name:
-        return SniDecision(None, refusal=Refusal.NO_SNI)
-    route = table.lookup(server_name)
-    if route is None:
-        return SniDecision(server_name, refusal=Refusal.UNKNOWN_NAME)
-    if route.protocol != "postgres":
-        return SniDecision(server_name, refusal=Refusal.NOT_POSTGRES)
-    if not route.serving:
-        return SniDecision(server_name, refusal=Refusal.NOT_SERVING)
-    return SniDecision(server_name, route=route)
-
-
-def server_context(
-    tls: TlsFiles, on_sni: Callable[[ssl.SSLObject, str | None, ssl.SSLContext], int | None]
-) -> ssl.SSLContext:
-    """The server-side TLS context: the pods certificate, TLS >= 1.2 with Envoy's cipher list
-    (ECDHE with AEAD; TLS 1.3's suites are all AEAD), ALPN `postgresql`, no renegotiation or
-    session tickets, and `on_sni` deciding each handshake."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_ciphers(":".join(CIPHER_SUITES))
-    context.options |= ssl.OP_NO_RENEGOTIATION | ssl.OP_NO_TICKET
-    context.num_tickets = 0
-    context.load_cert_chain(tls.cert, tls.key)
-    context.set_alpn_protocols([ALPN_POSTGRESQL])
-    context.sni_callback = on_sni
-    return context
-
-
-class SniGate:
-    """Owns the TLS server context and remembers the SNI decision of each TLS session it
-    creates, reading the route table through `routes` at every handshake."""
-
-    def __init__(self, routes: Callable[[], RouteTable], tls: TlsFiles) -> None:
-        self._routes = routes
-        self._decisions: weakref.WeakKeyDictionary[ssl.SSLObject, SniDecision] = (
-            weakref.WeakKeyDictionary()
-        )
-        self.context = server_context(tls, self._on_sni)
-
-    def session(self) -> tuple[ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO]:
-        """A new server-side TLS session over memory buffers: (session, incoming, outgoing)."""
-        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-        return self.context.wrap_bio(incoming, outgoing, server_side=True), incoming, outgoing
-
-    def take(self, session: ssl.SSLObject) -> SniDecision | None:
-        """The decision made for `session` (None if its handshake never got that far)."""
-        return self._decisions.pop(session, None)
-
-    def _on_sni(
-        self, session: ssl.SSLObject, server_name: str | None, _context: ssl.SSLContext
-    ) -> int | None:
-        try:
-            decision = decide(self._routes(), server_name)
-        except Exception:  # an exception here would only print as "unraisable"
-            logger.exception("route table lookup failed")
-            decision = SniDecision(server_name, refusal=Refusal.NO_TABLE)
-        self._decisions[session] = decision
-        return decision.alert
-
-
-# --- TLS over a stream pair --------------------------------------------------------------------
-
-
-class _TlsStream:
-    """The server side of a TLS session carried over an asyncio stream pair. `read` and
-    `write` may run in two tasks at once: every TLS call is followed by a synchronous flush
-    of its output, so records leave in the order they were made."""
-
-    def __init__(
-        self,
-        session: ssl.SSLObject,
-        incoming: ssl.MemoryBIO,
-        outgoing: ssl.MemoryBIO,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
-        self.session = session
-        self._incoming = incoming
-        self._outgoing = outgoing
-        self._reader = reader
-        self._writer = writer
-
-    def _flush(self) -> None:
-        data = self._outgoing.read()
-        if data and not self._writer.is_closing():
-            self._writer.write(data)
-
-    async def _receive(self) -> None:
-        data = await self._reader.read(CHUNK)
-        if data:
-            self._incoming.write(data)
-        else:
-            self._incoming.write_eof()
-
-    async def handshake(self) -> None:
-        """Completes the handshake; on failure sends the alert, then raises ssl.SSLError."""
-        while True:
-            try:
-                self.session.do_handshake()
-            except ssl.SSLWantReadError:
-                self._flush()
-                await self._writer.drain()
-                await self._receive()
-            except ssl.SSLError:
-                self._flush()  # the alert
-                with contextlib.suppress(ConnectionError):
-                    await self._writer.drain()
-                raise
-            else:
-                self._flush()
-                await self._writer.drain()
-                return
-
-    async def read(self) -> bytes:
-        """Up to CHUNK decrypted bytes; b"" at the client's end of stream."""
-        while True:
-            try:
-                data = self.session.read(CHUNK)
-            except ssl.SSLWantReadError:
-                self._flush()
-                await self._receive()
-                continue
-            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                return b""
-            self._flush()
-            return data
-
-    async def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = self.session.write(view)
-            view = view[written:]
-            self._flush()
-        await self._writer.drain()
-
-    def shutdown(self) -> None:
-        """Queues close_notify (best effort; the socket is closed by the caller)."""
-        with contextlib.suppress(ssl.SSLError, ValueError):
-            self.session.unwrap()
-        self._flush()
-
-
-# --- the router --------------------------------------------------------------------------------
 
 
 class _Finished(Exception):
@@ -460,7 +190,7 @@ class StartTlsRouter:
         loop = asyncio.get_running_loop()
         conn = _Connection(peer=_peer(writer), started=loop.time())
         upstream: asyncio.StreamWriter | None = None
-        tls: _TlsStream | None = None
+        tls: TlsStream | None = None
         try:
             if self._stopping:
                 raise _Finished("router stopping")
@@ -491,7 +221,7 @@ class StartTlsRouter:
 
     async def _negotiate(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: _Connection
-    ) -> _TlsStream:
+    ) -> TlsStream:
         """Reads the requests up to TLS and runs the handshake; _Finished for anything else."""
         try:
             head = await reader.readexactly(8)
@@ -525,7 +255,7 @@ class StartTlsRouter:
         writer.write(b"S")
         await writer.drain()
         session, incoming, outgoing = self._gate.session()
-        tls = _TlsStream(session, incoming, outgoing, reader, writer)
+        tls = TlsStream(session, incoming, outgoing, reader, writer)
         try:
             await tls.handshake()
         except ssl.SSLError as exc:
@@ -568,7 +298,7 @@ class StartTlsRouter:
         raise _Finished("cancel request forwarded")
 
     async def _connect(
-        self, tls: _TlsStream, conn: _Connection
+        self, tls: TlsStream, conn: _Connection
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         route = conn.route
         assert route is not None
@@ -589,7 +319,7 @@ class StartTlsRouter:
 
     async def _proxy(
         self,
-        tls: _TlsStream,
+        tls: TlsStream,
         upstream_reader: asyncio.StreamReader,
         upstream: asyncio.StreamWriter,
         conn: _Connection,
@@ -666,7 +396,7 @@ async def _guarded(pump: Coroutine[Any, Any, str], direction: str) -> str:
         return f"error copying {direction}: {type(exc).__name__}"
 
 
-async def _read_startup(tls: _TlsStream) -> None:
+async def _read_startup(tls: TlsStream) -> None:
     """Reads (and drops) the client's first packet over TLS, so that closing afterwards does
     not reset a connection with unread data; bounded by MAX_STARTUP_PACKET."""
     received = b""

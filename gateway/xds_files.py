@@ -1,7 +1,8 @@
 """Publishes the pods listener and clusters as the LDS/CDS files Envoy watches.
 
 Called by `python -m gateway` (an empty snapshot before Envoy starts, so the pods listener
-exists from the first moment), by the pod router on every route change, and by the tests.
+exists from the first moment), by the route keeper (gateway/route_keeper.py) on every route
+change, by the cluster gateway's preparation (gateway/cluster.py), and by the tests.
 `publish` renders a RouteTable with gateway/pods_listener.py and writes `cds.yaml`, then
 `lds.yaml`, each atomically (a temporary file renamed into place: Envoy reloads on the rename
 and never reads half a file), and only the files whose content changed. Before writing it
@@ -34,7 +35,8 @@ from pathlib import Path
 
 from gateway.certs import tls_files
 from gateway.envoy_binary import EnvoyConfigError, find_envoy, validate_config
-from gateway.envoy_config import CDS_FILE, LDS_FILE, JsonObject, bootstrap
+from gateway.envoy_config import CDS_FILE, LDS_FILE, bootstrap
+from gateway.hardening import JsonObject
 from gateway.pods_listener import (
     CLUSTER_TYPE,
     LISTENER_TYPE,

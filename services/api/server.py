@@ -46,7 +46,8 @@ from services.common.generated.pods.v1 import (
     volumes_service_pb2_grpc,
 )
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
-from services.common.messaging import MessageBus, PodCommand
+from services.common.messaging import PodCommand
+from services.common.messaging.nats_bus import MessageBus
 from services.common.pods_model import ResourceSpec
 from services.common.runtime.kubernetes.config import parse_compute_queues
 from services.common.runtime.types import PodKey

@@ -24,7 +24,7 @@ from services.common.nats_server import EmbeddedNatsServer
 from services.common.secretbox import load_or_create_key
 from services.common.settings import Settings, SettingsError
 from services.devstack.identity import local_identity_env
-from services.devstack.supervisor import Supervisor, child_env
+from services.devstack.supervisor import Supervisor, child_env, child_overrides
 
 log = logging.getLogger("devstack")
 SERVICES = [
@@ -84,8 +84,9 @@ async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
     nats_keeper = asyncio.create_task(nats.keep_running(data / "pids" / "nats.pid"))
     supervisor = Supervisor(data / "pids", child_env({**identity_env, "PODS_DATA_DIR": str(data)}))
     try:
+        overrides = child_overrides(os.environ)
         for name, module in SERVICES:
-            await supervisor.start(supervisor.python_module(name, module))
+            await supervisor.start(supervisor.python_module(name, module, overrides.get(name)))
         if settings.gateway_tls:
             await wait_for_gateway(
                 f"https://127.0.0.1:{settings.gateway_port}", context=probe_context()

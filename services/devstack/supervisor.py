@@ -1,11 +1,13 @@
 """Keeps child processes running: starts them, restarts one that exits (with capped backoff,
 which starts over once a child has run for STABLE_AFTER seconds),
 and stops them all in reverse order. Each child's pid is written to <data_dir>/pids/NAME.pid
-so that operators (and the crash tests) can find it."""
+so that operators (and the crash tests) can find it. A child may get environment variables of
+its own over the shared ones (CHILD_ENV, read by services/devstack/__main__.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -16,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+# A JSON object of per-process environment overrides, e.g. {"health": {"DOCKER_HOST": ...}}
+# (the end-to-end tests use it to show that health needs no access to the runtime).
+CHILD_ENV = "PODS_DEVSTACK_CHILD_ENV"
 STABLE_AFTER = 10.0  # seconds of running after which the restart backoff starts over
 
 
@@ -25,6 +30,7 @@ class Child:
 
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # over the supervisor's environment
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
     stopping: bool = False
@@ -40,8 +46,8 @@ class Supervisor:
         self._children: list[Child] = []
         pid_dir.mkdir(parents=True, exist_ok=True)
 
-    def python_module(self, name: str, module: str) -> Child:
-        child = Child(name=name, argv=[sys.executable, "-m", module])
+    def python_module(self, name: str, module: str, env: Mapping[str, str] | None = None) -> Child:
+        child = Child(name=name, argv=[sys.executable, "-m", module], env=dict(env or {}))
         self._children.append(child)
         return child
 
@@ -51,7 +57,7 @@ class Supervisor:
 
     async def _spawn(self, child: Child) -> None:
         child.process = await asyncio.create_subprocess_exec(
-            *child.argv, env=self._env, start_new_session=True
+            *child.argv, env={**self._env, **child.env}, start_new_session=True
         )
         (self._pid_dir / f"{child.name}.pid").write_text(str(child.process.pid))
         log.info("started %s (pid %d)", child.name, child.process.pid)
@@ -100,3 +106,14 @@ def child_env(extra: Mapping[str, str]) -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env
+
+
+def child_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The per-process overrides CHILD_ENV holds, by process name; {} when it is not set."""
+    raw = environ.get(CHILD_ENV, "")
+    if not raw:
+        return {}
+    value = json.loads(raw)
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ValueError(f"{CHILD_ENV} must be a JSON object of objects")
+    return {name: {str(k): str(v) for k, v in env.items()} for name, env in value.items()}

@@ -1,5 +1,5 @@
 """Only one health replica runs the watch and resync loops at a time: the one holding the
-`health` lease (a JetStream key-value entry with a TTL, services.common.messaging.Lease).
+`health` lease (a JetStream key-value entry with a TTL, services.common.messaging.nats_bus.Lease).
 The others stand by and take over when the lease expires. Called by services/health/server.py.
 The loops are idempotent, so the worst case (a short overlap) does no harm, but it doubles
 work and pod events, which this avoids."""

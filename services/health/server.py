@@ -18,13 +18,14 @@ from services.common.generated.pods.v1 import health_service_pb2 as pb
 from services.common.generated.pods.v1 import health_service_pb2_grpc as pb_grpc
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
-from services.common.messaging import MessageBus, PodCommand, PodEvent
+from services.common.messaging import PodCommand, PodEvent
+from services.common.messaging.nats_bus import MessageBus
 from services.common.outcomes import PodsError
 from services.common.pods_model import PodRecord, Status
-from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey
 from services.common.settings import Settings
 from services.health.leadership import run_while_leader
+from services.health.remote_runtime import RemoteRuntimeObserver
 from services.health.watcher import Watcher
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,12 @@ class HealthServicer(pb_grpc.HealthServiceServicer):
 
 async def run(settings: Settings) -> None:
     store = Store.open(settings.effective_database_url)
-    runtime = runtime_from_settings(settings)
+    observer = RemoteRuntimeObserver(settings.spawner_address)  # the runtime, via the spawner
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()
     watcher = Watcher(
         store=store,
-        runtime=runtime,
+        runtime=observer,
         notifier=BusNotifier(bus),
         clock=now,
         resync_interval=settings.resync_interval,
@@ -107,7 +108,7 @@ async def run(settings: Settings) -> None:
         {
             "database": store.ping,
             "nats": connected(lambda: bus.connected, "NATS"),
-            "runtime": runtime.list_managed,
+            "spawner": observer.list_managed,  # and, through it, the runtime
         },
     )
     server = new_server(settings.health_port, register, health, settings.bind_address)
@@ -125,7 +126,7 @@ async def run(settings: Settings) -> None:
     finally:
         await bus.close()
         await store.close()
-        await close_runtime(runtime)
+        await observer.close()
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ from services.common.db.store import Store
 from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
 from services.common.restarts import RestartPolicy
-from services.common.runtime.types import ContainerState, Phase, PodKey, Runtime
+from services.common.runtime.types import ContainerState, Phase, PodKey
 from services.health.observe import Observation, observe, run_end
+from services.health.ports import RuntimeObserver
 from services.health.probes import probe
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Watcher:
         self,
         *,
         store: Store,
-        runtime: Runtime,
+        runtime: RuntimeObserver,
         notifier: Notifier,
         clock: Callable[[], datetime],
         resync_interval: float,

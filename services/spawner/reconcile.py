@@ -3,8 +3,8 @@
 Called for every command the spawner consumes (and by SpawnerService.ReconcilePod). Safe to
 run any number of times: the runtime creates-or-adopts by deterministic name, and a replayed
 command for a deleted pod only finds nothing to remove. Returns an Outcome instead of raising:
-a temporary failure is retried (services/common/messaging.py backs off), a permanent one is
-recorded once as ERROR for the generation tried, which is then not tried again until the
+a temporary failure is retried (services/common/messaging/dispatch.py backs off), a permanent
+one is recorded once as ERROR for the generation tried, which is then not tried again until the
 desired state changes. A container that ended by itself while the pod is ON is replaced when
 health's schedule says so (services/common/restarts.py).
 """

@@ -16,7 +16,8 @@ from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
-from services.common.messaging import MessageBus, PodCommand
+from services.common.messaging import PodCommand
+from services.common.messaging.nats_bus import MessageBus
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, TemporaryError
 from services.common.runtime.factory import close_runtime, runtime_from_settings
 from services.common.runtime.types import PodKey, Runtime
@@ -26,6 +27,7 @@ from services.common.storage import wire
 from services.common.storage.factory import close_volume_store, volume_store_from_settings
 from services.common.storage.types import VolumeStore
 from services.spawner.exec_limits import ExecAdmission, ExecLimitReached, ExecLimits
+from services.spawner.observe_servicer import ObserveServicer
 from services.spawner.reconcile import Reconciler
 from services.spawner.storage_servicer import StorageServicer
 
@@ -37,9 +39,10 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class SpawnerServicer(StorageServicer):
-    """Operator access to the reconciler and the runtime's managed objects, commands in pods
-    and (inherited) the volume store for the API."""
+class SpawnerServicer(ObserveServicer, StorageServicer):
+    """Operator access to the reconciler, commands in pods, and (inherited) the runtime's
+    observations for health and the volume store for the API. `observed` is the runtime the
+    observation RPCs read (`runtime` when not given)."""
 
     def __init__(
         self,
@@ -47,8 +50,10 @@ class SpawnerServicer(StorageServicer):
         runtime: Runtime,
         admission: ExecAdmission,
         files: VolumeStore,
+        observed: Runtime | None = None,
     ) -> None:
-        super().__init__(files)
+        ObserveServicer.__init__(self, observed or runtime)
+        StorageServicer.__init__(self, files)
         self._reconciler = reconciler
         self._runtime = runtime
         self._admission = admission
@@ -58,19 +63,6 @@ class SpawnerServicer(StorageServicer):
     ) -> pb.ReconcilePodResponse:
         outcome = await self._reconciler.reconcile(PodKey(request.tenant_id, request.pod_id))
         return pb.ReconcilePodResponse(outcome=describe(outcome))
-
-    async def ListManagedContainers(
-        self, request: pb.ListManagedContainersRequest, context: Context
-    ) -> pb.ListManagedContainersResponse:
-        states = await self._runtime.list_managed()
-        return pb.ListManagedContainersResponse(
-            containers=[
-                pb.ManagedContainer(
-                    name=s.name, tenant_id=s.key.tenant_id, pod_id=s.key.pod_id, phase=s.phase.value
-                )
-                for s in states
-            ]
-        )
 
     async def ExecInPod(
         self, request: pb.ExecInPodRequest, context: Context
@@ -116,6 +108,9 @@ def describe(outcome: Outcome) -> str:
 async def run(settings: Settings) -> None:
     store = Store.open(settings.effective_database_url)
     runtime = runtime_from_settings(settings)
+    # What health observes through SpawnerService: a runtime of its own, so that its event
+    # subscription (on Kubernetes, a pod cache) leaves what the reconciler reads as it was.
+    observed = runtime_from_settings(settings)
     files = volume_store_from_settings(settings)
     reconciler = Reconciler(
         store=store,
@@ -134,7 +129,8 @@ async def run(settings: Settings) -> None:
         return outcome
 
     def register(server: grpc.aio.Server) -> None:
-        servicer = SpawnerServicer(reconciler, runtime, ExecAdmission(exec_limits(settings)), files)
+        admission = ExecAdmission(exec_limits(settings))
+        servicer = SpawnerServicer(reconciler, runtime, admission, files, observed)
         pb_grpc.add_SpawnerServiceServicer_to_server(servicer, server)
 
     health = DependencyHealth(
@@ -159,6 +155,7 @@ async def run(settings: Settings) -> None:
         await store.close()
         close_volume_store(files)
         await close_runtime(runtime)
+        await close_runtime(observed)
 
 
 def main() -> None:

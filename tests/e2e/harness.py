@@ -2,7 +2,11 @@
 ports (tests/ports.py) with its own data directory, deployment id and database: the embedded
 SQLite file, or a fresh PostgreSQL database on PODS_TEST_PG_DSN's server, created for the
 stack and dropped after it. Afterwards every container and volume labelled with the
-deployment is removed. Used by the end-to-end tests and by bench/."""
+deployment is removed. Used by the end-to-end tests and by bench/.
+
+Health gets no access to the container runtime in any stack: its DOCKER_HOST names a socket
+that does not exist (HEALTH_ENV, passed through services/devstack's per-process overrides), so
+every stack shows that health observes pods through the spawner alone."""
 
 from __future__ import annotations
 
@@ -42,6 +46,9 @@ PORT_SETTINGS = (
     "PODS_ROUTER_PORT",
 )
 _PG_PREFIX = "pods_stack_"
+NO_ENGINE = "unix:///nonexistent/pods-health-has-no-engine.sock"
+# Per-process environment, over the stack's (services/devstack CHILD_ENV).
+HEALTH_ENV = {"health": {"DOCKER_HOST": NO_ENGINE}}
 
 free_port = reserve_port  # bench/ imports it from here
 
@@ -165,10 +172,14 @@ def _wait_until_up(
 
 
 def start_stack(
-    tmp: Path, extra_env: dict[str, str] | None = None, database: str = "sqlite"
+    tmp: Path,
+    extra_env: dict[str, str] | None = None,
+    database: str = "sqlite",
+    process_env: dict[str, dict[str, str]] | None = None,
 ) -> Stack:
     """A new stack on `database` ("sqlite" or "postgres": a fresh database); stop_stack
-    removes everything it made."""
+    removes everything it made. `extra_env` applies to every process, `process_env` (by
+    process name, HEALTH_ENV by default) to one each, over it."""
     if database not in DATABASES:
         raise ValueError(f"database must be one of {DATABASES}, not {database!r}")
     deployment = f"e2e{uuid.uuid4().hex[:8]}"
@@ -191,6 +202,7 @@ def start_stack(
         "PODS_QUOTA_MEM": "100000000",
         "PODS_QUOTA_STORAGE": "100000000",
         **(extra_env or {}),
+        "PODS_DEVSTACK_CHILD_ENV": json.dumps(HEALTH_ENV if process_env is None else process_env),
     }
     try:
         if database == "postgres" and "PODS_DATABASE_URL" not in env:

@@ -2,7 +2,10 @@
 files are created, uploaded, listed, downloaded and snapshotted through the real stack, the
 API process never holds a connection to the Docker engine's socket (seen from the kernel:
 `ss -x` pairs each socket accepted on /var/run/docker.sock with its client's inode, and
-/proc/<pid>/fd lists the API's sockets); the spawner, which does the work, does."""
+/proc/<pid>/fd lists the API's sockets); the spawner, which does the work, does. Health
+observes pods through the spawner: its DOCKER_HOST names a socket that does not exist (in every
+stack, tests/e2e/harness.py HEALTH_ENV), yet a pod becomes AVAILABLE and its logs are
+captured, and health never connects to the engine."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import pytest
 from tapipy.tapis import Tapis
 
 from tests.e2e.conftest import Cleanup, Unique
-from tests.e2e.harness import Stack
+from tests.e2e.harness import NO_ENGINE, Stack, eventually
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
@@ -114,3 +117,33 @@ def test_the_api_never_talks_to_the_engine_for_volume_files(
     assert watch.samples > 1
     assert "spawner" in watch.seen, "the watch must see the process that does talk to Docker"
     assert "api" not in watch.seen, "the API process connected to the Docker engine"
+
+
+def environment_of(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+@pytest.mark.skipif(not Path(DOCKER_SOCKET).exists(), reason=f"needs the engine on {DOCKER_SOCKET}")
+def test_health_observes_pods_without_access_to_the_engine(
+    stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    health = stack.pid_of("health")
+    assert environment_of(health).get("DOCKER_HOST") == NO_ENGINE
+    assert environment_of(stack.pid_of("spawner")).get("DOCKER_HOST") != NO_ENGINE
+    t = Tapis(base_url=stack.url, username="testuser", password="testpass")
+    t.get_tokens()
+    pod = cleanup.pod(unique("lphealth"))
+    with EngineWatch({"health": health, "spawner": stack.pid_of("spawner")}) as watch:
+        t.pods.create_pod(pod_id=pod, image="pods-http:latest")
+        eventually(lambda: t.pods.get_pod(pod_id=pod).status == "AVAILABLE", 60, f"{pod} AVAILABLE")
+        (container,) = stack.containers(pod)
+        eventually(  # pods-http prints its host name: the container's short id
+            lambda: str(container.id)[:12] in t.pods.get_pod_logs(pod_id=pod).logs,
+            30,
+            "the pod's logs, captured by health",
+        )
+    assert stack.pid_of("health") == health, "health did not stay up"
+    assert "spawner" in watch.seen, "the watch must see the process that does talk to Docker"
+    assert "health" not in watch.seen, "the health process connected to the Docker engine"

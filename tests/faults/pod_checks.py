@@ -10,7 +10,7 @@ import grpc
 
 from services.common.generated.pods.v1 import health_service_pb2 as health_pb
 from services.common.generated.pods.v1 import health_service_pb2_grpc as health_grpc
-from services.common.messaging import MessageBus
+from services.common.messaging.nats_bus import MessageBus
 from services.common.settings import Settings
 from tests.e2e.harness import Stack, eventually
 

@@ -17,7 +17,7 @@ from google.api import annotations_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from hypothesis import strategies as st
 
-from gateway.envoy_config import PUBLIC_SERVICES
+from gateway.public_api import PUBLIC_SERVICES
 from services.common.generated.pods.v1 import (
     identity_service_pb2,
     pods_service_pb2,

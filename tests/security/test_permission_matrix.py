@@ -157,7 +157,7 @@ def test_lists_show_shared_objects_and_hide_the_others(
 
 
 def test_every_rpc_of_the_public_services_is_in_the_matrix() -> None:
-    """Every RPC of every service the gateway serves (gateway.envoy_config.PUBLIC_SERVICES)
+    """Every RPC of every service the gateway serves (gateway.public_api.PUBLIC_SERVICES)
     has a row, by full name; and every row names an RPC that exists."""
     methods = {m.full_name for service in SERVICES for m in service.methods}
     covered = {call.rpc for call in CALLS}

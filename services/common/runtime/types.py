@@ -1,8 +1,9 @@
 """Data crossing the runtime seam, and the `Runtime` protocol every runtime implements.
 
-Callers: services/spawner (ensure, remove) and services/health (inspect, list_managed,
-logs_since, watch). Implementations: docker_runtime.DockerRuntime, fake.FakeRuntime, and
-later a Kubernetes runtime. Errors: implementations raise outcomes.TemporaryError or
+Callers: services/spawner (ensure, remove, inspect, exec; and inspect, list_managed,
+logs_since, watch for health, which observes through SpawnerService: services/health/ports.py).
+Implementations: docker_runtime.DockerRuntime, kubernetes.runtime.KubernetesRuntime and
+fake.FakeRuntime. Errors: implementations raise outcomes.TemporaryError or
 outcomes.PermanentError, never SDK exceptions.
 """
 

@@ -29,7 +29,7 @@ from google.protobuf import struct_pb2
 from gateway import __main__ as gateway_main
 from gateway.__main__ import prepare
 from gateway.envoy_binary import EnvoyConfigError, find_envoy, validate_config
-from gateway.envoy_config import PUBLIC_SERVICES
+from gateway.public_api import PUBLIC_SERVICES
 from services.common.generated.pods.v1 import (
     envelope_pb2,
     identity_service_pb2,

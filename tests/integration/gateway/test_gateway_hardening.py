@@ -1,12 +1,10 @@
 """Real Envoy, hardened: TLS on the REST/gRPC port (PODS_GATEWAY_TLS), TLS versions and
-ciphers on both TLS ports, header and HTTP/2 stream limits, the time to send headers, route
-timeouts (gRPC without a deadline; exec outlasting the REST timeout), the global connection
-limit, the overload manager, and JSON access logs that hold no token.
+ciphers on both TLS ports, header and HTTP/2 stream limits, the time to send headers, the
+global connection limit and the overload manager. Route timeouts and access logs:
+test_gateway_timeouts_and_logs.py.
 
-Each gateway is `python -m gateway` on free ports with its settings in the environment (as in
-production), except where a test needs a short route timeout: then the bootstrap is built with
-gateway/envoy_config.py and Envoy is run directly. The API is an in-test grpc.aio server whose
-calls can be made slow; HTTP and raw-socket calls run in threads so it keeps serving.
+Gateways, the in-test API and the clients are in hardening_support.py; HTTP and raw-socket
+calls run in threads so the in-test API keeps serving.
 """
 
 from __future__ import annotations
@@ -14,268 +12,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import socket
 import ssl
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from http.client import HTTPSConnection
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
 
-from gateway import xds_files
 from gateway.__main__ import prepare
-from gateway.envoy_binary import base_id_for_port, find_envoy, run_command, validate_config
-from gateway.envoy_config import GatewayOptions, gateway_bootstrap
-from gateway.routes import PodRoute, RouteTable
+from gateway.envoy_binary import find_envoy, validate_config
 from services.common.generated.pods.v1 import (
     identity_service_pb2,
     identity_service_pb2_grpc,
-    pods_service_pb2,
-    pods_service_pb2_grpc,
 )
 from services.common.settings import Settings
+from tests.integration.gateway.hardening_support import (
+    SlowApi,
+    closed_within,
+    gateway,
+    handshake,
+    https,
+    publish_http_pod,
+    serving_slow_api,
+)
 
-from .test_envoy_gateway import REPO, Gateway, Reply, _stop, _wait_ready, free_ports, http
-
-IO_TIMEOUT = 10.0
-SECRET_TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-token-payload.signature"  # a probe, never a real token
-SECRET_QUERY = "query-secret-4711"
-
-
-# --- an API whose calls can be slow, counting calls in flight -------------------------------
-
-
-class SlowApi(
-    identity_service_pb2_grpc.IdentityServiceServicer, pods_service_pb2_grpc.PodsServiceServicer
-):
-    """ListSites and ExecPod wait `delay` seconds; `peak` is the most calls seen at once."""
-
-    def __init__(self) -> None:
-        self.delay = 0.0
-        self.in_flight = 0
-        self.peak = 0
-        self.metadata: list[dict[str, Any]] = []
-
-    async def _call(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
-        self.metadata.append(dict(context.invocation_metadata() or ()))
-        self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
-        try:
-            await asyncio.sleep(self.delay)
-        finally:
-            self.in_flight -= 1
-
-    async def ListSites(
-        self,
-        request: identity_service_pb2.ListSitesRequest,
-        context: grpc.aio.ServicerContext[Any, Any],
-    ) -> identity_service_pb2.ListSitesResponse:
-        await self._call(context)
-        return identity_service_pb2.ListSitesResponse(
-            status="success", message="sites", metadata=struct_pb2.Struct()
-        )
-
-    async def ExecPod(
-        self,
-        request: pods_service_pb2.ExecPodRequest,
-        context: grpc.aio.ServicerContext[Any, Any],
-    ) -> pods_service_pb2.ExecPodResponse:
-        await self._call(context)
-        return pods_service_pb2.ExecPodResponse(
-            status="success", message="ran", metadata=struct_pb2.Struct()
-        )
+from .test_envoy_gateway import http
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[tuple[SlowApi, int]]:
-    server = grpc.aio.server()
-    servicer = SlowApi()
-    identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, server)
-    pods_service_pb2_grpc.add_PodsServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        yield servicer, port
-    finally:
-        await server.stop(grace=None)
-
-
-# --- gateways ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Running:
-    gateway: Gateway
-    data_dir: Path
-    env: dict[str, str]
-
-    @property
-    def ca(self) -> Path:
-        return self.data_dir / "gateway" / "tls" / "ca.pem"
-
-    @property
-    def xds_dir(self) -> Path:
-        return xds_files.xds_directory(self.data_dir)
-
-    def settings(self) -> Settings:
-        return Settings.from_env(self.env)
-
-
-def _env(
-    data_dir: Path, port: int, admin_port: int, api_port: int, extra: dict[str, str]
-) -> dict[str, str]:
-    return {
-        "PODS_DATA_DIR": str(data_dir),
-        "PODS_GATEWAY_PORT": str(port),
-        "PODS_GATEWAY_ADMIN_PORT": str(admin_port),
-        "PODS_API_PORT": str(api_port),
-        "PODS_PODS_PORT": str(free_ports(1)[0]),
-        **extra,
-    }
-
-
-@contextlib.contextmanager
-def gateway(data_dir: Path, api_port: int, **extra: str) -> Iterator[Running]:
-    """`python -m gateway` with PODS_* `extra` settings, ready, stopped afterwards."""
-    port, admin_port = free_ports(2)
-    settings_env = _env(data_dir, port, admin_port, api_port, extra)
-    env = {
-        **os.environ,
-        **settings_env,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir / "gateway.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway"], cwd=REPO, env=env, stdout=out, stderr=out
-        )
-    running = Running(Gateway(process, port, admin_port, api_port, log), data_dir, settings_env)
-    try:
-        _wait_ready(running.gateway)
-        yield running
-    finally:
-        _stop(process)
-
-
-@contextlib.contextmanager
-def envoy_with(data_dir: Path, api_port: int, rest_timeout: float) -> Iterator[Gateway]:
-    """Envoy from a bootstrap built here with a short `rest_timeout`."""
-    port, admin_port = free_ports(2)
-    settings = Settings(
-        data_dir=data_dir, gateway_port=port, gateway_admin_port=admin_port, api_port=api_port
-    )
-    prepared = prepare(settings)
-    options = GatewayOptions(
-        descriptor_path=prepared.descriptor,
-        port=port,
-        admin_port=admin_port,
-        api_port=api_port,
-        rest_timeout=rest_timeout,
-        xds_dir=prepared.xds_dir,
-    )
-    prepared.config.write_text(json.dumps(gateway_bootstrap(options)))
-    log = data_dir / "envoy.log"
-    command = run_command(find_envoy(), prepared.config, base_id=base_id_for_port(port))
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=out)
-    running = Gateway(process, port, admin_port, api_port, log)
-    try:
-        _wait_ready(running)
-        yield running
-    finally:
-        _stop(process)
-
-
-# --- clients -------------------------------------------------------------------------------------
-
-
-def https(
-    gw: Running, path: str, headers: dict[str, str] | None = None, host: str = "localhost"
-) -> Reply:
-    """A request over TLS, verifying the gateway's certificate with the development CA."""
-    context = ssl.create_default_context(cafile=str(gw.ca))
-    connection = HTTPSConnection(host, gw.gateway.port, context=context, timeout=IO_TIMEOUT)
-    try:
-        connection.request("GET", path, headers=headers or {})
-        response = connection.getresponse()
-        return Reply(response.status, response.getheader("content-type"), response.read())
-    finally:
-        connection.close()
-
-
-def handshake(
-    port: int,
-    ca: Path,
-    server_name: str,
-    *,
-    version: ssl.TLSVersion | None = None,
-    ciphers: str | None = None,
-) -> tuple[str, str]:
-    """(TLS version, cipher) negotiated with 127.0.0.1:`port`; raises ssl.SSLError if refused.
-    `version` pins the client to one TLS version, `ciphers` to an OpenSSL cipher list."""
-    context = ssl.create_default_context(cafile=str(ca))
-    if version is not None:
-        context.minimum_version = context.maximum_version = version
-    if ciphers is not None:
-        context.set_ciphers(ciphers)
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT) as raw,
-        context.wrap_socket(raw, server_hostname=server_name) as tls,
-    ):
-        cipher = tls.cipher()
-        assert cipher is not None
-        return str(tls.version()), cipher[0]
-
-
-def raw_exchange(port: int, data: bytes, wait: float = IO_TIMEOUT) -> bytes:
-    """Sends `data` on a plain TCP connection and reads until the server closes it."""
-    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-
-def closed_within(sock: socket.socket, seconds: float) -> bytes | None:
-    """What the server sent before closing `sock` within `seconds`, or None if still open."""
-    sock.settimeout(0.2)
-    received = b""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            continue
-        except ConnectionResetError:
-            return received
-        if not chunk:
-            return received
-        received += chunk
-    return None
-
-
-def access_log_lines(log: Path, marker: str) -> list[str]:
-    return [line for line in log.read_text(errors="replace").splitlines() if marker in line]
-
-
-async def wait_for_log(log: Path, marker: str, timeout: float = 10.0) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while not (lines := access_log_lines(log, marker)):
-        assert time.monotonic() < deadline, f"no log line with {marker!r}:\n{log.read_text()}"
-        await asyncio.sleep(0.1)
-    return lines
+    async with serving_slow_api() as served:
+        yield served
 
 
 # --- TLS on the REST/gRPC port -------------------------------------------------------------------
@@ -334,7 +103,7 @@ async def test_tls_below_1_2_and_weak_ciphers_are_refused(
         else:
             settings = gw.settings()
             port, name = settings.pods_port, f"web.{settings.pod_domain}"
-            await asyncio.to_thread(_publish_http_pod, gw, settings, name)
+            await asyncio.to_thread(publish_http_pod, gw, settings, name)
         # TLS 1.2 with a forward-secret AEAD cipher works ...
         version, cipher = await asyncio.to_thread(
             handshake, port, gw.ca, name, version=ssl.TLSVersion.TLSv1_2
@@ -357,34 +126,6 @@ async def test_tls_below_1_2_and_weak_ciphers_are_refused(
                     version=ssl.TLSVersion.TLSv1_2,
                     ciphers=f"{weak}:@SECLEVEL=0",
                 )
-
-
-def _publish_http_pod(gw: Running, settings: Settings, name: str) -> None:
-    """Publishes an http route for `name` to a local server and waits until Envoy serves it."""
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    route = PodRoute(
-        host=name,
-        protocol="http",
-        tenant_id="dev",
-        pod_id=name.split(".")[0],
-        stanza="default",
-        status="AVAILABLE",
-        upstream_host="127.0.0.1",
-        upstream_port=upstream.server_address[1],
-    )
-    result = xds_files.publish(
-        gw.xds_dir, RouteTable.build([route]), xds_files.local_options(settings)
-    )
-    assert result.published, result.rejected
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            handshake(settings.pods_port, gw.ca, name)
-            return
-        except (ssl.SSLError, OSError):
-            assert time.monotonic() < deadline, "the pod's TLS chain was never served"
-            time.sleep(0.05)
 
 
 # --- request limits ------------------------------------------------------------------------------
@@ -489,107 +230,3 @@ async def test_overload_manager_watches_heap_and_connections(
             "overload.envoy.overload_actions.shrink_heap.active",
         ):
             assert stat in text, text
-
-
-# --- route timeouts ------------------------------------------------------------------------------
-
-
-async def test_native_grpc_without_deadline_gets_the_route_timeout(
-    tmp_path: Path, api: tuple[SlowApi, int]
-) -> None:
-    servicer, api_port = api
-    servicer.delay = 3.0
-    with envoy_with(tmp_path, api_port, rest_timeout=1.0) as gw:
-        async with grpc.aio.insecure_channel(gw.target) as channel:
-            stub = identity_service_pb2_grpc.IdentityServiceStub(channel)
-            started = time.monotonic()
-            with pytest.raises(grpc.aio.AioRpcError) as raised:
-                await stub.ListSites(identity_service_pb2.ListSitesRequest())
-            assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            assert time.monotonic() - started < 2.9  # the API answers after 3 s
-            # A client deadline longer than the route timeout is honoured.
-            answer = await stub.ListSites(identity_service_pb2.ListSitesRequest(), timeout=10)
-            assert answer.message == "sites"
-
-
-async def test_exec_outlasts_the_rest_timeout_but_other_calls_do_not(
-    tmp_path: Path, api: tuple[SlowApi, int]
-) -> None:
-    servicer, api_port = api
-    servicer.delay = 2.0
-    with envoy_with(tmp_path, api_port, rest_timeout=1.0) as gw:
-        body = json.dumps({"commands": ["sleep 2"]}).encode()
-        headers = {"Content-Type": "application/json"}
-        ran = await asyncio.to_thread(http, "POST", f"{gw.url}/v3/pods/p1/exec", body, headers)
-        assert ran.status == 200, ran.body
-        assert ran.json()["message"] == "ran"
-        slow = await asyncio.to_thread(http, "GET", f"{gw.url}/v3/sites")
-        assert slow.status == 504
-        assert slow.json()["code"] == 4  # DEADLINE_EXCEEDED
-        async with grpc.aio.insecure_channel(gw.target) as channel:
-            stub = pods_service_pb2_grpc.PodsServiceStub(channel)
-            answer = await stub.ExecPod(pods_service_pb2.ExecPodRequest(pod_id="p1"))
-        assert answer.message == "ran"
-
-
-# --- access log ----------------------------------------------------------------------------------
-
-
-async def test_access_log_is_json_and_holds_no_token_nor_query_string(
-    tmp_path: Path, api: tuple[SlowApi, int]
-) -> None:
-    servicer, api_port = api
-    with gateway(tmp_path, api_port, PODS_GATEWAY_TLS="1") as gw:
-        headers = {
-            "X-Tapis-Token": SECRET_TOKEN,
-            "Authorization": f"Bearer {SECRET_TOKEN}",
-            "User-Agent": "hardening-probe",
-        }
-        path = f"/v3/sites?token={SECRET_QUERY}"
-        reply = await asyncio.to_thread(https, gw, path, headers)
-        assert reply.status == 400  # unknown query parameter, rejected by the transcoder
-        await asyncio.to_thread(https, gw, "/v3/sites", headers)
-        assert servicer.metadata[-1]["x-tapis-token"] == SECRET_TOKEN  # the API got it
-        lines = await wait_for_log(gw.gateway.log, "hardening-probe")
-        deadline = time.monotonic() + 10
-        while len(lines) < 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-            lines = access_log_lines(gw.gateway.log, "hardening-probe")
-        assert len(lines) == 2, lines
-        records = [json.loads(line) for line in lines]
-        assert {r["status"] for r in records} == {200, 400}
-        assert {r["path"] for r in records} == {"/v3/sites"}
-        assert all(r["method"] == "GET" and r["tls"] for r in records)
-        log = gw.gateway.log_text()
-        assert "secret-token-payload" not in log
-        assert SECRET_QUERY not in log
-
-
-async def test_pods_port_access_log_holds_no_query_string(
-    tmp_path: Path, api: tuple[SlowApi, int]
-) -> None:
-    # A notebook in a pod is opened as /lab?token=...: that token must not reach the log.
-    _, api_port = api
-    with gateway(tmp_path, api_port) as gw:
-        settings = gw.settings()
-        name = f"web.{settings.pod_domain}"
-        await asyncio.to_thread(_publish_http_pod, gw, settings, name)
-
-        def get() -> bytes:
-            context = ssl.create_default_context(cafile=str(gw.ca))
-            with (
-                socket.create_connection(("127.0.0.1", settings.pods_port), timeout=5) as raw,
-                context.wrap_socket(raw, server_hostname=name) as tls,
-            ):
-                tls.sendall(
-                    f"GET /lab?token={SECRET_QUERY} HTTP/1.1\r\nHost: {name}\r\n"
-                    "User-Agent: pods-probe\r\nConnection: close\r\n\r\n".encode()
-                )
-                return tls.recv(65536)
-
-        answer = await asyncio.to_thread(get)
-        assert answer.startswith(b"HTTP/1.1 501"), answer  # the stand-in pod has no GET
-        (line,) = await wait_for_log(gw.gateway.log, "pods-probe")
-        record = json.loads(line)
-        assert (record["path"], record["authority"], record["status"]) == ("/lab", name, 501)
-        assert SECRET_QUERY not in gw.gateway.log_text()

@@ -7,28 +7,23 @@ labelled org.pods-service.test=1 and force-removed afterwards; a small TCP serve
 the STARTTLS router and an in-test HTTP server shows the headers a pod receives. Clients
 connect to 127.0.0.1 with the pod's name as SNI and trust the development CA.
 
+Clients, stand-ins and Envoy's start are in pods_gateway_support.py; `python -m gateway` and
+`envoy --mode validate` of whole configurations are in test_pods_gateway_files.py.
+
 Route-update latencies are printed (run with -s to see them) and asserted below one second.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
-import http.server
 import json
-import os
 import secrets
 import socket
-import socketserver
-import ssl
 import subprocess
-import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import docker
@@ -37,268 +32,36 @@ import psycopg2
 import pytest
 from docker.models.containers import Container
 
-from gateway import envoy_config as ec
 from gateway import xds_files
-from gateway.__main__ import prepare
-from gateway.certs import TlsFiles, tls_files
-from gateway.descriptor import build_descriptor_set
-from gateway.envoy_binary import (
-    EnvoyConfigError,
-    base_id_for_port,
-    find_envoy,
-    run_command,
-    validate_config,
-)
+from gateway.certs import tls_files
 from gateway.pods_listener import (
     PodsListenerOptions,
-    build_snapshot,
-    cluster_listener_options,
 )
 from gateway.routes import PodRoute, RouteTable
-from services.common.settings import Settings
-from tests.ports import reserve_ports as free_ports
-
-REPO = Path(__file__).resolve().parents[3]
-DOMAIN = "pods.test"
-HTTP_IMAGE = "pods-http:latest"
-ECHO_IMAGE = "pods-echo:latest"
-POSTGRES_IMAGE = "pods-postgres:15"
-TEST_LABELS = {"org.pods-service.test": "1"}
-READY_TIMEOUT = 60.0
-IO_TIMEOUT = 5.0
-UPDATE_DEADLINE = 1.0  # seconds within which a published change must take effect
-PG_USER, PG_DB = "pods_test", "pods_test_db"
-SSL_REQUEST = bytes.fromhex("0000000804d2162f")  # PostgreSQL's SSLRequest packet
-
-
-def host(name: str) -> str:
-    return f"{name}.{DOMAIN}"
-
-
-def until(deadline_s: float, attempt: Callable[[], Any], what: str) -> Any:
-    """Calls `attempt` until it returns a truthy value; fails after `deadline_s` seconds."""
-    deadline = time.monotonic() + deadline_s
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = attempt()
-        except Exception as exc:  # readiness probes fail in many ways until they succeed
-            last_error = exc
-        else:
-            if result:
-                return result
-        time.sleep(0.01)
-    pytest.fail(f"timed out after {deadline_s:.1f} s waiting for {what} (last: {last_error!r})")
-
-
-def pod_route(
-    name: str,
-    protocol: str,
-    port: int,
-    *,
-    status: str = "AVAILABLE",
-    upstream_host: str = "127.0.0.1",
-) -> PodRoute:
-    return PodRoute(
-        host=host(name),
-        protocol=protocol,
-        tenant_id="dev",
-        pod_id=name,
-        stanza="default",
-        status=status,
-        upstream_host=upstream_host if port else "",
-        upstream_port=port,
-    )
-
-
-# --- clients -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-
-class Client:
-    """TLS connections to the pods port with a chosen SNI, trusting the development CA."""
-
-    def __init__(self, port: int, ca: Path) -> None:
-        self.port = port
-        self.ca = ca
-        self.context = ssl.create_default_context(cafile=str(ca))
-
-    def tls(self, name: str, alpn: list[str] | None = None) -> ssl.SSLSocket:
-        context = self.context
-        if alpn:
-            context = ssl.create_default_context(cafile=str(self.ca))
-            context.set_alpn_protocols(alpn)
-        raw = socket.create_connection(("127.0.0.1", self.port), timeout=IO_TIMEOUT)
-        try:
-            return context.wrap_socket(raw, server_hostname=name)
-        except BaseException:
-            raw.close()
-            raise
-
-    def connection(self, name: str) -> http.client.HTTPSConnection:
-        """An HTTP/1.1 keep-alive connection to `name` (Host: name:port) over 127.0.0.1."""
-        conn = http.client.HTTPSConnection(
-            name, self.port, context=self.context, timeout=IO_TIMEOUT
-        )
-        conn.sock = self.tls(name, ["http/1.1"])
-        return conn
-
-    def get(self, name: str, path: str = "/", headers: dict[str, str] | None = None) -> Reply:
-        conn = self.connection(name)
-        try:
-            return request(conn, path, headers)
-        finally:
-            conn.close()
-
-    def refused(self, name: str | None) -> bool:
-        """True if the TLS handshake for `name` fails (no chain matched)."""
-        raw = socket.create_connection(("127.0.0.1", self.port), timeout=IO_TIMEOUT)
-        context = self.context if name else ssl._create_unverified_context()
-        try:
-            with context.wrap_socket(raw, server_hostname=name):
-                return False
-        except (ssl.SSLError, ConnectionResetError, ConnectionAbortedError):
-            return True
-        finally:
-            raw.close()
-
-
-def request(
-    conn: http.client.HTTPSConnection, path: str = "/", headers: dict[str, str] | None = None
-) -> Reply:
-    conn.request("GET", path, headers=headers or {})
-    response = conn.getresponse()
-    body = response.read().decode(errors="replace")
-    return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
-
-
-def echo_roundtrip(sock: ssl.SSLSocket, data: bytes) -> bytes:
-    sock.sendall(data)
-    received = b""
-    while len(received) < len(data):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        received += chunk
-    return received
-
-
-# --- Envoy and the stand-ins ---------------------------------------------------------------------
-
-
-class FakeRouter(socketserver.ThreadingTCPServer):
-    """Stands in for the STARTTLS router: answers 'N' (no TLS) to whatever arrives."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, port: int) -> None:
-        self.received: list[bytes] = []
-        super().__init__(("127.0.0.1", port), _RouterHandler)
-
-
-class _RouterHandler(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        data = self.request.recv(8)
-        assert isinstance(self.server, FakeRouter)
-        self.server.received.append(data)
-        self.request.sendall(b"N")
-
-
-class HeaderEcho(http.server.BaseHTTPRequestHandler):
-    """A pod that answers with the request headers it received, as JSON."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        body = json.dumps(dict(self.headers.items())).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serving(server: socketserver.BaseServer) -> Iterator[None]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@dataclass
-class Envoy:
-    process: subprocess.Popen[bytes]
-    admin_port: int
-    xds_dir: Path
-    options: PodsListenerOptions
-    log: Path
-    client: Client
-    router: FakeRouter
-    published: list[xds_files.PublishResult] = field(default_factory=list)
-
-    def publish(self, routes: list[PodRoute]) -> xds_files.PublishResult:
-        """Publishes `routes` and waits until Envoy reports both file versions."""
-        result = xds_files.publish(self.xds_dir, RouteTable.build(routes), self.options)
-        assert result.published, result.rejected
-        self.published.append(result)
-        cds_version, lds_version = result.version.split(".")
-        until(
-            10,
-            lambda: self.versions() == (cds_version, lds_version),
-            f"Envoy to apply version {result.version}",
-        )
-        return result
-
-    def stats(self, pattern: str) -> dict[str, str]:
-        url = f"http://127.0.0.1:{self.admin_port}/stats?filter={pattern}"
-        with urllib.request.urlopen(url, timeout=IO_TIMEOUT) as response:
-            text = response.read().decode()
-        pairs = (line.split(": ", 1) for line in text.splitlines() if ": " in line)
-        return {key: value.strip('"') for key, value in pairs}
-
-    def versions(self) -> tuple[str, str]:
-        found = self.stats("version_text")
-        return (
-            found.get("cluster_manager.cds.version_text", ""),
-            found.get("listener_manager.lds.version_text", ""),
-        )
-
-    def counter(self, name: str) -> int:
-        return int(self.stats(f"^{name}$").get(name, "0"))
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def start_envoy(directory: Path, tls: TlsFiles) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    pods_port, admin_port, router_port = free_ports(3)
-    xds_dir = directory / "xds"
-    options = PodsListenerOptions(port=pods_port, tls=tls, router_port=router_port)
-    assert xds_files.publish(xds_dir, RouteTable(routes={}), options).published
-    config = directory / "envoy.yaml"
-    bootstrap = ec.bootstrap(admin_port=admin_port, listeners=[], clusters=[], xds_dir=xds_dir)
-    config.write_text(xds_files.render(bootstrap))
-    envoy = find_envoy()
-    validate_config(envoy, config)
-    command = run_command(envoy, config, base_id=base_id_for_port(pods_port), log_level="info")
-    with (directory / "envoy.log").open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    return process, pods_port, admin_port, router_port
+from tests.integration.gateway.pods_gateway_support import (
+    DOMAIN,
+    ECHO_IMAGE,
+    HTTP_IMAGE,
+    IO_TIMEOUT,
+    PG_DB,
+    PG_USER,
+    POSTGRES_IMAGE,
+    READY_TIMEOUT,
+    SSL_REQUEST,
+    TEST_LABELS,
+    UPDATE_DEADLINE,
+    Client,
+    Envoy,
+    FakeRouter,
+    echo_roundtrip,
+    header_echo_pod,
+    host,
+    pod_route,
+    request,
+    serving,
+    start_envoy,
+    until,
+)
 
 
 @pytest.fixture(scope="module")
@@ -342,10 +105,8 @@ def envoy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Envoy]:
 @pytest.fixture(scope="module")
 def header_pod() -> Iterator[int]:
     """An in-test HTTP 'pod' answering with the headers it received; yields its port."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HeaderEcho)
-    server.daemon_threads = True
-    with serving(server):
-        yield server.server_address[1]
+    with header_echo_pod() as port:
+        yield port
 
 
 # --- pods (containers) ---------------------------------------------------------------------------
@@ -685,126 +446,3 @@ def test_snapshot_with_an_invalid_route_is_not_published(routed: Envoy, pods: Po
     assert pods.messages["web1"] in routed.client.get(host("web1")).body
     with routed.client.tls(host("graph")) as sock:
         assert echo_roundtrip(sock, b"ok") == b"ok"
-
-
-# --- python -m gateway ---------------------------------------------------------------------------
-
-
-def test_python_m_gateway_serves_pods_published_later(tmp_path: Path, header_pod: int) -> None:
-    """The gateway starts with an empty pods listener; a route published afterwards (as the
-    pod router does) is served without restarting Envoy."""
-    gateway_port, admin_port, pods_port, router_port = free_ports(4)
-    env = {
-        **os.environ,
-        "PODS_DATA_DIR": str(tmp_path),
-        "PODS_GATEWAY_PORT": str(gateway_port),
-        "PODS_GATEWAY_ADMIN_PORT": str(admin_port),
-        "PODS_PODS_PORT": str(pods_port),
-        "PODS_ROUTER_PORT": str(router_port),
-        "PODS_POD_DOMAIN": DOMAIN,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    log = tmp_path / "gateway.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway"], cwd=REPO, env=env, stdout=out, stderr=out
-        )
-    try:
-        xds_dir = xds_files.xds_directory(tmp_path)
-
-        def prepared() -> bool:
-            if process.poll() is not None:
-                pytest.fail(f"gateway exited:\n{log.read_text(errors='replace')}")
-            return (xds_dir / "lds.yaml").is_file()
-
-        # The gateway creates the development CA first; read it only once it is there.
-        until(READY_TIMEOUT, prepared, "python -m gateway to publish its first snapshot")
-        settings = Settings(
-            data_dir=tmp_path, pods_port=pods_port, router_port=router_port, pod_domain=DOMAIN
-        )
-        options = xds_files.local_options(settings)
-        assert options.tls.ca is not None
-        client = Client(pods_port, options.tls.ca)
-
-        def ready() -> bool:
-            if process.poll() is not None:
-                pytest.fail(f"gateway exited:\n{log.read_text(errors='replace')}")
-            return client.refused(host("headers"))  # listening, and refusing unknown names
-
-        until(READY_TIMEOUT, ready, "the pods listener of python -m gateway")
-        table = RouteTable.build([pod_route("headers", "http", header_pod)])
-        assert xds_files.publish(xds_dir, table, options).changed
-        reply = until(5, lambda: client.get(host("headers")), "the published pod")
-        assert reply.status == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-# --- configurations pass envoy --mode validate ---------------------------------------------------
-
-
-def full_table(upstream: Callable[[str], str]) -> RouteTable:
-    return RouteTable.build(
-        [
-            pod_route("web", "http", 5000, upstream_host=upstream("web")),
-            pod_route("webdown", "http", 0, status="CREATING"),
-            pod_route("graph", "tcp", 7687, upstream_host=upstream("graph")),
-            pod_route("db", "postgres", 5432, upstream_host=upstream("db")),
-            pod_route("dbdown", "postgres", 5432, status="STOPPED"),
-        ]
-    )
-
-
-def test_local_config_passes_envoy_validate(tmp_path: Path) -> None:
-    envoy = find_envoy()
-    settings = Settings(data_dir=tmp_path, pod_domain=DOMAIN)
-    prepared = prepare(settings)
-    validate_config(envoy, prepared.config)
-    xds_files.validate_with_envoy(xds_files.read_published(prepared.xds_dir), envoy)
-    options = xds_files.local_options(settings)
-    snapshot = build_snapshot(full_table(lambda name: "127.0.0.1"), options)
-    xds_files.validate_with_envoy(snapshot, envoy)
-
-
-def test_production_config_passes_envoy_validate(tmp_path: Path) -> None:
-    envoy = find_envoy()
-    tls = tls_files(tmp_path / "tls", DOMAIN)
-    cluster = ec.ClusterGateway(
-        descriptor_path=build_descriptor_set(tmp_path / "pods.pb"),
-        xds_dir=tmp_path / "xds",
-        tls_cert=tls.cert,
-        tls_key=tls.key,
-    )
-    options = cluster_listener_options(cluster)
-    assert (options.port, options.router_host) == (443, "pods-router")
-    table = full_table(lambda name: f"pods-{name}.pods.svc.cluster.local")
-    # Envoy refuses to start (and to validate) a bootstrap whose LDS/CDS files are missing.
-    assert xds_files.publish(cluster.xds_dir, table, options).published
-    config = tmp_path / "envoy.yaml"
-    config.write_text(xds_files.render(ec.cluster_bootstrap(cluster)))
-    validate_config(envoy, config)
-
-    published = xds_files.read_published(cluster.xds_dir)
-    assert {c["type"] for c in published.clusters} == {"STRICT_DNS"}
-    xds_files.validate_with_envoy(published, envoy)
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.xds_files", str(cluster.xds_dir)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "is valid" in result.stdout
-
-
-def test_envoy_validation_catches_what_the_structural_check_cannot(tmp_path: Path) -> None:
-    tls = tls_files(tmp_path / "tls", DOMAIN)
-    missing = TlsFiles(cert=tmp_path / "no-such.pem", key=tls.key, ca=None)
-    options = PodsListenerOptions(port=8443, tls=missing, router_port=50054)
-    snapshot = build_snapshot(full_table(lambda name: "127.0.0.1"), options)
-    xds_files.check_snapshot(snapshot)  # structurally fine
-    with pytest.raises(EnvoyConfigError, match=r"no-such\.pem"):
-        xds_files.validate_with_envoy(snapshot)

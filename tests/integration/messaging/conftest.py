@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from services.common.messaging import CommandHandler, MessageBus
+from services.common.messaging import CommandHandler
+from services.common.messaging.nats_bus import MessageBus
 from services.common.nats_server import EmbeddedNatsServer
 from services.common.settings import Settings
 from tests.ports import reserve_port as free_port

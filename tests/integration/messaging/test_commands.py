@@ -8,7 +8,8 @@ import time
 import nats
 import pytest
 
-from services.common.messaging import MessageBus, PodCommand
+from services.common.messaging import PodCommand
+from services.common.messaging.nats_bus import MessageBus
 from services.common.outcomes import Done, Failed, Outcome, Retry
 from services.common.runtime.types import PodKey
 from services.common.settings import Settings

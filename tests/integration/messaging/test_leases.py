@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.common.messaging import MessageBus
+from services.common.messaging.nats_bus import MessageBus
 
 
 async def test_one_holder_at_a_time_and_release_hands_over(bus: MessageBus) -> None:

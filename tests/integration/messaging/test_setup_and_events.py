@@ -10,7 +10,8 @@ import nats
 import pytest
 from nats.js.api import AckPolicy, RetentionPolicy, StorageType
 
-from services.common.messaging import MessageBus, PodCommand, PodEvent
+from services.common.messaging import PodCommand, PodEvent
+from services.common.messaging.nats_bus import MessageBus
 from services.common.nats_server import EmbeddedNatsServer
 from services.common.outcomes import Done, Outcome, TemporaryError
 from services.common.settings import Settings

@@ -8,7 +8,8 @@ merged by name with new items first, other lists replaced) and image rewrites. A
 compares both where kubectl exists, so the composer stays faithful.
 
 The local-kind overlay reads development secrets that `generate-secrets` writes and git never
-holds: `prepared_tree` copies deploy/kubernetes and puts placeholders there.
+holds: `prepared_tree` copies deploy/kubernetes and puts placeholders there. `by_kind` and
+`one` look rendered objects up by kind and name.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 KUBERNETES = REPO / "deploy" / "kubernetes"
 OVERLAYS = ("local-kind", "production")
+CONTROL_PLANE, USER_PODS = "pods-system", "pods"  # our two namespaces
 SECRET_PLACEHOLDERS = {
     "overlays/local-kind/secrets/pods.env": "PODS_SECRET_KEY=placeholder\nPODS_DATABASE_URL=postgresql+asyncpg://pods:x@pods-postgres:5432/pods\nPODS_DEV_USERS=testuser:a-generated-password\n",
     "overlays/local-kind/secrets/jwt-private.pem": "placeholder key\n",
@@ -198,3 +200,11 @@ def _rewrite_images(node: Any, rule: Obj) -> None:
                 container["image"] = f"{rule.get('newName', rule['name'])}:{rule['newTag']}"
     for value in node.values():
         _rewrite_images(value, rule)
+
+
+def by_kind(objects: list[Obj], kind: str) -> dict[str, Obj]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def one(objects: list[Obj], kind: str, name: str) -> Obj:
+    return by_kind(objects, kind)[name]

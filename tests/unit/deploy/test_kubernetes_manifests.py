@@ -1,11 +1,10 @@
 """The Kubernetes manifests under deploy/kubernetes, rendered for each overlay and checked
 offline: every object against the Kubernetes OpenAPI schema (the client's models, unknown
-fields rejected), the Roles against the verbs the runtime code uses, and the shape the
-deployment promises (replicas, probes, budgets, network isolation, configuration)."""
+fields rejected), and the shape the deployment promises (replicas, probes, budgets, network
+isolation, configuration). The Roles: test_kubernetes_access.py."""
 
 from __future__ import annotations
 
-import ast
 import base64
 import importlib.util
 import json
@@ -18,41 +17,24 @@ import kubernetes.client
 import pytest
 
 from services.api.identity_config import WELL_KNOWN_PASSWORDS, identity_problems
-from services.common.runtime.kubernetes.client import (
-    HEALTH_ACCESS,
-    HEALTH_RUNTIME_METHODS,
-    SPAWNER_ACCESS,
-    SPAWNER_RUNTIME_METHODS,
-    STORAGE_ACCESS,
-)
 from services.common.settings import Settings
 from services.common.storage.types import LABEL_STORAGE_HELPER
 
-from .render import OVERLAYS, REPO, compose, kubectl, prepared_tree, render, render_with_kubectl
+from .render import (
+    CONTROL_PLANE,
+    OVERLAYS,
+    USER_PODS,
+    Obj,
+    by_kind,
+    compose,
+    kubectl,
+    one,
+    render_with_kubectl,
+)
 
-Obj = dict[str, Any]
-CONTROL_PLANE, USER_PODS = "pods-system", "pods"
 OUR_IMAGE = re.compile(r"^(pods-service|registry\.example\.org/pods/pods-service):")
 # PODS_* variables the manifests set that Settings does not read (none: keep it that way).
 PENDING_SETTINGS: frozenset[str] = frozenset()
-
-
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepared_tree(tmp_path_factory.mktemp("deploy"))
-
-
-@pytest.fixture(scope="module", params=OVERLAYS)
-def overlay(request: pytest.FixtureRequest, tree: Path) -> tuple[str, list[Obj]]:
-    return request.param, render(tree / "overlays" / request.param)
-
-
-def by_kind(objects: list[Obj], kind: str) -> dict[str, Obj]:
-    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
-
-
-def one(objects: list[Obj], kind: str, name: str) -> Obj:
-    return by_kind(objects, kind)[name]
 
 
 def workloads(objects: list[Obj]) -> list[Obj]:
@@ -242,75 +224,6 @@ def test_the_gateway_is_the_public_entry(overlay: tuple[str, list[Obj]]) -> None
     assert settings["PODS_PUBLIC_URL"].startswith("https://")
 
 
-# -- RBAC -------------------------------------------------------------------------------------
-
-
-def _rules(role: Obj) -> dict[str, frozenset[str]]:
-    rules: dict[str, frozenset[str]] = {}
-    for rule in role["rules"]:
-        assert rule["apiGroups"] == [""], "the runtime only uses the core API group"
-        assert "resourceNames" not in rule
-        for resource in rule["resources"]:
-            rules[resource] = rules.get(resource, frozenset()) | frozenset(rule["verbs"])
-    return rules
-
-
-def test_roles_grant_exactly_what_the_runtime_code_uses(overlay: tuple[str, list[Obj]]) -> None:
-    _, objects = overlay
-    roles = by_kind(objects, "Role")
-    # The API holds no Role: only the spawner talks to the runtime, volume store included.
-    assert set(roles) == {"pods-spawner", "pods-health"}
-    assert all(r["metadata"]["namespace"] == USER_PODS for r in roles.values())
-    spawner = {
-        resource: SPAWNER_ACCESS.get(resource, frozenset())
-        | STORAGE_ACCESS.get(resource, frozenset())
-        for resource in {*SPAWNER_ACCESS, *STORAGE_ACCESS}
-    }
-    assert _rules(roles["pods-spawner"]) == spawner
-    assert _rules(roles["pods-health"]) == dict(HEALTH_ACCESS)
-    assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
-
-
-def test_role_bindings_give_each_role_to_its_process_only(overlay: tuple[str, list[Obj]]) -> None:
-    _, objects = overlay
-    deployments = by_kind(objects, "Deployment")
-    assert set(by_kind(objects, "RoleBinding")) == {"pods-spawner", "pods-health"}
-    for name in ("pods-spawner", "pods-health"):
-        binding = one(objects, "RoleBinding", name)
-        assert binding["roleRef"] == {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "Role",
-            "name": name,
-        }
-        account = deployments[name]["spec"]["template"]["spec"]["serviceAccountName"]
-        assert binding["subjects"] == [
-            {"kind": "ServiceAccount", "name": account, "namespace": CONTROL_PLANE}
-        ]
-    for name in ("pods-gateway", "pods-api"):  # neither may call the Kubernetes API
-        spec = deployments[name]["spec"]["template"]["spec"]
-        assert spec["automountServiceAccountToken"] is False, name
-        account = one(objects, "ServiceAccount", spec["serviceAccountName"])
-        assert account["automountServiceAccountToken"] is False, name
-
-
-def _runtime_calls(package: Path) -> set[str]:
-    """Methods called on anything named runtime / _runtime in a package's code."""
-    calls: set[str] = set()
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                owner = node.func.value
-                name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
-                if name in ("runtime", "_runtime"):
-                    calls.add(node.func.attr)
-    return calls
-
-
-def test_the_declared_runtime_methods_are_those_the_services_call() -> None:
-    assert _runtime_calls(REPO / "services" / "spawner") == SPAWNER_RUNTIME_METHODS
-    assert _runtime_calls(REPO / "services" / "health") == HEALTH_RUNTIME_METHODS
-
-
 # -- network isolation ------------------------------------------------------------------------
 
 
@@ -419,7 +332,7 @@ def test_the_control_plane_accepts_only_itself_and_the_gateways_ports(
 
 
 def _settings_variables() -> set[str]:
-    return set(re.findall(r"PODS_[A-Z0-9_]+", (REPO / "services/common/settings.py").read_text()))
+    return {Settings.variable_of(name) for name in Settings.model_fields}
 
 
 def test_every_setting_in_the_config_map_is_known(overlay: tuple[str, list[Obj]]) -> None:

@@ -4,6 +4,7 @@ and starts over once it has run for STABLE_AFTER seconds. Real child processes."
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.devstack import supervisor as supervisor_module
-from services.devstack.supervisor import Supervisor
+from services.devstack.supervisor import CHILD_ENV, Supervisor, child_overrides
 
 
 async def _new_pid(pid_file: Path, old: int, timeout: float = 20) -> int:
@@ -45,3 +46,27 @@ async def test_backoff_starts_over_after_a_child_ran_stably(
         assert child.restarts == 1, "the backoff did not start over"
     finally:
         await supervisor.stop_all(grace=2)
+
+
+async def test_a_child_gets_its_own_environment_over_the_shared_one(tmp_path: Path) -> None:
+    overrides = child_overrides(
+        {CHILD_ENV: json.dumps({"health": {"DOCKER_HOST": "unix:///nowhere.sock"}})}
+    )
+    supervisor = Supervisor(tmp_path / "pids", {**os.environ, "DOCKER_HOST": "unix:///real.sock"})
+    script = "import os, sys; open(sys.argv[1], 'w').write(os.environ['DOCKER_HOST'])"
+    for name in ("health", "spawner"):
+        child = supervisor.python_module(name, "unused", overrides.get(name))
+        child.argv = [child.argv[0], "-c", script, str(tmp_path / name)]
+        await supervisor.start(child)
+    try:
+        async with asyncio.timeout(20):
+            while not all((tmp_path / n).exists() for n in ("health", "spawner")):
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)  # written whole
+        assert (tmp_path / "health").read_text() == "unix:///nowhere.sock"
+        assert (tmp_path / "spawner").read_text() == "unix:///real.sock"
+    finally:
+        await supervisor.stop_all(grace=2)
+    assert child_overrides({}) == {}
+    with pytest.raises(ValueError, match="JSON object of objects"):
+        child_overrides({CHILD_ENV: '{"health": "x"}'})

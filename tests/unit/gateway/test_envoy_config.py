@@ -1,4 +1,5 @@
-"""Unit tests of the pure Envoy bootstrap builder (gateway/envoy_config.py)."""
+"""Unit tests of the pure Envoy bootstrap builders (gateway/envoy_config.py, the REST listener
+and its routes: gateway/rest_listener.py, gateway/rest_routes.py, gateway/envoy_parts.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2, json_format
 
 from gateway import envoy_config as ec
+from gateway import envoy_parts, hardening, public_api, rest_listener, rest_routes
 from gateway.descriptor import build_descriptor_set
-from gateway.envoy_config import PUBLIC_SERVICES, GatewayOptions, gateway_bootstrap
+from gateway.envoy_config import GatewayOptions, gateway_bootstrap
+from gateway.public_api import PUBLIC_SERVICES
 
 DESCRIPTOR = Path("/data/gateway/pods.pb")
 
@@ -225,7 +228,7 @@ def test_every_api_route_has_a_timeout(config: dict[str, Any]) -> None:
 def test_exec_routes_outlast_the_longest_exec() -> None:
     from services.api.domain.execution import MAX_TOTAL_TIMEOUT
 
-    assert ec.LONG_CALL_TIMEOUT >= MAX_TOTAL_TIMEOUT + 30
+    assert public_api.LONG_CALL_TIMEOUT >= MAX_TOTAL_TIMEOUT + 30
 
 
 def test_api_cluster_is_http2_to_the_api_port(config: dict[str, Any]) -> None:
@@ -233,7 +236,7 @@ def test_api_cluster_is_http2_to_the_api_port(config: dict[str, Any]) -> None:
     assert cluster["name"] == "api"
     assert cluster["type"] == "STATIC"
     assert cluster["connect_timeout"] == "5s"
-    options = cluster["typed_extension_protocol_options"][ec.HTTP_OPTIONS_KEY]
+    options = cluster["typed_extension_protocol_options"][envoy_parts.HTTP_OPTIONS_KEY]
     assert "http2_protocol_options" in options["explicit_http_config"]
     (group,) = cluster["load_assignment"]["endpoints"]
     (endpoint,) = group["lb_endpoints"]
@@ -243,7 +246,7 @@ def test_api_cluster_is_http2_to_the_api_port(config: dict[str, Any]) -> None:
 
 
 def test_api_cluster_resolves_host_names() -> None:
-    cluster = ec.grpc_cluster("api", "pods-api.pods.svc", 50051)
+    cluster = envoy_parts.grpc_cluster("api", "pods-api.pods.svc", 50051)
     assert cluster["type"] == "STRICT_DNS"
 
 
@@ -260,17 +263,17 @@ def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]
         "message": "Invalid request body: %LOCAL_REPLY_BODY%",
         "details": [],
     }
-    codes = dict(ec.LOCAL_REPLY_CODES)
+    codes = dict(rest_routes.LOCAL_REPLY_CODES)
     assert codes[400] == 3
     assert codes[404] == 5
     assert codes[503] == 14
-    assert formats[-1]["json_format"]["code"] == ec.UNKNOWN_CODE
+    assert formats[-1]["json_format"]["code"] == rest_routes.UNKNOWN_CODE
 
 
 def test_local_reply_mappers_leave_native_grpc_alone(config: dict[str, Any]) -> None:
     mappers = _hcm(config)["local_reply_config"]["mappers"]
     assert "body_format" not in _hcm(config)["local_reply_config"]
-    not_grpc = ec._not_native_grpc()
+    not_grpc = rest_routes._not_native_grpc()
     for mapper in mappers[1:-1]:
         assert not_grpc in mapper["filter"]["and_filter"]["filters"]
     assert mappers[-1]["filter"] == not_grpc
@@ -281,12 +284,12 @@ def test_local_reply_mappers_leave_native_grpc_alone(config: dict[str, Any]) -> 
 
 
 def test_bootstrap_composes_extra_listeners_and_clusters() -> None:
-    extra_cluster = ec.grpc_cluster("other", "127.0.0.1", 6000)
-    extra_listener = ec.listener("tls", "0.0.0.0", 8443, [])
+    extra_cluster = envoy_parts.grpc_cluster("other", "127.0.0.1", 6000)
+    extra_listener = envoy_parts.listener("tls", "0.0.0.0", 8443, [])
     config = ec.bootstrap(
         admin_port=9901,
-        listeners=[ec.rest_listener(DESCRIPTOR, 8080), extra_listener],
-        clusters=[ec.grpc_cluster("api", "127.0.0.1", 50051), extra_cluster],
+        listeners=[rest_listener.rest_listener(DESCRIPTOR, 8080), extra_listener],
+        clusters=[envoy_parts.grpc_cluster("api", "127.0.0.1", 50051), extra_cluster],
     )
     resources = config["static_resources"]
     assert isinstance(resources, dict)
@@ -315,13 +318,13 @@ def test_bootstrap_matches_envoys_schema(config: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("seconds", "text"), [(5, "5s"), (0, "0s"), (0.25, "0.250s")])
 def test_duration(seconds: float, text: str) -> None:
-    assert ec.duration(seconds) == text
+    assert hardening.duration(seconds) == text
 
 
 def test_rejects_bad_values() -> None:
     with pytest.raises(ValueError, match="port"):
-        ec.socket_address("127.0.0.1", 70000)
+        envoy_parts.socket_address("127.0.0.1", 70000)
     with pytest.raises(ValueError, match="port"):
-        ec.socket_address("127.0.0.1", 0)
+        envoy_parts.socket_address("127.0.0.1", 0)
     with pytest.raises(ValueError, match="negative"):
-        ec.duration(-1)
+        hardening.duration(-1)

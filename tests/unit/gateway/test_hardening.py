@@ -1,5 +1,6 @@
 """Unit tests of the gateway's hardening (gateway/hardening.py), TLS on the REST port
-(gateway/envoy_config.py, gateway/public_tls.py) and the certificates it uses (gateway/certs.py).
+(gateway/envoy_config.py, gateway/rest_listener.py, gateway/public_tls.py) and the
+certificates it uses (gateway/certs.py).
 What Envoy does with all this is checked in tests/integration/gateway/test_gateway_hardening.py."""
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from gateway import envoy_config as ec
-from gateway import hardening
+from gateway import envoy_parts, hardening
 from gateway.certs import api_tls_files, certificate_names, ensure_dev_certificates, names_host
-from gateway.envoy_config import GatewayOptions, RestTls, gateway_bootstrap
+from gateway.envoy_config import GatewayOptions, gateway_bootstrap
 from gateway.hardening import Limits
 from gateway.public_tls import rest_tls
+from gateway.rest_listener import RestTls
 from services.common.settings import Settings, SettingsError
 
 DESCRIPTOR = Path("/data/gateway/pods.pb")
@@ -70,7 +71,7 @@ def test_overload_manager_limits_connections_and_heap() -> None:
 
 
 def test_access_log_is_json_without_headers_that_carry_tokens_or_query_strings() -> None:
-    log = ec.stdout_access_log()
+    log = envoy_parts.stdout_access_log()
     fields = log["typed_config"]["log_format"]["json_format"]  # type: ignore[index]
     text = json.dumps(fields).lower()
     for secret in ("token", "authorization", "cookie", "x-envoy-original-path)", "%req(:path)"):
@@ -191,7 +192,7 @@ def test_gateway_settings_are_parsed_and_checked() -> None:
 
 
 def test_starttls_router_offers_only_the_gateways_ciphers(tmp_path: Path) -> None:
-    from gateway.starttls_router import server_context
+    from gateway.sni_gate import server_context
 
     tls = ensure_dev_certificates(tmp_path, "pods.example.org")
     context = server_context(tls, lambda *_: None)

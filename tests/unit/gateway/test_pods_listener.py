@@ -1,64 +1,24 @@
-"""Unit tests of the pods listener builders (gateway/pods_listener.py), the xDS file publisher
-(gateway/xds_files.py) and the dynamic parts of the bootstrap (gateway/envoy_config.py).
+"""Unit tests of the pods listener builders (gateway/pods_listener.py): its filter chains
+and clusters.
 
 Fragments are compared to literal dicts; Envoy itself checks them in
-tests/integration/gateway/test_pods_listener.py.
+tests/integration/gateway/test_pods_listener.py. Publishing them is test_xds_publish.py.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf import json_format
 
-from gateway import envoy_config as ec
 from gateway import pods_listener as pl
 from gateway import xds_files
-from gateway.__main__ import prepare
-from gateway.certs import TlsFiles
 from gateway.pods_listener import PodsListenerOptions, build_snapshot
-from gateway.routes import PodRoute, RouteTable
-from services.common.settings import Settings
-
-TLS = TlsFiles(cert=Path("/tls/pods.pem"), key=Path("/tls/pods-key.pem"), ca=Path("/tls/ca.pem"))
-OPTIONS = PodsListenerOptions(port=8443, tls=TLS, router_port=50054)
-DOMAIN = "pods.example.org"
-
-
-def route(
-    name: str,
-    protocol: str = "http",
-    *,
-    status: str = "AVAILABLE",
-    upstream_host: str = "127.0.0.1",
-    upstream_port: int = 5000,
-) -> PodRoute:
-    return PodRoute(
-        host=f"{name}.{DOMAIN}",
-        protocol=protocol,
-        tenant_id="dev",
-        pod_id=name,
-        stanza="default",
-        status=status,
-        upstream_host=upstream_host,
-        upstream_port=upstream_port,
-    )
-
-
-def table(*routes: PodRoute) -> RouteTable:
-    built = RouteTable.build(routes)
-    assert not built.rejected
-    return built
-
-
-def plain(value: Any) -> Any:
-    """A JSON round trip: plain dicts and lists, and proof that it serializes."""
-    return json.loads(json.dumps(value))
+from gateway.routes import RouteTable
+from tests.unit.gateway.pods_support import DOMAIN, OPTIONS, plain, route, table
 
 
 def listener_of(routes: RouteTable, options: PodsListenerOptions = OPTIONS) -> dict[str, Any]:
@@ -409,211 +369,3 @@ def test_snapshot_files_parse_as_envoys_own_types() -> None:
     cluster = cluster_pb2.Cluster()
     assert cds_message.resources[0].Unpack(cluster)
     assert cluster.name == "starttls_router"
-
-
-# --- options -------------------------------------------------------------------------------------
-
-
-def test_options_from_settings_and_for_a_cluster() -> None:
-    settings = Settings(pods_port=18443, router_port=15054)
-    local = PodsListenerOptions.from_settings(settings, TLS, bind_address="0.0.0.0")
-    assert (local.port, local.router_port, local.router_host) == (18443, 15054, "127.0.0.1")
-    assert local.bind_address == "0.0.0.0"
-    cluster = pl.cluster_listener_options(ec.ClusterGateway())
-    assert (cluster.port, cluster.bind_address) == (443, "0.0.0.0")
-    assert (cluster.router_host, cluster.router_port) == ("pods-router", 50054)
-    assert cluster.tls == TlsFiles(
-        cert=Path("/etc/pods-gateway/tls/tls.crt"),
-        key=Path("/etc/pods-gateway/tls/tls.key"),
-        ca=None,
-    )
-    (router,) = plain(pl.pods_clusters(table(), cluster))
-    assert router["type"] == "STRICT_DNS"
-
-
-# --- the bootstrap -------------------------------------------------------------------------------
-
-
-def test_bootstrap_reads_listeners_and_clusters_from_watched_files() -> None:
-    config = plain(ec.bootstrap(admin_port=9901, listeners=[], clusters=[], xds_dir=Path("/x")))
-    assert config["dynamic_resources"] == {
-        "lds_config": {
-            "path_config_source": {"path": "/x/lds.yaml", "watched_directory": {"path": "/x"}},
-            "resource_api_version": "V3",
-        },
-        "cds_config": {
-            "path_config_source": {"path": "/x/cds.yaml", "watched_directory": {"path": "/x"}},
-            "resource_api_version": "V3",
-        },
-    }
-    assert "dynamic_resources" not in ec.bootstrap(admin_port=1, listeners=[], clusters=[])
-    assert "admin" not in ec.bootstrap(admin_port=None, listeners=[], clusters=[])
-
-
-def test_cluster_bootstrap_serves_everyone_and_finds_the_api_by_name() -> None:
-    config = plain(ec.cluster_bootstrap(ec.ClusterGateway()))
-    (rest,) = config["static_resources"]["listeners"]
-    assert rest["address"]["socket_address"] == {"address": "0.0.0.0", "port_value": 8080}
-    (api,) = config["static_resources"]["clusters"]
-    assert api["type"] == "STRICT_DNS"
-    endpoint = api["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
-    assert endpoint["address"]["socket_address"] == {"address": "pods-api", "port_value": 50051}
-    lds = config["dynamic_resources"]["lds_config"]["path_config_source"]
-    assert lds["path"] == "/var/run/pods-gateway/xds/lds.yaml"
-    assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
-
-
-def test_prepare_publishes_an_empty_snapshot_and_points_envoy_at_it(tmp_path: Path) -> None:
-    settings = Settings(
-        data_dir=tmp_path, pods_port=18443, router_port=15054, pod_domain="pods.test"
-    )
-    prepared = prepare(settings, bind_address="0.0.0.0")
-    xds = (tmp_path / "gateway" / "xds").resolve()
-    assert prepared.xds_dir == xds
-    assert prepared.tls_ca == (tmp_path / "gateway" / "tls" / "ca.pem").resolve()
-    config = json.loads(prepared.config.read_text())
-    assert config["dynamic_resources"]["lds_config"]["path_config_source"] == {
-        "path": str(xds / "lds.yaml"),
-        "watched_directory": {"path": str(xds)},
-    }
-    snapshot = xds_files.read_published(xds)
-    (listener,) = snapshot.listeners
-    assert listener["address"] == {"socket_address": {"address": "0.0.0.0", "port_value": 18443}}
-    assert [c["name"] for c in listener["filter_chains"]] == ["starttls"]
-    (router,) = snapshot.clusters
-    assert router["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"] == {
-        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 15054}}
-    }
-    cert = listener["filter_chains"][0].get("transport_socket")
-    assert cert is None  # plaintext chain; the certificate appears with the first pod
-    assert (tmp_path / "gateway" / "tls" / "pods.pem").is_file()
-
-
-def test_prepare_resets_routes_at_start_but_not_for_validate_only(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, pod_domain="pods.test")
-    options = xds_files.local_options(settings)
-    xds = xds_files.xds_directory(tmp_path)
-    live = RouteTable.build([replace(route("web"), host="web.pods.test")])
-    assert xds_files.publish(xds, live, options).changed
-
-    prepare(settings, reset_routes=False)  # --validate-only next to a running gateway
-    (listener,) = xds_files.read_published(xds).listeners
-    assert [c["name"] for c in listener["filter_chains"]] == ["web.pods.test", "starttls"]
-
-    prepare(settings)  # a starting gateway forgets routes of an earlier run
-    (listener,) = xds_files.read_published(xds).listeners
-    assert [c["name"] for c in listener["filter_chains"]] == ["starttls"]
-
-
-# --- publishing ----------------------------------------------------------------------------------
-
-
-def files_of(directory: Path) -> dict[str, str]:
-    return {
-        p.name: p.read_text() for p in sorted(directory.iterdir()) if not p.name.startswith(".")
-    }
-
-
-def test_publish_writes_cds_then_lds_atomically(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    written: list[str] = []
-    real_write = xds_files.write_atomically
-
-    def recording(path: Path, text: str) -> None:
-        written.append(path.name)
-        real_write(path, text)
-
-    monkeypatch.setattr(xds_files, "write_atomically", recording)
-    result = xds_files.publish(tmp_path / "xds", table(route("web")), OPTIONS)
-
-    assert result.published
-    assert result.changed == ("cds.yaml", "lds.yaml")
-    assert written == ["cds.yaml", "lds.yaml"]
-    files = files_of(tmp_path / "xds")
-    assert sorted(files) == ["cds.yaml", "lds.yaml"]  # no temporary files left
-    lds = json.loads(files["lds.yaml"])
-    assert lds["type_url"] == "type.googleapis.com/envoy.config.listener.v3.Listener"
-    assert lds["resources"][0]["name"] == "pods"
-    cds = json.loads(files["cds.yaml"])
-    assert [c["name"] for c in cds["resources"]] == ["starttls_router", "pod_web_pods_example_org"]
-    assert result.version == f"{cds['version_info']}.{lds['version_info']}"
-
-
-def test_publish_rewrites_only_what_changed(tmp_path: Path) -> None:
-    directory = tmp_path / "xds"
-    first = xds_files.publish(directory, table(route("web")), OPTIONS)
-    inodes = {p.name: p.stat().st_ino for p in directory.iterdir()}
-
-    again = xds_files.publish(directory, table(route("web")), OPTIONS)
-    assert again.changed == ()
-    assert again.version == first.version
-    assert {p.name: p.stat().st_ino for p in directory.iterdir()} == inodes
-
-    # Only the 503 text changes: same clusters, new listener.
-    stopped = xds_files.publish(
-        directory, table(route("web"), route("down", status="STOPPED")), OPTIONS
-    )
-    assert stopped.changed == ("lds.yaml",)
-
-
-def test_invalid_route_is_not_published_and_previous_files_stay(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    directory = tmp_path / "xds"
-    xds_files.publish(directory, table(route("web")), OPTIONS)
-    before = files_of(directory)
-    bad = replace(route("evil"), host="Evil_Host!.pods.example.org")
-    broken = RouteTable(routes={**table(route("web"), route("new")).routes, bad.host: bad})
-
-    with caplog.at_level(logging.ERROR, logger="gateway.xds_files"):
-        result = xds_files.publish(directory, broken, OPTIONS)
-
-    assert not result.published
-    assert "is not a valid DNS name" in result.rejected
-    assert result.changed == ()
-    assert files_of(directory) == before
-    assert "keeping the previous files" in caplog.text
-    assert "is not a valid DNS name" in caplog.text
-
-
-@pytest.mark.parametrize(
-    ("bad", "why"),
-    [
-        (route("web", upstream_port=70000), "out of range"),
-        (route("web", "udp"), "not routable"),
-        (route("web", upstream_host=""), "no upstream host"),
-    ],
-)
-def test_each_kind_of_invalid_route_is_refused(tmp_path: Path, bad: PodRoute, why: str) -> None:
-    result = xds_files.publish(tmp_path, RouteTable(routes={bad.host: bad}), OPTIONS)
-    assert why in result.rejected
-    assert files_of(tmp_path) == {}
-
-
-def test_route_filed_under_another_host_is_refused(tmp_path: Path) -> None:
-    web = route("web")
-    result = xds_files.publish(tmp_path, RouteTable(routes={f"other.{DOMAIN}": web}), OPTIONS)
-    assert "filed under" in result.rejected
-
-
-def test_colliding_cluster_names_are_refused(tmp_path: Path) -> None:
-    """`a-b.<domain>` and `a.b.<domain>` are distinct hosts with the same cluster name."""
-    first = replace(route("x"), host=f"a-b.{DOMAIN}")
-    second = replace(route("x"), host=f"a.b.{DOMAIN}")
-    assert first.cluster_name == second.cluster_name
-    result = xds_files.publish(tmp_path, table(first, second), OPTIONS)
-    assert "cluster names repeat" in result.rejected
-
-
-def test_check_snapshot_finds_undefined_clusters() -> None:
-    snapshot = build_snapshot(table(route("web"), route("db", "postgres")), OPTIONS)
-    without_pods = replace(snapshot, clusters=snapshot.clusters[:1])
-    with pytest.raises(xds_files.SnapshotError, match="undefined clusters"):
-        xds_files.check_snapshot(without_pods)
-    xds_files.check_snapshot(snapshot)
-
-
-def test_paths_under_the_data_dir(tmp_path: Path) -> None:
-    assert xds_files.xds_directory(tmp_path) == (tmp_path / "gateway" / "xds").resolve()
-    assert xds_files.tls_directory(tmp_path) == (tmp_path / "gateway" / "tls").resolve()

@@ -88,7 +88,7 @@ def test_the_table_rejects_invalid_routes_without_dropping_the_others() -> None:
 
 
 def test_in_a_cluster_pods_are_reached_through_their_service() -> None:
-    settings = replace(Settings(), runtime="kubernetes", deployment_id="prod", k8s_namespace="pods")
+    settings = Settings(runtime="kubernetes", deployment_id="prod", k8s_namespace="pods")
     (route,) = routes_for(
         [record("web", Status.AVAILABLE, {})], "pods.example.org", service_upstream(settings)
     )

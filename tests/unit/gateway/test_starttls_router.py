@@ -1,6 +1,7 @@
-"""Unit tests of the STARTTLS router's pure parts: request classification, the ErrorResponse
-it writes, SNI decisions against literal route tables, the TLS context deciding real
-handshakes run entirely in memory (ssl.MemoryBIO, no sockets), and the cancel-key watcher."""
+"""Unit tests of the STARTTLS router's pure parts (gateway/postgres_wire.py,
+gateway/sni_gate.py): request classification, the ErrorResponse it writes, SNI decisions
+against literal route tables, the TLS context deciding real handshakes run entirely in memory
+(ssl.MemoryBIO, no sockets), and the cancel-key watcher."""
 
 from __future__ import annotations
 
@@ -11,24 +12,21 @@ from pathlib import Path
 import pytest
 
 from gateway.certs import TlsFiles, ensure_dev_certificates
-from gateway.routes import PodRoute, RouteTable
-from gateway.starttls_router import (
+from gateway.postgres_wire import (
     CANCEL_REQUEST_CODE,
     GSSENC_REQUEST_CODE,
     MAX_KEY_WATCH,
     SSL_REQUEST_CODE,
     BackendKeyWatcher,
-    Refusal,
     RequestKind,
-    SniDecision,
-    SniGate,
-    StartTlsRouter,
     cancel_key,
     classify_request,
-    decide,
     error_response,
     packet_length,
 )
+from gateway.routes import PodRoute, RouteTable
+from gateway.sni_gate import Refusal, SniDecision, SniGate, decide
+from gateway.starttls_router import StartTlsRouter
 
 DOMAIN = "pods.test"
 

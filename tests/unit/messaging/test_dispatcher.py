@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from services.common.messaging import PodCommand, _Dispatcher
+from services.common.messaging import PodCommand
+from services.common.messaging.dispatch import Dispatcher
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, Retry, TemporaryError
 
 pytestmark = pytest.mark.timeout(30)
@@ -69,7 +70,7 @@ def returning(outcome: Outcome) -> Handler:
 async def settle_one(
     handler: Handler, message: FakeDelivery, jitter: float = 1.0
 ) -> list[tuple[str, float | None]]:
-    dispatcher = _Dispatcher(handler, concurrency=4, heartbeat=10.0, jitter=lambda: jitter)
+    dispatcher = Dispatcher(handler, concurrency=4, heartbeat=10.0, jitter=lambda: jitter)
     dispatcher.submit(message)
     await asyncio.wait_for(dispatcher.drain(), 5)
     return message.settlements
@@ -164,7 +165,7 @@ class TestScheduling:
             active[command.pod_id] -= 1
             return Done("ok")
 
-        dispatcher = _Dispatcher(handler, concurrency=8, heartbeat=10.0)
+        dispatcher = Dispatcher(handler, concurrency=8, heartbeat=10.0)
         for i in range(3):
             dispatcher.submit(delivery("a", f"r{i}"))
             dispatcher.submit(delivery("b", f"r{i}"))
@@ -188,7 +189,7 @@ class TestScheduling:
             running -= 1
             return Done("ok")
 
-        dispatcher = _Dispatcher(handler, concurrency=3, heartbeat=10.0)
+        dispatcher = Dispatcher(handler, concurrency=3, heartbeat=10.0)
         for pod in ("a", "b", "c"):
             dispatcher.submit(delivery(pod))
         await asyncio.sleep(0.05)
@@ -205,7 +206,7 @@ class TestScheduling:
             await release.wait()
             return Done("ok")
 
-        dispatcher = _Dispatcher(handler, concurrency=1, heartbeat=10.0)
+        dispatcher = Dispatcher(handler, concurrency=1, heartbeat=10.0)
         dispatcher.submit(delivery())
         stop = asyncio.Event()
         waiter = asyncio.create_task(dispatcher.wait_for_slot(stop))
@@ -225,7 +226,7 @@ class TestScheduling:
 
     def test_concurrency_must_be_positive(self) -> None:
         with pytest.raises(ValueError, match="concurrency"):
-            _Dispatcher(returning(Done("x")), concurrency=0, heartbeat=1.0)
+            Dispatcher(returning(Done("x")), concurrency=0, heartbeat=1.0)
 
 
 class TestKeepAliveAndCancellation:
@@ -234,7 +235,7 @@ class TestKeepAliveAndCancellation:
             await asyncio.sleep(0.35)
             return Done("ok")
 
-        dispatcher = _Dispatcher(handler, concurrency=2, heartbeat=0.1)
+        dispatcher = Dispatcher(handler, concurrency=2, heartbeat=0.1)
         message = delivery()
         dispatcher.submit(message)
         await asyncio.wait_for(dispatcher.drain(), 5)
@@ -248,7 +249,7 @@ class TestKeepAliveAndCancellation:
             await asyncio.sleep(0.35)
             return Done("ok")
 
-        dispatcher = _Dispatcher(handler, concurrency=2, heartbeat=0.1)
+        dispatcher = Dispatcher(handler, concurrency=2, heartbeat=0.1)
         first, second = delivery(reason="one"), delivery(reason="two")
         dispatcher.submit(first)
         dispatcher.submit(second)
@@ -269,7 +270,7 @@ class TestKeepAliveAndCancellation:
                 raise
             return Done("never")
 
-        dispatcher = _Dispatcher(handler, concurrency=2, heartbeat=10.0)
+        dispatcher = Dispatcher(handler, concurrency=2, heartbeat=10.0)
         message = delivery()
         dispatcher.submit(message)
         await asyncio.wait_for(started.wait(), 5)

@@ -12,10 +12,11 @@ Errors are translated here, once: a missing object is a return value (None / Fal
 already taken on create is AlreadyExists, an expired watch is Gone, anything else the API or
 the network reports is KubeError with the HTTP status (None when the server was not reached).
 
-RBAC: `SPAWNER_ACCESS` and `HEALTH_ACCESS` list the verbs each process needs per resource,
-from the methods of the Runtime each one calls (`SPAWNER_RUNTIME_METHODS`,
-`HEALTH_RUNTIME_METHODS`) and the KubeApi calls those make (`API_VERBS`). The Roles in
-deploy/kubernetes grant exactly these; tests check both the code and the manifests against them.
+RBAC: `SPAWNER_ACCESS` lists the verbs the spawner needs per resource, from the methods of the
+Runtime it calls (`SPAWNER_RUNTIME_METHODS`: all of them, since health observes the runtime
+through the spawner) and the KubeApi calls those make (`API_VERBS`). The spawner's Role in
+deploy/kubernetes grants exactly these (with STORAGE_ACCESS); tests check both the code and the
+manifests against them.
 """
 
 from __future__ import annotations
@@ -70,19 +71,18 @@ API_VERBS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "exec": (frozenset({"create", "get"}), frozenset({"pods/exec"})),
     "exec_bytes": (frozenset({"create", "get"}), frozenset({"pods/exec"})),
 }
-# Which Runtime methods each process calls (services/spawner, services/health).
-SPAWNER_RUNTIME_METHODS = frozenset({"ensure", "remove", "inspect", "list_managed", "exec"})
-HEALTH_RUNTIME_METHODS = frozenset({"inspect", "list_managed", "logs_since", "watch"})
-# What each process's ServiceAccount may do in the pods namespace (core API group).
+# Which Runtime methods the spawner calls: its own (ensure, remove, inspect, exec) and, for
+# health (services/spawner/observe_servicer.py), inspect, list_managed, logs_since and watch.
+SPAWNER_RUNTIME_METHODS = frozenset(
+    {"ensure", "remove", "inspect", "list_managed", "logs_since", "watch", "exec"}
+)
+# What the spawner's ServiceAccount may do in the pods namespace (core API group).
 SPAWNER_ACCESS: Mapping[str, frozenset[str]] = {
-    "pods": frozenset({"create", "delete", "get", "list"}),
+    "pods": frozenset({"create", "delete", "get", "list", "watch"}),
+    "pods/log": frozenset({"get"}),
     "pods/exec": frozenset({"create", "get"}),
     "services": frozenset({"create", "delete", "get", "patch"}),
     "secrets": frozenset({"create", "delete", "get", "patch"}),
-}
-HEALTH_ACCESS: Mapping[str, frozenset[str]] = {
-    "pods": frozenset({"get", "list", "watch"}),
-    "pods/log": frozenset({"get"}),
 }
 # What the volume store (storage/kubernetes_volumes.py, served by the spawner) may do in the
 # pods namespace: PersistentVolumeClaims for volumes and snapshots, and the helper pods that

@@ -16,8 +16,6 @@ import pytest
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.kubernetes.client import (
     API_VERBS,
-    HEALTH_ACCESS,
-    HEALTH_RUNTIME_METHODS,
     SPAWNER_ACCESS,
     SPAWNER_RUNTIME_METHODS,
     KubeError,
@@ -565,16 +563,14 @@ def _granted(*access: dict[str, frozenset[str]]) -> set[tuple[str, str]]:
     }
 
 
-async def test_each_process_uses_exactly_the_access_its_role_grants(api: FakeKubeApi) -> None:
+async def test_the_spawner_uses_exactly_the_access_its_role_grants(api: FakeKubeApi) -> None:
     runtime = KubernetesRuntime("prod", CONFIG, api)
     try:
         used = await _scenario(runtime, api)
     finally:
         await runtime.aclose()
     spawner = set().union(*(used[m] for m in SPAWNER_RUNTIME_METHODS))
-    health = set().union(*(used[m] for m in HEALTH_RUNTIME_METHODS))
     assert spawner == _granted(dict(SPAWNER_ACCESS))
-    assert health == _granted(dict(HEALTH_ACCESS))
     for name, (_verbs, resources) in API_VERBS.items():
         assert all(r in resources for m, r in api.calls if m == name)
 

@@ -57,22 +57,89 @@ class ListManagedContainersRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ManagedContainer(_message.Message):
-    __slots__ = ("name", "tenant_id", "pod_id", "phase")
+    __slots__ = ("name", "tenant_id", "pod_id", "phase", "spec_hash", "exit_code", "error", "started_at", "finished_at", "published")
+    class PublishedEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: int
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[int] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     POD_ID_FIELD_NUMBER: _ClassVar[int]
     PHASE_FIELD_NUMBER: _ClassVar[int]
+    SPEC_HASH_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHED_FIELD_NUMBER: _ClassVar[int]
     name: str
     tenant_id: str
     pod_id: str
     phase: str
-    def __init__(self, name: _Optional[str] = ..., tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., phase: _Optional[str] = ...) -> None: ...
+    spec_hash: str
+    exit_code: int
+    error: str
+    started_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    published: _containers.ScalarMap[int, int]
+    def __init__(self, name: _Optional[str] = ..., tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., phase: _Optional[str] = ..., spec_hash: _Optional[str] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., published: _Optional[_Mapping[int, int]] = ...) -> None: ...
 
 class ListManagedContainersResponse(_message.Message):
     __slots__ = ("containers",)
     CONTAINERS_FIELD_NUMBER: _ClassVar[int]
     containers: _containers.RepeatedCompositeFieldContainer[ManagedContainer]
     def __init__(self, containers: _Optional[_Iterable[_Union[ManagedContainer, _Mapping]]] = ...) -> None: ...
+
+class InspectContainerRequest(_message.Message):
+    __slots__ = ("tenant_id", "pod_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    POD_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    pod_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ...) -> None: ...
+
+class InspectContainerResponse(_message.Message):
+    __slots__ = ("container",)
+    CONTAINER_FIELD_NUMBER: _ClassVar[int]
+    container: ManagedContainer
+    def __init__(self, container: _Optional[_Union[ManagedContainer, _Mapping]] = ...) -> None: ...
+
+class ReadContainerLogsRequest(_message.Message):
+    __slots__ = ("tenant_id", "pod_id", "cursor", "limit_bytes")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    POD_ID_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    pod_id: str
+    cursor: str
+    limit_bytes: int
+    def __init__(self, tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., cursor: _Optional[str] = ..., limit_bytes: _Optional[int] = ...) -> None: ...
+
+class ReadContainerLogsResponse(_message.Message):
+    __slots__ = ("text", "cursor")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    cursor: str
+    def __init__(self, text: _Optional[str] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class WatchContainerEventsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WatchContainerEventsResponse(_message.Message):
+    __slots__ = ("tenant_id", "pod_id", "action")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    POD_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    pod_id: str
+    action: str
+    def __init__(self, tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
 
 class StorageRef(_message.Message):
     __slots__ = ("kind", "tenant_id", "id")

@@ -48,6 +48,21 @@ class SpawnerServiceStub:
                 request_serializer=pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersResponse.FromString,
                 _registered_method=True)
+        self.InspectContainer = channel.unary_unary(
+                '/pods.v1.SpawnerService/InspectContainer',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.InspectContainerRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.InspectContainerResponse.FromString,
+                _registered_method=True)
+        self.ReadContainerLogs = channel.unary_unary(
+                '/pods.v1.SpawnerService/ReadContainerLogs',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.ReadContainerLogsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ReadContainerLogsResponse.FromString,
+                _registered_method=True)
+        self.WatchContainerEvents = channel.unary_stream(
+                '/pods.v1.SpawnerService/WatchContainerEvents',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.WatchContainerEventsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.WatchContainerEventsResponse.FromString,
+                _registered_method=True)
         self.ExecInPod = channel.unary_unary(
                 '/pods.v1.SpawnerService/ExecInPod',
                 request_serializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.SerializeToString,
@@ -135,7 +150,35 @@ class SpawnerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListManagedContainers(self, request, context):
-        """Lists the runtime objects this deployment manages.
+        """The RPCs below let health observe the runtime through the spawner
+        (services/health/remote_runtime.py), so that only the spawner talks to the
+        container runtime. Errors: UNAVAILABLE (the runtime is in trouble: try again),
+        FAILED_PRECONDITION (a permanent error of the runtime); the message says why.
+
+        Lists the runtime objects this deployment manages, ordered by tenant and pod.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InspectContainer(self, request, context):
+        """Returns a pod's container, or nothing when it has none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadContainerLogs(self, request, context):
+        """Reads a pod's output (stdout and stderr) after a cursor, at most its last limit_bytes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchContainerEvents(self, request, context):
+        """Streams the events of managed containers (create, start, die, destroy, ...) as they
+        happen, until the caller cancels. Events while no stream is open are not kept: the
+        caller lists and inspects again after reconnecting.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -264,6 +307,21 @@ def add_SpawnerServiceServicer_to_server(servicer, server):
                     servicer.ListManagedContainers,
                     request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersRequest.FromString,
                     response_serializer=pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersResponse.SerializeToString,
+            ),
+            'InspectContainer': grpc.unary_unary_rpc_method_handler(
+                    servicer.InspectContainer,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.InspectContainerRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.InspectContainerResponse.SerializeToString,
+            ),
+            'ReadContainerLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadContainerLogs,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ReadContainerLogsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.ReadContainerLogsResponse.SerializeToString,
+            ),
+            'WatchContainerEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchContainerEvents,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.WatchContainerEventsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.WatchContainerEventsResponse.SerializeToString,
             ),
             'ExecInPod': grpc.unary_unary_rpc_method_handler(
                     servicer.ExecInPod,
@@ -394,6 +452,87 @@ class SpawnerService:
             '/pods.v1.SpawnerService/ListManagedContainers',
             pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersRequest.SerializeToString,
             pods_dot_v1_dot_spawner__service__pb2.ListManagedContainersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InspectContainer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/InspectContainer',
+            pods_dot_v1_dot_spawner__service__pb2.InspectContainerRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.InspectContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadContainerLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/ReadContainerLogs',
+            pods_dot_v1_dot_spawner__service__pb2.ReadContainerLogsRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.ReadContainerLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchContainerEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pods.v1.SpawnerService/WatchContainerEvents',
+            pods_dot_v1_dot_spawner__service__pb2.WatchContainerEventsRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.WatchContainerEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

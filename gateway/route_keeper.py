@@ -1,0 +1,87 @@
+"""Keeps the pod routes current: rebuilds the route table from the pod records and publishes it
+to Envoy, on every pod event and at least every refresh interval.
+
+Called by the pod router process (gateway/pod_router.py), which passes the concrete database
+and message bus behind the Protocols of gateway/ports.py; the STARTTLS router reads the table
+the keeper holds (`RouteKeeper.current`). Publishing is gateway/xds_files.py (which refuses
+invalid snapshots); records become routes in gateway/route_source.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from gateway.pods_listener import PodsListenerOptions
+from gateway.ports import PodEventSource, PodRecordSource, Subscription
+from gateway.route_source import Upstream, published_upstream, routes_for
+from gateway.routes import RouteTable
+from gateway.xds_files import publish
+from services.common.outcomes import PodsError
+
+log = logging.getLogger(__name__)
+
+COALESCE = 0.05  # seconds: a pod's status changes come in bursts (CREATING, AVAILABLE)
+
+
+class RouteKeeper:
+    """Builds the route table from the pod records and publishes it. Logs the number of routes
+    when it changes (not at every refresh)."""
+
+    def __init__(
+        self,
+        pods: PodRecordSource,
+        pod_domain: str,
+        xds_dir: Path,
+        options: PodsListenerOptions,
+        upstream: Upstream = published_upstream,
+    ) -> None:
+        self._upstream = upstream
+        self._pods = pods
+        self._pod_domain = pod_domain
+        self._xds_dir = xds_dir
+        self._options = options
+        self._table = RouteTable(routes={})
+        self._counted: tuple[int, int] | None = None  # (routes, serving) last logged
+
+    def current(self) -> RouteTable:
+        return self._table
+
+    async def refresh(self) -> None:
+        records = await self._pods.list_all_pods()
+        table = RouteTable.build(routes_for(records, self._pod_domain, self._upstream))
+        for reason in table.rejected:
+            log.warning("route not published: %s", reason)
+        result = await asyncio.to_thread(publish, self._xds_dir, table, self._options)
+        if result.published:
+            serving = sum(1 for r in table.routes.values() if r.serving)
+            counted = (len(table.routes), serving)
+            if counted != self._counted:
+                log.info("routes: %d (%d serving)", *counted)
+                self._counted = counted
+        self._table = table
+
+
+async def keep_routes(keeper: RouteKeeper, wake: asyncio.Event, interval: float) -> None:
+    """Refreshes on every wake-up (after COALESCE seconds, so that a burst of events makes
+    one Envoy update) and at least every `interval` seconds, forever."""
+    while True:
+        wake.clear()
+        try:
+            await keeper.refresh()
+        except (PodsError, OSError) as exc:
+            log.warning("route refresh failed, will retry: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), interval)
+            await asyncio.sleep(COALESCE)
+
+
+async def wake_on_events(events: PodEventSource, wake: asyncio.Event) -> Subscription:
+    """Sets `wake` on every pod event; close the returned subscription to stop."""
+
+    async def on_event(_event: object) -> None:
+        wake.set()
+
+    return await events.subscribe_events(on_event)
