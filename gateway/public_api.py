@@ -11,7 +11,13 @@ from __future__ import annotations
 REST_PREFIX = "/v3/"
 # gRPC services reachable from outside, natively and as REST. The spawner and health services
 # are internal: no route leads to them.
-PUBLIC_SERVICES: tuple[str, ...] = ("pods.v1.PodsService", "pods.v1.IdentityService")
+PUBLIC_SERVICES: tuple[str, ...] = (
+    "pods.v1.PodsService",
+    "pods.v1.TemplatesService",
+    "pods.v1.VolumesService",
+    "pods.v1.SnapshotsService",
+    "pods.v1.IdentityService",
+)
 
 # The longest call: ExecPod runs commands for up to MAX_TOTAL_TIMEOUT (an hour, in
 # services/api/domain/execution.py; a unit test keeps the two in step), plus a minute.
@@ -22,6 +28,6 @@ EXEC_GRPC_PATH = "/pods.v1.PodsService/ExecPod"
 # keep moving (the idle timeout is the REST timeout).
 DOWNLOAD_REST_REGEX = r"^/v3/pods/(volumes|snapshots)/[^/]+/contents/.*$"
 DOWNLOAD_GRPC_PATHS = (
-    "/pods.v1.PodsService/GetVolumeContents",
-    "/pods.v1.PodsService/GetSnapshotContents",
+    "/pods.v1.VolumesService/GetVolumeContents",
+    "/pods.v1.SnapshotsService/GetSnapshotContents",
 )

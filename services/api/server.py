@@ -31,11 +31,20 @@ from services.api.tokens import (
 from services.api.transport.auth import Authenticator
 from services.api.transport.identity_servicer import IdentityServicer
 from services.api.transport.pods_servicer import PodsServicer
+from services.api.transport.snapshots_servicer import SnapshotsServicer
+from services.api.transport.templates_servicer import TemplatesServicer
+from services.api.transport.volumes_servicer import VolumesServicer
 from services.common.db.quotas import Quota
 from services.common.db.store import Store
 from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
-from services.common.generated.pods.v1 import identity_service_pb2_grpc, pods_service_pb2_grpc
+from services.common.generated.pods.v1 import (
+    identity_service_pb2_grpc,
+    pods_service_pb2_grpc,
+    snapshots_service_pb2_grpc,
+    templates_service_pb2_grpc,
+    volumes_service_pb2_grpc,
+)
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
 from services.common.messaging import PodCommand
 from services.common.messaging.nats_bus import MessageBus
@@ -210,17 +219,29 @@ async def run(settings: Settings) -> None:
 
     def register(server: object) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
-            PodsServicer(
-                pods, catalog, volumes, auth, settings.pod_domain, settings.pods_port, quotas
-            ),
-            server,
+            PodsServicer(pods, auth, settings.pod_domain, settings.pods_port, quotas), server
+        )
+        templates_service_pb2_grpc.add_TemplatesServiceServicer_to_server(
+            TemplatesServicer(catalog, auth), server
+        )
+        volumes_service_pb2_grpc.add_VolumesServiceServicer_to_server(
+            VolumesServicer(volumes, auth), server
+        )
+        snapshots_service_pb2_grpc.add_SnapshotsServiceServicer_to_server(
+            SnapshotsServicer(volumes, auth), server
         )
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
             IdentityServicer(identity), server
         )
 
     health = DependencyHealth(
-        ["pods.v1.PodsService", "pods.v1.IdentityService"],
+        [
+            "pods.v1.PodsService",
+            "pods.v1.TemplatesService",
+            "pods.v1.VolumesService",
+            "pods.v1.SnapshotsService",
+            "pods.v1.IdentityService",
+        ],
         {"database": store.ping, "nats": connected(lambda: bus.connected, "NATS")},
     )
     server = new_server(settings.api_port, register, health, settings.bind_address)

@@ -13,14 +13,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-import grpc
 import pytest
 from tapipy.errors import BaseTapyException
 from tapipy.tapis import Tapis
 
-from services.common.generated.pods.v1 import pods_service_pb2 as pb
-from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
-from services.common.generated.pods.v1 import volume_pb2
 from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
 from tests.e2e.refusals import refusal
@@ -163,41 +159,6 @@ def test_files_go_in_and_out_through_tapipy_and_rest(
     t.pods.delete_volume(volume_id=files1)
     assert status_of(lambda: t.pods.get_volume(volume_id=files1)) == 404
     assert files1 not in [v.volume_id for v in t.pods.list_volumes()]
-
-
-def test_volumes_over_native_grpc(stack: Stack, unique: Unique, cleanup: Cleanup) -> None:
-    grpcvol = cleanup.volume(unique("grpcvol"))
-
-    auth = (("x-tapis-token", stack.token()),)
-    with grpc.insecure_channel(f"127.0.0.1:{stack.env['PODS_GATEWAY_PORT']}") as channel:
-        stub = pb_grpc.PodsServiceStub(channel)
-        stub.CreateVolume(
-            pb.CreateVolumeRequest(volume=volume_pb2.Volume(volume_id=grpcvol)), metadata=auth
-        )
-        upload = pb.UploadToVolumeRequest(volume_id=grpcvol, path="a/b.txt")
-        upload.file.data = b"over grpc"
-        assert stub.UploadToVolume(upload, metadata=auth).result == "a/b.txt"
-        # Downloads are a stream of HttpBody chunks; the first names the content type.
-        got = list(
-            stub.GetVolumeContents(
-                pb.GetVolumeContentsRequest(volume_id=grpcvol, path="a/b.txt"), metadata=auth
-            )
-        )
-        assert got[0].content_type == "application/octet-stream"
-        assert b"".join(message.data for message in got) == b"over grpc"
-        with pytest.raises(grpc.RpcError) as missing:
-            list(
-                stub.GetVolumeContents(
-                    pb.GetVolumeContentsRequest(volume_id=grpcvol, path="nope"), metadata=auth
-                )
-            )
-        assert missing.value.code() is grpc.StatusCode.NOT_FOUND
-        for bad in ("../x", "/etc/passwd", "a/../../x"):
-            upload.path = bad
-            with pytest.raises(grpc.RpcError) as info:
-                stub.UploadToVolume(upload, metadata=auth)
-            assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-        stub.DeleteVolume(pb.DeleteVolumeRequest(volume_id=grpcvol), metadata=auth)
 
 
 # -- pods mounting volumes and snapshots -----------------------------------------------------

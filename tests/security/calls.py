@@ -1,5 +1,6 @@
-"""Every public REST call of PodsService, with the permission it needs, as data for the
-permission matrix (test_permission_matrix.py).
+"""Every public REST call of the public services (PodsService, TemplatesService,
+VolumesService, SnapshotsService, IdentityService), keyed by the RPC's full name, with the
+permission it needs, as data for the permission matrix (test_permission_matrix.py).
 
 A path holds `{id}` for the object under test and `{me}` for the caller's own name; a body may hold
 `{id}` and `{fresh}` (a new, unique id). `needs` is the least standing that succeeds:
@@ -40,7 +41,7 @@ class Needs(Enum):
 class Call:
     """One REST call of the matrix."""
 
-    rpc: str
+    rpc: str  # the RPC's full name, e.g. pods.v1.PodsService.CreatePod
     kind: Kind
     method: str
     path: str
@@ -50,20 +51,26 @@ class Call:
     consumes: bool = False  # a success removes the object: each success gets a fresh one
     grants_dummy: bool = False  # removes the dummy user's grant: give it one first
     creates: str = ""  # the collection a success adds `{fresh}` to
+    variant: str = ""  # tells apart two rows of one RPC (another binding, another target)
 
     def __str__(self) -> str:
-        return self.rpc
+        return self.rpc.rpartition(".")[2] + self.variant
 
 
+PODS = "pods.v1.PodsService."
+TEMPLATES = "pods.v1.TemplatesService."
+VOLUMES = "pods.v1.VolumesService."
+SNAPSHOTS = "pods.v1.SnapshotsService."
+IDENTITY = "pods.v1.IdentityService."
 DUMMY = "secdummy"  # a grantee that permission calls add and remove
 
 CALLS = [
     # Identity (public; tokens are covered by tests of their own)
-    Call("ListSites", Kind.TENANT, "GET", "/v3/sites", Needs.PUBLIC),
-    Call("ListTenants", Kind.TENANT, "GET", "/v3/tenants", Needs.PUBLIC),
+    Call(IDENTITY + "ListSites", Kind.TENANT, "GET", "/v3/sites", Needs.PUBLIC),
+    Call(IDENTITY + "ListTenants", Kind.TENANT, "GET", "/v3/tenants", Needs.PUBLIC),
     # Pods
     Call(
-        "CreatePod",
+        PODS + "CreatePod",
         Kind.TENANT,
         "POST",
         "/v3/pods",
@@ -71,33 +78,41 @@ CALLS = [
         '{"pod_id": "{fresh}", "image": "nosuchimage:1"}',
         creates="/v3/pods",
     ),
-    Call("ListPods", Kind.TENANT, "GET", "/v3/pods", Needs.ANY),
-    Call("GetPod", Kind.POD, "GET", "/v3/pods/{id}", Needs.READ),
-    Call("GetPodLogs", Kind.POD, "GET", "/v3/pods/{id}/logs", Needs.READ),
-    Call("GetPodCredentials", Kind.POD, "GET", "/v3/pods/{id}/credentials", Needs.USER),
+    Call(PODS + "ListPods", Kind.TENANT, "GET", "/v3/pods", Needs.ANY),
+    Call(PODS + "GetPod", Kind.POD, "GET", "/v3/pods/{id}", Needs.READ),
+    Call(PODS + "GetPodLogs", Kind.POD, "GET", "/v3/pods/{id}/logs", Needs.READ),
+    Call(PODS + "GetPodCredentials", Kind.POD, "GET", "/v3/pods/{id}/credentials", Needs.USER),
     Call(
-        "UpdatePod",
+        PODS + "UpdatePod",
         Kind.POD,
         "PUT",
         "/v3/pods/{id}",
         Needs.ADMIN,
         '{"time_to_stop_default": 43200}',
     ),
-    Call("StartPod", Kind.POD, "GET", "/v3/pods/{id}/start", Needs.USER),
-    Call("StopPod", Kind.POD, "GET", "/v3/pods/{id}/stop", Needs.USER),
-    Call("RestartPod", Kind.POD, "GET", "/v3/pods/{id}/restart", Needs.USER),
-    Call("StartPodVerb", Kind.POD, "POST", "/v3/pods/{id}:start", Needs.USER, "{}"),
+    Call(PODS + "StartPod", Kind.POD, "GET", "/v3/pods/{id}/start", Needs.USER),
+    Call(PODS + "StopPod", Kind.POD, "GET", "/v3/pods/{id}/stop", Needs.USER),
+    Call(PODS + "RestartPod", Kind.POD, "GET", "/v3/pods/{id}/restart", Needs.USER),
     Call(
-        "ExecPod",
+        PODS + "StartPod",
+        Kind.POD,
+        "POST",
+        "/v3/pods/{id}:start",
+        Needs.USER,
+        "{}",
+        variant="Verb",
+    ),
+    Call(
+        PODS + "ExecPod",
         Kind.EXEC_POD,
         "POST",
         "/v3/pods/{id}/exec",
         Needs.USER,
         '{"commands": ["true"]}',
     ),
-    Call("GetPodPermissions", Kind.POD, "GET", "/v3/pods/{id}/permissions", Needs.READ),
+    Call(PODS + "GetPodPermissions", Kind.POD, "GET", "/v3/pods/{id}/permissions", Needs.READ),
     Call(
-        "SetPodPermission",
+        PODS + "SetPodPermission",
         Kind.POD,
         "POST",
         "/v3/pods/{id}/permissions",
@@ -105,18 +120,18 @@ CALLS = [
         '{"user": "' + DUMMY + '", "level": "READ"}',
     ),
     Call(
-        "DeletePodPermission",
+        PODS + "DeletePodPermission",
         Kind.POD,
         "DELETE",
         "/v3/pods/{id}/permissions/" + DUMMY,
         Needs.ADMIN,
         grants_dummy=True,
     ),
-    Call("DeletePod", Kind.POD, "DELETE", "/v3/pods/{id}", Needs.ADMIN, consumes=True),
+    Call(PODS + "DeletePod", Kind.POD, "DELETE", "/v3/pods/{id}", Needs.ADMIN, consumes=True),
     # Templates and the image allow-list
-    Call("ListTemplates", Kind.TENANT, "GET", "/v3/pods/templates", Needs.ANY),
+    Call(TEMPLATES + "ListTemplates", Kind.TENANT, "GET", "/v3/pods/templates", Needs.ANY),
     Call(
-        "CreateTemplate",
+        TEMPLATES + "CreateTemplate",
         Kind.TENANT,
         "POST",
         "/v3/pods/templates",
@@ -124,9 +139,9 @@ CALLS = [
         '{"template_id": "{fresh}", "image": "pods-http:latest"}',
         creates="/v3/pods/templates",
     ),
-    Call("GetTemplate", Kind.TEMPLATE, "GET", "/v3/pods/templates/{id}", Needs.READ),
+    Call(TEMPLATES + "GetTemplate", Kind.TEMPLATE, "GET", "/v3/pods/templates/{id}", Needs.READ),
     Call(
-        "UpdateTemplate",
+        TEMPLATES + "UpdateTemplate",
         Kind.TEMPLATE,
         "PUT",
         "/v3/pods/templates/{id}",
@@ -134,14 +149,14 @@ CALLS = [
         '{"image": "pods-http:latest"}',
     ),
     Call(
-        "GetTemplatePermissions",
+        TEMPLATES + "GetTemplatePermissions",
         Kind.TEMPLATE,
         "GET",
         "/v3/pods/templates/{id}/permissions",
         Needs.READ,
     ),
     Call(
-        "SetTemplatePermission",
+        TEMPLATES + "SetTemplatePermission",
         Kind.TEMPLATE,
         "POST",
         "/v3/pods/templates/{id}/permissions",
@@ -149,7 +164,7 @@ CALLS = [
         '{"user": "' + DUMMY + '", "level": "READ"}',
     ),
     Call(
-        "DeleteTemplatePermission",
+        TEMPLATES + "DeleteTemplatePermission",
         Kind.TEMPLATE,
         "DELETE",
         "/v3/pods/templates/{id}/permissions/" + DUMMY,
@@ -157,16 +172,16 @@ CALLS = [
         grants_dummy=True,
     ),
     Call(
-        "DeleteTemplate",
+        TEMPLATES + "DeleteTemplate",
         Kind.TEMPLATE,
         "DELETE",
         "/v3/pods/templates/{id}",
         Needs.ADMIN,
         consumes=True,
     ),
-    Call("ListImages", Kind.TENANT, "GET", "/v3/pods/images", Needs.ANY),
+    Call(TEMPLATES + "ListImages", Kind.TENANT, "GET", "/v3/pods/images", Needs.ANY),
     Call(
-        "AddImage",
+        TEMPLATES + "AddImage",
         Kind.TENANT,
         "POST",
         "/v3/pods/images",
@@ -175,7 +190,7 @@ CALLS = [
         creates="/v3/pods/images",
     ),
     Call(
-        "DeleteImage",
+        TEMPLATES + "DeleteImage",
         Kind.IMAGE_RULE,
         "DELETE",
         "/v3/pods/images/{id}",
@@ -183,12 +198,17 @@ CALLS = [
         consumes=True,
     ),
     # Quotas (not in Tapis): one's own, anyone's for tenant admins
-    Call("GetQuota", Kind.TENANT, "GET", "/v3/pods/quotas/{me}", Needs.ANY),
+    Call(PODS + "GetQuota", Kind.TENANT, "GET", "/v3/pods/quotas/{me}", Needs.ANY),
     Call(
-        "GetQuotaOfAnotherUser", Kind.TENANT, "GET", "/v3/pods/quotas/" + DUMMY, Needs.TENANT_ADMIN
+        PODS + "GetQuota",
+        Kind.TENANT,
+        "GET",
+        "/v3/pods/quotas/" + DUMMY,
+        Needs.TENANT_ADMIN,
+        variant="OfAnotherUser",
     ),
     Call(
-        "SetQuota",
+        PODS + "SetQuota",
         Kind.TENANT,
         "PUT",
         "/v3/pods/quotas/" + DUMMY,
@@ -197,7 +217,7 @@ CALLS = [
     ),
     # Volumes
     Call(
-        "CreateVolume",
+        VOLUMES + "CreateVolume",
         Kind.TENANT,
         "POST",
         "/v3/pods/volumes",
@@ -205,19 +225,19 @@ CALLS = [
         '{"volume_id": "{fresh}", "size_limit": 16}',
         creates="/v3/pods/volumes",
     ),
-    Call("ListVolumes", Kind.TENANT, "GET", "/v3/pods/volumes", Needs.ANY),
-    Call("GetVolume", Kind.VOLUME, "GET", "/v3/pods/volumes/{id}", Needs.READ),
+    Call(VOLUMES + "ListVolumes", Kind.TENANT, "GET", "/v3/pods/volumes", Needs.ANY),
+    Call(VOLUMES + "GetVolume", Kind.VOLUME, "GET", "/v3/pods/volumes/{id}", Needs.READ),
     Call(
-        "UpdateVolume",
+        VOLUMES + "UpdateVolume",
         Kind.VOLUME,
         "PUT",
         "/v3/pods/volumes/{id}",
         Needs.ADMIN,
         '{"description": "changed by the matrix"}',
     ),
-    Call("ListVolumeFiles", Kind.VOLUME, "GET", "/v3/pods/volumes/{id}/list", Needs.READ),
+    Call(VOLUMES + "ListVolumeFiles", Kind.VOLUME, "GET", "/v3/pods/volumes/{id}/list", Needs.READ),
     Call(
-        "UploadToVolume",
+        VOLUMES + "UploadToVolume",
         Kind.VOLUME,
         "POST",
         "/v3/pods/volumes/{id}/upload/up-{fresh}.txt",
@@ -226,17 +246,21 @@ CALLS = [
         content_type="application/octet-stream",
     ),
     Call(
-        "GetVolumeContents",
+        VOLUMES + "GetVolumeContents",
         Kind.VOLUME,
         "GET",
         "/v3/pods/volumes/{id}/contents/secret.txt",
         Needs.READ,
     ),
     Call(
-        "GetVolumePermissions", Kind.VOLUME, "GET", "/v3/pods/volumes/{id}/permissions", Needs.READ
+        VOLUMES + "GetVolumePermissions",
+        Kind.VOLUME,
+        "GET",
+        "/v3/pods/volumes/{id}/permissions",
+        Needs.READ,
     ),
     Call(
-        "SetVolumePermission",
+        VOLUMES + "SetVolumePermission",
         Kind.VOLUME,
         "POST",
         "/v3/pods/volumes/{id}/permissions",
@@ -244,7 +268,7 @@ CALLS = [
         '{"user": "' + DUMMY + '", "level": "READ"}',
     ),
     Call(
-        "DeleteVolumePermission",
+        VOLUMES + "DeleteVolumePermission",
         Kind.VOLUME,
         "DELETE",
         "/v3/pods/volumes/{id}/permissions/" + DUMMY,
@@ -252,11 +276,16 @@ CALLS = [
         grants_dummy=True,
     ),
     Call(
-        "DeleteVolume", Kind.VOLUME, "DELETE", "/v3/pods/volumes/{id}", Needs.ADMIN, consumes=True
+        VOLUMES + "DeleteVolume",
+        Kind.VOLUME,
+        "DELETE",
+        "/v3/pods/volumes/{id}",
+        Needs.ADMIN,
+        consumes=True,
     ),
     # Snapshots (taking one needs READ on the source volume)
     Call(
-        "CreateSnapshot",
+        SNAPSHOTS + "CreateSnapshot",
         Kind.VOLUME,
         "POST",
         "/v3/pods/snapshots",
@@ -264,33 +293,39 @@ CALLS = [
         '{"snapshot_id": "{fresh}", "source_volume_id": "{id}", "source_volume_path": "/"}',
         creates="/v3/pods/snapshots",
     ),
-    Call("ListSnapshots", Kind.TENANT, "GET", "/v3/pods/snapshots", Needs.ANY),
-    Call("GetSnapshot", Kind.SNAPSHOT, "GET", "/v3/pods/snapshots/{id}", Needs.READ),
+    Call(SNAPSHOTS + "ListSnapshots", Kind.TENANT, "GET", "/v3/pods/snapshots", Needs.ANY),
+    Call(SNAPSHOTS + "GetSnapshot", Kind.SNAPSHOT, "GET", "/v3/pods/snapshots/{id}", Needs.READ),
     Call(
-        "UpdateSnapshot",
+        SNAPSHOTS + "UpdateSnapshot",
         Kind.SNAPSHOT,
         "PUT",
         "/v3/pods/snapshots/{id}",
         Needs.ADMIN,
         '{"description": "changed by the matrix"}',
     ),
-    Call("ListSnapshotFiles", Kind.SNAPSHOT, "GET", "/v3/pods/snapshots/{id}/list", Needs.READ),
     Call(
-        "GetSnapshotContents",
+        SNAPSHOTS + "ListSnapshotFiles",
+        Kind.SNAPSHOT,
+        "GET",
+        "/v3/pods/snapshots/{id}/list",
+        Needs.READ,
+    ),
+    Call(
+        SNAPSHOTS + "GetSnapshotContents",
         Kind.SNAPSHOT,
         "GET",
         "/v3/pods/snapshots/{id}/contents/secret.txt",
         Needs.READ,
     ),
     Call(
-        "GetSnapshotPermissions",
+        SNAPSHOTS + "GetSnapshotPermissions",
         Kind.SNAPSHOT,
         "GET",
         "/v3/pods/snapshots/{id}/permissions",
         Needs.READ,
     ),
     Call(
-        "SetSnapshotPermission",
+        SNAPSHOTS + "SetSnapshotPermission",
         Kind.SNAPSHOT,
         "POST",
         "/v3/pods/snapshots/{id}/permissions",
@@ -298,7 +333,7 @@ CALLS = [
         '{"user": "' + DUMMY + '", "level": "READ"}',
     ),
     Call(
-        "DeleteSnapshotPermission",
+        SNAPSHOTS + "DeleteSnapshotPermission",
         Kind.SNAPSHOT,
         "DELETE",
         "/v3/pods/snapshots/{id}/permissions/" + DUMMY,
@@ -306,7 +341,7 @@ CALLS = [
         grants_dummy=True,
     ),
     Call(
-        "DeleteSnapshot",
+        SNAPSHOTS + "DeleteSnapshot",
         Kind.SNAPSHOT,
         "DELETE",
         "/v3/pods/snapshots/{id}",

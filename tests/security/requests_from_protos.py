@@ -17,13 +17,29 @@ from google.api import annotations_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from hypothesis import strategies as st
 
-from services.common.generated.pods.v1 import identity_service_pb2, pods_service_pb2
+from gateway.public_api import PUBLIC_SERVICES
+from services.common.generated.pods.v1 import (
+    identity_service_pb2,
+    pods_service_pb2,
+    snapshots_service_pb2,
+    templates_service_pb2,
+    volumes_service_pb2,
+)
 
 VARIABLE_RE = re.compile(r"\{([a-z_]+)(=\*\*)?\}")
-SERVICES: list[ServiceDescriptor] = [
-    pods_service_pb2.DESCRIPTOR.services_by_name["PodsService"],
-    identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"],
-]
+_DECLARED: dict[str, ServiceDescriptor] = {
+    service.full_name: service
+    for module in (
+        pods_service_pb2,
+        templates_service_pb2,
+        volumes_service_pb2,
+        snapshots_service_pb2,
+        identity_service_pb2,
+    )
+    for service in module.DESCRIPTOR.services_by_name.values()
+}
+# The services the gateway serves (a KeyError here: a public service whose module is missing).
+SERVICES: list[ServiceDescriptor] = [_DECLARED[name] for name in PUBLIC_SERVICES]
 
 
 @dataclass(frozen=True)

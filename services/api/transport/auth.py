@@ -1,7 +1,8 @@
-"""Authenticates every PodsService call: the JWT from `x-tapis-token` (or `authorization:
-Bearer`) is verified (tokens.py: signature, expiry, issuer, audience, access type) and its
-tenant must be served here. Admin status comes from the admin list of the issuer that vouched
-for the user. Also finds a call's client address (for login throttling)."""
+"""Authenticates every call of the Pods, Templates, Volumes and Snapshots services: the JWT
+from `x-tapis-token` (or `authorization: Bearer`) is verified (tokens.py: signature, expiry,
+issuer, audience, access type) and its tenant must be served here. Admin status comes from the
+admin list of the issuer that vouched for the user. Also finds a call's client address (for
+login throttling)."""
 
 from __future__ import annotations
 

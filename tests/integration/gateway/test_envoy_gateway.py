@@ -29,6 +29,7 @@ from google.protobuf import struct_pb2
 from gateway import __main__ as gateway_main
 from gateway.__main__ import prepare
 from gateway.envoy_binary import EnvoyConfigError, find_envoy, validate_config
+from gateway.public_api import PUBLIC_SERVICES
 from services.common.generated.pods.v1 import (
     envelope_pb2,
     identity_service_pb2,
@@ -455,7 +456,7 @@ async def test_internal_grpc_service_is_not_reachable(gateway: Gateway, api: Api
     # Envoy's 404 for a gRPC request is UNIMPLEMENTED, with a plain gRPC message (not JSON).
     assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert raised.value.details() == (
-        "No such service here; public services: pods.v1.PodsService, pods.v1.IdentityService"
+        "No such service here; public services: " + ", ".join(PUBLIC_SERVICES)
     )
 
 

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf import json_format
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pb2, json_format
 
 from gateway import envoy_config as ec
 from gateway import envoy_parts, hardening, public_api, rest_listener, rest_routes
+from gateway.descriptor import build_descriptor_set
 from gateway.envoy_config import GatewayOptions, gateway_bootstrap
+from gateway.public_api import PUBLIC_SERVICES
 
 DESCRIPTOR = Path("/data/gateway/pods.pb")
 
@@ -114,7 +117,13 @@ def test_connection_manager_serves_http1_and_h2c_and_logs_to_stdout(
 def test_transcoder_settings(config: dict[str, Any]) -> None:
     transcoder = _transcoder(config)
     assert transcoder["proto_descriptor"] == str(DESCRIPTOR)
-    assert transcoder["services"] == ["pods.v1.PodsService", "pods.v1.IdentityService"]
+    assert transcoder["services"] == [
+        "pods.v1.PodsService",
+        "pods.v1.TemplatesService",
+        "pods.v1.VolumesService",
+        "pods.v1.SnapshotsService",
+        "pods.v1.IdentityService",
+    ]
     assert transcoder["print_options"]["preserve_proto_field_names"] is True
     assert transcoder["print_options"]["always_print_primitive_fields"] is True
     assert transcoder["print_options"]["always_print_enums_as_ints"] is False
@@ -125,6 +134,20 @@ def test_transcoder_settings(config: dict[str, Any]) -> None:
         "reject_unknown_method": True,
         "reject_unknown_query_parameters": True,
     }
+
+
+def test_the_public_services_are_exactly_those_with_rest_bindings(tmp_path: Path) -> None:
+    """A new service with google.api.http bindings must be listed in PUBLIC_SERVICES (or the
+    gateway would neither transcode nor route it, and the security matrix would not see it)."""
+    built = build_descriptor_set(tmp_path / "pods.pb")
+    files = descriptor_pb2.FileDescriptorSet.FromString(built.read_bytes()).file
+    with_rest = {
+        f"{f.package}.{s.name}"
+        for f in files
+        for s in f.service
+        if any(m.options.HasExtension(annotations_pb2.http) for m in s.method)
+    }
+    assert with_rest == set(PUBLIC_SERVICES)
 
 
 def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]) -> None:
@@ -153,11 +176,19 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
         ("/v3/pods/snapshots/s1/contents/f", False, "rest-download"),
         ("/v3/pods/volumes/v1/list", False, "rest"),
         ("/v3/pods/abc/contents/f", False, "rest"),
-        ("/pods.v1.PodsService/GetVolumeContents", True, "grpc-download:GetVolumeContents"),
-        ("/pods.v1.PodsService/GetSnapshotContents", True, "grpc-download:GetSnapshotContents"),
+        ("/pods.v1.VolumesService/GetVolumeContents", True, "grpc-download:GetVolumeContents"),
+        (
+            "/pods.v1.SnapshotsService/GetSnapshotContents",
+            True,
+            "grpc-download:GetSnapshotContents",
+        ),
+        ("/pods.v1.PodsService/GetVolumeContents", True, "grpc:pods.v1.PodsService"),
         ("/v3/oauth2/tokens", False, "rest"),
         ("/pods.v1.PodsService/ListPods", True, "grpc:pods.v1.PodsService"),
         ("/pods.v1.IdentityService/ListSites", True, "grpc:pods.v1.IdentityService"),
+        ("/pods.v1.TemplatesService/ListImages", True, "grpc:pods.v1.TemplatesService"),
+        ("/pods.v1.VolumesService/ListVolumes", True, "grpc:pods.v1.VolumesService"),
+        ("/pods.v1.SnapshotsService/ListSnapshots", True, "grpc:pods.v1.SnapshotsService"),
         ("/pods.v1.PodsService/ListPods", False, "not-found"),
         ("/v2/pods", False, "not-found"),
         ("/v3", False, "not-found"),
@@ -173,7 +204,7 @@ def test_every_api_route_has_a_timeout(config: dict[str, Any]) -> None:
     routes = {r["name"]: r for r in _routes(config)}
     assert routes["rest"]["match"] == {"prefix": "/v3/"}
     assert routes["rest"]["route"] == {"cluster": "api", "timeout": "60s"}
-    for service in ("pods.v1.PodsService", "pods.v1.IdentityService"):
+    for service in PUBLIC_SERVICES:
         route = routes[f"grpc:{service}"]
         assert route["match"] == {"prefix": f"/{service}/", "grpc": {}}
         # The client's gRPC deadline rules native calls, up to the longest call; without one

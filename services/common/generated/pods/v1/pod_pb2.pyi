@@ -153,3 +153,9 @@ class PodCredentials(_message.Message):
     user_username: str
     user_password: str
     def __init__(self, user_username: _Optional[str] = ..., user_password: _Optional[str] = ...) -> None: ...
+
+class PodPermissions(_message.Message):
+    __slots__ = ("permissions",)
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    permissions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, permissions: _Optional[_Iterable[str]] = ...) -> None: ...
