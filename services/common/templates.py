@@ -83,7 +83,7 @@ class TemplateDef:
     environment: Mapping[str, str] = field(default_factory=dict)
     credentials: CredentialsRecipe | None = None
     owner: str = ""
-    # Pods run with a read-only root filesystem (runtime/hardening.py). The seeded templates
+    # Pods run with a read-only root filesystem (services/spawner/platforms/hardening.py). The seeded templates
     # leave it off: their images keep their data (PGDATA, /data) in the root filesystem unless
     # a volume is mounted there.
     read_only_root: bool = False

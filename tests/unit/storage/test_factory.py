@@ -1,4 +1,4 @@
-"""The API's volume store follows PODS_RUNTIME (services/common/storage/factory.py)."""
+"""The spawner's volume store follows PODS_RUNTIME (services/spawner/platforms/factory.py)."""
 
 from __future__ import annotations
 

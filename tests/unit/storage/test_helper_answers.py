@@ -1,6 +1,6 @@
 """The pure parts of the storage helpers: reading the helper's answers, building and reading tar
-streams, snapshot markers (services/common/storage/helper_answers.py), Docker mounts
-(docker_volumes.py), and HelperShell's retry of a cut-short answer (helper_ops.py)."""
+streams, snapshot markers (services/spawner/storage/helper_answers.py), Docker mounts
+(spawner/platforms/docker/volumes.py), and HelperShell's retry of a cut-short answer (helper_ops.py)."""
 
 from __future__ import annotations
 

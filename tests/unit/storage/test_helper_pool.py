@@ -1,4 +1,4 @@
-"""HelperPool (services/common/storage/helper_pool.py): helpers are lent, given back, reused
+"""HelperPool (services/spawner/storage/helper_pool.py): helpers are lent, given back, reused
 while fresh and alive, and stopped when idle, old, suspect or no longer wanted."""
 
 from __future__ import annotations

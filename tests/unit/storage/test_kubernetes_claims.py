@@ -1,6 +1,6 @@
-"""The claims and helper pods behind volumes on Kubernetes (storage/kubernetes_claims.py), and
+"""The claims and helper pods behind volumes on Kubernetes (services/spawner/platforms/kubernetes/claims.py), and
 KubernetesVolumeStore's own decisions against the in-memory KubeApi double: helper start-up,
-failures, placement, and exactly which API verbs it uses (the API's Role)."""
+failures, placement, and exactly which API verbs it uses (the spawner's Role)."""
 
 from __future__ import annotations
 
