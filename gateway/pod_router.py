@@ -23,7 +23,8 @@ from gateway.route_source import Upstream, published_upstream, routes_for
 from gateway.routes import RouteTable
 from gateway.starttls_router import StartTlsRouter
 from gateway.xds_files import local_options, publish, xds_directory
-from services.common.db.store import Store
+from services.common.db.database import Repositories
+from services.common.db.repositories.pods import PodRepository
 from services.common.grpc_server import stop_event
 from services.common.messaging import MessageBus, PodEvent
 from services.common.outcomes import PodsError
@@ -38,7 +39,7 @@ class RouteKeeper:
 
     def __init__(
         self,
-        store: Store,
+        store: PodRepository,
         pod_domain: str,
         xds_dir: Path,
         options: PodsListenerOptions,
@@ -87,9 +88,9 @@ async def run(settings: Settings) -> None:
     in_cluster = settings.runtime == KUBERNETES
     options = cluster_options(settings) if in_cluster else local_options(settings)
     upstream = service_upstream(settings) if in_cluster else published_upstream
-    store = Store.open(settings.effective_database_url)
+    repos = Repositories.open(settings.effective_database_url)
     keeper = RouteKeeper(
-        store, settings.pod_domain, xds_directory(settings.data_dir), options, upstream
+        repos.pods, settings.pod_domain, xds_directory(settings.data_dir), options, upstream
     )
     router = StartTlsRouter(keeper.current, options.tls)
     bus = await MessageBus.connect(settings)
@@ -111,7 +112,7 @@ async def run(settings: Settings) -> None:
         await router.stop()
         await subscription.close()
         await bus.close()
-        await store.close()
+        await repos.close()
 
 
 def main() -> None:

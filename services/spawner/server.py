@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
@@ -114,7 +114,7 @@ def describe(outcome: Outcome) -> str:
 
 
 async def run(settings: Settings) -> None:
-    store = Store.open(settings.effective_database_url)
+    store = Repositories.open(settings.effective_database_url)
     runtime = runtime_from_settings(settings)
     files = volume_store_from_settings(settings)
     reconciler = Reconciler(

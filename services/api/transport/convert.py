@@ -15,16 +15,16 @@ from services.api.domain.catalog import TemplateRequest
 from services.api.domain.execution import CommandOutput, ExecRequest
 from services.api.domain.quotas import QUOTA_FIELDS
 from services.api.domain.validation import MountRequest, PodRequest, PodUpdate
-from services.api.domain.volumes import (
+from services.api.domain.volume_inputs import (
     SnapshotRequest,
     SnapshotUpdate,
     VolumeRequest,
     VolumeUpdate,
 )
-from services.common.db.quotas import Quota, QuotaView
-from services.common.db.store import ImageRule
 from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2, template_pb2, volume_pb2
 from services.common.pods_model import Level, PodRecord, pod_host
+from services.common.quotas_model import Quota, QuotaView
+from services.common.records import ImageRule
 from services.common.storage.chunks import ChunkStream
 from services.common.storage.types import FileEntry
 from services.common.templates import CredentialsRecipe, TemplateDef
