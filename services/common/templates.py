@@ -1,7 +1,8 @@
 """Pod templates as data: a named image with forced networking, default environment and a
-recipe for generated credentials. Templates live in the database (services.common.db.store)
-and are managed through the API; `seed_templates` gives the two every tenant starts with
-(postgres, neo4j; images from PODS_IMAGE_POSTGRES / PODS_IMAGE_NEO4J).
+recipe for generated credentials. Templates live in the database
+(services.common.db.repositories.catalog) and are managed through the API; `seed_templates`
+gives the two every tenant starts with (postgres, neo4j; images from PODS_IMAGE_POSTGRES /
+PODS_IMAGE_NEO4J).
 
 Used by services/api: a pod created from a template copies the template's image, networking
 and environment into its own spec, and its generated credentials (with the environment that
