@@ -2,7 +2,7 @@
 PostgreSQL clients. Run by the local stack (services/devstack) and the cluster's gateway
 Deployment as `python -m gateway.pod_router` next to Envoy.
 
-This module is the process wiring: it opens the database (Store) and the message bus and
+This module is the process wiring: it opens the database (Repositories) and the message bus and
 hands them to the route keeper (gateway/route_keeper.py) behind the Protocols of
 gateway/ports.py. The keeper rebuilds the route table whenever health publishes a pod event
 (so a pod is routed or unrouted within milliseconds of its status change) and at least every
@@ -23,7 +23,7 @@ from gateway.route_keeper import RouteKeeper, keep_routes, wake_on_events
 from gateway.route_source import published_upstream
 from gateway.starttls_router import StartTlsRouter
 from gateway.xds_files import local_options, xds_directory
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.grpc_server import stop_event
 from services.common.messaging.nats_bus import MessageBus
 from services.common.settings import Settings
@@ -35,9 +35,9 @@ async def run(settings: Settings) -> None:
     clustered = in_cluster(settings)
     options = cluster_options(settings) if clustered else local_options(settings)
     upstream = service_upstream(settings) if clustered else published_upstream
-    store = Store.open(settings.effective_database_url)
+    repos = Repositories.open(settings.effective_database_url)
     keeper = RouteKeeper(
-        store, settings.pod_domain, xds_directory(settings.data_dir), options, upstream
+        repos.pods, settings.pod_domain, xds_directory(settings.data_dir), options, upstream
     )
     router = StartTlsRouter(keeper.current, options.tls)
     bus = await MessageBus.connect(settings)
@@ -55,7 +55,7 @@ async def run(settings: Settings) -> None:
         await router.stop()
         await subscription.close()
         await bus.close()
-        await store.close()
+        await repos.close()
 
 
 def main() -> None:

@@ -15,7 +15,8 @@ from services.api.domain.login_throttle import LoginThrottle, ThrottlePolicy
 from services.api.domain.pods import Pods
 from services.api.domain.quotas import Quotas
 from services.api.domain.validation import Limits
-from services.api.domain.volumes import SizeLimits, Volumes
+from services.api.domain.volume_inputs import SizeLimits
+from services.api.domain.volumes import Volumes
 from services.api.identity_config import check_identity
 from services.api.jwks import JwksKeys
 from services.api.remote_volumes import RemoteVolumeStore
@@ -34,8 +35,7 @@ from services.api.transport.pods_servicer import PodsServicer
 from services.api.transport.snapshots_servicer import SnapshotsServicer
 from services.api.transport.templates_servicer import TemplatesServicer
 from services.api.transport.volumes_servicer import VolumesServicer
-from services.common.db.quotas import Quota
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import (
@@ -49,6 +49,7 @@ from services.common.grpc_server import new_server, serve_until_stopped, stop_ev
 from services.common.messaging import PodCommand
 from services.common.messaging.nats_bus import MessageBus
 from services.common.pods_model import ResourceSpec
+from services.common.quotas_model import Quota
 from services.common.runtime.kubernetes.queues import parse_compute_queues
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
@@ -169,10 +170,10 @@ async def run(settings: Settings) -> None:
     if jwks is not None:
         await jwks.refresh_logged()
         refresher = asyncio.create_task(jwks.keep_fresh())
-    store = Store.open(settings.effective_database_url)
+    store = Repositories.open(settings.effective_database_url)
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()
-    await store.seed_templates(settings.tenant_id, seed_templates(settings), now())
+    await store.catalog.seed_templates(settings.tenant_id, seed_templates(settings), now())
     catalog = Catalog(store, now)
     reconciler = BusReconciler(bus, settings.data_dir)
     quota = Quota(
@@ -215,7 +216,7 @@ async def run(settings: Settings) -> None:
         mounts=volumes,
         quota=quota,
     )
-    quotas = Quotas(store, quota)
+    quotas = Quotas(store.quotas, quota)
 
     def register(server: object) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(

@@ -1,7 +1,8 @@
 """The pod as the whole system sees it: frozen records passed between layers.
 
 Written by services/api (desired state) and services/spawner + services/health (observed
-state) through services.common.db.store; turned into protobuf by services/api/convert.py.
+state) through the repositories of services.common.db; turned into protobuf by
+services/api/transport/convert.py.
 """
 
 from __future__ import annotations

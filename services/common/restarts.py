@@ -4,8 +4,9 @@ While a pod is ON, health records each end of its container once (why it ended, 
 next container is due) and the spawner replaces the container when due. Consecutive ends form
 a streak: the first restart of a streak is immediate, each further one waits twice as long as
 the one before (`base`, 2 x `base`, ... up to `cap`), like Kubernetes' CrashLoopBackOff. A run
-that stayed up for `reset_after` seconds ends the streak. Used by services/common/db/store.py
-(record_exit), services/health (what ended and why) and tested with literal cases.
+that stayed up for `reset_after` seconds ends the streak. Used by
+services/common/db/repositories/pod_state.py (record_exit), services/health (what ended and
+why) and tested with literal cases.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Pod templates as data: a named image with forced networking, default environment and a
-recipe for generated credentials. Templates live in the database (services.common.db.store)
-and are managed through the API; `seed_templates` gives the two every tenant starts with
-(postgres, neo4j; images from PODS_IMAGE_POSTGRES / PODS_IMAGE_NEO4J).
+recipe for generated credentials. Templates live in the database
+(services.common.db.repositories.catalog) and are managed through the API; `seed_templates`
+gives the two every tenant starts with (postgres, neo4j; images from PODS_IMAGE_POSTGRES /
+PODS_IMAGE_NEO4J).
 
 Used by services/api: a pod created from a template copies the template's image, networking
 and environment into its own spec, and its generated credentials (with the environment that
@@ -83,9 +84,9 @@ class TemplateDef:
     environment: Mapping[str, str] = field(default_factory=dict)
     credentials: CredentialsRecipe | None = None
     owner: str = ""
-    # Pods run with a read-only root filesystem (services/spawner/platforms/hardening.py). The seeded templates
-    # leave it off: their images keep their data (PGDATA, /data) in the root filesystem unless
-    # a volume is mounted there.
+    # Pods run with a read-only root filesystem (services/spawner/platforms/hardening.py).
+    # The seeded templates leave it off: their images keep their data (PGDATA, /data) in the
+    # root filesystem unless a volume is mounted there.
     read_only_root: bool = False
     creation_ts: datetime | None = None
     update_ts: datetime | None = None

@@ -1,8 +1,9 @@
 """Volumes and snapshots as the API records them: frozen records passed between layers.
 
-Written and read by services/api (domain/volumes.py) through services.common.db.store; turned
-into protobuf by services/api/transport/convert.py. The files themselves live behind the
-storage seam (services.common.storage), keyed by the same VolumeKey and SnapshotKey.
+Written and read by services/api (domain/volumes.py) through the repositories of
+services.common.db; turned into protobuf by services/api/transport/convert.py. The files
+themselves live behind the storage seam (services.common.storage), keyed by the same
+VolumeKey and SnapshotKey.
 """
 
 from __future__ import annotations

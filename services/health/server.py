@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.dependency_health import DependencyHealth, connected
 from services.common.generated.pods.v1 import health_service_pb2 as pb
 from services.common.generated.pods.v1 import health_service_pb2_grpc as pb_grpc
@@ -83,7 +83,7 @@ class HealthServicer(pb_grpc.HealthServiceServicer):
 
 
 async def run(settings: Settings) -> None:
-    store = Store.open(settings.effective_database_url)
+    store = Repositories.open(settings.effective_database_url)
     observer = RemoteRuntimeObserver(settings.spawner_address)  # the runtime, via the spawner
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()

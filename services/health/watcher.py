@@ -15,13 +15,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
-from services.common.db.store import Store
 from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
 from services.common.restarts import RestartPolicy
 from services.common.runtime.types import ContainerState, Phase, PodKey
 from services.health.observe import Observation, observe, run_end
-from services.health.ports import RuntimeObserver
+from services.health.ports import HealthStore, RuntimeObserver
 from services.health.probes import probe
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class Watcher:
     def __init__(
         self,
         *,
-        store: Store,
+        store: HealthStore,
         runtime: RuntimeObserver,
         notifier: Notifier,
         clock: Callable[[], datetime],
@@ -86,7 +85,7 @@ class Watcher:
         """Observes one pod now and records the result; a starting pod gets a prober unless
         the prober is the caller."""
         async with self._locks.setdefault(key, asyncio.Lock()):
-            record = await self._store.get_pod(key)
+            record = await self._store.pods.get_pod(key)
             if record is None:
                 return None
             state = await self._runtime.inspect(key)
@@ -115,7 +114,7 @@ class Watcher:
         return True  # nothing published: running is all we can tell
 
     async def _record(self, record: PodRecord, observation: Observation) -> None:
-        changed = await self._store.record_observation(
+        changed = await self._store.pod_state.record_observation(
             record.key, observation.status, observation.container, self._clock()
         )
         if changed:
@@ -128,7 +127,7 @@ class Watcher:
         end = run_end(record, state, now)
         if end is None:
             return
-        due = await self._store.record_exit(
+        due = await self._store.pod_state.record_exit(
             record.key,
             run=record.run,
             reason=end.reason,
@@ -161,13 +160,13 @@ class Watcher:
         await self._notifier.request_reconcile(key, "restart due")
 
     async def _capture_logs(self, key: PodKey) -> None:
-        position = await self._store.log_position(key)
+        position = await self._store.logs.log_position(key)
         if position is None:
             return
         run, cursor = position
         chunk = await self._runtime.logs_since(key, cursor, self._log_limit)
         if chunk.text or chunk.cursor != cursor:
-            await self._store.append_logs(
+            await self._store.logs.append_logs(
                 key,
                 chunk.text,
                 run=run,
@@ -206,7 +205,7 @@ class Watcher:
     async def resync(self) -> int:
         """Observes every pod, asks for stuck ones again, and reports orphans. Returns the
         number of pods observed."""
-        records = await self._store.list_all_pods()
+        records = await self._store.pods.list_all_pods()
         known = {r.key for r in records}
         for record in records:
             try:
@@ -232,7 +231,7 @@ class Watcher:
         return on and due is not None and self._clock() >= due
 
     async def _stop_expired(self, record: PodRecord) -> None:
-        stopped = await self._store.set_requested(
+        stopped = await self._store.pods.set_requested(
             record.key, RequestedStatus.OFF, self._clock(), "time_to_stop reached; stopping"
         )
         if stopped is not None:

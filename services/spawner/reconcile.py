@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from services.common.db.store import Store
 from services.common.failpoints import kill_if_armed
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, Retry, TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
@@ -25,6 +24,7 @@ from services.common.runtime.types import EnsureResult, PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.templates import Credentials
 from services.spawner.container_spec import build_container_spec
+from services.spawner.ports import SpawnerStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Reconciler:
     def __init__(
         self,
         *,
-        store: Store,
+        store: SpawnerStore,
         runtime: Runtime,
         secrets: SecretBox,
         clock: Callable[[], datetime],
@@ -55,7 +55,7 @@ class Reconciler:
     async def reconcile(self, key: PodKey) -> Outcome:
         record: PodRecord | None = None
         try:
-            record = await self._store.get_pod(key)
+            record = await self._store.pods.get_pod(key)
             return await self._step(key, record)
         except TemporaryError as exc:
             log.warning("reconcile %s/%s will be retried: %s", key.tenant_id, key.pod_id, exc)
@@ -63,7 +63,9 @@ class Reconciler:
         except PermanentError as exc:
             log.warning("reconcile %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
             if record is not None:
-                await self._store.mark_failed(key, record.generation, str(exc), self._clock())
+                await self._store.pod_state.mark_failed(
+                    key, record.generation, str(exc), self._clock()
+                )
             return Failed(str(exc))
 
     async def _step(self, key: PodKey, record: PodRecord | None) -> Outcome:
@@ -71,18 +73,18 @@ class Reconciler:
             removed = await self._runtime.remove(key)
             kill_if_armed("spawner-after-remove-delete", self._data_dir)
             if record is not None:
-                await self._store.remove_pod(key)
+                await self._store.pod_state.remove_pod(key)
             return Done("removed" if removed else "nothing to remove")
         if record.status_requested is RequestedStatus.OFF:
             removed = await self._runtime.remove(key)
             kill_if_armed("spawner-after-remove-stop", self._data_dir)
-            await self._store.mark_stopped(key, record.generation, self._clock())
+            await self._store.pod_state.mark_stopped(key, record.generation, self._clock())
             return Done("stopped" if removed else "already stopped")
         if record.status_requested is RequestedStatus.RESTART:
             await self._runtime.remove(key)
             kill_if_armed("spawner-after-remove-restart", self._data_dir)
             outcome = await self._run(record)
-            await self._store.finish_restart(key, record.generation, self._clock())
+            await self._store.pod_state.finish_restart(key, record.generation, self._clock())
             return outcome
         if record.observed_generation < record.generation:
             return await self._run(record)
@@ -100,7 +102,7 @@ class Reconciler:
             return Done(f"restart due in {wait:.1f}s")
         await self._runtime.remove(record.key)
         result = await self._ensure(record)
-        restarted = await self._store.mark_restarted(
+        restarted = await self._store.pod_state.mark_restarted(
             record.key, record.run, result.action, LOG_RUNS_KEPT, self._clock()
         )
         key = record.key
@@ -119,8 +121,10 @@ class Reconciler:
             await self._clear_finished_run(record.key)
         result = await self._ensure(record)
         if result.action in ("created", "replaced"):
-            await self._store.start_log_run(record.key, LOG_RUNS_KEPT)
-        await self._store.mark_applied(record.key, record.generation, result.action, self._clock())
+            await self._store.logs.start_log_run(record.key, LOG_RUNS_KEPT)
+        await self._store.pod_state.mark_applied(
+            record.key, record.generation, result.action, self._clock()
+        )
         log.info("pod %s/%s: container %s", record.key.tenant_id, record.key.pod_id, result.action)
         return Done(result.action)
 
@@ -133,5 +137,5 @@ class Reconciler:
     async def _credentials(self, record: PodRecord) -> Credentials | None:
         if not record.has_credentials:
             return None
-        encrypted = await self._store.credentials(record.key)
+        encrypted = await self._store.pods.credentials(record.key)
         return Credentials.from_json(self._secrets.decrypt(encrypted)) if encrypted else None

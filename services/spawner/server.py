@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
@@ -110,7 +110,7 @@ def describe(outcome: Outcome) -> str:
 
 
 async def run(settings: Settings) -> None:
-    store = Store.open(settings.effective_database_url)
+    store = Repositories.open(settings.effective_database_url)
     runtime = runtime_from_settings(settings)
     # What health observes through SpawnerService: a runtime of its own, so that its event
     # subscription (on Kubernetes, a pod cache) leaves what the reconciler reads as it was.

@@ -1,7 +1,7 @@
-"""The Store against a database that goes away: a private PostgreSQL stopped and started, and a
+"""The repositories against a database that goes away: a private PostgreSQL stopped and started, and a
 SQLite file on a disk that turns read-only or fills up. Connection-level failures leave the
 store as DatabaseUnavailableError (never a raw driver error), nothing is half written, and the
-same Store works again once the database is back, without being reopened."""
+same repositories work again once the database is back, without being reopened."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
-from services.common.db.store import Store
 from services.common.db.unavailable import DatabaseUnavailableError
 from services.common.pods_model import PodSpec
 from services.common.runtime.types import PodKey
@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.faults]
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
-async def _create(store: Store, pod_id: str) -> None:
-    await store.create_pod(
+async def _create(store: Repositories, pod_id: str) -> None:
+    await store.pods.create_pod(
         PodKey("dev", pod_id),
         owner="alice",
         spec=PodSpec(image="pods-http:latest", description=f"pod {pod_id}"),
@@ -37,14 +37,14 @@ async def test_a_stopped_postgres_is_unavailable_and_the_store_recovers_by_itsel
     private_pg: PrivatePostgres,
 ) -> None:
     await upgrade_async(private_pg.url)
-    store = Store.open(private_pg.url)
+    store = Repositories.open(private_pg.url)
     try:
         await _create(store, "before")
         await store.ping()
 
         private_pg.stop()
         with pytest.raises(DatabaseUnavailableError, match="database is unavailable"):
-            await store.get_pod(PodKey("dev", "before"))
+            await store.pods.get_pod(PodKey("dev", "before"))
         with pytest.raises(DatabaseUnavailableError, match="try again shortly"):
             await _create(store, "during")
         with pytest.raises(DatabaseUnavailableError):
@@ -53,9 +53,9 @@ async def test_a_stopped_postgres_is_unavailable_and_the_store_recovers_by_itsel
         private_pg.start()
         await store.ping()
         await _create(store, "after")
-        pods = {p.key.pod_id: p for p in await store.list_pods("dev")}
+        pods = {p.key.pod_id: p for p in await store.pods.list_pods("dev")}
         assert sorted(pods) == ["after", "before"]
-        assert await store.permissions(PodKey("dev", "after")) != []
+        assert await store.grants.permissions(PodKey("dev", "after")) != []
     finally:
         await store.close()
 
@@ -64,14 +64,14 @@ async def test_postgres_stopped_in_the_middle_of_held_connections_is_unavailable
     private_pg: PrivatePostgres,
 ) -> None:
     await upgrade_async(private_pg.url)
-    store = Store.open(private_pg.url)
+    store = Repositories.open(private_pg.url)
     try:
         await _create(store, "one")  # the pool now holds an open connection
         private_pg.stop("immediate")
         with pytest.raises(DatabaseUnavailableError):
-            await store.list_pods("dev")
+            await store.pods.list_pods("dev")
         private_pg.start()
-        assert [p.key.pod_id for p in await store.list_pods("dev")] == ["one"]
+        assert [p.key.pod_id for p in await store.pods.list_pods("dev")] == ["one"]
     finally:
         await store.close()
 
@@ -87,17 +87,17 @@ async def test_sqlite_on_a_read_only_disk_is_unavailable_and_not_corrupted(
     db = small_tmpfs / "pods.db"
     url = f"sqlite+aiosqlite:///{db}"
     await upgrade_async(url)
-    store = Store.open(url)
+    store = Repositories.open(url)
     await _create(store, "before")
     await store.close()  # a busy mount cannot turn read-only: restart on the read-only disk
     remount(small_tmpfs, "ro")
-    store = Store.open(url)
+    store = Repositories.open(url)
     try:
         with pytest.raises(DatabaseUnavailableError, match="database is unavailable"):
             await _create(store, "during")
         remount(small_tmpfs, "rw")
         await _create(store, "after")
-        assert [p.key.pod_id for p in await store.list_pods("dev")] == ["after", "before"]
+        assert [p.key.pod_id for p in await store.pods.list_pods("dev")] == ["after", "before"]
     finally:
         await store.close()
     assert _integrity(db) == "ok"
@@ -107,7 +107,7 @@ async def test_sqlite_on_a_full_disk_is_unavailable_and_not_corrupted(small_tmpf
     db = small_tmpfs / "pods.db"
     url = f"sqlite+aiosqlite:///{db}"
     await upgrade_async(url)
-    store = Store.open(url)
+    store = Repositories.open(url)
     filler = small_tmpfs / "filler"
     try:
         await _create(store, "before")
@@ -123,11 +123,11 @@ async def test_sqlite_on_a_full_disk_is_unavailable_and_not_corrupted(small_tmpf
                 await _create(store, f"during{n}")
         filler.unlink()
         await _create(store, "after")
-        ids = {p.key.pod_id for p in await store.list_pods("dev")}
+        ids = {p.key.pod_id for p in await store.pods.list_pods("dev")}
         assert {"before", "after"} <= ids
-        for pod in await store.list_pods("dev"):  # whatever was written is whole
+        for pod in await store.pods.list_pods("dev"):  # whatever was written is whole
             assert pod.spec.description == f"pod {pod.key.pod_id}"
-            assert await store.permissions(pod.key) != []
+            assert await store.grants.permissions(pod.key) != []
     finally:
         await store.close()
     assert _integrity(db) == "ok"

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
-from services.common.db.store import Store
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+async def store(tmp_path: Path) -> AsyncIterator[Repositories]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'pods.db'}"
     await upgrade_async(url)
-    s = Store.open(url)
+    s = Repositories.open(url)
     yield s
     await s.close()

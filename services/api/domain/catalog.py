@@ -1,5 +1,6 @@
 """Templates and the image allow-list: read by every user of a tenant, changed by its admins.
-Called by transport/pods_servicer.py; stored through the Store."""
+Called by transport/pods_servicer.py; stored through the repositories of domain/ports.py,
+with grants checked and changed by domain/access.py."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from services.api.domain.access import Access
 from services.api.domain.images import parse_rule
-from services.api.domain.pods import Principal, check_image_allowed, check_username, parse_level
+from services.api.domain.pods import check_image_allowed
+from services.api.domain.ports import ApiStore
+from services.api.domain.principal import Principal
 from services.api.domain.validation import (
     ENV_NAME_RE,
     MAX_DESCRIPTION,
@@ -18,14 +22,13 @@ from services.api.domain.validation import (
 )
 from services.api.errors import (
     AlreadyExistsError,
-    FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
 )
-from services.common.db.store import EVERYONE, ImageRule, LastAdminError, Store, TemplateKey
-from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
 from services.common.pods_model import Level
+from services.common.records import AlreadyExistsError as StoreAlreadyExists
+from services.common.records import ImageRule, TemplateKey
 from services.common.templates import PLACEHOLDERS, CredentialsRecipe, TemplateDef
 
 TEMPLATE_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
@@ -52,16 +55,17 @@ class TemplateRequest:
 class Catalog:
     """Template and image-rule use cases."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: ApiStore, clock: Callable[[], datetime]) -> None:
         self._store = store
+        self._access = Access(store, clock)
         self._clock = clock
 
     async def list_templates(self, who: Principal) -> list[TemplateDef]:
         """The templates the caller may READ."""
-        templates = await self._store.list_templates(who.tenant_id)
+        templates = await self._store.catalog.list_templates(who.tenant_id)
         if who.is_admin:
             return templates
-        levels = await self._store.template_levels(who.tenant_id, who.username)
+        levels = await self._store.grants.template_levels(who.tenant_id, who.username)
         return [t for t in templates if t.template_id in levels]
 
     async def get_template(self, who: Principal, template_id: str) -> TemplateDef:
@@ -70,62 +74,26 @@ class Catalog:
     async def authorize_template(
         self, who: Principal, template_id: str, needed: Level
     ) -> TemplateDef:
-        """The template if the caller holds `needed` on it; callers without any permission
-        are told it does not exist."""
-        template = await self._store.get_template(who.tenant_id, template_id)
-        if template is None:
-            raise NotFoundError(f"template '{template_id}' not found")
-        if who.is_admin:
-            return template
-        level = await self._level(who, template_id)
-        if level is None:
-            raise NotFoundError(f"template '{template_id}' not found")
-        if not level.allows(needed):
-            raise PermissionDeniedError(
-                f"this needs {needed.value} permission on template '{template_id}'; "
-                f"you have {level.value}"
-            )
-        return template
+        """The template if the caller holds `needed` on it (domain/access.py)."""
+        return await self._access.template(who, template_id, needed)
 
     async def template_permissions(
         self, who: Principal, template_id: str
     ) -> list[tuple[str, Level]]:
         await self.authorize_template(who, template_id, Level.READ)
-        return await self._store.storage_permissions(TemplateKey(who.tenant_id, template_id))
+        return await self._access.grants(TemplateKey(who.tenant_id, template_id))
 
     async def set_template_permission(
         self, who: Principal, template_id: str, user: str, level: str
     ) -> list[tuple[str, Level]]:
         await self.authorize_template(who, template_id, Level.ADMIN)
-        grant = parse_level(level)
-        if user == EVERYONE and grant is Level.ADMIN:
-            raise InvalidArgumentError("level", "everyone ('*') can be given READ or USER only")
-        key = TemplateKey(who.tenant_id, template_id)
-        try:
-            await self._store.set_storage_permission(
-                key, user if user == EVERYONE else check_username(user), grant
-            )
-        except LastAdminError as exc:
-            raise FailedPreconditionError(str(exc)) from None
-        return await self._store.storage_permissions(key)
+        return await self._access.grant(who, TemplateKey(who.tenant_id, template_id), user, level)
 
     async def delete_template_permission(
         self, who: Principal, template_id: str, user: str
     ) -> list[tuple[str, Level]]:
         await self.authorize_template(who, template_id, Level.ADMIN)
-        key = TemplateKey(who.tenant_id, template_id)
-        try:
-            removed = await self._store.delete_storage_permission(key, user)
-        except LastAdminError as exc:
-            raise FailedPreconditionError(str(exc)) from None
-        if not removed:
-            raise NotFoundError(f"user '{user[:64]}' has no permission on template '{template_id}'")
-        return await self._store.storage_permissions(key)
-
-    async def _level(self, who: Principal, template_id: str) -> Level | None:
-        return await self._store.template_level(
-            TemplateKey(who.tenant_id, template_id), who.username
-        )
+        return await self._access.revoke(who, TemplateKey(who.tenant_id, template_id), user)
 
     async def create_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
         _admin(who, "create templates")
@@ -137,9 +105,9 @@ class Catalog:
             ),
             request,
         )
-        await check_image_allowed(self._store, who.tenant_id, template.image, "")
+        await check_image_allowed(self._store.catalog, who.tenant_id, template.image, "")
         try:
-            return await self._store.create_template(who.tenant_id, template, self._clock())
+            return await self._store.catalog.create_template(who.tenant_id, template, self._clock())
         except StoreAlreadyExists as exc:
             raise AlreadyExistsError(str(exc)) from None
 
@@ -147,19 +115,19 @@ class Catalog:
         current = await self.authorize_template(who, request.template_id, Level.ADMIN)
         changed = _checked(current, request)
         if changed.image != current.image:
-            await check_image_allowed(self._store, who.tenant_id, changed.image, "")
-        updated = await self._store.replace_template(who.tenant_id, changed, self._clock())
+            await check_image_allowed(self._store.catalog, who.tenant_id, changed.image, "")
+        updated = await self._store.catalog.replace_template(who.tenant_id, changed, self._clock())
         if updated is None:
             raise NotFoundError(f"template '{request.template_id}' not found")
         return updated
 
     async def delete_template(self, who: Principal, template_id: str) -> None:
         await self.authorize_template(who, template_id, Level.ADMIN)
-        if not await self._store.delete_template(who.tenant_id, template_id):
+        if not await self._store.catalog.delete_template(who.tenant_id, template_id):
             raise NotFoundError(f"template '{template_id}' not found")
 
     async def list_images(self, who: Principal) -> list[ImageRule]:
-        return await self._store.list_image_rules(who.tenant_id)
+        return await self._store.catalog.list_image_rules(who.tenant_id)
 
     async def add_image(self, who: Principal, image: str, description: str) -> ImageRule:
         _admin(who, "change the image allow-list")
@@ -175,7 +143,7 @@ class Catalog:
                 "description", f"must be at most {MAX_DESCRIPTION} characters"
             )
         try:
-            return await self._store.add_image_rule(
+            return await self._store.catalog.add_image_rule(
                 who.tenant_id, image, description, who.username, self._clock()
             )
         except StoreAlreadyExists as exc:
@@ -183,7 +151,7 @@ class Catalog:
 
     async def delete_image(self, who: Principal, image: str) -> None:
         _admin(who, "change the image allow-list")
-        if not await self._store.delete_image_rule(who.tenant_id, image):
+        if not await self._store.catalog.delete_image_rule(who.tenant_id, image):
             raise NotFoundError(f"image '{image[:100]}' is not on the allow-list")
 
 

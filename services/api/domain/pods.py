@@ -1,8 +1,9 @@
 """The pod use cases behind PodsService: create, get, list, delete, logs, credentials.
 
 Called by transport/pods_servicer.py with an authenticated Principal. Writes desired state
-through the Store, then asks the spawner to reconcile (a level-triggered command); if that
-publish fails the pod is still recorded, and health's resync publishes it again later.
+through the repositories (domain/ports.py), then asks the spawner to reconcile (a
+level-triggered command); if that publish fails the pod is still recorded, and health's resync
+publishes it again later. Permissions are checked and changed by domain/access.py.
 Volume and snapshot mounts being added or changed are checked by a MountAuthorizer
 (domain/volumes.py) before anything is written.
 """
@@ -10,14 +11,16 @@ Volume and snapshot mounts being added or changed are checked by a MountAuthoriz
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.api.domain.access import Access
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
 from services.api.domain.images import image_allowed
+from services.api.domain.ports import ApiStore, CatalogStore, ReconcileRequester
+from services.api.domain.principal import Principal
 from services.api.domain.quota_errors import refusals
 from services.api.domain.validation import (
     Limits,
@@ -25,7 +28,6 @@ from services.api.domain.validation import (
     PodUpdate,
     UpdatePlan,
     validate_new_pod,
-    validate_pod_id,
     validate_update,
 )
 from services.api.errors import (
@@ -35,9 +37,6 @@ from services.api.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from services.common.db.quotas import Quota
-from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
-from services.common.db.store import LastAdminError, Store
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     Level,
@@ -46,24 +45,16 @@ from services.common.pods_model import (
     Status,
     VolumeMountSpec,
 )
+from services.common.quotas_model import Quota
+from services.common.records import AlreadyExistsError as StoreAlreadyExists
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.templates import Credentials, TemplateDef, generate_credentials
 
 log = logging.getLogger(__name__)
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 MAX_PREVIOUS_RUNS = 2  # the spawner keeps three runs of logs
 RUNNING = (Status.REQUESTED, Status.CREATING, Status.AVAILABLE, Status.SPAWNER_SETUP)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a verified user of a tenant; admins may act on every pod."""
-
-    tenant_id: str
-    username: str
-    is_admin: bool = False
 
 
 class MountAuthorizer(Protocol):
@@ -76,12 +67,6 @@ class MountAuthorizer(Protocol):
     async def authorize_start(
         self, who: Principal, owner: str, mounts: Mapping[str, VolumeMountSpec]
     ) -> None: ...
-
-
-class ReconcileRequester(Protocol):
-    """Asks the spawner to reconcile a pod (the NATS command bus in production)."""
-
-    async def request_reconcile(self, key: PodKey, reason: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -106,7 +91,7 @@ class Pods:
     def __init__(
         self,
         *,
-        store: Store,
+        store: ApiStore,
         reconciler: ReconcileRequester,
         secrets: SecretBox,
         limits: Limits,
@@ -120,6 +105,7 @@ class Pods:
         self._runner = runner
         self._mounts = mounts
         self._store = store
+        self._access = Access(store, clock, reconciler)
         self._reconciler = reconciler
         self._secrets = secrets
         self._limits = limits
@@ -129,7 +115,7 @@ class Pods:
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
         templates = await self._usable_templates(who) if request.template else {}
         spec = validate_new_pod(request, templates, self._limits)
-        await check_image_allowed(self._store, who.tenant_id, spec.image, spec.template)
+        await check_image_allowed(self._store.catalog, who.tenant_id, spec.image, spec.template)
         await self._mounts.authorize_mounts(who, spec.volume_mounts)
         key = PodKey(who.tenant_id, request.pod_id)
         encrypted = None
@@ -139,7 +125,7 @@ class Pods:
                 encrypted = self._secrets.encrypt(credentials.to_json())
         try:
             with refusals():
-                record = await self._store.create_pod(
+                record = await self._store.pods.create_pod(
                     key,
                     owner=who.username,
                     spec=spec,
@@ -154,10 +140,10 @@ class Pods:
 
     async def _usable_templates(self, who: Principal) -> dict[str, TemplateDef]:
         """The templates the caller may create pods from (USER on them)."""
-        templates = await self._store.list_templates(who.tenant_id)
+        templates = await self._store.catalog.list_templates(who.tenant_id)
         if who.is_admin:
             return {t.template_id: t for t in templates}
-        levels = await self._store.template_levels(who.tenant_id, who.username)
+        levels = await self._store.grants.template_levels(who.tenant_id, who.username)
         return {
             t.template_id: t
             for t in templates
@@ -169,12 +155,14 @@ class Pods:
 
     async def list_pods(self, who: Principal) -> list[PodRecord]:
         if who.is_admin:
-            return await self._store.list_pods(who.tenant_id)
-        return await self._store.readable_pods(who.tenant_id, who.username)
+            return await self._store.pods.list_pods(who.tenant_id)
+        return await self._store.pods.readable_pods(who.tenant_id, who.username)
 
     async def delete(self, who: Principal, pod_id: str) -> PodRecord:
         await self._authorize(who, pod_id, Level.ADMIN)
-        record = await self._store.request_deletion(PodKey(who.tenant_id, pod_id), self._clock())
+        record = await self._store.pods.request_deletion(
+            PodKey(who.tenant_id, pod_id), self._clock()
+        )
         if record is None:
             raise NotFoundError(f"pod '{pod_id}' not found")
         await self._request(record.key, "delete")
@@ -184,12 +172,12 @@ class Pods:
         record = await self._authorize(who, pod_id, Level.READ)
         if not 0 <= previous <= MAX_PREVIOUS_RUNS:
             raise InvalidArgumentError("previous", f"must be 0 to {MAX_PREVIOUS_RUNS}")
-        text = await self._store.read_logs(record.key, self._log_limit, previous)
+        text = await self._store.logs.read_logs(record.key, self._log_limit, previous)
         return PodLogsView(logs=text, action_logs=record.action_logs)
 
     async def credentials(self, who: Principal, pod_id: str) -> Credentials:
         record = await self._authorize(who, pod_id, Level.USER)
-        encrypted = await self._store.credentials(record.key)
+        encrypted = await self._store.pods.credentials(record.key)
         if encrypted is None:
             raise InvalidArgumentError(
                 "pod_id", f"pod '{pod_id}' has no credentials (only templated pods have them)"
@@ -233,7 +221,7 @@ class Pods:
             await self._mounts.authorize_start(who, record.owner, added)
         reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
         with refusals():
-            updated = await self._store.update_spec(
+            updated = await self._store.pods.update_spec(
                 record.key,
                 plan.spec,
                 self._clock(),
@@ -251,7 +239,7 @@ class Pods:
         self, who: Principal, record: PodRecord, requested: RequestedStatus, verb: str
     ) -> Changed:
         with refusals():
-            updated = await self._store.set_requested(
+            updated = await self._store.pods.set_requested(
                 record.key,
                 requested,
                 self._clock(),
@@ -275,48 +263,23 @@ class Pods:
 
     async def permissions(self, who: Principal, pod_id: str) -> list[tuple[str, Level]]:
         record = await self._authorize(who, pod_id, Level.READ)
-        return await self._store.permissions(record.key)
+        return await self._access.grants(record.key)
 
     async def set_permission(
         self, who: Principal, pod_id: str, user: str, level: str
     ) -> list[tuple[str, Level]]:
         record = await self._authorize(who, pod_id, Level.ADMIN)
-        grant = parse_level(level)
-        try:
-            await self._store.set_permission(record.key, check_username(user), grant)
-        except LastAdminError as exc:
-            raise FailedPreconditionError(str(exc)) from None
-        return await self._store.permissions(record.key)
+        return await self._access.grant(who, record.key, user, level)
 
     async def delete_permission(
         self, who: Principal, pod_id: str, user: str
     ) -> list[tuple[str, Level]]:
         record = await self._authorize(who, pod_id, Level.ADMIN)
-        try:
-            removed = await self._store.delete_permission(record.key, check_username(user))
-        except LastAdminError as exc:
-            raise FailedPreconditionError(str(exc)) from None
-        if not removed:
-            raise NotFoundError(f"user '{user}' has no permission on pod '{pod_id}'")
-        return await self._store.permissions(record.key)
+        return await self._access.revoke(who, record.key, user)
 
     async def _authorize(self, who: Principal, pod_id: str, needed: Level) -> PodRecord:
-        """The pod if the caller holds `needed` on it. Callers without any permission are
-        told it does not exist, so that other users' pods do not leak."""
-        validate_pod_id(pod_id)
-        found = await self._store.pod_and_level(PodKey(who.tenant_id, pod_id), who.username)
-        if found is None:
-            raise NotFoundError(f"pod '{pod_id}' not found")
-        record, level = found
-        if who.is_admin:
-            return record
-        if level is None:
-            raise NotFoundError(f"pod '{pod_id}' not found")
-        if not level.allows(needed):
-            raise PermissionDeniedError(
-                f"this needs {needed.value} permission on pod '{pod_id}'; you have {level.value}"
-            )
-        return record
+        """The pod if the caller holds `needed` on it (domain/access.py)."""
+        return await self._access.pod(who, pod_id, needed)
 
     async def _request(self, key: PodKey, reason: str) -> None:
         try:
@@ -324,23 +287,6 @@ class Pods:
         except PodsError as exc:
             # Desired state is recorded; health's resync republishes stuck pods.
             log.warning("could not publish %s command for %s: %s", reason, key, exc)
-
-
-def parse_level(value: str) -> Level:
-    """A permission level named by the caller; InvalidArgumentError naming `level`."""
-    try:
-        return Level(value)
-    except ValueError:
-        raise InvalidArgumentError("level", "must be READ, USER or ADMIN") from None
-
-
-def check_username(value: str) -> str:
-    """A user name as grants accept it; InvalidArgumentError naming `user`."""
-    if not USERNAME_RE.fullmatch(value):
-        raise InvalidArgumentError(
-            "user", "must be 1-128 letters, digits, '_', '.', '@' or '-', starting alphanumeric"
-        )
-    return value
 
 
 def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:
@@ -352,10 +298,12 @@ def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:
     return f"Pod '{pod_id}' updated ({fields}); no restart is needed."
 
 
-async def check_image_allowed(store: Store, tenant_id: str, image: str, template: str) -> None:
+async def check_image_allowed(
+    catalog: CatalogStore, tenant_id: str, image: str, template: str
+) -> None:
     """PermissionDeniedError unless the tenant's allow-list (domain/images.py) allows `image`
     (`template`: the template it comes from, named in the message; "" for none)."""
-    rules = [r.image for r in await store.list_image_rules(tenant_id)]
+    rules = [r.image for r in await catalog.list_image_rules(tenant_id)]
     if not image_allowed(image, rules):
         source = f" (of template '{template}')" if template else ""
         raise PermissionDeniedError(

@@ -1,16 +1,17 @@
 """Per-user quotas: users read their own limits and use, tenant admins read and set anyone's
 overrides. Called by transport/pods_servicer.py (GetQuota, SetQuota). The limits are enforced
-by the Store (services/common/db/quotas.py) atomically with each write that raises use."""
+by the repositories (services/common/db/quotas.py) atomically with each write that raises use."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
 
-from services.api.domain.pods import Principal, check_username
+from services.api.domain.access import check_username
+from services.api.domain.ports import QuotaStore
+from services.api.domain.principal import Principal
 from services.api.errors import InvalidArgumentError, PermissionDeniedError
-from services.common.db.quotas import Quota, QuotaView
-from services.common.db.store import Store
+from services.common.quotas_model import Quota, QuotaView
 
 QUOTA_FIELDS = tuple(item.name for item in fields(Quota))
 MAX_QUOTA = 10**9
@@ -19,7 +20,7 @@ MAX_QUOTA = 10**9
 class Quotas:
     """Quota use cases: users read their own; tenant admins read and set everyone's."""
 
-    def __init__(self, store: Store, defaults: Quota) -> None:
+    def __init__(self, store: QuotaStore, defaults: Quota) -> None:
         self._store = store
         self._defaults = defaults
 

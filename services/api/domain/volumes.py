@@ -2,14 +2,12 @@
 files (list, upload, download), sharing, and the permission check for pods that mount them.
 
 Called by transport/pods_servicer.py with an authenticated Principal, and by domain/pods.py
-(`authorize_mounts`) when a pod's mounts are added or changed. Records live in the Store; the
-files live behind the storage seam (a VolumeStore: Docker named volumes, or claims on Kubernetes).
+(`authorize_mounts`) when a pod's mounts are added or changed. Records live in the
+repositories (domain/ports.py); the files behind the storage seam (a VolumeStore).
 
-Permissions are those of pods: READ < USER < ADMIN, the creator is ADMIN, at least one ADMIN
-is always left, tenant admins may do everything. Callers without any permission are told the
-object does not exist. Reading files needs READ, uploading and mounting a volume USER,
-mounting a snapshot READ, taking a snapshot READ on its source; changes, deletion and
-sharing need ADMIN.
+Permissions follow domain/access.py (as for pods and templates). Reading files needs READ,
+uploading and mounting a volume USER, mounting a snapshot READ, taking a snapshot READ on its
+source; changes, deletion and sharing need ADMIN.
 
 Order of writes: storage first, then the record (a retried create adopts what an interrupted
 one left in storage); deletion removes the storage first, then the record (an interrupted
@@ -23,15 +21,29 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from services.api.domain.access import Access, describe, needed_to_mount
 from services.api.domain.paging import Page, after_of, page_of, page_size
-from services.api.domain.pods import Principal, ReconcileRequester, check_username, parse_level
+from services.api.domain.ports import ApiStore, ReconcileRequester
+from services.api.domain.principal import Principal
 from services.api.domain.quota_errors import refusals
-from services.api.domain.revocation import Revoker, describe, needed_to_mount
+from services.api.domain.storage_errors import still_mounted, storage_errors
+from services.api.domain.volume_inputs import (
+    SizeLimits,
+    SnapshotRequest,
+    SnapshotUpdate,
+    VolumeRequest,
+    VolumeUpdate,
+    checked_description,
+    file_path,
+    relative_path,
+    storage_id,
+    unchanged,
+)
 from services.api.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -40,24 +52,18 @@ from services.api.errors import (
     PermissionDeniedError,
     ResourceExhaustedError,
 )
-from services.common.db.quotas import Quota, over_quota
-from services.common.db.store import AlreadyExistsError as StoreAlreadyExists
-from services.common.db.store import LastAdminError, Store
 from services.common.outcomes import PodsError
 from services.common.pods_model import Level, MountType, VolumeMountSpec
+from services.common.quotas_model import Quota, over_quota
+from services.common.records import AlreadyExistsError as StoreAlreadyExists
 from services.common.runtime.types import StorageKind
-from services.common.storage import paths
 from services.common.storage.chunks import ChunkStream
 from services.common.storage.types import (
     FileEntry,
-    InvalidStorageRequest,
-    QuotaExceeded,
     SnapshotKey,
     StorageConflict,
-    StorageNotFound,
     VolumeKey,
     VolumeStore,
-    validate_storage_id,
 )
 from services.common.volumes_model import MIB, SnapshotRecord, VolumeRecord
 
@@ -67,57 +73,6 @@ R = TypeVar("R")
 MAX_DESCRIPTION = 255
 MAX_NAMED_PODS = 5  # pods named in a "still mounted" refusal
 FORCE_WAIT = 60.0  # seconds a forced delete waits for the stopped pods' containers to go
-
-
-@dataclass(frozen=True)
-class SizeLimits:
-    """Bounds of size_limit, in MiB (settings PODS_VOLUME_SIZE_DEFAULT, PODS_VOLUME_SIZE_MAX)."""
-
-    default_mib: int = 1024
-    max_mib: int = 10240
-
-
-@dataclass(frozen=True)
-class VolumeRequest:
-    """A create request (transport converts the protobuf to this); None: not given."""
-
-    volume_id: str
-    description: str = ""
-    size_limit_mib: int | None = None
-
-
-@dataclass(frozen=True)
-class VolumeUpdate:
-    """The fields an update gives (None: not given)."""
-
-    volume_id: str
-    description: str | None = None
-    size_limit_mib: int | None = None
-
-
-@dataclass(frozen=True)
-class SnapshotRequest:
-    """A create request; Tapis fields this service does not support must stay empty."""
-
-    snapshot_id: str
-    source_volume_id: str
-    source_volume_path: str = ""
-    description: str = ""
-    size_limit_mib: int | None = None
-    destination_path: str = ""
-    cron: str = ""
-    retention_policy: str = ""
-
-
-@dataclass(frozen=True)
-class SnapshotUpdate:
-    """The fields an update gives (None: not given)."""
-
-    snapshot_id: str
-    description: str | None = None
-    size_limit_mib: int | None = None
-    cron: str | None = None
-    retention_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +89,7 @@ class Volumes:
     def __init__(
         self,
         *,
-        store: Store,
+        store: ApiStore,
         files: VolumeStore,
         limits: SizeLimits,
         clock: Callable[[], datetime],
@@ -142,7 +97,7 @@ class Volumes:
         reconciler: ReconcileRequester | None = None,
     ) -> None:
         self._quota = quota  # per-user defaults; None: no quotas
-        self._revoker = Revoker(store, reconciler, clock)
+        self._access = Access(store, clock, reconciler)
         self._store = store
         self._files = files
         self._limits = limits
@@ -151,13 +106,13 @@ class Volumes:
     # -- volumes ---------------------------------------------------------------------------
 
     async def create_volume(self, who: Principal, request: VolumeRequest) -> VolumeRecord:
-        key = VolumeKey(who.tenant_id, _object_id("volume_id", request.volume_id))
-        description = _description(request.description)
+        key = VolumeKey(who.tenant_id, storage_id("volume_id", request.volume_id))
+        description = checked_description(request.description)
         limit = self._size_limit(request.size_limit_mib)
-        if await self._store.get_volume(key) is not None:
+        if await self._store.storage.get_volume(key) is not None:
             raise AlreadyExistsError(f"volume_id '{key.volume_id}' already exists")
         await self._precheck_quota(who, limit)
-        with _storage_errors("volume_id"):
+        with storage_errors("volume_id"):
             await self._files.create_volume(key, limit * MIB)
         now = self._clock()
         record = VolumeRecord(
@@ -171,32 +126,34 @@ class Volumes:
         )
         try:
             async with self._undo_on_refusal(lambda: self._files.delete_volume(key)):
-                return await self._store.create_volume(record, self._quota)
+                return await self._store.storage.create_volume(record, self._quota)
         except StoreAlreadyExists:  # created meanwhile by someone else: their storage now
             raise AlreadyExistsError(f"volume_id '{key.volume_id}' already exists") from None
 
     async def get_volume(self, who: Principal, volume_id: str) -> VolumeRecord:
         """The volume with its size measured now."""
         record = await self._volume(who, volume_id, Level.READ)
-        with _storage_errors("volume_id"):
+        with storage_errors("volume_id"):
             used = await self._files.usage_bytes(record.key)
-        updated = await self._store.update_volume(record.key, self._clock(), size_bytes=used)
+        updated = await self._store.storage.update_volume(
+            record.key, self._clock(), size_bytes=used
+        )
         return updated or record
 
     async def list_volumes(self, who: Principal) -> list[VolumeRecord]:
         if who.is_admin:
-            return await self._store.list_volumes(who.tenant_id)
-        return await self._store.readable_volumes(who.tenant_id, who.username)
+            return await self._store.storage.list_volumes(who.tenant_id)
+        return await self._store.storage.readable_volumes(who.tenant_id, who.username)
 
     async def update_volume(self, who: Principal, update: VolumeUpdate) -> Updated[VolumeRecord]:
         record = await self._volume(who, update.volume_id, Level.ADMIN)
-        _fixed("size_limit", update.size_limit_mib, record.size_limit_mib, "MiB")
+        unchanged("size_limit", update.size_limit_mib, record.size_limit_mib, "MiB")
         if update.description is None or update.description == record.description:
             return Updated(
                 record, f"Volume '{update.volume_id}' is unchanged: the update changes nothing."
             )
-        description = _description(update.description)
-        updated = await self._store.update_volume(
+        description = checked_description(update.description)
+        updated = await self._store.storage.update_volume(
             record.key, self._clock(), description=description
         )
         if updated is None:
@@ -209,21 +166,21 @@ class Volumes:
         delete waits for their containers to go."""
         record = await self._volume(who, volume_id, Level.ADMIN)
         if force:
-            await self._revoker.before_delete(record.key, who.username)
+            await self._access.stop_mounting(record.key, who.username)
         else:
             await self._refuse_if_mounted(who, record.key)
-        with _storage_errors("volume_id"), _still_mounted(f"volume '{volume_id}'"):
+        with storage_errors("volume_id"), still_mounted(f"volume '{volume_id}'"):
             await self._retry_while_mounted(
                 lambda: self._files.delete_volume(record.key), FORCE_WAIT if force else 0
             )
-        await self._store.delete_volume(record.key)
+        await self._store.storage.delete_volume(record.key)
 
     async def list_volume_files(
         self, who: Principal, volume_id: str, path: str = "", recursive: bool = False
     ) -> list[FileEntry]:
         record = await self._volume(who, volume_id, Level.READ)
-        relative = _path("path", path)
-        with _storage_errors("path"):
+        relative = relative_path("path", path)
+        with storage_errors("path"):
             return await self._files.list_files(record.key, relative, recursive)
 
     async def list_volume_files_page(
@@ -243,40 +200,40 @@ class Volumes:
 
     async def upload(self, who: Principal, volume_id: str, path: str, data: bytes) -> FileEntry:
         record = await self._volume(who, volume_id, Level.USER)
-        relative = _path("path", path)
+        relative = relative_path("path", path)
         if not relative:
             raise InvalidArgumentError("path", "must name a file, not the volume root")
-        with _storage_errors("path"):
+        with storage_errors("path"):
             return await self._files.upload(record.key, relative, data)
 
     async def download(self, who: Principal, volume_id: str, path: str) -> ChunkStream:
         """The file as a stream of chunks, checked (permission, path, existence) before this
         returns; errors while it flows are the storage's (temporary) errors."""
         record = await self._volume(who, volume_id, Level.READ)
-        relative = _file_path(path)
-        with _storage_errors("path"):
+        relative = file_path(path)
+        with storage_errors("path"):
             return await self._files.open_download(record.key, relative)
 
     async def volume_permissions(self, who: Principal, volume_id: str) -> list[tuple[str, Level]]:
         record = await self._volume(who, volume_id, Level.READ)
-        return await self._store.storage_permissions(record.key)
+        return await self._access.grants(record.key)
 
     async def set_volume_permission(
         self, who: Principal, volume_id: str, user: str, level: str
     ) -> list[tuple[str, Level]]:
         record = await self._volume(who, volume_id, Level.ADMIN)
-        return await self._grant(who, record.key, user, level)
+        return await self._access.grant(who, record.key, user, level)
 
     async def delete_volume_permission(
         self, who: Principal, volume_id: str, user: str
     ) -> list[tuple[str, Level]]:
         record = await self._volume(who, volume_id, Level.ADMIN)
-        return await self._revoke(who, record.key, user, f"volume '{volume_id}'")
+        return await self._access.revoke(who, record.key, user)
 
     # -- snapshots -------------------------------------------------------------------------
 
     async def create_snapshot(self, who: Principal, request: SnapshotRequest) -> SnapshotRecord:
-        key = SnapshotKey(who.tenant_id, _object_id("snapshot_id", request.snapshot_id))
+        key = SnapshotKey(who.tenant_id, storage_id("snapshot_id", request.snapshot_id))
         for name, value in (
             ("destination_path", request.destination_path),
             ("cron", request.cron),
@@ -284,17 +241,19 @@ class Volumes:
         ):
             if value:
                 raise InvalidArgumentError(name, "is not supported by this service; leave it empty")
-        description = _description(request.description)
+        description = checked_description(request.description)
         limit = self._size_limit(request.size_limit_mib)
         # Tapis clients name the whole volume "/": a leading '/' is the volume root here.
-        source_path = _path("source_volume_path", request.source_volume_path.removeprefix("/"))
-        source = await self._volume(
-            who, _object_id("source_volume_id", request.source_volume_id), Level.READ
+        source_path = relative_path(
+            "source_volume_path", request.source_volume_path.removeprefix("/")
         )
-        if await self._store.get_snapshot(key) is not None:
+        source = await self._volume(
+            who, storage_id("source_volume_id", request.source_volume_id), Level.READ
+        )
+        if await self._store.storage.get_snapshot(key) is not None:
             raise AlreadyExistsError(f"snapshot_id '{key.snapshot_id}' already exists")
         await self._precheck_quota(who, limit)
-        with _storage_errors("source_volume_path"):
+        with storage_errors("source_volume_path"):
             info = await self._files.create_snapshot(source.key, key, source_path, limit * MIB)
         now = self._clock()
         record = SnapshotRecord(
@@ -310,7 +269,7 @@ class Volumes:
         )
         try:
             async with self._undo_on_refusal(lambda: self._files.delete_snapshot(key)):
-                return await self._store.create_snapshot(record, self._quota)
+                return await self._store.storage.create_snapshot(record, self._quota)
         except StoreAlreadyExists:
             raise AlreadyExistsError(f"snapshot_id '{key.snapshot_id}' already exists") from None
 
@@ -319,14 +278,14 @@ class Volumes:
 
     async def list_snapshots(self, who: Principal) -> list[SnapshotRecord]:
         if who.is_admin:
-            return await self._store.list_snapshots(who.tenant_id)
-        return await self._store.readable_snapshots(who.tenant_id, who.username)
+            return await self._store.storage.list_snapshots(who.tenant_id)
+        return await self._store.storage.readable_snapshots(who.tenant_id, who.username)
 
     async def update_snapshot(
         self, who: Principal, update: SnapshotUpdate
     ) -> Updated[SnapshotRecord]:
         record = await self._snapshot(who, update.snapshot_id, Level.ADMIN)
-        _fixed("size_limit", update.size_limit_mib, record.size_limit_mib, "MiB")
+        unchanged("size_limit", update.size_limit_mib, record.size_limit_mib, "MiB")
         for name, value in (("cron", update.cron), ("retention_policy", update.retention_policy)):
             if value:
                 raise InvalidArgumentError(name, "is not supported by this service; leave it empty")
@@ -335,8 +294,8 @@ class Volumes:
                 record,
                 f"Snapshot '{update.snapshot_id}' is unchanged: the update changes nothing.",
             )
-        updated = await self._store.update_snapshot(
-            record.key, self._clock(), description=_description(update.description)
+        updated = await self._store.storage.update_snapshot(
+            record.key, self._clock(), description=checked_description(update.description)
         )
         if updated is None:
             raise NotFoundError(f"snapshot '{update.snapshot_id}' not found")
@@ -346,21 +305,21 @@ class Volumes:
         """Deletes the snapshot; pods mounting it are handled as by delete_volume."""
         record = await self._snapshot(who, snapshot_id, Level.ADMIN)
         if force:
-            await self._revoker.before_delete(record.key, who.username)
+            await self._access.stop_mounting(record.key, who.username)
         else:
             await self._refuse_if_mounted(who, record.key)
-        with _storage_errors("snapshot_id"), _still_mounted(f"snapshot '{snapshot_id}'"):
+        with storage_errors("snapshot_id"), still_mounted(f"snapshot '{snapshot_id}'"):
             await self._retry_while_mounted(
                 lambda: self._files.delete_snapshot(record.key), FORCE_WAIT if force else 0
             )
-        await self._store.delete_snapshot(record.key)
+        await self._store.storage.delete_snapshot(record.key)
 
     async def list_snapshot_files(
         self, who: Principal, snapshot_id: str, path: str = "", recursive: bool = False
     ) -> list[FileEntry]:
         record = await self._snapshot(who, snapshot_id, Level.READ)
-        relative = _path("path", path)
-        with _storage_errors("path"):
+        relative = relative_path("path", path)
+        with storage_errors("path"):
             return await self._files.list_snapshot_files(record.key, relative, recursive)
 
     async def list_snapshot_files_page(
@@ -380,27 +339,27 @@ class Volumes:
     async def download_snapshot(self, who: Principal, snapshot_id: str, path: str) -> ChunkStream:
         """Like download, from a snapshot."""
         record = await self._snapshot(who, snapshot_id, Level.READ)
-        relative = _file_path(path)
-        with _storage_errors("path"):
+        relative = file_path(path)
+        with storage_errors("path"):
             return await self._files.open_snapshot_download(record.key, relative)
 
     async def snapshot_permissions(
         self, who: Principal, snapshot_id: str
     ) -> list[tuple[str, Level]]:
         record = await self._snapshot(who, snapshot_id, Level.READ)
-        return await self._store.storage_permissions(record.key)
+        return await self._access.grants(record.key)
 
     async def set_snapshot_permission(
         self, who: Principal, snapshot_id: str, user: str, level: str
     ) -> list[tuple[str, Level]]:
         record = await self._snapshot(who, snapshot_id, Level.ADMIN)
-        return await self._grant(who, record.key, user, level)
+        return await self._access.grant(who, record.key, user, level)
 
     async def delete_snapshot_permission(
         self, who: Principal, snapshot_id: str, user: str
     ) -> list[tuple[str, Level]]:
         record = await self._snapshot(who, snapshot_id, Level.ADMIN)
-        return await self._revoke(who, record.key, user, f"snapshot '{snapshot_id}'")
+        return await self._access.revoke(who, record.key, user)
 
     # -- mounts ----------------------------------------------------------------------------
 
@@ -417,7 +376,7 @@ class Volumes:
             else:
                 key = (await self._volume(who, object_id, Level.USER, "to mount it")).key
                 kind = StorageKind.VOLUME
-            with _storage_errors(f"{field}.sub_path", missing_is_invalid=True):
+            with storage_errors(f"{field}.sub_path", missing_is_invalid=True):
                 await self._files.mount_for(
                     kind, key, mount.mount_path, mount.sub_path, mount.read_only
                 )
@@ -433,15 +392,15 @@ class Volumes:
             key: VolumeKey | SnapshotKey
             if mount.type is MountType.SNAPSHOT:
                 key = SnapshotKey(who.tenant_id, object_id)
-                exists = await self._store.get_snapshot(key) is not None
+                exists = await self._store.storage.get_snapshot(key) is not None
             else:
                 key = VolumeKey(who.tenant_id, object_id)
-                exists = await self._store.get_volume(key) is not None
+                exists = await self._store.storage.get_volume(key) is not None
             if not exists:
                 raise FailedPreconditionError(
                     f"{describe(key)} no longer exists; remove it from volume_mounts first"
                 )
-            level = await self._store.storage_permission(key, owner)
+            level = await self._access.level(key, owner)
             needed = needed_to_mount(key)
             if level is None or not level.allows(needed):
                 raise PermissionDeniedError(
@@ -454,71 +413,16 @@ class Volumes:
     async def _volume(
         self, who: Principal, volume_id: str, needed: Level, purpose: str = ""
     ) -> VolumeRecord:
-        """The volume if the caller holds `needed` on it; NotFoundError when the caller has
-        no permission at all, so that other users' volumes do not leak."""
-        key = VolumeKey(who.tenant_id, _object_id("volume_id", volume_id))
-        record = await self._store.get_volume(key)
-        if record is None:
-            raise NotFoundError(f"volume '{volume_id}' not found")
-        await self._check(who, key, needed, f"volume '{volume_id}'", purpose)
-        return record
+        """The volume if the caller holds `needed` on it (domain/access.py)."""
+        key = VolumeKey(who.tenant_id, storage_id("volume_id", volume_id))
+        return await self._access.volume(who, key, needed, purpose)
 
     async def _snapshot(
         self, who: Principal, snapshot_id: str, needed: Level, purpose: str = ""
     ) -> SnapshotRecord:
-        """The snapshot if the caller holds `needed` on it (see _volume)."""
-        key = SnapshotKey(who.tenant_id, _object_id("snapshot_id", snapshot_id))
-        record = await self._store.get_snapshot(key)
-        if record is None:
-            raise NotFoundError(f"snapshot '{snapshot_id}' not found")
-        await self._check(who, key, needed, f"snapshot '{snapshot_id}'", purpose)
-        return record
-
-    async def _check(
-        self,
-        who: Principal,
-        key: VolumeKey | SnapshotKey,
-        needed: Level,
-        what: str,
-        purpose: str,
-    ) -> None:
-        if who.is_admin:
-            return
-        level = await self._store.storage_permission(key, who.username)
-        if level is None:
-            raise NotFoundError(f"{what} not found")
-        if not level.allows(needed):
-            why = f" {purpose}" if purpose else ""
-            raise PermissionDeniedError(
-                f"this needs {needed.value} permission on {what}{why}; you have {level.value}"
-            )
-
-    async def _grant(
-        self, who: Principal, key: VolumeKey | SnapshotKey, user: str, level: str
-    ) -> list[tuple[str, Level]]:
-        grant = parse_level(level)
-        revoked = self._revoker.revocation(key, user, who.username)
-        try:
-            await self._store.set_storage_permission(key, check_username(user), grant, revoked)
-        except LastAdminError as exc:
-            raise FailedPreconditionError(str(exc)) from None
-        await self._revoker.after_grant_change(key, user)
-        return await self._store.storage_permissions(key)
-
-    async def _revoke(
-        self, who: Principal, key: VolumeKey | SnapshotKey, user: str, what: str
-    ) -> list[tuple[str, Level]]:
-        revoked = self._revoker.revocation(key, user, who.username)
-        try:
-            removed = await self._store.delete_storage_permission(
-                key, check_username(user), revoked
-            )
-        except LastAdminError as exc:
-            raise FailedPreconditionError(str(exc)) from None
-        if not removed:
-            raise NotFoundError(f"user '{user}' has no permission on {what}")
-        await self._revoker.after_grant_change(key, user)
-        return await self._store.storage_permissions(key)
+        """The snapshot if the caller holds `needed` on it (domain/access.py)."""
+        key = SnapshotKey(who.tenant_id, storage_id("snapshot_id", snapshot_id))
+        return await self._access.snapshot(who, key, needed, purpose)
 
     @staticmethod
     async def _retry_while_mounted(delete: Callable[[], Awaitable[bool]], wait: float) -> None:
@@ -537,13 +441,15 @@ class Volumes:
     async def _refuse_if_mounted(self, who: Principal, key: VolumeKey | SnapshotKey) -> None:
         """FailedPreconditionError while pods (not being deleted) mount the object. Pods the
         caller may not read are counted, not named."""
-        pods = await self._store.pods_mounting(key)
+        pods = await self._store.pods.pods_mounting(key)
         if not pods:
             return
         if who.is_admin:
             visible = [p.key.pod_id for p in pods]
         else:
-            readable = {p.key for p in await self._store.readable_pods(who.tenant_id, who.username)}
+            readable = {
+                p.key for p in await self._store.pods.readable_pods(who.tenant_id, who.username)
+            }
             visible = [p.key.pod_id for p in pods if p.key in readable]
         named = visible[:MAX_NAMED_PODS]
         others = len(pods) - len(named)
@@ -561,10 +467,10 @@ class Volumes:
 
     async def _precheck_quota(self, who: Principal, size_limit_mib: int) -> None:
         """Refuses early, before storage is made, when the caller's quota is already full;
-        the Store checks again atomically with the insert."""
+        the repository checks again atomically with the insert."""
         if self._quota is None:
             return
-        view = await self._store.quota(who.tenant_id, who.username, self._quota)
+        view = await self._store.quotas.quota(who.tenant_id, who.username, self._quota)
         refusal = over_quota(view.limits, view.use, Quota(volumes=1, storage_mib=size_limit_mib))
         if refusal is not None:
             raise ResourceExhaustedError(refusal)
@@ -591,73 +497,3 @@ class Volumes:
                 "size_limit", f"must be between 1 and {self._limits.max_mib} MiB (got {value})"
             )
         return value
-
-
-def _object_id(field: str, value: str) -> str:
-    if not value:
-        raise InvalidArgumentError(field, "is required")
-    try:
-        return validate_storage_id(field, value)
-    except ValueError:
-        raise InvalidArgumentError(
-            field,
-            "must be 3 to 64 lowercase letters and digits, starting with a letter "
-            f"(got {value[:80]!r})",
-        ) from None
-
-
-def _description(value: str) -> str:
-    if len(value) > MAX_DESCRIPTION:
-        raise InvalidArgumentError("description", f"must be at most {MAX_DESCRIPTION} characters")
-    return value
-
-
-def _path(field: str, value: str) -> str:
-    try:
-        return paths.normalize(value, field)
-    except paths.PathError as exc:
-        raise InvalidArgumentError(field, str(exc)) from None
-
-
-def _file_path(value: str) -> str:
-    relative = _path("path", value)
-    if not relative:
-        raise InvalidArgumentError("path", "must name a file, not the root")
-    return relative
-
-
-def _fixed(field: str, given: int | None, current: int, unit: str) -> None:
-    if given is not None and given != 0 and given != current:
-        raise InvalidArgumentError(
-            field, f"cannot be changed after creation (it is {current} {unit})"
-        )
-
-
-@contextlib.contextmanager
-def _storage_errors(field: str, *, missing_is_invalid: bool = False) -> Iterator[None]:
-    """Translates the storage seam's errors for callers: bad requests name `field`, a full
-    volume or a conflicting state is a failed precondition, missing files are not found (or,
-    with `missing_is_invalid`, a bad `field`). Temporary errors pass through (UNAVAILABLE)."""
-    try:
-        yield
-    except StorageNotFound as exc:
-        if missing_is_invalid:
-            raise InvalidArgumentError(field, str(exc)) from None
-        raise NotFoundError(str(exc)) from None
-    except InvalidStorageRequest as exc:
-        raise InvalidArgumentError(field, str(exc)) from None
-    except (QuotaExceeded, StorageConflict) as exc:
-        raise FailedPreconditionError(str(exc)) from None
-
-
-@contextlib.contextmanager
-def _still_mounted(what: str) -> Iterator[None]:
-    """The storage refuses to delete what a container still mounts (a pod being deleted):
-    say so without naming other users' containers."""
-    try:
-        yield
-    except StorageConflict as exc:
-        log.info("delete of %s refused by the storage: %s", what, exc)
-        raise FailedPreconditionError(
-            f"{what} is still mounted by a container that is going away; try again shortly"
-        ) from None

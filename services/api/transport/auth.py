@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 
-from services.api.domain.pods import Principal
+from services.api.domain.principal import Principal
 from services.api.errors import UnauthenticatedError
 from services.api.tokens import TokenError, TokenVerifier
 

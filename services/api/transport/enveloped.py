@@ -15,7 +15,7 @@ import grpc
 from google.api import httpbody_pb2
 
 from services.api.domain.paging import Page
-from services.api.domain.pods import Principal
+from services.api.domain.principal import Principal
 from services.api.errors import InvalidArgumentError
 from services.api.transport.auth import Authenticator
 from services.api.transport.convert import envelope, grant_strings

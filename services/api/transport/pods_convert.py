@@ -12,9 +12,9 @@ from services.api.domain.execution import CommandOutput, ExecRequest
 from services.api.domain.quotas import QUOTA_FIELDS
 from services.api.domain.validation import MountRequest, PodRequest, PodUpdate
 from services.api.transport.convert import timestamp
-from services.common.db.quotas import Quota, QuotaView
 from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2
 from services.common.pods_model import PodRecord, pod_host
+from services.common.quotas_model import Quota, QuotaView
 
 
 def pod_request(pod: pod_pb2.Pod) -> PodRequest:

@@ -5,7 +5,8 @@ services/api/server.py."""
 
 from __future__ import annotations
 
-from services.api.domain.pods import Changed, Pods, Principal
+from services.api.domain.pods import Changed, Pods
+from services.api.domain.principal import Principal
 from services.api.domain.quotas import Quotas
 from services.api.errors import InvalidArgumentError
 from services.api.transport.auth import Authenticator

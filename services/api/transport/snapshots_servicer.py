@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from google.api import httpbody_pb2
 
-from services.api.domain.pods import Principal
+from services.api.domain.principal import Principal
 from services.api.domain.volumes import Volumes
 from services.api.transport.auth import Authenticator
 from services.api.transport.enveloped import (

@@ -10,7 +10,7 @@ from typing import Any
 
 from google.api import httpbody_pb2
 
-from services.api.domain.volumes import (
+from services.api.domain.volume_inputs import (
     SnapshotRequest,
     SnapshotUpdate,
     VolumeRequest,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from services.api.domain.catalog import TemplateRequest
 from services.api.transport.convert import timestamp
-from services.common.db.store import ImageRule
 from services.common.generated.pods.v1 import pod_pb2, template_pb2
+from services.common.records import ImageRule
 from services.common.templates import CredentialsRecipe, TemplateDef
 
 

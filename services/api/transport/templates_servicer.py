@@ -5,7 +5,7 @@ call and wraps the reply in the Tapis envelope. Registered by services/api/serve
 from __future__ import annotations
 
 from services.api.domain.catalog import Catalog
-from services.api.domain.pods import Principal
+from services.api.domain.principal import Principal
 from services.api.transport.auth import Authenticator
 from services.api.transport.enveloped import Authenticated, GrantCalls, Reply, enveloped
 from services.api.transport.templates_convert import (

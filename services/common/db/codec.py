@@ -1,5 +1,5 @@
 """Converts the frozen domain records to and from the JSON stored in the `pods.spec` and
-`pods.status_container` columns. Used by store.py only."""
+`pods.status_container` columns. Used by mapping.py and the repositories only."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""Per-user quotas inside a Store transaction: the lock that serialises one user's
+"""Per-user quotas inside a repository transaction: the lock that serialises one user's
 quota-consuming writes, what the user uses, and the check.
 
-Used by services/common/db/store.py only: every write that can raise a user's use (create a
-pod, start one, change its resources, create a volume or snapshot) first bumps the user's
-`user_quotas` row (a row lock on PostgreSQL; on SQLite the first write of a transaction takes
-the database's write lock), then counts and checks, then writes, all in one transaction. Two
-concurrent creates therefore cannot both take the last slot.
+Used by the repositories in services/common/db/repositories only: every write that can raise
+a user's use (create a pod, start one, change its resources, create a volume or snapshot)
+first bumps the user's `user_quotas` row (a row lock on PostgreSQL; on SQLite the first write
+of a transaction takes the database's write lock), then counts and checks, then writes, all in
+one transaction. Two concurrent creates therefore cannot both take the last slot.
 
 What counts: `pods` every pod record the user owns (being deleted included, until it is gone);
 `cpu`/`memory` the limits of the user's pods that are asked to run (not OFF, not being
@@ -15,62 +15,14 @@ deleted); `volumes` the user's volumes and snapshots; `storage` their summed siz
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common.db.models import PodRow, SnapshotRow, UserQuotaRow, VolumeRow
-from services.common.outcomes import PodsError
-
-# name shown to users, and unit, of each quota field
-_SHOWN = {
-    "pods": ("pods", ""),
-    "volumes": ("volumes", ""),
-    "cpu_millis": ("cpu", " millicores"),
-    "mem_mib": ("memory", " MiB"),
-    "storage_mib": ("storage", " MiB"),
-}
-
-
-@dataclass(frozen=True)
-class Quota:
-    """Limits (or a use, or a charge) in each dimension a quota holds."""
-
-    pods: int = 0
-    volumes: int = 0
-    cpu_millis: int = 0
-    mem_mib: int = 0
-    storage_mib: int = 0
-
-
-@dataclass(frozen=True)
-class QuotaView:
-    """A user's effective limits, which of them are the tenant default, and their use."""
-
-    username: str
-    limits: Quota
-    overridden: frozenset[str]
-    use: Quota
-
-
-class QuotaExceededError(PodsError):
-    """A write would take the user over a quota; the message names it and the current use."""
-
-
-def over_quota(limits: Quota, use: Quota, charge: Quota) -> str | None:
-    """The refusal sentence when `use + charge` breaks a limit that the charge raises."""
-    for item in fields(Quota):
-        asked = getattr(charge, item.name)
-        if asked <= 0:
-            continue
-        used, limit = getattr(use, item.name), getattr(limits, item.name)
-        if used + asked > limit:
-            shown, unit = _SHOWN[item.name]
-            extra = "" if item.name in ("pods", "volumes") else f"; this asks for {asked}{unit}"
-            return f"quota exceeded: {shown} {used} of {limit}{unit} in use{extra}"
-    return None
+from services.common.quotas_model import Quota, QuotaExceededError, QuotaView, over_quota
 
 
 async def lock_user(session: Any, tenant_id: str, username: str) -> None:

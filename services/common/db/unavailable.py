@@ -1,10 +1,11 @@
 """Turns connection-level database failures into one error our callers understand.
 
 A stopped PostgreSQL, a dropped connection, an exhausted pool, or a SQLite file that is locked,
-read-only or on a full disk all leave the `Store` as `DatabaseUnavailableError` (a
-`TemporaryError`: the API answers UNAVAILABLE, reconcile steps retry). Used only by store.py,
-at the one place where sessions are opened, so no other module sees SQLAlchemy or driver
-exceptions for these cases. Errors of our own making (a bad query, a constraint) pass through.
+read-only or on a full disk all leave the repositories as `DatabaseUnavailableError` (a
+`TemporaryError`: the API answers UNAVAILABLE, reconcile steps retry). Used only by
+sessions.py, at the one place where sessions are opened, so no other module sees SQLAlchemy
+or driver exceptions for these cases. Errors of our own making (a bad query, a constraint)
+pass through.
 """
 
 from __future__ import annotations

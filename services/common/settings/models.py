@@ -173,7 +173,10 @@ class ProcessSettings(SettingsGroup):
     health_port: int = Field(50053, description="health's gRPC port (loopback)")
     spawner_address: str = Field(
         "",
-        description="where the API (exec, volume and snapshot files) and health (what the runtime sees) reach the spawner",
+        description=(
+            "where the API (exec, volume and snapshot files) and health (what the runtime"
+            " sees) reach the spawner"
+        ),
         json_schema_extra=_doc("`127.0.0.1:<spawner port>`"),
     )
 

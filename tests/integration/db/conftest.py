@@ -1,4 +1,4 @@
-"""Store fixtures: a migrated SQLite file and a fresh PostgreSQL database per test."""
+"""Repository fixtures: a migrated SQLite file and a fresh PostgreSQL database per test."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
-from services.common.db.store import Store
 
 PG_ADMIN_DSN = os.environ.get("PODS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -33,18 +33,18 @@ async def _postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Repositories]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'pods.db'}"
         await upgrade_async(url)
-        s = Store.open(url)
+        s = Repositories.open(url)
         yield s
         await s.close()
         return
     gen = _postgres_url()
     url = await gen.__anext__()
     await upgrade_async(url)
-    s = Store.open(url)
+    s = Repositories.open(url)
     yield s
     await s.close()
     with pytest.raises(StopAsyncIteration):

@@ -1,6 +1,6 @@
 """Two processes writing the same pod at once (the spawner recording an applied change while
 health records an observation) both keep their writes: no lost update of the status or of
-the action log. Two Store instances on one database stand in for the two processes."""
+the action log. Two Repositories bundles on one database stand in for the two processes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
-from services.common.db.store import Store
 from services.common.pods_model import ContainerStatus, PodSpec, Status
 from services.common.runtime.types import PodKey
 from tests.integration.db.conftest import _postgres_url
@@ -37,20 +37,20 @@ async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[s
 
 
 async def test_spawner_and_health_writing_one_pod_at_once_lose_nothing(url: str) -> None:
-    spawner, health = Store.open(url), Store.open(url)
+    spawner, health = Repositories.open(url), Repositories.open(url)
     running = ContainerStatus(phase="running", message="container is running")
     lost = []
     try:
         for n in range(ROUNDS):
             key = PodKey("dev", f"race{n}")
-            await spawner.create_pod(
+            await spawner.pods.create_pod(
                 key, owner="alice", spec=PodSpec(image="i"), credentials_encrypted=None, now=NOW
             )
             await asyncio.gather(
-                spawner.mark_applied(key, 1, "created", NOW),
-                health.record_observation(key, Status.AVAILABLE, running, NOW),
+                spawner.pod_state.mark_applied(key, 1, "created", NOW),
+                health.pod_state.record_observation(key, Status.AVAILABLE, running, NOW),
             )
-            record = await spawner.get_pod(key)
+            record = await spawner.pods.get_pod(key)
             assert record is not None
             logs = record.action_logs
             whole = (

@@ -10,16 +10,18 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.api.domain.catalog import Catalog, TemplateRequest
-from services.api.domain.pods import Pods, Principal
+from services.api.domain.pods import Pods
+from services.api.domain.principal import Principal
 from services.api.domain.validation import Limits, PodRequest
-from services.api.domain.volumes import SizeLimits, Volumes
+from services.api.domain.volume_inputs import SizeLimits
+from services.api.domain.volumes import Volumes
 from services.api.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
 )
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.pods_model import Level
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
@@ -47,13 +49,13 @@ class NoBus:
 
 
 @pytest.fixture
-async def catalog(store: Store) -> Catalog:
-    await store.seed_templates("dev", seed_templates(Settings()), NOW)
+async def catalog(store: Repositories) -> Catalog:
+    await store.catalog.seed_templates("dev", seed_templates(Settings()), NOW)
     return Catalog(store, lambda: NOW)
 
 
 @pytest.fixture
-def pods(store: Store) -> Pods:
+def pods(store: Repositories) -> Pods:
     return Pods(
         store=store,
         reconciler=NoBus(),
@@ -74,7 +76,7 @@ async def test_every_tenant_starts_with_postgres_and_neo4j(catalog: Catalog) -> 
 
 
 async def test_a_new_template_makes_pods_with_its_image_env_and_credentials(
-    catalog: Catalog, pods: Pods, store: Store
+    catalog: Catalog, pods: Pods, store: Repositories
 ) -> None:
     await catalog.create_template(
         ADMIN,
@@ -181,7 +183,7 @@ async def test_seeded_templates_are_usable_by_everyone(catalog: Catalog) -> None
 
 
 async def test_a_read_only_root_template_makes_read_only_root_pods(
-    catalog: Catalog, pods: Pods, store: Store
+    catalog: Catalog, pods: Pods, store: Repositories
 ) -> None:
     made = await catalog.create_template(
         ADMIN, TemplateRequest(template_id="static", image="pods-http:latest", read_only_root=True)
@@ -194,9 +196,9 @@ async def test_a_read_only_root_template_makes_read_only_root_pods(
     await catalog.update_template(
         ADMIN, TemplateRequest(template_id="static", read_only_root=False)
     )
-    stored = await store.get_pod(PodKey("dev", "site1"))
+    stored = await store.pods.get_pod(PodKey("dev", "site1"))
     assert stored is not None and stored.spec.read_only_root is True  # copied at creation
     assert build_container_spec(stored, None, "local").read_only_root is True
-    custom = await store.get_pod(PodKey("dev", "site2"))
+    custom = await store.pods.get_pod(PodKey("dev", "site2"))
     assert custom is not None and custom.spec.read_only_root is False
     assert not any(t.read_only_root for t in seed_templates(Settings()))

@@ -10,9 +10,11 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.api.domain.execution import ExecRequest
-from services.api.domain.pods import Pods, Principal
+from services.api.domain.pods import Pods
+from services.api.domain.principal import Principal
 from services.api.domain.validation import Limits, PodRequest, PodUpdate
-from services.api.domain.volumes import SizeLimits, Volumes
+from services.api.domain.volume_inputs import SizeLimits
+from services.api.domain.volumes import Volumes
 from services.api.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -20,7 +22,7 @@ from services.api.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.outcomes import TemporaryError
 from services.common.pods_model import ContainerStatus, Level, Status
 from services.common.runtime.types import ExecResult, PodKey
@@ -59,13 +61,13 @@ def requests() -> Requests:
 
 
 @pytest.fixture
-def volumes(store: Store) -> Volumes:
+def volumes(store: Repositories) -> Volumes:
     return Volumes(store=store, files=FakeVolumeStore(), limits=SizeLimits(), clock=lambda: NOW)
 
 
 @pytest.fixture
-async def pods(store: Store, requests: Requests, volumes: Volumes) -> Pods:
-    await store.seed_templates("dev", seed_templates(Settings()), NOW)
+async def pods(store: Repositories, requests: Requests, volumes: Volumes) -> Pods:
+    await store.catalog.seed_templates("dev", seed_templates(Settings()), NOW)
     return Pods(
         store=store,
         reconciler=requests,
@@ -206,11 +208,11 @@ async def test_stop_and_start_are_idempotent_with_clear_messages(pods: Pods) -> 
     assert "already" in (await pods.stop(ALICE, "web1")).message
 
 
-async def test_commands_run_only_in_an_available_pod(pods: Pods, store: Store) -> None:
+async def test_commands_run_only_in_an_available_pod(pods: Pods, store: Repositories) -> None:
     await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
     with pytest.raises(FailedPreconditionError, match="REQUESTED"):
         await pods.exec(ALICE, "web1", ExecRequest(commands=["ls"]))
-    await store.record_observation(
+    await store.pod_state.record_observation(
         PodKey("dev", "web1"), Status.AVAILABLE, ContainerStatus(phase="running"), NOW
     )
     report = await pods.exec(ALICE, "web1", ExecRequest(commands=["ls -l", ["echo", "a b"]]))

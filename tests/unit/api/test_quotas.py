@@ -9,17 +9,19 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.fernet import Fernet
 
-from services.api.domain.pods import Pods, Principal
+from services.api.domain.pods import Pods
+from services.api.domain.principal import Principal
 from services.api.domain.quotas import Quotas
 from services.api.domain.validation import Limits, PodRequest
-from services.api.domain.volumes import SizeLimits, VolumeRequest, Volumes
+from services.api.domain.volume_inputs import SizeLimits, VolumeRequest
+from services.api.domain.volumes import Volumes
 from services.api.errors import (
     InvalidArgumentError,
     PermissionDeniedError,
     ResourceExhaustedError,
 )
-from services.common.db.quotas import Quota
-from services.common.db.store import Store
+from services.common.db.database import Repositories
+from services.common.quotas_model import Quota
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
 from services.common.storage.fake import FakeVolumeStore
@@ -50,12 +52,12 @@ def files() -> FakeVolumeStore:
 
 
 @pytest.fixture
-def volumes(store: Store, files: FakeVolumeStore) -> Volumes:
+def volumes(store: Repositories, files: FakeVolumeStore) -> Volumes:
     return Volumes(store=store, files=files, limits=SizeLimits(), clock=lambda: NOW, quota=QUOTA)
 
 
 @pytest.fixture
-def pods(store: Store, volumes: Volumes) -> Pods:
+def pods(store: Repositories, volumes: Volumes) -> Pods:
     return Pods(
         store=store,
         reconciler=NoBus(),
@@ -103,8 +105,10 @@ async def test_volumes_are_held_to_count_and_size_and_leave_no_storage(
         await files.usage_bytes(VolumeKey("dev", "vol2"))
 
 
-async def test_users_read_their_own_quota_and_admins_set_them(store: Store, pods: Pods) -> None:
-    quotas = Quotas(store, QUOTA)
+async def test_users_read_their_own_quota_and_admins_set_them(
+    store: Repositories, pods: Pods
+) -> None:
+    quotas = Quotas(store.quotas, QUOTA)
     await pods.create(ALICE, web("one"))
     view = await quotas.get(ALICE, "")
     assert view.username == "alice" and view.use.pods == 1 and view.limits == QUOTA

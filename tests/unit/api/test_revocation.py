@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.fernet import Fernet
 
-from services.api.domain.pods import Pods, Principal
+from services.api.domain.pods import Pods
+from services.api.domain.principal import Principal
 from services.api.domain.validation import Limits, MountRequest, PodRequest
-from services.api.domain.volumes import SizeLimits, SnapshotRequest, VolumeRequest, Volumes
+from services.api.domain.volume_inputs import SizeLimits, SnapshotRequest, VolumeRequest
+from services.api.domain.volumes import Volumes
 from services.api.errors import FailedPreconditionError, PermissionDeniedError
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.pods_model import RequestedStatus
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
@@ -45,7 +47,7 @@ def bus() -> Bus:
 
 
 @pytest.fixture
-def volumes(store: Store, bus: Bus) -> Volumes:
+def volumes(store: Repositories, bus: Bus) -> Volumes:
     return Volumes(
         store=store,
         files=FakeVolumeStore(),
@@ -56,7 +58,7 @@ def volumes(store: Store, bus: Bus) -> Volumes:
 
 
 @pytest.fixture
-def pods(store: Store, volumes: Volumes, bus: Bus) -> Pods:
+def pods(store: Repositories, volumes: Volumes, bus: Bus) -> Pods:
     return Pods(
         store=store,
         reconciler=bus,

@@ -17,7 +17,7 @@ from typing import cast
 import grpc
 import pytest
 
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, PodSpec, Status
@@ -176,7 +176,7 @@ class Notifier:
 
 
 async def test_the_watcher_follows_events_again_after_the_spawner_restarts(
-    store: Store, spawner: Spawner, observer: RemoteRuntimeObserver
+    store: Repositories, spawner: Spawner, observer: RemoteRuntimeObserver
 ) -> None:
     watcher = Watcher(
         store=store,
@@ -189,10 +189,10 @@ async def test_the_watcher_follows_events_again_after_the_spawner_restarts(
         drift_grace=3600,
         log_limit_bytes=1000,
     )
-    await store.create_pod(
+    await store.pods.create_pod(
         KEY, owner="alice", spec=PodSpec(image="img"), credentials_encrypted=None, now=START
     )
-    await store.mark_applied(KEY, 1, "created", START)
+    await store.pod_state.mark_applied(KEY, 1, "created", START)
     running = asyncio.create_task(watcher.run())
     try:
         await asyncio.sleep(0.5)  # the first resync has run; the stream is open
@@ -203,12 +203,12 @@ async def test_the_watcher_follows_events_again_after_the_spawner_restarts(
         spawner.runtime.write_logs(KEY, "hello\n")
         async with asyncio.timeout(15):
             while True:
-                pod = await store.get_pod(KEY)
+                pod = await store.pods.get_pod(KEY)
                 assert pod is not None
-                if pod.status is Status.AVAILABLE and await store.read_logs(KEY, 100):
+                if pod.status is Status.AVAILABLE and await store.logs.read_logs(KEY, 100):
                     break
                 await asyncio.sleep(0.05)
-        assert await store.read_logs(KEY, 100) == "hello\n"
+        assert await store.logs.read_logs(KEY, 100) == "hello\n"
     finally:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):

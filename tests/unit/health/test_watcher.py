@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, PodSpec, RequestedStatus, Status
 from services.common.restarts import RestartPolicy
@@ -42,7 +42,7 @@ class RecordingNotifier:
 
 
 class Harness:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Repositories) -> None:
         self.store = store
         self.runtime = FakeRuntime("test")
         self.notifier = RecordingNotifier()
@@ -67,7 +67,7 @@ class Harness:
         )
 
     async def create_pod(self) -> None:
-        await self.store.create_pod(
+        await self.store.pods.create_pod(
             KEY, owner="alice", spec=PodSpec(image="img"), credentials_encrypted=None, now=START
         )
 
@@ -76,16 +76,16 @@ class Harness:
             ContainerSpec(key=KEY, image="img", ports=(PortSpec("default", 5000, "http"),))
         )
         await self.runtime.ensure(spec)
-        await self.store.mark_applied(KEY, 1, "created", START)
+        await self.store.pod_state.mark_applied(KEY, 1, "created", START)
 
     async def status(self) -> Status:
-        pod = await self.store.get_pod(KEY)
+        pod = await self.store.pods.get_pod(KEY)
         assert pod is not None
         return pod.status
 
 
 @pytest.fixture
-def h(store: Store) -> Harness:
+def h(store: Repositories) -> Harness:
     return Harness(store)
 
 
@@ -108,7 +108,7 @@ async def test_an_exited_container_is_reported_with_its_exit_code(h: Harness) ->
     await h.start_container()
     h.runtime.exit(KEY, 2)
     await h.watcher.observe_pod(KEY)
-    pod = await h.store.get_pod(KEY)
+    pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.ERROR
     assert pod.status_container.exit_code == 2
 
@@ -121,7 +121,7 @@ async def test_logs_are_captured_incrementally(h: Harness) -> None:
     h.runtime.write_logs(KEY, "two\n")
     await h.watcher.observe_pod(KEY)
     await h.watcher.observe_pod(KEY)
-    assert await h.store.read_logs(KEY, 1000) == "one\ntwo\n"
+    assert await h.store.logs.read_logs(KEY, 1000) == "one\ntwo\n"
 
 
 async def test_a_vanished_container_is_requested_again(h: Harness) -> None:
@@ -151,7 +151,7 @@ async def test_resync_reports_containers_without_a_pod_as_orphans(h: Harness) ->
 
 
 async def test_a_run_past_its_time_to_stop_is_stopped(h: Harness) -> None:
-    await h.store.create_pod(
+    await h.store.pods.create_pod(
         KEY,
         owner="alice",
         spec=PodSpec(image="img", time_to_stop_default=60),
@@ -161,11 +161,11 @@ async def test_a_run_past_its_time_to_stop_is_stopped(h: Harness) -> None:
     await h.start_container()
     h.ready = True
     await h.watcher.observe_pod(KEY)
-    pod = await h.store.get_pod(KEY)
+    pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and pod.time_to_stop_ts is not None
     h.clock.now = pod.time_to_stop_ts + timedelta(seconds=1)
     await h.watcher.resync()
-    pod = await h.store.get_pod(KEY)
+    pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and pod.status_requested is RequestedStatus.OFF
     assert (KEY, "time_to_stop") in h.notifier.reconciles
 
@@ -173,8 +173,10 @@ async def test_a_run_past_its_time_to_stop_is_stopped(h: Harness) -> None:
 async def start_run(h: Harness) -> None:
     """A container made by the spawner as a new run, applied (the run has no time limit)."""
     spec = PodSpec(image="img", time_to_stop_default=-1)
-    await h.store.create_pod(KEY, owner="alice", spec=spec, credentials_encrypted=None, now=START)
-    await h.store.start_log_run(KEY, 3)
+    await h.store.pods.create_pod(
+        KEY, owner="alice", spec=spec, credentials_encrypted=None, now=START
+    )
+    await h.store.logs.start_log_run(KEY, 3)
     await h.start_container()
 
 
@@ -183,7 +185,7 @@ async def test_an_ended_run_is_recorded_once_and_its_restart_asked_for_at_once(h
     h.runtime.exit(KEY, 137)
     for _ in range(3):  # an event, then resyncs
         await h.watcher.observe_pod(KEY)
-    pod = await h.store.get_pod(KEY)
+    pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.ERROR and pod.restart_pending
     assert pod.last_exit_reason == "container exited with code 137 (SIGKILL)"
     assert h.notifier.reconciles == [(KEY, "container ended")]
@@ -194,7 +196,7 @@ async def test_a_later_restart_is_asked_for_when_due(h: Harness) -> None:
     await start_run(h)
     h.runtime.exit(KEY, 3)
     await h.watcher.observe_pod(KEY)
-    await h.store.mark_restarted(KEY, 1, "created", 3, START)  # what the spawner does
+    await h.store.pod_state.mark_restarted(KEY, 1, "created", 3, START)  # what the spawner does
     h.runtime.clear_failures()
     await h.runtime.remove(KEY)
     await h.start_container()
@@ -225,17 +227,17 @@ async def test_a_paused_container_of_an_on_pod_is_an_ended_run(h: Harness) -> No
     await start_run(h)
     h.runtime.pause(KEY)
     await h.watcher.observe_pod(KEY)
-    pod = await h.store.get_pod(KEY)
+    pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and pod.last_exit_reason == "container paused"
     assert h.notifier.reconciles == [(KEY, "container ended")]
 
 
 async def test_a_stopped_pods_container_end_is_not_a_restart(h: Harness) -> None:
     await start_run(h)
-    await h.store.set_requested(KEY, RequestedStatus.OFF, START, "stop")
+    await h.store.pods.set_requested(KEY, RequestedStatus.OFF, START, "stop")
     h.runtime.exit(KEY, 0)
     await h.watcher.observe_pod(KEY)
-    pod = await h.store.get_pod(KEY)
+    pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and not pod.restart_pending and pod.last_exit_reason == ""
     assert h.notifier.reconciles == []
 
@@ -243,7 +245,7 @@ async def test_a_stopped_pods_container_end_is_not_a_restart(h: Harness) -> None
 async def test_one_pods_temporary_error_does_not_stop_a_resync(h: Harness) -> None:
     await start_run(h)
     other = PodKey("dev", "web2")
-    await h.store.create_pod(
+    await h.store.pods.create_pod(
         other, owner="alice", spec=PodSpec(image="img"), credentials_encrypted=None, now=START
     )
 
@@ -253,5 +255,5 @@ async def test_one_pods_temporary_error_does_not_stop_a_resync(h: Harness) -> No
     h.runtime.logs_since = failing_logs  # type: ignore[method-assign]
     h.runtime.exit(KEY, 3)
     assert await h.watcher.resync() == 2
-    pod = await h.store.get_pod(KEY)
+    pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.ERROR and pod.restart_pending

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from services.common.db.store import Store
+from services.common.db.database import Repositories
 from services.common.outcomes import Done, Failed, Retry, TemporaryError
 from services.common.pods_model import (
     MountType,
@@ -39,7 +39,7 @@ def runtime() -> FakeRuntime:
     return FakeRuntime("test")
 
 
-def reconciler(store: Store, runtime: FakeRuntime, tmp_path: Path) -> Reconciler:
+def reconciler(store: Repositories, runtime: FakeRuntime, tmp_path: Path) -> Reconciler:
     return Reconciler(
         store=store,
         runtime=runtime,
@@ -50,37 +50,39 @@ def reconciler(store: Store, runtime: FakeRuntime, tmp_path: Path) -> Reconciler
     )
 
 
-async def create(store: Store, spec: PodSpec, key: PodKey = KEY) -> None:
+async def create(store: Repositories, spec: PodSpec, key: PodKey = KEY) -> None:
     encrypted = None
     if spec.template:
         creds = generate_credentials(TEMPLATES[spec.template], key.pod_id)
         assert creds is not None
         encrypted = BOX.encrypt(creds.to_json())
-    await store.create_pod(key, owner="alice", spec=spec, credentials_encrypted=encrypted, now=NOW)
+    await store.pods.create_pod(
+        key, owner="alice", spec=spec, credentials_encrypted=encrypted, now=NOW
+    )
 
 
 async def test_a_requested_pod_gets_one_container_and_becomes_creating(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     r = reconciler(store, runtime, tmp_path)
     assert await r.reconcile(KEY) == Done("created")
     assert await r.reconcile(KEY) == Done("adopted")
     assert len(await runtime.list_managed()) == 1
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.CREATING and pod.observed_generation == 1
 
 
 async def test_template_credentials_reach_the_container_environment(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     template = TEMPLATES["postgres"]
     await create(
         store,
         PodSpec(template="postgres", image=template.image, networking=template.networking),
     )
-    record = await store.get_pod(KEY)
-    encrypted = await store.credentials(KEY)
+    record = await store.pods.get_pod(KEY)
+    encrypted = await store.pods.credentials(KEY)
     assert record is not None and encrypted is not None
     spec = build_container_spec(record, Credentials.from_json(BOX.decrypt(encrypted)), "local")
     assert spec.image == "pods-postgres:15"
@@ -92,108 +94,108 @@ async def test_template_credentials_reach_the_container_environment(
 
 
 async def test_deletion_removes_the_container_then_the_row(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
-    await store.request_deletion(KEY, NOW)
+    await store.pods.request_deletion(KEY, NOW)
     assert await r.reconcile(KEY) == Done("removed")
-    assert await store.get_pod(KEY) is None
+    assert await store.pods.get_pod(KEY) is None
     assert await runtime.list_managed() == []
     assert await r.reconcile(KEY) == Done("nothing to remove")
 
 
 async def test_an_orphan_container_without_a_row_is_removed(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
-    await store.remove_pod(KEY)
+    await store.pod_state.remove_pod(KEY)
     assert await r.reconcile(KEY) == Done("removed")
 
 
 async def test_a_missing_image_is_a_permanent_failure_recorded_as_error(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     runtime.missing_images.add("ghost:1")
     await create(store, PodSpec(image="ghost:1"))
     outcome = await reconciler(store, runtime, tmp_path).reconcile(KEY)
     assert isinstance(outcome, Failed) and "ghost:1" in outcome.reason
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.ERROR
     assert "ghost:1" in pod.status_container.message
 
 
 async def test_an_engine_outage_is_retried_later(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     runtime.fail_ensure(TemporaryError("engine down", delay=2.0), KEY)
     outcome = await reconciler(store, runtime, tmp_path).reconcile(KEY)
     assert outcome == Retry("engine down", 2.0)
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.REQUESTED
 
 
 async def test_an_errored_pod_is_not_restarted_by_a_replayed_command(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
     runtime.exit(KEY, 3)
-    await store.mark_failed(KEY, 1, "exited", NOW)
+    await store.pod_state.mark_failed(KEY, 1, "exited", NOW)
     assert await r.reconcile(KEY) == Done("left error")
 
 
 async def test_stop_removes_the_container_and_records_stopped(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
-    await store.set_requested(KEY, RequestedStatus.OFF, NOW, "stop")
+    await store.pods.set_requested(KEY, RequestedStatus.OFF, NOW, "stop")
     assert await r.reconcile(KEY) == Done("stopped")
     assert await runtime.inspect(KEY) is None
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.STOPPED
     assert await r.reconcile(KEY) == Done("already stopped")
 
 
 async def test_restart_makes_a_new_container_then_wants_on_again(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
     first = await runtime.inspect(KEY)
-    await store.set_requested(KEY, RequestedStatus.RESTART, NOW, "restart")
+    await store.pods.set_requested(KEY, RequestedStatus.RESTART, NOW, "restart")
     assert await r.reconcile(KEY) == Done("created")
     second = await runtime.inspect(KEY)
     assert first is not None and second is not None and first.started_at != second.started_at
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.status_requested is RequestedStatus.ON
     assert await r.reconcile(KEY) == Done("adopted")
 
 
 async def test_starting_an_exited_pod_gives_it_a_fresh_container(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
     runtime.exit(KEY, 0)
-    await store.mark_failed(KEY, 1, "done", NOW)
-    await store.set_requested(KEY, RequestedStatus.ON, NOW, "start")
+    await store.pod_state.mark_failed(KEY, 1, "done", NOW)
+    await store.pods.set_requested(KEY, RequestedStatus.ON, NOW, "start")
     assert await r.reconcile(KEY) == Done("created")
     state = await runtime.inspect(KEY)
     assert state is not None and state.phase.value == "running"
 
 
 async def test_volume_mounts_become_mounts_and_snapshots_are_read_only(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     mounts = {
         "data": VolumeMountSpec(MountType.VOLUME, "/data"),
@@ -201,7 +203,7 @@ async def test_volume_mounts_become_mounts_and_snapshots_are_read_only(
         "logs": VolumeMountSpec(MountType.VOLUME, "/logs", sub_path="run1", read_only=True),
     }
     await create(store, PodSpec(image="pods-http:latest", volume_mounts=mounts))
-    record = await store.get_pod(KEY)
+    record = await store.pods.get_pod(KEY)
     assert record is not None and record.spec.volume_mounts == mounts
     spec = build_container_spec(record, None, "prod")
     assert spec.mounts == (
@@ -229,12 +231,12 @@ class Clock:
 POLICY = RestartPolicy(base=10, cap=40)
 
 
-async def crashed(store: Store, runtime: FakeRuntime, r: Reconciler, at: datetime) -> None:
+async def crashed(store: Repositories, runtime: FakeRuntime, r: Reconciler, at: datetime) -> None:
     """The pod's container exits with code 3 and health records it."""
     runtime.exit(KEY, 3)
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None
-    due = await store.record_exit(
+    due = await store.pod_state.record_exit(
         KEY,
         run=pod.run,
         reason="container exited with code 3",
@@ -246,7 +248,7 @@ async def crashed(store: Store, runtime: FakeRuntime, r: Reconciler, at: datetim
 
 
 async def test_an_ended_container_is_replaced_when_its_restart_is_due(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     clock = Clock()
     r = Reconciler(
@@ -271,21 +273,21 @@ async def test_an_ended_container_is_replaced_when_its_restart_is_due(
     assert state is not None and state.phase is Phase.EXITED  # left as it is until due
     clock.now = NOW + timedelta(seconds=10)
     assert await r.reconcile(KEY) == Done("restarted")
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.restart_count == 2 and pod.run == 3
     assert len(await runtime.list_managed()) == 1
 
 
 async def test_a_paused_container_is_replaced(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     await create(store, PodSpec(image="pods-http:latest"))
     r = reconciler(store, runtime, tmp_path)
     await r.reconcile(KEY)
     runtime.pause(KEY)
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None
-    await store.record_exit(
+    await store.pod_state.record_exit(
         KEY, run=pod.run, reason="container paused", run_seconds=1, policy=POLICY, now=NOW
     )
     assert await r.reconcile(KEY) == Done("restarted")
@@ -294,7 +296,7 @@ async def test_a_paused_container_is_replaced(
 
 
 async def test_a_permanent_failure_is_recorded_once_and_not_tried_again(
-    store: Store, runtime: FakeRuntime, tmp_path: Path
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:
     runtime.missing_images.add("ghost:1")
     await create(store, PodSpec(image="ghost:1"))
@@ -302,7 +304,7 @@ async def test_a_permanent_failure_is_recorded_once_and_not_tried_again(
     assert isinstance(await r.reconcile(KEY), Failed)
     assert await r.reconcile(KEY) == Done("left error")  # a replayed command
     assert await r.reconcile(KEY) == Done("left error")
-    pod = await store.get_pod(KEY)
+    pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.observed_generation == pod.generation
     assert sum(": error: " in line for line in pod.action_logs) == 1
     ensures = [call for call in runtime.calls if call[0] == "ensure"]

@@ -1,0 +1,131 @@
+"""Pod logs: what health reads from the runtime, appended as chunks per run (the newest
+bytes kept), where its last read stopped, and what GetPodLogs returns.
+
+Used by services/health/watcher.py (position, append, new run), services/api/domain/pods.py
+(read) and repositories/pod_state.py (a restart starts a new run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from services.common.db.models import PodLogChunk, PodRow
+from services.common.db.pod_rows import get_row
+from services.common.db.sessions import Sessions
+from services.common.runtime.types import PodKey
+
+
+class LogRepository:
+    """Log chunks and the read position of each pod."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._session = sessions
+
+    async def log_position(self, key: PodKey) -> tuple[int, str] | None:
+        """The current log run and where its last read stopped; None if there is no pod."""
+        async with self._session() as session:
+            row = await get_row(session, key)
+            return (row.log_run, row.log_cursor) if row else None
+
+    async def append_logs(
+        self,
+        key: PodKey,
+        text: str,
+        *,
+        run: int,
+        after: str,
+        cursor: str,
+        limit_bytes: int,
+    ) -> bool:
+        """Appends output read from `after` up to `cursor` to `run`, and drops the run's
+        oldest chunks beyond `limit_bytes`. Nothing is written (False) unless the pod is still
+        at that run and cursor: a new run or another reader moved on meanwhile, and the next
+        read starts from where they left it."""
+        async with self._session.begin() as session:
+            moved = await session.execute(
+                update(PodRow)
+                .where(
+                    PodRow.tenant_id == key.tenant_id,
+                    PodRow.pod_id == key.pod_id,
+                    PodRow.log_run == run,
+                    PodRow.log_cursor == after,
+                )
+                .values(log_cursor=cursor)
+            )
+            if not getattr(moved, "rowcount", 0):
+                return False
+            if text:
+                session.add(
+                    PodLogChunk(
+                        tenant_id=key.tenant_id,
+                        pod_id=key.pod_id,
+                        run=run,
+                        size=len(text.encode()),
+                        data=text,
+                    )
+                )
+                await session.flush()
+                await self._trim_logs(session, key, run, limit_bytes)
+            return True
+
+    async def _trim_logs(self, session: Any, key: PodKey, run: int, limit_bytes: int) -> None:
+        where = (*chunks_of(key), PodLogChunk.run == run)
+        total = await session.scalar(
+            select(func.coalesce(func.sum(PodLogChunk.size), 0)).where(*where)
+        )
+        if total <= limit_bytes:
+            return
+        chunks = (
+            await session.execute(
+                select(PodLogChunk.id, PodLogChunk.size).where(*where).order_by(PodLogChunk.id)
+            )
+        ).all()
+        doomed: list[int] = []
+        for chunk_id, size in chunks[:-1]:  # always keep the newest chunk
+            if total <= limit_bytes:
+                break
+            doomed.append(chunk_id)
+            total -= size
+        if doomed:
+            await session.execute(delete(PodLogChunk).where(PodLogChunk.id.in_(doomed)))
+
+    async def read_logs(self, key: PodKey, limit_bytes: int, previous: int = 0) -> str:
+        """The newest output of the current run (or of the run `previous` runs before it), at
+        most `limit_bytes`."""
+        async with self._session() as session:
+            row = await get_row(session, key)
+            if row is None:
+                return ""
+            rows = await session.scalars(
+                select(PodLogChunk.data)
+                .where(*chunks_of(key), PodLogChunk.run == row.log_run - previous)
+                .order_by(PodLogChunk.id)
+            )
+            data = "".join(rows.all()).encode()
+        return data[-limit_bytes:].decode(errors="ignore")
+
+    async def start_log_run(self, key: PodKey, runs_kept: int) -> None:
+        """A new container: its output starts a new run; only the newest `runs_kept` runs
+        (this one included) are kept."""
+        async with self._session.begin() as session:
+            row = await get_row(session, key)
+            if row is None:
+                return
+            await new_log_run(session, row, runs_kept)
+
+
+async def new_log_run(session: Any, row: PodRow, runs_kept: int) -> None:
+    """Starts the pod's next log run, dropping runs older than the newest `runs_kept`."""
+    row.log_run += 1
+    row.log_cursor = ""
+    key = PodKey(row.tenant_id, row.pod_id)
+    await session.execute(
+        delete(PodLogChunk).where(*chunks_of(key), PodLogChunk.run <= row.log_run - runs_kept)
+    )
+
+
+def chunks_of(key: PodKey) -> tuple[Any, Any]:
+    """The clause selecting the pod's log chunks."""
+    return (PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id)

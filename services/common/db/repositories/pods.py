@@ -1,0 +1,267 @@
+"""Pod records as the api writes and reads them: create, desired state (start, stop,
+restart, spec change), deletion request, reads and listings, credentials, and the pods that
+mount a volume or snapshot.
+
+Used by services/api (through the Protocols of services/api/domain/ports.py), health's resync
+and the gateway's route source (`list_all_pods`), and the spawner (`get_pod`, `credentials`).
+Quota-consuming writes hold the owner's quota row lock (services/common/db/quotas.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.db import quotas
+from services.common.db.codec import aware, spec_to_json
+from services.common.db.mapping import pod_record
+from services.common.db.models import PodPermissionRow, PodRow
+from services.common.db.pod_rows import (
+    action_line,
+    forget_restarts,
+    get_row,
+    request,
+    stop_time,
+    with_action,
+)
+from services.common.db.sessions import Sessions
+from services.common.pods_model import Level, MountType, PodRecord, PodSpec, RequestedStatus, Status
+from services.common.quotas_model import Quota
+from services.common.records import AlreadyExistsError, StorageKey
+from services.common.runtime.types import PodKey
+from services.common.storage.types import VolumeKey
+
+
+class PodRepository:
+    """Pod rows: desired state and reads. Connection-level failures leave every method as
+    DatabaseUnavailableError (a TemporaryError)."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._session = sessions
+
+    async def create_pod(
+        self,
+        key: PodKey,
+        *,
+        owner: str,
+        spec: PodSpec,
+        credentials_encrypted: str | None,
+        now: datetime,
+        quota: Quota | None = None,
+    ) -> PodRecord:
+        """Inserts a new pod in status REQUESTED; AlreadyExistsError if the id is taken;
+        QuotaExceededError if the owner's `quota` (the defaults; overrides apply) has no room
+        for it."""
+        row = PodRow(
+            tenant_id=key.tenant_id,
+            pod_id=key.pod_id,
+            owner=owner,
+            spec=spec_to_json(spec),
+            status_requested=RequestedStatus.ON.value,
+            status=Status.REQUESTED.value,
+            status_container={},
+            generation=1,
+            observed_generation=0,
+            deletion_requested=False,
+            credentials_encrypted=credentials_encrypted,
+            action_logs=[action_line(now, f"pod created by {owner}")],
+            log_cursor="",
+            creation_ts=now,
+            update_ts=now,
+            status_changed_ts=now,
+        )
+        owner_grant = PodPermissionRow(
+            tenant_id=key.tenant_id, pod_id=key.pod_id, username=owner, level=Level.ADMIN.value
+        )
+        if quota is not None:
+            await quotas.ensure_row(self._session, key.tenant_id, owner)
+        try:
+            async with self._session.begin() as session:
+                if quota is not None:
+                    charge = Quota(
+                        pods=1,
+                        cpu_millis=spec.resources.cpu_limit,
+                        mem_mib=spec.resources.mem_limit,
+                    )
+                    await quotas.check(session, key.tenant_id, owner, quota, charge)
+                session.add(row)
+                await session.flush()  # the pod row first: a duplicate fails here
+                session.add(owner_grant)
+        except IntegrityError:
+            raise AlreadyExistsError(f"pod_id '{key.pod_id}' already exists") from None
+        return pod_record(row)
+
+    async def request_deletion(self, key: PodKey, now: datetime) -> PodRecord | None:
+        """Marks the pod for deletion (status DELETING); None if it does not exist."""
+        async with self._session.begin() as session:
+            row = await get_row(session, key)
+            if row is None:
+                return None
+            if not row.deletion_requested:
+                row.deletion_requested = True
+                row.status = Status.DELETING.value
+                row.generation += 1
+                row.update_ts = now
+                row.status_changed_ts = now
+                row.action_logs = with_action(row.action_logs, now, "deletion requested")
+            return pod_record(row)
+
+    async def get_pod(self, key: PodKey) -> PodRecord | None:
+        async with self._session() as session:
+            row = await get_row(session, key)
+            return pod_record(row) if row else None
+
+    async def list_pods(self, tenant_id: str, owner: str | None = None) -> list[PodRecord]:
+        """Pods of a tenant (of one owner if given), ordered by pod_id."""
+        query = select(PodRow).where(PodRow.tenant_id == tenant_id).order_by(PodRow.pod_id)
+        if owner is not None:
+            query = query.where(PodRow.owner == owner)
+        async with self._session() as session:
+            return [pod_record(r) for r in (await session.scalars(query)).all()]
+
+    async def list_all_pods(self) -> list[PodRecord]:
+        """Every pod of every tenant (health's resync)."""
+        async with self._session() as session:
+            rows = (await session.scalars(select(PodRow).order_by(PodRow.id))).all()
+            return [pod_record(r) for r in rows]
+
+    async def credentials(self, key: PodKey) -> str | None:
+        """The encrypted credentials blob, or None."""
+        async with self._session() as session:
+            row = await get_row(session, key)
+            return row.credentials_encrypted if row else None
+
+    async def set_requested(
+        self,
+        key: PodKey,
+        requested: RequestedStatus,
+        now: datetime,
+        why: str,
+        quota: Quota | None = None,
+    ) -> PodRecord | None:
+        """Records a new desired state (start, stop, restart); None if there is no pod.
+        Starting a pod that is OFF takes its CPU and memory from its owner's `quota`
+        (QuotaExceededError when they do not fit)."""
+        owner = await self._quota_owner(key) if quota is not None else None
+        async with self._session.begin() as session:
+            if owner is not None:
+                await quotas.lock_user(session, key.tenant_id, owner)
+            row = await get_row(session, key)
+            if row is None or row.deletion_requested:
+                return None
+            starting = row.status_requested == RequestedStatus.OFF.value
+            if quota is not None and requested is not RequestedStatus.OFF and starting:
+                resources = row.spec.get("resources", {})
+                charge = Quota(
+                    cpu_millis=int(resources.get("cpu_limit", 0)),
+                    mem_mib=int(resources.get("mem_limit", 0)),
+                )
+                await quotas.check(session, key.tenant_id, row.owner, quota, charge)
+            request(row, requested, now, why)
+            return pod_record(row)
+
+    async def update_spec(
+        self,
+        key: PodKey,
+        spec: PodSpec,
+        now: datetime,
+        *,
+        reapply: bool,
+        why: str,
+        quota: Quota | None = None,
+    ) -> PodRecord | None:
+        """Stores a changed spec; `reapply` bumps the generation so the runtime applies it.
+        Raising the limits of a pod that is not OFF is held to its owner's `quota`."""
+        owner = await self._quota_owner(key) if quota is not None else None
+        async with self._session.begin() as session:
+            if owner is not None:
+                await quotas.lock_user(session, key.tenant_id, owner)
+            row = await get_row(session, key)
+            if row is None or row.deletion_requested:
+                return None
+            if quota is not None and row.status_requested != RequestedStatus.OFF.value:
+                old = row.spec.get("resources", {})
+                new = spec.resources
+                charge = Quota(
+                    cpu_millis=new.cpu_limit if new.cpu_limit > old.get("cpu_limit", 0) else 0,
+                    mem_mib=new.mem_limit if new.mem_limit > old.get("mem_limit", 0) else 0,
+                )
+                await quotas.check(
+                    session, key.tenant_id, row.owner, quota, charge, except_pod=key.pod_id
+                )
+            row.spec = spec_to_json(spec)
+            if reapply:
+                row.generation += 1
+                forget_restarts(row)
+            if row.start_instance_ts is not None and row.status_requested != "OFF":
+                row.time_to_stop_ts = stop_time(row.spec, aware(row.start_instance_ts) or now)
+            row.update_ts = now
+            row.action_logs = with_action(row.action_logs, now, why)
+            return pod_record(row)
+
+    async def pod_and_level(
+        self, key: PodKey, username: str
+    ) -> tuple[PodRecord, Level | None] | None:
+        """The pod and the user's level on it (None: no grant), in one query; None when the
+        pod does not exist. What every call on one pod asks first."""
+        query = (
+            select(PodRow, PodPermissionRow.level)
+            .outerjoin(
+                PodPermissionRow,
+                and_(
+                    PodPermissionRow.tenant_id == PodRow.tenant_id,
+                    PodPermissionRow.pod_id == PodRow.pod_id,
+                    PodPermissionRow.username == username,
+                ),
+            )
+            .where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+        )
+        async with self._session() as session:
+            found = (await session.execute(query)).first()
+            if found is None:
+                return None
+            row, level = found
+            return pod_record(row), Level(level) if level else None
+
+    async def readable_pods(self, tenant_id: str, username: str) -> list[PodRecord]:
+        """Pods of the tenant on which the user has any permission, ordered by pod_id."""
+        query = (
+            select(PodRow)
+            .join(
+                PodPermissionRow,
+                (PodPermissionRow.tenant_id == PodRow.tenant_id)
+                & (PodPermissionRow.pod_id == PodRow.pod_id),
+            )
+            .where(PodRow.tenant_id == tenant_id, PodPermissionRow.username == username)
+            .order_by(PodRow.pod_id)
+        )
+        async with self._session() as session:
+            return [pod_record(r) for r in (await session.scalars(query)).all()]
+
+    async def pods_mounting(self, key: StorageKey) -> list[PodRecord]:
+        """Pods of the key's tenant, not being deleted, whose spec mounts the volume or
+        snapshot; ordered by pod_id."""
+        tenant_id = key.tenant_id
+        object_id = key.volume_id if isinstance(key, VolumeKey) else key.snapshot_id
+        wanted = MountType.VOLUME if isinstance(key, VolumeKey) else MountType.SNAPSHOT
+        return [
+            pod
+            for pod in await self.list_pods(tenant_id)
+            if not pod.deletion_requested
+            and (mount := pod.spec.volume_mounts.get(object_id)) is not None
+            and mount.type is wanted
+        ]
+
+    async def _quota_owner(self, key: PodKey) -> str | None:
+        """The pod's owner, with their quota row made (None if there is no pod)."""
+        async with self._session() as session:
+            owner: str | None = await session.scalar(
+                select(PodRow.owner).where(
+                    PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id
+                )
+            )
+        if owner is not None:
+            await quotas.ensure_row(self._session, key.tenant_id, owner)
+        return owner
