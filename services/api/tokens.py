@@ -23,6 +23,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from services.api.domain.ports import IssuedToken
+
 ACCESS = "access"  # the tapis/token_type of access tokens, the only ones we accept
 
 
@@ -37,16 +39,6 @@ class Claims:
     tenant_id: str
     username: str
     issuer: str
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    """A freshly signed token."""
-
-    token: str
-    expires_at: datetime
-    expires_in: int
-    jti: str
 
 
 def load_or_create_private_key(path: Path) -> bytes:

@@ -21,6 +21,14 @@ class TemporaryError(PodsError):
         self.delay = delay
 
 
+class DatabaseUnavailableError(TemporaryError):
+    """The database cannot be reached or written just now; the caller may try again."""
+
+    def __init__(self, reason: str = "") -> None:
+        detail = f" ({reason})" if reason else ""
+        super().__init__(f"the database is unavailable{detail}; try again shortly", delay=2.0)
+
+
 class PermanentError(PodsError):
     """Something that will fail the same way every time (image missing, invalid spec)."""
 

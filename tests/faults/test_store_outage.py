@@ -13,7 +13,7 @@ import pytest
 
 from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
-from services.common.db.unavailable import DatabaseUnavailableError
+from services.common.outcomes import DatabaseUnavailableError
 from services.common.pods_model import PodSpec
 from services.common.runtime.types import PodKey
 from tests.faults.conftest import remount

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.api.domain.login_throttle import LoginThrottle
+from services.api.domain.ports import IssuedToken, TokenSigner
 from services.api.errors import InvalidArgumentError, NotFoundError, UnauthenticatedError
-from services.api.tokens import IssuedToken, TokenIssuer
 
 MAX_USERNAME = 256
 MAX_PASSWORD = 1024
@@ -40,7 +40,7 @@ class Identity:
         *,
         tenant: TenantInfo,
         users: Mapping[str, str],
-        issuer: TokenIssuer | None,
+        issuer: TokenSigner | None,
         throttle: LoginThrottle,
         clock: Callable[[], datetime],
     ) -> None:

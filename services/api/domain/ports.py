@@ -1,13 +1,16 @@
 """The seams of the api's domain: what it needs from the database (one Protocol per
-repository, holding only the methods the domain calls) and from the command bus.
+repository, holding only the methods the domain calls), from the command bus, and from the
+token signer of the built-in identity.
 
 Implemented by services/common/db/repositories (bundled by services/common/db/database.py as
-`Repositories`, which satisfies `ApiStore`) and services/api/command_bus.py; services/api/server.py
-passes the concrete objects. Importing this module imports no database or messaging library.
+`Repositories`, which satisfies `ApiStore`), the NATS command bus wired in
+services/api/server.py, and services/api/tokens.py (TokenIssuer); services/api/server.py passes
+the concrete objects. Importing this module imports no database, messaging or crypto library.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -18,6 +21,22 @@ from services.common.runtime.types import PodKey
 from services.common.storage.types import SnapshotKey, VolumeKey
 from services.common.templates import TemplateDef
 from services.common.volumes_model import SnapshotRecord, VolumeRecord
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly signed token."""
+
+    token: str
+    expires_at: datetime
+    expires_in: int
+    jti: str
+
+
+class TokenSigner(Protocol):
+    """Signs access tokens for the built-in identity (services/api/tokens.py:TokenIssuer)."""
+
+    def issue(self, tenant_id: str, username: str, now: datetime) -> IssuedToken: ...
 
 
 class ReconcileRequester(Protocol):

@@ -25,8 +25,7 @@ from services.api.errors import (
     UnauthenticatedError,
     UnavailableError,
 )
-from services.common.db.unavailable import DatabaseUnavailableError
-from services.common.outcomes import PermanentError, TemporaryError
+from services.common.outcomes import DatabaseUnavailableError, PermanentError, TemporaryError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import exc as sa_exc
 
-from services.common.outcomes import TemporaryError
+from services.common.outcomes import DatabaseUnavailableError
 
 # SQLSTATE classes meaning "no usable connection": 08 connection exception, 57P operator
 # intervention (admin shutdown, crash shutdown, cannot connect now), 53 insufficient resources.
@@ -28,14 +28,6 @@ _SQLITE_REASONS = (
     ("database is locked", "it is busy"),
     ("unable to open", "its file cannot be opened"),
 )
-
-
-class DatabaseUnavailableError(TemporaryError):
-    """The database cannot be reached or written just now; the caller may try again."""
-
-    def __init__(self, reason: str = "") -> None:
-        detail = f" ({reason})" if reason else ""
-        super().__init__(f"the database is unavailable{detail}; try again shortly", delay=2.0)
 
 
 def _sqlstate(error: BaseException) -> str:

@@ -10,8 +10,7 @@ import grpc
 import pytest
 
 from services.api.transport.status import abort
-from services.common.db.unavailable import DatabaseUnavailableError
-from services.common.outcomes import TemporaryError
+from services.common.outcomes import DatabaseUnavailableError, TemporaryError
 
 
 class Aborted(Exception):

@@ -8,11 +8,8 @@ import sqlite3
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from services.common.db.unavailable import (
-    DatabaseUnavailableError,
-    translated,
-    unavailable_reason,
-)
+from services.common.db.unavailable import translated, unavailable_reason
+from services.common.outcomes import DatabaseUnavailableError
 
 
 def _wrapped(
