@@ -1,1 +1,7 @@
-"""Code shared by the services: settings, database, messaging, runtime seam, generated protos."""
+"""What several processes share, and nothing else: settings (`settings/`), the database engine
+and its repositories (`db/`), messaging (`messaging/`: pure messages and ports, the NATS
+adapter apart), the seams' types, names, wire mappings and fakes (`runtime/`, `storage/`), the
+pure records and errors domain code uses (`pods_model`, `volumes_model`, `quotas_model`,
+`records`, `templates`, `outcomes`, `restarts`), process plumbing (`grpc_server`,
+`dependency_health`, `nats_server`, `secretbox`, `failpoints`) and the generated protobuf code.
+Platform adapters are not here: they belong to the spawner (services/spawner/platforms)."""

@@ -1,0 +1,1 @@
+"""Integration tests of one adapter against the real component it talks to."""

@@ -1,4 +1,4 @@
-"""The runtime seam: what spawner and health need from a container platform.
+"""The runtime seam: what the spawner needs from a container platform (and health reads through it).
 
 `types` holds the frozen data passed across the seam and the `Runtime` protocol; `naming` the
 names and labels derived from a PodKey; `kinds` the platform names (PODS_RUNTIME);

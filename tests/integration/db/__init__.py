@@ -1,0 +1,1 @@
+"""The repositories and migrations against real SQLite and PostgreSQL."""

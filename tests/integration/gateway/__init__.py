@@ -1,0 +1,1 @@
+"""The gateway against a real Envoy: transcoding, hardening, pod routes, the STARTTLS router."""

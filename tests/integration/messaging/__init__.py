@@ -1,0 +1,1 @@
+"""The NATS JetStream adapter against a real nats-server."""

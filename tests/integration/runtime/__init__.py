@@ -1,0 +1,1 @@
+"""The Docker runtime against the real engine (and a Kubernetes cluster where KUBECONFIG is set)."""

@@ -1,0 +1,1 @@
+"""The volume stores against the real engine and real volumes."""

@@ -1,0 +1,1 @@
+"""Unit tests of services/common: settings and their generated documentation, shared helpers."""

@@ -1,0 +1,1 @@
+"""The Kubernetes manifests rendered for each overlay and checked offline (RBAC, settings, images)."""

@@ -1,0 +1,1 @@
+"""Unit tests of health: observation, the watcher, the spawner-backed observer."""

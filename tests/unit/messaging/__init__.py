@@ -1,0 +1,1 @@
+"""Unit tests of messaging: messages, names, the dispatcher."""

@@ -1,0 +1,1 @@
+"""Unit tests of the spawner: reconcile, container specs, exec limits and its servicers."""

@@ -1,0 +1,1 @@
+"""Unit tests of the Kubernetes platform against an in-memory double of our KubeApi wrapper."""
