@@ -40,7 +40,9 @@ from services.spawner.storage_servicer import StorageServicer
 IMAGE = "pods-http:latest"  # the Docker store's helper image, and the "pod" here
 VOL = VolumeKey("dev", "vol1")
 SNAP = SnapshotKey("dev", "snap1")
-UPLOAD_MAX = 4 * 1024 * 1024  # the gateway's body limit (gateway/envoy_config.py)
+UPLOAD_MAX = (
+    4 * 1024 * 1024
+)  # the gateway's body limit (gateway/rest_listener.py: MAX_REQUEST_BODY_BYTES)
 
 
 class Driver(Protocol):
