@@ -19,8 +19,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.registered_commands += pod_commands.app.registered_commands
-app.add_typer(volume_commands.app, name="volume")
 
 
 @app.command()
@@ -53,3 +51,7 @@ def login(
         emit_json({"url": base, "ca": ca_path, "config": str(path)})
     else:
         out.print(f"logged in to {base}; saved in {path}")
+
+
+app.registered_commands += pod_commands.app.registered_commands
+app.add_typer(volume_commands.app, name="volume")

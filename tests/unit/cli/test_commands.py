@@ -16,7 +16,7 @@ from services.cli import app as app_module
 from services.cli import context
 from services.cli.app import app
 from services.cli.client import PodsClient
-from tests.unit.cli.fake_http import URL, FakeApi, client_for, error, ok
+from tests.unit.cli.fake_http import URL, Answer, FakeApi, client_for, error, ok
 
 runner = CliRunner()
 WEB = {
@@ -184,8 +184,6 @@ def test_volume_round_trip(api: FakeApi, tmp_path: Path) -> None:
     api.routes["GET /v3/pods/volumes/data1/list"] = ok(
         [{"path": "in.bin", "type": "file", "size": 3000}]
     )
-    from tests.unit.cli.fake_http import Answer
-
     api.routes["GET /v3/pods/volumes/data1/contents/in.bin"] = Answer(
         200, b"abc" * 1000, "application/octet-stream"
     )
@@ -220,3 +218,28 @@ def test_login_with_a_password_saves_the_token_for_the_owner_only(
     assert json.loads(saved.read_text())["token"] == "jwt1"
     assert saved.stat().st_mode & 0o777 == 0o600
     assert api.headers_of("GET /v3/pods")["X-Tapis-Token"] == "jwt1"
+
+
+def test_without_a_login_a_command_says_how_to_log_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PODS_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.delenv("PODS_TOKEN", raising=False)
+
+    result = run("ls")
+
+    assert result.exit_code == 1
+    assert "run `pods login`" in result.stderr
+
+
+def test_the_dev_stacks_ca_is_found_for_a_local_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "gateway" / "tls").mkdir(parents=True)
+    (tmp_path / "data" / "gateway" / "tls" / "ca.pem").write_text("pem")
+
+    assert context.dev_ca("https://localhost:8080") == str(
+        tmp_path / "data" / "gateway" / "tls" / "ca.pem"
+    )
+    assert context.dev_ca("https://tacc.tapis.io") == ""
