@@ -15,6 +15,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from services.cli import config
 from services.cli.client import PodsClient
@@ -52,6 +53,14 @@ def dev_ca(url: str) -> str:
     scripts/up writes it) when `url` is on this machine and the file exists; else empty."""
     candidate = Path("data/gateway/tls/ca.pem")
     return str(candidate.resolve()) if is_loopback(url) and candidate.is_file() else ""
+
+
+def table(*headers: str) -> Table:
+    """A plain table whose cells fold rather than lose characters in a narrow terminal."""
+    grid = Table(box=None, pad_edge=False, show_header=bool(headers))
+    for header in headers:
+        grid.add_column(header, overflow="fold")
+    return grid
 
 
 def emit_json(data: Any) -> None:

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from services.cli import context
 from services.cli.client import PodsClient
@@ -123,7 +122,7 @@ def list_pods(json_output: JsonOpt = False) -> None:
     if json_output:
         emit_json(pods)
         return
-    table = Table("POD", "STATUS", "FROM", "ADDRESS", "CREATED", box=None, pad_edge=False)
+    table = context.table("POD", "STATUS", "FROM", "ADDRESS", "CREATED")
     for pod in pods:
         urls = ", ".join(str(n.get("url", "")) for n in (pod.get("networking") or {}).values())
         table.add_row(
@@ -163,10 +162,12 @@ def get(pod_id: PodId, json_output: JsonOpt = False) -> None:
         "last exit": pod.get("last_exit_reason"),
         "description": pod.get("description"),
     }
-    table = Table(show_header=False, box=None, pad_edge=False)
+    table = context.table()
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
     for key, value in rows.items():
         if value not in (None, ""):
-            table.add_row(f"[bold]{key}[/bold]", escape(str(value)))
+            table.add_row(key, escape(str(value)))
     out.print(table)
 
 

@@ -15,7 +15,6 @@ from rich.progress import (
     TextColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
 
 from services.cli import context
 from services.cli.context import JsonOpt, api_command, emit_json, err, out
@@ -54,7 +53,7 @@ def list_volumes(
         if json_output:
             emit_json(volumes)
             return
-        table = Table("VOLUME", "STATUS", "SIZE MiB", "LIMIT MiB", "DESCRIPTION", box=None)
+        table = context.table("VOLUME", "STATUS", "SIZE MiB", "LIMIT MiB", "DESCRIPTION")
         for v in volumes:
             table.add_row(
                 *(str(v.get(k, "")) for k in ("volume_id", "status", "size", "size_limit")),
@@ -66,7 +65,7 @@ def list_volumes(
     if json_output:
         emit_json(files)
         return
-    table = Table("PATH", "TYPE", "BYTES", "MODIFIED", box=None)
+    table = context.table("PATH", "TYPE", "BYTES", "MODIFIED")
     for f in files:
         row = (f.get("path", ""), f.get("type", ""), f.get("size", 0), f.get("lastModified", ""))
         table.add_row(*(str(x) for x in row))
