@@ -1,7 +1,9 @@
 """Where the `pods` command keeps its login: the base URL, the token and the CA that verifies the
 gateway and the pods, in `~/.config/pods/config.json` (under `$XDG_CONFIG_HOME` when set, or the
 file `$PODS_CONFIG` names), written with mode 0600. `PODS_URL`, `PODS_TOKEN` and `PODS_CA`
-override what is saved. Read and written by services/cli/context.py and `pods login`."""
+override what is saved; `PODS_POLL_INTERVAL` sets the seconds between two polls where the
+server has no event stream (default 2). Read and written by services/cli/context.py and
+`pods login`; the poll interval is read by services/cli/pod_commands.py."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 DEFAULT_URL = "http://localhost:8080"
+DEFAULT_POLL_INTERVAL = 2.0
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,13 @@ def save(profile: Profile, env: Mapping[str, str] | None = None) -> Path:
         file.write("\n")
     path.chmod(0o600)  # a file that existed keeps its old mode through os.open
     return path
+
+
+def poll_interval(env: Mapping[str, str] | None = None) -> float:
+    """Seconds between two polls of a pod or its logs (PODS_POLL_INTERVAL, default 2)."""
+    env = os.environ if env is None else env
+    try:
+        value = float(env.get("PODS_POLL_INTERVAL") or DEFAULT_POLL_INTERVAL)
+    except ValueError:
+        return DEFAULT_POLL_INTERVAL
+    return value if value > 0 else DEFAULT_POLL_INTERVAL

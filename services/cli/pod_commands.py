@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from services.cli import context
+from services.cli import config, context
 from services.cli.client import PodsClient
 from services.cli.connect import connect_lines, is_loopback
 from services.cli.context import JsonOpt, api_command, emit_json, err, out
@@ -82,8 +82,9 @@ def create(
         pod = api.get_pod(pod_id)
     if json_output:
         emit_json(pod)
-    elif not wait:
-        out.print(f"{pod_id}: {pod.get('status', '')}")
+        return
+    urls = [str(n.get("url")) for n in (pod.get("networking") or {}).values() if n.get("url")]
+    out.print(f"{pod_id}: {pod.get('status', '')}" + (f"  {', '.join(urls)}" if wait else ""))
 
 
 def _wait_available(api: PodsClient, pod_id: str, first: str, timeout: float) -> PodState:
@@ -94,7 +95,7 @@ def _wait_available(api: PodsClient, pod_id: str, first: str, timeout: float) ->
     if first:
         err.print(f"{pod_id}: {first}")
     with err.status(_path(seen)) as status:
-        for state in pod_states(api, pod_id):
+        for state in pod_states(api, pod_id, interval=config.poll_interval()):
             elapsed = time.monotonic() - started
             if not seen or state.status != seen[-1]:
                 seen.append(state.status)
@@ -188,7 +189,7 @@ def logs(
         else:
             sys.stdout.write(str(result.get("logs") or ""))
         return
-    for chunk in follow_logs(api, pod_id):
+    for chunk in follow_logs(api, pod_id, interval=config.poll_interval()):
         if json_output:
             line = {"run": chunk.run, "new_run": chunk.new_run, "text": chunk.text}
             typer.echo(json.dumps(line))  # one JSON object per line
