@@ -69,7 +69,8 @@ def emit_json(data: Any) -> None:
 
 
 def api_command(function: Callable[P, R]) -> Callable[P, R]:
-    """Wraps a command: an ApiError is printed as `error: <message>` and exits 1."""
+    """Wraps a command: an ApiError is printed as `error: <message>` and exits 1; Ctrl-C (the
+    way to leave `logs -f`) exits 130 quietly."""
 
     @functools.wraps(function)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -78,5 +79,7 @@ def api_command(function: Callable[P, R]) -> Callable[P, R]:
         except ApiError as error:
             err.print(f"[red]error:[/red] {escape(error.message)}")
             raise typer.Exit(1) from error
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
 
     return run

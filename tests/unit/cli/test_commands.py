@@ -243,3 +243,16 @@ def test_the_dev_stacks_ca_is_found_for_a_local_url(
         tmp_path / "data" / "gateway" / "tls" / "ca.pem"
     )
     assert context.dev_ca("https://tacc.tapis.io") == ""
+
+
+def test_ctrl_c_while_following_exits_130_quietly(
+    api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("services.cli.pod_commands.follow_logs", interrupted)
+
+    result = run("logs", "-f", "web1")
+
+    assert (result.exit_code, result.stderr) == (130, "")
