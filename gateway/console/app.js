@@ -10,10 +10,13 @@ import { fail, field, form, h, notice } from "./views.js";
 let pageAbort = new AbortController();
 
 function loginPage(main) {
-  const next = () => { location.hash = "#/pods"; };
+  const next = () => {
+    if (!location.hash || location.hash === "#/login") location.hash = "#/pods";
+    else render();
+  };
   main.append(
     h("h1", {}, "Log in"),
-    form("Log in with a password", [
+    form("Dev login", [
       field("User name", h("input", { name: "username", autocomplete: "username", required: true })),
       field("Password", h("input", { name: "password", type: "password",
         autocomplete: "current-password", required: true })),
@@ -24,7 +27,7 @@ function loginPage(main) {
       next();
     }),
     h("h2", {}, "Or use a token"),
-    form("Use an access token", [
+    form("Token login", [
       field("Access token (JWT)", h("textarea", { name: "token", rows: 3, cols: 60, required: true })),
       h("button", { type: "submit" }, "Use token"),
     ], async (data) => {

@@ -58,8 +58,11 @@ export async function podsPage(main, signal) {
   const tbody = h("tbody");
   const rows = new Map();
   const show = (pod) => {
-    const row = podRow(pod);
     const old = rows.get(pod.pod_id);
+    const signature = JSON.stringify([pod.status, pod.description, pod.image, pod.template]);
+    if (old?.dataset.signature === signature) return; // unchanged: keep focus and selection
+    const row = podRow(pod);
+    row.dataset.signature = signature;
     if (old) old.replaceWith(row); else tbody.append(row);
     rows.set(pod.pod_id, row);
   };
@@ -87,8 +90,12 @@ export async function podsPage(main, signal) {
     onMode: liveNote(mode),
     onEvent: ({ event, data }) => {
       const change = JSON.parse(data);
-      if (event === "deleted") { rows.get(change.pod_id)?.remove(); rows.delete(change.pod_id); }
-      else refresh().catch(fail);
+      const row = rows.get(change.pod_id);
+      if (event === "deleted") { row?.remove(); rows.delete(change.pod_id); }
+      else if (row) {
+        row.querySelector(".status").replaceWith(statusBadge(change.status));
+        row.dataset.signature = "";
+      } else refresh().catch(fail);
     },
   });
 }

@@ -59,7 +59,8 @@ export async function volumePage(main, signal, volumeId) {
         onclick: () => open(up).catch(fail) }, "⬑ Up")), h("td"), h("td"), h("td")));
     }
     for (const file of files) {
-      const path = file.path.replace(/^\/+/, "");
+      let path = file.path.replace(/^\/+/, "");
+      if (folder && !path.startsWith(`${folder}/`)) path = `${folder}/${path}`;
       const isDir = file.type === "dir";
       const name = file.name || path.split("/").pop();
       rows.push(h("tr", { "data-file": path },

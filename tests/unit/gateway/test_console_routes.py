@@ -73,7 +73,7 @@ def test_index_has_no_inline_script_and_loads_only_served_files() -> None:
         assert 'src="' in attributes
         assert body.strip() == ""
     assert " style=" not in html
-    referenced = set(re.findall(r'(?:src|href)="([^"#]+)"', html))
+    referenced = set(re.findall(r'(?:src|href)="(?!data:)([^"#]+)"', html))
     assert referenced <= set(cr.CONTENT_TYPES)
 
 
