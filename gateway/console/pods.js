@@ -108,10 +108,12 @@ function connectLines(pod, username) {
     const protocol = net.protocol || "http";
     let line;
     if (protocol === "postgres") {
-      line = `psql "host=${host} port=${port} dbname=postgres user=${username || pod.pod_id}` +
-        ` sslmode=verify-full sslrootcert=ca.pem"`;
+      const local = host.endsWith(".localhost") ? " hostaddr=127.0.0.1" : "";
+      line = `psql "host=${host}${local} port=${port} dbname=postgres` +
+        ` user=${username || pod.pod_id} sslmode=verify-full sslrootcert=ca.pem"`;
     } else if (protocol === "http") {
-      line = `curl --cacert ca.pem https://${net.url}/`;
+      const local = host.endsWith(".localhost") ? ` --resolve ${net.url}:127.0.0.1` : "";
+      line = `curl --cacert ca.pem${local} https://${net.url}/`;
     } else {
       line = `openssl s_client -connect ${net.url} -servername ${host} -CAfile ca.pem`;
     }
@@ -204,9 +206,14 @@ export async function podPage(main, signal, podId) {
     connect.replaceChildren(connectLines(pod, username));
   };
   const refresh = async () => show(await call("GET", path));
+  const writeLogs = (update) => {
+    const atEnd = logs.scrollHeight - logs.scrollTop - logs.clientHeight < 40;
+    update();
+    if (atEnd) logs.scrollTop = logs.scrollHeight; // follow the output unless scrolled up
+  };
   const refreshLogs = async () => {
     const result = await call("GET", `${path}/logs`);
-    logs.textContent = result.logs || "";
+    if (logs.textContent !== (result.logs || "")) writeLogs(() => { logs.textContent = result.logs || ""; });
     actionLog.replaceChildren(...(result.action_logs || []).map((line) => h("li", {}, line)));
   };
   const pod = await call("GET", path);
@@ -232,7 +239,9 @@ export async function podPage(main, signal, podId) {
         h("h3", {}, "Action log"), actionLog),
       h("section", { "aria-labelledby": "h-connect" },
         h("h2", { id: "h-connect" }, "Connect"), connect,
-        h("h2", {}, "Credentials"), reveal, secret)),
+        h("h2", {}, "Credentials"),
+        pod.template ? [reveal, secret]
+          : h("p", { class: "muted" }, "Only pods made from a template have credentials."))),
     h("section", { "aria-labelledby": "h-logs" },
       h("h2", { id: "h-logs" }, "Logs"), logMode, logs),
     h("section", { "aria-labelledby": "h-sharing" },
@@ -255,7 +264,7 @@ export async function podPage(main, signal, podId) {
     onEvent: ({ event, data }) => {
       const chunk = JSON.parse(data);
       if (event === "run") logs.textContent = "";
-      else if (event === "log") logs.textContent += chunk.text || "";
+      else if (event === "log") writeLogs(() => { logs.textContent += chunk.text || ""; });
     },
   });
 }
