@@ -1,8 +1,9 @@
 """The web console (/console/, gateway/console/) in a real browser against the real stack:
 Debian's chromium, headless, driven by Playwright. A user logs in with the dev identity,
 creates a pod (PostgreSQL, from its template) from the console, sees it reach AVAILABLE in the list, opens its page, sees its
-logs and reveals its credentials, stops and deletes it; and uploads a file to a volume and
-downloads it again. With PODS_SCREENSHOTS=1 (scripts/screenshots) it also saves the
+logs and reveals its credentials, stops and deletes it; logs in with a pasted token, uploads a
+file to a volume and downloads it again; and the list follows an event stream (played back by
+request interception) and resumes it with Last-Event-ID. With PODS_SCREENSHOTS=1 (scripts/screenshots) it also saves the
 screenshots the README shows into docs/images/."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, Route, expect, sync_playwright
 
 from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack
@@ -130,7 +131,10 @@ def test_volume_upload_and_download(
 ) -> None:
     volume_id = cleanup.volume(unique("consolevol"))
     content = b"uploaded from the console\n\x00\xff"
-    log_in(page)
+    page.goto("/console/")  # this time with a pasted token
+    page.get_by_label("Access token (JWT)").fill(stack.token())
+    page.get_by_role("button", name="Use token").click()
+    expect(page.get_by_role("heading", name="Pods", exact=True)).to_be_visible()
     page.get_by_role("link", name="Volumes").click()
     page.get_by_label("Volume id").fill(volume_id)
     page.get_by_role("button", name="Create volume").click()
@@ -150,3 +154,38 @@ def test_volume_upload_and_download(
     saved = tmp_path / "hello.bin"
     info.value.save_as(saved)
     assert saved.read_bytes() == content
+
+
+def test_list_follows_the_event_stream(stack: Stack, page: Page) -> None:
+    """Where the gateway streams (SSE.md), the list takes each event's status as it comes, and
+    reconnects with Last-Event-ID. The stream is played back by the browser's request
+    interception, so this holds whatever the API serves today."""
+    pod = {"pod_id": "ssepod", "status": "REQUESTED", "image": "pods-http:latest"}
+    events = (
+        'id: c1\nevent: pod\ndata: {"pod_id": "ssepod", "status": "CREATING"}\n\n'
+        ": keep-alive\n\n"
+        'id: c2\r\nevent: pod\r\ndata: {"pod_id": "ssepod", "status": "AVAILABLE"}\r\n\r\n'
+    )
+    resumed: list[str | None] = []
+
+    def watch(route: Route) -> None:
+        resumed.append(route.request.headers.get("last-event-id"))
+        body = events if len(resumed) == 1 else ""
+        route.fulfill(status=200, headers={"content-type": "text/event-stream"}, body=body)
+
+    def pods(route: Route) -> None:
+        if route.request.method == "GET":
+            route.fulfill(json={"result": [pod], "status": "success", "message": ""})
+        else:
+            route.continue_()
+
+    page.route(lambda url: url.endswith("/v3/pods?watch=true"), watch)
+    page.route(lambda url: url.endswith("/v3/pods"), pods)
+    log_in(page)
+    expect(page.locator('tr[data-pod="ssepod"] .status')).to_have_text("AVAILABLE")
+    expect(page.get_by_text("Live updates.")).to_be_visible()
+    deadline = 10_000
+    while len(resumed) < 2 and deadline > 0:
+        page.wait_for_timeout(200)
+        deadline -= 200
+    assert resumed[:2] == [None, "c2"]
