@@ -1,10 +1,10 @@
-"""The web console (/console/, gateway/console/) in a real browser against the real stack:
-Debian's chromium, headless, driven by Playwright. A user logs in with the dev identity,
-creates a pod (PostgreSQL, from its template) from the console, sees it reach AVAILABLE in the list, opens its page, sees its
-logs and reveals its credentials, stops and deletes it; logs in with a pasted token, uploads a
-file to a volume and downloads it again; and the list follows an event stream (played back by
-request interception) and resumes it with Last-Event-ID. With PODS_SCREENSHOTS=1 (scripts/screenshots) it also saves the
-screenshots the README shows into docs/images/."""
+"""The web console (/console/, gateway/console/) in a real browser against the real stack: Debian's
+chromium, headless, driven by Playwright. A user logs in with the dev identity, creates a pod
+(PostgreSQL, from its template) from the console, sees it reach AVAILABLE in the list, opens its
+page, sees its logs and reveals its credentials, stops and deletes it; logs in with a pasted
+token, uploads a file to a volume and downloads it again; and the list follows an event stream
+(played back by request interception) and resumes it with Last-Event-ID. With PODS_SCREENSHOTS=1
+(scripts/screenshots) it also saves the screenshots the README shows into docs/images/."""
 
 from __future__ import annotations
 
