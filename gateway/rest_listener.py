@@ -4,7 +4,8 @@ HTTP then refused with a 400 naming the https URL).
 
 Called by the bootstrap (gateway/envoy_config.py), gateway/public_tls.py (RestTls) and the
 tests. The services it transcodes are listed in gateway/public_api.py; its routes and Envoy's
-JSON error replies are gateway/rest_routes.py.
+JSON error replies are gateway/rest_routes.py; the web console's files, served first,
+gateway/console_routes.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from gateway import hardening
 from gateway.certs import TlsFiles
+from gateway.console_routes import MAX_BODY_BYTES, console_routes, passthrough_reply_mapper
 from gateway.envoy_parts import (
     HCM_TYPE,
     HTTP_ALPN,
@@ -111,11 +113,18 @@ def http_connection_manager(
             "merge_slashes": True,
             **hardening.connection_manager_limits(limits, reject_underscores=True),
             "access_log": [stdout_access_log()],
-            "local_reply_config": local_reply_config(),
+            "local_reply_config": _with_console(local_reply_config()),
             "route_config": routes,
             "http_filters": [*http_filters, router_filter()],
         },
     }
+
+
+def _with_console(config: JsonObject) -> JsonObject:
+    # The web console's files are local replies too: they keep their bodies.
+    mappers = config["mappers"]
+    assert isinstance(mappers, list)
+    return {**config, "mappers": [passthrough_reply_mapper(), *mappers]}
 
 
 def plaintext_refusal(public_url: str, limits: Limits = DEFAULT_LIMITS) -> JsonObject:
@@ -169,10 +178,15 @@ def rest_listener(
 ) -> JsonObject:
     """The API listener: REST transcoded to gRPC, and native gRPC, on one port; over TLS
     (h2 or http/1.1 by ALPN) when `tls` is given, plain HTTP then being refused."""
-    routes = api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout)
+    routes = [
+        *console_routes(),
+        *api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout),
+    ]
+    table = route_config(REST_LISTENER, routes, services)
+    table["max_direct_response_body_size_bytes"] = MAX_BODY_BYTES
     hcm = http_connection_manager(
         REST_LISTENER,
-        route_config(REST_LISTENER, routes, services),
+        table,
         [transcoder_filter(descriptor_path, services)],
         limits,
     )
