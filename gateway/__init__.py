@@ -9,6 +9,7 @@ published as LDS/CDS files by gateway/xds_files.py). `python -m gateway.pod_rout
 (gateway/pod_router.py, the process wiring) keeps the routes current from the database and pod
 events (gateway/route_keeper.py, behind the Protocols of gateway/ports.py) and runs the
 STARTTLS router for classic PostgreSQL clients (gateway/starttls_router.py). Everything that
-builds Envoy configuration is pure (dicts, no I/O). See gateway/README.md for the behaviour
-clients observe.
+builds Envoy configuration is pure (dicts, no I/O); Envoy's statistics are served as Prometheus
+`/metrics` by a listener of their own (gateway/metrics_listener.py). See gateway/README.md for
+the behaviour clients observe.
 """

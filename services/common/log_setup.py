@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -35,7 +35,10 @@ def log_context(**values: str) -> Iterator[None]:
         yield
     finally:
         for var, token in reversed(tokens):
-            var.reset(token)
+            # A streaming call's generator may be closed from another context (its
+            # finalizer): then there is nothing of ours left to restore.
+            with suppress(ValueError):
+                var.reset(token)
 
 
 def current_context() -> dict[str, str]:

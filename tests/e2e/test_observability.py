@@ -179,3 +179,23 @@ def test_one_create_is_one_trace_from_the_api_to_the_spawner(
         return api & spawner
 
     eventually(shared_trace, 30, "an api span and a spawner span with the same trace id")
+
+
+def test_a_clients_traceparent_passes_through_the_gateway_to_the_api(
+    observed: Stack, receiver: Receiver, created: Created
+) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    request = urllib.request.Request(
+        f"{observed.url}/v3/pods/{created.pod_id}",
+        headers={
+            "X-Tapis-Token": observed.token(),
+            "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert reply.status == 200
+    eventually(
+        lambda: [n for s, n, t in receiver.spans if s == "pods-api" and t == trace_id],
+        30,
+        "an api span in the client's trace",
+    )
