@@ -11,5 +11,6 @@ gateway.pod_router` (gateway/pod_router.py, the process wiring) keeps the routes
 the database and pod events (gateway/route_keeper.py, behind the Protocols of gateway/ports.py)
 and runs the STARTTLS router for classic PostgreSQL clients (gateway/starttls_router.py).
 Everything that builds Envoy configuration is pure (dicts, no I/O but reading the console's
-files). See gateway/README.md for the behaviour clients observe.
+files); Envoy's statistics are served as Prometheus `/metrics` by a listener of their own
+(gateway/metrics_listener.py). See gateway/README.md for the behaviour clients observe.
 """

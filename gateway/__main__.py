@@ -96,6 +96,8 @@ def prepare(
         xds_dir=xds_dir,
         limits=Limits.from_settings(settings),
         tls=rest_tls(settings, tls_directory(settings.data_dir)),
+        metrics_port=settings.gateway_metrics_port,
+        metrics_address=settings.bind_address,
     )
     config = directory / CONFIG_NAME
     write_atomically(config, render(gateway_bootstrap(options)))

@@ -48,6 +48,7 @@ def cluster_gateway(settings: Settings) -> envoy_config.ClusterGateway:
         port=settings.gateway_port,
         pods_port=settings.pods_port,
         admin_port=settings.gateway_admin_port,
+        metrics_port=settings.gateway_metrics_port,
         limits=Limits.from_settings(settings),
     )
 

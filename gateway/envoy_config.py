@@ -20,6 +20,7 @@ from pathlib import Path
 from gateway import hardening
 from gateway.envoy_parts import grpc_cluster, socket_address
 from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits
+from gateway.metrics_listener import admin_cluster, metrics_listener
 from gateway.rest_listener import RestTls, rest_listener
 from gateway.rest_routes import API_CLUSTER
 
@@ -91,31 +92,36 @@ class GatewayOptions:
     xds_dir: Path | None = None
     limits: Limits = field(default_factory=Limits)
     tls: RestTls | None = None  # None: plain HTTP (the local stack)
+    metrics_port: int = 0  # Envoy's stats as Prometheus `/metrics` here (0: none)
+    metrics_address: str = "127.0.0.1"  # where that listener binds (PODS_BIND_ADDRESS)
 
 
 def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
-    """The gateway's bootstrap: the REST/gRPC listener in front of the `api` cluster, and the
+    """The gateway's bootstrap: the REST/gRPC listener in front of the `api` cluster, the
+    metrics listener (gateway/metrics_listener.py) when `options.metrics_port` is set, and the
     dynamic resources of `options.xds_dir`."""
+    listeners = [
+        rest_listener(
+            options.descriptor_path,
+            options.port,
+            address=options.bind_address,
+            rest_timeout=options.rest_timeout,
+            limits=options.limits,
+            tls=options.tls,
+        )
+    ]
+    clusters = [
+        grpc_cluster(
+            API_CLUSTER, options.api_host, options.api_port, connect_timeout=options.connect_timeout
+        )
+    ]
+    if options.metrics_port:
+        listeners.append(metrics_listener(options.metrics_address, options.metrics_port))
+        clusters.append(admin_cluster(options.admin_port))
     return bootstrap(
         admin_port=options.admin_port,
-        listeners=[
-            rest_listener(
-                options.descriptor_path,
-                options.port,
-                address=options.bind_address,
-                rest_timeout=options.rest_timeout,
-                limits=options.limits,
-                tls=options.tls,
-            )
-        ],
-        clusters=[
-            grpc_cluster(
-                API_CLUSTER,
-                options.api_host,
-                options.api_port,
-                connect_timeout=options.connect_timeout,
-            )
-        ],
+        listeners=listeners,
+        clusters=clusters,
         xds_dir=options.xds_dir,
         limits=options.limits,
     )
@@ -142,6 +148,7 @@ class ClusterGateway:
     bind_address: str = "0.0.0.0"  # noqa: S104 - a cluster gateway serves the pod network
     limits: Limits = DEFAULT_LIMITS
     api_tls: RestTls | None = None  # TLS on the REST/gRPC port (PODS_GATEWAY_TLS)
+    metrics_port: int = 0  # Envoy's stats as Prometheus `/metrics` (PODS_GATEWAY_METRICS_PORT)
 
 
 def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
@@ -158,5 +165,7 @@ def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
             xds_dir=options.xds_dir,
             limits=options.limits,
             tls=options.api_tls,
+            metrics_port=options.metrics_port,
+            metrics_address=options.bind_address,
         )
     )

@@ -11,6 +11,9 @@ it to Envoy as LDS/CDS files (gateway/xds_files.py), and the STARTTLS router
 (gateway/starttls_router.py) reads the same table. On one machine pods are reached on the
 loopback ports Docker published; in a cluster (PODS_RUNTIME=kubernetes) through their
 Services, with the cluster gateway's listener options (gateway/cluster.py).
+
+Like the api, spawner and health, it answers grpc.health.v1 (PODS_ROUTER_HEALTH_PORT) SERVING
+while its database and NATS answer (services/common/dependency_health.py).
 """
 
 from __future__ import annotations
@@ -24,11 +27,17 @@ from gateway.route_source import published_upstream
 from gateway.starttls_router import StartTlsRouter
 from gateway.xds_files import local_options, xds_directory
 from services.common.db.database import Repositories
-from services.common.grpc_server import stop_event
+from services.common.dependency_health import DependencyHealth, connected
+from services.common.grpc_server import new_server, serve_until_stopped, stop_event
+from services.common.log_setup import setup_logging
 from services.common.messaging.nats_bus import MessageBus
+from services.common.metrics import RouteMetrics
+from services.common.observability import start_observability
 from services.common.settings import Settings
+from services.common.tracing import shutdown_tracing
 
 log = logging.getLogger(__name__)
+ROUTER_SERVICE = "pods.v1.PodRouter"  # the health service name of this process
 
 
 async def run(settings: Settings) -> None:
@@ -37,7 +46,12 @@ async def run(settings: Settings) -> None:
     upstream = service_upstream(settings) if clustered else published_upstream
     repos = Repositories.open(settings.effective_database_url)
     keeper = RouteKeeper(
-        repos.pods, settings.pod_domain, xds_directory(settings.data_dir), options, upstream
+        repos.pods,
+        settings.pod_domain,
+        xds_directory(settings.data_dir),
+        options,
+        upstream,
+        RouteMetrics(),
     )
     router = StartTlsRouter(keeper.current, options.tls)
     bus = await MessageBus.connect(settings)
@@ -45,13 +59,22 @@ async def run(settings: Settings) -> None:
     wake = asyncio.Event()
     subscription = await wake_on_events(bus, wake)
     await router.start("127.0.0.1", settings.router_port)
-    refresher = asyncio.create_task(keep_routes(keeper, wake, settings.route_refresh))
+    health = DependencyHealth(
+        [ROUTER_SERVICE],
+        {"database": repos.ping, "nats": connected(lambda: bus.connected, "NATS")},
+    )
+    server = new_server(
+        settings.router_health_port, lambda _server: None, health, settings.bind_address
+    )
     log.info("pod router: routes every %.1fs and on pod events", settings.route_refresh)
     try:
-        await stop_event().wait()
+        await serve_until_stopped(
+            server,
+            stop_event(),
+            keep_routes(keeper, wake, settings.route_refresh),
+            health.run(),
+        )
     finally:
-        refresher.cancel()
-        await asyncio.gather(refresher, return_exceptions=True)
         await router.stop()
         await subscription.close()
         await bus.close()
@@ -59,8 +82,13 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s router %(levelname)s %(message)s")
-    asyncio.run(run(Settings.from_env()))
+    setup_logging("router")
+    settings = Settings.from_env()
+    start_observability("router", settings, settings.router_metrics_port)
+    try:
+        asyncio.run(run(settings))
+    finally:
+        shutdown_tracing()
 
 
 if __name__ == "__main__":

@@ -38,3 +38,10 @@ class PodEventSource(Protocol):
     async def subscribe_events(self, handler: EventHandler) -> Subscription:
         """Calls `handler` for each event from now on, until the subscription is closed."""
         ...
+
+
+class RouteReporter(Protocol):
+    """Told the route table's size and how long building and publishing it took (the pod
+    router passes services/common/metrics.py's `RouteMetrics`)."""
+
+    def published(self, routes: int, serving: int, seconds: float) -> None: ...

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from pathlib import Path
 
 from gateway.pods_listener import PodsListenerOptions
-from gateway.ports import PodEventSource, PodRecordSource, Subscription
+from gateway.ports import PodEventSource, PodRecordSource, RouteReporter, Subscription
 from gateway.route_source import Upstream, published_upstream, routes_for
 from gateway.routes import RouteTable
 from gateway.xds_files import publish
@@ -28,7 +29,7 @@ COALESCE = 0.05  # seconds: a pod's status changes come in bursts (CREATING, AVA
 
 class RouteKeeper:
     """Builds the route table from the pod records and publishes it. Logs the number of routes
-    when it changes (not at every refresh)."""
+    when it changes (not at every refresh), and tells `reporter` (if any) every publication."""
 
     def __init__(
         self,
@@ -37,7 +38,9 @@ class RouteKeeper:
         xds_dir: Path,
         options: PodsListenerOptions,
         upstream: Upstream = published_upstream,
+        reporter: RouteReporter | None = None,
     ) -> None:
+        self._reporter = reporter
         self._upstream = upstream
         self._pods = pods
         self._pod_domain = pod_domain
@@ -50,6 +53,7 @@ class RouteKeeper:
         return self._table
 
     async def refresh(self) -> None:
+        start = time.monotonic()
         records = await self._pods.list_all_pods()
         table = RouteTable.build(routes_for(records, self._pod_domain, self._upstream))
         for reason in table.rejected:
@@ -58,6 +62,8 @@ class RouteKeeper:
         if result.published:
             serving = sum(1 for r in table.routes.values() if r.serving)
             counted = (len(table.routes), serving)
+            if self._reporter is not None:
+                self._reporter.published(*counted, time.monotonic() - start)
             if counted != self._counted:
                 log.info("routes: %d (%d serving)", *counted)
                 self._counted = counted

@@ -1,6 +1,6 @@
 """Ports for the servers tests start, leased so that no other test process gets the same one.
 
-Used by the end-to-end harness (the stack's eight ports), the gateway and messaging
+Used by the end-to-end harness (the stack's ports), the gateway and messaging
 integration tests, and bench/. The old way, bind(("127.0.0.1", 0)) then close, raced: the
 kernel hands a released port out again to the next bind(0) or outgoing connect() of any
 process on the machine, and docker-proxy takes published ports from the same ephemeral range,

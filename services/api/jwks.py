@@ -89,12 +89,14 @@ class JwksKeys:
 
     async def refresh_logged(self) -> bool:
         """`refresh` in a thread; a failure is logged, not raised."""
+        before = set(self._keys)
         try:
             await asyncio.to_thread(self.refresh)
         except Exception as exc:
             log.warning("could not fetch the JWKS at %s: %s", self.url, exc)
             return False
-        log.info("fetched %d key(s) from the JWKS at %s", len(self._keys), self.url)
+        if set(self._keys) != before:  # logged when the keys change, not at every refresh
+            log.info("fetched %d key(s) from the JWKS at %s", len(self._keys), self.url)
         return True
 
     async def keep_fresh(self, interval: float = REFRESH_INTERVAL) -> None:

@@ -46,8 +46,10 @@ from services.common.generated.pods.v1 import (
     volumes_service_pb2_grpc,
 )
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
+from services.common.log_setup import setup_logging
 from services.common.messaging import PodCommand
 from services.common.messaging.nats_bus import MessageBus
+from services.common.observability import start_observability
 from services.common.pods_model import ResourceSpec
 from services.common.quotas_model import Quota
 from services.common.runtime.kubernetes.queues import parse_compute_queues
@@ -55,6 +57,7 @@ from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings, SettingsError
 from services.common.templates import seed_templates
+from services.common.tracing import shutdown_tracing
 
 log = logging.getLogger(__name__)
 
@@ -259,11 +262,15 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s api %(levelname)s %(message)s")
+    setup_logging("api")
     try:
         settings = Settings.from_env()
         check_identity(settings)
     except SettingsError as exc:
         log.error("%s", exc)
         raise SystemExit(2) from None
-    asyncio.run(run(settings))
+    start_observability("api", settings, settings.api_metrics_port)
+    try:
+        asyncio.run(run(settings))
+    finally:
+        shutdown_tracing()

@@ -1,6 +1,7 @@
 """Builds and runs a grpc.aio server with the standard health service (kept true by
-dependency_health.DependencyHealth) and reflection-free defaults; used by the api, spawner and
-health processes so they start and stop alike."""
+dependency_health.DependencyHealth), metrics, log context and tracing for every call
+(grpc_observability.py) and reflection-free defaults; used by the api, spawner and health
+processes so they start and stop alike."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import grpc
 from grpc_health.v1 import health_pb2_grpc
 
 from services.common.dependency_health import DependencyHealth
+from services.common.grpc_observability import server_interceptors
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,9 @@ def new_server(
     """A server on host:`port` with our services and grpc.health.v1 as `health` reports it
     (run `health.run()` as a background task of serve_until_stopped); `options` are extra
     gRPC channel arguments (the spawner's larger message size)."""
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *options])
+    server = grpc.aio.server(
+        interceptors=server_interceptors(), options=[("grpc.so_reuseport", 0), *options]
+    )
     register(server)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
     server.add_insecure_port(f"{host}:{port}")

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from services.api.identity_config import check_identity
 from services.api.tokens import load_or_create_private_key
 from services.common.db.migrate import upgrade_async
+from services.common.log_setup import setup_logging
 from services.common.nats_server import EmbeddedNatsServer
 from services.common.secretbox import load_or_create_key
 from services.common.settings import Settings, SettingsError
@@ -118,9 +119,9 @@ async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s devstack %(message)s")
     identity_env = local_identity_env(os.environ)
     settings = Settings.from_env({**os.environ, **identity_env})
+    setup_logging("devstack", settings.log_format)
     try:
         check_identity(settings)
     except SettingsError as exc:

@@ -12,18 +12,23 @@ from typing import Any
 
 import grpc
 
+from services.common import metrics
 from services.common.db.database import Repositories
+from services.common.db.repositories.pods import PodRepository
 from services.common.dependency_health import DependencyHealth, connected
 from services.common.generated.pods.v1 import health_service_pb2 as pb
 from services.common.generated.pods.v1 import health_service_pb2_grpc as pb_grpc
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
+from services.common.log_setup import setup_logging
 from services.common.messaging import PodCommand, PodEvent
 from services.common.messaging.nats_bus import MessageBus
+from services.common.observability import start_observability
 from services.common.outcomes import PodsError
 from services.common.pods_model import PodRecord, Status
 from services.common.runtime.types import PodKey
 from services.common.settings import Settings
+from services.common.tracing import shutdown_tracing
 from services.health.leadership import run_while_leader
 from services.health.remote_runtime import RemoteRuntimeObserver
 from services.health.watcher import Watcher
@@ -51,6 +56,8 @@ class BusNotifier:
             log.warning("could not publish reconcile for %s: %s", key, exc)
 
     async def status_changed(self, record: PodRecord, status: Status) -> None:
+        if status is Status.AVAILABLE and record.run <= 1 and record.restart_count == 0:
+            metrics.observe_available((now() - record.creation_ts).total_seconds())
         event = PodEvent(record.key.tenant_id, record.key.pod_id, status.value, record.generation)
         try:
             await self._bus.publish_event(event)
@@ -80,6 +87,17 @@ class HealthServicer(pb_grpc.HealthServiceServicer):
 
     async def Resync(self, request: pb.ResyncRequest, context: Context) -> pb.ResyncResponse:
         return pb.ResyncResponse(pods_observed=await self._watcher.resync())
+
+
+async def count_pods(pods: PodRepository, interval: float) -> None:
+    """Sets `pods_by_status` from the database every `interval` seconds, forever."""
+    statuses = tuple(status.value for status in Status)
+    while True:
+        try:
+            metrics.set_pods_by_status(await pods.count_by_status(), statuses)
+        except PodsError as exc:
+            log.debug("could not count pods: %s", exc)
+        await asyncio.sleep(interval)
 
 
 async def run(settings: Settings) -> None:
@@ -122,6 +140,7 @@ async def run(settings: Settings) -> None:
             stop_event(),
             run_while_leader(lease, watcher.run, renew_every=LEASE_TTL / 3),
             health.run(),
+            count_pods(store.pods, settings.metrics_refresh),
         )
     finally:
         await bus.close()
@@ -130,5 +149,10 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s health %(levelname)s %(message)s")
-    asyncio.run(run(Settings.from_env()))
+    setup_logging("health")
+    settings = Settings.from_env()
+    start_observability("health", settings, settings.health_metrics_port)
+    try:
+        asyncio.run(run(settings))
+    finally:
+        shutdown_tracing()

@@ -125,7 +125,11 @@ class Reconciler:
         await self._store.pod_state.mark_applied(
             record.key, record.generation, result.action, self._clock()
         )
-        log.info("pod %s/%s: container %s", record.key.tenant_id, record.key.pod_id, result.action)
+        # A replayed command adopts what is there: logged only when something changed.
+        level = logging.DEBUG if result.action == "adopted" else logging.INFO
+        log.log(
+            level, "pod %s/%s: container %s", record.key.tenant_id, record.key.pod_id, result.action
+        )
         return Done(result.action)
 
     async def _clear_finished_run(self, key: PodKey) -> None:

@@ -5,25 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
+from services.common import metrics
 from services.common.db.database import Repositories
 from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.grpc_server import new_server, serve_until_stopped, stop_event
+from services.common.log_setup import setup_logging
 from services.common.messaging import PodCommand
 from services.common.messaging.nats_bus import MessageBus
+from services.common.observability import start_observability
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, TemporaryError
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
 from services.common.storage import wire
 from services.common.storage.types import VolumeStore
+from services.common.tracing import shutdown_tracing
 from services.spawner.exec_limits import ExecAdmission, ExecLimitReached, ExecLimits
 from services.spawner.observe_servicer import ObserveServicer
 from services.spawner.platforms.factory import (
@@ -75,7 +80,7 @@ class SpawnerServicer(ObserveServicer, StorageServicer):
         if not request.user:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "user: required")
         try:
-            with self._admission.admit(key, request.user):
+            with self._admission.admit(key, request.user), metrics.exec_in_flight():
                 result = await self._runtime.exec(
                     key, list(request.argv), request.timeout_seconds, request.limit_bytes
                 )
@@ -109,6 +114,21 @@ def describe(outcome: Outcome) -> str:
     return f"retry in {outcome.delay:.1f}s: {outcome.reason}"
 
 
+async def counted(reconcile: Awaitable[Outcome]) -> Outcome:
+    """The outcome of `reconcile`, counted in `pods_reconcile_outcomes` by kind (a raised
+    TemporaryError as retry, PermanentError as failed, as the dispatcher settles them)."""
+    try:
+        outcome = await reconcile
+    except TemporaryError:
+        metrics.count_outcome("retry")
+        raise
+    except PermanentError:
+        metrics.count_outcome("failed")
+        raise
+    metrics.count_outcome(metrics.outcome_kind(outcome))
+    return outcome
+
+
 async def run(settings: Settings) -> None:
     store = Repositories.open(settings.effective_database_url)
     runtime = runtime_from_settings(settings)
@@ -128,7 +148,7 @@ async def run(settings: Settings) -> None:
     await bus.ensure_streams()
 
     async def handle(command: PodCommand) -> Outcome:
-        outcome = await reconciler.reconcile(PodKey(command.tenant_id, command.pod_id))
+        outcome = await counted(reconciler.reconcile(PodKey(command.tenant_id, command.pod_id)))
         kill_if_armed(f"spawner-before-ack-{command.reason}", settings.data_dir)
         return outcome
 
@@ -163,5 +183,10 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s spawner %(levelname)s %(message)s")
-    asyncio.run(run(Settings.from_env()))
+    setup_logging("spawner")
+    settings = Settings.from_env()
+    start_observability("spawner", settings, settings.spawner_metrics_port)
+    try:
+        asyncio.run(run(settings))
+    finally:
+        shutdown_tracing()

@@ -44,6 +44,13 @@ PORT_SETTINGS = (
     "PODS_NATS_PORT",
     "PODS_PODS_PORT",
     "PODS_ROUTER_PORT",
+    "PODS_ROUTER_HEALTH_PORT",
+    # Prometheus /metrics of each process (README "Metrics")
+    "PODS_API_METRICS_PORT",
+    "PODS_SPAWNER_METRICS_PORT",
+    "PODS_HEALTH_METRICS_PORT",
+    "PODS_ROUTER_METRICS_PORT",
+    "PODS_GATEWAY_METRICS_PORT",
 )
 _PG_PREFIX = "pods_stack_"
 NO_ENGINE = "unix:///nonexistent/pods-health-has-no-engine.sock"
@@ -193,6 +200,7 @@ def start_stack(
         "PODS_DEV_USERS": "testuser:testpass,otheruser:otherpass,adminuser:adminpass",
         "PODS_ADMIN_USERS": "adminuser",
         "PODS_RESYNC_INTERVAL": "1",
+        "PODS_METRICS_REFRESH": "1",
         "PODS_MIN_TIME_TO_STOP": "5",
         # The suite shares one stack: quotas far above what it uses (test_fair_objects and
         # the benchmarks set their own).

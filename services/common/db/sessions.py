@@ -3,7 +3,8 @@
 `open_engine` makes the one engine of a process (SQLite via aiosqlite, or PostgreSQL via
 asyncpg); `Sessions` opens read sessions and write transactions on it (BEGIN IMMEDIATE on
 SQLite, rows read FOR UPDATE on PostgreSQL) and raises connection-level failures as
-DatabaseUnavailableError. Used by services/common/db/database.py (which builds the
+DatabaseUnavailableError, timing each in `pods_db_session_seconds` (services/common/metrics.py).
+Used by services/common/db/database.py (which builds the
 repositories) and by each repository in services/common/db/repositories.
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from services.common.db.unavailable import translated
+from services.common.metrics import db_timed
 
 WRITE = "pods_write"  # execution option and session info key of write transactions
 
@@ -71,7 +73,7 @@ class Sessions:
 
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
-        with translated():
+        with db_timed("read"), translated():
             async with self._maker() as session:
                 yield session
 
@@ -79,6 +81,6 @@ class Sessions:
     async def begin(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: on SQLite it holds the write lock from its start, and pod rows
         read in it are locked (FOR UPDATE) on PostgreSQL, so read-modify-write is safe."""
-        with translated():
+        with db_timed("write"), translated():
             async with self._writer.begin() as session:
                 yield session

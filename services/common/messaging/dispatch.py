@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,6 +63,15 @@ class Delivery(Protocol):
     async def in_progress(self) -> None: ...
 
 
+CommandScope = Callable[[Delivery, PodCommand, int], AbstractContextManager[object]]
+"""What runs around the handling of one command (message, command, delivery count): the
+adapter's metrics, trace and log context (services/common/command_context.py)."""
+
+
+def no_scope(_message: Delivery, _command: PodCommand, _deliveries: int) -> nullcontext[None]:
+    return nullcontext()
+
+
 @dataclass
 class _KeyLock:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -107,7 +116,8 @@ class Dispatcher:
 
     `delivery_errors` are the transport's exceptions of a failed ack/nak/term/in_progress
     (and of a message without delivery metadata): they are logged, and the message is then
-    redelivered by the transport in due time."""
+    redelivered by the transport in due time. `scope` runs around each command's handling
+    and settlement."""
 
     def __init__(
         self,
@@ -118,6 +128,7 @@ class Dispatcher:
         retry_cap: float = 60.0,
         jitter: Callable[[], float] = random.random,
         delivery_errors: tuple[type[Exception], ...] = (),
+        scope: CommandScope = no_scope,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -125,6 +136,7 @@ class Dispatcher:
         self._retry_cap = retry_cap
         self._jitter = jitter
         self._errors = delivery_errors
+        self._scope = scope
         self._concurrency = concurrency
         self._heartbeat = heartbeat
         self._locks = _KeyedLocks()
@@ -176,8 +188,9 @@ class Dispatcher:
             return
         async with self._locks.hold(command.key):
             deliveries = _deliveries(message, self._errors)
-            outcome = await self._run(command, deliveries)
-            await self._settle(message, command, outcome, deliveries)
+            with self._scope(message, command, deliveries):
+                outcome = await self._run(command, deliveries)
+                await self._settle(message, command, outcome, deliveries)
 
     async def _run(self, command: PodCommand, deliveries: int) -> Outcome:
         """The handler's outcome. Our own errors map to outcomes (TemporaryError → Retry with

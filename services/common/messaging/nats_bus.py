@@ -37,6 +37,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy, Header, PubAck, StreamConfig
 
+from services.common.command_context import command_scope, request_headers
 from services.common.messaging.dispatch import Dispatcher
 from services.common.messaging.messages import (
     CommandHandler,
@@ -284,6 +285,7 @@ class MessageBus:
             heartbeat=heartbeat,
             retry_cap=self._settings.retry_backoff_max,
             delivery_errors=(nats.errors.Error,),
+            scope=command_scope,
         )
         subscription = await self._prepare_spawner(stop)
         if subscription is None:
@@ -398,7 +400,11 @@ class MessageBus:
         try:
             await self._recheck_streams_after_reconnect()
             return await self._jetstream.publish(
-                subject, payload, timeout=self._publish_wait, stream=stream, headers=headers
+                subject,
+                payload,
+                timeout=self._publish_wait,
+                stream=stream,
+                headers=request_headers(headers),  # request id and trace context
             )
         except (nats.errors.Error, TimeoutError) as exc:
             raise _translate(f"publishing to {subject}", exc) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -181,6 +181,34 @@ class ProcessSettings(SettingsGroup):
     )
 
 
+class ObservabilitySettings(SettingsGroup):
+    """What operators see: Prometheus metrics (one port per process, 0 = off), the log
+    format and OpenTelemetry traces."""
+
+    api_metrics_port: int = Field(0, description="the API's Prometheus `/metrics` port (0: off)")
+    spawner_metrics_port: int = Field(
+        0, description="the spawner's Prometheus `/metrics` port (0: off)"
+    )
+    health_metrics_port: int = Field(0, description="health's Prometheus `/metrics` port (0: off)")
+    router_metrics_port: int = Field(
+        0, description="the pod router's Prometheus `/metrics` port (0: off)"
+    )
+    gateway_metrics_port: int = Field(
+        0, description="Envoy's statistics as Prometheus `/metrics` on this port (0: off)"
+    )
+    metrics_refresh: float = Field(
+        15.0, description="seconds between health's counts of pods by status (`pods_by_status`)"
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text`, or `json`: one JSON object a line with pod, tenant and request id",
+    )
+    otlp_endpoint: str = Field(
+        "",
+        description="OTLP/HTTP collector (`http://host:4318`) to export traces to (empty: off)",
+    )
+
+
 class GatewaySettings(SettingsGroup):
     """The gateway: Envoy's ports, TLS and limits, and the pod router."""
 
@@ -190,6 +218,9 @@ class GatewaySettings(SettingsGroup):
         8443, description="the one TLS port serving every pod by name (443 in production)"
     )
     router_port: int = Field(50054, description="the STARTTLS router (loopback, behind Envoy)")
+    router_health_port: int = Field(
+        50055, description="the pod router's gRPC health (grpc.health.v1) port"
+    )
     tls_cert_file: str = Field(
         "",
         description="PEM certificate for `*.<pod domain>`",
@@ -361,6 +392,7 @@ GROUPS: tuple[type[SettingsGroup], ...] = (
     SiteSettings,
     GatewaySettings,
     ProcessSettings,
+    ObservabilitySettings,
     DatabaseSettings,
     MessagingSettings,
     IdentitySettings,
@@ -378,6 +410,7 @@ class Settings(
     SiteSettings,
     GatewaySettings,
     ProcessSettings,
+    ObservabilitySettings,
     DatabaseSettings,
     MessagingSettings,
     IdentitySettings,

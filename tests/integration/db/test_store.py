@@ -261,3 +261,12 @@ async def test_only_the_newest_runs_keep_their_logs(store: Repositories) -> None
     assert await store.logs.read_logs(KEY, 1000, previous=1) == "run 3\n"
     assert await store.logs.read_logs(KEY, 1000, previous=2) == "run 2\n"
     assert await store.logs.read_logs(KEY, 1000, previous=3) == ""
+
+
+async def test_pods_are_counted_by_observed_status(store: Repositories) -> None:
+    assert await store.pods.count_by_status() == {}
+    await _create(store)
+    await _create(store, PodKey("dev", "other"))
+    await _create(store, PodKey("t2", "mypod"))
+    assert await store.pod_state.mark_applied(KEY, 1, "created", NOW)
+    assert await store.pods.count_by_status() == {"REQUESTED": 2, "CREATING": 1}

@@ -35,6 +35,7 @@ SPECIAL: dict[str, tuple[str, object]] = {
     "jwt_public_key_file": (" /k.pem ", "/k.pem"),
     "jwt_jwks_url": (" https://keys ", "https://keys"),
     "jwt_audience": (" pods ", "pods"),
+    "log_format": ("json", "json"),
 }
 NUMBERS = [n for n in FIELDS if Settings.model_fields[n].annotation in (int, float)]
 SWITCHES = [n for n in FIELDS if Settings.model_fields[n].annotation is bool]
@@ -206,3 +207,9 @@ def test_settings_are_frozen_and_each_concern_stands_alone() -> None:
     assert MessagingSettings(ack_wait=3).ack_wait == 3.0
     with pytest.raises(ValueError, match="nats_url"):
         DatabaseSettings(nats_url="x")  # type: ignore[call-arg]
+
+
+def test_a_log_format_other_than_text_or_json_is_refused() -> None:
+    assert Settings.from_env({}).log_format == "text"
+    with pytest.raises(SettingsError, match="PODS_LOG_FORMAT"):
+        Settings.from_env({"PODS_LOG_FORMAT": "yaml"})

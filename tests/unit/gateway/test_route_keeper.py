@@ -91,3 +91,23 @@ async def test_a_pod_event_wakes_the_keeper_until_the_subscription_closes() -> N
     assert wake.is_set()
     await subscription.close()
     assert events.closed
+
+
+class Reporter:
+    """The keeper's RouteReporter: what each publication told it."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[int, int]] = []
+
+    def published(self, routes: int, serving: int, seconds: float) -> None:
+        assert seconds >= 0
+        self.told.append((routes, serving))
+
+
+async def test_every_publication_is_reported_with_the_table_size(tmp_path: Path) -> None:
+    pods = Pods(record("web", Status.AVAILABLE, {5000: 32001}), record("db", Status.CREATING, {}))
+    reporter = Reporter()
+    keeper = RouteKeeper(pods, DOMAIN, tmp_path / "xds", OPTIONS, reporter=reporter)
+    await keeper.refresh()
+    await keeper.refresh()  # nothing changed: still reported (the gauge stays right)
+    assert reporter.told == [(2, 1), (2, 1)]

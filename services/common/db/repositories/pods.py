@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.db import quotas
@@ -126,6 +126,12 @@ class PodRepository:
         async with self._session() as session:
             rows = (await session.scalars(select(PodRow).order_by(PodRow.id))).all()
             return [pod_record(r) for r in rows]
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many pods have each observed status (health's `pods_by_status` metric)."""
+        query = select(PodRow.status, func.count()).group_by(PodRow.status)
+        async with self._session() as session:
+            return {status: int(count) for status, count in (await session.execute(query)).all()}
 
     async def credentials(self, key: PodKey) -> str | None:
         """The encrypted credentials blob, or None."""
