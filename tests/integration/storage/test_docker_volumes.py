@@ -94,7 +94,8 @@ async def test_create_upload_list_download_roundtrip(
 async def test_a_helper_serves_the_next_calls_and_goes_when_idle(
     docker_client: docker.DockerClient, deployment_id: str
 ) -> None:
-    store = DockerVolumeStore(deployment_id, helper_idle_s=1.0)
+    # Idle after 3 s: long enough that the next calls reuse it even on a busy machine.
+    store = DockerVolumeStore(deployment_id, helper_idle_s=3.0)
     try:
         await store.create_volume(VOL, 1000)
         await store.upload(VOL, "f", b"x")
@@ -104,7 +105,7 @@ async def test_a_helper_serves_the_next_calls_and_goes_when_idle(
         await store.download(VOL, "f")
         assert helpers_left(docker_client, deployment_id) == first  # reused, none added
         assert len(first) == 2
-        deadline = time.monotonic() + 30  # idle after 1 s; removal is slow on a busy engine
+        deadline = time.monotonic() + 30  # idle after 3 s; removal is slow on a busy engine
         while helpers_left(docker_client, deployment_id) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         assert helpers_left(docker_client, deployment_id) == []
