@@ -3,8 +3,9 @@ gRPC and native gRPC on one port, in front of the `api` cluster, over TLS when c
 HTTP then refused with a 400 naming the https URL).
 
 Called by the bootstrap (gateway/envoy_config.py), gateway/public_tls.py (RestTls) and the
-tests. The services it transcodes are listed in gateway/public_api.py; its routes and Envoy's
-JSON error replies are gateway/rest_routes.py.
+tests. The services it transcodes are listed in gateway/public_api.py (the REST streams get a
+transcoder of their own, per route); its routes and Envoy's JSON error replies are
+gateway/rest_routes.py.
 """
 
 from __future__ import annotations
@@ -27,8 +28,14 @@ from gateway.envoy_parts import (
     tls_inspector,
 )
 from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits, duration
-from gateway.public_api import PUBLIC_SERVICES
-from gateway.rest_routes import API_CLUSTER, api_routes, local_reply_config, route_config
+from gateway.public_api import PUBLIC_SERVICES, STREAMS_SERVICE
+from gateway.rest_routes import (
+    API_CLUSTER,
+    api_routes,
+    local_reply_config,
+    route_config,
+    sse_routes,
+)
 
 REST_LISTENER = "rest"
 TRANSCODER_TYPE = (
@@ -170,6 +177,10 @@ def rest_listener(
     """The API listener: REST transcoded to gRPC, and native gRPC, on one port; over TLS
     (h2 or http/1.1 by ALPN) when `tls` is given, plain HTTP then being refused."""
     routes = api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout)
+    if "pods.v1.PodsService" in services:
+        streams = transcoder_filter(descriptor_path, [STREAMS_SERVICE])["typed_config"]
+        assert isinstance(streams, dict)
+        routes = [*sse_routes(streams, cluster=cluster, rest_timeout=rest_timeout), *routes]
     hcm = http_connection_manager(
         REST_LISTENER,
         route_config(REST_LISTENER, routes, services),
