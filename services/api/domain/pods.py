@@ -175,6 +175,11 @@ class Pods:
         text = await self._store.logs.read_logs(record.key, self._log_limit, previous)
         return PodLogsView(logs=text, action_logs=record.action_logs)
 
+    async def current_logs(self, who: Principal, pod_id: str) -> tuple[int, str]:
+        """The current run's number and output so far (FollowPodLogs), authorized like logs."""
+        record = await self._authorize(who, pod_id, Level.READ)
+        return record.run, await self._store.logs.read_logs(record.key, self._log_limit)
+
     async def credentials(self, who: Principal, pod_id: str) -> Credentials:
         record = await self._authorize(who, pod_id, Level.USER)
         encrypted = await self._store.pods.credentials(record.key)
