@@ -111,9 +111,11 @@ class PodStore(Protocol):
 
 
 class LogStore(Protocol):
-    """Pod logs, as GetPodLogs reads them."""
+    """Pod logs, as GetPodLogs reads them, and where their current run stands."""
 
     async def read_logs(self, key: PodKey, limit_bytes: int, previous: int = 0) -> str: ...
+
+    async def log_position(self, key: PodKey) -> tuple[int, str] | None: ...
 
 
 class GrantStore(Protocol):

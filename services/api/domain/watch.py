@@ -56,9 +56,12 @@ class PodReader(Protocol):
 
 
 class LogReader(Protocol):
-    """The pod's current run and its output so far (domain.pods.Pods.current_logs)."""
+    """The pod's current run and its output so far, and a cheap mark of where that output
+    stands (domain.pods.Pods.current_logs and log_mark), each authorized like GetPodLogs."""
 
     async def current_logs(self, who: Principal, pod_id: str) -> tuple[int, str]: ...
+
+    async def log_mark(self, who: Principal, pod_id: str) -> object: ...
 
 
 class SlowWatcherError(Exception):
@@ -302,6 +305,7 @@ class PodWatch:
     ) -> AsyncGenerator[Followed, None]:
         """The current run's output so far (after `resume_after`'s offset when it names this
         run), then new output as it is written; a new_run chunk when a new run starts."""
+        mark = await self._logs.log_mark(who, pod_id)
         run, text = await self._logs.current_logs(who, pod_id)
         sent = _resumed_offset(resume_after, run, len(text))
         key = PodKey(who.tenant_id, pod_id)
@@ -322,6 +326,10 @@ class PodWatch:
                     yield None
                 await watcher.next_wake(self._timing.log_poll)
                 try:
+                    new_mark = await self._logs.log_mark(who, pod_id)
+                    if new_mark == mark:
+                        continue  # no new output: the output itself is not read
+                    mark = new_mark
                     new_run, text = await self._logs.current_logs(who, pod_id)
                 except NotFoundError:
                     return

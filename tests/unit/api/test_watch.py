@@ -65,6 +65,7 @@ class FakePods:
         self.records: dict[str, PodRecord] = {}
         self.output: dict[str, tuple[int, str]] = {}
         self.reads = 0
+        self.mark_reads = 0
 
     def set(self, pod_id: str, status: Status, **kwargs: str) -> PodKey:
         old = self.records.get(pod_id)
@@ -85,6 +86,11 @@ class FakePods:
 
     async def current_logs(self, who: Principal, pod_id: str) -> tuple[int, str]:
         await self.get(who, pod_id)
+        return self.output.get(pod_id, (1, ""))
+
+    async def log_mark(self, who: Principal, pod_id: str) -> object:
+        await self.get(who, pod_id)
+        self.mark_reads += 1
         return self.output.get(pod_id, (1, ""))
 
 
@@ -263,3 +269,23 @@ async def test_logs_resume_after_a_cursor_of_the_same_run(pods: FakePods, watch:
     at_end = watch.follow_logs(ALICE, "web", "3.8")
     assert await take(at_end, 1) == [None]
     await at_end.aclose()
+
+
+async def test_output_is_read_only_when_its_mark_moves(pods: FakePods, watch: PodWatch) -> None:
+    pods.set("web", Status.AVAILABLE)
+    pods.output["web"] = (1, "one\n")
+    stream = watch.follow_logs(ALICE, "web")
+    await take(stream, 1)
+    calls: list[str] = []
+    real = pods.current_logs
+
+    async def counted(who: Principal, pod_id: str) -> tuple[int, str]:
+        calls.append(pod_id)
+        return await real(who, pod_id)
+
+    pods.current_logs = counted  # type: ignore[method-assign]
+    marks = pods.mark_reads
+    pods.output["web"] = (1, "one\ntwo\n")
+    assert await take(stream, 1) == [LogChunk(1, 8, "two\n")]
+    assert pods.mark_reads > marks and len(calls) == 1
+    await stream.aclose()
