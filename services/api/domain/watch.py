@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable, Hashable, Iterator
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -44,7 +44,11 @@ log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
 POLL_SECONDS = 0.5
 LOG_POLL_SECONDS = 0.5
+BUSY_POLL_SECONDS = 0.05
+BUSY_WINDOW_SECONDS = 30.0
 QUEUE_SIZE = 64
+# Statuses a pod passes through on its way to another.
+PASSING = frozenset({"REQUESTED", "SPAWNER SETUP", "CREATING", "DELETING"})
 
 
 class PodReader(Protocol):
@@ -210,6 +214,16 @@ class Timing:
     poll: float = POLL_SECONDS
     log_poll: float = LOG_POLL_SECONDS
     keepalive: float = KEEPALIVE_SECONDS
+    # While a pod is on its way somewhere (REQUESTED, CREATING, ...) and changed lately, read
+    # it this often: the spawner's CREATING publishes no event and may last well under a
+    # `poll` before health records AVAILABLE.
+    busy_poll: float = BUSY_POLL_SECONDS
+    busy_window: float = BUSY_WINDOW_SECONDS
+
+    def poll_for(self, states: Iterable[PodState], quiet_for: float) -> float:
+        """The read interval, given the watched states and the seconds since one changed."""
+        busy = quiet_for < self.busy_window and any(s.status in PASSING for s in states)
+        return self.busy_poll if busy else self.poll
 
 
 class _Quiet:
@@ -218,10 +232,15 @@ class _Quiet:
     def __init__(self, clock: Callable[[], float], keepalive: float) -> None:
         self._clock = clock
         self._keepalive = keepalive
-        self._since = clock()
+        self._since = self._changed = clock()
 
     def sent(self) -> None:
         self._since = self._clock()
+        self._changed = self._since
+
+    def quiet_for(self) -> float:
+        """Seconds since the last event (keep-alives aside)."""
+        return self._clock() - self._changed
 
     def due(self) -> bool:
         if self._clock() - self._since >= self._keepalive:
@@ -267,7 +286,7 @@ class PodWatch:
                 last = state
                 if quiet.due():
                     yield None
-                await watcher.next_wake(self._timing.poll)
+                await watcher.next_wake(self._timing.poll_for([state], quiet.quiet_for()))
                 try:
                     state = PodState.of(await self._pods.get(who, pod_id))
                 except NotFoundError:
@@ -298,7 +317,7 @@ class PodWatch:
                     yield None  # nothing to send yet: a keep-alive opens the stream
                 if quiet.due():
                     yield None
-                await watcher.next_wake(self._timing.poll)
+                await watcher.next_wake(self._timing.poll_for(current.values(), quiet.quiet_for()))
 
     async def follow_logs(
         self, who: Principal, pod_id: str, resume_after: str = ""

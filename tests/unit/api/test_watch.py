@@ -289,3 +289,12 @@ async def test_output_is_read_only_when_its_mark_moves(pods: FakePods, watch: Po
     assert await take(stream, 1) == [LogChunk(1, 8, "two\n")]
     assert pods.mark_reads > marks and len(calls) == 1
     await stream.aclose()
+
+
+def test_pods_on_their_way_are_read_often_while_they_change() -> None:
+    timing = Timing(poll=0.5, busy_poll=0.05, busy_window=30)
+    creating = PodState.of(record("web", Status.CREATING))
+    available = PodState.of(record("web", Status.AVAILABLE))
+    assert timing.poll_for([available, creating], quiet_for=1) == 0.05
+    assert timing.poll_for([creating], quiet_for=31) == 0.5  # stuck: no faster than usual
+    assert timing.poll_for([available], quiet_for=1) == 0.5
