@@ -2,7 +2,8 @@
 `GET /v3/pods/{pod_id}/events`, `GET /v3/pods?watch=true` and
 `GET /v3/pods/{pod_id}/logs?follow=true` as Server-Sent Events (a new pod's statuses in
 order, each once; Last-Event-ID resumes; a line the pod prints after the stream opened); a
-dropped client leaves no watcher behind in the api; and WatchPod over native gRPC."""
+dropped client leaves no watcher behind in the api; `?watch=true` shows only the caller's pods;
+and WatchPod over native gRPC."""
 
 from __future__ import annotations
 
@@ -256,3 +257,19 @@ def test_no_stream_without_a_token(stack: Stack) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         Sse(stack, "/v3/pods?watch=true", "")
     assert refused.value.code == 401
+
+
+def test_watch_pods_shows_only_the_callers_pods(
+    stack: Stack, token: str, unique: Unique, cleanup: Cleanup
+) -> None:
+    mine = cleanup.pod(unique("seenpod"))
+    create(stack, token, mine)
+    other_token = stack.token("otheruser", "otherpass")
+    theirs = cleanup.pod(unique("zzzpod"))  # sorts last: every visible pod comes before it
+    create(stack, other_token, theirs)
+    stream = Sse(stack, "/v3/pods?watch=true", other_token)
+    try:
+        seen = stream.until(lambda e: e.data["pod_id"] == theirs)
+    finally:
+        stream.close()
+    assert mine not in {e.data["pod_id"] for e in seen}
