@@ -273,3 +273,23 @@ def test_watch_pods_shows_only_the_callers_pods(
     finally:
         stream.close()
     assert mine not in {e.data["pod_id"] for e in seen}
+
+
+def test_a_quiet_stream_outlives_the_rest_timeout_on_keep_alives(
+    stack: Stack, token: str, unique: Unique, cleanup: Cleanup
+) -> None:
+    if stack.database != "sqlite":
+        pytest.skip("the gateway's timeouts do not depend on the database: once is enough")
+    pod_id = cleanup.pod(unique("quietpod"))
+    create(stack, token, pod_id, image="nosuchimage:1")  # goes to ERROR and stays there
+    stream = Sse(stack, f"/v3/pods/{pod_id}/events", token)
+    try:
+        stream.until(lambda e: e.data["status"] == "ERROR")
+        started = time.monotonic()
+        while time.monotonic() - started < 65:  # past the 60 s REST timeout
+            line = stream.response.readline()
+            assert line, "the stream was cut"
+            stream.comments += line.startswith(b":")
+        assert stream.comments >= 3
+    finally:
+        stream.close()
