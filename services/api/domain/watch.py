@@ -283,7 +283,7 @@ class PodWatch:
                     yield state
                 elif last is None:
                     yield None  # resumed with nothing new: a keep-alive opens the stream
-                last = state
+                last, resume_after = state, ""  # the cursor counts for the first state only
                 if quiet.due():
                     yield None
                 await watcher.next_wake(self._timing.poll_for([state], quiet.quiet_for()))
@@ -311,7 +311,7 @@ class PodWatch:
                 for pod_id in sorted(last.keys() - current.keys()):
                     quiet.sent()
                     yield PodDeleted(pod_id)
-                last = current
+                last, resume_after = current, ""
                 if not opened:
                     opened = True
                     yield None  # nothing to send yet: a keep-alive opens the stream

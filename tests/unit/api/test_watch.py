@@ -298,3 +298,18 @@ def test_pods_on_their_way_are_read_often_while_they_change() -> None:
     assert timing.poll_for([available, creating], quiet_for=1) == 0.05
     assert timing.poll_for([creating], quiet_for=31) == 0.5  # stuck: no faster than usual
     assert timing.poll_for([available], quiet_for=1) == 0.5
+
+
+async def test_a_state_coming_back_after_the_resumed_one_is_sent(
+    pods: FakePods, watch: PodWatch
+) -> None:
+    pods.set("web", Status.AVAILABLE)
+    (seen,) = await take(watch.watch_pod(ALICE, "web"), 1)
+    assert isinstance(seen, PodState)
+    resumed = watch.watch_pod(ALICE, "web", seen.event_id)
+    assert await take(resumed, 1) == [None]
+    pods.set("web", Status.ERROR)
+    assert statuses(await take(resumed, 1)) == ["ERROR"]
+    pods.set("web", Status.AVAILABLE)  # the resumed state again: a change, so it is sent
+    assert statuses(await take(resumed, 1)) == ["AVAILABLE"]
+    await resumed.aclose()
