@@ -1,6 +1,7 @@
 """The part of the API the gateway exposes, in one place: the gRPC services it transcodes to
-REST and serves natively (PUBLIC_SERVICES: add a new public service here), and the calls that
-get longer timeouts than the REST timeout (exec, downloads).
+REST and serves natively (PUBLIC_SERVICES: add a new public service here), the calls that
+get longer timeouts than the REST timeout (exec, downloads, streams), and the REST streams
+(Server-Sent Events) routed by query parameter to STREAMS_SERVICE.
 
 Read by the REST listener's routes and transcoder (gateway/rest_routes.py,
 gateway/rest_listener.py) and their tests.
@@ -30,4 +31,28 @@ DOWNLOAD_REST_REGEX = r"^/v3/pods/(volumes|snapshots)/[^/]+/contents/.*$"
 DOWNLOAD_GRPC_PATHS = (
     "/pods.v1.VolumesService/GetVolumeContents",
     "/pods.v1.SnapshotsService/GetSnapshotContents",
+)
+
+# Streams (watch and follow) stay open while the client listens: up to STREAM_TIMEOUT, and
+# the REST ones send a keep-alive comment every 15 s (services/api/domain/watch.py), so their
+# idle timeout is the REST timeout. Clients reconnect with Last-Event-ID after the limit.
+STREAM_TIMEOUT = 24 * 3600.0
+# The REST streams are PodStreamsService's HttpBody calls, transcoded by a per-route
+# transcoder that knows only that service: its bindings share paths with PodsService's
+# (`GET /v3/pods`, `GET /v3/pods/{pod_id}/logs`), so the gateway picks them by query parameter
+# (`?watch=true`, `?follow=true`) and every other request goes to PodsService as before.
+STREAMS_SERVICE = "pods.v1.PodStreamsService"
+# (route name, path regex, the query parameter that must be "true", or "" for none)
+SSE_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("rest-watch-pod", r"^/v3/pods/[^/]+/events/?$", ""),
+    ("rest-watch-pods", r"^/v3/pods/?$", "watch"),
+    ("rest-follow-logs", r"^/v3/pods/[^/]+/logs/?$", "follow"),
+)
+# `GET /v3/pods/volumes/events` is volume "events", not the events of a pod "volumes" (a
+# reserved pod id): these collections' two-segment paths keep their usual route.
+NOT_POD_REST_REGEX = r"^/v3/pods/(volumes|snapshots|templates|images|quotas)/[^/]+/?$"
+STREAM_GRPC_PATHS = (
+    "/pods.v1.PodsService/WatchPod",
+    "/pods.v1.PodsService/WatchPods",
+    "/pods.v1.PodsService/FollowPodLogs",
 )

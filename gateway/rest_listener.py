@@ -3,9 +3,9 @@ gRPC and native gRPC on one port, in front of the `api` cluster, over TLS when c
 HTTP then refused with a 400 naming the https URL).
 
 Called by the bootstrap (gateway/envoy_config.py), gateway/public_tls.py (RestTls) and the
-tests. The services it transcodes are listed in gateway/public_api.py; its routes and Envoy's
-JSON error replies are gateway/rest_routes.py; the web console's files, served first,
-gateway/console_routes.py.
+tests. The services it transcodes are listed in gateway/public_api.py (the REST streams get a
+transcoder of their own, per route); its routes and Envoy's JSON error replies are
+gateway/rest_routes.py; the web console's files, served first, gateway/console_routes.py.
 """
 
 from __future__ import annotations
@@ -29,8 +29,14 @@ from gateway.envoy_parts import (
     tls_inspector,
 )
 from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits, duration
-from gateway.public_api import PUBLIC_SERVICES
-from gateway.rest_routes import API_CLUSTER, api_routes, local_reply_config, route_config
+from gateway.public_api import PUBLIC_SERVICES, STREAMS_SERVICE
+from gateway.rest_routes import (
+    API_CLUSTER,
+    api_routes,
+    local_reply_config,
+    route_config,
+    sse_routes,
+)
 
 REST_LISTENER = "rest"
 TRANSCODER_TYPE = (
@@ -178,10 +184,12 @@ def rest_listener(
 ) -> JsonObject:
     """The API listener: REST transcoded to gRPC, and native gRPC, on one port; over TLS
     (h2 or http/1.1 by ALPN) when `tls` is given, plain HTTP then being refused."""
-    routes = [
-        *console_routes(),
-        *api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout),
-    ]
+    routes = api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout)
+    if "pods.v1.PodsService" in services:
+        streams = transcoder_filter(descriptor_path, [STREAMS_SERVICE])["typed_config"]
+        assert isinstance(streams, dict)
+        routes = [*sse_routes(streams, cluster=cluster, rest_timeout=rest_timeout), *routes]
+    routes = [*console_routes(), *routes]
     table = route_config(REST_LISTENER, routes, services)
     table["max_direct_response_body_size_bytes"] = MAX_BODY_BYTES
     hcm = http_connection_manager(

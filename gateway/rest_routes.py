@@ -2,7 +2,8 @@
 JSON-ready dicts (no I/O).
 
 `api_routes` sends REST under /v3/ and native gRPC of the public services to the `api` cluster
-with their timeouts (exec and downloads longer, see gateway/public_api.py); `route_config`
+with their timeouts (exec, downloads and streams longer, see gateway/public_api.py), and the
+REST streams (Server-Sent Events) through their own transcoder (`sse_routes`); `route_config`
 ends them in a 404 catch-all; `local_reply_config` turns Envoy's own replies to REST requests
 into JSON errors shaped like the transcoder's. Called by gateway/rest_listener.py (and
 API_CLUSTER by the bootstrap, gateway/envoy_config.py) and their tests.
@@ -19,8 +20,12 @@ from gateway.public_api import (
     EXEC_GRPC_PATH,
     EXEC_REST_REGEX,
     LONG_CALL_TIMEOUT,
+    NOT_POD_REST_REGEX,
     PUBLIC_SERVICES,
     REST_PREFIX,
+    SSE_ROUTES,
+    STREAM_GRPC_PATHS,
+    STREAM_TIMEOUT,
 )
 
 API_CLUSTER = "api"
@@ -208,6 +213,24 @@ def api_routes(
     )
     routes.extend(
         {
+            # Quiet for as long as the pod does not change: no idle timeout but the limit.
+            "name": f"grpc-stream:{path.rpartition('/')[2]}",
+            "match": {"path": path, "grpc": {}},
+            "route": {
+                "cluster": cluster,
+                "timeout": duration(STREAM_TIMEOUT),
+                "idle_timeout": duration(STREAM_TIMEOUT),
+                "max_stream_duration": {
+                    "max_stream_duration": duration(STREAM_TIMEOUT),
+                    "grpc_timeout_header_max": duration(STREAM_TIMEOUT),
+                },
+            },
+        }
+        for path in STREAM_GRPC_PATHS
+        if path.split("/")[1] in services
+    )
+    routes.extend(
+        {
             "name": f"grpc:{service}",
             "match": {"prefix": f"/{service}/", "grpc": {}},
             "route": {
@@ -219,6 +242,51 @@ def api_routes(
         for service in services
     )
     return routes
+
+
+def sse_routes(
+    stream_transcoder: JsonObject,
+    *,
+    cluster: str = API_CLUSTER,
+    rest_timeout: float = 60.0,
+    stream_timeout: float = STREAM_TIMEOUT,
+) -> list[JsonObject]:
+    """The REST streams: `GET /v3/pods/{pod_id}/events`, `GET /v3/pods?watch=true` and
+    `GET /v3/pods/{pod_id}/logs?follow=true`, each transcoded by `stream_transcoder` (the
+    transcoder's per-route config, knowing only PodStreamsService). They stay open up to
+    `stream_timeout`; their keep-alive comments (every 15 s) keep them within the idle
+    timeout, `rest_timeout`. Requests without the query parameter match other routes, and so
+    do the other collections' objects (`/v3/pods/volumes/events` is a volume)."""
+    routes: list[JsonObject] = [
+        {
+            "name": "rest-not-a-pod",
+            "match": {"safe_regex": {"regex": NOT_POD_REST_REGEX}},
+            "route": {"cluster": cluster, "timeout": duration(rest_timeout)},
+        }
+    ]
+    for name, regex, parameter in SSE_ROUTES:
+        match: JsonObject = {"safe_regex": {"regex": regex}, "headers": [_is_get()]}
+        if parameter:
+            match["query_parameters"] = [{"name": parameter, "string_match": {"exact": "true"}}]
+        routes.append(
+            {
+                "name": name,
+                "match": match,
+                "route": {
+                    "cluster": cluster,
+                    "timeout": duration(stream_timeout),
+                    "idle_timeout": duration(rest_timeout),
+                },
+                "typed_per_filter_config": {
+                    "envoy.filters.http.grpc_json_transcoder": stream_transcoder
+                },
+            }
+        )
+    return routes
+
+
+def _is_get() -> JsonObject:
+    return {"name": ":method", "string_match": {"exact": "GET"}}
 
 
 def route_config(

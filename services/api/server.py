@@ -17,6 +17,7 @@ from services.api.domain.quotas import Quotas
 from services.api.domain.validation import Limits
 from services.api.domain.volume_inputs import SizeLimits
 from services.api.domain.volumes import Volumes
+from services.api.domain.watch import PodWatch, Wakeups
 from services.api.identity_config import check_identity
 from services.api.jwks import JwksKeys
 from services.api.remote_volumes import RemoteVolumeStore
@@ -35,11 +36,13 @@ from services.api.transport.pods_servicer import PodsServicer
 from services.api.transport.snapshots_servicer import SnapshotsServicer
 from services.api.transport.templates_servicer import TemplatesServicer
 from services.api.transport.volumes_servicer import VolumesServicer
+from services.api.transport.watch_servicer import PodStreamsServicer
 from services.common.db.database import Repositories
 from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import (
     identity_service_pb2_grpc,
+    pod_streams_service_pb2_grpc,
     pods_service_pb2_grpc,
     snapshots_service_pb2_grpc,
     templates_service_pb2_grpc,
@@ -220,10 +223,17 @@ async def run(settings: Settings) -> None:
         quota=quota,
     )
     quotas = Quotas(store.quotas, quota)
+    wakeups = Wakeups()
+    feed = await wakeups.follow(bus)
+    watch = PodWatch(pods, pods, wakeups)
 
     def register(server: object) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
-            PodsServicer(pods, auth, settings.pod_domain, settings.pods_port, quotas), server
+            PodsServicer(pods, auth, settings.pod_domain, settings.pods_port, quotas, watch),
+            server,
+        )
+        pod_streams_service_pb2_grpc.add_PodStreamsServiceServicer_to_server(
+            PodStreamsServicer(auth, watch), server
         )
         templates_service_pb2_grpc.add_TemplatesServiceServicer_to_server(
             TemplatesServicer(catalog, auth), server
@@ -245,6 +255,7 @@ async def run(settings: Settings) -> None:
             "pods.v1.VolumesService",
             "pods.v1.SnapshotsService",
             "pods.v1.IdentityService",
+            "pods.v1.PodStreamsService",
         ],
         {"database": store.ping, "nats": connected(lambda: bus.connected, "NATS")},
     )
@@ -255,6 +266,7 @@ async def run(settings: Settings) -> None:
     finally:
         if refresher is not None:
             refresher.cancel()
+        await feed.close()
         await runner.close()
         await files.close()
         await bus.close()

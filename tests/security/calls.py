@@ -52,6 +52,7 @@ class Call:
     grants_dummy: bool = False  # removes the dummy user's grant: give it one first
     creates: str = ""  # the collection a success adds `{fresh}` to
     variant: str = ""  # tells apart two rows of one RPC (another binding, another target)
+    stream: bool = False  # a Server-Sent Events stream: only its first event is read
 
     def __str__(self) -> str:
         return self.rpc.rpartition(".")[2] + self.variant
@@ -82,6 +83,18 @@ CALLS = [
     Call(PODS + "GetPod", Kind.POD, "GET", "/v3/pods/{id}", Needs.READ),
     Call(PODS + "GetPodLogs", Kind.POD, "GET", "/v3/pods/{id}/logs", Needs.READ),
     Call(PODS + "GetPodCredentials", Kind.POD, "GET", "/v3/pods/{id}/credentials", Needs.USER),
+    # The typed streams have no REST binding: their rows call their Server-Sent Events twins
+    # (PodStreamsService, the same domain calls and the same authorization).
+    Call(PODS + "WatchPod", Kind.POD, "GET", "/v3/pods/{id}/events", Needs.READ, stream=True),
+    Call(PODS + "WatchPods", Kind.TENANT, "GET", "/v3/pods?watch=true", Needs.ANY, stream=True),
+    Call(
+        PODS + "FollowPodLogs",
+        Kind.POD,
+        "GET",
+        "/v3/pods/{id}/logs?follow=true",
+        Needs.READ,
+        stream=True,
+    ),
     Call(
         PODS + "UpdatePod",
         Kind.POD,

@@ -71,6 +71,7 @@ def _send(world: World, call: Call, standing: Standing, object_id: str, fresh: s
         world.who[standing].token,
         body,
         call.content_type,
+        call.stream,
     )
 
 

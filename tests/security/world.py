@@ -51,17 +51,30 @@ def send(
     token: str | None,
     body: bytes | None = None,
     content_type: str = "application/json",
+    stream: bool = False,
 ) -> Reply:
+    """The gateway's answer; of a `stream` (Server-Sent Events), only its first event."""
     headers = {"Content-Type": content_type}
     if token is not None:
         headers["X-Tapis-Token"] = token
     request = urllib.request.Request(stack.url + path, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return Reply(response.status, response.headers.get("content-type", ""), response.read())
+            kind = response.headers.get("content-type", "")
+            if stream and response.status == 200:
+                return Reply(response.status, kind, _first_event(response))
+            return Reply(response.status, kind, response.read())
     except urllib.error.HTTPError as error:
         with error:
             return Reply(error.code, error.headers.get("content-type", ""), error.read())
+
+
+def _first_event(response: Any) -> bytes:
+    """The lines of a Server-Sent Events body up to its first blank line (or its end)."""
+    lines = []
+    while (line := response.readline()) not in (b"", b"\n"):
+        lines.append(line)
+    return b"".join(lines)
 
 
 @dataclass

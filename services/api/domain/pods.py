@@ -175,6 +175,18 @@ class Pods:
         text = await self._store.logs.read_logs(record.key, self._log_limit, previous)
         return PodLogsView(logs=text, action_logs=record.action_logs)
 
+    async def current_logs(self, who: Principal, pod_id: str) -> tuple[int, str]:
+        """The current run's number and output so far (FollowPodLogs), authorized like logs."""
+        record = await self._authorize(who, pod_id, Level.READ)
+        run, _ = await self._store.logs.log_position(record.key) or (record.run, "")
+        return run, await self._store.logs.read_logs(record.key, self._log_limit)
+
+    async def log_mark(self, who: Principal, pod_id: str) -> object:
+        """Where the current run's output stands (run and read cursor), authorized like logs:
+        it changes when output is added, so a follower reads the output only then."""
+        record = await self._authorize(who, pod_id, Level.READ)
+        return await self._store.logs.log_position(record.key)
+
     async def credentials(self, who: Principal, pod_id: str) -> Credentials:
         record = await self._authorize(who, pod_id, Level.USER)
         encrypted = await self._store.pods.credentials(record.key)

@@ -3,13 +3,15 @@ repository, holding only the methods the domain calls), from the command bus, an
 token signer of the built-in identity.
 
 Implemented by services/common/db/repositories (bundled by services/common/db/database.py as
-`Repositories`, which satisfies `ApiStore`), the NATS command bus wired in
-services/api/server.py, and services/api/tokens.py (TokenIssuer); services/api/server.py passes
-the concrete objects. Importing this module imports no database, messaging or crypto library.
+`Repositories`, which satisfies `ApiStore`), the NATS bus wired in services/api/server.py
+(commands out, pod changes in), and services/api/tokens.py (TokenIssuer);
+services/api/server.py passes the concrete objects. Importing this module imports no database,
+messaging or crypto library.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -43,6 +45,20 @@ class ReconcileRequester(Protocol):
     """Asks the spawner to reconcile a pod (the NATS command bus in production)."""
 
     async def request_reconcile(self, key: PodKey, reason: str) -> None: ...
+
+
+class Closable(Protocol):
+    """Something to close when done (a subscription)."""
+
+    async def close(self) -> None: ...
+
+
+class PodChangeFeed(Protocol):
+    """Tells of each change of any pod, in order, from now on: the pod events health
+    publishes, read through one ordered consumer (services/common/messaging/nats_bus.py,
+    MessageBus.follow_pod_changes). Feeds domain/watch.py's Wakeups."""
+
+    async def follow_pod_changes(self, on_change: Callable[[PodKey], None]) -> Closable: ...
 
 
 class PodStore(Protocol):
@@ -95,9 +111,11 @@ class PodStore(Protocol):
 
 
 class LogStore(Protocol):
-    """Pod logs, as GetPodLogs reads them."""
+    """Pod logs, as GetPodLogs reads them, and where their current run stands."""
 
     async def read_logs(self, key: PodKey, limit_bytes: int, previous: int = 0) -> str: ...
+
+    async def log_position(self, key: PodKey) -> tuple[int, str] | None: ...
 
 
 class GrantStore(Protocol):

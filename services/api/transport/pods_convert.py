@@ -13,7 +13,7 @@ from services.api.domain.quotas import QUOTA_FIELDS
 from services.api.domain.validation import MountRequest, PodRequest, PodUpdate
 from services.api.transport.convert import timestamp
 from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2
-from services.common.pods_model import PodRecord, pod_host
+from services.common.pods_model import ContainerStatus, PodRecord, pod_host
 from services.common.quotas_model import Quota, QuotaView
 
 
@@ -124,10 +124,20 @@ def pod_url(pod_id: str, stanza: str, pod_domain: str, pods_port: int) -> str:
     return host if pods_port == 443 else f"{host}:{pods_port}"
 
 
+def status_container_message(container: ContainerStatus) -> pod_pb2.StatusContainer:
+    """What health last observed of the pod's container (Pod.status_container)."""
+    return pod_pb2.StatusContainer(
+        phase=container.phase,
+        message=container.message,
+        start_time=timestamp(container.start_time),
+        exit_code=container.exit_code or 0,
+        ready=container.ready,
+    )
+
+
 def pod_message(record: PodRecord, pod_domain: str, pods_port: int) -> pod_pb2.Pod:
     """The Pod resource as callers see it."""
     spec = record.spec
-    container = record.status_container
     message = pod_pb2.Pod(
         pod_id=record.key.pod_id,
         image=spec.image,
@@ -151,13 +161,7 @@ def pod_message(record: PodRecord, pod_domain: str, pods_port: int) -> pod_pb2.P
             for object_id, m in spec.volume_mounts.items()
         },
         status=record.status.value,
-        status_container=pod_pb2.StatusContainer(
-            phase=container.phase,
-            message=container.message,
-            start_time=timestamp(container.start_time),
-            exit_code=container.exit_code or 0,
-            ready=container.ready,
-        ),
+        status_container=status_container_message(record.status_container),
         time_to_stop_ts=timestamp(record.time_to_stop_ts),
         creation_ts=timestamp(record.creation_ts),
         update_ts=timestamp(record.update_ts),

@@ -1,6 +1,7 @@
 """PodsService over gRPC: pods, their logs, credentials, exec and permissions, and users'
 quotas. Each method runs one use case of domain.pods (or domain.quotas); enveloped.py
-authenticates the call and wraps the reply in the Tapis envelope. Registered by
+authenticates the call and wraps the reply in the Tapis envelope. The streams (WatchPod,
+WatchPods, FollowPodLogs) come from watch_servicer.WatchCalls. Registered by
 services/api/server.py."""
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ from __future__ import annotations
 from services.api.domain.pods import Changed, Pods
 from services.api.domain.principal import Principal
 from services.api.domain.quotas import Quotas
+from services.api.domain.watch import PodWatch
 from services.api.errors import InvalidArgumentError
 from services.api.transport.auth import Authenticator
-from services.api.transport.enveloped import Authenticated, GrantCalls, Reply, enveloped
+from services.api.transport.enveloped import GrantCalls, Reply, enveloped
 from services.api.transport.pods_convert import (
     exec_output,
     exec_request,
@@ -20,18 +22,25 @@ from services.api.transport.pods_convert import (
     quota_message,
     quota_overrides,
 )
+from services.api.transport.watch_servicer import WatchCalls
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.generated.pods.v1 import pods_service_pb2 as pb
 from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
 
 
-class PodsServicer(Authenticated, pb_grpc.PodsServiceServicer):
-    """Thin transport over domain.pods.Pods and domain.quotas.Quotas."""
+class PodsServicer(WatchCalls, pb_grpc.PodsServiceServicer):
+    """Thin transport over domain.pods.Pods, domain.quotas.Quotas and domain.watch.PodWatch."""
 
     def __init__(
-        self, pods: Pods, auth: Authenticator, pod_domain: str, pods_port: int, quotas: Quotas
+        self,
+        pods: Pods,
+        auth: Authenticator,
+        pod_domain: str,
+        pods_port: int,
+        quotas: Quotas,
+        watch: PodWatch,
     ) -> None:
-        super().__init__(auth)
+        super().__init__(auth, watch)
         self._pods = pods
         self._quotas = quotas
         self._domain = pod_domain

@@ -2,11 +2,12 @@
 modules of ours that import nats).
 
 Process wiring imports it: services/api/server.py (publishes a `PodCommand` after writing
-desired state to the database), services/spawner/server.py (runs
-`MessageBus.consume_commands` and acks a command only once the runtime change is applied),
-services/health/server.py (publishes `PodEvent`s when a pod's observed status changes, may
-publish commands again to heal drift, and holds the `health` lease) and gateway/pod_router.py
-(subscribes to events). Domain code depends on the Protocols in ports.py instead.
+desired state to the database, and follows pod changes for its watchers),
+services/spawner/server.py (runs `MessageBus.consume_commands` and acks a command only once
+the runtime change is applied), services/health/server.py (publishes `PodEvent`s when a pod's
+observed status changes, may publish commands again to heal drift, and holds the `health`
+lease) and gateway/pod_router.py (subscribes to events). Domain code depends on the Protocols
+in ports.py instead.
 
 Commands are level-triggered ("reconcile pod X"), so a redelivered or duplicated command is
 harmless; that is what makes ack-after-apply crash-safe. Per deployment D (see `Names`):
@@ -54,6 +55,7 @@ from services.common.messaging.nats_streams import (
     spawner_consumer,
 )
 from services.common.outcomes import PermanentError, PodsError, TemporaryError
+from services.common.runtime.types import PodKey
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -328,6 +330,15 @@ class MessageBus:
         except (nats.errors.Error, TimeoutError) as exc:
             raise _translate("subscribing to events", exc) from exc
         return EventSubscription(subscription)
+
+    async def follow_pod_changes(self, on_change: Callable[[PodKey], None]) -> EventSubscription:
+        """Calls `on_change(key)` for each pod event from now on (the api's watchers:
+        services/api/domain/ports.py:PodChangeFeed). `on_change` must not block."""
+
+        async def changed(event: PodEvent) -> None:
+            on_change(event.key)
+
+        return await self.subscribe_events(changed)
 
     @asynccontextmanager
     async def events(

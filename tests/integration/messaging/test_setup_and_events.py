@@ -14,6 +14,7 @@ from services.common.messaging import PodCommand, PodEvent
 from services.common.messaging.nats_bus import MessageBus
 from services.common.nats_server import EmbeddedNatsServer
 from services.common.outcomes import Done, Outcome, TemporaryError
+from services.common.runtime.types import PodKey
 from services.common.settings import Settings
 
 from .conftest import backlog_is, consuming, eventually, free_port, settings_for
@@ -89,6 +90,25 @@ class TestEvents:
         finally:
             await subscription.close()
         assert [e.status for e in received] == ["CREATING", "AVAILABLE"]
+
+    async def test_pod_changes_reach_the_api_watchers_wakeups(self, bus: MessageBus) -> None:
+        """The api's feed (PodChangeFeed): one subscription, each event's pod, in order."""
+        keys: list[PodKey] = []
+        got_two = asyncio.Event()
+
+        def on_change(key: PodKey) -> None:
+            keys.append(key)
+            if len(keys) == 2:
+                got_two.set()
+
+        subscription = await bus.follow_pod_changes(on_change)
+        try:
+            await bus.publish_event(PodEvent("dev", "p1", "CREATING", 1))
+            await bus.publish_event(PodEvent("dev", "p2", "AVAILABLE", 1))
+            await asyncio.wait_for(got_two.wait(), 10)
+        finally:
+            await subscription.close()
+        assert keys == [PodKey("dev", "p1"), PodKey("dev", "p2")]
 
     async def test_new_only_by_default_everything_on_request(self, bus: MessageBus) -> None:
         await bus.publish_event(PodEvent("dev", "old", "AVAILABLE", 1))

@@ -16,7 +16,7 @@ from gateway import envoy_config as ec
 from gateway import envoy_parts, hardening, public_api, rest_listener, rest_routes
 from gateway.descriptor import build_descriptor_set
 from gateway.envoy_config import GatewayOptions, gateway_bootstrap
-from gateway.public_api import PUBLIC_SERVICES
+from gateway.public_api import PUBLIC_SERVICES, STREAMS_SERVICE
 
 DESCRIPTOR = Path("/data/gateway/pods.pb")
 
@@ -68,9 +68,14 @@ def _transcoder(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _route_for(config: dict[str, Any], path: str, *, grpc: bool) -> dict[str, Any]:
-    """The first route Envoy would pick, for the matchers this builder uses."""
+    """The first route Envoy would pick (a GET, for REST), for the matchers this builder uses."""
+    path, _, query = path.partition("?")
+    parameters = dict(p.partition("=")[::2] for p in query.split("&") if p)
     for route in _routes(config):
         match = route["match"]
+        wanted = {q["name"]: q["string_match"]["exact"] for q in match.get("query_parameters", ())}
+        if any(parameters.get(name) != value for name, value in wanted.items()):
+            continue
         if "prefix" in match and not path.startswith(match["prefix"]):
             continue
         if "path" in match and path != match["path"]:
@@ -138,7 +143,8 @@ def test_transcoder_settings(config: dict[str, Any]) -> None:
 
 def test_the_public_services_are_exactly_those_with_rest_bindings(tmp_path: Path) -> None:
     """A new service with google.api.http bindings must be listed in PUBLIC_SERVICES (or the
-    gateway would neither transcode nor route it, and the security matrix would not see it)."""
+    gateway would neither transcode nor route it, and the security matrix would not see it);
+    the one exception is the REST streams' service, transcoded on its own routes only."""
     built = build_descriptor_set(tmp_path / "pods.pb")
     files = descriptor_pb2.FileDescriptorSet.FromString(built.read_bytes()).file
     with_rest = {
@@ -147,7 +153,7 @@ def test_the_public_services_are_exactly_those_with_rest_bindings(tmp_path: Path
         for s in f.service
         if any(m.options.HasExtension(annotations_pb2.http) for m in s.method)
     }
-    assert with_rest == set(PUBLIC_SERVICES)
+    assert with_rest == {*PUBLIC_SERVICES, STREAMS_SERVICE}
 
 
 def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]) -> None:
@@ -166,7 +172,20 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
     ("path", "grpc", "name"),
     [
         ("/v3/pods", False, "rest"),
+        ("/v3/pods?watch=false", False, "rest"),
+        ("/v3/pods?watch=true", False, "rest-watch-pods"),
+        ("/v3/pods/?watch=true", False, "rest-watch-pods"),
         ("/v3/pods/abc/logs", False, "rest"),
+        ("/v3/pods/abc/logs?previous=1", False, "rest"),
+        ("/v3/pods/abc/logs?follow=true", False, "rest-follow-logs"),
+        ("/v3/pods/abc/events", False, "rest-watch-pod"),
+        ("/v3/pods/volumes/events", False, "rest-not-a-pod"),  # volume "events"
+        ("/v3/pods/templates/logs?follow=true", False, "rest-not-a-pod"),
+        ("/v3/pods/volumes/v1/contents/events", False, "rest-download"),
+        ("/pods.v1.PodsService/WatchPod", True, "grpc-stream:WatchPod"),
+        ("/pods.v1.PodsService/WatchPods", True, "grpc-stream:WatchPods"),
+        ("/pods.v1.PodsService/FollowPodLogs", True, "grpc-stream:FollowPodLogs"),
+        ("/pods.v1.PodStreamsService/StreamPodEvents", True, "not-found"),
         ("/v3/pods/abc/exec", False, "rest-exec"),
         ("/v3/pods/abc/exec/", False, "rest-exec"),
         ("/v3/pods/abc/exec/x", False, "rest"),
@@ -228,6 +247,25 @@ def test_every_api_route_has_a_timeout(config: dict[str, Any]) -> None:
     download = routes["grpc-download:GetSnapshotContents"]["route"]["max_stream_duration"]
     assert download["max_stream_duration"] == "3660s"
     assert _routes(config)[-1]["name"] == "not-found"
+
+
+def test_streams_stay_open_past_the_rest_timeout_on_their_own_transcoder(
+    config: dict[str, Any],
+) -> None:
+    routes = {r["name"]: r for r in _routes(config)}
+    for name in ("rest-watch-pod", "rest-watch-pods", "rest-follow-logs"):
+        route = routes[name]
+        # Keep-alive comments every 15 s keep a quiet stream within the idle timeout.
+        assert (route["route"]["timeout"], route["route"]["idle_timeout"]) == ("86400s", "60s")
+        assert route["match"]["headers"] == [{"name": ":method", "string_match": {"exact": "GET"}}]
+        transcoder = route["typed_per_filter_config"]["envoy.filters.http.grpc_json_transcoder"]
+        assert transcoder["services"] == [STREAMS_SERVICE]
+    for name in ("WatchPod", "WatchPods", "FollowPodLogs"):
+        route = routes[f"grpc-stream:{name}"]["route"]
+        assert route["timeout"] == route["idle_timeout"] == "86400s"
+        assert route["max_stream_duration"]["grpc_timeout_header_max"] == "86400s"
+    listener_transcoder = json.dumps(_listener(config)["filter_chains"][0]["filters"][0])
+    assert listener_transcoder.count(STREAMS_SERVICE) == 3  # only in the per-route configs
 
 
 def test_exec_routes_outlast_the_longest_exec() -> None:

@@ -3,6 +3,7 @@ from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from services.common.generated.pods.v1 import pod_pb2 as _pod_pb2
+from services.common.generated.pods.v1 import pod_watch_pb2 as _pod_watch_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from services.common.generated.pods.v1 import pod_watch_pb2 as pods_dot_v1_dot_pod__watch__pb2
 from services.common.generated.pods.v1 import pods_service_pb2 as pods_dot_v1_dot_pods__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -121,6 +122,21 @@ class PodsServiceStub:
                 '/pods.v1.PodsService/DeletePodPermission',
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.FromString,
+                _registered_method=True)
+        self.WatchPod = channel.unary_stream(
+                '/pods.v1.PodsService/WatchPod',
+                request_serializer=pods_dot_v1_dot_pod__watch__pb2.WatchPodRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pod__watch__pb2.WatchPodResponse.FromString,
+                _registered_method=True)
+        self.WatchPods = channel.unary_stream(
+                '/pods.v1.PodsService/WatchPods',
+                request_serializer=pods_dot_v1_dot_pod__watch__pb2.WatchPodsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pod__watch__pb2.WatchPodResponse.FromString,
+                _registered_method=True)
+        self.FollowPodLogs = channel.unary_stream(
+                '/pods.v1.PodsService/FollowPodLogs',
+                request_serializer=pods_dot_v1_dot_pod__watch__pb2.FollowPodLogsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pod__watch__pb2.FollowPodLogsResponse.FromString,
                 _registered_method=True)
         self.GetQuota = channel.unary_unary(
                 '/pods.v1.PodsService/GetQuota',
@@ -259,6 +275,35 @@ class PodsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchPod(self, request, context):
+        """Streams a pod's state: the current state first, then one message per change, in order,
+        never the same state twice in a row; a message with `deleted` ends the stream. Not in
+        Tapis (REST: PodStreamsService's Server-Sent Events). Needs READ permission.
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchPods(self, request, context):
+        """Streams the state of every pod the caller may read: each one's current state, then
+        changes. Not in Tapis. Its messages are WatchPod's.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FollowPodLogs(self, request, context):
+        """Streams the current run's container output as it is written: the output so far first,
+        then new output; a `new_run` message when the pod starts a new container. Not in Tapis.
+        Needs READ permission.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetQuota(self, request, context):
         """A user's quota limits and current use. Not in Tapis. Users read their own (an empty
         `username`, or their own name); tenant admins read anyone's.
@@ -346,6 +391,21 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     servicer.DeletePodPermission,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.SerializeToString,
+            ),
+            'WatchPod': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchPod,
+                    request_deserializer=pods_dot_v1_dot_pod__watch__pb2.WatchPodRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pod__watch__pb2.WatchPodResponse.SerializeToString,
+            ),
+            'WatchPods': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchPods,
+                    request_deserializer=pods_dot_v1_dot_pod__watch__pb2.WatchPodsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pod__watch__pb2.WatchPodResponse.SerializeToString,
+            ),
+            'FollowPodLogs': grpc.unary_stream_rpc_method_handler(
+                    servicer.FollowPodLogs,
+                    request_deserializer=pods_dot_v1_dot_pod__watch__pb2.FollowPodLogsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pod__watch__pb2.FollowPodLogsResponse.SerializeToString,
             ),
             'GetQuota': grpc.unary_unary_rpc_method_handler(
                     servicer.GetQuota,
@@ -754,6 +814,87 @@ class PodsService:
             '/pods.v1.PodsService/DeletePodPermission',
             pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionRequest.SerializeToString,
             pods_dot_v1_dot_pods__service__pb2.DeletePodPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchPod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pods.v1.PodsService/WatchPod',
+            pods_dot_v1_dot_pod__watch__pb2.WatchPodRequest.SerializeToString,
+            pods_dot_v1_dot_pod__watch__pb2.WatchPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchPods(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pods.v1.PodsService/WatchPods',
+            pods_dot_v1_dot_pod__watch__pb2.WatchPodsRequest.SerializeToString,
+            pods_dot_v1_dot_pod__watch__pb2.WatchPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FollowPodLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pods.v1.PodsService/FollowPodLogs',
+            pods_dot_v1_dot_pod__watch__pb2.FollowPodLogsRequest.SerializeToString,
+            pods_dot_v1_dot_pod__watch__pb2.FollowPodLogsResponse.FromString,
             options,
             channel_credentials,
             insecure,
