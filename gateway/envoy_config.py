@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway import hardening
+from gateway.api_docs import DocsFiles
 from gateway.envoy_parts import grpc_cluster, socket_address
 from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits
 from gateway.rest_listener import RestTls, rest_listener
@@ -91,6 +92,8 @@ class GatewayOptions:
     xds_dir: Path | None = None
     limits: Limits = field(default_factory=Limits)
     tls: RestTls | None = None  # None: plain HTTP (the local stack)
+    docs: DocsFiles | None = None  # None: no /v3/pods/openapi.json, no /docs/
+    cors_origins: frozenset[str] = frozenset()  # empty: CORS off
 
 
 def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
@@ -106,6 +109,8 @@ def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
                 rest_timeout=options.rest_timeout,
                 limits=options.limits,
                 tls=options.tls,
+                docs=options.docs,
+                cors_origins=options.cors_origins,
             )
         ],
         clusters=[

@@ -4,16 +4,25 @@ HTTP then refused with a 400 naming the https URL).
 
 Called by the bootstrap (gateway/envoy_config.py), gateway/public_tls.py (RestTls) and the
 tests. The services it transcodes are listed in gateway/public_api.py; its routes and Envoy's
-JSON error replies are gateway/rest_routes.py.
+JSON error replies are gateway/rest_routes.py; the API description, /docs/, reflection routes
+and CORS are gateway/api_docs.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from gateway import hardening
+from gateway.api_docs import (
+    MAX_DIRECT_RESPONSE_BYTES,
+    DocsFiles,
+    cors_filter,
+    cors_policy,
+    docs_routes,
+    reflection_routes,
+)
 from gateway.certs import TlsFiles
 from gateway.envoy_parts import (
     HCM_TYPE,
@@ -166,16 +175,29 @@ def rest_listener(
     rest_timeout: float = 60.0,
     limits: Limits = DEFAULT_LIMITS,
     tls: RestTls | None = None,
+    docs: DocsFiles | None = None,
+    cors_origins: Collection[str] = (),
 ) -> JsonObject:
-    """The API listener: REST transcoded to gRPC, and native gRPC, on one port; over TLS
-    (h2 or http/1.1 by ALPN) when `tls` is given, plain HTTP then being refused."""
-    routes = api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout)
-    hcm = http_connection_manager(
+    """The API listener: REST transcoded to gRPC, and native gRPC (with server reflection),
+    on one port; over TLS (h2 or http/1.1 by ALPN) when `tls` is given, plain HTTP then being
+    refused. With `docs`, the OpenAPI description and /docs/ are served too; with
+    `cors_origins`, browser pages of those origins may call the API (gateway/api_docs.py)."""
+    routes = [
+        *(docs_routes(docs) if docs is not None else []),
+        *reflection_routes(cluster, rest_timeout),
+        *api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout),
+    ]
+    filters = [transcoder_filter(descriptor_path, services)]
+    if cors_origins:
+        filters.insert(0, cors_filter())
+    table = route_config(
         REST_LISTENER,
-        route_config(REST_LISTENER, routes, services),
-        [transcoder_filter(descriptor_path, services)],
-        limits,
+        routes,
+        services,
+        cors=cors_policy(cors_origins) if cors_origins else None,
+        max_direct_response_bytes=MAX_DIRECT_RESPONSE_BYTES if docs is not None else None,
     )
+    hcm = http_connection_manager(REST_LISTENER, table, filters, limits)
     if tls is None:
         return listener(REST_LISTENER, address, port, [hcm])
     return {

@@ -256,7 +256,9 @@ def test_api_cluster_resolves_host_names() -> None:
 
 
 def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]) -> None:
-    mappers = _hcm(config)["local_reply_config"]["mappers"]
+    served, *mappers = _hcm(config)["local_reply_config"]["mappers"]
+    # 200s are files Envoy serves (the API description, /docs/): their body stays.
+    assert served == {"filter": rest_routes._status_is(200)}
     formats = [m["body_format_override"] for m in mappers]
     for fmt in formats:
         assert fmt["content_type"] == "application/json"
@@ -276,7 +278,7 @@ def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]
 
 
 def test_local_reply_mappers_leave_native_grpc_alone(config: dict[str, Any]) -> None:
-    mappers = _hcm(config)["local_reply_config"]["mappers"]
+    _served, *mappers = _hcm(config)["local_reply_config"]["mappers"]
     assert "body_format" not in _hcm(config)["local_reply_config"]
     not_grpc: dict[str, Any] = rest_routes._not_native_grpc()
     for mapper in mappers[1:-1]:
