@@ -147,6 +147,8 @@ class ClusterGateway:
     bind_address: str = "0.0.0.0"  # noqa: S104 - a cluster gateway serves the pod network
     limits: Limits = DEFAULT_LIMITS
     api_tls: RestTls | None = None  # TLS on the REST/gRPC port (PODS_GATEWAY_TLS)
+    docs: DocsFiles | None = None  # the API description and /docs/ (gateway/api_docs.py)
+    cors_origins: frozenset[str] = frozenset()  # PODS_CORS_ORIGINS; empty: CORS off
 
 
 def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
@@ -163,5 +165,7 @@ def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
             xds_dir=options.xds_dir,
             limits=options.limits,
             tls=options.api_tls,
+            docs=options.docs,
+            cors_origins=options.cors_origins,
         )
     )
