@@ -118,9 +118,8 @@ class OpenApiBuilder:
         if comment:
             operation["description"] = comment
         if rule.body == "*":
-            operation["requestBody"] = self._json_body(
-                self.schemas.object_schema(request, frozenset(used)), required=False
-            )
+            body = self.schemas.object_schema(request, frozenset(used))
+            operation["requestBody"] = self._json_body(body, required="required" in body)
             used |= set(fields)
         elif rule.body:
             body_field = fields[rule.body]

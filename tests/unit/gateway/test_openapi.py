@@ -97,6 +97,9 @@ def test_parameters_bodies_and_responses(document: dict[str, Any]) -> None:
     exec_body = document["paths"]["/v3/pods/{pod_id}/exec"]["post"]["requestBody"]
     exec_schema = exec_body["content"]["application/json"]["schema"]
     assert "pod_id" not in exec_schema["properties"]
+    assert exec_body["required"] is ("required" in exec_schema)
+    token_body = document["paths"]["/v3/oauth2/tokens"]["post"]["requestBody"]
+    assert token_body["required"] is True
     assert exec_schema["properties"]
     # A raw upload and a download are bodies, not JSON.
     upload = document["paths"]["/v3/pods/volumes/{volume_id}/upload/{path}"]["post"]
