@@ -4,8 +4,9 @@ HTTP then refused with a 400 naming the https URL).
 
 Called by the bootstrap (gateway/envoy_config.py), gateway/public_tls.py (RestTls) and the
 tests. The services it transcodes are listed in gateway/public_api.py; its routes and Envoy's
-JSON error replies are gateway/rest_routes.py; the API description, /docs/, reflection routes
-and CORS are gateway/api_docs.py.
+JSON error replies are gateway/rest_routes.py; the web console's files, served first,
+gateway/console_routes.py; the API description, /docs/, reflection routes and CORS,
+gateway/api_docs.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gateway.api_docs import (
     reflection_routes,
 )
 from gateway.certs import TlsFiles
+from gateway.console_routes import MAX_BODY_BYTES, console_routes, passthrough_reply_mapper
 from gateway.envoy_parts import (
     HCM_TYPE,
     HTTP_ALPN,
@@ -120,11 +122,18 @@ def http_connection_manager(
             "merge_slashes": True,
             **hardening.connection_manager_limits(limits, reject_underscores=True),
             "access_log": [stdout_access_log()],
-            "local_reply_config": local_reply_config(),
+            "local_reply_config": _with_console(local_reply_config()),
             "route_config": routes,
             "http_filters": [*http_filters, router_filter()],
         },
     }
+
+
+def _with_console(config: JsonObject) -> JsonObject:
+    # The web console's files are local replies too: they keep their bodies.
+    mappers = config["mappers"]
+    assert isinstance(mappers, list)
+    return {**config, "mappers": [passthrough_reply_mapper(), *mappers]}
 
 
 def plaintext_refusal(public_url: str, limits: Limits = DEFAULT_LIMITS) -> JsonObject:
@@ -183,6 +192,7 @@ def rest_listener(
     refused. With `docs`, the OpenAPI description and /docs/ are served too; with
     `cors_origins`, browser pages of those origins may call the API (gateway/api_docs.py)."""
     routes = [
+        *console_routes(),
         *(docs_routes(docs) if docs is not None else []),
         *reflection_routes(cluster, rest_timeout),
         *api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout),
@@ -195,7 +205,7 @@ def rest_listener(
         routes,
         services,
         cors=cors_policy(cors_origins) if cors_origins else None,
-        max_direct_response_bytes=MAX_DIRECT_RESPONSE_BYTES if docs is not None else None,
+        max_direct_response_bytes=MAX_DIRECT_RESPONSE_BYTES if docs is not None else MAX_BODY_BYTES,
     )
     hcm = http_connection_manager(REST_LISTENER, table, filters, limits)
     if tls is None:

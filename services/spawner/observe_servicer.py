@@ -10,36 +10,17 @@ services/common/runtime/wire.py, with their message.
 from __future__ import annotations
 
 import contextlib
-import logging
-from collections.abc import AsyncIterator, Awaitable
-from typing import Any, NoReturn, TypeVar
-
-import grpc
+from collections.abc import AsyncIterator
 
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.runtime import wire
 from services.common.runtime.types import PodKey, Runtime
+from services.spawner.answers import Answers, Context
 
-log = logging.getLogger(__name__)
-Context = grpc.aio.ServicerContext[Any, Any]
-T = TypeVar("T")
-
-
-async def _abort(context: Context, error: Exception) -> NoReturn:
-    code = wire.code_for(error)
-    if code is None:
-        log.exception("observing the runtime failed", exc_info=error)
-        await context.abort(grpc.StatusCode.INTERNAL, "observing the runtime failed")
-    await context.abort(code, str(error))
-
-
-async def _answer(context: Context, call: Awaitable[T]) -> T:
-    """The result of `call`, or the call aborted with the code of the runtime's error."""
-    try:
-        return await call
-    except Exception as error:
-        await _abort(context, error)
+_ANSWERS = Answers(wire.code_for, "observing the runtime failed")
+_abort = _ANSWERS.abort
+_answer = _ANSWERS.answer
 
 
 class ObserveServicer(pb_grpc.SpawnerServiceServicer):

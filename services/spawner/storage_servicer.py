@@ -11,11 +11,7 @@ services/common/storage/wire.py, with their message.
 from __future__ import annotations
 
 import contextlib
-import logging
-from collections.abc import AsyncIterator, Awaitable
-from typing import Any, NoReturn, TypeVar
-
-import grpc
+from collections.abc import AsyncIterator
 
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
@@ -27,26 +23,11 @@ from services.common.storage.types import (
     VolumeKey,
     VolumeStore,
 )
+from services.spawner.answers import Answers, Context
 
-log = logging.getLogger(__name__)
-Context = grpc.aio.ServicerContext[Any, Any]
-T = TypeVar("T")
-
-
-async def _abort(context: Context, error: Exception) -> NoReturn:
-    code = wire.code_for(error)
-    if code is None:
-        log.exception("volume store call failed", exc_info=error)
-        await context.abort(grpc.StatusCode.INTERNAL, "the volume store failed")
-    await context.abort(code, str(error))
-
-
-async def _answer(context: Context, call: Awaitable[T]) -> T:
-    """The result of `call`, or the call aborted with the code of the store's error."""
-    try:
-        return await call
-    except Exception as error:
-        await _abort(context, error)
+_ANSWERS = Answers(wire.code_for, "the volume store failed")
+_abort = _ANSWERS.abort
+_answer = _ANSWERS.answer
 
 
 class StorageServicer(pb_grpc.SpawnerServiceServicer):

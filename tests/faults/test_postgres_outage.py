@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,10 @@ def pg_stack(private_pg: PrivatePostgres, tmp_path: Path) -> Iterator[Stack]:
         yield stack
     finally:
         stop_stack(stack)
+
+
+def _serving(port: int) -> bool:
+    return grpc_health(port) == "SERVING"
 
 
 def _pod(stack: Stack, token: str, pod_id: str) -> dict[str, object] | None:
@@ -53,7 +58,9 @@ def test_postgres_outage_under_load_is_503_then_recovers_with_whole_rows(
     )
     pids = {name: stack.pid_of(name) for name in PROCESSES}
     for name in PROCESSES:
-        assert grpc_health(service_port(stack, name)) == "SERVING", name
+        # Health reports the spawner among its dependencies, re-checked every 2 s: right after
+        # start-up it may still show the spawner's first, refused connection.
+        eventually(partial(_serving, service_port(stack, name)), 10, f"{name} SERVING")
 
     load = Load(stack, token, read_pod="steady")
     load.start()

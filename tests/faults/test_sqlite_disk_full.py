@@ -36,12 +36,13 @@ def full_stack(data_disk: Path, tmp_path: Path) -> Iterator[Stack]:
 
 
 def fill(point: Path) -> Path:
+    """Writes zeros until the disk is full. Unbuffered, so no short write is left in a buffer
+    that closing the file would try (and fail) to write again."""
     filler = point / "filler"
-    with filler.open("wb") as out:
+    with filler.open("wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
         except OSError:
             pass
     return filler

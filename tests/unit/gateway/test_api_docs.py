@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway import api_docs, rest_listener
 from gateway.api_docs import DocsFiles, prepare_docs
+from gateway.console_routes import MAX_BODY_BYTES
 
 DESCRIPTOR = Path("/data/gateway/pods.pb")
 
@@ -59,7 +60,11 @@ def test_docs_routes_come_first_and_bypass_the_transcoder(tmp_path: Path) -> Non
     (host,) = hcm["route_config"]["virtual_hosts"]
     routes = {route["name"]: route for route in host["routes"]}
     served = [route["name"] for route in host["routes"] if "direct_response" in route]
-    assert served[:3] == ["openapi", "docs", "redoc"]
+    assert [name for name in served if not name.startswith("console")][:3] == [
+        "openapi",
+        "docs",
+        "redoc",
+    ]
     openapi = routes["openapi"]
     assert openapi["match"]["path"] == "/v3/pods/openapi.json"
     assert openapi["direct_response"] == {"status": 200, "body": {"filename": str(files.openapi)}}
@@ -81,7 +86,8 @@ def test_no_docs_routes_without_files() -> None:
     hcm = _hcm(_listener())
     (host,) = hcm["route_config"]["virtual_hosts"]
     assert not {"openapi", "docs"} & {route["name"] for route in host["routes"]}
-    assert "max_direct_response_body_size_bytes" not in hcm["route_config"]
+    # (The web console's files still need their size, gateway/console_routes.py.)
+    assert hcm["route_config"]["max_direct_response_body_size_bytes"] == MAX_BODY_BYTES
 
 
 def test_reflection_reaches_the_api() -> None:

@@ -255,8 +255,16 @@ def test_api_cluster_resolves_host_names() -> None:
     assert cluster["type"] == "STRICT_DNS"
 
 
+def _api_mappers(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The local-reply mappers after the web console's pass-through (gateway/console_routes.py)."""
+    console, *mappers = _hcm(config)["local_reply_config"]["mappers"]
+    assert console["filter"]["header_filter"]["header"]["name"] == ":path"
+    return list(mappers)
+
+
 def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]) -> None:
-    served, *mappers = _hcm(config)["local_reply_config"]["mappers"]
+    mappers = _api_mappers(config)
+    served, *mappers = mappers
     # 200s are files Envoy serves (the API description, /docs/): their body stays.
     assert served == {"filter": rest_routes._status_is(200)}
     formats = [m["body_format_override"] for m in mappers]
@@ -278,7 +286,8 @@ def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]
 
 
 def test_local_reply_mappers_leave_native_grpc_alone(config: dict[str, Any]) -> None:
-    _served, *mappers = _hcm(config)["local_reply_config"]["mappers"]
+    mappers = _api_mappers(config)
+    _served, *mappers = mappers
     assert "body_format" not in _hcm(config)["local_reply_config"]
     not_grpc: dict[str, Any] = rest_routes._not_native_grpc()
     for mapper in mappers[1:-1]:
