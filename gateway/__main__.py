@@ -1,14 +1,15 @@
 """`python -m gateway`: prepares and runs the Envoy gateway in the foreground.
 
 Started by the local stack (and by tests). Reads `Settings.from_env()`, builds the descriptor
-set into `<data_dir>/gateway/pods.pb`, makes sure the pods' TLS files exist
-(`<data_dir>/gateway/tls`: the development CA's wildcard certificate unless the operator gave
-one), publishes an empty route snapshot into `<data_dir>/gateway/xds` (so the pods listener
-exists from the start; the pod router publishes the real routes there later, and Envoy picks
-them up without restarting; --validate-only leaves a published snapshot alone), writes the
-bootstrap to `<data_dir>/gateway/envoy.yaml` (JSON, which is YAML), checks it and the snapshot
-with `envoy --mode validate` and then replaces this process with Envoy (os.execv), so
-SIGTERM/SIGINT from a supervisor reach Envoy directly. Exits 2 with Envoy's message when the
+set into `<data_dir>/gateway/pods.pb`, copies the API description and Redoc into
+`<data_dir>/gateway/docs` (served at /v3/pods/openapi.json and /docs/), makes sure the pods'
+TLS files exist (`<data_dir>/gateway/tls`: the development CA's wildcard certificate unless the
+operator gave one), publishes an empty route snapshot into `<data_dir>/gateway/xds` (so the
+pods listener exists from the start; the pod router publishes the real routes there later, and
+Envoy picks them up without restarting; --validate-only leaves a published snapshot alone),
+writes the bootstrap to `<data_dir>/gateway/envoy.yaml` (JSON, which is YAML), checks it and
+the snapshot with `envoy --mode validate` and then replaces this process with Envoy (os.execv),
+so SIGTERM/SIGINT from a supervisor reach Envoy directly. Exits 2 with Envoy's message when the
 configuration is rejected.
 """
 
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.api_docs import prepare_docs
 from gateway.cluster import prepare_cluster
 from gateway.descriptor import build_descriptor_set
 from gateway.envoy_binary import (
@@ -51,6 +53,7 @@ from services.common.settings import Settings, SettingsError
 
 DESCRIPTOR_NAME = "pods.pb"
 CONFIG_NAME = "envoy.yaml"
+DOCS_DIR = "docs"
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ def prepare(
         tls=rest_tls(settings, tls_directory(settings.data_dir)),
         metrics_port=settings.gateway_metrics_port,
         metrics_address=settings.bind_address,
+        docs=prepare_docs(directory / DOCS_DIR),
+        cors_origins=settings.cors_origins,
     )
     config = directory / CONFIG_NAME
     write_atomically(config, render(gateway_bootstrap(options)))

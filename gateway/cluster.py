@@ -2,7 +2,8 @@
 it reaches the API, and where pods are (their Services' DNS names, not published ports).
 
 Used by `python -m gateway --cluster-prepare` (the gateway Deployment's init container: writes
-the descriptor set, an empty route snapshot and Envoy's bootstrap) and by the pod router when
+the descriptor set, the API description and /docs/ page, an empty route snapshot and Envoy's
+bootstrap) and by the pod router when
 PODS_RUNTIME=kubernetes (the same listener options, and routes to pod Services).
 """
 
@@ -12,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gateway import envoy_config, xds_files
+from gateway.api_docs import prepare_docs
 from gateway.descriptor import build_descriptor_set
 from gateway.hardening import Limits
 from gateway.pods_listener import PodsListenerOptions, cluster_listener_options
@@ -58,15 +60,21 @@ def cluster_options(settings: Settings) -> PodsListenerOptions:
 
 
 def prepare_cluster(settings: Settings) -> Path:
-    """Writes the descriptor set, an empty route snapshot (Envoy refuses to start without its
-    LDS/CDS files; the pod router fills them) and the bootstrap. Returns the bootstrap path."""
+    """Writes the descriptor set, the API description and /docs/ page (gateway/api_docs.py), an
+    empty route snapshot (Envoy refuses to start without its LDS/CDS files; the pod router fills
+    them) and the bootstrap. Returns the bootstrap path."""
     if not (settings.tls_cert_file and settings.tls_key_file):
         raise ValueError("a cluster gateway needs PODS_TLS_CERT_FILE and PODS_TLS_KEY_FILE")
     config_dir = Path(settings.gateway_config_dir)
     # With PODS_GATEWAY_TLS the REST/gRPC port serves PODS_GATEWAY_TLS_CERT_FILE (or the pods'
     # certificate), which must name PODS_PUBLIC_URL's host.
-    gateway = replace(cluster_gateway(settings), api_tls=rest_tls(settings, config_dir / "tls"))
     config_dir.mkdir(parents=True, exist_ok=True)
+    gateway = replace(
+        cluster_gateway(settings),
+        api_tls=rest_tls(settings, config_dir / "tls"),
+        docs=prepare_docs(config_dir / "docs"),
+        cors_origins=settings.cors_origins,
+    )
     build_descriptor_set(gateway.descriptor_path)
     if not (gateway.xds_dir / "lds.yaml").exists():
         xds_files.publish(gateway.xds_dir, RouteTable.build([]), cluster_listener_options(gateway))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway import hardening
+from gateway.api_docs import DocsFiles
 from gateway.envoy_parts import grpc_cluster, socket_address
 from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits
 from gateway.metrics_listener import admin_cluster, metrics_listener
@@ -94,6 +95,8 @@ class GatewayOptions:
     tls: RestTls | None = None  # None: plain HTTP (the local stack)
     metrics_port: int = 0  # Envoy's stats as Prometheus `/metrics` here (0: none)
     metrics_address: str = "127.0.0.1"  # where that listener binds (PODS_BIND_ADDRESS)
+    docs: DocsFiles | None = None  # None: no /v3/pods/openapi.json, no /docs/
+    cors_origins: frozenset[str] = frozenset()  # empty: CORS off
 
 
 def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
@@ -108,6 +111,8 @@ def gateway_bootstrap(options: GatewayOptions) -> JsonObject:
             rest_timeout=options.rest_timeout,
             limits=options.limits,
             tls=options.tls,
+            docs=options.docs,
+            cors_origins=options.cors_origins,
         )
     ]
     clusters = [
@@ -149,6 +154,8 @@ class ClusterGateway:
     limits: Limits = DEFAULT_LIMITS
     api_tls: RestTls | None = None  # TLS on the REST/gRPC port (PODS_GATEWAY_TLS)
     metrics_port: int = 0  # Envoy's stats as Prometheus `/metrics` (PODS_GATEWAY_METRICS_PORT)
+    docs: DocsFiles | None = None  # the API description and /docs/ (gateway/api_docs.py)
+    cors_origins: frozenset[str] = frozenset()  # PODS_CORS_ORIGINS; empty: CORS off
 
 
 def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
@@ -167,5 +174,7 @@ def cluster_bootstrap(options: ClusterGateway) -> JsonObject:
             tls=options.api_tls,
             metrics_port=options.metrics_port,
             metrics_address=options.bind_address,
+            docs=options.docs,
+            cors_origins=options.cors_origins,
         )
     )

@@ -5,16 +5,25 @@ HTTP then refused with a 400 naming the https URL).
 Called by the bootstrap (gateway/envoy_config.py), gateway/public_tls.py (RestTls) and the
 tests. The services it transcodes are listed in gateway/public_api.py (the REST streams get a
 transcoder of their own, per route); its routes and Envoy's JSON error replies are
-gateway/rest_routes.py; the web console's files, served first, gateway/console_routes.py.
+gateway/rest_routes.py; the web console's files, served first, gateway/console_routes.py; the
+API description, /docs/, reflection routes and CORS, gateway/api_docs.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from gateway import hardening
+from gateway.api_docs import (
+    MAX_DIRECT_RESPONSE_BYTES,
+    DocsFiles,
+    cors_filter,
+    cors_policy,
+    docs_routes,
+    reflection_routes,
+)
 from gateway.certs import TlsFiles
 from gateway.console_routes import MAX_BODY_BYTES, console_routes, passthrough_reply_mapper
 from gateway.envoy_parts import (
@@ -181,23 +190,36 @@ def rest_listener(
     rest_timeout: float = 60.0,
     limits: Limits = DEFAULT_LIMITS,
     tls: RestTls | None = None,
+    docs: DocsFiles | None = None,
+    cors_origins: Collection[str] = (),
 ) -> JsonObject:
-    """The API listener: REST transcoded to gRPC, and native gRPC, on one port; over TLS
-    (h2 or http/1.1 by ALPN) when `tls` is given, plain HTTP then being refused."""
+    """The API listener: REST transcoded to gRPC (with the SSE streams), and native gRPC (with
+    server reflection), on one port; over TLS (h2 or http/1.1 by ALPN) when `tls` is given,
+    plain HTTP then being refused. With `docs`, the OpenAPI description and /docs/ are served
+    too; with `cors_origins`, browser pages of those origins may call the API
+    (gateway/api_docs.py)."""
     routes = api_routes(cluster=cluster, services=services, rest_timeout=rest_timeout)
     if "pods.v1.PodsService" in services:
         streams = transcoder_filter(descriptor_path, [STREAMS_SERVICE])["typed_config"]
         assert isinstance(streams, dict)
         routes = [*sse_routes(streams, cluster=cluster, rest_timeout=rest_timeout), *routes]
-    routes = [*console_routes(), *routes]
-    table = route_config(REST_LISTENER, routes, services)
-    table["max_direct_response_body_size_bytes"] = MAX_BODY_BYTES
-    hcm = http_connection_manager(
+    routes = [
+        *console_routes(),
+        *(docs_routes(docs) if docs is not None else []),
+        *reflection_routes(cluster, rest_timeout),
+        *routes,
+    ]
+    filters = [transcoder_filter(descriptor_path, services)]
+    if cors_origins:
+        filters.insert(0, cors_filter())
+    table = route_config(
         REST_LISTENER,
-        table,
-        [transcoder_filter(descriptor_path, services)],
-        limits,
+        routes,
+        services,
+        cors=cors_policy(cors_origins) if cors_origins else None,
+        max_direct_response_bytes=MAX_DIRECT_RESPONSE_BYTES if docs is not None else MAX_BODY_BYTES,
     )
+    hcm = http_connection_manager(REST_LISTENER, table, filters, limits)
     if tls is None:
         return listener(REST_LISTENER, address, port, [hcm])
     return {

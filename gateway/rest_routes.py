@@ -105,7 +105,7 @@ def local_reply_config() -> JsonObject:
     unreachable), by default with a text/plain body. Tapis clients read `message` from a JSON
     body, so REST requests get `{"code", "message", "details"}` as application/json, the same
     shape as a transcoded gRPC error. The first matching mapper wins. Native gRPC requests keep
-    Envoy's gRPC replies (grpc-status and grpc-message).
+    Envoy's gRPC replies (grpc-status and grpc-message), and 200s (served files) their body.
     """
     body_error: JsonObject = {
         # The transcoder could not turn the body into the request message. It has rewritten
@@ -124,7 +124,9 @@ def local_reply_config() -> JsonObject:
         "filter": _not_native_grpc(),
         "body_format_override": json_error_body(UNKNOWN_CODE),
     }
-    return {"mappers": [body_error, *by_status, other]}
+    # Files Envoy serves itself (gateway/api_docs.py) are local replies too: left as they are.
+    served: JsonObject = {"filter": _status_is(200)}
+    return {"mappers": [served, body_error, *by_status, other]}
 
 
 def not_found_route(services: Sequence[str] = PUBLIC_SERVICES) -> JsonObject:
@@ -290,12 +292,24 @@ def _is_get() -> JsonObject:
 
 
 def route_config(
-    name: str, routes: Sequence[JsonObject], services: Sequence[str] = PUBLIC_SERVICES
+    name: str,
+    routes: Sequence[JsonObject],
+    services: Sequence[str] = PUBLIC_SERVICES,
+    *,
+    cors: JsonObject | None = None,
+    max_direct_response_bytes: int | None = None,
 ) -> JsonObject:
-    """A route table with one virtual host for every domain, ending in the 404 catch-all."""
-    return {
+    """A route table with one virtual host for every domain, ending in the 404 catch-all;
+    with `cors`, that CORS policy (gateway/api_docs.py) on the virtual host; with
+    `max_direct_response_bytes`, files that large may be served by direct responses."""
+    host: JsonObject = {
         "name": name,
-        "virtual_hosts": [
-            {"name": name, "domains": ["*"], "routes": [*routes, not_found_route(services)]}
-        ],
+        "domains": ["*"],
+        "routes": [*routes, not_found_route(services)],
     }
+    if cors is not None:
+        host["typed_per_filter_config"] = {"envoy.filters.http.cors": cors}
+    config: JsonObject = {"name": name, "virtual_hosts": [host]}
+    if max_direct_response_bytes is not None:
+        config["max_direct_response_body_size_bytes"] = max_direct_response_bytes
+    return config

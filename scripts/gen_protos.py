@@ -1,8 +1,9 @@
-"""Generates Python code from protos/ into services/common/generated/.
+"""Generates Python code from protos/ into services/common/generated/, and the API's OpenAPI
+description into protos/openapi/pods-v1.json (gateway/openapi.py).
 
-Called by `scripts/gen-protos` (and `--check` from the test command, which fails when the
-committed code is stale). protoc writes `from pods.v1 import ...`; we rewrite those imports
-to the package's real location so the generated code needs no sys.path tricks.
+Called by `scripts/gen-protos` (and `--check` from scripts/check, which fails when the
+committed code or description is stale). protoc writes `from pods.v1 import ...`; we rewrite
+those imports to the package's real location so the generated code needs no sys.path tricks.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from gateway.openapi import generate_openapi
 from services.common.protoc import PROTO_ROOT, proto_files, run_protoc
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = REPO / "services" / "common" / "generated"
 IMPORT_RE = re.compile(r"^from pods\.v1 import ", re.MULTILINE)
 PACKAGE = "services.common.generated.pods.v1"
+OPENAPI = REPO / "protos" / "openapi" / "pods-v1.json"
 
 
 def generate(out: Path) -> None:
@@ -56,14 +59,18 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             generate(Path(tmp))
             stale = differences(Path(tmp), TARGET)
+            fresh = generate_openapi(Path(tmp) / OPENAPI.name)
+            if not (OPENAPI.exists() and filecmp.cmp(fresh, OPENAPI, shallow=False)):
+                stale.append(str(OPENAPI.relative_to(REPO)))
         if stale:
-            print("generated code is stale; run scripts/gen-protos:", *stale, sep="\n  ")
+            print("generated files are stale; run scripts/gen-protos:", *stale, sep="\n  ")
             return 1
-        print("generated code is up to date")
+        print("generated code and OpenAPI description are up to date")
         return 0
     shutil.rmtree(TARGET, ignore_errors=True)
     generate(TARGET)
-    print(f"generated {TARGET.relative_to(REPO)}")
+    generate_openapi(OPENAPI)
+    print(f"generated {TARGET.relative_to(REPO)} and {OPENAPI.relative_to(REPO)}")
     return 0
 
 

@@ -1,5 +1,5 @@
 """Composes the API process: store, bus, secret box, identity and servicers on one grpc.aio
-server. Run by `python -m services.api`."""
+server, with health and server reflection. Run by `python -m services.api`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import grpc
 
 from services.api.domain.catalog import Catalog
 from services.api.domain.identity import Identity, TenantInfo
@@ -55,6 +57,7 @@ from services.common.messaging.nats_bus import MessageBus
 from services.common.observability import start_observability
 from services.common.pods_model import ResourceSpec
 from services.common.quotas_model import Quota
+from services.common.reflection import enable_reflection
 from services.common.runtime.kubernetes.queues import parse_compute_queues
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
@@ -63,6 +66,17 @@ from services.common.templates import seed_templates
 from services.common.tracing import shutdown_tracing
 
 log = logging.getLogger(__name__)
+
+
+# The services the api serves, as health and server reflection name them.
+API_SERVICES: tuple[str, ...] = (
+    "pods.v1.PodsService",
+    "pods.v1.TemplatesService",
+    "pods.v1.VolumesService",
+    "pods.v1.SnapshotsService",
+    "pods.v1.IdentityService",
+    "pods.v1.PodStreamsService",
+)
 
 
 def now() -> datetime:
@@ -227,7 +241,7 @@ async def run(settings: Settings) -> None:
     feed = await wakeups.follow(bus)
     watch = PodWatch(pods, pods, wakeups)
 
-    def register(server: object) -> None:
+    def register(server: grpc.aio.Server) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
             PodsServicer(pods, auth, settings.pod_domain, settings.pods_port, quotas, watch),
             server,
@@ -247,16 +261,11 @@ async def run(settings: Settings) -> None:
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
             IdentityServicer(identity), server
         )
+        # grpcurl list/describe (reached through the gateway too): the API's own services.
+        enable_reflection(server, API_SERVICES)
 
     health = DependencyHealth(
-        [
-            "pods.v1.PodsService",
-            "pods.v1.TemplatesService",
-            "pods.v1.VolumesService",
-            "pods.v1.SnapshotsService",
-            "pods.v1.IdentityService",
-            "pods.v1.PodStreamsService",
-        ],
+        list(API_SERVICES),
         {"database": store.ping, "nats": connected(lambda: bus.connected, "NATS")},
     )
     server = new_server(settings.api_port, register, health, settings.bind_address)

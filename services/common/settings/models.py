@@ -262,6 +262,12 @@ class GatewaySettings(SettingsGroup):
     route_refresh: float = Field(
         1.0, description="seconds between full route rebuilds (pod events trigger one at once)"
     )
+    cors_origins: NameSet = Field(
+        frozenset(),
+        description="comma-separated origins (`https://console.example.org`) whose browser "
+        "pages may call the REST API (CORS, answered by Envoy); empty: CORS off",
+        json_schema_extra=_doc("empty"),
+    )
 
 
 class PodSettings(SettingsGroup):

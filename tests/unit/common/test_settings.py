@@ -31,6 +31,10 @@ SPECIAL: dict[str, tuple[str, object]] = {
     "dev_users": ("ann:pw1, bob:pw2", {"ann": "pw1", "bob": "pw2"}),
     "admin_users": ("ann, bob,,", frozenset({"ann", "bob"})),
     "jwt_admin_users": ("carl", frozenset({"carl"})),
+    "cors_origins": (
+        "https://a.example.org, http://localhost:3000",
+        frozenset({"https://a.example.org", "http://localhost:3000"}),
+    ),
     "jwt_issuer": (" https://issuer ", "https://issuer"),
     "jwt_public_key_file": (" /k.pem ", "/k.pem"),
     "jwt_jwks_url": (" https://keys ", "https://keys"),

@@ -302,6 +302,9 @@ def _api_mappers(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]) -> None:
     mappers = _api_mappers(config)
+    served, *mappers = mappers
+    # 200s are files Envoy serves (the API description, /docs/): their body stays.
+    assert served == {"filter": rest_routes._status_is(200)}
     formats = [m["body_format_override"] for m in mappers]
     for fmt in formats:
         assert fmt["content_type"] == "application/json"
@@ -322,6 +325,7 @@ def test_local_replies_to_rest_become_json_with_a_message(config: dict[str, Any]
 
 def test_local_reply_mappers_leave_native_grpc_alone(config: dict[str, Any]) -> None:
     mappers = _api_mappers(config)
+    _served, *mappers = mappers
     assert "body_format" not in _hcm(config)["local_reply_config"]
     not_grpc: dict[str, Any] = rest_routes._not_native_grpc()
     for mapper in mappers[1:-1]:
