@@ -161,3 +161,17 @@ def pod_host(pod_id: str, stanza: str, pod_domain: str) -> str:
     `<pod_id>-<stanza>.<domain>` for the others."""
     name = pod_id if stanza == "default" else f"{pod_id}-{stanza}"
     return f"{name}.{pod_domain}"
+
+
+@dataclass(frozen=True)
+class PodChange:
+    """One change of what a pod's watchers see, as recorded with it (the pod_changes table);
+    `change_id` orders every pod's changes and is the watch streams' cursor."""
+
+    key: PodKey
+    change_id: int
+    status: Status
+    status_requested: RequestedStatus
+    status_container: ContainerStatus
+    action_log: str
+    time: datetime

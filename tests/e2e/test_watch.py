@@ -7,9 +7,12 @@ and WatchPod over native gRPC."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import os
 import re
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -109,12 +112,6 @@ def progress_of(events: list[Event]) -> list[str]:
     return [s for i, s in enumerate(statuses) if statuses[i - 1 : i] != [s]]
 
 
-@pytest.mark.xfail(
-    reason="known gap (issue 12 left open): the watcher re-reads the pod when woken, so a "
-    "state that lasts less than one read (REQUESTED, CREATING on a fast create) can be "
-    "skipped; delivering every change needs an event for each recorded status",
-    strict=False,
-)
 def test_a_new_pod_shows_every_status_it_was_recorded_in(
     stack: Stack, token: str, unique: Unique, cleanup: Cleanup
 ) -> None:
@@ -122,6 +119,47 @@ def test_a_new_pod_shows_every_status_it_was_recorded_in(
     # CREATING comes when the database records it: health may see the container ready and
     # record AVAILABLE before the spawner records CREATING, and then the pod never was CREATING.
     assert progress_of(mine) in (PROGRESS, ["REQUESTED", "AVAILABLE"]), mine
+
+
+@contextlib.contextmanager
+def paused(stack: Stack, process: str) -> Iterator[None]:
+    """The stack's `process` stopped by SIGSTOP for the block, then continued."""
+    pid = stack.pid_of(process)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_a_watcher_that_could_not_read_while_its_pod_changed_still_sends_every_change(
+    stack: Stack, token: str, unique: Unique, cleanup: Cleanup
+) -> None:
+    pod_id = cleanup.pod(unique("watchpause"))
+    with paused(stack, "spawner"):  # the pod stays REQUESTED until the stream is open
+        create(stack, token, pod_id)
+        events = Sse(stack, f"/v3/pods/{pod_id}/events", token)
+        first = events.next()
+        assert first.data["status"] == "REQUESTED", first
+    try:
+        # While the api (and its watcher) is stopped, the spawner and health record the
+        # container's creation and the pod's AVAILABLE: several changes between two reads.
+        with paused(stack, "api"):
+            eventually(
+                lambda: re.search(rf"pod \S+/{pod_id} is AVAILABLE", stack.log_path.read_text()),
+                what=f"health records {pod_id} AVAILABLE",
+            )
+        seen = [first, *events.until(lambda e: e.data["status"] == "AVAILABLE")]
+        _, _, logs = stack.request("GET", f"/v3/pods/{pod_id}/logs", token=token)
+        assert isinstance(logs, dict)
+        recorded = logs["result"]["action_logs"]
+        if seen[-1].data["action_log"] != recorded[-1]:  # the spawner's line came after
+            seen += events.until(lambda e: e.data["action_log"] == recorded[-1])
+    finally:
+        events.close()
+    # Every action-log line the pod was given up to AVAILABLE came in the stream, in order.
+    sent = [e.data["action_log"] for e in seen]
+    assert [line for i, line in enumerate(sent) if sent[i - 1 : i] != [line]] == recorded, seen
 
 
 def test_a_new_pod_goes_through_its_statuses_in_order_never_twice(

@@ -11,7 +11,7 @@ Volume and snapshot mounts being added or changed are checked by a MountAuthoriz
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -40,6 +40,7 @@ from services.api.errors import (
 from services.common.outcomes import PodsError
 from services.common.pods_model import (
     Level,
+    PodChange,
     PodRecord,
     RequestedStatus,
     Status,
@@ -152,6 +153,32 @@ class Pods:
 
     async def get(self, who: Principal, pod_id: str) -> PodRecord:
         return await self._authorize(who, pod_id, Level.READ)
+
+    async def changes(self, who: Principal, pod_id: str, after: int | None) -> list[PodChange]:
+        """The pod's recorded changes after `after` (its latest alone for None or a change
+        no longer kept), authorized like GetPod."""
+        record = await self._authorize(who, pod_id, Level.READ)
+        return await self._store.changes.pod_changes(record.key, after)
+
+    async def tenant_changes(self, who: Principal, after: int) -> list[PodChange]:
+        """Every change after `after` in the caller's tenant, readable or not: the caller
+        filters them by the ids list_pods gave it."""
+        return await self._store.changes.tenant_changes(who.tenant_id, after)
+
+    async def changes_of(
+        self, who: Principal, readable: Collection[str], after: int
+    ) -> list[PodChange]:
+        """The changes after `after` of the pods named in `readable` (ids list_pods gave the
+        caller)."""
+        return await self._store.changes.changes_of(who.tenant_id, readable, after)
+
+    async def latest_changes(self, who: Principal, readable: Collection[str]) -> list[PodChange]:
+        """The current state of each pod named in `readable` (ids list_pods gave the caller)."""
+        return await self._store.changes.latest_changes(who.tenant_id, readable)
+
+    async def last_change_id(self, who: Principal) -> int:
+        """The number of the latest change in the caller's tenant (a cursor to read after)."""
+        return await self._store.changes.last_change_id(who.tenant_id)
 
     async def list_pods(self, who: Principal) -> list[PodRecord]:
         if who.is_admin:

@@ -11,12 +11,12 @@ messaging or crypto library.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.common.pods_model import Level, PodRecord, PodSpec, RequestedStatus
+from services.common.pods_model import Level, PodChange, PodRecord, PodSpec, RequestedStatus
 from services.common.quotas_model import Quota, QuotaView
 from services.common.records import ImageRule, Revocation, StorageKey, TemplateKey
 from services.common.runtime.types import PodKey
@@ -59,6 +59,22 @@ class PodChangeFeed(Protocol):
     MessageBus.follow_pod_changes). Feeds domain/watch.py's Wakeups."""
 
     async def follow_pod_changes(self, on_change: Callable[[PodKey], None]) -> Closable: ...
+
+
+class PodChangeStore(Protocol):
+    """The recorded changes of pods, oldest first (repositories/pod_changes.py)."""
+
+    async def pod_changes(self, key: PodKey, after: int | None) -> list[PodChange]: ...
+
+    async def tenant_changes(self, tenant_id: str, after: int) -> list[PodChange]: ...
+
+    async def changes_of(
+        self, tenant_id: str, pod_ids: Collection[str], after: int
+    ) -> list[PodChange]: ...
+
+    async def latest_changes(self, tenant_id: str, pod_ids: Collection[str]) -> list[PodChange]: ...
+
+    async def last_change_id(self, tenant_id: str) -> int: ...
 
 
 class PodStore(Protocol):
@@ -245,6 +261,9 @@ class ApiStore(Protocol):
 
     @property
     def pods(self) -> PodStore: ...
+
+    @property
+    def changes(self) -> PodChangeStore: ...
 
     @property
     def logs(self) -> LogStore: ...

@@ -1,21 +1,24 @@
 """Watching pods and following their output: the logic of PodsService's streams (WatchPod,
 WatchPods, FollowPodLogs) and of their Server-Sent Events twins (PodStreamsService).
 
-Level-triggered: a watcher reads the pod's record (through domain.pods, so authorization is
-exactly GetPod's and GetPodLogs's, checked on every read) when it is woken and at least every
-`poll` seconds, and sends the state only when it differs from the last one it sent, so each
-state goes out once, in order, starting with the current one. `Wakeups` is the in-memory
-fan-out: services/api/server.py subscribes once to the pod events health publishes on NATS
-(an ordered consumer, `PodEventFeed` in domain/ports.py) and calls `Wakeups.notify` for each;
-every watcher has its own small bounded queue of wake-ups, and one that falls `queue_size`
+A watcher sends the pod's recorded changes (the pod_changes table, written in the same
+transaction as each change by services/common/db/change_feed.py), read through domain.pods
+after the last one it sent, so every change goes out once, in order, even when several
+happen between two reads (REQUESTED, CREATING and AVAILABLE within one poll on a fast
+create). WatchPod's reads are authorized exactly like GetPod's, on every read; WatchPods
+sends only the pods list_pods gives the caller, listed again on every read. A watcher reads
+when it is woken and at least every `poll` seconds. `Wakeups` is the in-memory fan-out:
+services/api/server.py subscribes once to the pod events health publishes on NATS (an ordered
+consumer, `PodChangeFeed` in domain/ports.py) and calls `Wakeups.notify` for each; every
+watcher has its own small bounded queue of wake-ups, and one that falls `queue_size`
 wake-ups behind is dropped (its stream ends; the client reconnects with its last id) rather
 than ever slowing the others. A watcher that ends, for any reason, unregisters at once (and
 the count of open watchers is logged, `watchers: N open`, on each change).
 
-Event ids are derived from the state itself (`<pod_id>.<digest>`) and log cursors from the
-run and offset (`<run>.<offset>`), so they survive an api restart: a client resuming with the
-id of the state the pod is still in gets nothing until it changes; any other id starts again
-from the current state.
+Event ids are `<pod_id>.<change number>` and log cursors `<run>.<offset>`, so they survive an
+api restart: WatchPod resumed with the id of a change it still keeps sends the changes after
+it; any other id starts again from the current state. WatchPods always starts from every
+pod's current state (a list must also learn which pods went away meanwhile).
 
 Called by services/api/transport/watch_servicer.py; `Wakeups` is built by services/api/server.py.
 """
@@ -23,13 +26,11 @@ Called by services/api/transport/watch_servicer.py; `Wakeups` is built by servic
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable, Hashable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Collection, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -37,6 +38,7 @@ from services.api.domain.ports import Closable, PodChangeFeed
 from services.api.domain.principal import Principal
 from services.api.errors import NotFoundError
 from services.common.pods_model import ContainerStatus, PodRecord
+from services.common.pods_model import PodChange as Recorded
 from services.common.runtime.types import PodKey
 
 log = logging.getLogger(__name__)
@@ -44,19 +46,26 @@ log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15.0
 POLL_SECONDS = 0.5
 LOG_POLL_SECONDS = 0.5
-BUSY_POLL_SECONDS = 0.05
-BUSY_WINDOW_SECONDS = 30.0
 QUEUE_SIZE = 64
-# Statuses a pod passes through on its way to another.
-PASSING = frozenset({"REQUESTED", "SPAWNER SETUP", "CREATING", "DELETING"})
 
 
 class PodReader(Protocol):
-    """The reads a watcher makes (domain.pods.Pods), each one authorized like GetPod."""
+    """The reads a watcher makes (domain.pods.Pods): a pod's changes, authorized like
+    GetPod; the caller's pods; their changes."""
 
-    async def get(self, who: Principal, pod_id: str) -> PodRecord: ...
+    async def changes(self, who: Principal, pod_id: str, after: int | None) -> list[Recorded]: ...
 
     async def list_pods(self, who: Principal) -> list[PodRecord]: ...
+
+    async def last_change_id(self, who: Principal) -> int: ...
+
+    async def tenant_changes(self, who: Principal, after: int) -> list[Recorded]: ...
+
+    async def changes_of(
+        self, who: Principal, readable: Collection[str], after: int
+    ) -> list[Recorded]: ...
+
+    async def latest_changes(self, who: Principal, readable: Collection[str]) -> list[Recorded]: ...
 
 
 class LogReader(Protocol):
@@ -74,7 +83,8 @@ class SlowWatcherError(Exception):
 
 @dataclass(frozen=True)
 class PodState:
-    """What a watcher sends about a pod: SSE.md's `data` fields."""
+    """What a watcher sends about a pod: SSE.md's `data` fields, and the number of the
+    recorded change it is."""
 
     pod_id: str
     status: str
@@ -82,28 +92,30 @@ class PodState:
     status_requested: str
     action_log: str
     time: datetime
+    change_id: int = 0
 
     @classmethod
-    def of(cls, record: PodRecord) -> PodState:
+    def of(cls, change: Recorded) -> PodState:
         return cls(
-            pod_id=record.key.pod_id,
-            status=record.status.value,
-            status_container=record.status_container,
-            status_requested=record.status_requested.value,
-            action_log=record.action_logs[-1] if record.action_logs else "",
-            time=record.update_ts,
+            pod_id=change.key.pod_id,
+            status=change.status.value,
+            status_container=change.status_container,
+            status_requested=change.status_requested.value,
+            action_log=change.action_log,
+            time=change.time,
+            change_id=change.change_id,
         )
 
     @property
     def event_id(self) -> str:
-        """`<pod_id>.<digest of everything but the time>`: equal states, equal ids."""
-        fields = asdict(self)
-        del fields["time"]
-        text = json.dumps(fields, sort_keys=True, default=str)
-        return f"{self.pod_id}.{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+        """`<pod_id>.<change number>`."""
+        return f"{self.pod_id}.{self.change_id}"
 
     def same_as(self, other: PodState | None) -> bool:
-        return other is not None and self.event_id == other.event_id
+        """Whether `other` shows the same (time and number aside)."""
+        return other is not None and replace(self, time=other.time, change_id=0) == replace(
+            other, change_id=0
+        )
 
 
 @dataclass(frozen=True)
@@ -214,16 +226,6 @@ class Timing:
     poll: float = POLL_SECONDS
     log_poll: float = LOG_POLL_SECONDS
     keepalive: float = KEEPALIVE_SECONDS
-    # While a pod is on its way somewhere (REQUESTED, CREATING, ...) and changed lately, read
-    # it this often: the spawner's CREATING publishes no event and may last well under a
-    # `poll` before health records AVAILABLE.
-    busy_poll: float = BUSY_POLL_SECONDS
-    busy_window: float = BUSY_WINDOW_SECONDS
-
-    def poll_for(self, states: Iterable[PodState], quiet_for: float) -> float:
-        """The read interval, given the watched states and the seconds since one changed."""
-        busy = quiet_for < self.busy_window and any(s.status in PASSING for s in states)
-        return self.busy_poll if busy else self.poll
 
 
 class _Quiet:
@@ -232,15 +234,10 @@ class _Quiet:
     def __init__(self, clock: Callable[[], float], keepalive: float) -> None:
         self._clock = clock
         self._keepalive = keepalive
-        self._since = self._changed = clock()
+        self._since = clock()
 
     def sent(self) -> None:
         self._since = self._clock()
-        self._changed = self._since
-
-    def quiet_for(self) -> float:
-        """Seconds since the last event (keep-alives aside)."""
-        return self._clock() - self._changed
 
     def due(self) -> bool:
         if self._clock() - self._since >= self._keepalive:
@@ -269,26 +266,32 @@ class PodWatch:
     async def watch_pod(
         self, who: Principal, pod_id: str, resume_after: str = ""
     ) -> AsyncGenerator[Watched, None]:
-        """The pod's current state (unless it is the one `resume_after` names), then each
-        change; PodDeleted last. Errors before the first event (NotFound, PermissionDenied)
-        come out of the first `__anext__`."""
-        state = PodState.of(await self._pods.get(who, pod_id))
-        key = PodKey(who.tenant_id, pod_id)
+        """The pod's current state (or, resumed with the id of a change still kept, the
+        changes after it), then each change; PodDeleted last. Errors before the first event
+        (NotFound, PermissionDenied) come out of the first `__anext__`."""
+        cursor = _change_number(resume_after, pod_id)
+        changes = await self._pods.changes(who, pod_id, cursor)
         quiet = _Quiet(self._clock, self._timing.keepalive)
         last: PodState | None = None
-        with self._wakeups.pod(key) as watcher:
+        opened = False
+        with self._wakeups.pod(PodKey(who.tenant_id, pod_id)) as watcher:
             while True:
-                if not state.same_as(last) and state.event_id != resume_after:
-                    quiet.sent()
-                    yield state
-                elif last is None:
+                for change in changes:
+                    state = PodState.of(change)
+                    cursor = state.change_id
+                    if not state.same_as(last):
+                        quiet.sent()
+                        opened = True
+                        yield state
+                    last = state
+                if not opened:
+                    opened = True
                     yield None  # resumed with nothing new: a keep-alive opens the stream
-                last, resume_after = state, ""  # the cursor counts for the first state only
                 if quiet.due():
                     yield None
-                await watcher.next_wake(self._timing.poll_for([state], quiet.quiet_for()))
+                await watcher.next_wake(self._timing.poll)
                 try:
-                    state = PodState.of(await self._pods.get(who, pod_id))
+                    changes = await self._pods.changes(who, pod_id, cursor)
                 except NotFoundError:
                     yield PodDeleted(pod_id)
                     return
@@ -296,28 +299,54 @@ class PodWatch:
     async def watch_pods(
         self, who: Principal, resume_after: str = ""
     ) -> AsyncGenerator[Watched, None]:
-        """Every readable pod's current state, then each change; PodDeleted when one goes."""
+        """Every readable pod's current state, then each change; PodDeleted when one goes
+        (or can no longer be read). `resume_after` is accepted and not used: a list starts
+        from the present."""
+        del resume_after
         quiet = _Quiet(self._clock, self._timing.keepalive)
-        last: dict[str, PodState] = {}
+        sent: dict[str, PodState] = {}
         opened = False
+        cursor = await self._pods.last_change_id(who)
+        readable = {r.key.pod_id for r in await self._pods.list_pods(who)}
+        changes = sorted(await self._pods.latest_changes(who, readable), key=_by_pod)
         with self._wakeups.tenant(who.tenant_id) as watcher:
             while True:
-                current = {r.key.pod_id: PodState.of(r) for r in await self._pods.list_pods(who)}
-                for pod_id, state in sorted(current.items()):
-                    if not state.same_as(last.get(pod_id)) and state.event_id != resume_after:
+                for change in changes:
+                    state = PodState.of(change)
+                    earlier = sent.get(state.pod_id)
+                    if earlier is not None and earlier.change_id >= state.change_id:
+                        continue
+                    sent[state.pod_id] = state
+                    if not state.same_as(earlier):
                         quiet.sent()
                         opened = True
                         yield state
-                for pod_id in sorted(last.keys() - current.keys()):
+                for pod_id in sorted(sent.keys() - readable):
+                    del sent[pod_id]
                     quiet.sent()
-                    yield PodDeleted(pod_id)
-                last, resume_after = current, ""
-                if not opened:
                     opened = True
+                    yield PodDeleted(pod_id)
+                if not opened:
                     yield None  # nothing to send yet: a keep-alive opens the stream
+                opened = True
                 if quiet.due():
                     yield None
-                await watcher.next_wake(self._timing.poll_for(current.values(), quiet.quiet_for()))
+                await watcher.next_wake(self._timing.poll)
+                previous = cursor
+                batch = await self._pods.tenant_changes(who, cursor)
+                cursor = batch[-1].change_id if batch else cursor
+                readable = {r.key.pod_id for r in await self._pods.list_pods(who)}
+                changes = [c for c in batch if c.key.pod_id in readable & sent.keys()]
+                changes += await self._new_pods(who, readable - sent.keys(), previous)
+
+    async def _new_pods(self, who: Principal, pod_ids: set[str], after: int) -> list[Recorded]:
+        """The changes after `after` of pods the caller can newly read, or, for those with
+        none (shared with the caller since), their current state."""
+        if not pod_ids:
+            return []
+        changes = await self._pods.changes_of(who, pod_ids, after)
+        quiet = pod_ids - {c.key.pod_id for c in changes}
+        return changes + (await self._pods.latest_changes(who, quiet) if quiet else [])
 
     async def follow_logs(
         self, who: Principal, pod_id: str, resume_after: str = ""
@@ -356,6 +385,16 @@ class PodWatch:
                     run, sent, first = new_run, 0, True
                     quiet.sent()
                     yield LogChunk(run, 0, "", new_run=True)
+
+
+def _by_pod(change: Recorded) -> str:
+    return change.key.pod_id
+
+
+def _change_number(event_id: str, pod_id: str) -> int | None:
+    """The change number in `<pod_id>.<number>`, or None if `event_id` is not one of the pod's."""
+    prefix, _, number = event_id.rpartition(".")
+    return int(number) if prefix == pod_id and number.isdigit() else None
 
 
 def _resumed_offset(resume_after: str, run: int, length: int) -> int | None:

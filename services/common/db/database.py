@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.common.db.repositories.catalog import CatalogRepository
 from services.common.db.repositories.grants import GrantRepository
 from services.common.db.repositories.logs import LogRepository
+from services.common.db.repositories.pod_changes import PodChangeRepository
 from services.common.db.repositories.pod_state import PodStateRepository
 from services.common.db.repositories.pods import PodRepository
 from services.common.db.repositories.quotas import QuotaRepository
@@ -30,6 +31,7 @@ class Repositories:
     sessions: Sessions
     pods: PodRepository
     pod_state: PodStateRepository
+    changes: PodChangeRepository
     logs: LogRepository
     grants: GrantRepository
     catalog: CatalogRepository
@@ -51,6 +53,7 @@ class Repositories:
             sessions=sessions,
             pods=PodRepository(sessions),
             pod_state=PodStateRepository(sessions),
+            changes=PodChangeRepository(sessions),
             logs=LogRepository(sessions),
             grants=GrantRepository(sessions),
             catalog=CatalogRepository(sessions),

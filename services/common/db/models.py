@@ -75,6 +75,30 @@ class PodLogChunk(Base):
     data: Mapped[str] = mapped_column(Text)
 
 
+class PodChangeRow(Base):
+    """One change of what a pod watcher sees (status, requested status, container, latest
+    action-log line), in commit order: written in the same transaction as the change by
+    services/common/db/change_feed.py, read by the watch streams (repositories/pod_changes.py).
+    Its id is the stream's cursor."""
+
+    __tablename__ = "pod_changes"
+    __table_args__ = (
+        Index("ix_pod_changes_pod", "tenant_id", "pod_id", "id"),
+        Index("ix_pod_changes_tenant", "tenant_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    pod_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    status_requested: Mapped[str] = mapped_column(String(16))
+    status_container: Mapped[dict[str, Any]] = mapped_column(JSON)
+    action_log: Mapped[str] = mapped_column(Text)
+    change_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PodPermissionRow(Base):
     """A user's permission level (READ, USER, ADMIN) on a pod."""
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from services.common.db.change_feed import RecordingSession
 from services.common.db.unavailable import translated
 from services.common.metrics import db_timed
 
@@ -67,9 +68,16 @@ class Sessions:
     the one place where the repositories translate them."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._maker = async_sessionmaker(engine, expire_on_commit=False)
+        self._maker = async_sessionmaker(
+            engine, expire_on_commit=False, sync_session_class=RecordingSession
+        )
         writer = engine.execution_options(**{WRITE: True})
-        self._writer = async_sessionmaker(writer, expire_on_commit=False, info={WRITE: True})
+        self._writer = async_sessionmaker(
+            writer,
+            expire_on_commit=False,
+            info={WRITE: True},
+            sync_session_class=RecordingSession,
+        )
 
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:

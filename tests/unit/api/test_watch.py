@@ -6,7 +6,7 @@ logs followed from an offset, across runs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -26,6 +26,7 @@ from services.api.domain.watch import (
 from services.api.errors import NotFoundError
 from services.common.pods_model import (
     ContainerStatus,
+    PodChange,
     PodRecord,
     PodSpec,
     RequestedStatus,
@@ -59,10 +60,14 @@ def record(pod_id: str, status: Status, *, log: str = "") -> PodRecord:
 
 
 class FakePods:
-    """The pods alice may read, and their output, changed by the tests."""
+    """The pods alice may read, their recorded changes (as services/common/db/change_feed.py
+    records them: one per change of what a watcher sees) and their output, changed by the
+    tests."""
 
     def __init__(self) -> None:
         self.records: dict[str, PodRecord] = {}
+        self.hidden: set[str] = set()  # pods alice may not read (not shared with her)
+        self.log: list[PodChange] = []
         self.output: dict[str, tuple[int, str]] = {}
         self.reads = 0
         self.mark_reads = 0
@@ -73,7 +78,28 @@ class FakePods:
         if old is not None:
             new = replace(new, update_ts=old.update_ts + timedelta(seconds=1))
         self.records[pod_id] = new
+        change = PodChange(
+            key=new.key,
+            change_id=len(self.log) + 1,
+            status=new.status,
+            status_requested=new.status_requested,
+            status_container=new.status_container,
+            action_log=new.action_logs[-1] if new.action_logs else "",
+            time=new.update_ts,
+        )
+        mine = self.of(pod_id)
+        if not mine or replace(mine[-1], change_id=0, time=NOW) != replace(
+            change, change_id=0, time=NOW
+        ):
+            self.log.append(change)
         return new.key
+
+    def delete(self, pod_id: str) -> None:
+        del self.records[pod_id]
+        self.log = [c for c in self.log if c.key.pod_id != pod_id]
+
+    def of(self, pod_id: str) -> list[PodChange]:
+        return [c for c in self.log if c.key.pod_id == pod_id]
 
     async def get(self, who: Principal, pod_id: str) -> PodRecord:
         self.reads += 1
@@ -81,8 +107,30 @@ class FakePods:
             raise NotFoundError(f"pod '{pod_id}' not found")
         return self.records[pod_id]
 
+    async def changes(self, who: Principal, pod_id: str, after: int | None) -> list[PodChange]:
+        await self.get(who, pod_id)
+        mine = self.of(pod_id)
+        if any(c.change_id == after for c in mine):
+            return [c for c in mine if after is not None and c.change_id > after]
+        return mine[-1:]
+
     async def list_pods(self, who: Principal) -> list[PodRecord]:
-        return list(self.records.values())
+        return [r for r in self.records.values() if r.key.pod_id not in self.hidden]
+
+    async def last_change_id(self, who: Principal) -> int:
+        return self.log[-1].change_id if self.log else 0
+
+    async def tenant_changes(self, who: Principal, after: int) -> list[PodChange]:
+        return [c for c in self.log if c.change_id > after]
+
+    async def changes_of(
+        self, who: Principal, readable: Collection[str], after: int
+    ) -> list[PodChange]:
+        return [c for c in self.log if c.change_id > after and c.key.pod_id in readable]
+
+    async def latest_changes(self, who: Principal, readable: Collection[str]) -> list[PodChange]:
+        latest = [self.of(pod_id)[-1] for pod_id in readable if self.of(pod_id)]
+        return sorted(latest, key=lambda c: c.change_id)
 
     async def current_logs(self, who: Principal, pod_id: str) -> tuple[int, str]:
         await self.get(who, pod_id)
@@ -138,7 +186,7 @@ async def test_a_deleted_pod_ends_the_stream(pods: FakePods, watch: PodWatch) ->
     events = []
     stream = watch.watch_pod(ALICE, "web")
     events.append(await anext(stream))
-    del pods.records["web"]
+    pods.delete("web")
     events += [e async for e in stream]
     assert events[-1] == PodDeleted("web")
     assert statuses(events) == ["AVAILABLE", repr(PodDeleted("web"))]
@@ -169,12 +217,24 @@ async def test_an_unknown_id_starts_again_from_the_current_state(
     assert statuses(await take(watch.watch_pod(ALICE, "web", "web.0123"), 1)) == ["AVAILABLE"]
 
 
-def test_ids_depend_on_the_state_not_on_when_it_was_read() -> None:
-    a = PodState.of(record("web", Status.CREATING))
-    b = PodState.of(replace(record("web", Status.CREATING), update_ts=NOW + timedelta(hours=1)))
-    c = PodState.of(record("web", Status.AVAILABLE))
-    assert a.event_id == b.event_id != c.event_id
-    assert a.event_id.startswith("web.")
+async def test_several_changes_between_two_reads_are_all_sent_in_order(pods: FakePods) -> None:
+    wakeups = Wakeups()
+    watch = PodWatch(pods, pods, wakeups, Timing(poll=3600, keepalive=3600))
+    key = pods.set("web", Status.REQUESTED)
+    stream = watch.watch_pod(ALICE, "web")
+    await anext(stream)
+    pods.set("web", Status.CREATING)  # both recorded before the watcher reads again
+    pods.set("web", Status.AVAILABLE)
+    wakeups.notify(key)
+    assert statuses(await take(stream, 2)) == ["CREATING", "AVAILABLE"]
+    await stream.aclose()
+
+
+async def test_ids_are_the_pods_change_numbers(pods: FakePods, watch: PodWatch) -> None:
+    pods.set("other", Status.AVAILABLE)
+    pods.set("web", Status.CREATING)
+    (seen,) = await take(watch.watch_pod(ALICE, "web"), 1)
+    assert isinstance(seen, PodState) and seen.event_id == "web.2"
 
 
 async def test_watch_pods_sends_every_pod_then_changes_and_deletions(
@@ -189,7 +249,7 @@ async def test_watch_pods_sends_every_pod_then_changes_and_deletions(
         ("b", "REQUESTED"),
     ]
     pods.set("b", Status.CREATING)
-    del pods.records["a"]
+    pods.delete("a")
     later = await take(stream, 2)
     assert isinstance(later[0], PodState) and later[0].status == "CREATING"
     assert later[1] == PodDeleted("a")
@@ -291,13 +351,37 @@ async def test_output_is_read_only_when_its_mark_moves(pods: FakePods, watch: Po
     await stream.aclose()
 
 
-def test_pods_on_their_way_are_read_often_while_they_change() -> None:
-    timing = Timing(poll=0.5, busy_poll=0.05, busy_window=30)
-    creating = PodState.of(record("web", Status.CREATING))
-    available = PodState.of(record("web", Status.AVAILABLE))
-    assert timing.poll_for([available, creating], quiet_for=1) == 0.05
-    assert timing.poll_for([creating], quiet_for=31) == 0.5  # stuck: no faster than usual
-    assert timing.poll_for([available], quiet_for=1) == 0.5
+async def test_watch_pods_sends_every_change_of_a_pod_created_between_two_reads(
+    pods: FakePods,
+) -> None:
+    wakeups = Wakeups()
+    watch = PodWatch(pods, pods, wakeups, Timing(poll=3600, keepalive=3600))
+    pods.set("old", Status.AVAILABLE)
+    stream = watch.watch_pods(ALICE)
+    await take(stream, 1)
+    pods.set("new", Status.REQUESTED)
+    pods.set("new", Status.CREATING)
+    key = pods.set("new", Status.AVAILABLE)
+    wakeups.notify(key)
+    assert statuses(await take(stream, 3)) == ["REQUESTED", "CREATING", "AVAILABLE"]
+    await stream.aclose()
+
+
+async def test_watch_pods_shows_a_pod_shared_since_in_its_current_state(
+    pods: FakePods,
+) -> None:
+    pods.set("shared", Status.AVAILABLE)
+    pods.hidden.add("shared")
+    pods.set("mine", Status.AVAILABLE)
+    wakeups = Wakeups()
+    watch = PodWatch(pods, pods, wakeups, Timing(poll=3600, keepalive=3600))
+    stream = watch.watch_pods(ALICE)
+    assert [e.pod_id for e in await take(stream, 1) if isinstance(e, PodState)] == ["mine"]
+    pods.hidden.clear()  # now shared with alice, with no change of its own since
+    wakeups.notify(PodKey("dev", "shared"))
+    (shown,) = await take(stream, 1)
+    assert isinstance(shown, PodState) and (shown.pod_id, shown.status) == ("shared", "AVAILABLE")
+    await stream.aclose()
 
 
 async def test_a_state_coming_back_after_the_resumed_one_is_sent(

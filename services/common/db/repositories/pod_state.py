@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 
 from services.common.db.codec import aware, container_to_json
-from services.common.db.models import PodLogChunk, PodPermissionRow, PodRow
+from services.common.db.models import PodChangeRow, PodLogChunk, PodPermissionRow, PodRow
 from services.common.db.pod_rows import forget_restarts, get_row, seconds, stop_time, with_action
 from services.common.db.repositories.logs import new_log_run
 from services.common.db.sessions import Sessions
@@ -178,6 +178,11 @@ class PodStateRepository:
             await session.execute(
                 delete(PodLogChunk).where(
                     PodLogChunk.tenant_id == key.tenant_id, PodLogChunk.pod_id == key.pod_id
+                )
+            )
+            await session.execute(
+                delete(PodChangeRow).where(
+                    PodChangeRow.tenant_id == key.tenant_id, PodChangeRow.pod_id == key.pod_id
                 )
             )
             await session.execute(

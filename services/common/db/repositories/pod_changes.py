@@ -1,0 +1,91 @@
+"""The recorded changes of pods (the pod_changes table, written by
+services/common/db/change_feed.py), read in order after a cursor.
+
+Used by services/api/domain/pods.py (through the PodChangeStore Protocol of
+services/api/domain/ports.py) for the watch streams of services/api/domain/watch.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import func, select
+
+from services.common.db.codec import aware, container_from_json
+from services.common.db.models import PodChangeRow
+from services.common.db.sessions import Sessions
+from services.common.pods_model import PodChange, RequestedStatus, Status
+from services.common.runtime.types import PodKey
+
+BATCH = 500  # changes read at most at once; the reader comes back for the rest
+
+
+def _change(row: PodChangeRow) -> PodChange:
+    time = aware(row.change_ts)
+    assert time is not None
+    return PodChange(
+        key=PodKey(row.tenant_id, row.pod_id),
+        change_id=row.id,
+        status=Status(row.status),
+        status_requested=RequestedStatus(row.status_requested),
+        status_container=container_from_json(row.status_container),
+        action_log=row.action_log,
+        time=time,
+    )
+
+
+class PodChangeRepository:
+    """Pod changes, oldest first."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._session = sessions
+
+    async def pod_changes(self, key: PodKey, after: int | None) -> list[PodChange]:
+        """The pod's changes after the one numbered `after`; its latest alone when `after`
+        is None or no longer one of its kept changes (the reader starts from the present)."""
+        of_pod = (PodChangeRow.tenant_id == key.tenant_id, PodChangeRow.pod_id == key.pod_id)
+        async with self._session() as session:
+            if after is not None:
+                kept = select(PodChangeRow.id).where(*of_pod, PodChangeRow.id == after)
+                if await session.scalar(kept) is not None:
+                    query = select(PodChangeRow).where(*of_pod, PodChangeRow.id > after)
+                    rows = await session.scalars(query.order_by(PodChangeRow.id).limit(BATCH))
+                    return [_change(row) for row in rows]
+            latest = select(PodChangeRow).where(*of_pod).order_by(PodChangeRow.id.desc()).limit(1)
+            return [_change(row) for row in await session.scalars(latest)]
+
+    async def tenant_changes(self, tenant_id: str, after: int) -> list[PodChange]:
+        """The changes of the tenant's pods after the one numbered `after`."""
+        query = select(PodChangeRow).where(
+            PodChangeRow.tenant_id == tenant_id, PodChangeRow.id > after
+        )
+        async with self._session() as session:
+            rows = await session.scalars(query.order_by(PodChangeRow.id).limit(BATCH))
+            return [_change(row) for row in rows]
+
+    async def changes_of(
+        self, tenant_id: str, pod_ids: Collection[str], after: int
+    ) -> list[PodChange]:
+        """The changes of the named pods after the one numbered `after`."""
+        query = select(PodChangeRow).where(
+            PodChangeRow.tenant_id == tenant_id,
+            PodChangeRow.pod_id.in_(list(pod_ids)),
+            PodChangeRow.id > after,
+        )
+        async with self._session() as session:
+            rows = await session.scalars(query.order_by(PodChangeRow.id).limit(BATCH))
+            return [_change(row) for row in rows]
+
+    async def latest_changes(self, tenant_id: str, pod_ids: Collection[str]) -> list[PodChange]:
+        """The latest change of each named pod (its current state), oldest first."""
+        of_pods = (PodChangeRow.tenant_id == tenant_id, PodChangeRow.pod_id.in_(list(pod_ids)))
+        newest = select(func.max(PodChangeRow.id)).where(*of_pods).group_by(PodChangeRow.pod_id)
+        query = select(PodChangeRow).where(PodChangeRow.id.in_(newest))
+        async with self._session() as session:
+            return [_change(row) for row in await session.scalars(query.order_by(PodChangeRow.id))]
+
+    async def last_change_id(self, tenant_id: str) -> int:
+        """The number of the tenant's latest change; 0 if none."""
+        query = select(func.max(PodChangeRow.id)).where(PodChangeRow.tenant_id == tenant_id)
+        async with self._session() as session:
+            return int(await session.scalar(query) or 0)
