@@ -149,6 +149,9 @@ class PodRecord:
     crash_streak: int = 0
     last_exit_reason: str = ""
     restart_due_ts: datetime | None = None
+    # The trace context (W3C `traceparent`) of the call that last changed the desired state,
+    # so health's observation of its outcome joins that trace; "" when tracing was off.
+    trace_parent: str = ""
 
     @property
     def restart_pending(self) -> bool:

@@ -67,6 +67,13 @@ def current_trace_id() -> str:
     return format(context.trace_id, "032x") if context.is_valid else ""
 
 
+def current_traceparent() -> str:
+    """The current trace context as a W3C `traceparent` value, "" outside a trace."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent", "")
+
+
 def with_trace_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
     """`headers` plus the current trace context (`traceparent`), None when both are empty."""
     carrier = dict(headers or {})

@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from services.common import metrics
+from services.common import metrics, tracing
 from services.common.db.database import Repositories
 from services.common.db.repositories.pods import PodRepository
 from services.common.dependency_health import DependencyHealth, connected
@@ -59,10 +59,12 @@ class BusNotifier:
         if status is Status.AVAILABLE and record.run <= 1 and record.restart_count == 0:
             metrics.observe_available((now() - record.creation_ts).total_seconds())
         event = PodEvent(record.key.tenant_id, record.key.pod_id, status.value, record.generation)
-        try:
-            await self._bus.publish_event(event)
-        except PodsError as exc:
-            log.warning("could not publish event for %s: %s", record.key, exc)
+        # In the trace of the call that asked for this state, so one create is one trace.
+        with tracing.consumer_span(f"pod {status.value}", {"traceparent": record.trace_parent}):
+            try:
+                await self._bus.publish_event(event)
+            except PodsError as exc:
+                log.warning("could not publish event for %s: %s", record.key, exc)
 
 
 class HealthServicer(pb_grpc.HealthServiceServicer):

@@ -1,7 +1,7 @@
 """What operators see, on a real stack of its own (JSON logs, traces to an in-test OTLP/HTTP
 receiver): after one pod is created, each process's `/metrics` moved, the spawner's JSON log
 lines carry the pod, tenant and request id, and the create is one trace from the api through
-NATS to the spawner."""
+NATS to the spawner and on to health's AVAILABLE."""
 
 from __future__ import annotations
 
@@ -170,15 +170,16 @@ def test_json_log_lines_carry_the_pod_tenant_and_request_id(
     assert all(line["tenant"] == "dev" and line["request_id"] for line in reconciled)
 
 
-def test_one_create_is_one_trace_from_the_api_to_the_spawner(
+def test_one_create_is_one_trace_from_the_api_to_the_spawner_and_health(
     receiver: Receiver, created: Created
 ) -> None:
     def shared_trace() -> set[str]:
         api = {t for s, name, t in receiver.spans if s == "pods-api" and "CreatePod" in name}
         spawner = {t for s, name, t in receiver.spans if s == "pods-spawner" and "create" in name}
-        return api & spawner
+        health = {t for s, name, t in receiver.spans if s == "pods-health" and "AVAILABLE" in name}
+        return api & spawner & health
 
-    eventually(shared_trace, 30, "an api span and a spawner span with the same trace id")
+    eventually(shared_trace, 30, "api, spawner and health (AVAILABLE) spans with one trace id")
 
 
 def test_a_clients_traceparent_passes_through_the_gateway_to_the_api(

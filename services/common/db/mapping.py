@@ -43,6 +43,7 @@ def pod_record(row: PodRow) -> PodRecord:
         crash_streak=row.crash_streak,
         last_exit_reason=row.last_exit_reason,
         restart_due_ts=aware(row.restart_due_ts),
+        trace_parent=row.trace_parent or "",
     )
 
 

@@ -57,6 +57,7 @@ class PodRow(Base):
     last_exit_reason: Mapped[str] = mapped_column(String(255), default="", server_default="")
     ended_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
     restart_due_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    trace_parent: Mapped[str] = mapped_column(String(128), default="", server_default="")
 
 
 class PodLogChunk(Base):

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from services.common.db import trace_stamp  # noqa: F401  (registers its session hook)
 from services.common.db.change_feed import RecordingSession
 from services.common.db.unavailable import translated
 from services.common.metrics import db_timed
