@@ -34,7 +34,7 @@ from gateway.openapi_schemas import (
     behaviours,
     ref,
 )
-from gateway.public_api import PUBLIC_SERVICES
+from gateway.public_api import PUBLIC_SERVICES, STREAMS_SERVICE
 
 TITLE = "Pods service API"
 API_VERSION = "v1"
@@ -49,6 +49,18 @@ QUERY_WELL_KNOWN = frozenset(name for name in WELL_KNOWN if name.rpartition(".")
 _VERBS = ("get", "put", "post", "delete", "patch")
 _VARIABLE = re.compile(r"\{([^}=]+)(=[^}]*)?\}")
 _FIRST_SENTENCE = re.compile(r"^(.+?\.)(\s|$)", re.DOTALL)
+EVENT_STREAM = "text/event-stream"
+# PodStreamsService's Server-Sent Events: its bindings that share a path and verb with a
+# PodsService call (`GET /v3/pods?watch=true`, `GET /v3/pods/{pod_id}/logs?follow=true`) are
+# described on that call (its switch parameter, and a second response content type).
+DESCRIBED_SERVICES = (*PUBLIC_SERVICES, STREAMS_SERVICE)
+LAST_EVENT_ID = {
+    "name": "Last-Event-ID",
+    "in": "header",
+    "required": False,
+    "description": "The id of the last event received: the stream resumes after it.",
+    "schema": {"type": "string"},
+}
 
 
 def _binding(rule: http_pb2.HttpRule) -> tuple[str, str] | None:
@@ -96,7 +108,11 @@ class OpenApiBuilder:
                 operation["operationId"] = f"{short}_{method.name}{suffix}"
                 operation["tags"] = [short]
                 path = _VARIABLE.sub(lambda m: "{" + m.group(1) + "}", template)
-                self.paths.setdefault(path, {})[verb] = operation
+                shared = self.paths.get(path, {}).get(verb)
+                if method.server_streaming and shared is not None:
+                    _add_stream_variant(shared, operation)
+                else:
+                    self.paths.setdefault(path, {})[verb] = operation
 
     def _operation(
         self,
@@ -130,7 +146,9 @@ class OpenApiBuilder:
                 parameters.extend(self._query(proto_field, request.children))
         if parameters:
             operation["parameters"] = parameters
-        operation["responses"] = self._responses(method, rule)
+        operation["responses"] = self._responses(service, method, rule)
+        if service == STREAMS_SERVICE:
+            operation.setdefault("parameters", []).append(LAST_EVENT_ID)
         if service in NO_TOKEN_SERVICES:
             operation["security"] = []
         return operation
@@ -178,11 +196,13 @@ class OpenApiBuilder:
         return self._json_body(schema, required="REQUIRED" in behaviours(proto_field))
 
     def _responses(
-        self, method: descriptor_pb2.MethodDescriptorProto, rule: http_pb2.HttpRule
+        self, service: str, method: descriptor_pb2.MethodDescriptorProto, rule: http_pb2.HttpRule
     ) -> dict[str, Any]:
         output = method.output_type.lstrip(".")
         ok: dict[str, Any]
-        if output == HTTP_BODY:
+        if output == HTTP_BODY and service == STREAMS_SERVICE:
+            ok = {"description": "Server-Sent Events.", "content": {EVENT_STREAM: _SSE_BODY}}
+        elif output == HTTP_BODY:
             binary = {"type": "string", "contentMediaType": "application/octet-stream"}
             ok = {"description": "The content, as it is.", "content": {"*/*": {"schema": binary}}}
         else:
@@ -250,8 +270,47 @@ class OpenApiBuilder:
         }
 
 
+_SSE_BODY = {
+    "schema": {
+        "type": "string",
+        "description": "`event:`, `id:` and `data:` lines (data is one JSON object), an empty "
+        "line after each event, and a `: keep-alive` comment after 15 s of silence.",
+    }
+}
+
+
+def _add_stream_variant(shared: dict[str, Any], stream: dict[str, Any]) -> None:
+    """Describes a Server-Sent Events binding on the call whose path and verb it shares: its
+    switch (a boolean query parameter that is not a path parameter), Last-Event-ID, and the
+    event stream as a second content type of the 200 response."""
+    parameters = shared.setdefault("parameters", [])
+    known = {p["name"] for p in parameters}
+    for parameter in stream.get("parameters", []):
+        if parameter["in"] == "query" and parameter["name"] not in known:
+            parameters.append(
+                {
+                    "name": parameter["name"],
+                    "in": "query",
+                    "required": False,
+                    "description": f"true: a stream of Server-Sent Events ({EVENT_STREAM}) "
+                    f"instead of one answer. {stream['summary']}",
+                    "schema": {"type": "boolean"},
+                }
+            )
+    if LAST_EVENT_ID not in parameters:
+        parameters.append(LAST_EVENT_ID)
+    shared["description"] = (
+        f"{shared.get('description', '')}\n\nWith `{_switch(stream)}=true`: {stream['description']}"
+    ).strip()
+    shared["responses"]["200"]["content"][EVENT_STREAM] = _SSE_BODY
+
+
+def _switch(stream: dict[str, Any]) -> str:
+    return next(p["name"] for p in stream["parameters"] if p["in"] == "query")
+
+
 def openapi_document(
-    descriptor_set: descriptor_pb2.FileDescriptorSet, services: Sequence[str] = PUBLIC_SERVICES
+    descriptor_set: descriptor_pb2.FileDescriptorSet, services: Sequence[str] = DESCRIBED_SERVICES
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `services` in `descriptor_set` (needs source info)."""
     builder = OpenApiBuilder(DescriptorIndex(descriptor_set))

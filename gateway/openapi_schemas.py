@@ -93,8 +93,9 @@ def _comment(locations: dict[tuple[int, ...], str], path: tuple[int, ...]) -> st
 
 
 def _clean(text: str) -> str:
+    """A comment as prose: one leading space per line and buf's lint directives removed."""
     lines = [line[1:] if line.startswith(" ") else line for line in text.strip("\n").split("\n")]
-    return "\n".join(lines).strip()
+    return "\n".join(line for line in lines if not line.startswith("buf:lint:")).strip()
 
 
 class DescriptorIndex:

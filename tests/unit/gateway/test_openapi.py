@@ -14,7 +14,7 @@ from google.protobuf import descriptor_pb2
 
 from gateway import openapi
 from gateway.descriptor import build_descriptor_set
-from gateway.public_api import PUBLIC_SERVICES
+from gateway.openapi import DESCRIBED_SERVICES
 
 COMMITTED = Path(__file__).resolve().parents[3] / "protos" / "openapi" / "pods-v1.json"
 
@@ -40,7 +40,7 @@ def _bindings(descriptor_set: descriptor_pb2.FileDescriptorSet) -> set[tuple[str
     found: set[tuple[str, str]] = set()
     for file in descriptor_set.file:
         for service in file.service:
-            if f"{file.package}.{service.name}" not in PUBLIC_SERVICES:
+            if f"{file.package}.{service.name}" not in DESCRIBED_SERVICES:
                 continue
             for method in service.method:
                 rule = method.options.Extensions[annotations_pb2.http]
@@ -108,6 +108,25 @@ def test_parameters_bodies_and_responses(document: dict[str, Any]) -> None:
     assert "*/*" in download["responses"]["200"]["content"]
 
 
+def test_server_sent_events_are_described(document: dict[str, Any]) -> None:
+    events = document["paths"]["/v3/pods/{pod_id}/events"]["get"]
+    assert list(events["responses"]["200"]["content"]) == ["text/event-stream"]
+    assert {"name": "Last-Event-ID", "in": "header"}.items() <= events["parameters"][-1].items()
+    # `?watch=true` and `?follow=true` share a path with ListPods and GetPodLogs: the same
+    # operation, with the switch and a second content type.
+    for path, switch in (("/v3/pods", "watch"), ("/v3/pods/{pod_id}/logs", "follow")):
+        shared = document["paths"][path]["get"]
+        assert shared["operationId"].startswith("PodsService_")
+        (flag,) = [p for p in shared["parameters"] if p["name"] == switch]
+        assert flag["schema"] == {"type": "boolean"} and flag["required"] is False
+        assert set(shared["responses"]["200"]["content"]) == {
+            "application/json",
+            "text/event-stream",
+        }
+        assert f"With `{switch}=true`" in shared["description"]
+    assert "buf:lint" not in json.dumps(document)
+
+
 def test_responses_are_the_tapis_envelope(document: dict[str, Any]) -> None:
     for name, schema in document["components"]["schemas"].items():
         if name.startswith("pods.v1.") and name.endswith("Response"):
@@ -147,7 +166,7 @@ def test_security_is_the_tapis_token(document: dict[str, Any]) -> None:
 
 def test_tags_carry_the_service_comments(document: dict[str, Any]) -> None:
     tags = {tag["name"]: tag["description"] for tag in document["tags"]}
-    assert set(tags) == {name.rpartition(".")[2] for name in PUBLIC_SERVICES}
+    assert set(tags) == {name.rpartition(".")[2] for name in DESCRIBED_SERVICES}
     assert tags["PodsService"].startswith("PodsService serves pods")
 
 
