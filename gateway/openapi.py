@@ -306,7 +306,7 @@ def _add_stream_variant(shared: dict[str, Any], stream: dict[str, Any]) -> None:
 
 
 def _switch(stream: dict[str, Any]) -> str:
-    return next(p["name"] for p in stream["parameters"] if p["in"] == "query")
+    return str(next(p["name"] for p in stream["parameters"] if p["in"] == "query"))
 
 
 def openapi_document(
