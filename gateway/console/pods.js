@@ -66,11 +66,19 @@ export async function podsPage(main, signal) {
     if (old) old.replaceWith(row); else tbody.append(row);
     rows.set(pod.pod_id, row);
   };
+  // A list read must not undo what the watch said after the read began: `events` counts the
+  // watch's events, `touched` remembers the count when one last named each pod.
+  let events = 0;
+  const touched = new Map();
   const refresh = async () => {
+    const since = events;
     const pods = (await call("GET", "/v3/pods")) || [];
+    const current = (id) => (touched.get(id) ?? 0) <= since;
     const seen = new Set(pods.map((p) => p.pod_id));
-    for (const [id, row] of rows) if (!seen.has(id)) { row.remove(); rows.delete(id); }
-    pods.forEach(show);
+    for (const [id, row] of rows) {
+      if (!seen.has(id) && current(id)) { row.remove(); rows.delete(id); }
+    }
+    pods.filter((p) => current(p.pod_id)).forEach(show);
   };
   const mode = h("p", { class: "live", "aria-live": "off" });
   main.append(
@@ -84,12 +92,19 @@ export async function podsPage(main, signal) {
     await createForm(() => refresh().catch(fail)),
   );
   await refresh();
+  const note = liveNote(mode);
   follow("/v3/pods?watch=true", {
     signal,
     poll: refresh,
-    onMode: liveNote(mode),
+    onMode: (state) => {
+      note(state);
+      // The watch announces the deletion only of pods it has seen: read the list again once
+      // it is open, so a pod gone before it began (or while it reconnected) leaves too.
+      if (state === "live") refresh().catch(fail);
+    },
     onEvent: ({ event, data }) => {
       const change = JSON.parse(data);
+      touched.set(change.pod_id, ++events);
       const row = rows.get(change.pod_id);
       if (event === "deleted") { row?.remove(); rows.delete(change.pod_id); }
       else if (row) {

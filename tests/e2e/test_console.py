@@ -8,6 +8,7 @@ token, uploads a file to a volume and downloads it again; and the list follows a
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Page, Route, expect, sync_playwright
 
 from tests.e2e.conftest import Cleanup, Unique
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, eventually
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
@@ -124,6 +125,38 @@ def test_pod_from_create_to_delete(
     expect(page.locator(f'tr[data-pod="{pod_id}"]')).to_have_count(0, timeout=60_000)
     status, _, _ = stack.request("GET", f"/v3/pods/{pod_id}", token=stack.token())
     assert status == 404
+
+
+def test_the_list_drops_a_pod_deleted_before_its_watch_started(
+    stack: Stack, page: Page, unique: Unique, cleanup: Cleanup
+) -> None:
+    """The list page reads the pods, then opens its watch. A pod that is gone by the time the
+    watch reads its first state never gets a `deleted` event (the watch never knew it): the
+    page must still drop it. The test holds the watch back until the pod is gone, the widest
+    form of the race that left a deleted pod's row up in test_pod_from_create_to_delete."""
+    pod_id = cleanup.pod(unique("racepod"))
+    token = stack.token()
+    body = json.dumps({"pod_id": pod_id, "image": "pods-http:latest"}).encode()
+    status, _, data = stack.request("POST", "/v3/pods", body, token=token)
+    assert status == 200, data
+    held: list[str] = []
+
+    def hold_the_watch(route: Route) -> None:
+        if not held:
+            held.append(route.request.url)
+            status, _, data = stack.request("DELETE", f"/v3/pods/{pod_id}", token=token)
+            assert status == 200, data
+            eventually(
+                lambda: stack.request("GET", f"/v3/pods/{pod_id}", token=token)[0] == 404,
+                what=f"{pod_id} deleted",
+            )
+        route.continue_()
+
+    page.route(lambda url: url.endswith("/v3/pods?watch=true"), hold_the_watch)
+    log_in(page)
+    expect(page.get_by_text("Live updates.")).to_be_visible()
+    expect(page.locator(f'tr[data-pod="{pod_id}"]')).to_have_count(0, timeout=STEP_TIMEOUT_MS)
+    assert held
 
 
 def test_volume_upload_and_download(

@@ -34,7 +34,15 @@ def test_the_base_image_is_a_build_argument_for_the_classic_builder() -> None:
 def test_it_copies_what_the_processes_need_and_nothing_else() -> None:
     copies = [args.split() for op, args in instructions() if op == "COPY"]
     sources = {source for parts in copies for source in parts[:-1]}
-    assert sources == {"pyproject.toml", "protos", "services", "gateway"}
+    assert sources == {
+        "pyproject.toml",
+        "protos",
+        "services",
+        "gateway",
+        # Redoc for /docs/ (test_redoc_bundle.py)
+        "scripts/fetch_redoc.py",
+        "scripts/tools/package-lock.json",
+    }
     assert all((REPO / source).exists() for source in sources)
 
 

@@ -78,14 +78,15 @@ def test_the_rendered_bootstrap_passes_envoy_validate(objects: list[Obj], tmp_pa
     assert str(Path(env["PODS_DATA_DIR"]) / "gateway" / "xds") in text
     listeners = bootstrap["static_resources"]["listeners"]
     ports = {item["address"]["socket_address"]["port_value"] for item in listeners}
-    assert ports == {int(env["PODS_GATEWAY_PORT"])}
+    assert ports == {int(env["PODS_GATEWAY_PORT"]), int(env["PODS_GATEWAY_METRICS_PORT"])}
     assert {p["containerPort"] for p in envoy["ports"]} == {
         int(env["PODS_GATEWAY_PORT"]),
         int(env["PODS_PODS_PORT"]),
+        int(env["PODS_GATEWAY_METRICS_PORT"]),
     }
     # Production serves the API over TLS with the mounted certificate, plain HTTP refused,
     # and Envoy's heap is held below the container's memory limit.
-    (rest,) = listeners
+    (rest,) = [item for item in listeners if item["name"] != "metrics"]
     https, plaintext = rest["filter_chains"]
     common = https["transport_socket"]["typed_config"]["common_tls_context"]
     assert common["tls_certificates"][0]["certificate_chain"] == {
