@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import yaml
 
@@ -36,6 +37,7 @@ def test_it_copies_what_the_processes_need_and_nothing_else() -> None:
     sources = {source for parts in copies for source in parts[:-1]}
     assert sources == {
         "pyproject.toml",
+        "requirements.lock",
         "protos",
         "services",
         "gateway",
@@ -44,6 +46,24 @@ def test_it_copies_what_the_processes_need_and_nothing_else() -> None:
         "scripts/tools/package-lock.json",
     }
     assert all((REPO / source).exists() for source in sources)
+
+
+def test_the_runtime_dependencies_are_installed_at_the_locked_versions() -> None:
+    (install,) = [args for op, args in instructions() if op == "RUN" and "pip install" in args]
+    pipeline = [step.strip() for step in install.split(" && ")]
+    (extract,) = [step for step in pipeline if "requirements.lock" in step]
+    assert "pip install -r /tmp/requirements.txt -c /tmp/constraints.txt" in pipeline
+    constraints = subprocess.run(
+        ["bash", "-c", extract.replace("> /tmp/constraints.txt", "")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    locked = re.findall(r"^([A-Za-z0-9_.-]+)==", (REPO / "requirements.lock").read_text(), re.M)
+    assert [line.split("==")[0] for line in constraints] == locked
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[A-Za-z0-9_.+!-]+", line) for line in constraints)
+    assert "grpcio" in locked
 
 
 def test_the_user_and_entrypoint_match_the_manifests() -> None:
