@@ -21,17 +21,15 @@ from gateway.public_tls import rest_tls
 from gateway.route_source import Upstream
 from gateway.routes import RouteTable
 from services.common.pods_model import PodRecord
+from services.common.runtime.kinds import KUBERNETES
 from services.common.runtime.kubernetes.names import service_host
 from services.common.settings import Settings
-
-# Settings.runtime (PODS_RUNTIME) when pods run in Kubernetes.
-KUBERNETES_RUNTIME = "kubernetes"
 
 
 def in_cluster(settings: Settings) -> bool:
     """Whether pods run in Kubernetes, reached through their Services (else on one machine, on
     the loopback ports Docker published)."""
-    return settings.runtime == KUBERNETES_RUNTIME
+    return settings.runtime == KUBERNETES
 
 
 def cluster_gateway(settings: Settings) -> envoy_config.ClusterGateway:
