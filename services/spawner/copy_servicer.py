@@ -1,6 +1,8 @@
 """SpawnerService.CopyIntoPod: writes a file into a pod's running container for the API's
 PodFilesService.UploadToPod (the API has checked the caller's permission and the path).
-A mixin of server.SpawnerServicer, as the observation and storage RPCs are."""
+A mixin of server.SpawnerServicer, as the observation and storage RPCs are; it comes first
+among its bases, since it does not subclass the generated servicer, whose placeholder
+(UNIMPLEMENTED) would otherwise answer."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class SpawnerServicer(ObserveServicer, StorageServicer, CopyServicer):
+class SpawnerServicer(CopyServicer, ObserveServicer, StorageServicer):
     """Operator access to the reconciler, commands in pods, and (inherited) the runtime's
     observations for health, the volume store for the API and files copied into pods.
     `observed` is the runtime the observation RPCs read (`runtime` when not given)."""

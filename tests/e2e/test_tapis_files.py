@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from urllib.parse import quote
 
 import pytest
 from tapipy.tapis import Tapis
@@ -91,8 +92,12 @@ def test_images_are_added_in_bulk_and_read_one_by_one(
         (second, "", "adminuser"),
     ]
     t = client(stack)
-    got = t.pods.get_image(image_id=second)
+    got = t.pods.get_image(image_id=second)  # tapipy sends the slash as it is
     assert (got.image, got.tenants) == (second, ["dev"])
+    status, _, body = stack.request(
+        "GET", f"/v3/pods/images/{quote(second, safe='')}", token=stack.token()
+    )
+    assert (status, body["result"]["image"]) == (200, second)  # type: ignore[index]
     refusal(
         lambda: admin.pods.add_images(request_body=[{"image": first}]),
         409,

@@ -211,7 +211,8 @@ class TemplatesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetImage(self, request, context):
-        """Gets one image rule; `image_id` is the rule's image, URL-encoded. Any user of the tenant.
+        """Gets one image rule. Any user of the tenant. `image_id` is the rule's image, URL-encoded
+        or, as tapipy sends it, with its slashes as they are (the second binding).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
