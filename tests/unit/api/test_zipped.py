@@ -47,6 +47,6 @@ async def test_a_directory_zips_under_its_own_name_in_many_pieces() -> None:
 
 @pytest.mark.parametrize("root", ["", "/", "."])
 async def test_the_root_cannot_be_zipped(root: str) -> None:
-    with pytest.raises(InvalidArgumentError, match="whole root|absolute") as info:
+    with pytest.raises(InvalidArgumentError, match=r"whole root|absolute") as info:
         await archive_of(root)
     assert info.value.field == "path"
