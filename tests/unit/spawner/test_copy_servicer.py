@@ -4,9 +4,8 @@ as the codes the API maps (NOT_FOUND and INVALID_ARGUMENT: the path; FAILED_PREC
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import grpc
 import pytest
@@ -15,10 +14,7 @@ from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.runtime.fake import FakeRuntime
 from services.common.runtime.types import ContainerSpec, PodKey
-from services.common.storage.fake import FakeVolumeStore
-from services.spawner.exec_limits import ExecAdmission, ExecLimits
-from services.spawner.reconcile import Reconciler
-from services.spawner.server import SpawnerServicer
+from tests.contract.test_observer_contract import serve
 
 KEY = PodKey("dev", "web1")
 
@@ -37,20 +33,8 @@ class PickyRuntime(FakeRuntime):
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[pb_grpc.SpawnerServiceStub, PickyRuntime]]:
     runtime = PickyRuntime("local")
-    servicer = SpawnerServicer(
-        cast(Reconciler, None),
-        runtime,
-        ExecAdmission(ExecLimits(per_pod=1, per_user=1, total=1)),
-        FakeVolumeStore("local"),
-    )
-    server = grpc.aio.server()
-    pb_grpc.add_SpawnerServiceServicer_to_server(servicer, server)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server.add_insecure_port(f"127.0.0.1:{port}")
-    await server.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+    server, address = await serve(runtime)  # SpawnerServicer as the spawner composes it
+    async with grpc.aio.insecure_channel(address) as channel:
         yield pb_grpc.SpawnerServiceStub(channel), runtime
     await server.stop(None)
 
