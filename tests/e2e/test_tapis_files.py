@@ -10,19 +10,13 @@ import zipfile
 from urllib.parse import quote
 
 import pytest
-from tapipy.tapis import Tapis
 
 from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
 from tests.e2e.refusals import refusal
+from tests.e2e.test_volumes import client
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
-
-
-def client(stack: Stack, user: str = "testuser", password: str = "testpass") -> Tapis:
-    t = Tapis(base_url=stack.url, username=user, password=password)
-    t.get_tokens()
-    return t
 
 
 def read_in_container(stack: Stack, pod_id: str, path: str) -> bytes:
