@@ -15,6 +15,7 @@ class InvalidArgumentError(ApiError):
     def __init__(self, field: str, rule: str) -> None:
         super().__init__(f"{field}: {rule}")
         self.field = field
+        self.rule = rule
 
 
 class UnauthenticatedError(ApiError):

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import grpc
 
+from services.api.domain.access import Access
 from services.api.domain.catalog import Catalog
 from services.api.domain.identity import Identity, TenantInfo
 from services.api.domain.login_throttle import LoginThrottle, ThrottlePolicy
+from services.api.domain.pod_files import PodFiles
 from services.api.domain.pods import Pods
 from services.api.domain.quotas import Quotas
 from services.api.domain.validation import Limits
@@ -34,6 +36,8 @@ from services.api.tokens import (
 )
 from services.api.transport.auth import Authenticator
 from services.api.transport.identity_servicer import IdentityServicer
+from services.api.transport.misc_servicer import MiscServicer
+from services.api.transport.pod_files_servicer import PodFilesServicer
 from services.api.transport.pods_servicer import PodsServicer
 from services.api.transport.snapshots_servicer import SnapshotsServicer
 from services.api.transport.templates_servicer import TemplatesServicer
@@ -44,6 +48,8 @@ from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import (
     identity_service_pb2_grpc,
+    misc_service_pb2_grpc,
+    pod_files_service_pb2_grpc,
     pod_streams_service_pb2_grpc,
     pods_service_pb2_grpc,
     snapshots_service_pb2_grpc,
@@ -76,6 +82,8 @@ API_SERVICES: tuple[str, ...] = (
     "pods.v1.SnapshotsService",
     "pods.v1.IdentityService",
     "pods.v1.PodStreamsService",
+    "pods.v1.PodFilesService",
+    "pods.v1.MiscService",
 )
 
 
@@ -261,6 +269,10 @@ async def run(settings: Settings) -> None:
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
             IdentityServicer(identity), server
         )
+        pod_files_service_pb2_grpc.add_PodFilesServiceServicer_to_server(
+            PodFilesServicer(PodFiles(Access(store, now), runner), auth), server
+        )
+        misc_service_pb2_grpc.add_MiscServiceServicer_to_server(MiscServicer(auth), server)
         # grpcurl list/describe (reached through the gateway too): the API's own services.
         enable_reflection(server, API_SERVICES)
 

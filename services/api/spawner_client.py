@@ -1,5 +1,6 @@
 """The API's client of the spawner's internal gRPC service: runs commands in pods for
-PodsService.ExecPod (domain.execution.CommandRunner)."""
+PodsService.ExecPod (domain.execution.CommandRunner) and writes files into them for
+PodFilesService.UploadToPod (domain.pod_files.PodFileWriter)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,22 @@ from collections.abc import Sequence
 
 import grpc
 
-from services.api.errors import ResourceExhaustedError
+from services.api.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    ResourceExhaustedError,
+)
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.types import ExecResult, PodKey
 
+# Seconds a copy into a pod may take (4 MiB at most).
+COPY_TIMEOUT = 120.0
+
 
 class SpawnerCommandRunner:
-    """CommandRunner over SpawnerService.ExecInPod."""
+    """CommandRunner over SpawnerService.ExecInPod, PodFileWriter over CopyIntoPod."""
 
     def __init__(self, address: str) -> None:
         self._channel = grpc.aio.insecure_channel(address)
@@ -48,6 +56,20 @@ class SpawnerCommandRunner:
             stderr=reply.stderr,
             timed_out=reply.timed_out,
         )
+
+    async def copy_into(self, key: PodKey, dest_path: str, data: bytes) -> None:
+        request = pb.CopyIntoPodRequest(
+            tenant_id=key.tenant_id, pod_id=key.pod_id, dest_path=dest_path, data=data
+        )
+        try:
+            await self._stub.CopyIntoPod(request, timeout=COPY_TIMEOUT)
+        except grpc.aio.AioRpcError as exc:
+            details = exc.details() or "the pod refused the file"
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                raise InvalidArgumentError("dest_path", details) from None
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                raise FailedPreconditionError(details) from None
+            raise TemporaryError(f"the spawner did not answer: {exc.details()}") from None
 
     async def close(self) -> None:
         await self._channel.close(None)

@@ -29,6 +29,7 @@ from services.common.settings import Settings
 from services.common.storage import wire
 from services.common.storage.types import VolumeStore
 from services.common.tracing import shutdown_tracing
+from services.spawner.copy_servicer import CopyServicer
 from services.spawner.exec_limits import ExecAdmission, ExecLimitReached, ExecLimits
 from services.spawner.observe_servicer import ObserveServicer
 from services.spawner.platforms.factory import (
@@ -48,10 +49,10 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class SpawnerServicer(ObserveServicer, StorageServicer):
+class SpawnerServicer(CopyServicer, ObserveServicer, StorageServicer):
     """Operator access to the reconciler, commands in pods, and (inherited) the runtime's
-    observations for health and the volume store for the API. `observed` is the runtime the
-    observation RPCs read (`runtime` when not given)."""
+    observations for health, the volume store for the API and files copied into pods.
+    `observed` is the runtime the observation RPCs read (`runtime` when not given)."""
 
     def __init__(
         self,
@@ -63,6 +64,7 @@ class SpawnerServicer(ObserveServicer, StorageServicer):
     ) -> None:
         ObserveServicer.__init__(self, observed or runtime)
         StorageServicer.__init__(self, files)
+        CopyServicer.__init__(self, runtime)
         self._reconciler = reconciler
         self._runtime = runtime
         self._admission = admission

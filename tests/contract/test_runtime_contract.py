@@ -1,7 +1,7 @@
 """The Runtime contract: one set of behavioural cases run against FakeRuntime (the unit tests'
 stand-in) and against DockerRuntime on the real engine ([fake] and [docker]), so the fake
 cannot drift from what it stands in for: create, adopt, replace, inspect, remove,
-list_managed, logs_since, exec and watch.
+list_managed, logs_since, exec, copy_into and watch.
 
 What the protocol does not cover (making a container print or exit, a foreign container
 holding a pod's name, a missing image) goes through a small driver per implementation: the
@@ -78,6 +78,9 @@ class Driver(Protocol):
     def missing_image(self) -> str:
         """An image name the runtime cannot find."""
 
+    def read_file(self, key: PodKey, path: str) -> bytes:
+        """A file of the pod's container, as the container sees it."""
+
 
 class FakeDriver:
     def __init__(self) -> None:
@@ -97,6 +100,9 @@ class FakeDriver:
     def missing_image(self) -> str:
         self.fake.missing_images.add("pods-no-such-image:never")
         return "pods-no-such-image:never"
+
+    def read_file(self, key: PodKey, path: str) -> bytes:
+        return self.fake.files(key)[path]
 
 
 class DockerDriver:
@@ -130,6 +136,11 @@ class DockerDriver:
 
     def missing_image(self) -> str:
         return "pods-no-such-image:never"
+
+    def read_file(self, key: PodKey, path: str) -> bytes:
+        code, output = self._container(key).exec_run(["/bin/busybox", "cat", path])
+        assert code == 0, output
+        return bytes(output)
 
     def close(self) -> None:
         self.docker_runtime.close()
@@ -318,6 +329,27 @@ async def test_exec_needs_a_running_container(driver: Driver) -> None:
     await driver.make_exit(KEY, 0)
     with pytest.raises(PermanentError, match="has no running container"):
         await driver.runtime.exec(KEY, ["echo", "x"], 10, 100)
+
+
+# --- copy_into ------------------------------------------------------------------------------
+
+
+async def test_copy_into_writes_and_replaces_a_file(driver: Driver) -> None:
+    await driver.runtime.ensure(spec())
+    content = bytes(range(256)) * 100
+    await driver.runtime.copy_into(KEY, "/tmp/copied.bin", content)
+    assert driver.read_file(KEY, "/tmp/copied.bin") == content
+    await driver.runtime.copy_into(KEY, "/tmp/copied.bin", b"")
+    assert driver.read_file(KEY, "/tmp/copied.bin") == b""
+
+
+async def test_copy_into_needs_a_running_container(driver: Driver) -> None:
+    with pytest.raises(PermanentError, match="has no running container"):
+        await driver.runtime.copy_into(KEY, "/tmp/x", b"x")
+    await driver.runtime.ensure(spec())
+    await driver.make_exit(KEY, 0)
+    with pytest.raises(PermanentError, match="has no running container"):
+        await driver.runtime.copy_into(KEY, "/tmp/x", b"x")
 
 
 # --- watch ----------------------------------------------------------------------------------

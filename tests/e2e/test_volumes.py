@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import json
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -137,11 +139,9 @@ def test_files_go_in_and_out_through_tapipy_and_rest(
     assert status == 400 and b"size limit" in body
     assert status_of(lambda: t.pods.get_volume_contents(volume_id=files1, path="nope")) == 404
     refusal(lambda: t.pods.get_volume_contents(volume_id=files1, path="dir"), 400, "is a directory")
-    refusal(
-        lambda: t.pods.get_volume_contents(volume_id=files1, path="raw.bin", zip=True),
-        400,
-        "zip downloads are not supported",
-    )
+    zipped = t.pods.get_volume_contents(volume_id=files1, path="dir", zip=True)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:  # tests/e2e/test_tapis_files.py: more
+        assert archive.read("dir/hello.txt") == b"hi\0\r\n"
     refusal(
         lambda: t.pods.update_volume(volume_id=files1, size_limit=2),
         400,

@@ -1,6 +1,7 @@
 """Every public REST call of the public services (PodsService, TemplatesService,
-VolumesService, SnapshotsService, IdentityService), keyed by the RPC's full name, with the
-permission it needs, as data for the permission matrix (test_permission_matrix.py).
+VolumesService, SnapshotsService, IdentityService, PodFilesService, MiscService), keyed by
+the RPC's full name, with the permission it needs, as data for the permission matrix
+(test_permission_matrix.py).
 
 A path holds `{id}` for the object under test and `{me}` for the caller's own name; a body may hold
 `{id}` and `{fresh}` (a new, unique id). `needs` is the least standing that succeeds:
@@ -63,6 +64,8 @@ TEMPLATES = "pods.v1.TemplatesService."
 VOLUMES = "pods.v1.VolumesService."
 SNAPSHOTS = "pods.v1.SnapshotsService."
 IDENTITY = "pods.v1.IdentityService."
+POD_FILES = "pods.v1.PodFilesService."
+MISC = "pods.v1.MiscService."
 DUMMY = "secdummy"  # a grantee that permission calls add and remove
 
 CALLS = [
@@ -210,6 +213,27 @@ CALLS = [
         Needs.TENANT_ADMIN,
         consumes=True,
     ),
+    Call(
+        TEMPLATES + "AddImages",
+        Kind.TENANT,
+        "POST",
+        "/v3/pods/images/bulk",
+        Needs.TENANT_ADMIN,
+        '[{"image": "{fresh}*", "description": "matrix"}]',
+        creates="/v3/pods/images",
+    ),
+    Call(TEMPLATES + "GetImage", Kind.IMAGE_RULE, "GET", "/v3/pods/images/{id}", Needs.ANY),
+    # Files put into a pod's container: ADMIN, as in Tapis
+    Call(
+        POD_FILES + "UploadToPod",
+        Kind.EXEC_POD,
+        "POST",
+        "/v3/pods/{id}/upload_to_pod?dest_path=/tmp/matrix-{fresh}.txt",
+        Needs.ADMIN,
+        "uploaded by the matrix",
+        content_type="application/octet-stream",
+    ),
+    Call(MISC + "Healthcheck", Kind.TENANT, "GET", "/v3/healthcheck", Needs.PUBLIC),
     # Quotas (not in Tapis): one's own, anyone's for tenant admins
     Call(PODS + "GetQuota", Kind.TENANT, "GET", "/v3/pods/quotas/{me}", Needs.ANY),
     Call(

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from gateway.public_api import PUBLIC_SERVICES
 from services.common.generated.pods.v1 import (
     identity_service_pb2,
+    misc_service_pb2,
+    pod_files_service_pb2,
     pods_service_pb2,
     snapshots_service_pb2,
     templates_service_pb2,
@@ -35,6 +37,8 @@ _DECLARED: dict[str, ServiceDescriptor] = {
         volumes_service_pb2,
         snapshots_service_pb2,
         identity_service_pb2,
+        pod_files_service_pb2,
+        misc_service_pb2,
     )
     for service in module.DESCRIPTOR.services_by_name.values()
 }

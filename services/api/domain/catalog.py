@@ -35,6 +35,7 @@ TEMPLATE_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
 METATAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 PREFIX_RULE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]{0,254}\*$")
 PLACEHOLDER_RE = re.compile(r"\{[^}]*\}")
+MAX_BULK_IMAGES = 100
 
 
 @dataclass(frozen=True)
@@ -131,17 +132,7 @@ class Catalog:
 
     async def add_image(self, who: Principal, image: str, description: str) -> ImageRule:
         _admin(who, "change the image allow-list")
-        if PREFIX_RULE_RE.fullmatch(image):
-            try:
-                parse_rule(image)
-            except ValueError as exc:
-                raise InvalidArgumentError("image", str(exc)) from None
-        else:
-            validate_image(image)
-        if len(description) > MAX_DESCRIPTION:
-            raise InvalidArgumentError(
-                "description", f"must be at most {MAX_DESCRIPTION} characters"
-            )
+        _check_image_rule(image, description, "")
         try:
             return await self._store.catalog.add_image_rule(
                 who.tenant_id, image, description, who.username, self._clock()
@@ -149,10 +140,59 @@ class Catalog:
         except StoreAlreadyExists as exc:
             raise AlreadyExistsError(str(exc)) from None
 
+    async def add_images(
+        self, who: Principal, rules: Sequence[tuple[str, str]], skip_duplicates: bool
+    ) -> tuple[list[ImageRule], list[str]]:
+        """Adds every (image, description) rule or none; returns those added and the images
+        skipped as already listed (only with `skip_duplicates`)."""
+        _admin(who, "change the image allow-list")
+        if not rules or len(rules) > MAX_BULK_IMAGES:
+            raise InvalidArgumentError("images", f"must hold 1 to {MAX_BULK_IMAGES} images")
+        seen: set[str] = set()
+        for index, (image, description) in enumerate(rules):
+            _check_image_rule(image, description, f"images[{index}].")
+            if image in seen:
+                raise InvalidArgumentError(f"images[{index}].image", f"'{image}' is given twice")
+            seen.add(image)
+        try:
+            return await self._store.catalog.add_image_rules(
+                who.tenant_id, rules, who.username, self._clock(), skip_duplicates
+            )
+        except StoreAlreadyExists as exc:
+            raise AlreadyExistsError(
+                f"{exc}; nothing was added (skip_duplicates=true skips them)"
+            ) from None
+
+    async def get_image(self, who: Principal, image: str) -> ImageRule:
+        rule = await self._store.catalog.get_image_rule(who.tenant_id, image)
+        if rule is None:
+            raise NotFoundError(f"image '{image[:100]}' is not on the allow-list")
+        return rule
+
     async def delete_image(self, who: Principal, image: str) -> None:
         _admin(who, "change the image allow-list")
         if not await self._store.catalog.delete_image_rule(who.tenant_id, image):
             raise NotFoundError(f"image '{image[:100]}' is not on the allow-list")
+
+
+def _check_image_rule(image: str, description: str, where: str) -> None:
+    """InvalidArgumentError naming `where`image or `where`description and the rule."""
+    if PREFIX_RULE_RE.fullmatch(image):
+        try:
+            parse_rule(image)
+        except ValueError as exc:
+            raise InvalidArgumentError(f"{where}image", str(exc)) from None
+    else:
+        try:
+            validate_image(image)
+        except InvalidArgumentError as exc:
+            if not where:
+                raise
+            raise InvalidArgumentError(f"{where}image", exc.rule) from None
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidArgumentError(
+            f"{where}description", f"must be at most {MAX_DESCRIPTION} characters"
+        )
 
 
 def _admin(who: Principal, action: str) -> None:

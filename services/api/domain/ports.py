@@ -11,7 +11,7 @@ messaging or crypto library.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -201,6 +201,17 @@ class CatalogStore(Protocol):
     async def add_image_rule(
         self, tenant_id: str, image: str, description: str, added_by: str, now: datetime
     ) -> ImageRule: ...
+
+    async def get_image_rule(self, tenant_id: str, image: str) -> ImageRule | None: ...
+
+    async def add_image_rules(
+        self,
+        tenant_id: str,
+        rules: Sequence[tuple[str, str]],
+        added_by: str,
+        now: datetime,
+        skip_existing: bool,
+    ) -> tuple[list[ImageRule], list[str]]: ...
 
     async def delete_image_rule(self, tenant_id: str, image: str) -> bool: ...
 

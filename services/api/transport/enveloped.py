@@ -16,15 +16,15 @@ from google.api import httpbody_pb2
 
 from services.api.domain.paging import Page
 from services.api.domain.principal import Principal
-from services.api.errors import InvalidArgumentError
+from services.api.domain.zipped import Lister, Opener, zip_stream
 from services.api.transport.auth import Authenticator
 from services.api.transport.convert import envelope, grant_strings
 from services.api.transport.status import rpc, streamed_rpc
 from services.api.transport.storage_convert import file_bodies, file_message
 from services.common.pods_model import Level
-from services.common.storage.chunks import ChunkStream
 
 Context = grpc.aio.ServicerContext[Any, Any]
+ZIP_CONTENT_TYPE = "application/zip"
 Grants = Sequence[tuple[str, Level]]
 
 
@@ -59,7 +59,8 @@ def enveloped(response: Callable[..., Resp]) -> Callable[[Method[S, Req]], Handl
         @functools.wraps(method)
         async def handler(self: S, request: Req, context: Context) -> Resp:
             reply = await method(self, request, self.auth.principal(context))
-            return response(result=reply.result, **reply.extra, **envelope(reply.message))
+            # `extra` may replace an envelope field (metadata) or add its own.
+            return response(result=reply.result, **{**envelope(reply.message), **reply.extra})
 
         return rpc(handler)
 
@@ -116,13 +117,17 @@ def files_page(page: Page, where: str) -> Reply:
 
 
 async def downloaded(
-    zip_requested: bool, opened: Callable[[], Awaitable[ChunkStream]]
+    zip_requested: bool, path: str, listed: Lister, opened: Opener
 ) -> AsyncIterator[httpbody_pb2.HttpBody]:
-    """A file's chunks as raw REST body messages, once `opened` found it. Zip downloads
-    (Tapis's of a directory) are refused before anything is opened."""
-    if zip_requested:
-        raise InvalidArgumentError(
-            "zip", "zip downloads are not supported; download the files one at a time"
-        )
-    async for body in file_bodies(await opened()):
-        yield body
+    """The file at `path` as raw REST body messages, once `opened` found it; with
+    `zip_requested`, the directory (or file) at `path` as a ZIP archive (domain/zipped.py,
+    content type application/zip) of what `listed` finds below it."""
+    if not zip_requested:
+        async for body in file_bodies(await opened(path)):
+            yield body
+        return
+    content_type = ZIP_CONTENT_TYPE
+    async for piece in zip_stream(path, listed, opened):
+        if piece or content_type:
+            yield httpbody_pb2.HttpBody(content_type=content_type, data=piece)
+            content_type = ""

@@ -30,6 +30,7 @@ from services.api.transport.storage_convert import (
 from services.common.generated.pods.v1 import snapshots_service_pb2 as pb
 from services.common.generated.pods.v1 import snapshots_service_pb2_grpc as pb_grpc
 from services.common.generated.pods.v1 import volume_pb2
+from services.common.storage.types import FileEntry
 
 
 class SnapshotsServicer(Authenticated, pb_grpc.SnapshotsServiceServicer):
@@ -92,10 +93,13 @@ class SnapshotsServicer(Authenticated, pb_grpc.SnapshotsServiceServicer):
     async def GetSnapshotContents(
         self, request: pb.GetSnapshotContentsRequest, who: Principal
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
-        opened = functools.partial(
-            self._volumes.download_snapshot, who, request.snapshot_id, request.path
-        )
-        async for body in downloaded(request.zip, opened):
+        volumes, snapshot_id = self._volumes, request.snapshot_id
+
+        async def listed(path: str) -> list[FileEntry]:
+            return await volumes.list_snapshot_files(who, snapshot_id, path, recursive=True)
+
+        opened = functools.partial(volumes.download_snapshot, who, snapshot_id)
+        async for body in downloaded(request.zip, request.path, listed, opened):
             yield body
 
     @enveloped(pb.GetSnapshotPermissionsResponse)

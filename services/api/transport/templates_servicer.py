@@ -4,6 +4,8 @@ call and wraps the reply in the Tapis envelope. Registered by services/api/serve
 
 from __future__ import annotations
 
+from google.protobuf.struct_pb2 import Struct, Value
+
 from services.api.domain.catalog import Catalog
 from services.api.domain.principal import Principal
 from services.api.transport.auth import Authenticator
@@ -95,3 +97,23 @@ class TemplatesServicer(Authenticated, pb_grpc.TemplatesServiceServicer):
     async def DeleteImage(self, request: pb.DeleteImageRequest, who: Principal) -> Reply:
         await self._catalog.delete_image(who, request.image_id)
         return Reply("", f"Image '{request.image_id}' removed from the allow-list.")
+
+    @enveloped(pb.AddImagesResponse)
+    async def AddImages(self, request: pb.AddImagesRequest, who: Principal) -> Reply:
+        rules = [(rule.image, rule.description) for rule in request.images]
+        added, skipped = await self._catalog.add_images(who, rules, request.skip_duplicates)
+        result = [image_rule_message(r, who.tenant_id) for r in added]
+        return Reply(result, f"{len(added)} images allowed.", skipped_notice(skipped))
+
+    @enveloped(pb.GetImageResponse)
+    async def GetImage(self, request: pb.GetImageRequest, who: Principal) -> Reply:
+        rule = await self._catalog.get_image(who, request.image_id)
+        return Reply(image_rule_message(rule, who.tenant_id), f"Image '{rule.image}'.")
+
+
+def skipped_notice(skipped: list[str]) -> dict[str, object]:
+    """Tapis's `metadata.notice` naming the duplicates a bulk add skipped (none: no notice)."""
+    if not skipped:
+        return {}
+    notice = f"skipped {len(skipped)} duplicate image(s): {', '.join(skipped)}"
+    return {"metadata": Struct(fields={"notice": Value(string_value=notice)})}

@@ -1,4 +1,5 @@
-"""The file carried by an UploadToVolume request body. Pure; called by pods_servicer.py.
+"""The file carried by an UploadToVolume or UploadToPod request body. Pure; called by
+volumes_servicer.py and pod_files_servicer.py.
 
 The gateway hands the raw REST body over in a google.api.HttpBody (content type and bytes),
 since its JSON transcoder cannot read multipart bodies. Three forms are accepted:
@@ -7,6 +8,9 @@ since its JSON transcoder cannot read multipart bodies. Three forms are accepted
 - application/json `{"content": "<base64>"}`, for JSON-only clients;
 - anything else (application/octet-stream, no content type): the body is the file.
 gRPC callers set the bytes directly (`file.data`, content type empty).
+
+UploadToPod's body also carries where the file goes (`pod_upload`): a multipart part
+"dest_path" (tapipy's upload_to_pod), or `dest_path` next to `content` in a JSON body.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from email.message import Message
 from services.api.errors import InvalidArgumentError
 
 FIELD = "file"
+DEST_FIELD = "dest_path"
 _CRLF = b"\r\n"
 
 
@@ -32,6 +37,41 @@ def uploaded_file(content_type: str, body: bytes) -> bytes:
     if media == "application/json":
         return _json_content(body)
     return body
+
+
+def pod_upload(content_type: str, body: bytes, dest_path: str) -> tuple[bytes, str]:
+    """The file's bytes and its destination in the pod: from the body's form part or JSON
+    field "dest_path" if there is one, else `dest_path` (the query's); both given must agree."""
+    media, boundary = _media_type(content_type)
+    given = ""
+    if media == "multipart/form-data":
+        data = uploaded_file(content_type, body)
+        if _has_part(body, boundary, DEST_FIELD):
+            raw = multipart_part(body, boundary, DEST_FIELD)
+            try:
+                given = raw.decode()
+            except UnicodeDecodeError:
+                raise InvalidArgumentError(DEST_FIELD, "is not valid UTF-8") from None
+    elif media == "application/json":
+        data = _json_content(body)
+        document = json.loads(body)
+        value = document.get(DEST_FIELD, "")
+        if not isinstance(value, str):
+            raise InvalidArgumentError(DEST_FIELD, "must be a string")
+        given = value
+    else:
+        data = body
+    if given and dest_path and given != dest_path:
+        raise InvalidArgumentError(DEST_FIELD, "the body and the query name different paths")
+    return data, given or dest_path
+
+
+def _has_part(body: bytes, boundary: str, name: str) -> bool:
+    try:
+        multipart_part(body, boundary, name)
+    except InvalidArgumentError:
+        return False
+    return True
 
 
 def _media_type(content_type: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from services.api.transport.uploads import uploaded_file
 from services.common.generated.pods.v1 import volume_pb2
 from services.common.generated.pods.v1 import volumes_service_pb2 as pb
 from services.common.generated.pods.v1 import volumes_service_pb2_grpc as pb_grpc
+from services.common.storage.types import FileEntry
 
 
 class VolumesServicer(Authenticated, pb_grpc.VolumesServiceServicer):
@@ -90,8 +91,13 @@ class VolumesServicer(Authenticated, pb_grpc.VolumesServiceServicer):
     async def GetVolumeContents(
         self, request: pb.GetVolumeContentsRequest, who: Principal
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
-        opened = functools.partial(self._volumes.download, who, request.volume_id, request.path)
-        async for body in downloaded(request.zip, opened):
+        volumes, volume_id = self._volumes, request.volume_id
+
+        async def listed(path: str) -> list[FileEntry]:
+            return await volumes.list_volume_files(who, volume_id, path, recursive=True)
+
+        opened = functools.partial(volumes.download, who, volume_id)
+        async for body in downloaded(request.zip, request.path, listed, opened):
             yield body
 
     @enveloped(pb.GetVolumePermissionsResponse)

@@ -67,6 +67,7 @@ class _Container:
     finished_at: datetime | None = None
     published: dict[int, int] = field(default_factory=dict)
     log_lines: list[str] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # copied in, by path
 
     def snapshot(self) -> ContainerState:
         return ContainerState(
@@ -178,6 +179,18 @@ class FakeRuntime:
         printed = argv[1:] if argv and argv[0].rsplit("/", 1)[-1] == "echo" else argv
         output = (" ".join(printed) + "\n").encode()[-limit_bytes:]
         return ExecResult(exit_code=0, stdout=output.decode(errors="replace"), stderr="")
+
+    async def copy_into(self, key: PodKey, dest_path: str, data: bytes) -> None:
+        """Keeps the file in the container's `files`; every directory exists."""
+        self.calls.append(("copy_into", key))
+        container = self._containers.get(key)
+        if container is None or container.phase is not Phase.RUNNING:
+            raise PermanentError(f"pod '{key.pod_id}' has no running container")
+        container.files[dest_path] = data
+
+    def files(self, key: PodKey) -> dict[str, bytes]:
+        """Test hook: the files copied into the pod's container."""
+        return dict(self._containers[key].files)
 
     def watch(self) -> AsyncIterator[RuntimeEvent]:
         """Events in the order they happened; raises what `break_watch` put in."""

@@ -1,6 +1,6 @@
 """Data crossing the runtime seam, and the `Runtime` protocol every runtime implements.
 
-Callers: services/spawner (ensure, remove, inspect, exec; and inspect, list_managed,
+Callers: services/spawner (ensure, remove, inspect, exec, copy_into; and inspect, list_managed,
 logs_since, watch for health, which observes through SpawnerService: services/health/ports.py).
 Implementations: DockerRuntime and KubernetesRuntime (in services/spawner/platforms/), and
 fake.FakeRuntime. Errors: implementations raise outcomes.TemporaryError or
@@ -186,4 +186,11 @@ class Runtime(Protocol):
         delaying the lifecycle calls); kills it after `timeout` seconds or when the awaiting
         task is cancelled (where the runtime can). Output is cut to the last `limit_bytes` of
         each stream."""
+        ...
+
+    async def copy_into(self, key: PodKey, dest_path: str, data: bytes) -> None:
+        """Writes `data` as the file `dest_path` (absolute, already checked) in the pod's
+        running container, replacing a file there. FileNotFoundError when its directory
+        does not exist, IsADirectoryError when a directory is in the way; PermanentError
+        when there is no running container or it cannot take the file (saying why)."""
         ...

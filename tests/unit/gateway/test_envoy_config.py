@@ -128,6 +128,8 @@ def test_transcoder_settings(config: dict[str, Any]) -> None:
         "pods.v1.VolumesService",
         "pods.v1.SnapshotsService",
         "pods.v1.IdentityService",
+        "pods.v1.PodFilesService",
+        "pods.v1.MiscService",
     ]
     assert transcoder["print_options"]["preserve_proto_field_names"] is True
     assert transcoder["print_options"]["always_print_primitive_fields"] is True

@@ -9,7 +9,7 @@ in repositories/grants.py.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -134,6 +134,56 @@ class CatalogRepository:
         except IntegrityError:
             raise AlreadyExistsError(f"image '{image}' is already allowed") from None
         return image_rule(row)
+
+    async def get_image_rule(self, tenant_id: str, image: str) -> ImageRule | None:
+        async with self._session() as session:
+            row = await session.scalar(
+                select(ImageRuleRow).where(
+                    ImageRuleRow.tenant_id == tenant_id, ImageRuleRow.image == image
+                )
+            )
+            return image_rule(row) if row is not None else None
+
+    async def add_image_rules(
+        self,
+        tenant_id: str,
+        rules: Sequence[tuple[str, str]],
+        added_by: str,
+        now: datetime,
+        skip_existing: bool,
+    ) -> tuple[list[ImageRule], list[str]]:
+        """Adds (image, description) rules in one transaction: all or none. An image already
+        listed raises AlreadyExistsError, or with `skip_existing` is skipped; returns the
+        rules added and the images skipped."""
+        images = [image for image, _ in rules]
+        try:
+            async with self._session.begin() as session:
+                existing = set(
+                    await session.scalars(
+                        select(ImageRuleRow.image).where(
+                            ImageRuleRow.tenant_id == tenant_id, ImageRuleRow.image.in_(images)
+                        )
+                    )
+                )
+                if existing and not skip_existing:
+                    listed = ", ".join(sorted(existing)[:10])
+                    raise AlreadyExistsError(f"already allowed: {listed}")
+                rows = [
+                    ImageRuleRow(
+                        tenant_id=tenant_id,
+                        image=image,
+                        description=description,
+                        added_by=added_by,
+                        creation_ts=now,
+                    )
+                    for image, description in rules
+                    if image not in existing
+                ]
+                session.add_all(rows)
+        except IntegrityError:
+            raise AlreadyExistsError("an image was allowed meanwhile; try again") from None
+        skipped = [image for image in images if image in existing]
+        return [image_rule(row) for row in rows], skipped
 
     async def delete_image_rule(self, tenant_id: str, image: str) -> bool:
         async with self._session.begin() as session:

@@ -59,6 +59,7 @@ from services.common.runtime.types import (
     RuntimeEvent,
 )
 from services.spawner.platforms.docker import proc_tree
+from services.spawner.platforms.docker.copy_in import put_file
 from services.spawner.platforms.docker.errors import translated_docker_errors
 from services.spawner.platforms.docker.network import PodNetworks, network_name
 from services.spawner.platforms.docker.sessions import (
@@ -193,7 +194,18 @@ class DockerRuntime:
                 return session.result(None, timed_out=True)
             return session.result(run.result(), timed_out=False)
 
+    async def copy_into(self, key: PodKey, dest_path: str, data: bytes) -> None:
+        """Writes the file into the pod's running container (copy_in.py: Docker's archive
+        endpoint, so the image needs no shell or tar)."""
+        await self._in_thread(f"copying a file into {key}", self._copy_sync, key, dest_path, data)
+
     # plumbing
+
+    def _copy_sync(self, key: PodKey, dest_path: str, data: bytes) -> None:
+        attrs = self._owned_attrs(key)
+        if attrs is None or not (attrs.get("State") or {}).get("Running"):
+            raise PermanentError(f"pod '{key.pod_id}' has no running container")
+        put_file(self._docker().api, attrs["Id"], dest_path, data)
 
     async def _in_thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
         with _translated(action):

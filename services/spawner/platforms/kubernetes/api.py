@@ -51,7 +51,7 @@ API_VERBS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
 # Which Runtime methods the spawner calls: its own (ensure, remove, inspect, exec) and, for
 # health (services/spawner/observe_servicer.py), inspect, list_managed, logs_since and watch.
 SPAWNER_RUNTIME_METHODS = frozenset(
-    {"ensure", "remove", "inspect", "list_managed", "logs_since", "watch", "exec"}
+    {"ensure", "remove", "inspect", "list_managed", "logs_since", "watch", "exec", "copy_into"}
 )
 # What the spawner's ServiceAccount may do in the pods namespace (core API group).
 SPAWNER_ACCESS: Mapping[str, frozenset[str]] = {

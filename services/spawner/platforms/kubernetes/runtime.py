@@ -1,7 +1,8 @@
 """KubernetesRuntime: the Runtime seam on a Kubernetes cluster.
 
-Called by services/spawner (ensure, remove, inspect, list_managed, exec) and services/health
-(inspect, list_managed, logs_since, watch); built by services/spawner/platforms/factory.py.
+Called by services/spawner (ensure, remove, inspect, list_managed, exec, copy_into) and
+services/health (inspect, list_managed, logs_since, watch); built by
+services/spawner/platforms/factory.py.
 Talks to the cluster only through client.KubeApi; blocking calls run in worker threads.
 KubeApi errors are translated once, by errors.py, into TemporaryError and PermanentError.
 
@@ -67,9 +68,11 @@ from services.common.runtime.types import (
     RuntimeEvent,
 )
 from services.spawner.platforms.cursors import cursor_nanos
+from services.spawner.platforms.file_archive import one_file_tar, split_dest
 from services.spawner.platforms.kubernetes.api import AlreadyExists, Kind, KubeApi, KubeError
 from services.spawner.platforms.kubernetes.config import KubernetesConfig
 from services.spawner.platforms.kubernetes.connection import LazyKubeApi
+from services.spawner.platforms.kubernetes.copy_in import COPY_TIMEOUT, copy_command, copy_outcome
 from services.spawner.platforms.kubernetes.errors import (
     translated_kube_errors,
 )
@@ -217,6 +220,23 @@ class KubernetesRuntime:
             except asyncio.CancelledError:
                 stop.set()  # the thread closes the stream within its next poll
                 raise
+
+    async def copy_into(self, key: PodKey, dest_path: str, data: bytes) -> None:
+        """Writes the file into the pod's running container by running `tar -x` there with
+        a one-file archive on its stdin (as `kubectl cp` does): the image must have `tar`."""
+        pod = await self._owned_pod(key)
+        if pod is None or not is_running(pod):
+            raise PermanentError(f"pod '{key.pod_id}' has no running container")
+        directory, name = split_dest(dest_path)
+        argv = copy_command(directory)
+        archive = one_file_tar(name, data)
+        done = await self._in_thread(
+            f"copying a file into {key}",
+            lambda: self._api.get().exec_bytes(
+                self._name(key), CONTAINER_NAME, argv, archive, COPY_TIMEOUT
+            ),
+        )
+        copy_outcome(done, directory)
 
     # -- plumbing ----------------------------------------------------------------------
 

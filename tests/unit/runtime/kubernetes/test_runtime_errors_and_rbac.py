@@ -119,6 +119,7 @@ async def _scenario(
     await call("list_managed", runtime.list_managed)
     await call("logs_since", lambda: runtime.logs_since(KEY, "", 100))
     await call("exec", lambda: runtime.exec(KEY, ["true"], 5, 100))
+    await call("copy_into", lambda: runtime.copy_into(KEY, "/tmp/file.txt", b"data"))
 
     async def first_event() -> RuntimeEvent:
         events = runtime.watch()

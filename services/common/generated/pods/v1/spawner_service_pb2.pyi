@@ -38,6 +38,22 @@ class ExecInPodResponse(_message.Message):
     timed_out: bool
     def __init__(self, exit_code: _Optional[int] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., timed_out: _Optional[bool] = ...) -> None: ...
 
+class CopyIntoPodRequest(_message.Message):
+    __slots__ = ("tenant_id", "pod_id", "dest_path", "data")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    POD_ID_FIELD_NUMBER: _ClassVar[int]
+    DEST_PATH_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    pod_id: str
+    dest_path: str
+    data: bytes
+    def __init__(self, tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., dest_path: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class CopyIntoPodResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ReconcilePodRequest(_message.Message):
     __slots__ = ("tenant_id", "pod_id")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -68,6 +68,11 @@ class SpawnerServiceStub:
                 request_serializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.FromString,
                 _registered_method=True)
+        self.CopyIntoPod = channel.unary_unary(
+                '/pods.v1.SpawnerService/CopyIntoPod',
+                request_serializer=pods_dot_v1_dot_spawner__service__pb2.CopyIntoPodRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_spawner__service__pb2.CopyIntoPodResponse.FromString,
+                _registered_method=True)
         self.CreateStoredVolume = channel.unary_unary(
                 '/pods.v1.SpawnerService/CreateStoredVolume',
                 request_serializer=pods_dot_v1_dot_spawner__service__pb2.CreateStoredVolumeRequest.SerializeToString,
@@ -190,6 +195,17 @@ class SpawnerServiceServicer:
         per-pod, per-user or total number of commands running at once (PODS_EXEC_MAX_*)
         it answers RESOURCE_EXHAUSTED at once, naming the limit. The command is killed
         inside the container at its timeout or when the call is cancelled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyIntoPod(self, request, context):
+        """Writes one file into a pod's running container (Docker: an archive put into the
+        container; Kubernetes: `tar` run in the container, which the image must have). Called by
+        the API for PodFilesService.UploadToPod after it has checked the caller's permission.
+        Errors: NOT_FOUND (the directory does not exist in the container), FAILED_PRECONDITION
+        (no running container, or the runtime cannot write there), UNAVAILABLE (try again).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -327,6 +343,11 @@ def add_SpawnerServiceServicer_to_server(servicer, server):
                     servicer.ExecInPod,
                     request_deserializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.FromString,
                     response_serializer=pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.SerializeToString,
+            ),
+            'CopyIntoPod': grpc.unary_unary_rpc_method_handler(
+                    servicer.CopyIntoPod,
+                    request_deserializer=pods_dot_v1_dot_spawner__service__pb2.CopyIntoPodRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_spawner__service__pb2.CopyIntoPodResponse.SerializeToString,
             ),
             'CreateStoredVolume': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateStoredVolume,
@@ -560,6 +581,33 @@ class SpawnerService:
             '/pods.v1.SpawnerService/ExecInPod',
             pods_dot_v1_dot_spawner__service__pb2.ExecInPodRequest.SerializeToString,
             pods_dot_v1_dot_spawner__service__pb2.ExecInPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyIntoPod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.SpawnerService/CopyIntoPod',
+            pods_dot_v1_dot_spawner__service__pb2.CopyIntoPodRequest.SerializeToString,
+            pods_dot_v1_dot_spawner__service__pb2.CopyIntoPodResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -169,6 +169,48 @@ class DeleteImageResponse(_message.Message):
     metadata: _struct_pb2.Struct
     def __init__(self, result: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
+class AddImagesRequest(_message.Message):
+    __slots__ = ("images", "skip_duplicates")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    SKIP_DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    images: _containers.RepeatedCompositeFieldContainer[_template_pb2.ImageRule]
+    skip_duplicates: bool
+    def __init__(self, images: _Optional[_Iterable[_Union[_template_pb2.ImageRule, _Mapping]]] = ..., skip_duplicates: _Optional[bool] = ...) -> None: ...
+
+class AddImagesResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[_template_pb2.ImageRule]
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Iterable[_Union[_template_pb2.ImageRule, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetImageRequest(_message.Message):
+    __slots__ = ("image_id",)
+    IMAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    image_id: str
+    def __init__(self, image_id: _Optional[str] = ...) -> None: ...
+
+class GetImageResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: _template_pb2.ImageRule
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[_template_pb2.ImageRule, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
 class GetTemplatePermissionsRequest(_message.Message):
     __slots__ = ("template_id",)
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]

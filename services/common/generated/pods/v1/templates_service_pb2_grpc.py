@@ -98,6 +98,16 @@ class TemplatesServiceStub:
                 request_serializer=pods_dot_v1_dot_templates__service__pb2.DeleteImageRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_templates__service__pb2.DeleteImageResponse.FromString,
                 _registered_method=True)
+        self.AddImages = channel.unary_unary(
+                '/pods.v1.TemplatesService/AddImages',
+                request_serializer=pods_dot_v1_dot_templates__service__pb2.AddImagesRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_templates__service__pb2.AddImagesResponse.FromString,
+                _registered_method=True)
+        self.GetImage = channel.unary_unary(
+                '/pods.v1.TemplatesService/GetImage',
+                request_serializer=pods_dot_v1_dot_templates__service__pb2.GetImageRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_templates__service__pb2.GetImageResponse.FromString,
+                _registered_method=True)
 
 
 class TemplatesServiceServicer:
@@ -191,6 +201,23 @@ class TemplatesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddImages(self, request, context):
+        """Adds several images (or prefixes) to the allow-list at once: all of them or, on any
+        error, none. An image already listed is refused (ALREADY_EXISTS) unless
+        `skip_duplicates`, which skips it and names it in `metadata.notice`. Tenant admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetImage(self, request, context):
+        """Gets one image rule. Any user of the tenant. `image_id` is the rule's image, URL-encoded
+        or, as tapipy sends it, with its slashes as they are (the second binding).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TemplatesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -248,6 +275,16 @@ def add_TemplatesServiceServicer_to_server(servicer, server):
                     servicer.DeleteImage,
                     request_deserializer=pods_dot_v1_dot_templates__service__pb2.DeleteImageRequest.FromString,
                     response_serializer=pods_dot_v1_dot_templates__service__pb2.DeleteImageResponse.SerializeToString,
+            ),
+            'AddImages': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddImages,
+                    request_deserializer=pods_dot_v1_dot_templates__service__pb2.AddImagesRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_templates__service__pb2.AddImagesResponse.SerializeToString,
+            ),
+            'GetImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetImage,
+                    request_deserializer=pods_dot_v1_dot_templates__service__pb2.GetImageRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_templates__service__pb2.GetImageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -556,6 +593,60 @@ class TemplatesService:
             '/pods.v1.TemplatesService/DeleteImage',
             pods_dot_v1_dot_templates__service__pb2.DeleteImageRequest.SerializeToString,
             pods_dot_v1_dot_templates__service__pb2.DeleteImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddImages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.TemplatesService/AddImages',
+            pods_dot_v1_dot_templates__service__pb2.AddImagesRequest.SerializeToString,
+            pods_dot_v1_dot_templates__service__pb2.AddImagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.TemplatesService/GetImage',
+            pods_dot_v1_dot_templates__service__pb2.GetImageRequest.SerializeToString,
+            pods_dot_v1_dot_templates__service__pb2.GetImageResponse.FromString,
             options,
             channel_credentials,
             insecure,
