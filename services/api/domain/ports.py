@@ -11,7 +11,7 @@ messaging or crypto library.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -21,7 +21,7 @@ from services.common.quotas_model import Quota, QuotaView
 from services.common.records import ImageRule, Revocation, StorageKey, TemplateKey
 from services.common.runtime.types import PodKey
 from services.common.storage.types import SnapshotKey, VolumeKey
-from services.common.templates import TemplateDef
+from services.common.templates import TemplateDef, TemplateTagRecord
 from services.common.volumes_model import SnapshotRecord, VolumeRecord
 
 
@@ -189,6 +189,22 @@ class CatalogStore(Protocol):
     async def delete_image_rule(self, tenant_id: str, image: str) -> bool: ...
 
 
+class TemplateTagStore(Protocol):
+    """Template versions (tags)."""
+
+    async def add_tag(
+        self, tenant_id: str, tag: TemplateTagRecord
+    ) -> TemplateTagRecord | None: ...
+
+    async def list_tags(
+        self,
+        tenant_id: str,
+        template_ids: Sequence[str],
+        tag: str | None = None,
+        tag_timestamp: str | None = None,
+    ) -> list[TemplateTagRecord]: ...
+
+
 class StorageRecordStore(Protocol):
     """Volume and snapshot records."""
 
@@ -260,3 +276,6 @@ class ApiStore(Protocol):
 
     @property
     def quotas(self) -> QuotaStore: ...
+
+    @property
+    def template_tags(self) -> TemplateTagStore: ...
