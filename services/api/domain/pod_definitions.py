@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from services.api.domain.validation import (
     Limits,
@@ -24,6 +24,8 @@ from services.api.errors import InvalidArgumentError
 from services.common.pods_model import PodSpec
 
 BLANK = PodRequest(pod_id="")
+_T = TypeVar("_T")
+_V = TypeVar("_V")
 _SCALARS = ("image", "template", "description", "compute_queue")
 _NUMBERS = ("time_to_stop_default", "time_to_stop_instance")
 _LISTS = ("command", "arguments")
@@ -56,18 +58,21 @@ def definition_from_json(data: Mapping[str, Any]) -> PodRequest:
     """The inverse of definition_to_json."""
     return PodRequest(
         pod_id="",
-        **{name: data.get(name, "") for name in _SCALARS},
-        **{name: data.get(name, 0) for name in _NUMBERS},
-        **{name: tuple(data.get(name, ())) for name in _LISTS},
+        image=data.get("image", ""),
+        template=data.get("template", ""),
+        description=data.get("description", ""),
+        compute_queue=data.get("compute_queue", ""),
+        time_to_stop_default=data.get("time_to_stop_default", 0),
+        time_to_stop_instance=data.get("time_to_stop_instance", 0),
+        command=tuple(data.get("command", ())),
+        arguments=tuple(data.get("arguments", ())),
         environment_variables=dict(data.get("environment_variables", {})),
         networking={
             name: (s.get("protocol", ""), s.get("port", 0))
             for name, s in data.get("networking", {}).items()
         },
         resources=dict(data.get("resources", {})),
-        volume_mounts={
-            key: MountRequest(**m) for key, m in data.get("volume_mounts", {}).items()
-        },
+        volume_mounts={key: MountRequest(**m) for key, m in data.get("volume_mounts", {}).items()},
     )
 
 
@@ -106,20 +111,21 @@ def overlay(base: PodRequest, top: PodRequest) -> PodRequest:
 def own_fields(spec: PodSpec, inherited: PodSpec | None) -> PodRequest:
     """What `spec` has of its own over `inherited` (what its template gave it) as a
     definition; with no template, the whole spec (image included)."""
-    was = inherited or PodSpec()
-    as_request = spec_as_definition(spec)
-    before = spec_as_definition(was)
+    now = spec_as_definition(spec)
+    was = spec_as_definition(inherited or PodSpec())
     return PodRequest(
         pod_id="",
         image="" if inherited else spec.image,
-        **{
-            name: _differs(getattr(as_request, name), getattr(before, name))
-            for name in ("description", "compute_queue", *_NUMBERS, *_LISTS)
-        },
-        **{
-            name: _changed_entries(getattr(as_request, name), getattr(before, name))
-            for name in ("environment_variables", "networking", "resources", "volume_mounts")
-        },
+        description=_differs(now.description, was.description),
+        compute_queue=_differs(now.compute_queue, was.compute_queue),
+        time_to_stop_default=_differs(now.time_to_stop_default, was.time_to_stop_default),
+        time_to_stop_instance=_differs(now.time_to_stop_instance, was.time_to_stop_instance),
+        command=_differs(tuple(now.command), tuple(was.command)),
+        arguments=_differs(tuple(now.arguments), tuple(was.arguments)),
+        environment_variables=_changed(now.environment_variables, was.environment_variables),
+        networking=_changed(now.networking, was.networking),
+        resources=_changed(now.resources, was.resources),
+        volume_mounts=_changed(now.volume_mounts, was.volume_mounts),
     )
 
 
@@ -144,9 +150,10 @@ def spec_as_definition(spec: PodSpec) -> PodRequest:
     )
 
 
-def _differs(value: Any, was: Any) -> Any:
+def _differs(value: _T, was: _T) -> _T:
+    """`value` if it differs from `was`, else its type's empty value (not given)."""
     return value if value != was else type(value)()
 
 
-def _changed_entries(value: Mapping[str, Any], was: Mapping[str, Any]) -> dict[str, Any]:
+def _changed(value: Mapping[str, _V], was: Mapping[str, _V]) -> dict[str, _V]:
     return {key: item for key, item in value.items() if was.get(key) != item}

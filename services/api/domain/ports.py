@@ -192,9 +192,7 @@ class CatalogStore(Protocol):
 class TemplateTagStore(Protocol):
     """Template versions (tags)."""
 
-    async def add_tag(
-        self, tenant_id: str, tag: TemplateTagRecord
-    ) -> TemplateTagRecord | None: ...
+    async def add_tag(self, tenant_id: str, tag: TemplateTagRecord) -> TemplateTagRecord | None: ...
 
     async def list_tags(
         self,

@@ -80,7 +80,9 @@ class TemplateTags:
         await self._catalog.authorize_template(who, template_id, Level.READ)
         return await self._store.template_tags.list_tags(who.tenant_id, [template_id])
 
-    async def get_tag(self, who: Principal, template_id: str, tag_id: str) -> list[TemplateTagRecord]:
+    async def get_tag(
+        self, who: Principal, template_id: str, tag_id: str
+    ) -> list[TemplateTagRecord]:
         """The versions of `tag_id` (`tag`: all of them; `tag@timestamp`: that one)."""
         await self._catalog.authorize_template(who, template_id, Level.READ)
         ref = parse_template_ref(f"{template_id}:{tag_id}", "tag_id")

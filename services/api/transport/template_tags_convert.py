@@ -14,7 +14,9 @@ from services.common.templates import TemplateDef, TemplateTagRecord
 
 def definition_request(message: pb.PodDefinition) -> PodRequest:
     """A pod definition in domain terms (unset and empty fields alike: not given)."""
-    return definition_from_json(json_format.MessageToDict(message, preserving_proto_field_name=True))
+    return definition_from_json(
+        json_format.MessageToDict(message, preserving_proto_field_name=True)
+    )
 
 
 def tag_message(tag: TemplateTagRecord, full: bool = True) -> pb.TemplateTag:

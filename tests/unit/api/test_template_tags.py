@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -231,23 +232,32 @@ async def test_a_cycle_of_templates_is_400_naming_template(
     for template_id, other in (("ping", "pong"), ("pong", "ping")):
         await catalog.create_template(ALICE, TemplateRequest(template_id=template_id))
         row = TemplateTagRecord(
-            template_id, "latest", "latest@2026-12-01-09:00:00", {"template": other}, "x", "a", START
+            template_id,
+            "latest",
+            "latest@2026-12-01-09:00:00",
+            {"template": other},
+            "x",
+            "a",
+            START,
         )
         await store.template_tags.add_tag("dev", row)
-    with pytest.raises(InvalidArgumentError, match="cycle: ping:latest@.* -> pong:latest@.* -> ping"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"cycle: ping:latest@.* -> pong:latest@.* -> ping"
+    ):
         await pods.create(ALICE, PodRequest(pod_id="loop", template="ping"))
 
 
 async def test_a_tag_is_checked_like_a_pod_create(
     catalog: Catalog, tags: TemplateTags, web: list[TemplateTagRecord]
 ) -> None:
-    for fields, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"image": "Not An Image"}, "pod_definition.image"),
         ({"networking": {"default": ("ftp", 21)}}, "pod_definition.networking.default.protocol"),
         ({"resources": {"cpu_limit": 10**6}}, "pod_definition.resources.cpu_limit"),
         ({"environment_variables": {"1BAD": "x"}}, "pod_definition.environment_variables"),
         ({"template": "nosuch"}, "pod_definition.template"),
-    ]:
+    ]
+    for fields, field in cases:
         with pytest.raises(InvalidArgumentError) as info:
             await tag(tags, "web", "bad", **fields)
         assert info.value.field == field
@@ -279,7 +289,11 @@ async def test_restart_with_grab_latest_moves_to_the_newest_version_keeping_own_
     moved = await pods.restart(BOB, "mover", grab_latest_template_tag=True)
     spec = moved.record.spec
     assert spec.template == f"web:{newer.tag_timestamp}"
-    assert (spec.image, spec.arguments, spec.environment_variables) == ("pods-http:22", ("--own",), {})
+    assert (spec.image, spec.arguments, spec.environment_variables) == (
+        "pods-http:22",
+        ("--own",),
+        {},
+    )
     assert spec.resources.cpu_limit == 1500
     assert "moved to" in moved.message
 
@@ -291,7 +305,10 @@ async def test_a_pod_saved_as_a_tag_keeps_its_template_and_its_own_fields(
     await catalog.create_template(BOB, TemplateRequest(template_id="bobs"))
     saved = await tags.save_pod(BOB, "src", "bobs", "from src", "")
     assert saved.tag == "latest"
-    assert saved.pod_definition == {"template": f"web:{web[0].tag_timestamp}", "description": "mine"}
+    assert saved.pod_definition == {
+        "template": f"web:{web[0].tag_timestamp}",
+        "description": "mine",
+    }
     await pods.create(BOB, PodRequest(pod_id="custom", image="pods-http:9", command=("run",)))
     whole = await tags.save_pod(BOB, "custom", "bobs", "from custom", "img")
     definition = whole.pod_definition
