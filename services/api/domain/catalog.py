@@ -1,4 +1,5 @@
-"""Templates and the image allow-list: read by every user of a tenant, changed by its admins.
+"""Templates and the image allow-list: templates are created by any user and changed by their
+ADMINs, the allow-list is read by every user of a tenant and changed by its admins.
 Called by transport/pods_servicer.py; stored through the repositories of domain/ports.py,
 with grants checked and changed by domain/access.py."""
 
