@@ -296,6 +296,11 @@ async def test_restart_with_grab_latest_moves_to_the_newest_version_keeping_own_
     )
     assert spec.resources.cpu_limit == 1500
     assert "moved to" in moved.message
+    await pods.stop(BOB, "mover")
+    newest = await tag(tags, "web", "v2", image="pods-http:23")
+    started = await pods.start(BOB, "mover", grab_latest_template_tag=True)
+    assert started.record.spec.template == f"web:{newest.tag_timestamp}"
+    assert started.record.spec.arguments == ("--own",)
 
 
 async def test_a_pod_saved_as_a_tag_keeps_its_template_and_its_own_fields(
