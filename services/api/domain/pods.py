@@ -228,19 +228,8 @@ class Pods:
             return record, ""
         await check_image_allowed(self._store.catalog, who.tenant_id, spec.image, spec.template)
         await self._authorize_new_mounts(who, record, spec)
-        with refusals():
-            updated = await self._store.pods.update_spec(
-                record.key,
-                spec,
-                self._clock(),
-                reapply=reapply,
-                why=f"template moved to {spec.template} by {who.username}",
-                quota=self._quota,
-            )
-        if updated is None:
-            raise NotFoundError(f"pod '{record.key.pod_id}' not found")
-        if reapply:
-            await self._request(updated.key, "update")
+        why = f"template moved to {spec.template} by {who.username}"
+        updated = await self._store_spec(record, spec, reapply=reapply, why=why)
         return updated, f" Its template moved to {spec.template}."
 
     async def update(self, who: Principal, update: PodUpdate) -> Changed:
@@ -252,20 +241,24 @@ class Pods:
             )
         await self._authorize_new_mounts(who, record, plan.spec)
         reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
+        why = f"updated by {who.username}: {', '.join(plan.changed)}"
+        updated = await self._store_spec(record, plan.spec, reapply=reapply, why=why)
+        return Changed(updated, _update_message(update.pod_id, plan, reapply))
+
+    async def _store_spec(
+        self, record: PodRecord, spec: PodSpec, *, reapply: bool, why: str
+    ) -> PodRecord:
+        """Records a changed spec (held to the owner's quota); with `reapply`, the spawner is
+        asked to apply it at once."""
         with refusals():
             updated = await self._store.pods.update_spec(
-                record.key,
-                plan.spec,
-                self._clock(),
-                reapply=reapply,
-                why=f"updated by {who.username}: {', '.join(plan.changed)}",
-                quota=self._quota,
+                record.key, spec, self._clock(), reapply=reapply, why=why, quota=self._quota
             )
         if updated is None:
-            raise NotFoundError(f"pod '{update.pod_id}' not found")
+            raise NotFoundError(f"pod '{record.key.pod_id}' not found")
         if reapply:
             await self._request(updated.key, "update")
-        return Changed(updated, _update_message(update.pod_id, plan, reapply))
+        return updated
 
     async def _authorize_new_mounts(self, who: Principal, record: PodRecord, spec: PodSpec) -> None:
         """Checks the mounts `spec` adds to the pod's, for the caller and the pod's owner."""

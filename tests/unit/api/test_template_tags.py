@@ -4,12 +4,11 @@ never in a cycle), and a pod moves to its tag's newest version on request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 from services.api.domain.catalog import Catalog, TemplateRequest
 from services.api.domain.derivation import MAX_DEPTH
@@ -18,33 +17,16 @@ from services.api.domain.principal import Principal
 from services.api.domain.template_refs import TemplateRef, parse_template_ref
 from services.api.domain.template_tags import NewTag, TemplateTags
 from services.api.domain.validation import Limits, PodRequest
-from services.api.domain.volume_inputs import SizeLimits
-from services.api.domain.volumes import Volumes
 from services.api.errors import InvalidArgumentError, PermissionDeniedError
 from services.common.db.database import Repositories
 from services.common.pods_model import NetworkStanza, ResourceSpec
-from services.common.runtime.types import ExecResult, PodKey
-from services.common.secretbox import SecretBox
 from services.common.settings import Settings
-from services.common.storage.fake import FakeVolumeStore
 from services.common.templates import TemplateTagRecord, seed_templates
 
 START = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
 ADMIN = Principal("dev", "root", is_admin=True)
 ALICE = Principal("dev", "alice")
 BOB = Principal("dev", "bob")
-
-
-class NoCommands:
-    async def run(
-        self, key: PodKey, user: str, argv: Sequence[str], timeout: float, limit_bytes: int
-    ) -> ExecResult:
-        raise AssertionError("not used")
-
-
-class NoBus:
-    async def request_reconcile(self, key: PodKey, reason: str) -> None:
-        return None
 
 
 def ticking() -> Callable[[], datetime]:
@@ -67,20 +49,6 @@ async def catalog(store: Repositories, clock: Callable[[], datetime]) -> Catalog
 @pytest.fixture
 def tags(store: Repositories, catalog: Catalog, clock: Callable[[], datetime]) -> TemplateTags:
     return TemplateTags(store, catalog, Limits(), clock)
-
-
-@pytest.fixture
-def pods(store: Repositories, clock: Callable[[], datetime]) -> Pods:
-    return Pods(
-        store=store,
-        reconciler=NoBus(),
-        secrets=SecretBox(Fernet.generate_key()),
-        limits=Limits(),
-        log_limit_bytes=1000,
-        clock=clock,
-        runner=NoCommands(),
-        mounts=Volumes(store=store, files=FakeVolumeStore(), limits=SizeLimits(), clock=clock),
-    )
 
 
 async def tag(
