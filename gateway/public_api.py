@@ -15,6 +15,7 @@ REST_PREFIX = "/v3/"
 PUBLIC_SERVICES: tuple[str, ...] = (
     "pods.v1.PodsService",
     "pods.v1.TemplatesService",
+    "pods.v1.TemplateTagsService",
     "pods.v1.VolumesService",
     "pods.v1.SnapshotsService",
     "pods.v1.IdentityService",

@@ -18,6 +18,7 @@ from services.api.domain.login_throttle import LoginThrottle, ThrottlePolicy
 from services.api.domain.pod_files import PodFiles
 from services.api.domain.pods import Pods
 from services.api.domain.quotas import Quotas
+from services.api.domain.template_tags import TemplateTags
 from services.api.domain.validation import Limits
 from services.api.domain.volume_inputs import SizeLimits
 from services.api.domain.volumes import Volumes
@@ -40,6 +41,7 @@ from services.api.transport.misc_servicer import MiscServicer
 from services.api.transport.pod_files_servicer import PodFilesServicer
 from services.api.transport.pods_servicer import PodsServicer
 from services.api.transport.snapshots_servicer import SnapshotsServicer
+from services.api.transport.template_tags_servicer import TemplateTagsServicer
 from services.api.transport.templates_servicer import TemplatesServicer
 from services.api.transport.volumes_servicer import VolumesServicer
 from services.api.transport.watch_servicer import PodStreamsServicer
@@ -53,6 +55,7 @@ from services.common.generated.pods.v1 import (
     pod_streams_service_pb2_grpc,
     pods_service_pb2_grpc,
     snapshots_service_pb2_grpc,
+    template_tags_service_pb2_grpc,
     templates_service_pb2_grpc,
     volumes_service_pb2_grpc,
 )
@@ -78,6 +81,7 @@ log = logging.getLogger(__name__)
 API_SERVICES: tuple[str, ...] = (
     "pods.v1.PodsService",
     "pods.v1.TemplatesService",
+    "pods.v1.TemplateTagsService",
     "pods.v1.VolumesService",
     "pods.v1.SnapshotsService",
     "pods.v1.IdentityService",
@@ -223,21 +227,22 @@ async def run(settings: Settings) -> None:
         quota=quota,
         reconciler=reconciler,
     )
+    limits = Limits(
+        max_cpu_millis=settings.max_cpu_millis,
+        max_mem_mib=settings.max_mem_mib,
+        max_gpus=settings.max_gpus,
+        compute_queues=frozenset({"default", *compute_queue_names(settings)}),
+        min_time_to_stop=settings.min_time_to_stop,
+        defaults=ResourceSpec(
+            cpu_limit=settings.default_cpu_limit_millis,
+            mem_limit=settings.default_mem_limit_mib,
+        ),
+    )
     pods = Pods(
         store=store,
         reconciler=reconciler,
         secrets=SecretBox.from_settings(settings),
-        limits=Limits(
-            max_cpu_millis=settings.max_cpu_millis,
-            max_mem_mib=settings.max_mem_mib,
-            max_gpus=settings.max_gpus,
-            compute_queues=frozenset({"default", *compute_queue_names(settings)}),
-            min_time_to_stop=settings.min_time_to_stop,
-            defaults=ResourceSpec(
-                cpu_limit=settings.default_cpu_limit_millis,
-                mem_limit=settings.default_mem_limit_mib,
-            ),
-        ),
+        limits=limits,
         log_limit_bytes=settings.log_limit_bytes,
         clock=now,
         runner=runner,
@@ -259,6 +264,16 @@ async def run(settings: Settings) -> None:
         )
         templates_service_pb2_grpc.add_TemplatesServiceServicer_to_server(
             TemplatesServicer(catalog, auth), server
+        )
+        template_tags_service_pb2_grpc.add_TemplateTagsServiceServicer_to_server(
+            TemplateTagsServicer(
+                TemplateTags(store, catalog, limits, now),
+                pods,
+                auth,
+                settings.pod_domain,
+                settings.pods_port,
+            ),
+            server,
         )
         volumes_service_pb2_grpc.add_VolumesServiceServicer_to_server(
             VolumesServicer(volumes, auth), server

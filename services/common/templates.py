@@ -127,3 +127,18 @@ def seed_templates(settings: Settings) -> list[TemplateDef]:
             owner="system",
         ),
     ]
+
+
+@dataclass(frozen=True)
+class TemplateTagRecord:
+    """One version of a template as stored: its pod definition (the JSON of a pod create's
+    fields, every one optional; services/api/domain/pod_definitions.py reads and writes it),
+    named `tag@timestamp`. Never changed once added."""
+
+    template_id: str
+    tag: str
+    tag_timestamp: str
+    pod_definition: Mapping[str, object]
+    commit_message: str
+    added_by: str
+    creation_ts: datetime

@@ -37,12 +37,6 @@ HTTP_METHODS = ("get", "post", "put", "delete")
 # (strict xfail, so the lead removes each line at merge). Template versions (tags,
 # save_pod_as_template_tag, derived pods) and the login in front of web pods (tapis_auth).
 ON_ANOTHER_BRANCH = {
-    "list_templates_and_tags",
-    "list_template_tags",
-    "add_template_tag",
-    "get_template_tag",
-    "save_pod_as_template_tag",
-    "get_derived_pod",
     "pod_auth",
     "pod_auth_callback",
 }

@@ -1,9 +1,10 @@
 """Every public REST call of the public services (PodsService, TemplatesService,
-VolumesService, SnapshotsService, IdentityService, PodFilesService, MiscService), keyed by
-the RPC's full name, with the permission it needs, as data for the permission matrix
-(test_permission_matrix.py).
+TemplateTagsService, VolumesService, SnapshotsService, IdentityService, PodFilesService,
+MiscService), keyed by the RPC's full name, with the permission it needs, as data for the
+permission matrix (test_permission_matrix.py).
 
-A path holds `{id}` for the object under test and `{me}` for the caller's own name; a body may hold
+A path holds `{id}` for the object under test, `{me}` for the caller's own name and `{pod}` for
+the shared pod; a body may hold
 `{id}` and `{fresh}` (a new, unique id). `needs` is the least standing that succeeds:
 READ / USER / ADMIN on the object, TENANT_ADMIN for tenant-wide changes, ANY for any
 authenticated user, PUBLIC for everyone (even without a token).
@@ -61,6 +62,7 @@ class Call:
 
 PODS = "pods.v1.PodsService."
 TEMPLATES = "pods.v1.TemplatesService."
+TAGS = "pods.v1.TemplateTagsService."
 VOLUMES = "pods.v1.VolumesService."
 SNAPSHOTS = "pods.v1.SnapshotsService."
 IDENTITY = "pods.v1.IdentityService."
@@ -151,7 +153,7 @@ CALLS = [
         Kind.TENANT,
         "POST",
         "/v3/pods/templates",
-        Needs.TENANT_ADMIN,
+        Needs.ANY,
         '{"template_id": "{fresh}", "image": "pods-http:latest"}',
         creates="/v3/pods/templates",
     ),
@@ -195,6 +197,37 @@ CALLS = [
         Needs.ADMIN,
         consumes=True,
     ),
+    # Template versions (tags), a pod saved as one, a pod's derived definition
+    Call(TAGS + "ListTemplatesAndTags", Kind.TENANT, "GET", "/v3/pods/templates/tags", Needs.ANY),
+    Call(
+        TAGS + "ListTemplateTags", Kind.TEMPLATE, "GET", "/v3/pods/templates/{id}/tags", Needs.READ
+    ),
+    Call(
+        TAGS + "GetTemplateTag",
+        Kind.TEMPLATE,
+        "GET",
+        "/v3/pods/templates/{id}/tags/latest",
+        Needs.READ,
+    ),
+    Call(
+        TAGS + "AddTemplateTag",
+        Kind.TEMPLATE,
+        "POST",
+        "/v3/pods/templates/{id}/tags",
+        Needs.ADMIN,
+        '{"pod_definition": {"description": "matrix"}, "commit_message": "m", "tag": "{fresh}"}',
+    ),
+    # READ on the pod ({pod}: the shared pod, which every standing but the stranger may read)
+    # and ADMIN on the template it is saved to.
+    Call(
+        TAGS + "SavePodAsTemplateTag",
+        Kind.TEMPLATE,
+        "POST",
+        "/v3/pods/{pod}/save_pod_as_template_tag",
+        Needs.ADMIN,
+        '{"template_id": "{id}", "commit_message": "m", "tag": "{fresh}"}',
+    ),
+    Call(TAGS + "GetDerivedPod", Kind.POD, "GET", "/v3/pods/{id}/derived", Needs.READ),
     Call(TEMPLATES + "ListImages", Kind.TENANT, "GET", "/v3/pods/images", Needs.ANY),
     Call(
         TEMPLATES + "AddImage",

@@ -24,6 +24,7 @@ from services.common.generated.pods.v1 import (
     pod_files_service_pb2,
     pods_service_pb2,
     snapshots_service_pb2,
+    template_tags_service_pb2,
     templates_service_pb2,
     volumes_service_pb2,
 )
@@ -34,6 +35,7 @@ _DECLARED: dict[str, ServiceDescriptor] = {
     for module in (
         pods_service_pb2,
         templates_service_pb2,
+        template_tags_service_pb2,
         volumes_service_pb2,
         snapshots_service_pb2,
         identity_service_pb2,

@@ -6,7 +6,7 @@
 - On an object: the owner, an ADMIN sharee and a tenant admin succeed; READ and USER sharees
   succeed where their level suffices and get 403 otherwise; a stranger gets 404, worded like
   the answer for an object that does not exist.
-- Tenant-wide changes (templates, the image allow-list): tenant admins only (403 for others).
+- Tenant-wide changes (the image allow-list, quotas): tenant admins only (403 for others).
 - A denial reveals nothing (no description, file contents or credentials in its body) and
   changes nothing (the object, its grants and its files are as before; nothing is created).
 """
@@ -73,7 +73,9 @@ def _send(world: World, call: Call, standing: Standing, object_id: str, fresh: s
     return send(
         world.stack,
         call.method,
-        _fill(call.path, object_id, fresh, world.who[standing].username),
+        _fill(call.path, object_id, fresh, world.who[standing].username).replace(
+            "{pod}", world.shared[Kind.POD]
+        ),
         world.who[standing].token,
         body,
         call.content_type,

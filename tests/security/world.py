@@ -119,6 +119,8 @@ class World:
             body = {"template_id": object_id, "image": RUNNING_IMAGE, "description": MARKER}
             self.call(Standing.TENANT_ADMIN, "POST", "/v3/pods/templates", body)
             self.grant(kind, object_id, self.who[Standing.OWNER].username, "ADMIN")
+            tag = {"pod_definition": {"description": MARKER}, "commit_message": "first"}
+            self.call(Standing.TENANT_ADMIN, "POST", f"/v3/pods/templates/{object_id}/tags", tag)
         elif kind is Kind.VOLUME:
             body = {"volume_id": object_id, "description": MARKER, "size_limit": 16}
             self.call(Standing.OWNER, "POST", "/v3/pods/volumes", body)

@@ -1,4 +1,5 @@
-"""Templates and the image allow-list: read by every user of a tenant, changed by its admins.
+"""Templates and the image allow-list: templates are created by any user and changed by their
+ADMINs, the allow-list is read by every user of a tenant and changed by its admins.
 Called by transport/pods_servicer.py; stored through the repositories of domain/ports.py,
 with grants checked and changed by domain/access.py."""
 
@@ -14,6 +15,7 @@ from services.api.domain.images import parse_rule
 from services.api.domain.pods import check_image_allowed
 from services.api.domain.ports import ApiStore
 from services.api.domain.principal import Principal
+from services.api.domain.template_refs import check_template_id
 from services.api.domain.validation import (
     ENV_NAME_RE,
     MAX_DESCRIPTION,
@@ -31,7 +33,6 @@ from services.common.records import AlreadyExistsError as StoreAlreadyExists
 from services.common.records import ImageRule, TemplateKey
 from services.common.templates import PLACEHOLDERS, CredentialsRecipe, TemplateDef
 
-TEMPLATE_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
 METATAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 PREFIX_RULE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]{0,254}\*$")
 PLACEHOLDER_RE = re.compile(r"\{[^}]*\}")
@@ -97,16 +98,16 @@ class Catalog:
         return await self._access.revoke(who, TemplateKey(who.tenant_id, template_id), user)
 
     async def create_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
-        _admin(who, "create templates")
-        if not request.image:
-            raise InvalidArgumentError("image", "is required")
+        """Any user may create a template (its ADMIN); one without an image gets its pod
+        definitions from its tags (domain/template_tags.py)."""
         template = _checked(
             TemplateDef(
-                template_id=_template_id(request.template_id), image="", owner=who.username
+                template_id=check_template_id(request.template_id), image="", owner=who.username
             ),
             request,
         )
-        await check_image_allowed(self._store.catalog, who.tenant_id, template.image, "")
+        if template.image:
+            await check_image_allowed(self._store.catalog, who.tenant_id, template.image, "")
         try:
             return await self._store.catalog.create_template(who.tenant_id, template, self._clock())
         except StoreAlreadyExists as exc:
@@ -198,14 +199,6 @@ def _check_image_rule(image: str, description: str, where: str) -> None:
 def _admin(who: Principal, action: str) -> None:
     if not who.is_admin:
         raise PermissionDeniedError(f"only tenant admins may {action}")
-
-
-def _template_id(value: str) -> str:
-    if not TEMPLATE_ID_RE.fullmatch(value):
-        raise InvalidArgumentError(
-            "template_id", "must be 3 to 64 lowercase letters and digits, starting with a letter"
-        )
-    return value
 
 
 def _checked(current: TemplateDef, request: TemplateRequest) -> TemplateDef:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.api.domain.access import Access
+from services.api.domain.derivation import Resolver
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
 from services.api.domain.images import image_allowed
 from services.api.domain.ports import ApiStore, CatalogStore, ReconcileRequester
@@ -42,6 +43,7 @@ from services.common.pods_model import (
     Level,
     PodChange,
     PodRecord,
+    PodSpec,
     RequestedStatus,
     Status,
     VolumeMountSpec,
@@ -50,7 +52,7 @@ from services.common.quotas_model import Quota
 from services.common.records import AlreadyExistsError as StoreAlreadyExists
 from services.common.runtime.types import PodKey
 from services.common.secretbox import SecretBox
-from services.common.templates import Credentials, TemplateDef, generate_credentials
+from services.common.templates import Credentials, generate_credentials
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ class Pods:
         self._mounts = mounts
         self._store = store
         self._access = Access(store, clock, reconciler)
+        self._resolver = Resolver(store, limits)
         self._reconciler = reconciler
         self._secrets = secrets
         self._limits = limits
@@ -114,7 +117,7 @@ class Pods:
         self._clock = clock
 
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
-        templates = await self._usable_templates(who) if request.template else {}
+        request, templates = await self._resolver.for_pod(who, request)
         spec = validate_new_pod(request, templates, self._limits)
         await check_image_allowed(self._store.catalog, who.tenant_id, spec.image, spec.template)
         await self._mounts.authorize_mounts(who, spec.volume_mounts)
@@ -138,18 +141,6 @@ class Pods:
             raise AlreadyExistsError(f"pod_id '{request.pod_id}' already exists") from None
         await self._request(key, "create")
         return record
-
-    async def _usable_templates(self, who: Principal) -> dict[str, TemplateDef]:
-        """The templates the caller may create pods from (USER on them)."""
-        templates = await self._store.catalog.list_templates(who.tenant_id)
-        if who.is_admin:
-            return {t.template_id: t for t in templates}
-        levels = await self._store.grants.template_levels(who.tenant_id, who.username)
-        return {
-            t.template_id: t
-            for t in templates
-            if t.template_id in levels and levels[t.template_id].allows(Level.USER)
-        }
 
     async def get(self, who: Principal, pod_id: str) -> PodRecord:
         return await self._authorize(who, pod_id, Level.READ)
@@ -225,12 +216,18 @@ class Pods:
 
     # -- lifecycle and updates -------------------------------------------------------------
 
-    async def start(self, who: Principal, pod_id: str) -> Changed:
+    async def start(
+        self, who: Principal, pod_id: str, grab_latest_template_tag: bool = False
+    ) -> Changed:
         record = await self._authorize(who, pod_id, Level.USER)
-        if record.status_requested is RequestedStatus.ON and record.status in RUNNING:
-            return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.")
+        running = record.status_requested is RequestedStatus.ON and record.status in RUNNING
+        moved = ""
+        if grab_latest_template_tag:
+            record, moved = await self._to_latest_tag(who, record, reapply=running)
+        if running:
+            return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.{moved}")
         await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
-        return await self._want(who, record, RequestedStatus.ON, "start")
+        return _noted(await self._want(who, record, RequestedStatus.ON, "start"), moved)
 
     async def stop(self, who: Principal, pod_id: str) -> Changed:
         record = await self._authorize(who, pod_id, Level.USER)
@@ -238,10 +235,29 @@ class Pods:
             return Changed(record, f"Pod '{pod_id}' is already stopping or stopped.")
         return await self._want(who, record, RequestedStatus.OFF, "stop")
 
-    async def restart(self, who: Principal, pod_id: str) -> Changed:
+    async def restart(
+        self, who: Principal, pod_id: str, grab_latest_template_tag: bool = False
+    ) -> Changed:
         record = await self._authorize(who, pod_id, Level.USER)
+        moved = ""
+        if grab_latest_template_tag:
+            record, moved = await self._to_latest_tag(who, record, reapply=False)
         await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
-        return await self._want(who, record, RequestedStatus.RESTART, "restart")
+        return _noted(await self._want(who, record, RequestedStatus.RESTART, "restart"), moved)
+
+    async def _to_latest_tag(
+        self, who: Principal, record: PodRecord, *, reapply: bool
+    ) -> tuple[PodRecord, str]:
+        """The pod moved to the newest version of its template tag (domain/derivation.py),
+        applied at once when `reapply`, and a sentence saying so ("" when nothing moved)."""
+        spec = await self._resolver.latest_spec(who, record.key.pod_id, record.spec)
+        if spec is None:
+            return record, ""
+        await check_image_allowed(self._store.catalog, who.tenant_id, spec.image, spec.template)
+        await self._authorize_new_mounts(who, record, spec)
+        why = f"template moved to {spec.template} by {who.username}"
+        updated = await self._store_spec(record, spec, reapply=reapply, why=why)
+        return updated, f" Its template moved to {spec.template}."
 
     async def update(self, who: Principal, update: PodUpdate) -> Changed:
         record = await self._authorize(who, update.pod_id, Level.ADMIN)
@@ -250,29 +266,37 @@ class Pods:
             return Changed(
                 record, f"Pod '{update.pod_id}' is unchanged: the update changes nothing."
             )
+        await self._authorize_new_mounts(who, record, plan.spec)
+        reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
+        why = f"updated by {who.username}: {', '.join(plan.changed)}"
+        updated = await self._store_spec(record, plan.spec, reapply=reapply, why=why)
+        return Changed(updated, _update_message(update.pod_id, plan, reapply))
+
+    async def _store_spec(
+        self, record: PodRecord, spec: PodSpec, *, reapply: bool, why: str
+    ) -> PodRecord:
+        """Records a changed spec (held to the owner's quota); with `reapply`, the spawner is
+        asked to apply it at once."""
+        with refusals():
+            updated = await self._store.pods.update_spec(
+                record.key, spec, self._clock(), reapply=reapply, why=why, quota=self._quota
+            )
+        if updated is None:
+            raise NotFoundError(f"pod '{record.key.pod_id}' not found")
+        if reapply:
+            await self._request(updated.key, "update")
+        return updated
+
+    async def _authorize_new_mounts(self, who: Principal, record: PodRecord, spec: PodSpec) -> None:
+        """Checks the mounts `spec` adds to the pod's, for the caller and the pod's owner."""
         added = {
             object_id: mount
-            for object_id, mount in plan.spec.volume_mounts.items()
+            for object_id, mount in spec.volume_mounts.items()
             if record.spec.volume_mounts.get(object_id) != mount
         }
         await self._mounts.authorize_mounts(who, added)
         if record.owner != who.username:  # the pod mounts with its owner's permission too
             await self._mounts.authorize_start(who, record.owner, added)
-        reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
-        with refusals():
-            updated = await self._store.pods.update_spec(
-                record.key,
-                plan.spec,
-                self._clock(),
-                reapply=reapply,
-                why=f"updated by {who.username}: {', '.join(plan.changed)}",
-                quota=self._quota,
-            )
-        if updated is None:
-            raise NotFoundError(f"pod '{update.pod_id}' not found")
-        if reapply:
-            await self._request(updated.key, "update")
-        return Changed(updated, _update_message(update.pod_id, plan, reapply))
 
     async def _want(
         self, who: Principal, record: PodRecord, requested: RequestedStatus, verb: str
@@ -326,6 +350,10 @@ class Pods:
         except PodsError as exc:
             # Desired state is recorded; health's resync republishes stuck pods.
             log.warning("could not publish %s command for %s: %s", reason, key, exc)
+
+
+def _noted(changed: Changed, note: str) -> Changed:
+    return Changed(changed.record, changed.message + note) if note else changed
 
 
 def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:

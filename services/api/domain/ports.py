@@ -21,7 +21,7 @@ from services.common.quotas_model import Quota, QuotaView
 from services.common.records import ImageRule, Revocation, StorageKey, TemplateKey
 from services.common.runtime.types import PodKey
 from services.common.storage.types import SnapshotKey, VolumeKey
-from services.common.templates import TemplateDef
+from services.common.templates import TemplateDef, TemplateTagRecord
 from services.common.volumes_model import SnapshotRecord, VolumeRecord
 
 
@@ -216,6 +216,20 @@ class CatalogStore(Protocol):
     async def delete_image_rule(self, tenant_id: str, image: str) -> bool: ...
 
 
+class TemplateTagStore(Protocol):
+    """Template versions (tags)."""
+
+    async def add_tag(self, tenant_id: str, tag: TemplateTagRecord) -> TemplateTagRecord | None: ...
+
+    async def list_tags(
+        self,
+        tenant_id: str,
+        template_ids: Sequence[str],
+        tag: str | None = None,
+        tag_timestamp: str | None = None,
+    ) -> list[TemplateTagRecord]: ...
+
+
 class StorageRecordStore(Protocol):
     """Volume and snapshot records."""
 
@@ -290,3 +304,6 @@ class ApiStore(Protocol):
 
     @property
     def quotas(self) -> QuotaStore: ...
+
+    @property
+    def template_tags(self) -> TemplateTagStore: ...

@@ -101,7 +101,9 @@ class PodsServicer(WatchCalls, pb_grpc.PodsServiceServicer):
 
     @enveloped(pb.StartPodResponse)
     async def StartPod(self, request: pb.StartPodRequest, who: Principal) -> Reply:
-        return self._pod(await self._pods.start(who, request.pod_id))
+        return self._pod(
+            await self._pods.start(who, request.pod_id, request.grab_latest_template_tag)
+        )
 
     @enveloped(pb.StopPodResponse)
     async def StopPod(self, request: pb.StopPodRequest, who: Principal) -> Reply:
@@ -109,7 +111,9 @@ class PodsServicer(WatchCalls, pb_grpc.PodsServiceServicer):
 
     @enveloped(pb.RestartPodResponse)
     async def RestartPod(self, request: pb.RestartPodRequest, who: Principal) -> Reply:
-        return self._pod(await self._pods.restart(who, request.pod_id))
+        return self._pod(
+            await self._pods.restart(who, request.pod_id, request.grab_latest_template_tag)
+        )
 
     @enveloped(pb.GetPodPermissionsResponse)
     async def GetPodPermissions(

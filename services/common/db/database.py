@@ -20,6 +20,7 @@ from services.common.db.repositories.pod_state import PodStateRepository
 from services.common.db.repositories.pods import PodRepository
 from services.common.db.repositories.quotas import QuotaRepository
 from services.common.db.repositories.storage_records import StorageRecordRepository
+from services.common.db.repositories.template_tags import TemplateTagRepository
 from services.common.db.sessions import Sessions, open_engine
 
 
@@ -37,6 +38,7 @@ class Repositories:
     catalog: CatalogRepository
     storage: StorageRecordRepository
     quotas: QuotaRepository
+    template_tags: TemplateTagRepository
 
     @classmethod
     def open(cls, url: str) -> Repositories:
@@ -59,6 +61,7 @@ class Repositories:
             catalog=CatalogRepository(sessions),
             storage=StorageRecordRepository(sessions),
             quotas=QuotaRepository(sessions),
+            template_tags=TemplateTagRepository(sessions),
         )
 
     async def ping(self) -> None:

@@ -131,6 +131,25 @@ class TemplateRow(Base):
     update_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class TemplateTagRow(Base):
+    """One version of a template: an immutable pod definition named `tag@timestamp`."""
+
+    __tablename__ = "template_tags"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "template_id", "tag_timestamp", name="uq_template_tags"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    template_id: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[str] = mapped_column(String(80))
+    tag_timestamp: Mapped[str] = mapped_column(String(128))
+    pod_definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    commit_message: Mapped[str] = mapped_column(String(255))
+    added_by: Mapped[str] = mapped_column(String(128))
+    creation_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ImageRuleRow(Base):
     """One entry of a tenant's image allow-list: an exact reference or a prefix ending in *."""
 

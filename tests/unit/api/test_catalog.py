@@ -101,9 +101,14 @@ async def test_a_new_template_makes_pods_with_its_image_env_and_credentials(
     assert creds.environment == {"MARIADB_USER": "db1", "MARIADB_PASSWORD": creds.password}
 
 
-async def test_only_admins_change_templates_and_bad_ones_are_refused(catalog: Catalog) -> None:
+async def test_any_user_creates_templates_only_their_admins_change_them_and_bad_ones_are_refused(
+    catalog: Catalog,
+) -> None:
+    mine = await catalog.create_template(ALICE, TemplateRequest(template_id="alices"))
+    assert (mine.owner, mine.image) == ("alice", "")  # its pod definitions come from its tags
+    await catalog.update_template(ALICE, TemplateRequest(template_id="alices", description="x"))
     with pytest.raises(PermissionDeniedError):
-        await catalog.create_template(ALICE, TemplateRequest(template_id="abc", image="x:1"))
+        await catalog.update_template(ALICE, TemplateRequest(template_id="neo4j", image="x:1"))
     with pytest.raises(InvalidArgumentError, match="template_id"):
         await catalog.create_template(ADMIN, TemplateRequest(template_id="Bad!", image="x:1"))
     with pytest.raises(InvalidArgumentError, match="placeholder"):

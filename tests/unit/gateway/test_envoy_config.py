@@ -125,6 +125,7 @@ def test_transcoder_settings(config: dict[str, Any]) -> None:
     assert transcoder["services"] == [
         "pods.v1.PodsService",
         "pods.v1.TemplatesService",
+        "pods.v1.TemplateTagsService",
         "pods.v1.VolumesService",
         "pods.v1.SnapshotsService",
         "pods.v1.IdentityService",

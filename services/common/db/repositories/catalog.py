@@ -1,5 +1,5 @@
 """The tenant's catalog: pod templates (created with their owner as ADMIN, and everyone as
-USER when public; seeded at start) and the image allow-list.
+USER when public; seeded at start; deleted with their tags) and the image allow-list.
 
 Used by services/api/domain/catalog.py and pods.py through the Protocols of
 services/api/domain/ports.py, and by services/api/server.py (seeding). Template grants are
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.db.codec import template_to_json
 from services.common.db.mapping import image_rule, template_def
-from services.common.db.models import ImageRuleRow, TemplateRow
+from services.common.db.models import ImageRuleRow, TemplateRow, TemplateTagRow
 from services.common.db.repositories.grants import delete_grants, grant_row
 from services.common.db.sessions import Sessions
 from services.common.pods_model import Level
@@ -92,6 +92,11 @@ class CatalogRepository:
     async def delete_template(self, tenant_id: str, template_id: str) -> bool:
         async with self._session.begin() as session:
             await delete_grants(session, TemplateKey(tenant_id, template_id))
+            await session.execute(
+                delete(TemplateTagRow).where(
+                    TemplateTagRow.tenant_id == tenant_id, TemplateTagRow.template_id == template_id
+                )
+            )
             result = await session.execute(
                 delete(TemplateRow).where(
                     TemplateRow.tenant_id == tenant_id, TemplateRow.template_id == template_id

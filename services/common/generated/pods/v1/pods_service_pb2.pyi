@@ -157,10 +157,12 @@ class UpdatePodResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[_pod_pb2.Pod, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class StartPodRequest(_message.Message):
-    __slots__ = ("pod_id",)
+    __slots__ = ("pod_id", "grab_latest_template_tag")
     POD_ID_FIELD_NUMBER: _ClassVar[int]
+    GRAB_LATEST_TEMPLATE_TAG_FIELD_NUMBER: _ClassVar[int]
     pod_id: str
-    def __init__(self, pod_id: _Optional[str] = ...) -> None: ...
+    grab_latest_template_tag: bool
+    def __init__(self, pod_id: _Optional[str] = ..., grab_latest_template_tag: _Optional[bool] = ...) -> None: ...
 
 class StartPodResponse(_message.Message):
     __slots__ = ("result", "status", "message", "version", "metadata")
@@ -197,10 +199,12 @@ class StopPodResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[_pod_pb2.Pod, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class RestartPodRequest(_message.Message):
-    __slots__ = ("pod_id",)
+    __slots__ = ("pod_id", "grab_latest_template_tag")
     POD_ID_FIELD_NUMBER: _ClassVar[int]
+    GRAB_LATEST_TEMPLATE_TAG_FIELD_NUMBER: _ClassVar[int]
     pod_id: str
-    def __init__(self, pod_id: _Optional[str] = ...) -> None: ...
+    grab_latest_template_tag: bool
+    def __init__(self, pod_id: _Optional[str] = ..., grab_latest_template_tag: _Optional[bool] = ...) -> None: ...
 
 class RestartPodResponse(_message.Message):
     __slots__ = ("result", "status", "message", "version", "metadata")

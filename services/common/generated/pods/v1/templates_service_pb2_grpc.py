@@ -137,7 +137,7 @@ class TemplatesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateTemplate(self, request, context):
-        """Creates a template. Tenant admins only.
+        """Creates a template. Any user of the tenant (its creator becomes its ADMIN).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -145,14 +145,14 @@ class TemplatesServiceServicer:
 
     def UpdateTemplate(self, request, context):
         """Replaces a template's definition; existing pods keep what they were created with.
-        Tenant admins only.
+        Needs ADMIN on the template.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteTemplate(self, request, context):
-        """Deletes a template; existing pods keep running. Tenant admins only.
+        """Deletes a template and its tags; existing pods keep running. Needs ADMIN on it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
