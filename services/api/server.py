@@ -22,6 +22,7 @@ from services.api.domain.volumes import Volumes
 from services.api.domain.watch import PodWatch, Wakeups
 from services.api.identity_config import check_identity
 from services.api.jwks import JwksKeys
+from services.api.login_wiring import login_servicer, register_login
 from services.api.remote_volumes import RemoteVolumeStore
 from services.api.spawner_client import SpawnerCommandRunner
 from services.api.tokens import (
@@ -240,6 +241,7 @@ async def run(settings: Settings) -> None:
     wakeups = Wakeups()
     feed = await wakeups.follow(bus)
     watch = PodWatch(pods, pods, wakeups)
+    login = login_servicer(settings, identity, auth, store.pods, now)
 
     def register(server: grpc.aio.Server) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
@@ -261,6 +263,7 @@ async def run(settings: Settings) -> None:
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
             IdentityServicer(identity), server
         )
+        register_login(server, login)  # the gateway's ext_authz check (gateway/pod_login.py)
         # grpcurl list/describe (reached through the gateway too): the API's own services.
         enable_reflection(server, API_SERVICES)
 

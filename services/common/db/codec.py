@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from services.common.pod_auth_model import auth_from_json, auth_to_json
 from services.common.pods_model import (
     ContainerStatus,
     MountType,
@@ -17,6 +18,22 @@ from services.common.pods_model import (
 from services.common.templates import CredentialsRecipe, TemplateDef
 
 
+def stanza_to_json(stanza: NetworkStanza) -> dict[str, Any]:
+    """A networking stanza as JSON; its auth only when not the default."""
+    data: dict[str, Any] = {"protocol": stanza.protocol, "port": stanza.port}
+    auth = auth_to_json(stanza.auth)
+    if auth is not None:
+        data["tapis_auth"] = auth
+    return data
+
+
+def stanza_from_json(data: dict[str, Any]) -> NetworkStanza:
+    """The inverse of stanza_to_json."""
+    return NetworkStanza(
+        protocol=data["protocol"], port=data["port"], auth=auth_from_json(data.get("tapis_auth"))
+    )
+
+
 def spec_to_json(spec: PodSpec) -> dict[str, Any]:
     """The spec as a JSON-ready dict."""
     return {
@@ -26,9 +43,7 @@ def spec_to_json(spec: PodSpec) -> dict[str, Any]:
         "command": list(spec.command),
         "arguments": list(spec.arguments),
         "environment_variables": dict(spec.environment_variables),
-        "networking": {
-            name: {"protocol": s.protocol, "port": s.port} for name, s in spec.networking.items()
-        },
+        "networking": {name: stanza_to_json(s) for name, s in spec.networking.items()},
         "resources": vars(spec.resources).copy(),
         "time_to_stop_default": spec.time_to_stop_default,
         "time_to_stop_instance": spec.time_to_stop_instance,
@@ -55,10 +70,7 @@ def spec_from_json(data: dict[str, Any]) -> PodSpec:
         command=tuple(data["command"]),
         arguments=tuple(data["arguments"]),
         environment_variables=dict(data["environment_variables"]),
-        networking={
-            name: NetworkStanza(protocol=s["protocol"], port=s["port"])
-            for name, s in data["networking"].items()
-        },
+        networking={name: stanza_from_json(s) for name, s in data["networking"].items()},
         resources=ResourceSpec(**data["resources"]),
         time_to_stop_default=data["time_to_stop_default"],
         time_to_stop_instance=data["time_to_stop_instance"],
@@ -116,10 +128,7 @@ def template_to_json(template: TemplateDef) -> dict[str, Any]:
         "description": template.description,
         "metatags": list(template.metatags),
         "archive_message": template.archive_message,
-        "networking": {
-            name: {"protocol": s.protocol, "port": s.port}
-            for name, s in template.networking.items()
-        },
+        "networking": {name: stanza_to_json(s) for name, s in template.networking.items()},
         "environment": dict(template.environment),
         "read_only_root": template.read_only_root,
         "credentials": None
@@ -143,10 +152,7 @@ def template_from_json(
         description=data.get("description", ""),
         metatags=tuple(data.get("metatags", ())),
         archive_message=data.get("archive_message", ""),
-        networking={
-            name: NetworkStanza(protocol=s["protocol"], port=s["port"])
-            for name, s in data.get("networking", {}).items()
-        },
+        networking={name: stanza_from_json(s) for name, s in data.get("networking", {}).items()},
         environment=dict(data.get("environment", {})),
         read_only_root=bool(data.get("read_only_root", False)),
         credentials=None

@@ -1,0 +1,259 @@
+"""A web pod behind a login (`tapis_auth`), end to end through the real stack: created with
+tapipy unchanged, reached by a browser-like client (requests.Session following redirects and
+keeping cookies, verifying the stack's CA) that lands on the identity's login page, logs in,
+and reaches the pod, which received the user in its header and never the session cookie; a
+user not in tapis_auth_allowed_users gets 403; a pod without tapis_auth answers without any
+login."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+import requests
+import urllib3.util.connection
+from tapipy.tapis import Tapis
+
+from tests.e2e.conftest import Cleanup, Unique
+from tests.e2e.harness import Stack, eventually
+
+pytestmark = [pytest.mark.docker, pytest.mark.stack]
+DOMAIN = "pods.localhost"
+
+# The pod: busybox httpd (the pods-http image) with a CGI script printing the request's headers,
+# so the test sees what the pod received.
+ECHO_SCRIPT = (
+    "mkdir -p /tmp/w/cgi-bin && echo ok > /tmp/w/index.html && "
+    "printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\nenv | grep ^HTTP_ | sort\\n' "
+    "> /tmp/w/cgi-bin/headers && chmod +x /tmp/w/cgi-bin/headers && "
+    "exec httpd -f -p 5000 -h /tmp/w"
+)
+
+
+@pytest.fixture(scope="module")
+def t(stack: Stack) -> Tapis:
+    client = Tapis(base_url=stack.url, username="testuser", password="testpass")
+    client.get_tokens()
+    return client
+
+
+@pytest.fixture(autouse=True)
+def pod_names_resolve_to_the_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`*.pods.localhost` is the local gateway (no DNS here knows the name)."""
+    real = urllib3.util.connection.create_connection
+
+    def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        host, port = address
+        if host.endswith("." + DOMAIN):
+            host = "127.0.0.1"
+        return real((host, port), *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    yield
+
+
+def browser(stack: Stack) -> requests.Session:
+    session = requests.Session()
+    session.verify = str(stack.ca)
+    return session
+
+
+def pod_url(stack: Stack, pod_id: str, path: str = "/") -> str:
+    return f"https://{pod_id}.{DOMAIN}:{stack.env['PODS_PODS_PORT']}{path}"
+
+
+class LoginForm(HTMLParser):
+    """The action and hidden fields of the login page's form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.action = values.get("action", "")
+        if tag == "input" and values.get("type") == "hidden":
+            self.fields[values["name"]] = values.get("value", "")
+
+
+def log_in(
+    stack: Stack, session: requests.Session, url: str, user: str, password: str
+) -> requests.Response:
+    """Opens `url`, is sent to the login page, submits it; the response after the redirects."""
+    page = session.get(url, timeout=30)
+    assert page.status_code == 200, (page.status_code, page.text[:300])
+    assert page.url.startswith(f"{stack.url}/v3/oauth2/authorize?"), page.url
+    assert "password" in page.text
+    form = LoginForm()
+    form.feed(page.text)
+    assert form.action == "/v3/oauth2/authorize"
+    return session.post(
+        stack.url + form.action,
+        data={**form.fields, "username": user, "password": password},
+        timeout=30,
+    )
+
+
+def create_web_pod(stack: Stack, t: Tapis, pod_id: str, networking: dict[str, Any]) -> None:
+    t.pods.create_pod(
+        pod_id=pod_id,
+        image="pods-http:latest",
+        command=["/bin/sh", "-c", ECHO_SCRIPT],
+        networking=networking,
+    )
+    eventually(lambda: t.pods.get_pod(pod_id=pod_id).status == "AVAILABLE", what=f"{pod_id} up")
+
+
+def headers_seen(text: str) -> dict[str, str]:
+    return dict(re.findall(r"^HTTP_([A-Z0-9_]+)=(.*)$", text, re.MULTILINE))
+
+
+def test_a_browser_logs_in_and_the_pod_gets_the_user(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    pod_id = cleanup.pod(unique("authweb"))
+    create_web_pod(
+        stack,
+        t,
+        pod_id,
+        {
+            "default": {
+                "protocol": "http",
+                "port": 5000,
+                "tapis_auth": True,
+                "tapis_auth_allowed_users": ["testuser"],
+                "tapis_auth_response_headers": {
+                    "X-Tapis-Username": "<<tapisusername>>@<<tapistenantid>>"
+                },
+                "tapis_auth_return_path": "/cgi-bin/headers",
+            }
+        },
+    )
+    stanza = t.pods.get_pod(pod_id=pod_id).networking.default
+    assert stanza.tapis_auth is True
+    assert stanza.tapis_auth_allowed_users == ["testuser"]
+    assert stanza.tapis_auth_return_path == "/cgi-bin/headers"
+
+    # Routed: an anonymous request is sent to the login page instead of reaching the pod.
+    def sent_to_login() -> bool:
+        reply = requests.get(
+            pod_url(stack, pod_id), verify=str(stack.ca), allow_redirects=False, timeout=10
+        )
+        return reply.status_code == 302 and "/v3/oauth2/authorize?" in reply.headers["location"]
+
+    eventually(sent_to_login, 5.0, f"{pod_id} behind its login")
+
+    session = browser(stack)
+    landed = log_in(
+        stack, session, pod_url(stack, pod_id, "/cgi-bin/headers"), "testuser", "testpass"
+    )
+    assert landed.status_code == 200, landed.text[:300]
+    assert landed.url == pod_url(stack, pod_id, "/cgi-bin/headers")
+    seen = headers_seen(landed.text)
+    assert seen["X_TAPIS_USERNAME"] == "testuser@dev"
+    assert "pods-session" not in seen.get("COOKIE", "")
+    cookie = next(c for c in session.cookies if c.name == "__Host-pods-session")
+    assert cookie.secure and cookie.has_nonstandard_attr("HttpOnly")
+
+    # The session goes on working, and a spoofed user header is replaced.
+    again = session.get(
+        pod_url(stack, pod_id, "/cgi-bin/headers"),
+        headers={"X-Tapis-Username": "admin"},
+        timeout=10,
+    )
+    assert headers_seen(again.text)["X_TAPIS_USERNAME"] == "testuser@dev"
+
+
+def test_a_user_not_allowed_gets_403(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    pod_id = cleanup.pod(unique("authonly"))
+    create_web_pod(
+        stack,
+        t,
+        pod_id,
+        {
+            "default": {
+                "protocol": "http",
+                "port": 5000,
+                "tapis_auth": True,
+                "tapis_auth_allowed_users": ["testuser"],
+            }
+        },
+    )
+    eventually(
+        lambda: (
+            requests.get(
+                pod_url(stack, pod_id), verify=str(stack.ca), allow_redirects=False, timeout=10
+            ).status_code
+            == 302
+        ),
+        5.0,
+        f"{pod_id} behind its login",
+    )
+    denied = log_in(stack, browser(stack), pod_url(stack, pod_id), "otheruser", "otherpass")
+    assert denied.status_code == 403
+    assert "otheruser" in denied.text
+
+
+def test_a_wrong_password_shows_the_login_page_again(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    pod_id = cleanup.pod(unique("authpw"))
+    create_web_pod(
+        stack, t, pod_id, {"default": {"protocol": "http", "port": 5000, "tapis_auth": True}}
+    )
+    eventually(
+        lambda: (
+            requests.get(
+                pod_url(stack, pod_id), verify=str(stack.ca), allow_redirects=False, timeout=10
+            ).status_code
+            == 302
+        ),
+        5.0,
+        f"{pod_id} behind its login",
+    )
+    refused = log_in(stack, browser(stack), pod_url(stack, pod_id), "testuser", "wrong")
+    assert refused.status_code == 200  # the form again, saying why
+    assert refused.url == f"{stack.url}/v3/oauth2/authorize"
+    assert "Invalid username or password" in refused.text
+
+
+def test_a_pod_without_tapis_auth_answers_without_login(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    pod_id = cleanup.pod(unique("openweb"))
+    create_web_pod(stack, t, pod_id, {"default": {"protocol": "http", "port": 5000}})
+    assert t.pods.get_pod(pod_id=pod_id).networking.default.tapis_auth is False
+
+    def answers() -> bool:
+        reply = browser(stack).get(
+            pod_url(stack, pod_id, "/cgi-bin/headers"), allow_redirects=False, timeout=10
+        )
+        return reply.status_code == 200
+
+    eventually(answers, 5.0, f"{pod_id} answers")
+
+
+def test_the_identity_never_redirects_outside_the_pod_domain(stack: Stack) -> None:
+    reply = requests.get(
+        f"{stack.url}/v3/oauth2/authorize",
+        params={
+            "response_type": "code",
+            "client_id": "pods-gateway",
+            "redirect_uri": "https://evil.example.net/.pods-auth/callback",
+            "state": "x",
+        },
+        verify=str(stack.ca),
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert reply.status_code == 400
+    assert "location" not in reply.headers
+    assert "redirect_uri" in reply.json()["message"]
