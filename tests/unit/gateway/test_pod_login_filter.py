@@ -90,3 +90,11 @@ def test_the_rest_listener_checks_the_authorize_page_only() -> None:
         if "envoy.filters.http.ext_authz" in r.get("typed_per_filter_config", {})
     ]
     assert enabled == ["oauth2-authorize"]
+
+
+def test_the_login_check_itself_is_not_reachable_through_the_gateway() -> None:
+    listener = plain(rest_listener("/pods.pb", 8080))
+    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    routes = manager["route_config"]["virtual_hosts"][0]["routes"]
+    prefixes = [r["match"].get("prefix", "") for r in routes]
+    assert not any(p.startswith("/envoy.") for p in prefixes)
