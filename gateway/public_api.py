@@ -18,6 +18,7 @@ PUBLIC_SERVICES: tuple[str, ...] = (
     "pods.v1.VolumesService",
     "pods.v1.SnapshotsService",
     "pods.v1.IdentityService",
+    "pods.v1.PodAuthService",
 )
 
 # The longest call: ExecPod runs commands for up to MAX_TOTAL_TIMEOUT (an hour, in

@@ -35,6 +35,7 @@ from services.api.tokens import (
 )
 from services.api.transport.auth import Authenticator
 from services.api.transport.identity_servicer import IdentityServicer
+from services.api.transport.pod_auth_servicer import PodAuthServicer
 from services.api.transport.pods_servicer import PodsServicer
 from services.api.transport.snapshots_servicer import SnapshotsServicer
 from services.api.transport.templates_servicer import TemplatesServicer
@@ -45,6 +46,7 @@ from services.common.dependency_health import DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import (
     identity_service_pb2_grpc,
+    pod_auth_service_pb2_grpc,
     pod_streams_service_pb2_grpc,
     pods_service_pb2_grpc,
     snapshots_service_pb2_grpc,
@@ -77,6 +79,7 @@ API_SERVICES: tuple[str, ...] = (
     "pods.v1.SnapshotsService",
     "pods.v1.IdentityService",
     "pods.v1.PodStreamsService",
+    "pods.v1.PodAuthService",
 )
 
 
@@ -264,6 +267,12 @@ async def run(settings: Settings) -> None:
             IdentityServicer(identity), server
         )
         register_login(server, login)  # the gateway's ext_authz check (gateway/pod_login.py)
+        pod_auth_service_pb2_grpc.add_PodAuthServiceServicer_to_server(
+            PodAuthServicer(
+                store.pods, auth, settings.site_id, settings.pod_domain, settings.pods_port
+            ),
+            server,
+        )
         # grpcurl list/describe (reached through the gateway too): the API's own services.
         enable_reflection(server, API_SERVICES)
 

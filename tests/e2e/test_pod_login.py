@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 import urllib3.util.connection
+from tapipy.errors import BaseTapyException
 from tapipy.tapis import Tapis
 
 from tests.e2e.conftest import Cleanup, Unique
@@ -245,3 +246,36 @@ def test_the_identity_never_redirects_outside_the_pod_domain(stack: Stack) -> No
     assert reply.status_code == 400
     assert "location" not in reply.headers
     assert "redirect_uri" in reply.json()["message"]
+
+
+def test_tapipy_asks_what_the_login_does_for_its_user(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    """Tapis's `pod_auth` and `pod_auth_callback` through tapipy unchanged."""
+    pod_id = cleanup.pod(unique("authapi"))
+    t.pods.create_pod(
+        pod_id=pod_id,
+        image="pods-http:latest",
+        networking={
+            "default": {"protocol": "http", "port": 5000, "tapis_auth": True},
+            "admin": {
+                "protocol": "http",
+                "port": 5000,
+                "tapis_auth": True,
+                "tapis_auth_allowed_users": ["adminuser"],
+                "tapis_auth_response_headers": {"X-User": "<<tapisusername>>"},
+            },
+        },
+    )
+    status = t.pods.pod_auth(pod_id_net=pod_id)
+    assert status.tapis_auth is True and status.username == "testuser"
+    other = Tapis(base_url=stack.url, username="adminuser", password="adminpass")
+    other.get_tokens()
+    headers = other.pods.pod_auth(pod_id_net=f"{pod_id}-admin").headers
+    assert getattr(headers, "X-User") == "adminuser"
+    with pytest.raises(BaseTapyException) as denied:
+        t.pods.pod_auth(pod_id_net=f"{pod_id}-admin")
+    assert "testuser" in str(denied.value)
+    with pytest.raises(BaseTapyException) as callback:
+        t.pods.pod_auth_callback(pod_id_net=pod_id)
+    assert "/.pods-auth/callback" in str(callback.value)

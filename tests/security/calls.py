@@ -1,6 +1,7 @@
 """Every public REST call of the public services (PodsService, TemplatesService,
-VolumesService, SnapshotsService, IdentityService), keyed by the RPC's full name, with the
-permission it needs, as data for the permission matrix (test_permission_matrix.py).
+VolumesService, SnapshotsService, IdentityService, PodAuthService), keyed by the RPC's full
+name, with the permission it needs, as data for the permission matrix
+(test_permission_matrix.py).
 
 A path holds `{id}` for the object under test and `{me}` for the caller's own name; a body may hold
 `{id}` and `{fresh}` (a new, unique id). `needs` is the least standing that succeeds:
@@ -63,6 +64,7 @@ TEMPLATES = "pods.v1.TemplatesService."
 VOLUMES = "pods.v1.VolumesService."
 SNAPSHOTS = "pods.v1.SnapshotsService."
 IDENTITY = "pods.v1.IdentityService."
+POD_AUTH = "pods.v1.PodAuthService."
 DUMMY = "secdummy"  # a grantee that permission calls add and remove
 
 CALLS = [
@@ -361,4 +363,7 @@ CALLS = [
         Needs.ADMIN,
         consumes=True,
     ),
+    # Pod login (Tapis's pod_auth): any user of the tenant may ask what a pod port's login does
+    # for them (the matrix's pods have no tapis_auth: everybody passes).
+    Call(POD_AUTH + "GetPodAuth", Kind.POD, "GET", "/v3/pods/{id}/auth", Needs.ANY),
 ]

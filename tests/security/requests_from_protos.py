@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from gateway.public_api import PUBLIC_SERVICES
 from services.common.generated.pods.v1 import (
     identity_service_pb2,
+    pod_auth_service_pb2,
     pods_service_pb2,
     snapshots_service_pb2,
     templates_service_pb2,
@@ -35,6 +36,7 @@ _DECLARED: dict[str, ServiceDescriptor] = {
         volumes_service_pb2,
         snapshots_service_pb2,
         identity_service_pb2,
+        pod_auth_service_pb2,
     )
     for service in module.DESCRIPTOR.services_by_name.values()
 }

@@ -132,6 +132,7 @@ def test_transcoder_settings(config: dict[str, Any]) -> None:
         "pods.v1.VolumesService",
         "pods.v1.SnapshotsService",
         "pods.v1.IdentityService",
+        "pods.v1.PodAuthService",
     ]
     assert transcoder["print_options"]["preserve_proto_field_names"] is True
     assert transcoder["print_options"]["always_print_primitive_fields"] is True
