@@ -12,6 +12,8 @@ and ALPN of the ClientHello, and Envoy picks the filter chain whose match names 
   connection manager forwarding to the pod's cluster, or answering 503 ("pod 'x' is
   CREATING") while the pod does not serve. Requests naming another host on the same
   connection (HTTP/2 connection reuse under a wildcard certificate) get 421.
+  A serving route with `tapis_auth` also gets the login check (gateway/pod_login.py) before
+  the router, and its cluster is published with the others.
 - `tcp` route (Neo4j bolt+s): TLS terminated, bytes proxied to the pod in plain TCP.
 - `postgres` route (libpq `sslnegotiation=direct`): TLS with ALPN `postgresql`, proxied.
 - Plaintext (classic libpq sends an SSLRequest before any TLS): proxied untouched to the
