@@ -9,7 +9,6 @@ survive a restart of the api. Replicas of the api must share the data directory'
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +25,7 @@ from services.api.domain.pod_login import LoginEndpoints, PodLogin
 from services.api.transport.auth import Authenticator
 from services.api.transport.authorize_check import AUTHORIZE_PATH, AuthorizePage
 from services.api.transport.login_servicer import LoginServicer, TokenUsers
+from services.common.key_files import load_or_create
 from services.common.settings import Settings
 
 SECRET_FILE = "login-secret.key"  # noqa: S105 - a file name
@@ -33,21 +33,9 @@ SECRET_BYTES = 32
 
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The secret in `path`, generated (random, file mode 0600) on first use."""
-    if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_hex(SECRET_BYTES))
-    try:
-        os.link(tmp, path)  # first writer wins; others read its secret
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    """The secret in `path` (hex), generated (random, file mode 0600) on first use."""
+    text = load_or_create(path, lambda: secrets.token_hex(SECRET_BYTES).encode("ascii"))
+    return bytes.fromhex(text.decode("ascii").strip())
 
 
 def login_servicer(

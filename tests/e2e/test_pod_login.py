@@ -125,6 +125,11 @@ def create_web_pod(stack: Stack, t: Tapis, pod_id: str, networking: dict[str, An
     eventually(routed, 5.0, f"{pod_id} routed" + (" behind its login" if login else ""))
 
 
+def behind_login(**fields: object) -> dict[str, Any]:
+    """The networking of a pod whose default port (5000, http) is behind a login."""
+    return {"default": {"protocol": "http", "port": 5000, "tapis_auth": True, **fields}}
+
+
 def headers_seen(text: str) -> dict[str, str]:
     return dict(re.findall(r"^HTTP_([A-Z0-9_]+)=(.*)$", text, re.MULTILINE))
 
@@ -137,18 +142,11 @@ def test_a_browser_logs_in_and_the_pod_gets_the_user(
         stack,
         t,
         pod_id,
-        {
-            "default": {
-                "protocol": "http",
-                "port": 5000,
-                "tapis_auth": True,
-                "tapis_auth_allowed_users": ["testuser"],
-                "tapis_auth_response_headers": {
-                    "X-Tapis-Username": "<<tapisusername>>@<<tapistenantid>>"
-                },
-                "tapis_auth_return_path": "/cgi-bin/headers",
-            }
-        },
+        behind_login(
+            tapis_auth_allowed_users=["testuser"],
+            tapis_auth_response_headers={"X-Tapis-Username": "<<tapisusername>>@<<tapistenantid>>"},
+            tapis_auth_return_path="/cgi-bin/headers",
+        ),
     )
     stanza = t.pods.get_pod(pod_id=pod_id).networking.default
     assert stanza.tapis_auth is True
@@ -189,19 +187,7 @@ def test_a_user_not_allowed_gets_403(
     t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
 ) -> None:
     pod_id = cleanup.pod(unique("authonly"))
-    create_web_pod(
-        stack,
-        t,
-        pod_id,
-        {
-            "default": {
-                "protocol": "http",
-                "port": 5000,
-                "tapis_auth": True,
-                "tapis_auth_allowed_users": ["testuser"],
-            }
-        },
-    )
+    create_web_pod(stack, t, pod_id, behind_login(tapis_auth_allowed_users=["testuser"]))
     denied = log_in(stack, browser(stack), pod_url(stack, pod_id), "otheruser", "otherpass")
     assert denied.status_code == 403
     assert "otheruser" in denied.text
@@ -211,9 +197,7 @@ def test_a_wrong_password_shows_the_login_page_again(
     t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
 ) -> None:
     pod_id = cleanup.pod(unique("authpw"))
-    create_web_pod(
-        stack, t, pod_id, {"default": {"protocol": "http", "port": 5000, "tapis_auth": True}}
-    )
+    create_web_pod(stack, t, pod_id, behind_login())
     refused = log_in(stack, browser(stack), pod_url(stack, pod_id), "testuser", "wrong")
     assert refused.status_code == 200  # the form again, saying why
     assert refused.url == f"{stack.url}/v3/oauth2/authorize"

@@ -28,15 +28,9 @@ from services.api.domain.pod_login import (
 from services.api.errors import InvalidArgumentError, UnauthenticatedError
 from services.api.tokens import TokenIssuer, load_or_create_private_key
 from services.common.pod_auth_model import LOGIN_CALLBACK_PATH, TapisAuth
-from services.common.pods_model import (
-    ContainerStatus,
-    NetworkStanza,
-    PodRecord,
-    PodSpec,
-    RequestedStatus,
-    Status,
-)
+from services.common.pods_model import NetworkStanza, PodRecord, Status
 from services.common.runtime.types import PodKey
+from tests.unit.gateway.test_route_source import record  # a PodRecord of tenant "dev"
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 DOMAIN = "pods.example.org"
@@ -64,23 +58,8 @@ class Pods:
     async def get_pod(self, key: PodKey) -> PodRecord | None:
         if key != PodKey("dev", "web1"):
             return None
-        spec = PodSpec(image="img", networking={"default": NetworkStanza("http", 5000, self.auth)})
-        return PodRecord(
-            key=key,
-            owner="alice",
-            spec=spec,
-            status_requested=RequestedStatus.ON,
-            status=Status.AVAILABLE,
-            status_container=ContainerStatus(),
-            generation=1,
-            observed_generation=1,
-            deletion_requested=False,
-            has_credentials=False,
-            action_logs=(),
-            creation_ts=NOW,
-            update_ts=NOW,
-            status_changed_ts=NOW,
-        )
+        stanza = NetworkStanza("http", 5000, self.auth)
+        return record(key.pod_id, Status.AVAILABLE, {}, networking={"default": stanza})
 
 
 class Tokens:

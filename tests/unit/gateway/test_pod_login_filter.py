@@ -98,3 +98,18 @@ def test_the_login_check_itself_is_not_reachable_through_the_gateway() -> None:
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     prefixes = [r["match"].get("prefix", "") for r in routes]
     assert not any(p.startswith("/envoy.") for p in prefixes)
+
+
+def test_a_stanza_with_tapis_auth_makes_a_route_with_a_login() -> None:
+    from gateway.route_source import routes_for
+    from services.common.pod_auth_model import TapisAuth
+    from services.common.pods_model import NetworkStanza, Status
+    from tests.unit.gateway.test_route_source import record
+
+    networking = {
+        "default": NetworkStanza("http", 5000, TapisAuth(enabled=True)),
+        "open": NetworkStanza("http", 7000),
+    }
+    pod = record("app", Status.AVAILABLE, {5000: 1, 7000: 2}, networking=networking)
+    logins = {r.stanza: r.tapis_auth for r in routes_for([pod], DOMAIN)}
+    assert logins == {"default": True, "open": False}
