@@ -12,6 +12,8 @@ and ALPN of the ClientHello, and Envoy picks the filter chain whose match names 
   connection manager forwarding to the pod's cluster, or answering 503 ("pod 'x' is
   CREATING") while the pod does not serve. Requests naming another host on the same
   connection (HTTP/2 connection reuse under a wildcard certificate) get 421.
+  A serving route with `tapis_auth` also gets the login check (gateway/pod_login.py) before
+  the router, and its cluster is published with the others.
 - `tcp` route (Neo4j bolt+s): TLS terminated, bytes proxied to the pod in plain TCP.
 - `postgres` route (libpq `sslnegotiation=direct`): TLS with ALPN `postgresql`, proxied.
 - Plaintext (classic libpq sends an SSLRequest before any TLS): proxied untouched to the
@@ -42,6 +44,12 @@ from gateway.envoy_parts import (
     upstream_cluster,
 )
 from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits, duration
+from gateway.pod_login import (
+    login_cluster,
+    needs_login,
+    pod_login_filters,
+    pod_login_route_config,
+)
 from gateway.routes import PodRoute, RouteTable
 from services.common.settings import Settings
 
@@ -75,6 +83,9 @@ class PodsListenerOptions:
     # A proxied TCP connection (bolt, PostgreSQL) idle this long is closed.
     tcp_idle_timeout: float = 3600.0
     limits: Limits = field(default_factory=Limits)
+    # The api's gRPC port, for the login check of pods with tapis_auth (gateway/pod_login.py).
+    api_host: str = "127.0.0.1"
+    api_port: int = 50051
 
     @classmethod
     def from_settings(
@@ -86,6 +97,7 @@ class PodsListenerOptions:
             tls=tls,
             router_port=settings.router_port,
             bind_address=bind_address,
+            api_port=settings.api_port,
         )
 
 
@@ -98,6 +110,8 @@ def cluster_listener_options(gateway: ClusterGateway) -> PodsListenerOptions:
         router_port=gateway.router_port,
         router_host=gateway.router_host,
         bind_address=gateway.bind_address,
+        api_host=gateway.api_host,
+        api_port=gateway.api_port,
     )
 
 
@@ -216,7 +230,7 @@ def pod_http_connection_manager(route: PodRoute, limits: Limits = DEFAULT_LIMITS
             "upgrade_configs": [{"upgrade_type": "websocket"}],
             "access_log": [stdout_access_log()],
             "route_config": pod_route_config(route),
-            "http_filters": [router_filter()],
+            "http_filters": [*pod_login_filters(route), router_filter()],
         },
     }
 
@@ -267,11 +281,14 @@ def pod_route_config(route: PodRoute) -> JsonObject:
 
 def _pod_route(route: PodRoute) -> JsonObject:
     if route.serving:
-        return {
+        served: JsonObject = {
             "name": route.host,
             "match": {"prefix": "/"},
             "route": {"cluster": route.cluster_name, "timeout": "0s"},
         }
+        if login := pod_login_route_config(route):
+            served["typed_per_filter_config"] = login
+        return served
     return {
         "name": route.host,
         "match": {"prefix": "/"},
@@ -290,8 +307,14 @@ def unavailable_text(route: PodRoute) -> str:
 
 
 def pods_clusters(table: RouteTable, options: PodsListenerOptions) -> list[JsonObject]:
-    """The router's cluster and one per serving route, named `route.cluster_name`."""
+    """The router's cluster, one per serving route, named `route.cluster_name`, and the
+    login check's while a serving route has tapis_auth."""
     clusters = [_typed_cluster(ROUTER_CLUSTER, options.router_host, options.router_port, options)]
+    if any(needs_login(route) for route in table.routes.values()):
+        cluster = login_cluster(
+            options.api_host, options.api_port, connect_timeout=options.connect_timeout
+        )
+        clusters.append({"@type": CLUSTER_TYPE, **cluster})
     clusters.extend(
         _typed_cluster(route.cluster_name, route.upstream_host, route.upstream_port, options)
         for route in _sorted(table.routes.values())

@@ -21,6 +21,7 @@ PUBLIC_SERVICES: tuple[str, ...] = (
     "pods.v1.IdentityService",
     "pods.v1.PodFilesService",
     "pods.v1.MiscService",
+    "pods.v1.PodAuthService",
 )
 
 # The longest call: ExecPod runs commands for up to MAX_TOTAL_TIMEOUT (an hour, in

@@ -6,7 +6,8 @@ Called by the bootstrap (gateway/envoy_config.py), gateway/public_tls.py (RestTl
 tests. The services it transcodes are listed in gateway/public_api.py (the REST streams get a
 transcoder of their own, per route); its routes and Envoy's JSON error replies are
 gateway/rest_routes.py; the web console's files, served first, gateway/console_routes.py; the
-API description, /docs/, reflection routes and CORS, gateway/api_docs.py.
+API description, /docs/, reflection routes and CORS, gateway/api_docs.py; the built-in
+identity's login page (answered by the api's login check), gateway/pod_login.py.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from gateway.envoy_parts import (
     tls_inspector,
 )
 from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits, duration
+from gateway.pod_login import authorize_routes, login_filter
 from gateway.public_api import PUBLIC_SERVICES, STREAMS_SERVICE
 from gateway.rest_routes import (
     API_CLUSTER,
@@ -207,9 +209,13 @@ def rest_listener(
         *console_routes(),
         *(docs_routes(docs) if docs is not None else []),
         *reflection_routes(cluster, rest_timeout),
+        *authorize_routes(cluster),
         *routes,
     ]
-    filters = [transcoder_filter(descriptor_path, services)]
+    filters = [
+        transcoder_filter(descriptor_path, services),
+        login_filter(cluster, disabled=True, with_form=True),  # the authorize page only
+    ]
     if cors_origins:
         filters.insert(0, cors_filter())
     table = route_config(

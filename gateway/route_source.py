@@ -40,6 +40,7 @@ def routes_for(
                     status=record.status.value,
                     upstream_host=host,
                     upstream_port=port,
+                    tapis_auth=net.protocol == "http" and net.auth.enabled,
                 )
             )
     return routes

@@ -34,6 +34,7 @@ class PodRoute:
     status: str  # the pod's status; only AVAILABLE routes carry traffic
     upstream_host: str  # where the pod's port is reachable from the gateway
     upstream_port: int  # 0 while the pod has no reachable port
+    tapis_auth: bool = False  # http only: behind a login (gateway/pod_login.py)
 
     @property
     def serving(self) -> bool:

@@ -25,6 +25,7 @@ from services.api.domain.volumes import Volumes
 from services.api.domain.watch import PodWatch, Wakeups
 from services.api.identity_config import check_identity
 from services.api.jwks import JwksKeys
+from services.api.login_wiring import login_servicer, register_login
 from services.api.remote_volumes import RemoteVolumeStore
 from services.api.spawner_client import SpawnerCommandRunner
 from services.api.tokens import (
@@ -38,6 +39,7 @@ from services.api.tokens import (
 from services.api.transport.auth import Authenticator
 from services.api.transport.identity_servicer import IdentityServicer
 from services.api.transport.misc_servicer import MiscServicer
+from services.api.transport.pod_auth_servicer import PodAuthServicer
 from services.api.transport.pod_files_servicer import PodFilesServicer
 from services.api.transport.pods_servicer import PodsServicer
 from services.api.transport.snapshots_servicer import SnapshotsServicer
@@ -51,6 +53,7 @@ from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import (
     identity_service_pb2_grpc,
     misc_service_pb2_grpc,
+    pod_auth_service_pb2_grpc,
     pod_files_service_pb2_grpc,
     pod_streams_service_pb2_grpc,
     pods_service_pb2_grpc,
@@ -88,6 +91,7 @@ API_SERVICES: tuple[str, ...] = (
     "pods.v1.PodStreamsService",
     "pods.v1.PodFilesService",
     "pods.v1.MiscService",
+    "pods.v1.PodAuthService",
 )
 
 
@@ -253,6 +257,7 @@ async def run(settings: Settings) -> None:
     wakeups = Wakeups()
     feed = await wakeups.follow(bus)
     watch = PodWatch(pods, pods, wakeups)
+    login = login_servicer(settings, identity, auth, store.pods, now)
 
     def register(server: grpc.aio.Server) -> None:
         pods_service_pb2_grpc.add_PodsServiceServicer_to_server(
@@ -288,6 +293,13 @@ async def run(settings: Settings) -> None:
             PodFilesServicer(PodFiles(Access(store, now), runner), auth), server
         )
         misc_service_pb2_grpc.add_MiscServiceServicer_to_server(MiscServicer(auth), server)
+        register_login(server, login)  # the gateway's ext_authz check (gateway/pod_login.py)
+        pod_auth_service_pb2_grpc.add_PodAuthServiceServicer_to_server(
+            PodAuthServicer(
+                store.pods, auth, settings.site_id, settings.pod_domain, settings.pods_port
+            ),
+            server,
+        )
         # grpcurl list/describe (reached through the gateway too): the API's own services.
         enable_reflection(server, API_SERVICES)
 

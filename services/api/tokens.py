@@ -9,7 +9,6 @@ named in PODS_JWT_ISSUER, with its keys in PODS_JWT_PUBLIC_KEY_FILE or at PODS_J
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections import OrderedDict
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.api.domain.ports import IssuedToken
+from services.common.key_files import load_or_create
 
 ACCESS = "access"  # the tapis/token_type of access tokens, the only ones we accept
 
@@ -43,26 +43,16 @@ class Claims:
 
 def load_or_create_private_key(path: Path) -> bytes:
     """PEM of the signing key, generated (RSA 2048, file mode 0600) on first use."""
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    try:
-        os.link(tmp, path)  # first writer wins; others read its key
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return path.read_bytes()
+
+    def make() -> bytes:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    return load_or_create(path, make)
 
 
 def public_key_pem(private_pem: bytes) -> bytes:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from services.common.pod_auth_model import TapisAuth
 from services.common.runtime.types import PodKey
 
 
@@ -53,10 +54,12 @@ class RequestedStatus(StrEnum):
 
 @dataclass(frozen=True)
 class NetworkStanza:
-    """One exposed port: protocol http | tcp | postgres | local_only."""
+    """One exposed port: protocol http | tcp | postgres | local_only; an http port may be
+    behind a login (`auth`)."""
 
     protocol: str = "http"
     port: int = 5000
+    auth: TapisAuth = field(default_factory=TapisAuth)
 
 
 @dataclass(frozen=True)

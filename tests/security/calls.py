@@ -1,7 +1,7 @@
 """Every public REST call of the public services (PodsService, TemplatesService,
 TemplateTagsService, VolumesService, SnapshotsService, IdentityService, PodFilesService,
-MiscService), keyed by the RPC's full name, with the permission it needs, as data for the
-permission matrix (test_permission_matrix.py).
+MiscService, PodAuthService), keyed by the RPC's full name, with the permission it needs, as
+data for the permission matrix (test_permission_matrix.py).
 
 A path holds `{id}` for the object under test, `{me}` for the caller's own name and `{pod}` for
 the shared pod; a body may hold
@@ -68,6 +68,7 @@ SNAPSHOTS = "pods.v1.SnapshotsService."
 IDENTITY = "pods.v1.IdentityService."
 POD_FILES = "pods.v1.PodFilesService."
 MISC = "pods.v1.MiscService."
+POD_AUTH = "pods.v1.PodAuthService."
 DUMMY = "secdummy"  # a grantee that permission calls add and remove
 
 CALLS = [
@@ -418,4 +419,7 @@ CALLS = [
         Needs.ADMIN,
         consumes=True,
     ),
+    # Pod login (Tapis's pod_auth): any user of the tenant may ask what a pod port's login does
+    # for them (the matrix's pods have no tapis_auth: everybody passes).
+    Call(POD_AUTH + "GetPodAuth", Kind.POD, "GET", "/v3/pods/{id}/auth", Needs.ANY),
 ]

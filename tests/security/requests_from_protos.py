@@ -21,6 +21,7 @@ from gateway.public_api import PUBLIC_SERVICES
 from services.common.generated.pods.v1 import (
     identity_service_pb2,
     misc_service_pb2,
+    pod_auth_service_pb2,
     pod_files_service_pb2,
     pods_service_pb2,
     snapshots_service_pb2,
@@ -41,6 +42,7 @@ _DECLARED: dict[str, ServiceDescriptor] = {
         identity_service_pb2,
         pod_files_service_pb2,
         misc_service_pb2,
+        pod_auth_service_pb2,
     )
     for service in module.DESCRIPTOR.services_by_name.values()
 }

@@ -34,6 +34,7 @@ NOT_IN_MATRIX = {
     "pods.v1.MiscService.GetErrorPage": "Tapis-internal (Traefik); always 501",
     "pods.v1.MiscService.EnsureJupyterPod": "no Jupyter integration; always 501",
     "pods.v1.MiscService.UploadToJupyter": "no Jupyter integration; always 501",
+    "pods.v1.PodAuthService.GetPodAuthCallback": "never succeeds (the login callback is on the pod's host); tested in tests/e2e/test_pod_login.py",
 }
 
 

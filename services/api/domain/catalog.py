@@ -28,7 +28,7 @@ from services.api.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from services.common.pods_model import Level
+from services.common.pods_model import Level, NetworkStanza
 from services.common.records import AlreadyExistsError as StoreAlreadyExists
 from services.common.records import ImageRule, TemplateKey
 from services.common.templates import PLACEHOLDERS, CredentialsRecipe, TemplateDef
@@ -48,7 +48,7 @@ class TemplateRequest:
     description: str | None = None
     metatags: Sequence[str] | None = None
     archive_message: str | None = None
-    networking: Mapping[str, tuple[str, int]] | None = None
+    networking: Mapping[str, NetworkStanza] | None = None
     environment: Mapping[str, str] | None = None
     credentials: CredentialsRecipe | None = None
     read_only_root: bool | None = None

@@ -21,6 +21,7 @@ from services.api.domain.validation import (
     validate_image,
 )
 from services.api.errors import InvalidArgumentError
+from services.common.network_json import stanza_from_json, stanza_to_json
 from services.common.pods_model import PodSpec
 
 BLANK = PodRequest(pod_id="")
@@ -44,8 +45,7 @@ def definition_to_json(definition: PodRequest) -> dict[str, Any]:
         data["environment_variables"] = dict(definition.environment_variables)
     if definition.networking:
         data["networking"] = {
-            name: {"protocol": protocol, "port": port}
-            for name, (protocol, port) in definition.networking.items()
+            name: stanza_to_json(stanza) for name, stanza in definition.networking.items()
         }
     if definition.resources:
         data["resources"] = dict(definition.resources)
@@ -68,8 +68,7 @@ def definition_from_json(data: Mapping[str, Any]) -> PodRequest:
         arguments=tuple(data.get("arguments", ())),
         environment_variables=dict(data.get("environment_variables", {})),
         networking={
-            name: (s.get("protocol", ""), s.get("port", 0))
-            for name, s in data.get("networking", {}).items()
+            name: stanza_from_json(stanza) for name, stanza in data.get("networking", {}).items()
         },
         resources=dict(data.get("resources", {})),
         volume_mounts={key: MountRequest(**m) for key, m in data.get("volume_mounts", {}).items()},
@@ -138,7 +137,7 @@ def spec_as_definition(spec: PodSpec) -> PodRequest:
         command=spec.command,
         arguments=spec.arguments,
         environment_variables=dict(spec.environment_variables),
-        networking={name: (s.protocol, s.port) for name, s in spec.networking.items()},
+        networking=dict(spec.networking),
         resources=vars(spec.resources).copy(),
         time_to_stop_default=spec.time_to_stop_default,
         time_to_stop_instance=spec.time_to_stop_instance or 0,

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from services.api.domain.pod_auth_rules import validate_tapis_auth
 from services.api.errors import InvalidArgumentError
 from services.common.pods_model import (
     MountType,
@@ -99,7 +100,7 @@ class PodRequest:
     arguments: Sequence[str] = ()
     environment_variables: Mapping[str, str] = field(default_factory=dict)
     status_requested: str = ""
-    networking: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    networking: Mapping[str, NetworkStanza] = field(default_factory=dict)
     resources: Mapping[str, int] = field(default_factory=dict)
     time_to_stop_default: int = 0
     time_to_stop_instance: int = 0
@@ -320,14 +321,16 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
     return dict(env)
 
 
-def validate_networking(stanzas: Mapping[str, tuple[str, int]]) -> dict[str, NetworkStanza]:
-    """Networking stanzas, or the default {"default": http on 5000} when none are given."""
+def validate_networking(stanzas: Mapping[str, NetworkStanza]) -> dict[str, NetworkStanza]:
+    """Networking stanzas as given (protocol "" and port 0 for not given), with defaults
+    filled in, or the default {"default": http on 5000} when none are given."""
     if not stanzas:
         return {"default": NetworkStanza()}
     if len(stanzas) > MAX_STANZAS:
         raise InvalidArgumentError("networking", f"must have at most {MAX_STANZAS} entries")
     result: dict[str, NetworkStanza] = {}
-    for name, (protocol, port) in stanzas.items():
+    for name, given in stanzas.items():
+        protocol, port = given.protocol, given.port
         if not STANZA_RE.fullmatch(name):
             raise InvalidArgumentError(
                 "networking", f"name {name[:32]!r} must be 1-16 lowercase letters and digits"
@@ -341,7 +344,8 @@ def validate_networking(stanzas: Mapping[str, tuple[str, int]]) -> dict[str, Net
         port = port or 5000
         if not 1 <= port <= 65535:
             raise InvalidArgumentError(f"networking.{name}.port", "must be between 1 and 65535")
-        result[name] = NetworkStanza(protocol=protocol, port=port)
+        auth = validate_tapis_auth(f"networking.{name}", protocol, given.auth)
+        result[name] = NetworkStanza(protocol=protocol, port=port, auth=auth)
     return result
 
 
@@ -399,7 +403,7 @@ class PodUpdate:
     arguments: Sequence[str] | None = None
     environment_variables: Mapping[str, str] | None = None
     status_requested: str | None = None
-    networking: Mapping[str, tuple[str, int]] | None = None
+    networking: Mapping[str, NetworkStanza] | None = None
     resources: Mapping[str, int] | None = None
     time_to_stop_default: int | None = None
     time_to_stop_instance: int | None = None
@@ -446,10 +450,7 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
         command=_given(update.command, current.command),
         arguments=_given(update.arguments, current.arguments),
         environment_variables=_given(update.environment_variables, current.environment_variables),
-        networking=_given(
-            update.networking,
-            {name: (s.protocol, s.port) for name, s in current.networking.items()},
-        ),
+        networking=_given(update.networking, current.networking),
         resources=_given(update.resources, vars(current.resources)),
         time_to_stop_default=_given(update.time_to_stop_default, current.time_to_stop_default),
         time_to_stop_instance=_given(

@@ -34,6 +34,10 @@ class Authenticator:
         token = bearer_token(context.invocation_metadata() or ())
         if not token:
             raise UnauthenticatedError("no token: send it in the X-Tapis-Token header")
+        return self.principal_of(token)
+
+    def principal_of(self, token: str) -> Principal:
+        """The Principal of an access token, or UnauthenticatedError saying what is wrong."""
         try:
             claims = self._verifier.verify(token)
         except TokenError as exc:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from services.common.network_json import stanza_from_json, stanza_to_json
 from services.common.pods_model import (
     ContainerStatus,
     MountType,
-    NetworkStanza,
     PodSpec,
     ResourceSpec,
     VolumeMountSpec,
@@ -26,9 +26,7 @@ def spec_to_json(spec: PodSpec) -> dict[str, Any]:
         "command": list(spec.command),
         "arguments": list(spec.arguments),
         "environment_variables": dict(spec.environment_variables),
-        "networking": {
-            name: {"protocol": s.protocol, "port": s.port} for name, s in spec.networking.items()
-        },
+        "networking": {name: stanza_to_json(s) for name, s in spec.networking.items()},
         "resources": vars(spec.resources).copy(),
         "time_to_stop_default": spec.time_to_stop_default,
         "time_to_stop_instance": spec.time_to_stop_instance,
@@ -55,10 +53,7 @@ def spec_from_json(data: dict[str, Any]) -> PodSpec:
         command=tuple(data["command"]),
         arguments=tuple(data["arguments"]),
         environment_variables=dict(data["environment_variables"]),
-        networking={
-            name: NetworkStanza(protocol=s["protocol"], port=s["port"])
-            for name, s in data["networking"].items()
-        },
+        networking={name: stanza_from_json(s) for name, s in data["networking"].items()},
         resources=ResourceSpec(**data["resources"]),
         time_to_stop_default=data["time_to_stop_default"],
         time_to_stop_instance=data["time_to_stop_instance"],
@@ -116,10 +111,7 @@ def template_to_json(template: TemplateDef) -> dict[str, Any]:
         "description": template.description,
         "metatags": list(template.metatags),
         "archive_message": template.archive_message,
-        "networking": {
-            name: {"protocol": s.protocol, "port": s.port}
-            for name, s in template.networking.items()
-        },
+        "networking": {name: stanza_to_json(s) for name, s in template.networking.items()},
         "environment": dict(template.environment),
         "read_only_root": template.read_only_root,
         "credentials": None
@@ -143,10 +135,7 @@ def template_from_json(
         description=data.get("description", ""),
         metatags=tuple(data.get("metatags", ())),
         archive_message=data.get("archive_message", ""),
-        networking={
-            name: NetworkStanza(protocol=s["protocol"], port=s["port"])
-            for name, s in data.get("networking", {}).items()
-        },
+        networking={name: stanza_from_json(s) for name, s in data.get("networking", {}).items()},
         environment=dict(data.get("environment", {})),
         read_only_root=bool(data.get("read_only_root", False)),
         credentials=None

@@ -22,7 +22,7 @@ from services.api.errors import (
     PermissionDeniedError,
 )
 from services.common.db.database import Repositories
-from services.common.pods_model import Level
+from services.common.pods_model import Level, NetworkStanza
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
@@ -83,7 +83,7 @@ async def test_a_new_template_makes_pods_with_its_image_env_and_credentials(
         TemplateRequest(
             template_id="mariadb",
             image="mariadb:11",
-            networking={"default": ("tcp", 3306)},
+            networking={"default": NetworkStanza("tcp", 3306)},
             environment={"MARIADB_DATABASE": "app"},
             credentials=CredentialsRecipe(
                 username="{pod_id}",

@@ -129,7 +129,7 @@ async def test_the_pods_own_fields_win_and_maps_merge(
             pod_id="mine",
             template="web:v2",
             environment_variables={"EXTRA": "1"},
-            networking={"default": ("http", 8080)},
+            networking={"default": NetworkStanza("http", 8080)},
             resources={"mem_limit": 1024},
         ),
     )

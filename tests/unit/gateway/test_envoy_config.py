@@ -116,7 +116,11 @@ def test_connection_manager_serves_http1_and_h2c_and_logs_to_stdout(
     assert log["name"] == "envoy.access_loggers.stdout"
     assert log["typed_config"]["@type"].endswith("StdoutAccessLog")
     names = [f["name"] for f in hcm["http_filters"]]
-    assert names == ["envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router"]
+    assert names == [
+        "envoy.filters.http.grpc_json_transcoder",
+        "envoy.filters.http.ext_authz",  # off except on the login page (gateway/pod_login.py)
+        "envoy.filters.http.router",
+    ]
 
 
 def test_transcoder_settings(config: dict[str, Any]) -> None:
@@ -131,6 +135,7 @@ def test_transcoder_settings(config: dict[str, Any]) -> None:
         "pods.v1.IdentityService",
         "pods.v1.PodFilesService",
         "pods.v1.MiscService",
+        "pods.v1.PodAuthService",
     ]
     assert transcoder["print_options"]["preserve_proto_field_names"] is True
     assert transcoder["print_options"]["always_print_primitive_fields"] is True
@@ -357,7 +362,9 @@ def test_bootstrap_composes_extra_listeners_and_clusters() -> None:
 def test_bootstrap_matches_envoys_schema(config: dict[str, Any]) -> None:
     """Parses the bootstrap as Envoy's own protobuf types (xds-protos): no unknown fields."""
     bootstrap_pb2 = pytest.importorskip("envoy.config.bootstrap.v3.bootstrap_pb2")
+    from envoy.config.route.v3 import route_components_pb2  # noqa: F401
     from envoy.extensions.access_loggers.stream.v3 import stream_pb2  # noqa: F401
+    from envoy.extensions.filters.http.ext_authz.v3 import ext_authz_pb2  # noqa: F401
     from envoy.extensions.filters.http.grpc_json_transcoder.v3 import transcoder_pb2  # noqa: F401
     from envoy.extensions.filters.http.router.v3 import router_pb2  # noqa: F401
     from envoy.extensions.filters.network.http_connection_manager.v3 import (  # noqa: F401

@@ -89,14 +89,29 @@ class Pod(_message.Message):
     def __init__(self, pod_id: _Optional[str] = ..., image: _Optional[str] = ..., template: _Optional[str] = ..., description: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., arguments: _Optional[_Iterable[str]] = ..., environment_variables: _Optional[_Mapping[str, str]] = ..., status_requested: _Optional[str] = ..., volume_mounts: _Optional[_Mapping[str, VolumeMount]] = ..., time_to_stop_default: _Optional[int] = ..., time_to_stop_instance: _Optional[int] = ..., networking: _Optional[_Mapping[str, Networking]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., compute_queue: _Optional[str] = ..., status: _Optional[str] = ..., status_container: _Optional[_Union[StatusContainer, _Mapping]] = ..., time_to_stop_ts: _Optional[str] = ..., creation_ts: _Optional[str] = ..., update_ts: _Optional[str] = ..., start_instance_ts: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner: _Optional[str] = ..., generation: _Optional[int] = ..., observed_generation: _Optional[int] = ..., reconciling: _Optional[bool] = ..., restart_count: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., next_restart_ts: _Optional[str] = ...) -> None: ...
 
 class Networking(_message.Message):
-    __slots__ = ("protocol", "port", "url")
+    __slots__ = ("protocol", "port", "url", "tapis_auth", "tapis_auth_response_headers", "tapis_auth_allowed_users", "tapis_auth_return_path")
+    class TapisAuthResponseHeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
+    TAPIS_AUTH_FIELD_NUMBER: _ClassVar[int]
+    TAPIS_AUTH_RESPONSE_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    TAPIS_AUTH_ALLOWED_USERS_FIELD_NUMBER: _ClassVar[int]
+    TAPIS_AUTH_RETURN_PATH_FIELD_NUMBER: _ClassVar[int]
     protocol: str
     port: int
     url: str
-    def __init__(self, protocol: _Optional[str] = ..., port: _Optional[int] = ..., url: _Optional[str] = ...) -> None: ...
+    tapis_auth: bool
+    tapis_auth_response_headers: _containers.ScalarMap[str, str]
+    tapis_auth_allowed_users: _containers.RepeatedScalarFieldContainer[str]
+    tapis_auth_return_path: str
+    def __init__(self, protocol: _Optional[str] = ..., port: _Optional[int] = ..., url: _Optional[str] = ..., tapis_auth: _Optional[bool] = ..., tapis_auth_response_headers: _Optional[_Mapping[str, str]] = ..., tapis_auth_allowed_users: _Optional[_Iterable[str]] = ..., tapis_auth_return_path: _Optional[str] = ...) -> None: ...
 
 class Resources(_message.Message):
     __slots__ = ("cpu_request", "cpu_limit", "mem_request", "mem_limit", "gpus")
