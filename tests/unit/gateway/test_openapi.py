@@ -5,6 +5,7 @@ the committed description (protos/openapi/pods-v1.json) is what the generator ma
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def _bindings(descriptor_set: descriptor_pb2.FileDescriptorSet) -> set[tuple[str
                 for each in (rule, *rule.additional_bindings):
                     verb = each.WhichOneof("pattern")
                     if verb is not None:
-                        path = getattr(each, verb).replace("{path=**}", "{path}")
+                        path = re.sub(r"\{(\w+)=\*\*\}", r"{\1}", getattr(each, verb))
                         found.add((path, verb))
     return found
 
