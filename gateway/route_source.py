@@ -40,6 +40,7 @@ def routes_for(
                     status=record.status.value,
                     upstream_host=host,
                     upstream_port=port,
+                    options=net.options,
                 )
             )
     return routes

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.common.runtime.types import PodKey
+from services.common.stanza_options import StanzaOptions
 
 
 class Status(StrEnum):
@@ -53,10 +54,11 @@ class RequestedStatus(StrEnum):
 
 @dataclass(frozen=True)
 class NetworkStanza:
-    """One exposed port: protocol http | tcp | postgres | local_only."""
+    """One exposed port: protocol http | tcp | postgres | local_only, and its options."""
 
     protocol: str = "http"
     port: int = 5000
+    options: StanzaOptions = field(default_factory=StanzaOptions)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from services.api.domain.principal import Principal
 from services.api.domain.validation import (
     ENV_NAME_RE,
     MAX_DESCRIPTION,
+    StanzaRequest,
     validate_image,
     validate_networking,
 )
@@ -46,7 +47,7 @@ class TemplateRequest:
     description: str | None = None
     metatags: Sequence[str] | None = None
     archive_message: str | None = None
-    networking: Mapping[str, tuple[str, int]] | None = None
+    networking: Mapping[str, StanzaRequest] | None = None
     environment: Mapping[str, str] | None = None
     credentials: CredentialsRecipe | None = None
     read_only_root: bool | None = None

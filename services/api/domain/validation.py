@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from services.api.domain.stanza_options import validate_options
 from services.api.errors import InvalidArgumentError
 from services.common.pods_model import (
     MountType,
@@ -18,14 +19,16 @@ from services.common.pods_model import (
     ResourceSpec,
     VolumeMountSpec,
 )
+from services.common.stanza_options import StanzaOptions
 from services.common.storage import paths
 from services.common.storage.types import validate_storage_id
 from services.common.templates import TemplateDef
 
 _T = TypeVar("_T")
+StanzaRequest = tuple[str, int, StanzaOptions]  # protocol, port and options, as given
 
 POD_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
-STANZA_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
+STANZA_RE = re.compile(r"^[a-z0-9]{3,64}$")  # as Tapis: the URL is <pod_id>-<stanza>.<domain>
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # A Docker image reference: [registry[:port]/]path[:tag][@digest], lowercase path.
 IMAGE_RE = re.compile(
@@ -99,7 +102,7 @@ class PodRequest:
     arguments: Sequence[str] = ()
     environment_variables: Mapping[str, str] = field(default_factory=dict)
     status_requested: str = ""
-    networking: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    networking: Mapping[str, StanzaRequest] = field(default_factory=dict)
     resources: Mapping[str, int] = field(default_factory=dict)
     time_to_stop_default: int = 0
     time_to_stop_instance: int = 0
@@ -320,17 +323,17 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
     return dict(env)
 
 
-def validate_networking(stanzas: Mapping[str, tuple[str, int]]) -> dict[str, NetworkStanza]:
+def validate_networking(stanzas: Mapping[str, StanzaRequest]) -> dict[str, NetworkStanza]:
     """Networking stanzas, or the default {"default": http on 5000} when none are given."""
     if not stanzas:
         return {"default": NetworkStanza()}
     if len(stanzas) > MAX_STANZAS:
         raise InvalidArgumentError("networking", f"must have at most {MAX_STANZAS} entries")
     result: dict[str, NetworkStanza] = {}
-    for name, (protocol, port) in stanzas.items():
+    for name, (protocol, port, options) in stanzas.items():
         if not STANZA_RE.fullmatch(name):
             raise InvalidArgumentError(
-                "networking", f"name {name[:32]!r} must be 1-16 lowercase letters and digits"
+                "networking", f"name {name[:80]!r} must be 3-64 lowercase letters and digits"
             )
         protocol = protocol or "http"
         if protocol not in PROTOCOLS:
@@ -341,7 +344,8 @@ def validate_networking(stanzas: Mapping[str, tuple[str, int]]) -> dict[str, Net
         port = port or 5000
         if not 1 <= port <= 65535:
             raise InvalidArgumentError(f"networking.{name}.port", "must be between 1 and 65535")
-        result[name] = NetworkStanza(protocol=protocol, port=port)
+        options = validate_options(f"networking.{name}", protocol, options)
+        result[name] = NetworkStanza(protocol=protocol, port=port, options=options)
     return result
 
 
@@ -399,7 +403,7 @@ class PodUpdate:
     arguments: Sequence[str] | None = None
     environment_variables: Mapping[str, str] | None = None
     status_requested: str | None = None
-    networking: Mapping[str, tuple[str, int]] | None = None
+    networking: Mapping[str, StanzaRequest] | None = None
     resources: Mapping[str, int] | None = None
     time_to_stop_default: int | None = None
     time_to_stop_instance: int | None = None
@@ -448,7 +452,7 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
         environment_variables=_given(update.environment_variables, current.environment_variables),
         networking=_given(
             update.networking,
-            {name: (s.protocol, s.port) for name, s in current.networking.items()},
+            {name: (s.protocol, s.port, s.options) for name, s in current.networking.items()},
         ),
         resources=_given(update.resources, vars(current.resources)),
         time_to_stop_default=_given(update.time_to_stop_default, current.time_to_stop_default),

@@ -12,6 +12,7 @@ from services.api.domain.execution import CommandOutput, ExecRequest
 from services.api.domain.quotas import QUOTA_FIELDS
 from services.api.domain.validation import MountRequest, PodRequest, PodUpdate
 from services.api.transport.convert import timestamp
+from services.api.transport.networking_convert import networking_message, stanza_requests
 from services.common.generated.pods.v1 import pod_pb2, pods_service_pb2
 from services.common.pods_model import ContainerStatus, PodRecord, pod_host
 from services.common.quotas_model import Quota, QuotaView
@@ -28,7 +29,7 @@ def pod_request(pod: pod_pb2.Pod) -> PodRequest:
         arguments=list(pod.arguments),
         environment_variables=dict(pod.environment_variables),
         status_requested=pod.status_requested,
-        networking={name: (n.protocol, n.port) for name, n in pod.networking.items()},
+        networking=stanza_requests(pod.networking),
         resources={field.name: value for field, value in pod.resources.ListFields()}
         if pod.HasField("resources")
         else {},
@@ -70,9 +71,7 @@ def pod_update(pod: pod_pb2.Pod, pod_id: str, mask: Sequence[str]) -> PodUpdate:
         arguments=pick("arguments", list(pod.arguments)),
         environment_variables=pick("environment_variables", dict(pod.environment_variables)),
         status_requested=pick("status_requested", pod.status_requested),
-        networking=pick(
-            "networking", {name: (n.protocol, n.port) for name, n in pod.networking.items()}
-        ),
+        networking=pick("networking", stanza_requests(pod.networking)),
         resources=pick("resources", {f.name: v for f, v in pod.resources.ListFields()}),
         time_to_stop_default=pick("time_to_stop_default", pod.time_to_stop_default),
         time_to_stop_instance=pick("time_to_stop_instance", pod.time_to_stop_instance),
@@ -183,9 +182,7 @@ def pod_message(record: PodRecord, pod_domain: str, pods_port: int) -> pod_pb2.P
             if stanza.protocol == "local_only"
             else pod_url(record.key.pod_id, name, pod_domain, pods_port)
         )
-        message.networking[name].CopyFrom(
-            pod_pb2.Networking(protocol=stanza.protocol, port=stanza.port, url=url)
-        )
+        message.networking[name].CopyFrom(networking_message(stanza, url))
     return message
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from services.api.domain.catalog import TemplateRequest
 from services.api.transport.convert import timestamp
-from services.common.generated.pods.v1 import pod_pb2, template_pb2
+from services.api.transport.networking_convert import networking_message, stanza_requests
+from services.common.generated.pods.v1 import template_pb2
 from services.common.records import ImageRule
 from services.common.templates import CredentialsRecipe, TemplateDef
 
@@ -24,9 +25,7 @@ def template_message(template: TemplateDef) -> template_pb2.Template:
         read_only_root=template.read_only_root,
     )
     for name, stanza in template.networking.items():
-        message.networking[name].CopyFrom(
-            pod_pb2.Networking(protocol=stanza.protocol, port=stanza.port)
-        )
+        message.networking[name].CopyFrom(networking_message(stanza))
     if template.credentials is not None:
         message.credentials.CopyFrom(
             template_pb2.CredentialsRecipe(
@@ -46,7 +45,7 @@ def template_request(template: template_pb2.Template, template_id: str) -> Templ
         description=template.description if template.HasField("description") else None,
         metatags=list(template.metatags) or None,
         archive_message=template.archive_message if template.HasField("archive_message") else None,
-        networking={n: (s.protocol, s.port) for n, s in template.networking.items()} or None,
+        networking=stanza_requests(template.networking) or None,
         environment=dict(template.environment_variables) or None,
         credentials=None
         if recipe is None

@@ -14,6 +14,7 @@ from services.common.pods_model import (
     ResourceSpec,
     VolumeMountSpec,
 )
+from services.common.stanza_options import StanzaOptions
 from services.common.templates import CredentialsRecipe, TemplateDef
 
 
@@ -26,9 +27,7 @@ def spec_to_json(spec: PodSpec) -> dict[str, Any]:
         "command": list(spec.command),
         "arguments": list(spec.arguments),
         "environment_variables": dict(spec.environment_variables),
-        "networking": {
-            name: {"protocol": s.protocol, "port": s.port} for name, s in spec.networking.items()
-        },
+        "networking": {name: _stanza_json(s) for name, s in spec.networking.items()},
         "resources": vars(spec.resources).copy(),
         "time_to_stop_default": spec.time_to_stop_default,
         "time_to_stop_instance": spec.time_to_stop_instance,
@@ -55,10 +54,7 @@ def spec_from_json(data: dict[str, Any]) -> PodSpec:
         command=tuple(data["command"]),
         arguments=tuple(data["arguments"]),
         environment_variables=dict(data["environment_variables"]),
-        networking={
-            name: NetworkStanza(protocol=s["protocol"], port=s["port"])
-            for name, s in data["networking"].items()
-        },
+        networking={name: _stanza(s) for name, s in data["networking"].items()},
         resources=ResourceSpec(**data["resources"]),
         time_to_stop_default=data["time_to_stop_default"],
         time_to_stop_instance=data["time_to_stop_instance"],
@@ -101,6 +97,17 @@ def container_from_json(data: dict[str, Any]) -> ContainerStatus:
     )
 
 
+def _stanza_json(stanza: NetworkStanza) -> dict[str, Any]:
+    return {"protocol": stanza.protocol, "port": stanza.port, **stanza.options.to_json()}
+
+
+def _stanza(data: dict[str, Any]) -> NetworkStanza:
+    """A stored stanza (those stored before the options existed get the defaults)."""
+    return NetworkStanza(
+        protocol=data["protocol"], port=data["port"], options=StanzaOptions.from_json(data)
+    )
+
+
 def aware(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything we store is UTC."""
     if value is None or value.tzinfo is not None:
@@ -116,10 +123,7 @@ def template_to_json(template: TemplateDef) -> dict[str, Any]:
         "description": template.description,
         "metatags": list(template.metatags),
         "archive_message": template.archive_message,
-        "networking": {
-            name: {"protocol": s.protocol, "port": s.port}
-            for name, s in template.networking.items()
-        },
+        "networking": {name: _stanza_json(s) for name, s in template.networking.items()},
         "environment": dict(template.environment),
         "read_only_root": template.read_only_root,
         "credentials": None
@@ -143,10 +147,7 @@ def template_from_json(
         description=data.get("description", ""),
         metatags=tuple(data.get("metatags", ())),
         archive_message=data.get("archive_message", ""),
-        networking={
-            name: NetworkStanza(protocol=s["protocol"], port=s["port"])
-            for name, s in data.get("networking", {}).items()
-        },
+        networking={name: _stanza(s) for name, s in data.get("networking", {}).items()},
         environment=dict(data.get("environment", {})),
         read_only_root=bool(data.get("read_only_root", False)),
         credentials=None

@@ -61,9 +61,8 @@ def _routes(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _transcoder(config: dict[str, Any]) -> dict[str, Any]:
-    first = _hcm(config)["http_filters"][0]
-    assert first["name"] == "envoy.filters.http.grpc_json_transcoder"
-    result: dict[str, Any] = first["typed_config"]
+    filters = {f["name"]: f for f in _hcm(config)["http_filters"]}
+    result: dict[str, Any] = filters["envoy.filters.http.grpc_json_transcoder"]["typed_config"]
     return result
 
 
@@ -75,6 +74,9 @@ def _route_for(config: dict[str, Any], path: str, *, grpc: bool) -> dict[str, An
         match = route["match"]
         wanted = {q["name"]: q["string_match"]["exact"] for q in match.get("query_parameters", ())}
         if any(parameters.get(name) != value for name, value in wanted.items()):
+            continue
+        methods = [h["string_match"]["exact"] for h in match.get("headers", ())]
+        if methods and methods != ["GET"]:  # the body checks' routes (POST and PUT)
             continue
         if "prefix" in match and not path.startswith(match["prefix"]):
             continue
@@ -116,7 +118,11 @@ def test_connection_manager_serves_http1_and_h2c_and_logs_to_stdout(
     assert log["name"] == "envoy.access_loggers.stdout"
     assert log["typed_config"]["@type"].endswith("StdoutAccessLog")
     names = [f["name"] for f in hcm["http_filters"]]
-    assert names == ["envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router"]
+    assert names == [
+        "envoy.filters.http.ext_proc",  # the body check (gateway/body_checks.py)
+        "envoy.filters.http.grpc_json_transcoder",
+        "envoy.filters.http.router",
+    ]
 
 
 def test_transcoder_settings(config: dict[str, Any]) -> None:
@@ -355,6 +361,7 @@ def test_bootstrap_matches_envoys_schema(config: dict[str, Any]) -> None:
     """Parses the bootstrap as Envoy's own protobuf types (xds-protos): no unknown fields."""
     bootstrap_pb2 = pytest.importorskip("envoy.config.bootstrap.v3.bootstrap_pb2")
     from envoy.extensions.access_loggers.stream.v3 import stream_pb2  # noqa: F401
+    from envoy.extensions.filters.http.ext_proc.v3 import ext_proc_pb2  # noqa: F401
     from envoy.extensions.filters.http.grpc_json_transcoder.v3 import transcoder_pb2  # noqa: F401
     from envoy.extensions.filters.http.router.v3 import router_pb2  # noqa: F401
     from envoy.extensions.filters.network.http_connection_manager.v3 import (  # noqa: F401
