@@ -12,6 +12,7 @@ import socket
 import ssl
 from typing import Any
 
+import psycopg2
 import pytest
 from tapipy.errors import BadRequestError
 from tapipy.tapis import Tapis
@@ -139,11 +140,12 @@ def test_a_tcp_allow_list_without_the_client_closes_and_with_it_lets_through(
     eventually(lambda: echoes(stack, host), what="127.0.0.1 let through")
 
 
-def _handshake_completes(stack: Stack, host: str) -> bool:
+def _handshake_completes(stack: Stack, host: str, alpn: list[str] | None = None) -> bool:
+    """True when the gateway has a filter chain for `host` (the TLS handshake completes)."""
     try:
         with (
             socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=5) as raw,
-            tls_context(stack).wrap_socket(raw, server_hostname=host),
+            tls_context(stack, alpn).wrap_socket(raw, server_hostname=host),
         ):
             return True
     except (ssl.SSLError, OSError):
@@ -235,4 +237,49 @@ def test_an_unknown_stanza_field_is_refused_naming_it(
     )
     assert status == 400 and content_type == "application/json"
     assert isinstance(data, dict)
-    assert data["message"].startswith("networking.default.colour: unknown field"), data
+    assert "networking.default.colour: unknown field" in data["message"], data
+
+
+def test_a_postgres_allow_list_is_enforced_for_direct_tls_and_refuses_classic_libpq(
+    t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup
+) -> None:
+    pod_id = cleanup.pod(unique("allowpg"))
+    host = f"{pod_id}.{DOMAIN}"
+    t.pods.create_pod(
+        pod_id=pod_id,
+        template="postgres",  # the template fixes port and protocol; the options are the pod's
+        networking={"default": {"ip_allow_list": ELSEWHERE}},
+    )
+    available(t, pod_id)
+    assert list(t.pods.get_pod(pod_id=pod_id).networking.default.ip_allow_list) == ELSEWHERE
+    creds = t.pods.get_pod_credentials(pod_id=pod_id)
+    args = (stack, host, creds.user_username, creds.user_password)
+    eventually(lambda: _handshake_completes(stack, host, ["postgresql"]), 10, "routed")
+    assert _pg_error(*args, sslnegotiation="direct") is not None  # closed by Envoy's RBAC
+    t.pods.update_pod(pod_id=pod_id, networking={"default": {"ip_allow_list": ["127.0.0.1"]}})
+    eventually(lambda: _pg_error(*args, sslnegotiation="direct") is None, what="let through")
+    # Classic libpq reaches the STARTTLS router, which cannot see the client: refused.
+    assert "unrecognized name" in str(_pg_error(*args, sslmode="require"))
+
+
+def _pg_error(stack: Stack, host: str, user: str, password: str, **options: str) -> str | None:
+    """None when `select 1` works over TLS as `user`, else the error."""
+    try:
+        with (
+            psycopg2.connect(
+                host=host,
+                hostaddr="127.0.0.1",
+                port=pods_port(stack),
+                dbname="postgres",
+                user=user,
+                password=password,
+                sslmode=options.pop("sslmode", "require"),
+                connect_timeout=5,
+                **options,
+            ) as conn,
+            conn.cursor() as cur,
+        ):
+            cur.execute("select 1")
+            return None
+    except psycopg2.Error as exc:
+        return str(exc)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from services.api.domain import stanza_options
 from services.api.domain.access import Access
 from services.api.domain.images import parse_rule
 from services.api.domain.pods import check_image_allowed
@@ -17,7 +18,6 @@ from services.api.domain.principal import Principal
 from services.api.domain.validation import (
     ENV_NAME_RE,
     MAX_DESCRIPTION,
-    StanzaRequest,
     validate_image,
     validate_networking,
 )
@@ -47,7 +47,7 @@ class TemplateRequest:
     description: str | None = None
     metatags: Sequence[str] | None = None
     archive_message: str | None = None
-    networking: Mapping[str, StanzaRequest] | None = None
+    networking: Mapping[str, stanza_options.StanzaRequest] | None = None
     environment: Mapping[str, str] | None = None
     credentials: CredentialsRecipe | None = None
     read_only_root: bool | None = None

@@ -7,16 +7,23 @@ characters and length, an ASCII description of at most 255 characters, no "*" in
 list, CORS for http only), and are stricter where Envoy must be given a value it accepts:
 addresses are parsed as IPv4 or IPv6 addresses or CIDR ranges, origins as
 `scheme://host[:port]` or "*", methods and headers as HTTP tokens.
+
+A templated pod keeps its template's stanzas (names, protocols, ports) but takes the options
+given for them (`with_template`); an update may change only those (`check_template_ports`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from services.api.errors import InvalidArgumentError
+from services.common.pods_model import NetworkStanza
 from services.common.stanza_options import StanzaOptions
+
+StanzaRequest = tuple[str, int, StanzaOptions]  # protocol, port and options, as given
 
 MAX_ENTRIES = 32
 MAX_CORS_AGE = 100
@@ -131,3 +138,35 @@ def _description(name: str, value: str) -> str:
     if len(value) > MAX_UI_DESCRIPTION:
         raise InvalidArgumentError(name, f"must be at most {MAX_UI_DESCRIPTION} characters")
     return value
+
+
+def with_template(
+    fixed: Mapping[str, NetworkStanza], requested: Mapping[str, StanzaRequest]
+) -> dict[str, NetworkStanza]:
+    """A templated pod's stanzas: the template's names, protocols and ports (what a create
+    request says of them is ignored, as Tapis does), with the options the request gives for
+    a stanza of the template (else the template's own)."""
+    result: dict[str, NetworkStanza] = {}
+    for name, stanza in fixed.items():
+        given = requested.get(name)
+        if given is not None:
+            options = validate_options(f"networking.{name}", stanza.protocol, given[2])
+            stanza = replace(stanza, options=options)
+        result[name] = stanza
+    return result
+
+
+def check_template_ports(
+    fixed: Mapping[str, NetworkStanza], requested: Mapping[str, StanzaRequest]
+) -> None:
+    """InvalidArgumentError unless an update of a templated pod's networking keeps the
+    template's stanza names, protocols and ports (empty ones count as kept): only the
+    options may change."""
+    for name, (protocol, port, _options) in requested.items():
+        stanza = fixed.get(name)
+        if stanza is None or protocol not in ("", stanza.protocol) or port not in (0, stanza.port):
+            raise InvalidArgumentError(
+                f"networking.{name}",
+                "is fixed by the pod's template: only its options (ip_allow_list, cors_*, "
+                "tapis_ui_uri*) may change",
+            )

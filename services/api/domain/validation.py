@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from services.api.domain.stanza_options import validate_options
+from services.api.domain import stanza_options
 from services.api.errors import InvalidArgumentError
 from services.common.pods_model import (
     MountType,
@@ -19,13 +19,12 @@ from services.common.pods_model import (
     ResourceSpec,
     VolumeMountSpec,
 )
-from services.common.stanza_options import StanzaOptions
 from services.common.storage import paths
 from services.common.storage.types import validate_storage_id
 from services.common.templates import TemplateDef
 
 _T = TypeVar("_T")
-StanzaRequest = tuple[str, int, StanzaOptions]  # protocol, port and options, as given
+Stanzas = Mapping[str, stanza_options.StanzaRequest]  # networking as given, by stanza name
 
 POD_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
 STANZA_RE = re.compile(r"^[a-z0-9]{3,64}$")  # as Tapis: the URL is <pod_id>-<stanza>.<domain>
@@ -102,7 +101,7 @@ class PodRequest:
     arguments: Sequence[str] = ()
     environment_variables: Mapping[str, str] = field(default_factory=dict)
     status_requested: str = ""
-    networking: Mapping[str, StanzaRequest] = field(default_factory=dict)
+    networking: Stanzas = field(default_factory=dict)
     resources: Mapping[str, int] = field(default_factory=dict)
     time_to_stop_default: int = 0
     time_to_stop_instance: int = 0
@@ -180,8 +179,7 @@ def build_spec(
     networking: Mapping[str, NetworkStanza] | None = None,
     base_environment: Mapping[str, str] | None = None,
 ) -> PodSpec:
-    """Checks the spec fields of a request; `networking` (a template's) overrides the
-    request's."""
+    """Checks a request's spec fields; a template's `networking` fixes all but the options."""
     if len(request.description) > MAX_DESCRIPTION:
         raise InvalidArgumentError("description", f"must be at most {MAX_DESCRIPTION} characters")
     environment = {**(base_environment or {}), **_environment(request.environment_variables)}
@@ -192,7 +190,9 @@ def build_spec(
         command=_strings("command", request.command),
         arguments=_strings("arguments", request.arguments),
         environment_variables=environment,
-        networking=dict(networking) if networking else validate_networking(request.networking),
+        networking=stanza_options.with_template(networking, request.networking)
+        if networking
+        else validate_networking(request.networking),
         resources=_resources(request.resources, limits),
         time_to_stop_default=_time_to_stop(
             "time_to_stop_default", request.time_to_stop_default, limits.min_time_to_stop
@@ -323,7 +323,7 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
     return dict(env)
 
 
-def validate_networking(stanzas: Mapping[str, StanzaRequest]) -> dict[str, NetworkStanza]:
+def validate_networking(stanzas: Stanzas) -> dict[str, NetworkStanza]:
     """Networking stanzas, or the default {"default": http on 5000} when none are given."""
     if not stanzas:
         return {"default": NetworkStanza()}
@@ -344,7 +344,7 @@ def validate_networking(stanzas: Mapping[str, StanzaRequest]) -> dict[str, Netwo
         port = port or 5000
         if not 1 <= port <= 65535:
             raise InvalidArgumentError(f"networking.{name}.port", "must be between 1 and 65535")
-        options = validate_options(f"networking.{name}", protocol, options)
+        options = stanza_options.validate_options(f"networking.{name}", protocol, options)
         result[name] = NetworkStanza(protocol=protocol, port=port, options=options)
     return result
 
@@ -403,7 +403,7 @@ class PodUpdate:
     arguments: Sequence[str] | None = None
     environment_variables: Mapping[str, str] | None = None
     status_requested: str | None = None
-    networking: Mapping[str, StanzaRequest] | None = None
+    networking: Stanzas | None = None
     resources: Mapping[str, int] | None = None
     time_to_stop_default: int | None = None
     time_to_stop_instance: int | None = None
@@ -431,7 +431,7 @@ class UpdatePlan:
 
 def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> UpdatePlan:
     """The updated spec, or InvalidArgumentError naming the field and the rule. A templated
-    pod keeps what it copied from its template (its networking cannot change)."""
+    pod keeps what it copied from its template (of its networking, only options change)."""
     for name, value, now in (
         ("image", update.image, current.image),
         ("template", update.template, current.template),
@@ -443,7 +443,7 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
             "status_requested", "is changed with the start, stop and restart calls"
         )
     if current.template and update.networking is not None:
-        raise InvalidArgumentError("networking", "is fixed by the pod's template")
+        stanza_options.check_template_ports(current.networking, update.networking)
     merged = PodRequest(
         pod_id=update.pod_id,
         description=_given(update.description, current.description),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.api.domain.validation import StanzaRequest
+from services.api.domain.stanza_options import StanzaRequest
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.pods_model import NetworkStanza
 from services.common.stanza_options import DEFAULT_CORS_MAX_AGE, StanzaOptions

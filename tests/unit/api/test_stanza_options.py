@@ -136,3 +136,36 @@ def test_the_options_survive_storage_and_old_rows_get_the_defaults() -> None:
     stored = spec_to_json(spec)
     stored["networking"]["web"] = {"protocol": "http", "port": 8000}  # before the options
     assert spec_from_json(stored).networking["web"].options == StanzaOptions()
+
+
+def test_a_templated_pod_takes_options_for_its_templates_stanzas() -> None:
+    allow = StanzaOptions(ip_allow_list=("10.0.0.0/8",))
+    request = PodRequest(
+        pod_id="db1",
+        template="postgres",
+        networking={"default": ("", 0, allow), "extra": ("http", 80, StanzaOptions())},
+    )
+    spec = validate_new_pod(request, TEMPLATES, Limits())
+    # The template's port and protocol, the request's options; "extra" is not the template's.
+    assert spec.networking == {"default": NetworkStanza("postgres", 5432, allow)}
+
+
+def test_a_templated_pod_checks_the_options_against_the_templates_protocol() -> None:
+    cors = StanzaOptions(cors_allow_origins=("*",))
+    request = PodRequest(pod_id="db1", template="postgres", networking={"default": ("", 0, cors)})
+    with pytest.raises(InvalidArgumentError) as info:
+        validate_new_pod(request, TEMPLATES, Limits())
+    assert info.value.field == "networking.default.cors_allow_origins"
+
+
+def test_an_update_of_a_templated_pod_may_change_only_the_options() -> None:
+    spec = validate_new_pod(PodRequest(pod_id="db1", template="postgres"), TEMPLATES, Limits())
+    allow = StanzaOptions(ip_allow_list=("127.0.0.1",))
+    plan = validate_update(
+        spec, PodUpdate(pod_id="db1", networking={"default": ("postgres", 5432, allow)}), Limits()
+    )
+    assert plan.spec.networking["default"] == NetworkStanza("postgres", 5432, allow)
+    for moved in ({"default": ("postgres", 5433, allow)}, {"other": ("postgres", 5432, allow)}):
+        with pytest.raises(InvalidArgumentError) as info:
+            validate_update(spec, PodUpdate(pod_id="db1", networking=moved), Limits())
+        assert "fixed by the pod's template" in str(info.value)

@@ -219,6 +219,8 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
         ("/v3", False, "not-found"),
         ("/", False, "not-found"),
         ("/healthz", True, "not-found"),
+        # The api serves Envoy's body check (gateway/body_checks.py) for Envoy only.
+        ("/envoy.service.ext_proc.v3.ExternalProcessor/Process", True, "not-found"),
     ],
 )
 def test_route_selection(config: dict[str, Any], path: str, grpc: bool, name: str) -> None:
