@@ -98,7 +98,7 @@ def cors_policy(options: StanzaOptions) -> JsonObject:
     and preflight cache time. Envoy answers preflights of allowed origins itself and adds the
     CORS headers to their responses."""
     origins: list[JsonObject] = [
-        {"prefix": ""} if origin == "*" else {"exact": origin}
+        {"safe_regex": {"regex": ".*"}} if origin == "*" else {"exact": origin}
         for origin in options.cors_allow_origins
     ]
     policy: JsonObject = {

@@ -2,7 +2,7 @@
 that port's filter chain only (gateway/pod_policies.py through gateway/pods_listener.py);
 classic PostgreSQL clients cannot be checked by address, so the STARTTLS router refuses them
 for an allow-listed port (gateway/sni_gate.py). Envoy itself checks the output in
-tests/integration/gateway/test_pod_policies_envoy.py."""
+tests/integration/gateway/test_pods_gateway_files.py."""
 
 from __future__ import annotations
 
@@ -97,7 +97,10 @@ def test_cors_is_a_filter_and_a_policy_on_the_pods_virtual_host() -> None:
     policy = pod_host["typed_per_filter_config"]["envoy.filters.http.cors"]
     assert policy == {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
-        "allow_origin_string_match": [{"exact": "https://app.example.org"}, {"prefix": ""}],
+        "allow_origin_string_match": [
+            {"exact": "https://app.example.org"},
+            {"safe_regex": {"regex": ".*"}},  # "*"
+        ],
         "allow_credentials": True,
         "max_age": "60",
         "allow_methods": "GET,POST",
