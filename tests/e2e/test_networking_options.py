@@ -115,13 +115,16 @@ def test_an_http_allow_list_without_the_client_answers_403_and_with_it_lets_thro
     )
     available(t, pod_id)
     eventually(lambda: status_of(stack, host) == 403, 10, "403 for 127.0.0.1")
+    (container,) = stack.containers(pod_id)
     t.pods.update_pod(
         pod_id=pod_id,
         networking={
             "default": {"protocol": "http", "port": 5000, "ip_allow_list": ["127.0.0.1/32"]}
         },
     )
-    eventually(lambda: status_of(stack, host) == 200, what="127.0.0.1 let through")
+    # Only the gateway changes: within its route refresh, and the same container serves.
+    eventually(lambda: status_of(stack, host) == 200, 5, "127.0.0.1 let through")
+    assert [c.id for c in stack.containers(pod_id)] == [container.id]
 
 
 def test_a_tcp_allow_list_without_the_client_closes_and_with_it_lets_through(

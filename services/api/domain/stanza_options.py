@@ -170,3 +170,16 @@ def check_template_ports(
                 "is fixed by the pod's template: only its options (ip_allow_list, cors_*, "
                 "tapis_ui_uri*) may change",
             )
+
+
+def as_requests(stanzas: Mapping[str, NetworkStanza]) -> dict[str, StanzaRequest]:
+    """Stored stanzas as a request gives them (an update keeps what it does not give)."""
+    return {name: (s.protocol, s.port, s.options) for name, s in stanzas.items()}
+
+
+def ports_changed(before: Mapping[str, NetworkStanza], after: Mapping[str, NetworkStanza]) -> bool:
+    """True when stanzas come or go or change protocol or port: only then does the container
+    change; options are the gateway's alone (applied at its next route refresh)."""
+    return {n: (s.protocol, s.port) for n, s in before.items()} != {
+        n: (s.protocol, s.port) for n, s in after.items()
+    }

@@ -423,10 +423,12 @@ class UpdatePlan:
 
     spec: PodSpec
     changed: tuple[str, ...]
+    ports_changed: bool = True  # False when networking changed only in options (no restart)
 
     @property
     def needs_restart(self) -> bool:
-        return any(name in CONTAINER_FIELDS for name in self.changed)
+        fields = set(self.changed) - (set() if self.ports_changed else {"networking"})
+        return bool(fields & CONTAINER_FIELDS)
 
 
 def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> UpdatePlan:
@@ -450,10 +452,7 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
         command=_given(update.command, current.command),
         arguments=_given(update.arguments, current.arguments),
         environment_variables=_given(update.environment_variables, current.environment_variables),
-        networking=_given(
-            update.networking,
-            {name: (s.protocol, s.port, s.options) for name, s in current.networking.items()},
-        ),
+        networking=_given(update.networking, stanza_options.as_requests(current.networking)),
         resources=_given(update.resources, vars(current.resources)),
         time_to_stop_default=_given(update.time_to_stop_default, current.time_to_stop_default),
         time_to_stop_instance=_given(
@@ -479,7 +478,8 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
     changed = tuple(name for name in _SPEC_FIELDS if getattr(spec, name) != getattr(current, name))
     if "networking" in changed:
         check_host_labels("networking", update.pod_id, spec.networking)
-    return UpdatePlan(spec=spec, changed=changed)
+    ports = stanza_options.ports_changed(current.networking, spec.networking)
+    return UpdatePlan(spec=spec, changed=changed, ports_changed=ports)
 
 
 _SPEC_FIELDS = (

@@ -122,12 +122,24 @@ def test_other_stanza_names_are_refused(name: str) -> None:
     assert info.value.field == "networking" and "3-64" in str(info.value)
 
 
-def test_an_update_may_change_only_the_options() -> None:
+def test_an_update_of_only_the_options_needs_no_restart() -> None:
     spec = pod(StanzaOptions())
     update = PodUpdate(pod_id="abc", networking={"web": ("http", 8000, FULL)})
     plan = validate_update(spec, update, Limits())
     assert plan.changed == ("networking",)
     assert plan.spec.networking["web"].options == FULL
+    assert not plan.needs_restart  # the gateway applies them at its next route refresh
+
+
+def test_an_update_of_a_port_needs_a_restart() -> None:
+    spec = pod(StanzaOptions())
+    for networking in (
+        {"web": ("http", 8001, StanzaOptions())},
+        {"web": ("tcp", 8000, StanzaOptions())},
+        {"web": ("http", 8000, StanzaOptions()), "api": ("http", 9000, StanzaOptions())},
+    ):
+        plan = validate_update(spec, PodUpdate(pod_id="abc", networking=networking), Limits())
+        assert plan.needs_restart, networking
 
 
 def test_the_options_survive_storage_and_old_rows_get_the_defaults() -> None:
