@@ -74,6 +74,9 @@ WELL_KNOWN: dict[str, JsonSchema] = {
         for name, kind in _WRAPPERS.items()
     },
 }
+# Messages whose REST bodies are refused with an unknown field (the others' are dropped by
+# the transcoder): services/api/transport/body_check.py.
+CLOSED_MESSAGES = frozenset({"pods.v1.Networking"})
 # Raw bodies: HttpBody is the request or response body itself, not JSON.
 HTTP_BODY = "google.api.HttpBody"
 
@@ -257,6 +260,8 @@ class SchemaBuilder:
         if declared.comment:
             schema["description"] = declared.comment
         schema["properties"] = properties
+        if declared.full_name in CLOSED_MESSAGES:
+            schema["additionalProperties"] = False
         if required:
             schema["required"] = required
         return schema

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gateway import hardening
+from gateway import hardening, pod_policies
 from gateway.certs import TlsFiles
 from gateway.envoy_config import ClusterGateway
 from gateway.envoy_parts import (
@@ -183,7 +183,10 @@ def tcp_chain(
         "name": route.host,
         "filter_chain_match": match,
         "transport_socket": downstream_tls(options.tls, (alpn,) if alpn else ()),
-        "filters": [tcp_proxy(TCP_STATS, route.cluster_name, options.tcp_idle_timeout)],
+        "filters": [
+            *pod_policies.network_filters(route),
+            tcp_proxy(TCP_STATS, route.cluster_name, options.tcp_idle_timeout),
+        ],
     }
 
 
@@ -230,7 +233,11 @@ def pod_http_connection_manager(route: PodRoute, limits: Limits = DEFAULT_LIMITS
             "upgrade_configs": [{"upgrade_type": "websocket"}],
             "access_log": [stdout_access_log()],
             "route_config": pod_route_config(route),
-            "http_filters": [*pod_login_filters(route), router_filter()],
+            "http_filters": [
+                *pod_policies.http_filters(route),  # who may connect, CORS: before any login
+                *pod_login_filters(route),
+                router_filter(),
+            ],
         },
     }
 
@@ -260,7 +267,12 @@ def pod_route_config(route: PodRoute) -> JsonObject:
             }
         ],
         "virtual_hosts": [
-            {"name": host, "domains": [host, f"{host}:*"], "routes": [_pod_route(route)]},
+            {
+                "name": host,
+                "domains": [host, f"{host}:*"],
+                "routes": [_pod_route(route)],
+                **pod_policies.virtual_host_fields(route),
+            },
             {
                 "name": "misdirected",
                 "domains": ["*"],

@@ -25,6 +25,7 @@ from gateway.api_docs import (
     docs_routes,
     reflection_routes,
 )
+from gateway.body_checks import body_check_filter, with_body_checks
 from gateway.certs import TlsFiles
 from gateway.console_routes import MAX_BODY_BYTES, console_routes, passthrough_reply_mapper
 from gateway.envoy_parts import (
@@ -216,6 +217,9 @@ def rest_listener(
         transcoder_filter(descriptor_path, services),
         login_filter(cluster, disabled=True, with_form=True),  # the authorize page only
     ]
+    if "pods.v1.PodsService" in services:  # networking stanzas' unknown fields refused
+        routes = with_body_checks(routes)
+        filters.insert(0, body_check_filter(cluster))
     if cors_origins:
         filters.insert(0, cors_filter())
     table = route_config(

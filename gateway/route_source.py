@@ -41,6 +41,7 @@ def routes_for(
                     upstream_host=host,
                     upstream_port=port,
                     tapis_auth=net.protocol == "http" and net.auth.enabled,
+                    options=net.options,
                 )
             )
     return routes

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from services.common.stanza_options import StanzaOptions
 
 # A DNS name of lowercase labels; the pod part is validated by the API (lowercase alnum).
 HOST_RE = re.compile(
@@ -35,6 +37,8 @@ class PodRoute:
     upstream_host: str  # where the pod's port is reachable from the gateway
     upstream_port: int  # 0 while the pod has no reachable port
     tapis_auth: bool = False  # http only: behind a login (gateway/pod_login.py)
+    # Who may connect and CORS (gateway/pod_policies.py).
+    options: StanzaOptions = field(default_factory=StanzaOptions)
 
     @property
     def serving(self) -> bool:

@@ -30,6 +30,9 @@ class Refusal(enum.Enum):
     UNKNOWN_NAME = "no route for this name"
     NOT_POSTGRES = "the route is not a PostgreSQL route"
     NOT_SERVING = "the pod is not serving"
+    # The router sees Envoy, not the client, so it cannot apply an ip_allow_list: such a
+    # port takes direct TLS only (libpq's sslnegotiation=direct), where Envoy applies it.
+    ALLOW_LIST = "the port has an ip_allow_list; connect with sslnegotiation=direct"
     NO_TABLE = "the route table is unavailable"
 
 
@@ -62,6 +65,8 @@ def decide(table: RouteTable, server_name: str | None) -> SniDecision:
         return SniDecision(server_name, refusal=Refusal.NOT_POSTGRES)
     if not route.serving:
         return SniDecision(server_name, refusal=Refusal.NOT_SERVING)
+    if route.options.ip_allow_list:
+        return SniDecision(server_name, refusal=Refusal.ALLOW_LIST)
     return SniDecision(server_name, route=route)
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
+from envoy.service.ext_proc.v3 import external_processor_pb2_grpc
 
 from services.api.domain.access import Access
 from services.api.domain.catalog import Catalog
@@ -37,6 +38,7 @@ from services.api.tokens import (
     public_key_pem,
 )
 from services.api.transport.auth import Authenticator
+from services.api.transport.body_check import NetworkingBodyCheck
 from services.api.transport.identity_servicer import IdentityServicer
 from services.api.transport.misc_servicer import MiscServicer
 from services.api.transport.pod_auth_servicer import PodAuthServicer
@@ -299,6 +301,10 @@ async def run(settings: Settings) -> None:
                 store.pods, auth, settings.site_id, settings.pod_domain, settings.pods_port
             ),
             server,
+        )
+        # Envoy's check of REST bodies (gateway/body_checks.py); not routed to the public.
+        external_processor_pb2_grpc.add_ExternalProcessorServicer_to_server(
+            NetworkingBodyCheck(), server
         )
         # grpcurl list/describe (reached through the gateway too): the API's own services.
         enable_reflection(server, API_SERVICES)

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from services.common.pod_auth_model import TapisAuth
 from services.common.runtime.types import PodKey
+from services.common.stanza_options import StanzaOptions
 
 
 class Status(StrEnum):
@@ -54,12 +55,13 @@ class RequestedStatus(StrEnum):
 
 @dataclass(frozen=True)
 class NetworkStanza:
-    """One exposed port: protocol http | tcp | postgres | local_only; an http port may be
-    behind a login (`auth`)."""
+    """One exposed port: protocol http | tcp | postgres | local_only, its access options, and
+    for an http port a login in front of it (`auth`)."""
 
     protocol: str = "http"
     port: int = 5000
     auth: TapisAuth = field(default_factory=TapisAuth)
+    options: StanzaOptions = field(default_factory=StanzaOptions)
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from services.api.domain import stanza_options
+from services.api.domain.mount_rules import MountRequest as MountRequest
+from services.api.domain.mount_rules import validate_volume_mounts
 from services.api.domain.pod_auth_rules import validate_tapis_auth
 from services.api.errors import InvalidArgumentError
 from services.common.pods_model import (
-    MountType,
     NetworkStanza,
     PodSpec,
     ResourceSpec,
-    VolumeMountSpec,
 )
-from services.common.storage import paths
-from services.common.storage.types import validate_storage_id
 from services.common.templates import TemplateDef
 
 _T = TypeVar("_T")
 
 POD_ID_RE = re.compile(r"^[a-z][a-z0-9]{2,63}$")
-STANZA_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
+STANZA_RE = re.compile(r"^[a-z0-9]{3,64}$")  # as Tapis: the URL is <pod_id>-<stanza>.<domain>
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # A Docker image reference: [registry[:port]/]path[:tag][@digest], lowercase path.
 IMAGE_RE = re.compile(
@@ -54,13 +53,6 @@ MAX_ENV = 100
 MAX_ARGS = 64
 MAX_ARG_LEN = 4096
 MAX_DESCRIPTION = 255
-MAX_MOUNTS = 10
-# Mount targets refused besides '/' and anything under /proc, /sys and /dev (storage.paths):
-# the directories a container's system lives in, and /etc (Docker manages files in it).
-SYSTEM_DIRS = frozenset(
-    {"/bin", "/boot", "/lib", "/lib32", "/lib64", "/libx32", "/run", "/sbin", "/usr", "/var"}
-)
-RESERVED_UNDER = ("/etc",)
 MAX_HOST_LABEL = 63  # a DNS label (RFC 1035): each pod port's name is one
 DEFAULT_TIME_TO_STOP = 43200
 MIN_TIME_TO_STOP = 300
@@ -76,16 +68,6 @@ class Limits:
     min_time_to_stop: int = MIN_TIME_TO_STOP
     defaults: ResourceSpec = field(default_factory=ResourceSpec)
     compute_queues: frozenset[str] = frozenset({"default"})
-
-
-@dataclass(frozen=True)
-class MountRequest:
-    """One requested entry of `volume_mounts`, as plain values."""
-
-    type: str = ""
-    mount_path: str = ""
-    sub_path: str = ""
-    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,8 +160,7 @@ def build_spec(
     networking: Mapping[str, NetworkStanza] | None = None,
     base_environment: Mapping[str, str] | None = None,
 ) -> PodSpec:
-    """Checks the spec fields of a request; `networking` (a template's) overrides the
-    request's."""
+    """Checks a request's spec fields; a template's `networking` fixes all but the options."""
     if len(request.description) > MAX_DESCRIPTION:
         raise InvalidArgumentError("description", f"must be at most {MAX_DESCRIPTION} characters")
     environment = {**(base_environment or {}), **_environment(request.environment_variables)}
@@ -190,7 +171,9 @@ def build_spec(
         command=_strings("command", request.command),
         arguments=_strings("arguments", request.arguments),
         environment_variables=environment,
-        networking=dict(networking) if networking else validate_networking(request.networking),
+        networking=stanza_options.with_template(networking, request.networking)
+        if networking
+        else validate_networking(request.networking),
         resources=_resources(request.resources, limits),
         time_to_stop_default=_time_to_stop(
             "time_to_stop_default", request.time_to_stop_default, limits.min_time_to_stop
@@ -203,65 +186,6 @@ def build_spec(
         compute_queue=_compute_queue(request.compute_queue, limits.compute_queues),
         volume_mounts=validate_volume_mounts(request.volume_mounts),
     )
-
-
-def validate_volume_mounts(mounts: Mapping[str, MountRequest]) -> dict[str, VolumeMountSpec]:
-    """The mounts in canonical form: ids valid, type tapisvolume (default) or tapissnapshot,
-    mount paths absolute, distinct and outside the system's directories, sub paths relative
-    and confined; snapshots read-only."""
-    if len(mounts) > MAX_MOUNTS:
-        raise InvalidArgumentError("volume_mounts", f"must have at most {MAX_MOUNTS} entries")
-    result: dict[str, VolumeMountSpec] = {}
-    targets: dict[str, str] = {}
-    for object_id, mount in mounts.items():
-        name = f"volume_mounts.{object_id[:64]}"
-        try:
-            validate_storage_id("the key (a volume_id or snapshot_id)", object_id)
-        except ValueError as exc:
-            raise InvalidArgumentError("volume_mounts", str(exc)) from None
-        kind = _mount_type(f"{name}.type", mount.type)
-        target = _mount_path(f"{name}.mount_path", mount.mount_path)
-        if target in targets:
-            raise InvalidArgumentError(
-                f"{name}.mount_path", f"{target} is also where {targets[target]!r} is mounted"
-            )
-        targets[target] = object_id
-        try:
-            sub_path = paths.normalize(mount.sub_path, "sub_path")
-        except paths.PathError as exc:
-            raise InvalidArgumentError(f"{name}.sub_path", str(exc)) from None
-        result[object_id] = VolumeMountSpec(
-            type=kind,
-            mount_path=target,
-            sub_path=sub_path,
-            read_only=mount.read_only or kind is MountType.SNAPSHOT,
-        )
-    return result
-
-
-def _mount_type(name: str, value: str) -> MountType:
-    try:
-        return MountType(value or MountType.VOLUME.value)
-    except ValueError:
-        raise InvalidArgumentError(
-            name, f"must be tapisvolume or tapissnapshot (got {value[:32]!r})"
-        ) from None
-
-
-def _mount_path(name: str, value: str) -> str:
-    if not value:
-        raise InvalidArgumentError(name, "is required (an absolute path in the container)")
-    try:
-        target = paths.normalize_mount_path(value)
-    except paths.PathError as exc:
-        raise InvalidArgumentError(name, str(exc)) from None
-    if target in SYSTEM_DIRS or any(
-        target == root or target.startswith(root + "/") for root in RESERVED_UNDER
-    ):
-        raise InvalidArgumentError(
-            name, f"{target} is a system directory of the container; mount elsewhere"
-        )
-    return target
 
 
 def validate_image(image: str, field_name: str = "image") -> str:
@@ -333,7 +257,7 @@ def validate_networking(stanzas: Mapping[str, NetworkStanza]) -> dict[str, Netwo
         protocol, port = given.protocol, given.port
         if not STANZA_RE.fullmatch(name):
             raise InvalidArgumentError(
-                "networking", f"name {name[:32]!r} must be 1-16 lowercase letters and digits"
+                "networking", f"name {name[:80]!r} must be 3-64 lowercase letters and digits"
             )
         protocol = protocol or "http"
         if protocol not in PROTOCOLS:
@@ -345,7 +269,8 @@ def validate_networking(stanzas: Mapping[str, NetworkStanza]) -> dict[str, Netwo
         if not 1 <= port <= 65535:
             raise InvalidArgumentError(f"networking.{name}.port", "must be between 1 and 65535")
         auth = validate_tapis_auth(f"networking.{name}", protocol, given.auth)
-        result[name] = NetworkStanza(protocol=protocol, port=port, auth=auth)
+        options = stanza_options.validate_options(f"networking.{name}", protocol, given.options)
+        result[name] = NetworkStanza(protocol=protocol, port=port, auth=auth, options=options)
     return result
 
 
@@ -423,15 +348,17 @@ class UpdatePlan:
 
     spec: PodSpec
     changed: tuple[str, ...]
+    ports_changed: bool = True  # False when networking changed only in options (no restart)
 
     @property
     def needs_restart(self) -> bool:
-        return any(name in CONTAINER_FIELDS for name in self.changed)
+        fields = set(self.changed) - (set() if self.ports_changed else {"networking"})
+        return bool(fields & CONTAINER_FIELDS)
 
 
 def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> UpdatePlan:
     """The updated spec, or InvalidArgumentError naming the field and the rule. A templated
-    pod keeps what it copied from its template (its networking cannot change)."""
+    pod keeps what it copied from its template (of its networking, only options change)."""
     for name, value, now in (
         ("image", update.image, current.image),
         ("template", update.template, current.template),
@@ -443,7 +370,7 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
             "status_requested", "is changed with the start, stop and restart calls"
         )
     if current.template and update.networking is not None:
-        raise InvalidArgumentError("networking", "is fixed by the pod's template")
+        stanza_options.check_template_ports(current.networking, update.networking)
     merged = PodRequest(
         pod_id=update.pod_id,
         description=_given(update.description, current.description),
@@ -476,7 +403,8 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
     changed = tuple(name for name in _SPEC_FIELDS if getattr(spec, name) != getattr(current, name))
     if "networking" in changed:
         check_host_labels("networking", update.pod_id, spec.networking)
-    return UpdatePlan(spec=spec, changed=changed)
+    ports = stanza_options.ports_changed(current.networking, spec.networking)
+    return UpdatePlan(spec=spec, changed=changed, ports_changed=ports)
 
 
 _SPEC_FIELDS = (

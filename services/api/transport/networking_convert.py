@@ -1,5 +1,6 @@
-"""Converts between the `Networking` message (of pods and templates) and NetworkStanza,
-login settings included. Pure functions, called by pods_convert.py and templates_convert.py.
+"""Converts between the `Networking` message (of pods and templates) and NetworkStanza, its
+login settings and access options included. Pure functions, called by pods_convert.py and
+templates_convert.py.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from collections.abc import Mapping
 from services.common.generated.pods.v1 import pod_pb2
 from services.common.pod_auth_model import TapisAuth
 from services.common.pods_model import NetworkStanza
+from services.common.stanza_options import DEFAULT_CORS_MAX_AGE, StanzaOptions
 
 
 def stanza_input(message: pod_pb2.Networking) -> NetworkStanza:
     """A stanza as the client gave it (protocol "" and port 0 mean "not given"; an empty
-    allowed-users list or return path means Tapis's default); the domain validates it."""
+    allowed-users list or return path means Tapis's default, and so does an absent
+    cors_max_age); the domain validates it."""
     return NetworkStanza(
         protocol=message.protocol,
         port=message.port,
@@ -22,6 +25,19 @@ def stanza_input(message: pod_pb2.Networking) -> NetworkStanza:
             response_headers=dict(message.tapis_auth_response_headers),
             allowed_users=tuple(message.tapis_auth_allowed_users),
             return_path=message.tapis_auth_return_path,
+        ),
+        options=StanzaOptions(
+            ip_allow_list=tuple(message.ip_allow_list),
+            cors_allow_origins=tuple(message.cors_allow_origins),
+            cors_allow_methods=tuple(message.cors_allow_methods),
+            cors_allow_headers=tuple(message.cors_allow_headers),
+            cors_allow_credentials=message.cors_allow_credentials,
+            cors_max_age=message.cors_max_age
+            if message.HasField("cors_max_age")
+            else DEFAULT_CORS_MAX_AGE,
+            tapis_ui_uri=message.tapis_ui_uri,
+            tapis_ui_uri_redirect=message.tapis_ui_uri_redirect,
+            tapis_ui_uri_description=message.tapis_ui_uri_description,
         ),
     )
 
@@ -32,8 +48,9 @@ def stanza_inputs(messages: Mapping[str, pod_pb2.Networking]) -> dict[str, Netwo
 
 
 def stanza_message(stanza: NetworkStanza, url: str = "") -> pod_pb2.Networking:
-    """A stored stanza as the API prints it (every login field, defaults included)."""
-    auth = stanza.auth
+    """A stored stanza as the API prints it (every login field and option, defaults
+    included), with its public `url` when it has one."""
+    auth, options = stanza.auth, stanza.options
     return pod_pb2.Networking(
         protocol=stanza.protocol,
         port=stanza.port,
@@ -42,4 +59,13 @@ def stanza_message(stanza: NetworkStanza, url: str = "") -> pod_pb2.Networking:
         tapis_auth_response_headers=dict(auth.response_headers),
         tapis_auth_allowed_users=list(auth.allowed_users),
         tapis_auth_return_path=auth.return_path,
+        ip_allow_list=options.ip_allow_list,
+        cors_allow_origins=options.cors_allow_origins,
+        cors_allow_methods=options.cors_allow_methods,
+        cors_allow_headers=options.cors_allow_headers,
+        cors_allow_credentials=options.cors_allow_credentials,
+        cors_max_age=options.cors_max_age,
+        tapis_ui_uri=options.tapis_ui_uri,
+        tapis_ui_uri_redirect=options.tapis_ui_uri_redirect,
+        tapis_ui_uri_description=options.tapis_ui_uri_description,
     )

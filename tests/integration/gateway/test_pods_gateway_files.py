@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from gateway.pods_listener import (
 )
 from gateway.routes import RouteTable
 from services.common.settings import Settings
+from services.common.stanza_options import StanzaOptions
 from tests.integration.gateway.pods_gateway_support import (
     DOMAIN,
     READY_TIMEOUT,
@@ -108,10 +110,24 @@ def test_python_m_gateway_serves_pods_published_later(tmp_path: Path, header_pod
 # --- configurations pass envoy --mode validate ---------------------------------------------------
 
 
+# A pod port's RBAC and CORS configuration (gateway/pod_policies.py) is validated with them.
+GUARDED = StanzaOptions(
+    ip_allow_list=("10.0.0.0/8", "2001:db8::/32"),
+    cors_allow_origins=("https://app.example.org", "*"),
+    cors_allow_methods=("GET",),
+    cors_allow_headers=("X-Token",),
+    cors_allow_credentials=True,
+)
+
+
 def full_table(upstream: Callable[[str], str]) -> RouteTable:
     return RouteTable.build(
         [
-            pod_route("web", "http", 5000, upstream_host=upstream("web")),
+            replace(pod_route("web", "http", 5000, upstream_host=upstream("web")), options=GUARDED),
+            replace(
+                pod_route("graph2", "tcp", 7688, upstream_host=upstream("graph2")),
+                options=StanzaOptions(ip_allow_list=("127.0.0.1",)),
+            ),
             pod_route("webdown", "http", 0, status="CREATING"),
             pod_route("graph", "tcp", 7687, upstream_host=upstream("graph")),
             pod_route("db", "postgres", 5432, upstream_host=upstream("db")),

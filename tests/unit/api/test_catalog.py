@@ -26,9 +26,12 @@ from services.common.pods_model import Level, NetworkStanza
 from services.common.runtime.types import ExecResult, PodKey
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
+from services.common.stanza_options import StanzaOptions
 from services.common.storage.fake import FakeVolumeStore
 from services.common.templates import CredentialsRecipe, seed_templates
 from services.spawner.container_spec import build_container_spec
+
+OPTIONS = StanzaOptions()  # a stanza given without options
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 ADMIN = Principal("dev", "root", is_admin=True)
@@ -83,7 +86,7 @@ async def test_a_new_template_makes_pods_with_its_image_env_and_credentials(
         TemplateRequest(
             template_id="mariadb",
             image="mariadb:11",
-            networking={"default": NetworkStanza("tcp", 3306)},
+            networking={"default": NetworkStanza("tcp", 3306, options=OPTIONS)},
             environment={"MARIADB_DATABASE": "app"},
             credentials=CredentialsRecipe(
                 username="{pod_id}",

@@ -220,7 +220,10 @@ async def test_a_tag_is_checked_like_a_pod_create(
 ) -> None:
     cases: list[tuple[dict[str, Any], str]] = [
         ({"image": "Not An Image"}, "pod_definition.image"),
-        ({"networking": {"default": NetworkStanza("ftp", 21)}}, "pod_definition.networking.default.protocol"),
+        (
+            {"networking": {"default": NetworkStanza("ftp", 21)}},
+            "pod_definition.networking.default.protocol",
+        ),
         ({"resources": {"cpu_limit": 10**6}}, "pod_definition.resources.cpu_limit"),
         ({"environment_variables": {"1BAD": "x"}}, "pod_definition.environment_variables"),
         ({"template": "nosuch"}, "pod_definition.template"),

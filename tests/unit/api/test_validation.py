@@ -8,7 +8,10 @@ from services.api.domain.validation import Limits, MountRequest, PodRequest, val
 from services.api.errors import InvalidArgumentError
 from services.common.pods_model import MountType, NetworkStanza, PodSpec, VolumeMountSpec
 from services.common.settings import Settings
+from services.common.stanza_options import StanzaOptions
 from services.common.templates import seed_templates
+
+OPTIONS = StanzaOptions()  # a stanza given without options
 
 TEMPLATES = {t.template_id: t for t in seed_templates(Settings())}
 
@@ -26,15 +29,17 @@ def rejected(field: str, **fields: object) -> str:
 
 def test_a_custom_image_gets_http_on_port_5000_by_default() -> None:
     spec = spec_for(pod_id="web1", image="pods-http:latest")
-    assert spec.networking == {"default": NetworkStanza("http", 5000)}
+    assert spec.networking == {"default": NetworkStanza("http", 5000, options=OPTIONS)}
     assert spec.time_to_stop_default == 43200
 
 
 def test_a_template_forces_its_networking() -> None:
     spec = spec_for(
-        pod_id="db1", template="postgres", networking={"default": NetworkStanza("http", 80)}
+        pod_id="db1",
+        template="postgres",
+        networking={"default": NetworkStanza("http", 80, options=OPTIONS)},
     )
-    assert spec.networking == {"default": NetworkStanza("postgres", 5432)}
+    assert spec.networking == {"default": NetworkStanza("postgres", 5432, options=OPTIONS)}
     assert spec.image == "pods-postgres:15"
 
 
@@ -65,16 +70,21 @@ def test_networking_rules() -> None:
         "networking.default.port",
         pod_id="abc",
         image="i",
-        networking={"default": NetworkStanza("http", 70000)},
+        networking={"default": NetworkStanza("http", 70000, options=OPTIONS)},
     )
     rejected(
         "networking.default.protocol",
         pod_id="abc",
         image="i",
-        networking={"default": NetworkStanza("udp", 1)},
+        networking={"default": NetworkStanza("udp", 1, options=OPTIONS)},
     )
-    rejected("networking", pod_id="abc", image="i", networking={"Bad": NetworkStanza("http", 1)})
-    many = {f"n{i}": NetworkStanza("http", 1000 + i) for i in range(5)}
+    rejected(
+        "networking",
+        pod_id="abc",
+        image="i",
+        networking={"Bad": NetworkStanza("http", 1, options=OPTIONS)},
+    )
+    many = {f"net{i}": NetworkStanza("http", 1000 + i, options=OPTIONS) for i in range(5)}
     rejected("networking", pod_id="abc", image="i", networking=many)
 
 
@@ -178,11 +188,13 @@ def test_pod_ids_fit_a_dns_label_with_every_stanza() -> None:
         "pod_id",
         pod_id="a" * 55,
         image="pods-http:latest",
-        networking={"metrics1": NetworkStanza("http", 9)},
+        networking={"metrics1": NetworkStanza("http", 9, options=OPTIONS)},
     )
     assert "DNS label" in message and "a" * 55 + "-metrics1" in message
     spec_for(
-        pod_id="a" * 54, image="pods-http:latest", networking={"metrics1": NetworkStanza("http", 9)}
+        pod_id="a" * 54,
+        image="pods-http:latest",
+        networking={"metrics1": NetworkStanza("http", 9, options=OPTIONS)},
     )
 
 
@@ -190,7 +202,9 @@ def test_an_update_of_networking_keeps_labels_within_63() -> None:
     from services.api.domain.validation import PodUpdate, validate_update
 
     spec = spec_for(pod_id="a" * 55, image="pods-http:latest")
-    update = PodUpdate(pod_id="a" * 55, networking={"longname1": NetworkStanza("http", 80)})
+    update = PodUpdate(
+        pod_id="a" * 55, networking={"longname1": NetworkStanza("http", 80, options=OPTIONS)}
+    )
     with pytest.raises(InvalidArgumentError) as info:
         validate_update(spec, update, Limits())
     assert info.value.field == "networking"

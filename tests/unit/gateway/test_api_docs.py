@@ -111,7 +111,12 @@ def test_cors_for_the_configured_origins() -> None:
     hcm = _hcm(_listener(cors_origins=origins))
     names = [f["name"] for f in hcm["http_filters"]]
     # Before the transcoder, so preflight requests are answered before it refuses OPTIONS.
-    assert names[:2] == [api_docs.CORS_FILTER, "envoy.filters.http.grpc_json_transcoder"]
+    # (The body check, gateway/body_checks.py, sits between them.)
+    assert names[:3] == [
+        api_docs.CORS_FILTER,
+        "envoy.filters.http.ext_proc",
+        "envoy.filters.http.grpc_json_transcoder",
+    ]
     (host,) = hcm["route_config"]["virtual_hosts"]
     policy = host["typed_per_filter_config"][api_docs.CORS_FILTER]
     assert policy["allow_origin_string_match"] == [

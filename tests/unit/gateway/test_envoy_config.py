@@ -61,9 +61,8 @@ def _routes(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _transcoder(config: dict[str, Any]) -> dict[str, Any]:
-    first = _hcm(config)["http_filters"][0]
-    assert first["name"] == "envoy.filters.http.grpc_json_transcoder"
-    result: dict[str, Any] = first["typed_config"]
+    filters = {f["name"]: f for f in _hcm(config)["http_filters"]}
+    result: dict[str, Any] = filters["envoy.filters.http.grpc_json_transcoder"]["typed_config"]
     return result
 
 
@@ -75,6 +74,9 @@ def _route_for(config: dict[str, Any], path: str, *, grpc: bool) -> dict[str, An
         match = route["match"]
         wanted = {q["name"]: q["string_match"]["exact"] for q in match.get("query_parameters", ())}
         if any(parameters.get(name) != value for name, value in wanted.items()):
+            continue
+        methods = [h["string_match"]["exact"] for h in match.get("headers", ())]
+        if methods and methods != ["GET"]:  # the body checks' routes (POST and PUT)
             continue
         if "prefix" in match and not path.startswith(match["prefix"]):
             continue
@@ -117,6 +119,7 @@ def test_connection_manager_serves_http1_and_h2c_and_logs_to_stdout(
     assert log["typed_config"]["@type"].endswith("StdoutAccessLog")
     names = [f["name"] for f in hcm["http_filters"]]
     assert names == [
+        "envoy.filters.http.ext_proc",  # the body check (gateway/body_checks.py)
         "envoy.filters.http.grpc_json_transcoder",
         "envoy.filters.http.ext_authz",  # off except on the login page (gateway/pod_login.py)
         "envoy.filters.http.router",
@@ -221,6 +224,8 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
         ("/v3", False, "not-found"),
         ("/", False, "not-found"),
         ("/healthz", True, "not-found"),
+        # The api serves Envoy's body check (gateway/body_checks.py) for Envoy only.
+        ("/envoy.service.ext_proc.v3.ExternalProcessor/Process", True, "not-found"),
     ],
 )
 def test_route_selection(config: dict[str, Any], path: str, grpc: bool, name: str) -> None:
@@ -365,6 +370,7 @@ def test_bootstrap_matches_envoys_schema(config: dict[str, Any]) -> None:
     from envoy.config.route.v3 import route_components_pb2  # noqa: F401
     from envoy.extensions.access_loggers.stream.v3 import stream_pb2  # noqa: F401
     from envoy.extensions.filters.http.ext_authz.v3 import ext_authz_pb2  # noqa: F401
+    from envoy.extensions.filters.http.ext_proc.v3 import ext_proc_pb2  # noqa: F401
     from envoy.extensions.filters.http.grpc_json_transcoder.v3 import transcoder_pb2  # noqa: F401
     from envoy.extensions.filters.http.router.v3 import router_pb2  # noqa: F401
     from envoy.extensions.filters.network.http_connection_manager.v3 import (  # noqa: F401

@@ -57,7 +57,11 @@ def test_prepare_writes_descriptor_and_bootstrap(tmp_path: Path) -> None:
     endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
     assert endpoint["address"]["socket_address"]["port_value"] == 15051
     hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
-    transcoder = hcm["http_filters"][0]["typed_config"]
+    (transcoder,) = (
+        f["typed_config"]
+        for f in hcm["http_filters"]
+        if f["name"] == "envoy.filters.http.grpc_json_transcoder"
+    )
     assert transcoder["proto_descriptor"] == str(prepared.descriptor)
 
 

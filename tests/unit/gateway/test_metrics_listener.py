@@ -64,6 +64,7 @@ def test_the_bootstrap_with_metrics_matches_envoys_schema() -> None:
     from envoy.config.route.v3 import route_components_pb2  # noqa: F401
     from envoy.extensions.access_loggers.stream.v3 import stream_pb2  # noqa: F401
     from envoy.extensions.filters.http.ext_authz.v3 import ext_authz_pb2  # noqa: F401
+    from envoy.extensions.filters.http.ext_proc.v3 import ext_proc_pb2  # noqa: F401
     from envoy.extensions.filters.http.grpc_json_transcoder.v3 import transcoder_pb2  # noqa: F401
     from envoy.extensions.filters.http.router.v3 import router_pb2  # noqa: F401
     from envoy.extensions.filters.network.http_connection_manager.v3 import (  # noqa: F401

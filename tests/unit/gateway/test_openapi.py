@@ -205,3 +205,10 @@ def test_enums_are_strings_and_int64_are_decimal_strings() -> None:
     assert params["coats"][1]["type"] == "string"
     assert params["coats"][1]["format"] == "int64"
     assert operation["operationId"] == "Painter_Paint"
+
+
+def test_a_networking_stanza_admits_no_other_field(document: dict[str, Any]) -> None:
+    """The gateway refuses unknown stanza fields (gateway/body_checks.py), so the description
+    says so; other messages stay open (the transcoder drops what they do not define)."""
+    assert _schema(document, "pods.v1.Networking")["additionalProperties"] is False
+    assert "additionalProperties" not in _schema(document, "pods.v1.Pod")

@@ -18,6 +18,7 @@ from services.common.pods_model import (
 )
 from services.common.runtime.types import PodKey
 from services.common.settings import Settings
+from services.common.stanza_options import StanzaOptions
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -65,6 +66,22 @@ def test_other_stanzas_get_their_own_names_and_local_only_gets_none() -> None:
         ("app-admin.d.org", "tcp"),
         ("app.d.org", "http"),
     ]
+
+
+def test_each_stanzas_route_carries_its_own_options_and_port() -> None:
+    guarded = StanzaOptions(ip_allow_list=("10.0.0.0/8",))
+    networking = {
+        "default": NetworkStanza("http", 5000),
+        "api": NetworkStanza("http", 8000, options=guarded),
+    }
+    routes = routes_for(
+        [record("app", Status.AVAILABLE, {5000: 1, 8000: 2}, networking=networking)], "d.org"
+    )
+    by_host = {r.host: r for r in routes}
+    assert by_host["app.d.org"].options == StanzaOptions()
+    assert by_host["app.d.org"].upstream_port == 1
+    assert by_host["app-api.d.org"].options == guarded
+    assert by_host["app-api.d.org"].upstream_port == 2
 
 
 def test_a_creating_pod_has_a_route_that_does_not_serve() -> None:

@@ -120,15 +120,20 @@ def owned_key(deployment_id: str, metadata: Mapping[str, Any] | None) -> PodKey 
 
 
 def port_name(stanza: str) -> str:
-    """A port name (at most 15 characters) for a networking stanza name (up to 16).
+    """A port name (at most 15 characters, with a letter) for a networking stanza name.
 
-    Stanza names are lowercase alphanumeric starting with a letter: one of at most 15
-    characters is used as it is; a longer one becomes its first 9 characters, '-' and 5 hex
-    digits of its sha256, which contains a '-' and so never equals a stanza name."""
+    Stanza names are lowercase alphanumeric: one of at most 15 characters with a letter is
+    used as it is; a longer one becomes its first 9 characters, '-' and 5 hex digits of its
+    sha256, which contains a '-' and so never equals a stanza name; one of digits only
+    ("8080") gets "n-" before its first 7 digits in that form, for the letter a port name
+    needs."""
+    digest = _digest(stanza, _PORT_DIGEST_LENGTH)
+    keep = MAX_PORT_NAME_LENGTH - _PORT_DIGEST_LENGTH - 1
+    if not any(c.isalpha() for c in stanza):
+        return f"n-{stanza[: keep - 2]}-{digest}"
     if len(stanza) <= MAX_PORT_NAME_LENGTH:
         return stanza
-    keep = MAX_PORT_NAME_LENGTH - _PORT_DIGEST_LENGTH - 1
-    return f"{stanza[:keep]}-{_digest(stanza, _PORT_DIGEST_LENGTH)}"
+    return f"{stanza[:keep]}-{digest}"
 
 
 def service_host(

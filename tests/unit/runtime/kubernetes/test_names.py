@@ -115,10 +115,14 @@ def test_deployment_selector() -> None:
 
 
 def test_port_names_are_iana_service_names_and_distinct() -> None:
-    stanzas = ["default", "web", "a" * 15, "a" * 16, "b" * 16, "aaaaaaaaaa" + "123456"]
+    stanzas = [
+        *("default", "web", "a" * 15, "a" * 16, "b" * 16, "aaaaaaaaaa" + "123456"),
+        *("8080", "8081", "1" * 64, "9" * 15),  # digits only, as Tapis allows
+    ]
     names = [port_name(s) for s in stanzas]
     assert names[:3] == ["default", "web", "a" * 15]
     assert all(len(n) <= 15 and IANA_SVC_NAME.fullmatch(n) and "--" not in n for n in names)
+    assert all(any(c.isalpha() for c in n) for n in names)  # an IANA name needs a letter
     assert len(set(names)) == len(names)
 
 

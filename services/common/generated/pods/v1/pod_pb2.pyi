@@ -89,7 +89,7 @@ class Pod(_message.Message):
     def __init__(self, pod_id: _Optional[str] = ..., image: _Optional[str] = ..., template: _Optional[str] = ..., description: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., arguments: _Optional[_Iterable[str]] = ..., environment_variables: _Optional[_Mapping[str, str]] = ..., status_requested: _Optional[str] = ..., volume_mounts: _Optional[_Mapping[str, VolumeMount]] = ..., time_to_stop_default: _Optional[int] = ..., time_to_stop_instance: _Optional[int] = ..., networking: _Optional[_Mapping[str, Networking]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., compute_queue: _Optional[str] = ..., status: _Optional[str] = ..., status_container: _Optional[_Union[StatusContainer, _Mapping]] = ..., time_to_stop_ts: _Optional[str] = ..., creation_ts: _Optional[str] = ..., update_ts: _Optional[str] = ..., start_instance_ts: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner: _Optional[str] = ..., generation: _Optional[int] = ..., observed_generation: _Optional[int] = ..., reconciling: _Optional[bool] = ..., restart_count: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., next_restart_ts: _Optional[str] = ...) -> None: ...
 
 class Networking(_message.Message):
-    __slots__ = ("protocol", "port", "url", "tapis_auth", "tapis_auth_response_headers", "tapis_auth_allowed_users", "tapis_auth_return_path")
+    __slots__ = ("protocol", "port", "url", "tapis_auth", "tapis_auth_response_headers", "tapis_auth_allowed_users", "tapis_auth_return_path", "ip_allow_list", "cors_allow_origins", "cors_allow_methods", "cors_allow_headers", "cors_allow_credentials", "cors_max_age", "tapis_ui_uri", "tapis_ui_uri_redirect", "tapis_ui_uri_description")
     class TapisAuthResponseHeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -104,6 +104,15 @@ class Networking(_message.Message):
     TAPIS_AUTH_RESPONSE_HEADERS_FIELD_NUMBER: _ClassVar[int]
     TAPIS_AUTH_ALLOWED_USERS_FIELD_NUMBER: _ClassVar[int]
     TAPIS_AUTH_RETURN_PATH_FIELD_NUMBER: _ClassVar[int]
+    IP_ALLOW_LIST_FIELD_NUMBER: _ClassVar[int]
+    CORS_ALLOW_ORIGINS_FIELD_NUMBER: _ClassVar[int]
+    CORS_ALLOW_METHODS_FIELD_NUMBER: _ClassVar[int]
+    CORS_ALLOW_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    CORS_ALLOW_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    CORS_MAX_AGE_FIELD_NUMBER: _ClassVar[int]
+    TAPIS_UI_URI_FIELD_NUMBER: _ClassVar[int]
+    TAPIS_UI_URI_REDIRECT_FIELD_NUMBER: _ClassVar[int]
+    TAPIS_UI_URI_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     protocol: str
     port: int
     url: str
@@ -111,7 +120,16 @@ class Networking(_message.Message):
     tapis_auth_response_headers: _containers.ScalarMap[str, str]
     tapis_auth_allowed_users: _containers.RepeatedScalarFieldContainer[str]
     tapis_auth_return_path: str
-    def __init__(self, protocol: _Optional[str] = ..., port: _Optional[int] = ..., url: _Optional[str] = ..., tapis_auth: _Optional[bool] = ..., tapis_auth_response_headers: _Optional[_Mapping[str, str]] = ..., tapis_auth_allowed_users: _Optional[_Iterable[str]] = ..., tapis_auth_return_path: _Optional[str] = ...) -> None: ...
+    ip_allow_list: _containers.RepeatedScalarFieldContainer[str]
+    cors_allow_origins: _containers.RepeatedScalarFieldContainer[str]
+    cors_allow_methods: _containers.RepeatedScalarFieldContainer[str]
+    cors_allow_headers: _containers.RepeatedScalarFieldContainer[str]
+    cors_allow_credentials: bool
+    cors_max_age: int
+    tapis_ui_uri: str
+    tapis_ui_uri_redirect: bool
+    tapis_ui_uri_description: str
+    def __init__(self, protocol: _Optional[str] = ..., port: _Optional[int] = ..., url: _Optional[str] = ..., tapis_auth: _Optional[bool] = ..., tapis_auth_response_headers: _Optional[_Mapping[str, str]] = ..., tapis_auth_allowed_users: _Optional[_Iterable[str]] = ..., tapis_auth_return_path: _Optional[str] = ..., ip_allow_list: _Optional[_Iterable[str]] = ..., cors_allow_origins: _Optional[_Iterable[str]] = ..., cors_allow_methods: _Optional[_Iterable[str]] = ..., cors_allow_headers: _Optional[_Iterable[str]] = ..., cors_allow_credentials: _Optional[bool] = ..., cors_max_age: _Optional[int] = ..., tapis_ui_uri: _Optional[str] = ..., tapis_ui_uri_redirect: _Optional[bool] = ..., tapis_ui_uri_description: _Optional[str] = ...) -> None: ...
 
 class Resources(_message.Message):
     __slots__ = ("cpu_request", "cpu_limit", "mem_request", "mem_limit", "gpus")
