@@ -105,6 +105,7 @@ class PodRequest:
     time_to_stop_instance: int = 0
     compute_queue: str = ""
     volume_mounts: Mapping[str, MountRequest] = field(default_factory=dict)
+    pod_template: str = ""  # Tapis's alias of template/image (domain/pod_template.py)
 
 
 def validate_pod_id(pod_id: str) -> str:
