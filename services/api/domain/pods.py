@@ -200,7 +200,9 @@ class Pods:
 
     async def _credentials_of(self, record: PodRecord) -> Credentials | None:
         encrypted = await self._store.pods.credentials(record.key)
-        return None if encrypted is None else Credentials.from_json(self._secrets.decrypt(encrypted))
+        return (
+            None if encrypted is None else Credentials.from_json(self._secrets.decrypt(encrypted))
+        )
 
     # -- lifecycle and updates -------------------------------------------------------------
 
@@ -276,7 +278,9 @@ class Pods:
                 f"pod '{pod_id}' is {record.status.value}; commands run only in an AVAILABLE pod"
             )
         credentials = await self._credentials_of(record)
-        runner = self._runner if credentials is None else CredentialedRunner(self._runner, credentials)
+        runner = (
+            self._runner if credentials is None else CredentialedRunner(self._runner, credentials)
+        )
         return await run_commands(runner, record.key, who.username, request)
 
     # -- permissions -----------------------------------------------------------------------

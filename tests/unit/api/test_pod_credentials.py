@@ -71,9 +71,7 @@ async def test_exec_commands_get_the_credentials_but_report_the_placeholders(
     assert report.outputs[0].argv == ("login", "<<TAPIS_user_username>>", "<<TAPIS_user_password>>")
 
 
-async def test_a_pod_recorded_without_credentials_says_why(
-    pods: Pods, store: Repositories
-) -> None:
+async def test_a_pod_recorded_without_credentials_says_why(pods: Pods, store: Repositories) -> None:
     await store.pods.create_pod(
         KEY, owner="alice", spec=PodSpec(image="img"), credentials_encrypted=None, now=NOW
     )
