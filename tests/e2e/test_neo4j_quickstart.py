@@ -8,15 +8,18 @@ not Neo4j); production keeps the official image."""
 from __future__ import annotations
 
 import json
+import socket
+from typing import Any
 
 import pytest
-from neo4j import GraphDatabase
+from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError
 from tapipy.errors import BadRequestError
 from tapipy.tapis import Tapis
 
 from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
+from tests.e2e.test_networking import handshake_refused
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
@@ -34,19 +37,29 @@ def wait_available(t: Tapis, pod_id: str) -> None:
     eventually(lambda: t.pods.get_pod(pod_id=pod_id).status == "AVAILABLE", what=f"{pod_id} up")
 
 
-def bolt_driver(stack: Stack, pod_id: str, user: str, password: str):  # type: ignore[no-untyped-def]
-    """The neo4j driver for bolt+s://<pod>.pods.localhost:<pods port>: the name is sent as SNI
-    and checked against the stack's certificate; `.localhost` names are resolved to loopback
-    here (not every resolver knows the convention)."""
+def bolt_driver(stack: Stack, pod_id: str, user: str, password: str) -> Driver:
+    """The neo4j driver for bolt+s://<pod>.pods.localhost:<pods port> (the name is sent as SNI
+    and checked against the stack's certificate; see `localhost_names`)."""
     port = int(stack.env["PODS_PODS_PORT"])
     return GraphDatabase.driver(
-        f"bolt+s://{pod_id}.{DOMAIN}:{port}",
-        auth=(user, password),
-        resolver=lambda _address: [("127.0.0.1", port)],
-        connection_timeout=10,
+        f"bolt+s://{pod_id}.{DOMAIN}:{port}", auth=(user, password), connection_timeout=10
     )
 
 
+@pytest.fixture
+def localhost_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolves `*.localhost` to loopback, as resolvers that know the convention do (this
+    machine's does not)."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        local = isinstance(host, str) and host.endswith(".localhost")
+        return real("127.0.0.1" if local else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.mark.usefixtures("localhost_names")
 def test_the_documented_quickstart(
     t: Tapis, stack: Stack, unique: Unique, cleanup: Cleanup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -75,6 +88,8 @@ def test_the_documented_quickstart(
     assert creds.user_username == docpod  # as the Tapis documentation says
     assert creds.user_password not in t.pods.get_pod_logs(pod_id=docpod).logs
 
+    host = f"{docpod}.{DOMAIN}"
+    eventually(lambda: not handshake_refused(stack, host), 5.0, f"{host} routed")
     monkeypatch.setenv("SSL_CERT_FILE", str(stack.ca))  # trust the stack's CA, as a user would
     with bolt_driver(stack, docpod, creds.user_username, creds.user_password) as driver:
         driver.verify_connectivity()

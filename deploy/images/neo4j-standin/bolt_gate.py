@@ -5,7 +5,9 @@ gate listens where Neo4j would (7687), checks each LOGON against the users the o
 image's variables declare, and passes a good one on to FalkorDB as FalkorDB's own login (a
 random password made at start, known only to this process). Any other LOGON is passed on with
 a password that fails, and FalkorDB's refusal is reworded as Neo4j's, which drivers raise as
-an authentication error. Everything else is copied through unchanged, message by message.
+an authentication error. A GOODBYE closes the connection instead of reaching FalkorDB (after
+one, FalkorDB 4.16's Bolt port stops answering new connections). Everything else is copied
+through unchanged, message by message.
 Stdlib only; run by pods-neo4j-standin (the image's entrypoint) and tested on its own.
 """
 
@@ -21,6 +23,7 @@ log = logging.getLogger("bolt-gate")
 
 MAGIC = bytes.fromhex("6060b017")
 LOGON = b"\xb1\x6a"
+GOODBYE = b"\xb0\x02"
 FAILURE = b"\xb1\x7f"
 UPSTREAM_USER = "falkordb"
 FALKOR_REFUSAL = b"FalkorDB.ClientError.Security.Unauthorized"
@@ -172,6 +175,10 @@ class BoltGate:
         try:
             while True:
                 message = await read_message(reader)
+                if message == GOODBYE:
+                    # FalkorDB stops answering new connections after a GOODBYE; closing the
+                    # connection instead ends the session the same way.
+                    return
                 if message.startswith(LOGON):
                     message = gate_logon(message, self._users, self._password)
                 writer.write(frame(message) if message else b"\x00\x00")
