@@ -290,11 +290,8 @@ def _source(request: PodRequest, templates: Mapping[str, TemplateDef]) -> Templa
             )
         return template
     if not request.image:
-        raise InvalidArgumentError(
-            "image",
-            "either image or template is required (a client that drops pod_template, as "
-            "tapipy 25 does, can send template='template/neo4j' instead)",
-        )
+        hint = " (tapipy 25 drops pod_template: send template='template/neo4j' instead)"
+        raise InvalidArgumentError("image", "either image or template is required" + hint)
     validate_image(request.image)
     return None
 
