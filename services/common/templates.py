@@ -23,6 +23,17 @@ from services.common.settings import Settings
 
 PLACEHOLDERS = ("{pod_id}", "{username}", "{password}")
 
+# The official neo4j image's conventions: NEO4J_AUTH sets the built-in `neo4j` account's
+# password, and APOC's initializer creates the pod's own user (the pod id, as Tapis does) in
+# the system database at start. The local stand-in image (deploy/images/neo4j-standin)
+# reads the same two variables.
+NEO4J_ENVIRONMENT = {
+    "NEO4J_AUTH": "neo4j/{password}",
+    "NEO4J_PLUGINS": '["apoc"]',
+    "NEO4J_apoc_initializer_system_1": "CREATE USER `{username}` IF NOT EXISTS "
+    "SET PLAINTEXT PASSWORD '{password}' SET PASSWORD CHANGE NOT REQUIRED",
+}
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -92,12 +103,14 @@ class TemplateDef:
     update_ts: datetime | None = None
 
 
-def generate_credentials(template: TemplateDef, pod_id: str) -> Credentials | None:
-    """Fresh credentials for a new pod of `template` (32 url-safe random characters), or
-    None when the template generates none."""
-    if template.credentials is None:
-        return None
-    return template.credentials.render(pod_id, secrets.token_urlsafe(24))
+def generate_credentials(template: TemplateDef | None, pod_id: str) -> Credentials:
+    """Fresh credentials for a new pod (a password of 32 url-safe random characters), as Tapis
+    gives every pod: user name the pod id, unless `template` (None: a custom image) has a
+    recipe saying otherwise, which also renders the environment that hands them over."""
+    password = secrets.token_urlsafe(24)
+    if template is None or template.credentials is None:
+        return Credentials(username=pod_id, password=password)
+    return template.credentials.render(pod_id, password)
 
 
 def seed_templates(settings: Settings) -> list[TemplateDef]:
@@ -118,12 +131,10 @@ def seed_templates(settings: Settings) -> list[TemplateDef]:
         TemplateDef(
             template_id="neo4j",
             image=settings.image_neo4j,
-            description="Neo4j (Bolt) with a generated password for user neo4j",
+            description="Neo4j (Bolt) with a generated password for a user named after the pod",
             metatags=("database", "graph"),
             networking={"default": NetworkStanza(protocol="tcp", port=7687)},
-            credentials=CredentialsRecipe(
-                username="neo4j", environment={"NEO4J_AUTH": "{username}/{password}"}
-            ),
+            credentials=CredentialsRecipe(username="{pod_id}", environment=NEO4J_ENVIRONMENT),
             owner="system",
         ),
     ]

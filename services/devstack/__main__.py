@@ -1,7 +1,8 @@
 """`python -m services.devstack`: the whole stack in the foreground on embedded defaults.
 
 It is `scripts/up`'s launcher, and the one place that turns the built-in identity on by
-default (services/devstack/identity.py); it refuses to start on an unsafe identity
+default (services/devstack/identity.py) and runs the neo4j template on its local stand-in
+image (services/devstack/local_images.py); it refuses to start on an unsafe identity
 configuration (services/api/identity_config.py)."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.common.nats_server import EmbeddedNatsServer
 from services.common.secretbox import load_or_create_key
 from services.common.settings import Settings, SettingsError
 from services.devstack.identity import local_identity_env
+from services.devstack.local_images import local_image_env
 from services.devstack.supervisor import Supervisor, child_env, child_overrides
 
 log = logging.getLogger("devstack")
@@ -67,7 +69,7 @@ async def wait_for_gateway(
     raise TimeoutError(f"the gateway did not answer on {url} within {timeout:.0f}s")
 
 
-async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
+async def run(settings: Settings, local_env: Mapping[str, str]) -> int:
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
     if not settings.secret_key:
@@ -83,7 +85,7 @@ async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
     nats = EmbeddedNatsServer(settings.nats_port, data / "nats")
     await nats.start()
     nats_keeper = asyncio.create_task(nats.keep_running(data / "pids" / "nats.pid"))
-    supervisor = Supervisor(data / "pids", child_env({**identity_env, "PODS_DATA_DIR": str(data)}))
+    supervisor = Supervisor(data / "pids", child_env({**local_env, "PODS_DATA_DIR": str(data)}))
     try:
         overrides = child_overrides(os.environ)
         for name, module in SERVICES:
@@ -119,14 +121,14 @@ async def run(settings: Settings, identity_env: Mapping[str, str]) -> int:
 
 
 def main() -> None:
-    identity_env = local_identity_env(os.environ)
-    settings = Settings.from_env({**os.environ, **identity_env})
+    local_env = {**local_identity_env(os.environ), **local_image_env(os.environ)}
+    settings = Settings.from_env({**os.environ, **local_env})
     setup_logging("devstack", settings.log_format)
     try:
         check_identity(settings)
     except SettingsError as exc:
         sys.exit(f"devstack: {exc}")
-    sys.exit(asyncio.run(run(settings, identity_env)))
+    sys.exit(asyncio.run(run(settings, local_env)))
 
 
 main()

@@ -1,5 +1,6 @@
 """Builds the runtime's ContainerSpec from a pod record: its image, command, environment
-(plus the environment carrying its generated credentials), ports, limits and mounts. Pure;
+(plus the environment carrying its generated credentials, and those credentials in place of
+Tapis's `<<TAPIS_user_username>>`/`<<TAPIS_user_password>>`), ports, limits and mounts. Pure;
 called by reconcile.py. A templated pod's record already holds what it copied from its
 template.
 
@@ -11,6 +12,7 @@ exists and that the pod's owner may mount it. Snapshots are always mounted read-
 
 from __future__ import annotations
 
+from services.common.credential_substitution import substitute_all, substitute_environment
 from services.common.outcomes import PermanentError
 from services.common.pods_model import MountType, PodRecord, VolumeMountSpec
 from services.common.runtime.naming import with_hash
@@ -33,8 +35,12 @@ def build_container_spec(
     if not spec.image:
         raise PermanentError(f"pod '{record.key.pod_id}' has no image")
     environment = dict(spec.environment_variables)
-    if credentials is not None:
+    command, arguments = spec.command, spec.arguments
+    if credentials is not None:  # Tapis's <<TAPIS_user_*>> placeholders, then the template's
+        environment = substitute_environment(environment, credentials)
         environment.update(credentials.environment)
+        command = substitute_all(command, credentials)
+        arguments = substitute_all(arguments, credentials)
     ports = tuple(
         PortSpec(name=name, port=s.port, protocol=s.protocol)
         for name, s in sorted(spec.networking.items())
@@ -52,8 +58,8 @@ def build_container_spec(
         ContainerSpec(
             key=record.key,
             image=spec.image,
-            command=spec.command,
-            arguments=spec.arguments,
+            command=command,
+            arguments=arguments,
             environment=environment,
             ports=ports,
             cpu_limit_millis=spec.resources.cpu_limit,

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from services.api.domain.access import Access
 from services.api.domain.derivation import Resolver
+from services.api.domain.exec_credentials import CredentialedRunner
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
 from services.api.domain.images import image_allowed
+from services.api.domain.pod_template import fold_pod_template
 from services.api.domain.ports import ApiStore, CatalogStore, ReconcileRequester
 from services.api.domain.principal import Principal
 from services.api.domain.quota_errors import refusals
@@ -117,16 +119,15 @@ class Pods:
         self._clock = clock
 
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
+        image, template = fold_pod_template(request.image, request.template, request.pod_template)
+        request = replace(request, image=image, template=template, pod_template="")
         request, templates = await self._resolver.for_pod(who, request)
         spec = validate_new_pod(request, templates, self._limits)
         await check_image_allowed(self._store.catalog, who.tenant_id, spec.image, spec.template)
         await self._mounts.authorize_mounts(who, spec.volume_mounts)
         key = PodKey(who.tenant_id, request.pod_id)
-        encrypted = None
-        if spec.template:
-            credentials = generate_credentials(templates[spec.template], request.pod_id)
-            if credentials is not None:
-                encrypted = self._secrets.encrypt(credentials.to_json())
+        credentials = generate_credentials(templates.get(spec.template), request.pod_id)
+        encrypted = self._secrets.encrypt(credentials.to_json())  # every pod has them (Tapis)
         try:
             with refusals():
                 record = await self._store.pods.create_pod(
@@ -207,12 +208,19 @@ class Pods:
 
     async def credentials(self, who: Principal, pod_id: str) -> Credentials:
         record = await self._authorize(who, pod_id, Level.USER)
-        encrypted = await self._store.pods.credentials(record.key)
-        if encrypted is None:
+        credentials = await self._credentials_of(record)
+        if credentials is None:
             raise InvalidArgumentError(
-                "pod_id", f"pod '{pod_id}' has no credentials (only templated pods have them)"
+                "pod_id",
+                f"pod '{pod_id}' has no credentials: it was created before every pod got them",
             )
-        return Credentials.from_json(self._secrets.decrypt(encrypted))
+        return credentials
+
+    async def _credentials_of(self, record: PodRecord) -> Credentials | None:
+        encrypted = await self._store.pods.credentials(record.key)
+        return (
+            None if encrypted is None else Credentials.from_json(self._secrets.decrypt(encrypted))
+        )
 
     # -- lifecycle and updates -------------------------------------------------------------
 
@@ -320,7 +328,11 @@ class Pods:
             raise FailedPreconditionError(
                 f"pod '{pod_id}' is {record.status.value}; commands run only in an AVAILABLE pod"
             )
-        return await run_commands(self._runner, record.key, who.username, request)
+        credentials = await self._credentials_of(record)
+        runner = (
+            self._runner if credentials is None else CredentialedRunner(self._runner, credentials)
+        )
+        return await run_commands(runner, record.key, who.username, request)
 
     # -- permissions -----------------------------------------------------------------------
 

@@ -88,6 +88,7 @@ class PodRequest:
     time_to_stop_instance: int = 0
     compute_queue: str = ""
     volume_mounts: Mapping[str, MountRequest] = field(default_factory=dict)
+    pod_template: str = ""  # Tapis's alias of template/image (domain/pod_template.py)
 
 
 def validate_pod_id(pod_id: str) -> str:
@@ -214,7 +215,8 @@ def _source(request: PodRequest, templates: Mapping[str, TemplateDef]) -> Templa
             )
         return template
     if not request.image:
-        raise InvalidArgumentError("image", "either image or template is required")
+        hint = " (tapipy 25 drops pod_template: send template='template/neo4j' instead)"
+        raise InvalidArgumentError("image", "either image or template is required" + hint)
     validate_image(request.image)
     return None
 

@@ -9,6 +9,7 @@ from typing import TypeVar, cast
 from google.protobuf import json_format
 
 from services.api.domain.execution import CommandOutput, ExecRequest
+from services.api.domain.pod_template import fold_pod_template, pod_template_of, template_name
 from services.api.domain.quotas import QUOTA_FIELDS
 from services.api.domain.validation import MountRequest, PodRequest, PodUpdate
 from services.api.transport.convert import timestamp
@@ -37,6 +38,7 @@ def pod_request(pod: pod_pb2.Pod) -> PodRequest:
         time_to_stop_instance=pod.time_to_stop_instance,
         compute_queue=pod.compute_queue,
         volume_mounts=mount_requests(pod),
+        pod_template=pod.pod_template,
     )
 
 
@@ -62,10 +64,16 @@ def pod_update(pod: pod_pb2.Pod, pod_id: str, mask: Sequence[str]) -> PodUpdate:
     def pick(name: str, value: _V) -> _V | None:
         return value if given(name) else None
 
+    image, template = pick("image", pod.image), pick("template", pod.template)
+    if given("pod_template"):  # Tapis's alias of both (domain/pod_template.py)
+        folded = fold_pod_template(image or "", template or "", pod.pod_template)
+        image, template = folded[0] or None, folded[1] or None
+    elif template:
+        template = template_name(template)
     return PodUpdate(
         pod_id=pod_id,
-        image=pick("image", pod.image),
-        template=pick("template", pod.template),
+        image=image,
+        template=template,
         description=pick("description", pod.description),
         command=pick("command", list(pod.command)),
         arguments=pick("arguments", list(pod.arguments)),
@@ -88,6 +96,7 @@ _OPTIONAL_FIELDS = frozenset(
         "time_to_stop_instance",
         "compute_queue",
         "resources",
+        "pod_template",
     }
 )
 _V = TypeVar("_V")
@@ -141,6 +150,7 @@ def pod_message(record: PodRecord, pod_domain: str, pods_port: int) -> pod_pb2.P
         pod_id=record.key.pod_id,
         image=spec.image,
         template=spec.template,
+        pod_template=pod_template_of(spec.image, spec.template),
         description=spec.description,
         command=list(spec.command),
         arguments=list(spec.arguments),

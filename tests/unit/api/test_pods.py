@@ -1,4 +1,4 @@
-"""The pod use cases: owner-only access, credentials for templated pods, and a pod recorded
+"""The pod use cases: owner-only access, credentials for every pod, and a pod recorded
 even when the command bus is down (the resync publishes it later)."""
 
 from __future__ import annotations
@@ -104,13 +104,15 @@ async def test_other_users_cannot_see_a_pod_but_admins_can(pods: Pods) -> None:
     assert (await pods.get(ADMIN, "web1")).owner == "alice"
 
 
-async def test_templated_pods_have_credentials_and_custom_ones_do_not(pods: Pods) -> None:
+async def test_every_pod_has_credentials_named_after_it_as_in_tapis(pods: Pods) -> None:
     await pods.create(ALICE, PodRequest(pod_id="db1", template="postgres"))
     await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
-    creds = await pods.credentials(ALICE, "db1")
-    assert creds.username == "db1" and len(creds.password) >= 24
-    with pytest.raises(InvalidArgumentError, match="no credentials"):
-        await pods.credentials(ALICE, "web1")
+    templated = await pods.credentials(ALICE, "db1")
+    custom = await pods.credentials(ALICE, "web1")
+    assert templated.username == "db1" and len(templated.password) >= 24
+    assert custom.username == "web1" and len(custom.password) >= 24
+    assert custom.environment == {}  # a custom image is handed them by placeholders only
+    assert custom.password != templated.password
 
 
 async def test_duplicates_are_refused_and_a_bad_id_is_invalid(pods: Pods) -> None:

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Pod(_message.Message):
-    __slots__ = ("pod_id", "image", "template", "description", "command", "arguments", "environment_variables", "status_requested", "volume_mounts", "time_to_stop_default", "time_to_stop_instance", "networking", "resources", "compute_queue", "status", "status_container", "time_to_stop_ts", "creation_ts", "update_ts", "start_instance_ts", "tenant_id", "owner", "generation", "observed_generation", "reconciling", "restart_count", "last_exit_reason", "next_restart_ts")
+    __slots__ = ("pod_id", "image", "template", "description", "command", "arguments", "environment_variables", "status_requested", "volume_mounts", "time_to_stop_default", "time_to_stop_instance", "networking", "resources", "compute_queue", "status", "status_container", "time_to_stop_ts", "creation_ts", "update_ts", "start_instance_ts", "tenant_id", "owner", "generation", "observed_generation", "reconciling", "restart_count", "last_exit_reason", "next_restart_ts", "pod_template")
     class EnvironmentVariablesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,7 @@ class Pod(_message.Message):
     RESTART_COUNT_FIELD_NUMBER: _ClassVar[int]
     LAST_EXIT_REASON_FIELD_NUMBER: _ClassVar[int]
     NEXT_RESTART_TS_FIELD_NUMBER: _ClassVar[int]
+    POD_TEMPLATE_FIELD_NUMBER: _ClassVar[int]
     pod_id: str
     image: str
     template: str
@@ -86,7 +87,8 @@ class Pod(_message.Message):
     restart_count: int
     last_exit_reason: str
     next_restart_ts: str
-    def __init__(self, pod_id: _Optional[str] = ..., image: _Optional[str] = ..., template: _Optional[str] = ..., description: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., arguments: _Optional[_Iterable[str]] = ..., environment_variables: _Optional[_Mapping[str, str]] = ..., status_requested: _Optional[str] = ..., volume_mounts: _Optional[_Mapping[str, VolumeMount]] = ..., time_to_stop_default: _Optional[int] = ..., time_to_stop_instance: _Optional[int] = ..., networking: _Optional[_Mapping[str, Networking]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., compute_queue: _Optional[str] = ..., status: _Optional[str] = ..., status_container: _Optional[_Union[StatusContainer, _Mapping]] = ..., time_to_stop_ts: _Optional[str] = ..., creation_ts: _Optional[str] = ..., update_ts: _Optional[str] = ..., start_instance_ts: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner: _Optional[str] = ..., generation: _Optional[int] = ..., observed_generation: _Optional[int] = ..., reconciling: _Optional[bool] = ..., restart_count: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., next_restart_ts: _Optional[str] = ...) -> None: ...
+    pod_template: str
+    def __init__(self, pod_id: _Optional[str] = ..., image: _Optional[str] = ..., template: _Optional[str] = ..., description: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., arguments: _Optional[_Iterable[str]] = ..., environment_variables: _Optional[_Mapping[str, str]] = ..., status_requested: _Optional[str] = ..., volume_mounts: _Optional[_Mapping[str, VolumeMount]] = ..., time_to_stop_default: _Optional[int] = ..., time_to_stop_instance: _Optional[int] = ..., networking: _Optional[_Mapping[str, Networking]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., compute_queue: _Optional[str] = ..., status: _Optional[str] = ..., status_container: _Optional[_Union[StatusContainer, _Mapping]] = ..., time_to_stop_ts: _Optional[str] = ..., creation_ts: _Optional[str] = ..., update_ts: _Optional[str] = ..., start_instance_ts: _Optional[str] = ..., tenant_id: _Optional[str] = ..., owner: _Optional[str] = ..., generation: _Optional[int] = ..., observed_generation: _Optional[int] = ..., reconciling: _Optional[bool] = ..., restart_count: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., next_restart_ts: _Optional[str] = ..., pod_template: _Optional[str] = ...) -> None: ...
 
 class Networking(_message.Message):
     __slots__ = ("protocol", "port", "url", "tapis_auth", "tapis_auth_response_headers", "tapis_auth_allowed_users", "tapis_auth_return_path", "ip_allow_list", "cors_allow_origins", "cors_allow_methods", "cors_allow_headers", "cors_allow_credentials", "cors_max_age", "tapis_ui_uri", "tapis_ui_uri_redirect", "tapis_ui_uri_description")
