@@ -66,9 +66,11 @@ def available(t: Tapis, pod_id: str) -> bool:
 
 
 def run(t: Tapis, pod_id: str, *commands: str | list[str]) -> list[Any]:
-    return list(
-        t.pods.exec_pod_commands(pod_id=pod_id, commands=list(commands), fail_on_non_success=False)
-    )
+    """Runs each command ("cat /data/y", split on spaces, or an argv) in the pod; their
+    results."""
+    argvs = [command.split() if isinstance(command, str) else command for command in commands]
+    ran = t.pods.exec_pod_commands(pod_id=pod_id, commands=argvs, fail_on_non_success=False)
+    return list(ran.execution_results)
 
 
 def delete_pod_and_wait(t: Tapis, stack: Stack, pod_id: str) -> None:

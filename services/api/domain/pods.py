@@ -22,6 +22,7 @@ from services.api.domain.images import image_allowed
 from services.api.domain.ports import ApiStore, CatalogStore, ReconcileRequester
 from services.api.domain.principal import Principal
 from services.api.domain.quota_errors import refusals
+from services.api.domain.requested_status import requested_on_create, requested_on_update
 from services.api.domain.validation import (
     Limits,
     PodRequest,
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 
 MAX_PREVIOUS_RUNS = 2  # the spawner keeps three runs of logs
 RUNNING = (Status.REQUESTED, Status.CREATING, Status.AVAILABLE, Status.SPAWNER_SETUP)
+ON, OFF = RequestedStatus.ON, RequestedStatus.OFF
+VERBS = {ON: "start", OFF: "stop", RequestedStatus.RESTART: "restart"}
 
 
 class MountAuthorizer(Protocol):
@@ -113,8 +116,10 @@ class Pods:
         self._clock = clock
 
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
+        """Records the pod; it is started unless `status_requested` is OFF (then STOPPED)."""
         templates = await self._usable_templates(who) if request.template else {}
         spec = validate_new_pod(request, templates, self._limits)
+        requested = requested_on_create(request.status_requested)
         await check_image_allowed(self._store.catalog, who.tenant_id, spec.image, spec.template)
         await self._mounts.authorize_mounts(who, spec.volume_mounts)
         key = PodKey(who.tenant_id, request.pod_id)
@@ -132,6 +137,7 @@ class Pods:
                     credentials_encrypted=encrypted,
                     now=self._clock(),
                     quota=self._quota,
+                    requested=requested,
                 )
         except StoreAlreadyExists:
             raise AlreadyExistsError(f"pod_id '{request.pod_id}' already exists") from None
@@ -198,40 +204,60 @@ class Pods:
 
     # -- lifecycle and updates -------------------------------------------------------------
 
+    # Start, stop and restart need ADMIN, as in Tapis; an update (USER, as in Tapis) may ask
+    # for the same with status_requested.
+
     async def start(self, who: Principal, pod_id: str) -> Changed:
-        record = await self._authorize(who, pod_id, Level.USER)
-        if record.status_requested is RequestedStatus.ON and record.status in RUNNING:
-            return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.")
-        await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
-        return await self._want(who, record, RequestedStatus.ON, "start")
+        return await self._lifecycle(who, await self._authorize(who, pod_id, Level.ADMIN), ON)
 
     async def stop(self, who: Principal, pod_id: str) -> Changed:
-        record = await self._authorize(who, pod_id, Level.USER)
-        if record.status_requested is RequestedStatus.OFF:
-            return Changed(record, f"Pod '{pod_id}' is already stopping or stopped.")
-        return await self._want(who, record, RequestedStatus.OFF, "stop")
+        return await self._lifecycle(who, await self._authorize(who, pod_id, Level.ADMIN), OFF)
 
     async def restart(self, who: Principal, pod_id: str) -> Changed:
-        record = await self._authorize(who, pod_id, Level.USER)
-        await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
-        return await self._want(who, record, RequestedStatus.RESTART, "restart")
+        record = await self._authorize(who, pod_id, Level.ADMIN)
+        return await self._lifecycle(who, record, RequestedStatus.RESTART)
+
+    async def _lifecycle(
+        self, who: Principal, record: PodRecord, requested: RequestedStatus
+    ) -> Changed:
+        pod_id = record.key.pod_id
+        if requested is ON and record.status_requested is ON and record.status in RUNNING:
+            return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.")
+        if requested is OFF and record.status_requested is OFF:
+            return Changed(record, f"Pod '{pod_id}' is already stopping or stopped.")
+        if requested is not OFF:
+            await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
+        return await self._want(who, record, requested, VERBS[requested])
 
     async def update(self, who: Principal, update: PodUpdate) -> Changed:
-        record = await self._authorize(who, update.pod_id, Level.ADMIN)
+        """Changes the pod's spec and, if asked (status_requested), starts, stops or restarts
+        it, in one write."""
+        record = await self._authorize(who, update.pod_id, Level.USER)
+        requested = requested_on_update(update.status_requested)
         plan = validate_update(record.spec, update, self._limits)
         if not plan.changed:
+            if requested is not None:
+                return await self._lifecycle(who, record, requested)
             return Changed(
                 record, f"Pod '{update.pod_id}' is unchanged: the update changes nothing."
             )
+        if requested is ON and record.status_requested is ON:
+            requested = None  # already asked to run: the change is applied as usual
+        elif requested is OFF and record.status_requested is OFF:
+            requested = None
         added = {
             object_id: mount
             for object_id, mount in plan.spec.volume_mounts.items()
             if record.spec.volume_mounts.get(object_id) != mount
         }
         await self._mounts.authorize_mounts(who, added)
-        if record.owner != who.username:  # the pod mounts with its owner's permission too
+        starting = requested is not None and requested is not OFF
+        if starting:  # the whole new set of mounts, with the owner's permission
+            await self._mounts.authorize_start(who, record.owner, plan.spec.volume_mounts)
+        elif record.owner != who.username:  # the pod mounts with its owner's permission too
             await self._mounts.authorize_start(who, record.owner, added)
-        reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
+        reapply = plan.needs_restart and record.status_requested is not OFF and requested is None
+        verb = VERBS[requested] if requested is not None else "update"
         with refusals():
             updated = await self._store.pods.update_spec(
                 record.key,
@@ -240,12 +266,14 @@ class Pods:
                 reapply=reapply,
                 why=f"updated by {who.username}: {', '.join(plan.changed)}",
                 quota=self._quota,
+                requested=requested,
+                requested_why=f"{verb} requested by {who.username}",
             )
         if updated is None:
             raise NotFoundError(f"pod '{update.pod_id}' not found")
-        if reapply:
-            await self._request(updated.key, "update")
-        return Changed(updated, _update_message(update.pod_id, plan, reapply))
+        if reapply or requested is not None:
+            await self._request(updated.key, verb)
+        return Changed(updated, _update_message(update.pod_id, plan, reapply, requested))
 
     async def _want(
         self, who: Principal, record: PodRecord, requested: RequestedStatus, verb: str
@@ -264,17 +292,21 @@ class Pods:
         return Changed(updated, f"Pod '{record.key.pod_id}': {verb} requested.")
 
     async def exec(self, who: Principal, pod_id: str, request: ExecRequest) -> ExecReport:
-        record = await self._authorize(who, pod_id, Level.USER)
+        """Runs commands in the pod; ADMIN, as in Tapis (a command can do anything the pod's
+        own process can, including reading its credentials)."""
+        record = await self._authorize(who, pod_id, Level.ADMIN)
         if record.status is not Status.AVAILABLE:
             raise FailedPreconditionError(
                 f"pod '{pod_id}' is {record.status.value}; commands run only in an AVAILABLE pod"
             )
-        return await run_commands(self._runner, record.key, who.username, request)
+        return await run_commands(
+            self._runner, record.key, who.username, request, wall_clock=self._clock
+        )
 
     # -- permissions -----------------------------------------------------------------------
 
     async def permissions(self, who: Principal, pod_id: str) -> list[tuple[str, Level]]:
-        record = await self._authorize(who, pod_id, Level.READ)
+        record = await self._authorize(who, pod_id, Level.USER)  # USER, as in Tapis
         return await self._access.grants(record.key)
 
     async def set_permission(
@@ -301,10 +333,14 @@ class Pods:
             log.warning("could not publish %s command for %s: %s", reason, key, exc)
 
 
-def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:
+def _update_message(
+    pod_id: str, plan: UpdatePlan, reapplied: bool, requested: RequestedStatus | None
+) -> str:
     fields = ", ".join(plan.changed)
     if reapplied:
         return f"Pod '{pod_id}' updated ({fields}); it is being restarted to apply them."
+    if requested is not None:
+        return f"Pod '{pod_id}' updated ({fields}); {VERBS[requested]} requested."
     if plan.needs_restart:
         return f"Pod '{pod_id}' updated ({fields}); they apply when the pod is next started."
     return f"Pod '{pod_id}' updated ({fields}); no restart is needed."

@@ -101,9 +101,12 @@ async def test_a_new_template_makes_pods_with_its_image_env_and_credentials(
     assert creds.environment == {"MARIADB_USER": "db1", "MARIADB_PASSWORD": creds.password}
 
 
-async def test_only_admins_change_templates_and_bad_ones_are_refused(catalog: Catalog) -> None:
-    with pytest.raises(PermissionDeniedError):
-        await catalog.create_template(ALICE, TemplateRequest(template_id="abc", image="x:1"))
+async def test_any_user_creates_templates_and_bad_ones_are_refused(catalog: Catalog) -> None:
+    created = await catalog.create_template(ALICE, TemplateRequest(template_id="abc", image="x:1"))
+    assert created.owner == "alice"
+    assert await catalog.template_permissions(ALICE, "abc") == [("alice", Level.ADMIN)]
+    with pytest.raises(PermissionDeniedError, match="ADMIN"):  # USER through "*" is not enough
+        await catalog.update_template(ALICE, TemplateRequest(template_id="postgres", image="y:1"))
     with pytest.raises(InvalidArgumentError, match="template_id"):
         await catalog.create_template(ADMIN, TemplateRequest(template_id="Bad!", image="x:1"))
     with pytest.raises(InvalidArgumentError, match="placeholder"):

@@ -127,7 +127,8 @@ class TemplatesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateTemplate(self, request, context):
-        """Creates a template. Tenant admins only.
+        """Creates a template; its image must be on the tenant's allow-list. Any user of the
+        tenant, as in Tapis; the creator becomes its ADMIN.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -135,21 +136,23 @@ class TemplatesServiceServicer:
 
     def UpdateTemplate(self, request, context):
         """Replaces a template's definition; existing pods keep what they were created with.
-        Tenant admins only.
+        Needs ADMIN permission (Tapis: USER, which here is what lets a user create pods from a
+        template; the seeded templates give it to every user).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteTemplate(self, request, context):
-        """Deletes a template; existing pods keep running. Tenant admins only.
+        """Deletes a template; existing pods keep running. Needs ADMIN permission.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTemplatePermissions(self, request, context):
-        """Lists who may do what with a template ("*" is every user of the tenant). Needs READ.
+        """Lists who may do what with a template ("*" is every user of the tenant). Needs USER,
+        as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
