@@ -388,15 +388,15 @@ def snapshot_calls(sharedsnap: str) -> Calls:
 
 # Expected HTTP status per role: no grant, READ, USER. Tenant admins may do everything; the
 # owner's calls are exercised by the other tests. "mount" for USER creates a pod (200).
-VOLUME_MATRIX = {
+VOLUME_MATRIX = {  # Tapis's levels (README, "Permission levels, call by call")
     "get": (404, 200, 200),
     "list_files": (404, 200, 200),
-    "contents": (404, 200, 200),
-    "permissions": (404, 200, 200),
+    "contents": (404, 403, 200),
+    "permissions": (404, 403, 200),
     "snapshot": (404, 200, 200),
     "upload": (404, 403, 200),
     "mount": (404, 403, 200),
-    "update": (404, 403, 403),
+    "update": (404, 403, 200),
     "grant": (404, 403, 403),
     "revoke": (404, 403, 403),
     "delete": (404, 403, 403),
@@ -404,9 +404,9 @@ VOLUME_MATRIX = {
 SNAPSHOT_MATRIX = {
     "get": (404, 200, 200),
     "list_files": (404, 200, 200),
-    "contents": (404, 200, 200),
-    "permissions": (404, 200, 200),
-    "update": (404, 403, 403),
+    "contents": (404, 403, 200),
+    "permissions": (404, 403, 200),
+    "update": (404, 403, 200),
     "grant": (404, 403, 403),
     "revoke": (404, 403, 403),
     "delete": (404, 403, 403),
