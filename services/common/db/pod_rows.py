@@ -70,5 +70,7 @@ def request(row: PodRow, requested: RequestedStatus, now: datetime, why: str) ->
         row.status_changed_ts = now
     if requested is not RequestedStatus.ON:
         row.time_to_stop_ts = None
+        if row.spec.get("time_to_stop_instance") is not None:  # for one run only, as in Tapis
+            row.spec = {**row.spec, "time_to_stop_instance": None}
     row.update_ts = now
     row.action_logs = with_action(row.action_logs, now, why)

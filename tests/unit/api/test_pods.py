@@ -217,6 +217,16 @@ async def test_a_pod_created_off_is_recorded_stopped_and_starts_later(
     assert requests.sent[-1] == (PodKey("dev", "web1"), "start")
 
 
+async def test_time_to_stop_instance_holds_for_one_run_as_in_tapis(pods: Pods) -> None:
+    await pods.create(
+        ALICE, PodRequest(pod_id="web1", image="pods-http:latest", time_to_stop_instance=600)
+    )
+    assert (await pods.get(ALICE, "web1")).spec.time_to_stop_instance == 600
+    stopped = await pods.stop(ALICE, "web1")
+    assert stopped.record.spec.time_to_stop_instance is None
+    assert stopped.record.time_to_stop_ts is None
+
+
 async def test_a_pod_cannot_be_created_restarting(pods: Pods) -> None:
     with pytest.raises(InvalidArgumentError, match="ON or OFF"):
         await pods.create(
