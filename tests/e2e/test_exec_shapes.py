@@ -17,15 +17,15 @@ from services.common.generated.pods.v1 import pods_service_pb2 as pb
 from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
 from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
+from tests.e2e.refusals import refusal
+from tests.e2e.test_lifecycle import client
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
 
 @pytest.fixture(scope="module")
 def t(stack: Stack) -> Tapis:
-    client = Tapis(base_url=stack.url, username="testuser", password="testpass")
-    client.get_tokens()
-    return client
+    return client(stack)
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +62,12 @@ def test_a_list_of_lists_is_several_commands_stopping_at_a_failure(t: Tapis, exe
 
 
 def test_a_mix_of_the_two_shapes_is_refused_naming_the_field(t: Tapis, execpod: str) -> None:
-    with pytest.raises(Exception) as info:
-        t.pods.exec_pod_commands(pod_id=execpod, commands=["ls", ["pwd"]])
-    assert "commands" in str(getattr(info.value, "message", info.value))
+    refusal(
+        lambda: t.pods.exec_pod_commands(pod_id=execpod, commands=["ls", ["pwd"]]),
+        400,
+        "commands",
+        "one command (a list of strings",
+    )
 
 
 def test_the_deprecated_grpc_exec_keeps_its_shapes(stack: Stack, execpod: str) -> None:
