@@ -24,11 +24,14 @@ PUBLIC_SERVICES: tuple[str, ...] = (
     "pods.v1.PodAuthService",
 )
 
-# The longest call: ExecPod runs commands for up to MAX_TOTAL_TIMEOUT (an hour, in
+# The longest call: exec runs commands for up to MAX_TOTAL_TIMEOUT (an hour, in
 # services/api/domain/execution.py; a unit test keeps the two in step), plus a minute.
 LONG_CALL_TIMEOUT = 3600.0 + 60.0
 EXEC_REST_REGEX = r"^/v3/pods/[^/]+/exec/?$"
-EXEC_GRPC_PATH = "/pods.v1.PodsService/ExecPod"
+EXEC_GRPC_PATHS = (
+    "/pods.v1.PodsService/ExecPodCommands",
+    "/pods.v1.PodsService/ExecPod",  # deprecated
+)
 # Downloads stream files of any size: they may run up to LONG_CALL_TIMEOUT as long as bytes
 # keep moving (the idle timeout is the REST timeout).
 DOWNLOAD_REST_REGEX = r"^/v3/pods/(volumes|snapshots)/[^/]+/contents/.*$"

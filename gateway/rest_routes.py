@@ -17,7 +17,7 @@ from gateway.hardening import JsonObject, duration
 from gateway.public_api import (
     DOWNLOAD_GRPC_PATHS,
     DOWNLOAD_REST_REGEX,
-    EXEC_GRPC_PATH,
+    EXEC_GRPC_PATHS,
     EXEC_REST_REGEX,
     LONG_CALL_TIMEOUT,
     NOT_POD_REST_REGEX,
@@ -196,14 +196,15 @@ def api_routes(
             "route": {"cluster": cluster, "timeout": duration(rest_timeout)},
         },
     ]
-    if EXEC_GRPC_PATH.split("/")[1] in services:
-        routes.append(
-            {
-                "name": "grpc-exec",
-                "match": {"path": EXEC_GRPC_PATH, "grpc": {}},
-                "route": {**long_route, "max_stream_duration": grpc_limit(long_timeout)},
-            }
-        )
+    routes.extend(
+        {
+            "name": f"grpc-exec:{path.rpartition('/')[2]}",
+            "match": {"path": path, "grpc": {}},
+            "route": {**long_route, "max_stream_duration": grpc_limit(long_timeout)},
+        }
+        for path in EXEC_GRPC_PATHS
+        if path.split("/")[1] in services
+    )
     routes.extend(
         {
             "name": f"grpc-download:{path.rpartition('/')[2]}",

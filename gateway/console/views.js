@@ -93,6 +93,10 @@ export function saveBlob(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+// Tapis prints times in UTC without an offset (`2024-03-18T11:36:05.123456`), which Date
+// would read as local time: say it is UTC.
 export function time(value) {
-  return value ? new Date(value).toLocaleString() : "";
+  if (!value) return "";
+  const utc = /(Z|[+-]\d\d:?\d\d)$/.test(value) ? value : `${value}Z`;
+  return new Date(utc).toLocaleString();
 }

@@ -82,9 +82,11 @@ class PodsClient:
         return dict(self._call("GET", f"/v3/pods/{_seg(pod_id)}/credentials"))
 
     def exec(self, pod_id: str, commands: list[list[str]], timeout: int) -> list[dict[str, Any]]:
-        """Runs each command (an argv) in the pod; the outputs of those that ran."""
+        """Runs each command (an argv; a list of them is several, as Tapis reads it) in the
+        pod; the results of those that ran (Tapis's `execution_results`)."""
         body = {"commands": commands, "command_timeout": timeout}
-        return list(self._call("POST", f"/v3/pods/{_seg(pod_id)}/exec", json=body))
+        result = dict(self._call("POST", f"/v3/pods/{_seg(pod_id)}/exec", json=body))
+        return list(result.get("execution_results") or [])
 
     def set_pod_permission(self, pod_id: str, user: str, level: str) -> dict[str, Any]:
         body = {"user": user, "level": level}

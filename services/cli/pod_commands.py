@@ -220,8 +220,8 @@ def exec_command(
             sys.stdout.write(str(result.get("stdout") or ""))
             sys.stderr.write(str(result.get("stderr") or ""))
     for result in results:
-        code = result.get("exit_code", 0)
-        if code:
+        if not result.get("success", True):  # exit_code and timed_out are ours, not Tapis's
+            code = result.get("exit_code")
             what = "timed out" if result.get("timed_out") else f"exited with code {code}"
             raise ApiError(f"{' '.join(command)} {what}")
 

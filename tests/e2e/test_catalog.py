@@ -42,10 +42,17 @@ def test_a_template_added_through_the_api_runs_pods(
         "POST", "/v3/pods/templates", json.dumps(template).encode(), token=admin_token
     )
     assert status == 200, body
+    # Any user may create a template, as in Tapis (the ids are the tenant's).
     status, _, body = stack.request(
         "POST", "/v3/pods/templates", json.dumps(template).encode(), token=stack.token()
     )
-    assert status == 409 and "already exists" in str(body)  # any user creates; ids are shared
+    assert status == 409, body
+    mine = {"template_id": cleanup.template(unique("mine")), "image": "pods-http:latest"}
+    status, _, body = stack.request(
+        "POST", "/v3/pods/templates", json.dumps(mine).encode(), token=stack.token()
+    )
+    assert status == 200 and isinstance(body, dict), body
+    assert body["result"]["owner"] == "testuser"
 
     t = client(stack, "testuser", "testpass")
     assert webdemo not in [x.template_id for x in t.pods.list_templates()]  # not shared yet

@@ -57,7 +57,8 @@ def test_a_timed_out_command_is_killed_in_the_container(stack: Stack) -> None:
     available_pod(stack, token, "timeoutpod")
     status, data = exec_pod(stack, token, "timeoutpod", ["sleep", "242"], 2)
     assert status == 200, data
-    assert data["result"][0]["timed_out"] is True
+    (result,) = data["result"]["execution_results"]
+    assert (result["timed_out"], result["success"]) == (True, False)
     wait_until_gone(stack, "timeoutpod", "sleep 242", 10)
 
 

@@ -66,7 +66,7 @@ def test_per_pod_and_per_user_limits_answer_429_and_resource_exhausted(stack: St
     # another user is not limited by this user's execs
     status, data = exec_pod(stack, other, "otherspod", ["echo", "fine"], 10)
     assert status == 200, data
-    assert data["result"][0]["stdout"] == "fine\n"
+    assert data["result"]["execution_results"][0]["stdout"] == "fine\n"
     assert not any(held), "the held execs are still running"
     for pod_id in ("limitpod1", "limitpod2", "otherspod"):
         stack.request(

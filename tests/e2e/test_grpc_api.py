@@ -160,11 +160,11 @@ def test_the_rest_of_the_pod_calls_over_native_grpc(
         what="logs",
     )
     assert logs.result.action_logs
-    ran = stub.ExecPod(
-        pb.ExecPodRequest(pod_id=grpcdb, commands=ListValue(values=[Value(string_value="id -u")])),
-        metadata=auth,
+    one_command = ListValue(values=[Value(string_value="id"), Value(string_value="-u")])
+    ran = stub.ExecPodCommands(
+        pb.ExecPodCommandsRequest(pod_id=grpcdb, commands=one_command), metadata=auth
     )
-    assert ran.result[0].exit_code == 0
+    assert ran.result.execution_results[0].success
     updated = stub.UpdatePod(
         pb.UpdatePodRequest(pod_id=grpcdb, pod=pod_pb2.Pod(description="over grpc")),
         metadata=auth,

@@ -119,7 +119,7 @@ def test_update_applies_container_changes_by_restarting(
                 "|| cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max",
             ]
         ],
-    )
+    ).execution_results
     assert limits.stdout.split()[:2] == [str(256 * 1024 * 1024), "50000"], limits.stdout
     first = container.id
 
@@ -193,15 +193,20 @@ def test_exec_runs_commands_in_the_pod(stack: Stack, unique: Unique, cleanup: Cl
     execpod = cleanup.pod(unique("execpod"))
     t.pods.create_pod(pod_id=execpod, image="pods-http:latest")
     eventually(lambda: status_is(t, execpod, "AVAILABLE"), 60, f"{execpod} AVAILABLE")
-    outputs = t.pods.exec_pod_commands(
+    ran = t.pods.exec_pod_commands(
         pod_id=execpod,
-        commands=["echo hello world", ["sh", "-c", "echo $0 >&2; exit 4", "oops"], "echo never"],
+        commands=[["echo", "hello world"], ["sh", "-c", "echo $0 >&2; exit 4", "oops"], ["true"]],
     )
-    assert [o.exit_code for o in outputs] == [0, 4]
+    outputs = ran.execution_results
+    assert [(o.success, o.exit_code) for o in outputs] == [(True, 0), (False, 4)]
+    assert (ran.total_commands, ran.successful_commands) == (3, 1)
     assert outputs[0].stdout == "hello world\n"
     assert outputs[1].stderr == "oops\n"
-    slow = t.pods.exec_pod_commands(pod_id=execpod, commands=["sleep 30"], command_timeout=1)
-    assert slow[0].timed_out is True
+    slow = t.pods.exec_pod_commands(pod_id=execpod, commands=["sleep", "30"], command_timeout=1)
+    assert (slow.execution_results[0].timed_out, slow.execution_results[0].success) == (
+        True,
+        False,
+    )
     t.pods.stop_pod(pod_id=execpod)
     eventually(lambda: status_is(t, execpod, "STOPPED"), 60, f"{execpod} STOPPED")
     refusal(

@@ -82,7 +82,7 @@ class Catalog:
     async def template_permissions(
         self, who: Principal, template_id: str
     ) -> list[tuple[str, Level]]:
-        await self.authorize_template(who, template_id, Level.READ)
+        await self.authorize_template(who, template_id, Level.USER)  # USER, as in Tapis
         return await self._access.grants(TemplateKey(who.tenant_id, template_id))
 
     async def set_template_permission(
@@ -98,8 +98,9 @@ class Catalog:
         return await self._access.revoke(who, TemplateKey(who.tenant_id, template_id), user)
 
     async def create_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
-        """Any user may create a template (its ADMIN); one without an image gets its pod
-        definitions from its tags (domain/template_tags.py)."""
+        """Any user may create a template (its ADMIN), as in Tapis; its image, if it has one,
+        must be on the allow-list; one without an image gets its pod definitions from its tags
+        (domain/template_tags.py)."""
         template = _checked(
             TemplateDef(
                 template_id=check_template_id(request.template_id), image="", owner=who.username
@@ -114,6 +115,8 @@ class Catalog:
             raise AlreadyExistsError(str(exc)) from None
 
     async def update_template(self, who: Principal, request: TemplateRequest) -> TemplateDef:
+        # ADMIN, stricter than Tapis's USER: USER is what lets a user create pods from a
+        # template, and the seeded ones give it to everyone ("*").
         current = await self.authorize_template(who, request.template_id, Level.ADMIN)
         changed = _checked(current, request)
         if changed.image != current.image:

@@ -25,6 +25,7 @@ from services.api.domain.pod_template import fold_pod_template
 from services.api.domain.ports import ApiStore, CatalogStore, ReconcileRequester
 from services.api.domain.principal import Principal
 from services.api.domain.quota_errors import refusals
+from services.api.domain.requested_status import requested_on_create, requested_on_update
 from services.api.domain.validation import (
     Limits,
     PodRequest,
@@ -60,6 +61,8 @@ log = logging.getLogger(__name__)
 
 MAX_PREVIOUS_RUNS = 2  # the spawner keeps three runs of logs
 RUNNING = (Status.REQUESTED, Status.CREATING, Status.AVAILABLE, Status.SPAWNER_SETUP)
+ON, OFF = RequestedStatus.ON, RequestedStatus.OFF
+VERBS = {ON: "start", OFF: "stop", RequestedStatus.RESTART: "restart"}
 
 
 class MountAuthorizer(Protocol):
@@ -119,10 +122,12 @@ class Pods:
         self._clock = clock
 
     async def create(self, who: Principal, request: PodRequest) -> PodRecord:
+        """Records the pod; it is started unless `status_requested` is OFF (then STOPPED)."""
         image, template = fold_pod_template(request.image, request.template, request.pod_template)
         request = replace(request, image=image, template=template, pod_template="")
         request, templates = await self._resolver.for_pod(who, request)
         spec = validate_new_pod(request, templates, self._limits)
+        requested = requested_on_create(request.status_requested)
         await check_image_allowed(self._store.catalog, who.tenant_id, spec.image, spec.template)
         await self._mounts.authorize_mounts(who, spec.volume_mounts)
         key = PodKey(who.tenant_id, request.pod_id)
@@ -137,6 +142,7 @@ class Pods:
                     credentials_encrypted=encrypted,
                     now=self._clock(),
                     quota=self._quota,
+                    requested=requested,
                 )
         except StoreAlreadyExists:
             raise AlreadyExistsError(f"pod_id '{request.pod_id}' already exists") from None
@@ -224,34 +230,30 @@ class Pods:
 
     # -- lifecycle and updates -------------------------------------------------------------
 
+    # Start, stop and restart need ADMIN, as in Tapis; an update (USER, as in Tapis) may ask
+    # for the same with status_requested.
+
     async def start(
         self, who: Principal, pod_id: str, grab_latest_template_tag: bool = False
     ) -> Changed:
-        record = await self._authorize(who, pod_id, Level.USER)
-        running = record.status_requested is RequestedStatus.ON and record.status in RUNNING
+        record = await self._authorize(who, pod_id, Level.ADMIN)
         moved = ""
         if grab_latest_template_tag:
+            running = record.status_requested is ON and record.status in RUNNING
             record, moved = await self._to_latest_tag(who, record, reapply=running)
-        if running:
-            return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.{moved}")
-        await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
-        return _noted(await self._want(who, record, RequestedStatus.ON, "start"), moved)
+        return _noted(await self._lifecycle(who, record, ON), moved)
 
     async def stop(self, who: Principal, pod_id: str) -> Changed:
-        record = await self._authorize(who, pod_id, Level.USER)
-        if record.status_requested is RequestedStatus.OFF:
-            return Changed(record, f"Pod '{pod_id}' is already stopping or stopped.")
-        return await self._want(who, record, RequestedStatus.OFF, "stop")
+        return await self._lifecycle(who, await self._authorize(who, pod_id, Level.ADMIN), OFF)
 
     async def restart(
         self, who: Principal, pod_id: str, grab_latest_template_tag: bool = False
     ) -> Changed:
-        record = await self._authorize(who, pod_id, Level.USER)
+        record = await self._authorize(who, pod_id, Level.ADMIN)
         moved = ""
         if grab_latest_template_tag:
             record, moved = await self._to_latest_tag(who, record, reapply=False)
-        await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
-        return _noted(await self._want(who, record, RequestedStatus.RESTART, "restart"), moved)
+        return _noted(await self._lifecycle(who, record, RequestedStatus.RESTART), moved)
 
     async def _to_latest_tag(
         self, who: Principal, record: PodRecord, *, reapply: bool
@@ -267,43 +269,91 @@ class Pods:
         updated = await self._store_spec(record, spec, reapply=reapply, why=why)
         return updated, f" Its template moved to {spec.template}."
 
+    async def _lifecycle(
+        self, who: Principal, record: PodRecord, requested: RequestedStatus
+    ) -> Changed:
+        pod_id = record.key.pod_id
+        if requested is ON and record.status_requested is ON and record.status in RUNNING:
+            return Changed(record, f"Pod '{pod_id}' is already {record.status.value}.")
+        if requested is OFF and record.status_requested is OFF:
+            return Changed(record, f"Pod '{pod_id}' is already stopping or stopped.")
+        if requested is not OFF:
+            await self._mounts.authorize_start(who, record.owner, record.spec.volume_mounts)
+        return await self._want(who, record, requested, VERBS[requested])
+
     async def update(self, who: Principal, update: PodUpdate) -> Changed:
-        record = await self._authorize(who, update.pod_id, Level.ADMIN)
+        """Changes the pod's spec and, if asked (status_requested), starts, stops or restarts
+        it, in one write."""
+        record = await self._authorize(who, update.pod_id, Level.USER)
+        requested = requested_on_update(update.status_requested)
         plan = validate_update(record.spec, update, self._limits)
         if not plan.changed:
+            if requested is not None:
+                return await self._lifecycle(who, record, requested)
             return Changed(
                 record, f"Pod '{update.pod_id}' is unchanged: the update changes nothing."
             )
-        await self._authorize_new_mounts(who, record, plan.spec)
-        reapply = plan.needs_restart and record.status_requested is not RequestedStatus.OFF
-        why = f"updated by {who.username}: {', '.join(plan.changed)}"
-        updated = await self._store_spec(record, plan.spec, reapply=reapply, why=why)
-        return Changed(updated, _update_message(update.pod_id, plan, reapply))
+        if requested is ON and record.status_requested is ON:
+            requested = None  # already asked to run: the change is applied as usual
+        elif requested is OFF and record.status_requested is OFF:
+            requested = None
+        starting = requested is not None and requested is not OFF
+        await self._authorize_new_mounts(who, record, plan.spec, starting=starting)
+        reapply = plan.needs_restart and record.status_requested is not OFF and requested is None
+        verb = VERBS[requested] if requested is not None else "update"
+        updated = await self._store_spec(
+            record,
+            plan.spec,
+            reapply=reapply,
+            why=f"updated by {who.username}: {', '.join(plan.changed)}",
+            requested=requested,
+            requested_why=f"{verb} requested by {who.username}",
+        )
+        return Changed(updated, _update_message(update.pod_id, plan, reapply, requested))
 
     async def _store_spec(
-        self, record: PodRecord, spec: PodSpec, *, reapply: bool, why: str
+        self,
+        record: PodRecord,
+        spec: PodSpec,
+        *,
+        reapply: bool,
+        why: str,
+        requested: RequestedStatus | None = None,
+        requested_why: str = "",
     ) -> PodRecord:
-        """Records a changed spec (held to the owner's quota); with `reapply`, the spawner is
-        asked to apply it at once."""
+        """Records a changed spec (held to the owner's quota), and a new desired state when
+        `requested`; the spawner is asked to apply it at once when `reapply` or `requested`."""
         with refusals():
             updated = await self._store.pods.update_spec(
-                record.key, spec, self._clock(), reapply=reapply, why=why, quota=self._quota
+                record.key,
+                spec,
+                self._clock(),
+                reapply=reapply,
+                why=why,
+                quota=self._quota,
+                requested=requested,
+                requested_why=requested_why,
             )
         if updated is None:
             raise NotFoundError(f"pod '{record.key.pod_id}' not found")
-        if reapply:
-            await self._request(updated.key, "update")
+        if reapply or requested is not None:
+            await self._request(updated.key, VERBS[requested] if requested else "update")
         return updated
 
-    async def _authorize_new_mounts(self, who: Principal, record: PodRecord, spec: PodSpec) -> None:
-        """Checks the mounts `spec` adds to the pod's, for the caller and the pod's owner."""
+    async def _authorize_new_mounts(
+        self, who: Principal, record: PodRecord, spec: PodSpec, *, starting: bool = False
+    ) -> None:
+        """Checks the mounts `spec` adds to the pod's, for the caller and the pod's owner (all
+        of the spec's mounts for the owner when the pod is `starting`)."""
         added = {
             object_id: mount
             for object_id, mount in spec.volume_mounts.items()
             if record.spec.volume_mounts.get(object_id) != mount
         }
         await self._mounts.authorize_mounts(who, added)
-        if record.owner != who.username:  # the pod mounts with its owner's permission too
+        if starting:  # the whole new set of mounts, with the owner's permission
+            await self._mounts.authorize_start(who, record.owner, spec.volume_mounts)
+        elif record.owner != who.username:  # the pod mounts with its owner's permission too
             await self._mounts.authorize_start(who, record.owner, added)
 
     async def _want(
@@ -323,7 +373,9 @@ class Pods:
         return Changed(updated, f"Pod '{record.key.pod_id}': {verb} requested.")
 
     async def exec(self, who: Principal, pod_id: str, request: ExecRequest) -> ExecReport:
-        record = await self._authorize(who, pod_id, Level.USER)
+        """Runs commands in the pod; ADMIN, as in Tapis (a command can do anything the pod's
+        own process can, including reading its credentials)."""
+        record = await self._authorize(who, pod_id, Level.ADMIN)
         if record.status is not Status.AVAILABLE:
             raise FailedPreconditionError(
                 f"pod '{pod_id}' is {record.status.value}; commands run only in an AVAILABLE pod"
@@ -332,12 +384,12 @@ class Pods:
         runner = (
             self._runner if credentials is None else CredentialedRunner(self._runner, credentials)
         )
-        return await run_commands(runner, record.key, who.username, request)
+        return await run_commands(runner, record.key, who.username, request, wall_clock=self._clock)
 
     # -- permissions -----------------------------------------------------------------------
 
     async def permissions(self, who: Principal, pod_id: str) -> list[tuple[str, Level]]:
-        record = await self._authorize(who, pod_id, Level.READ)
+        record = await self._authorize(who, pod_id, Level.USER)  # USER, as in Tapis
         return await self._access.grants(record.key)
 
     async def set_permission(
@@ -368,10 +420,14 @@ def _noted(changed: Changed, note: str) -> Changed:
     return Changed(changed.record, changed.message + note) if note else changed
 
 
-def _update_message(pod_id: str, plan: UpdatePlan, reapplied: bool) -> str:
+def _update_message(
+    pod_id: str, plan: UpdatePlan, reapplied: bool, requested: RequestedStatus | None
+) -> str:
     fields = ", ".join(plan.changed)
     if reapplied:
         return f"Pod '{pod_id}' updated ({fields}); it is being restarted to apply them."
+    if requested is not None:
+        return f"Pod '{pod_id}' updated ({fields}); {VERBS[requested]} requested."
     if plan.needs_restart:
         return f"Pod '{pod_id}' updated ({fields}); they apply when the pod is next started."
     return f"Pod '{pod_id}' updated ({fields}); no restart is needed."

@@ -89,6 +89,7 @@ class PodStore(Protocol):
         credentials_encrypted: str | None,
         now: datetime,
         quota: Quota | None = None,
+        requested: RequestedStatus = RequestedStatus.ON,
     ) -> PodRecord: ...
 
     async def request_deletion(self, key: PodKey, now: datetime) -> PodRecord | None: ...
@@ -117,6 +118,8 @@ class PodStore(Protocol):
         reapply: bool,
         why: str,
         quota: Quota | None = None,
+        requested: RequestedStatus | None = None,
+        requested_why: str = "",
     ) -> PodRecord | None: ...
 
     async def pod_and_level(

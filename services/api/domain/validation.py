@@ -115,11 +115,6 @@ def validate_new_pod(
     environment wins)."""
     validate_pod_id(request.pod_id)
     template = _source(request, templates)
-    if request.status_requested not in ("", "ON"):
-        raise InvalidArgumentError(
-            "status_requested",
-            "must be ON when creating a pod (OFF and RESTART are not supported yet)",
-        )
     if template is None:
         spec = build_spec(request, limits, image=request.image, template_id="")
     else:
@@ -367,10 +362,6 @@ def validate_update(current: PodSpec, update: PodUpdate, limits: Limits) -> Upda
     ):
         if value is not None and value != now:
             raise InvalidArgumentError(name, "cannot be changed; create a new pod instead")
-    if update.status_requested is not None:
-        raise InvalidArgumentError(
-            "status_requested", "is changed with the start, stop and restart calls"
-        )
     if current.template and update.networking is not None:
         stanza_options.check_template_ports(current.networking, update.networking)
     merged = PodRequest(

@@ -146,7 +146,7 @@ class Volumes:
         return await self._store.storage.readable_volumes(who.tenant_id, who.username)
 
     async def update_volume(self, who: Principal, update: VolumeUpdate) -> Updated[VolumeRecord]:
-        record = await self._volume(who, update.volume_id, Level.ADMIN)
+        record = await self._volume(who, update.volume_id, Level.USER)
         unchanged("size_limit", update.size_limit_mib, record.size_limit_mib, "MiB")
         if update.description is None or update.description == record.description:
             return Updated(
@@ -209,13 +209,13 @@ class Volumes:
     async def download(self, who: Principal, volume_id: str, path: str) -> ChunkStream:
         """The file as a stream of chunks, checked (permission, path, existence) before this
         returns; errors while it flows are the storage's (temporary) errors."""
-        record = await self._volume(who, volume_id, Level.READ)
+        record = await self._volume(who, volume_id, Level.USER)
         relative = file_path(path)
         with storage_errors("path"):
             return await self._files.open_download(record.key, relative)
 
     async def volume_permissions(self, who: Principal, volume_id: str) -> list[tuple[str, Level]]:
-        record = await self._volume(who, volume_id, Level.READ)
+        record = await self._volume(who, volume_id, Level.USER)
         return await self._access.grants(record.key)
 
     async def set_volume_permission(
@@ -284,7 +284,7 @@ class Volumes:
     async def update_snapshot(
         self, who: Principal, update: SnapshotUpdate
     ) -> Updated[SnapshotRecord]:
-        record = await self._snapshot(who, update.snapshot_id, Level.ADMIN)
+        record = await self._snapshot(who, update.snapshot_id, Level.USER)
         unchanged("size_limit", update.size_limit_mib, record.size_limit_mib, "MiB")
         for name, value in (("cron", update.cron), ("retention_policy", update.retention_policy)):
             if value:
@@ -338,7 +338,7 @@ class Volumes:
 
     async def download_snapshot(self, who: Principal, snapshot_id: str, path: str) -> ChunkStream:
         """Like download, from a snapshot."""
-        record = await self._snapshot(who, snapshot_id, Level.READ)
+        record = await self._snapshot(who, snapshot_id, Level.USER)
         relative = file_path(path)
         with storage_errors("path"):
             return await self._files.open_snapshot_download(record.key, relative)
@@ -346,7 +346,7 @@ class Volumes:
     async def snapshot_permissions(
         self, who: Principal, snapshot_id: str
     ) -> list[tuple[str, Level]]:
-        record = await self._snapshot(who, snapshot_id, Level.READ)
+        record = await self._snapshot(who, snapshot_id, Level.USER)
         return await self._access.grants(record.key)
 
     async def set_snapshot_permission(

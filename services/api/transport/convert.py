@@ -5,7 +5,7 @@ per-resource conversion modules (pods_convert, templates_convert, storage_conver
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -16,8 +16,14 @@ ENVELOPE_VERSION = "0.1.0"
 
 
 def timestamp(value: datetime | None) -> str:
-    """RFC 3339 with microseconds, as Tapis prints timestamps; "" for none."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else ""
+    """A time as Tapis prints its timestamps, which its users parse with
+    `datetime.fromisoformat`: UTC, ISO 8601 without an offset, with microseconds unless they
+    are zero (`2024-03-18T11:36:05.123456`); "" for none."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat()
 
 
 def envelope(message: str) -> dict[str, Any]:

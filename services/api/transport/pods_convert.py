@@ -8,7 +8,7 @@ from typing import TypeVar, cast
 
 from google.protobuf import json_format
 
-from services.api.domain.execution import CommandOutput, ExecRequest
+from services.api.domain.execution import CommandOutput, ExecReport, ExecRequest
 from services.api.domain.pod_template import fold_pod_template, pod_template_of, template_name
 from services.api.domain.quotas import QUOTA_FIELDS
 from services.api.domain.validation import MountRequest, PodRequest, PodUpdate
@@ -102,8 +102,12 @@ _OPTIONAL_FIELDS = frozenset(
 _V = TypeVar("_V")
 
 
-def exec_request(request: pods_service_pb2.ExecPodRequest) -> ExecRequest:
-    """The exec request with Tapis's defaults for fields not given."""
+ExecMessage = pods_service_pb2.ExecPodRequest | pods_service_pb2.ExecPodCommandsRequest
+
+
+def exec_request(request: ExecMessage) -> ExecRequest:
+    """The exec request with Tapis's defaults for fields not given; the deprecated ExecPod's
+    request reads each item of `commands` as one command."""
     return ExecRequest(
         # MessageToDict of a ListValue is a list, whatever its stubs say.
         commands=cast(Sequence[object], json_format.MessageToDict(request.commands)),
@@ -112,18 +116,45 @@ def exec_request(request: pods_service_pb2.ExecPodRequest) -> ExecRequest:
         fail_on_non_success=request.fail_on_non_success
         if request.HasField("fail_on_non_success")
         else True,
+        each_item_is_a_command=isinstance(request, pods_service_pb2.ExecPodRequest),
     )
 
 
 def exec_output(output: CommandOutput) -> pods_service_pb2.ExecOutput:
+    """One command's result for the deprecated ExecPod."""
     result = output.result
     return pods_service_pb2.ExecOutput(
         command=list(output.argv),
-        exit_code=-1 if result.exit_code is None else result.exit_code,
+        exit_code=_exit_code(output),
         stdout=result.stdout,
         stderr=result.stderr,
         timed_out=result.timed_out,
     )
+
+
+def execution_results(report: ExecReport) -> pods_service_pb2.ExecutionResults:
+    """ExecPodCommands' result, in Tapis's shape."""
+    return pods_service_pb2.ExecutionResults(
+        execution_results=[
+            pods_service_pb2.ExecutionResult(
+                command=list(output.argv),
+                stdout=output.result.stdout,
+                stderr=output.result.stderr,
+                success=output.success,
+                duration_sec=output.duration_sec,
+                timestamp=timestamp(output.finished),
+                exit_code=_exit_code(output),
+                timed_out=output.result.timed_out,
+            )
+            for output in report.outputs
+        ],
+        total_commands=report.total_commands,
+        successful_commands=report.successful_commands,
+    )
+
+
+def _exit_code(output: CommandOutput) -> int:
+    return -1 if output.result.exit_code is None else output.result.exit_code
 
 
 def pod_url(pod_id: str, stanza: str, pod_domain: str, pods_port: int) -> str:

@@ -16,6 +16,7 @@ from services.api.transport.enveloped import GrantCalls, Reply, enveloped
 from services.api.transport.pods_convert import (
     exec_output,
     exec_request,
+    execution_results,
     pod_message,
     pod_request,
     pod_update,
@@ -54,9 +55,10 @@ class PodsServicer(WatchCalls, pb_grpc.PodsServiceServicer):
     @enveloped(pb.CreatePodResponse)
     async def CreatePod(self, request: pb.CreatePodRequest, who: Principal) -> Reply:
         record = await self._pods.create(who, pod_request(request.pod))
+        started = "it is being started" if record.status_requested.value == "ON" else "it is OFF"
         return Reply(
             pod_message(record, self._domain, self._port),
-            f"Pod '{record.key.pod_id}' created; it is being started.",
+            f"Pod '{record.key.pod_id}' created; {started}.",
         )
 
     @enveloped(pb.ListPodsResponse)
@@ -131,8 +133,14 @@ class PodsServicer(WatchCalls, pb_grpc.PodsServiceServicer):
     ) -> Reply:
         return await self._grants.revoked(who, request.pod_id, request.user)
 
+    @enveloped(pb.ExecPodCommandsResponse)
+    async def ExecPodCommands(self, request: pb.ExecPodCommandsRequest, who: Principal) -> Reply:
+        report = await self._pods.exec(who, request.pod_id, exec_request(request))
+        return Reply(execution_results(report), f"Pod '{request.pod_id}': {report.message}")
+
     @enveloped(pb.ExecPodResponse)
     async def ExecPod(self, request: pb.ExecPodRequest, who: Principal) -> Reply:
+        """Deprecated: ExecPodCommands' twin with the earlier shapes."""
         report = await self._pods.exec(who, request.pod_id, exec_request(request))
         outputs = [exec_output(o) for o in report.outputs]
         return Reply(outputs, f"Pod '{request.pod_id}': {report.message}")

@@ -6,7 +6,7 @@ desired state. Used by services/common/db/repositories (pods, pod_state, grants,
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -36,7 +36,11 @@ def stop_time(spec: dict[str, Any], started: datetime) -> datetime | None:
 
 
 def action_line(now: datetime, text: str) -> str:
-    return f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}: {text}"
+    """One action log line as Tapis writes them: the UTC time to the minute, then the text
+    (`24/03/18 11:36: pod created by alice`)."""
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC)
+    return f"{now.strftime('%y/%m/%d %H:%M')}: {text}"
 
 
 def with_action(logs: Iterable[str], now: datetime, text: str) -> list[str]:
@@ -66,5 +70,7 @@ def request(row: PodRow, requested: RequestedStatus, now: datetime, why: str) ->
         row.status_changed_ts = now
     if requested is not RequestedStatus.ON:
         row.time_to_stop_ts = None
+        if row.spec.get("time_to_stop_instance") is not None:  # for one run only, as in Tapis
+            row.spec = {**row.spec, "time_to_stop_instance": None}
     row.update_ts = now
     row.action_logs = with_action(row.action_logs, now, why)

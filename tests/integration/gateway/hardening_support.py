@@ -62,7 +62,8 @@ SECRET_QUERY = "query-secret-4711"
 class SlowApi(
     identity_service_pb2_grpc.IdentityServiceServicer, pods_service_pb2_grpc.PodsServiceServicer
 ):
-    """ListSites and ExecPod wait `delay` seconds; `peak` is the most calls seen at once."""
+    """ListSites and ExecPodCommands wait `delay` seconds; `peak` is the most calls seen at
+    once."""
 
     def __init__(self) -> None:
         self.delay = 0.0
@@ -89,13 +90,13 @@ class SlowApi(
             status="success", message="sites", metadata=struct_pb2.Struct()
         )
 
-    async def ExecPod(
+    async def ExecPodCommands(
         self,
-        request: pods_service_pb2.ExecPodRequest,
+        request: pods_service_pb2.ExecPodCommandsRequest,
         context: grpc.aio.ServicerContext[Any, Any],
-    ) -> pods_service_pb2.ExecPodResponse:
+    ) -> pods_service_pb2.ExecPodCommandsResponse:
         await self._call(context)
-        return pods_service_pb2.ExecPodResponse(
+        return pods_service_pb2.ExecPodCommandsResponse(
             status="success", message="ran", metadata=struct_pb2.Struct()
         )
 

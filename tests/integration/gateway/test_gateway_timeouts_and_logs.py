@@ -73,7 +73,7 @@ async def test_exec_outlasts_the_rest_timeout_but_other_calls_do_not(
     servicer, api_port = api
     servicer.delay = 2.0
     with envoy_with(tmp_path, api_port, rest_timeout=1.0) as gw:
-        body = json.dumps({"commands": ["sleep 2"]}).encode()
+        body = json.dumps({"commands": ["sleep", "2"]}).encode()
         headers = {"Content-Type": "application/json"}
         ran = await asyncio.to_thread(http, "POST", f"{gw.url}/v3/pods/p1/exec", body, headers)
         assert ran.status == 200, ran.body
@@ -83,7 +83,9 @@ async def test_exec_outlasts_the_rest_timeout_but_other_calls_do_not(
         assert slow.json()["code"] == 4  # DEADLINE_EXCEEDED
         async with grpc.aio.insecure_channel(gw.target) as channel:
             stub = pods_service_pb2_grpc.PodsServiceStub(channel)
-            answer = await stub.ExecPod(pods_service_pb2.ExecPodRequest(pod_id="p1"))
+            answer = await stub.ExecPodCommands(
+                pods_service_pb2.ExecPodCommandsRequest(pod_id="p1")
+            )
         assert answer.message == "ran"
 
 

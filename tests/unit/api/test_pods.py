@@ -133,14 +133,14 @@ async def test_delete_marks_the_pod_and_asks_for_a_reconcile(
 
 
 LEVEL_MATRIX = [
-    # (call, needed level)
+    # (call, needed level): Tapis's levels (README, "Permission levels, call by call")
     ("get", "READ"),
     ("logs", "READ"),
-    ("permissions", "READ"),
+    ("permissions", "USER"),
     ("credentials", "USER"),
-    ("start", "USER"),
-    ("stop", "USER"),
-    ("restart", "USER"),
+    ("start", "ADMIN"),
+    ("stop", "ADMIN"),
+    ("restart", "ADMIN"),
     ("delete", "ADMIN"),
 ]
 
@@ -167,9 +167,9 @@ async def test_each_call_needs_its_level_and_strangers_see_nothing(
 
 async def test_a_shared_pod_is_listed_for_the_user_it_is_shared_with(pods: Pods) -> None:
     await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
-    await pods.set_permission(ALICE, "web1", "bob", "READ")
+    await pods.set_permission(ALICE, "web1", "bob", "USER")
     assert [p.key.pod_id for p in await pods.list_pods(BOB)] == ["web1"]
-    assert await pods.permissions(BOB, "web1") == [("alice", Level.ADMIN), ("bob", Level.READ)]
+    assert await pods.permissions(BOB, "web1") == [("alice", Level.ADMIN), ("bob", Level.USER)]
 
 
 async def test_permission_changes_are_validated_and_keep_an_admin(pods: Pods) -> None:
@@ -200,7 +200,72 @@ async def test_an_update_says_what_changed_and_whether_it_restarts(
     with pytest.raises(InvalidArgumentError, match="image"):
         await pods.update(ALICE, PodUpdate(pod_id="web1", image="other:1"))
     with pytest.raises(InvalidArgumentError, match="status_requested"):
-        await pods.update(ALICE, PodUpdate(pod_id="web1", status_requested="OFF"))
+        await pods.update(ALICE, PodUpdate(pod_id="web1", status_requested="PAUSE"))
+
+
+async def test_a_pod_created_off_is_recorded_stopped_and_starts_later(
+    pods: Pods, requests: Requests
+) -> None:
+    record = await pods.create(
+        ALICE, PodRequest(pod_id="web1", image="pods-http:latest", status_requested="OFF")
+    )
+    assert (record.status_requested.value, record.status) == ("OFF", Status.STOPPED)
+    assert "(OFF)" in record.action_logs[-1]
+    started = await pods.start(ALICE, "web1")
+    assert (started.record.status_requested.value, started.record.status) == (
+        "ON",
+        Status.REQUESTED,
+    )
+    assert requests.sent[-1] == (PodKey("dev", "web1"), "start")
+
+
+async def test_time_to_stop_instance_holds_for_one_run_as_in_tapis(pods: Pods) -> None:
+    await pods.create(
+        ALICE, PodRequest(pod_id="web1", image="pods-http:latest", time_to_stop_instance=600)
+    )
+    assert (await pods.get(ALICE, "web1")).spec.time_to_stop_instance == 600
+    stopped = await pods.stop(ALICE, "web1")
+    assert stopped.record.spec.time_to_stop_instance is None
+    assert stopped.record.time_to_stop_ts is None
+
+
+async def test_a_pod_cannot_be_created_restarting(pods: Pods) -> None:
+    with pytest.raises(InvalidArgumentError, match="ON or OFF"):
+        await pods.create(
+            ALICE, PodRequest(pod_id="web1", image="pods-http:latest", status_requested="RESTART")
+        )
+
+
+async def test_an_update_may_stop_start_or_restart_the_pod(pods: Pods, requests: Requests) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
+    stopped = await pods.update(ALICE, PodUpdate(pod_id="web1", status_requested="OFF"))
+    assert stopped.record.status_requested.value == "OFF"
+    assert "stop requested" in stopped.message
+    started = await pods.update(
+        ALICE, PodUpdate(pod_id="web1", status_requested="ON", command=["sh", "-c", "x"])
+    )
+    assert (started.record.status_requested.value, started.record.status) == (
+        "ON",
+        Status.REQUESTED,
+    )
+    assert started.record.spec.command == ("sh", "-c", "x")
+    assert "command" in started.message and "start requested" in started.message
+    assert requests.sent[-1] == (PodKey("dev", "web1"), "start")
+    restarted = await pods.update(ALICE, PodUpdate(pod_id="web1", status_requested="RESTART"))
+    assert restarted.record.status_requested.value == "RESTART"
+
+
+async def test_a_user_may_update_but_only_an_admin_may_use_the_lifecycle_calls(
+    pods: Pods,
+) -> None:
+    await pods.create(ALICE, PodRequest(pod_id="web1", image="pods-http:latest"))
+    await pods.set_permission(ALICE, "web1", "bob", "USER")
+    updated = await pods.update(BOB, PodUpdate(pod_id="web1", description="bob's"))
+    assert updated.record.spec.description == "bob's"
+    with pytest.raises(PermissionDeniedError, match="ADMIN"):
+        await pods.stop(BOB, "web1")
+    with pytest.raises(PermissionDeniedError, match="ADMIN"):
+        await pods.exec(BOB, "web1", ExecRequest(commands=["ls"]))
 
 
 async def test_stop_and_start_are_idempotent_with_clear_messages(pods: Pods) -> None:
@@ -217,5 +282,6 @@ async def test_commands_run_only_in_an_available_pod(pods: Pods, store: Reposito
     await store.pod_state.record_observation(
         PodKey("dev", "web1"), Status.AVAILABLE, ContainerStatus(phase="running"), NOW
     )
-    report = await pods.exec(ALICE, "web1", ExecRequest(commands=["ls -l", ["echo", "a b"]]))
+    report = await pods.exec(ALICE, "web1", ExecRequest(commands=[["ls", "-l"], ["echo", "a b"]]))
     assert [o.result.stdout for o in report.outputs] == ["alice: ls -l", "alice: echo a b"]
+    assert [o.finished for o in report.outputs] == [NOW, NOW]  # the pods' clock

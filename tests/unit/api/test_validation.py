@@ -108,12 +108,6 @@ def test_time_to_stop_is_minus_one_or_at_least_300() -> None:
     assert spec_for(pod_id="abc", image="i", time_to_stop_default=-1).time_to_stop_default == -1
 
 
-def test_unsupported_features_say_so() -> None:
-    assert "not supported" in rejected(
-        "status_requested", pod_id="abc", image="i", status_requested="OFF"
-    )
-
-
 def test_volume_mounts_are_canonical_and_snapshots_read_only() -> None:
     spec = spec_for(
         pod_id="abc",

@@ -107,7 +107,7 @@ async def test_files_are_listed_uploaded_and_downloaded_within_the_volume(
         ("dir/sub", True, 0),
         ("dir/sub/x.txt", False, 1),
     ]
-    assert await (await volumes.download(BOB, "data", "dir/sub/x.txt")).read_all() == b"x"
+    assert await (await volumes.download(CAROL, "data", "dir/sub/x.txt")).read_all() == b"x"
 
 
 @pytest.mark.parametrize(
@@ -217,11 +217,11 @@ VOLUME_CALLS: dict[str, Callable[[Volumes, Principal], Awaitable[object]]] = {
 VOLUME_MATRIX = {  # bob READ, carol USER, dave nothing, root tenant admin
     "get": (OK, OK, NF, OK),
     "list_files": (OK, OK, NF, OK),
-    "download": (OK, OK, NF, OK),
-    "permissions": (OK, OK, NF, OK),
+    "download": (PD, OK, NF, OK),  # Tapis's levels (README)
+    "permissions": (PD, OK, NF, OK),
     "upload": (PD, OK, NF, OK),
     "snapshot": (OK, OK, NF, OK),
-    "update": (PD, PD, NF, OK),
+    "update": (PD, OK, NF, OK),
     "grant": (PD, PD, NF, OK),
     "revoke": (PD, PD, NF, OK),
 }

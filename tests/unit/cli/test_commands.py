@@ -139,7 +139,8 @@ def test_logs_print_the_output(api: FakeApi) -> None:
 
 
 def test_exec_prints_output_and_fails_on_a_failing_command(api: FakeApi) -> None:
-    outputs = [{"command": ["ls", "/nope"], "exit_code": 2, "stdout": "", "stderr": "no\n"}]
+    failed = {"command": ["ls", "/nope"], "success": False, "exit_code": 2, "stderr": "no\n"}
+    outputs = {"execution_results": [failed], "total_commands": 1, "successful_commands": 0}
     api.routes["POST /v3/pods/web1/exec"] = ok(outputs)
 
     result = run("exec", "web1", "--", "ls", "/nope")

@@ -200,7 +200,8 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
         ("/v3/pods/abc/exec", False, "rest-exec"),
         ("/v3/pods/abc/exec/", False, "rest-exec"),
         ("/v3/pods/abc/exec/x", False, "rest"),
-        ("/pods.v1.PodsService/ExecPod", True, "grpc-exec"),
+        ("/pods.v1.PodsService/ExecPodCommands", True, "grpc-exec:ExecPodCommands"),
+        ("/pods.v1.PodsService/ExecPod", True, "grpc-exec:ExecPod"),
         ("/pods.v1.PodsService/ExecPodX", True, "grpc:pods.v1.PodsService"),
         ("/v3/pods/volumes/v1/contents/a/b.bin", False, "rest-download"),
         ("/v3/pods/snapshots/s1/contents/f", False, "rest-download"),
@@ -249,10 +250,11 @@ def test_every_api_route_has_a_timeout(config: dict[str, Any]) -> None:
                 "grpc_timeout_header_max": "3660s",
             },
         }
-    for name in ("rest-exec", "grpc-exec"):
+    for name in ("rest-exec", "grpc-exec:ExecPodCommands", "grpc-exec:ExecPod"):
         route = routes[name]["route"]
         assert route["timeout"] == route["idle_timeout"] == "3660s"
-    assert routes["grpc-exec"]["route"]["max_stream_duration"]["max_stream_duration"] == "3660s"
+    for name in ("grpc-exec:ExecPodCommands", "grpc-exec:ExecPod"):
+        assert routes[name]["route"]["max_stream_duration"]["max_stream_duration"] == "3660s"
     # Downloads stream for as long as bytes keep moving (up to the longest call).
     for name in ("rest-download", "grpc-download:GetVolumeContents"):
         route = routes[name]["route"]

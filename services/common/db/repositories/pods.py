@@ -50,23 +50,26 @@ class PodRepository:
         credentials_encrypted: str | None,
         now: datetime,
         quota: Quota | None = None,
+        requested: RequestedStatus = RequestedStatus.ON,
     ) -> PodRecord:
-        """Inserts a new pod in status REQUESTED; AlreadyExistsError if the id is taken;
-        QuotaExceededError if the owner's `quota` (the defaults; overrides apply) has no room
-        for it."""
+        """Inserts a new pod, in status REQUESTED (or STOPPED when `requested` is OFF: recorded,
+        not started); AlreadyExistsError if the id is taken; QuotaExceededError if the owner's
+        `quota` (the defaults; overrides apply) has no room for it (a pod that is OFF takes
+        no CPU or memory from it)."""
+        off = requested is RequestedStatus.OFF
         row = PodRow(
             tenant_id=key.tenant_id,
             pod_id=key.pod_id,
             owner=owner,
             spec=spec_to_json(spec),
-            status_requested=RequestedStatus.ON.value,
-            status=Status.REQUESTED.value,
+            status_requested=requested.value,
+            status=(Status.STOPPED if off else Status.REQUESTED).value,
             status_container={},
             generation=1,
             observed_generation=0,
             deletion_requested=False,
             credentials_encrypted=credentials_encrypted,
-            action_logs=[action_line(now, f"pod created by {owner}")],
+            action_logs=[action_line(now, f"pod created by {owner}" + (" (OFF)" if off else ""))],
             log_cursor="",
             creation_ts=now,
             update_ts=now,
@@ -82,8 +85,8 @@ class PodRepository:
                 if quota is not None:
                     charge = Quota(
                         pods=1,
-                        cpu_millis=spec.resources.cpu_limit,
-                        mem_mib=spec.resources.mem_limit,
+                        cpu_millis=0 if off else spec.resources.cpu_limit,
+                        mem_mib=0 if off else spec.resources.mem_limit,
                     )
                     await quotas.check(session, key.tenant_id, owner, quota, charge)
                 session.add(row)
@@ -177,9 +180,13 @@ class PodRepository:
         reapply: bool,
         why: str,
         quota: Quota | None = None,
+        requested: RequestedStatus | None = None,
+        requested_why: str = "",
     ) -> PodRecord | None:
-        """Stores a changed spec; `reapply` bumps the generation so the runtime applies it.
-        Raising the limits of a pod that is not OFF is held to its owner's `quota`."""
+        """Stores a changed spec; `reapply` bumps the generation so the runtime applies it;
+        `requested` (an update's status_requested) records a new desired state in the same
+        write. Raising the limits of a pod that is to run is held to its owner's `quota`
+        (all of them when it is being started from OFF)."""
         owner = await self._quota_owner(key) if quota is not None else None
         async with self._session.begin() as session:
             if owner is not None:
@@ -187,8 +194,11 @@ class PodRepository:
             row = await get_row(session, key)
             if row is None or row.deletion_requested:
                 return None
-            if quota is not None and row.status_requested != RequestedStatus.OFF.value:
-                old = row.spec.get("resources", {})
+            was_off = row.status_requested == RequestedStatus.OFF.value
+            target = requested or RequestedStatus(row.status_requested)
+            will_run = target is not RequestedStatus.OFF
+            if quota is not None and will_run:
+                old = {} if was_off else row.spec.get("resources", {})
                 new = spec.resources
                 charge = Quota(
                     cpu_millis=new.cpu_limit if new.cpu_limit > old.get("cpu_limit", 0) else 0,
@@ -205,6 +215,8 @@ class PodRepository:
                 row.time_to_stop_ts = stop_time(row.spec, aware(row.start_instance_ts) or now)
             row.update_ts = now
             row.action_logs = with_action(row.action_logs, now, why)
+            if requested is not None:
+                request(row, requested, now, requested_why)
             return pod_record(row)
 
     async def pod_and_level(

@@ -328,6 +328,64 @@ class ExecPodResponse(_message.Message):
     metadata: _struct_pb2.Struct
     def __init__(self, result: _Optional[_Iterable[_Union[ExecOutput, _Mapping]]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
+class ExecPodCommandsRequest(_message.Message):
+    __slots__ = ("pod_id", "commands", "total_timeout", "command_timeout", "fail_on_non_success")
+    POD_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    FAIL_ON_NON_SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    pod_id: str
+    commands: _struct_pb2.ListValue
+    total_timeout: int
+    command_timeout: int
+    fail_on_non_success: bool
+    def __init__(self, pod_id: _Optional[str] = ..., commands: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., total_timeout: _Optional[int] = ..., command_timeout: _Optional[int] = ..., fail_on_non_success: _Optional[bool] = ...) -> None: ...
+
+class ExecutionResult(_message.Message):
+    __slots__ = ("command", "stdout", "stderr", "success", "duration_sec", "timestamp", "exit_code", "timed_out")
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_SEC_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    TIMED_OUT_FIELD_NUMBER: _ClassVar[int]
+    command: _containers.RepeatedScalarFieldContainer[str]
+    stdout: str
+    stderr: str
+    success: bool
+    duration_sec: float
+    timestamp: str
+    exit_code: int
+    timed_out: bool
+    def __init__(self, command: _Optional[_Iterable[str]] = ..., stdout: _Optional[str] = ..., stderr: _Optional[str] = ..., success: _Optional[bool] = ..., duration_sec: _Optional[float] = ..., timestamp: _Optional[str] = ..., exit_code: _Optional[int] = ..., timed_out: _Optional[bool] = ...) -> None: ...
+
+class ExecutionResults(_message.Message):
+    __slots__ = ("execution_results", "total_commands", "successful_commands")
+    EXECUTION_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSFUL_COMMANDS_FIELD_NUMBER: _ClassVar[int]
+    execution_results: _containers.RepeatedCompositeFieldContainer[ExecutionResult]
+    total_commands: int
+    successful_commands: int
+    def __init__(self, execution_results: _Optional[_Iterable[_Union[ExecutionResult, _Mapping]]] = ..., total_commands: _Optional[int] = ..., successful_commands: _Optional[int] = ...) -> None: ...
+
+class ExecPodCommandsResponse(_message.Message):
+    __slots__ = ("result", "status", "message", "version", "metadata")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    result: ExecutionResults
+    status: str
+    message: str
+    version: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, result: _Optional[_Union[ExecutionResults, _Mapping]] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., version: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
 class QuotaLimits(_message.Message):
     __slots__ = ("pods", "volumes", "cpu_millis", "mem_mib", "storage_mib")
     PODS_FIELD_NUMBER: _ClassVar[int]

@@ -108,6 +108,11 @@ class PodsServiceStub:
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.ExecPodRequest.SerializeToString,
                 response_deserializer=pods_dot_v1_dot_pods__service__pb2.ExecPodResponse.FromString,
                 _registered_method=True)
+        self.ExecPodCommands = channel.unary_unary(
+                '/pods.v1.PodsService/ExecPodCommands',
+                request_serializer=pods_dot_v1_dot_pods__service__pb2.ExecPodCommandsRequest.SerializeToString,
+                response_deserializer=pods_dot_v1_dot_pods__service__pb2.ExecPodCommandsResponse.FromString,
+                _registered_method=True)
         self.GetPodPermissions = channel.unary_unary(
                 '/pods.v1.PodsService/GetPodPermissions',
                 request_serializer=pods_dot_v1_dot_pods__service__pb2.GetPodPermissionsRequest.SerializeToString,
@@ -215,14 +220,15 @@ class PodsServiceServicer:
 
     def UpdatePod(self, request, context):
         """Changes a pod's spec (everything but pod_id, image and template). The response says
-        whether a restart is needed to apply it. Needs ADMIN permission.
+        whether a restart is needed to apply it. `status_requested` ON, OFF or RESTART starts,
+        stops or restarts the pod in the same write, as in Tapis. Needs USER permission.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StartPod(self, request, context):
-        """Starts a stopped pod (status_requested ON). Needs USER permission.
+        """Starts a stopped pod (status_requested ON). Needs ADMIN permission, as in Tapis.
         Tapis compatibility: tapipy calls GET; POST .../{pod_id}:start is the proper verb.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -231,30 +237,41 @@ class PodsServiceServicer:
 
     def StopPod(self, request, context):
         """Stops a pod (status_requested OFF): its container goes away, its record, credentials and
-        volumes stay. Needs USER permission.
+        volumes stay. Needs ADMIN permission, as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RestartPod(self, request, context):
-        """Restarts a pod with a new container (status_requested RESTART, then ON). Needs USER
-        permission.
+        """Restarts a pod with a new container (status_requested RESTART, then ON). Needs ADMIN
+        permission, as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExecPod(self, request, context):
+        """Deprecated: use ExecPodCommands, which answers in Tapis's shape. Kept for gRPC clients
+        written against it (same commands shape as before, each item one command; no REST
+        binding any more: POST /v3/pods/{pod_id}/exec is ExecPodCommands). Needs ADMIN
+        permission, as ExecPodCommands.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExecPodCommands(self, request, context):
         """Runs commands (no shell) in an AVAILABLE pod, one after another, each with its own
-        timeout and all within a total timeout. Needs USER permission.
+        timeout and all within a total timeout (Tapis's exec_pod_commands). Needs ADMIN
+        permission, as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetPodPermissions(self, request, context):
-        """Lists who may do what with a pod. Needs READ permission.
+        """Lists who may do what with a pod. Needs USER permission, as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -376,6 +393,11 @@ def add_PodsServiceServicer_to_server(servicer, server):
                     servicer.ExecPod,
                     request_deserializer=pods_dot_v1_dot_pods__service__pb2.ExecPodRequest.FromString,
                     response_serializer=pods_dot_v1_dot_pods__service__pb2.ExecPodResponse.SerializeToString,
+            ),
+            'ExecPodCommands': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExecPodCommands,
+                    request_deserializer=pods_dot_v1_dot_pods__service__pb2.ExecPodCommandsRequest.FromString,
+                    response_serializer=pods_dot_v1_dot_pods__service__pb2.ExecPodCommandsResponse.SerializeToString,
             ),
             'GetPodPermissions': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPodPermissions,
@@ -733,6 +755,33 @@ class PodsService:
             '/pods.v1.PodsService/ExecPod',
             pods_dot_v1_dot_pods__service__pb2.ExecPodRequest.SerializeToString,
             pods_dot_v1_dot_pods__service__pb2.ExecPodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecPodCommands(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pods.v1.PodsService/ExecPodCommands',
+            pods_dot_v1_dot_pods__service__pb2.ExecPodCommandsRequest.SerializeToString,
+            pods_dot_v1_dot_pods__service__pb2.ExecPodCommandsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -132,7 +132,7 @@ class SnapshotsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateSnapshot(self, request, context):
-        """Changes a snapshot's description. Needs ADMIN permission.
+        """Changes a snapshot's description. Needs USER permission, as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -156,7 +156,7 @@ class SnapshotsServiceServicer:
 
     def GetSnapshotContents(self, request, context):
         """Downloads a file from a snapshot, streamed in chunks exactly as GetVolumeContents (the
-        same Tapis-compat departure). Needs READ permission.
+        same Tapis-compat departure). Needs USER permission, as in Tapis.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
@@ -165,7 +165,7 @@ class SnapshotsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetSnapshotPermissions(self, request, context):
-        """Lists who may do what with a snapshot. Needs READ permission.
+        """Lists who may do what with a snapshot. Needs USER permission, as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

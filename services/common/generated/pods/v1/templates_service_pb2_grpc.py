@@ -137,7 +137,8 @@ class TemplatesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateTemplate(self, request, context):
-        """Creates a template. Any user of the tenant (its creator becomes its ADMIN).
+        """Creates a template; its image, if given, must be on the tenant's allow-list. Any user
+        of the tenant, as in Tapis; the creator becomes its ADMIN.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -145,7 +146,8 @@ class TemplatesServiceServicer:
 
     def UpdateTemplate(self, request, context):
         """Replaces a template's definition; existing pods keep what they were created with.
-        Needs ADMIN on the template.
+        Needs ADMIN permission (Tapis: USER, which here is what lets a user create pods from a
+        template; the seeded templates give it to every user).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -159,7 +161,8 @@ class TemplatesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetTemplatePermissions(self, request, context):
-        """Lists who may do what with a template ("*" is every user of the tenant). Needs READ.
+        """Lists who may do what with a template ("*" is every user of the tenant). Needs USER,
+        as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -135,7 +135,7 @@ class VolumesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateVolume(self, request, context):
-        """Changes a volume's description. Needs ADMIN permission.
+        """Changes a volume's description. Needs USER permission, as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -173,7 +173,7 @@ class VolumesServiceServicer:
 
     def GetVolumeContents(self, request, context):
         """Downloads a file from a volume, streamed in chunks (the API never holds the whole file).
-        Needs READ permission.
+        Needs USER permission, as in Tapis.
 
         Tapis-compat departure: the response is a stream of google.api.HttpBody, not an
         envelope message, so that big files flow through without being buffered; the first
@@ -192,7 +192,7 @@ class VolumesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetVolumePermissions(self, request, context):
-        """Lists who may do what with a volume. Needs READ permission.
+        """Lists who may do what with a volume. Needs USER permission, as in Tapis.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
