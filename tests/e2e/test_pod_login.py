@@ -116,7 +116,11 @@ def create_web_pod(stack: Stack, t: Tapis, pod_id: str, networking: dict[str, An
     login = networking["default"].get("tapis_auth", False)
 
     def routed() -> bool:
-        reply = browser(stack).get(pod_url(stack, pod_id), allow_redirects=False, timeout=10)
+        try:
+            reply = browser(stack).get(pod_url(stack, pod_id), allow_redirects=False, timeout=10)
+        except requests.ConnectionError:
+            return False  # not routed yet: the pods port resets a name it has no route for
+
         if login:
             location = reply.headers.get("location", "")
             return reply.status_code == 302 and "/v3/oauth2/authorize?" in location
