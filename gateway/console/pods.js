@@ -173,7 +173,11 @@ function sharing(podId) {
       }, "Remove"));
     }));
   };
-  load().catch(fail);
+  load().catch((error) => {
+    if (error.status !== 403) return fail(error);
+    // READ may see a pod but not its grants (USER, as in Tapis): say so instead of failing.
+    list.replaceChildren(h("li", {}, "Only users with USER or ADMIN on this pod see who it is shared with."));
+  });
   return [list, form("Share the pod", [
     field("User", h("input", { name: "user", required: true })),
     field("Level", select("level", [["READ", "READ"], ["USER", "USER"], ["ADMIN", "ADMIN"]], "READ")),
