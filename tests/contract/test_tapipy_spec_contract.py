@@ -50,6 +50,9 @@ MUST_SUCCEED = {
     "list_templates",
     "get_template",
     "get_template_permissions",
+    "list_templates_and_tags",
+    "list_template_tags",
+    "get_template_tag",
     "get_images",
     "get_image",
     "list_volumes",
@@ -135,9 +138,16 @@ def world(stack: Stack) -> Iterator[World]:
     snapshot = {"snapshot_id": owner.snapshot_id, "source_volume_id": owner.volume_id}
     _ok(owner.call("POST", "/v3/pods/snapshots", json=snapshot), "snapshot")
     admin = World(**{**owner.__dict__, "token": stack.token("adminuser", "adminpass")})
-    admin.template_id = _ok(admin.call("GET", "/v3/pods/templates"), "templates")["result"][0][
-        "template_id"
-    ]
+    # A template of the world's own, with a `latest` tag, so the tag calls have one to read.
+    admin.template_id = f"ctpl{suffix}"
+    template = {"template_id": admin.template_id, "image": "pods-http:latest"}
+    _ok(admin.call("POST", "/v3/pods/templates", json=template), "template")
+    tag = {
+        "tag": "latest",
+        "commit_message": "contract",
+        "pod_definition": {"image": "pods-http:latest"},
+    }
+    _ok(admin.call("POST", f"/v3/pods/templates/{admin.template_id}/tags", json=tag), "tag")
     admin.image = f"contract{suffix}/*"
     _ok(admin.call("POST", "/v3/pods/images", json={"image": admin.image}), "image rule")
     admin.missing = f"nosuch{suffix}"
@@ -151,6 +161,7 @@ def world(stack: Stack) -> Iterator[World]:
         yield admin
     finally:
         admin.call("DELETE", f"/v3/pods/{admin.pod_id}")
+        admin.call("DELETE", f"/v3/pods/templates/{admin.template_id}")
         admin.call("DELETE", f"/v3/pods/images/{quote(admin.image, safe='')}")
         admin.call("DELETE", f"/v3/pods/snapshots/{admin.snapshot_id}")
         eventually(

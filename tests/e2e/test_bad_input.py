@@ -33,9 +33,10 @@ def message_of(data: object) -> str:
         (b'{"pod_id": "abc", ', 400, ["request body"]),
         (b'{"pod_id": 5, "image": "pods-http:latest"}', 400, ["pod_id"]),
         (b'{"pod_id": "abc", "image": "pods-http:latest", "command": {"x": 1}}', 400, ["command"]),
-        # Older tapipy sends pod_template; the transcoder drops unknown fields, so the
-        # server sees neither image nor template.
-        (b'{"pod_id": "abc", "pod_template": "postgres"}', 400, ["image or template"]),
+        # Tapis's pod_template: "template/<name>" names a template (here an unknown one);
+        # anything else would be an image.
+        (b'{"pod_id": "abc", "pod_template": "template/mysql"}', 400, ["template", "mysql"]),
+        (b'{"pod_id": "abc"}', 400, ["image or template"]),
         (b'{"pod_id": "Bad_Id", "image": "pods-http:latest"}', 400, ["pod_id", "lowercase"]),
         (b'{"pod_id": "abc", "template": "mysql"}', 400, ["template", "mysql"]),
         (b'{"pod_id": "abc"}', 400, ["image", "template"]),

@@ -29,6 +29,7 @@ from services.api.domain.principal import Principal
 from services.api.domain.template_refs import (
     DEFAULT_TAG,
     check_tag,
+    check_template_id,
     parse_template_ref,
     tag_timestamp,
 )
@@ -96,6 +97,7 @@ class TemplateTags:
 
     async def add_tag(self, who: Principal, new: NewTag) -> TemplateTagRecord:
         """Records a new version after checking it as a pod create would be."""
+        check_template_id(new.template_id)  # a malformed id is a 400, not a template not found
         await self._catalog.authorize_template(who, new.template_id, Level.ADMIN)
         tag = check_tag(new.tag or DEFAULT_TAG)
         if not new.commit_message or len(new.commit_message) > MAX_DESCRIPTION:

@@ -45,6 +45,7 @@ class PodAuthServicer(Authenticated, pb_grpc.PodAuthServiceServicer):
             username=found.username,
             headers=dict(found.headers),
             url=url,
+            pod_id=found.pod_id,
         )
         message = "Already authenticated." if found.tapis_auth else "No login on this pod port."
         return Reply(result, message)

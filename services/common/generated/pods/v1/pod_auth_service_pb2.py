@@ -27,7 +27,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epods/v1/pod_auth_service.proto\x12\x07pods.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"-\n\x11GetPodAuthRequest\x12\x18\n\npod_id_net\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xce\x01\n\x07PodAuth\x12\x18\n\npod_id_net\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ntapis_auth\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08username\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\x07headers\x18\x04 \x03(\x0b\x32\x1d.pods.v1.PodAuth.HeadersEntryB\x04\xe2\x41\x01\x03\x12\x11\n\x03url\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x93\x01\n\x12GetPodAuthResponse\x12 \n\x06result\x18\x01 \x01(\x0b\x32\x10.pods.v1.PodAuth\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"^\n\x19GetPodAuthCallbackRequest\x12\x18\n\npod_id_net\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04\x63ode\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05state\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xa2\x01\n\x1aGetPodAuthCallbackResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct2\x88\x02\n\x0ePodAuthService\x12i\n\nGetPodAuth\x12\x1a.pods.v1.GetPodAuthRequest\x1a\x1b.pods.v1.GetPodAuthResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v3/pods/{pod_id_net}/auth\x12\x8a\x01\n\x12GetPodAuthCallback\x12\".pods.v1.GetPodAuthCallbackRequest\x1a#.pods.v1.GetPodAuthCallbackResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v3/pods/{pod_id_net}/auth/callbackb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1epods/v1/pod_auth_service.proto\x12\x07pods.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"-\n\x11GetPodAuthRequest\x12\x18\n\npod_id_net\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xe4\x01\n\x07PodAuth\x12\x18\n\npod_id_net\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\ntapis_auth\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x03\x12\x16\n\x08username\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\x07headers\x18\x04 \x03(\x0b\x32\x1d.pods.v1.PodAuth.HeadersEntryB\x04\xe2\x41\x01\x03\x12\x11\n\x03url\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06pod_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x93\x01\n\x12GetPodAuthResponse\x12 \n\x06result\x18\x01 \x01(\x0b\x32\x10.pods.v1.PodAuth\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"^\n\x19GetPodAuthCallbackRequest\x12\x18\n\npod_id_net\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04\x63ode\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05state\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xa2\x01\n\x1aGetPodAuthCallbackResponse\x12\'\n\x06result\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct2\x88\x02\n\x0ePodAuthService\x12i\n\nGetPodAuth\x12\x1a.pods.v1.GetPodAuthRequest\x1a\x1b.pods.v1.GetPodAuthResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v3/pods/{pod_id_net}/auth\x12\x8a\x01\n\x12GetPodAuthCallback\x12\".pods.v1.GetPodAuthCallbackRequest\x1a#.pods.v1.GetPodAuthCallbackResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v3/pods/{pod_id_net}/auth/callbackb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,6 +48,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PODAUTH'].fields_by_name['headers']._serialized_options = b'\342A\001\003'
   _globals['_PODAUTH'].fields_by_name['url']._loaded_options = None
   _globals['_PODAUTH'].fields_by_name['url']._serialized_options = b'\342A\001\003'
+  _globals['_PODAUTH'].fields_by_name['pod_id']._loaded_options = None
+  _globals['_PODAUTH'].fields_by_name['pod_id']._serialized_options = b'\342A\001\003'
   _globals['_GETPODAUTHCALLBACKREQUEST'].fields_by_name['pod_id_net']._loaded_options = None
   _globals['_GETPODAUTHCALLBACKREQUEST'].fields_by_name['pod_id_net']._serialized_options = b'\342A\001\002'
   _globals['_GETPODAUTHCALLBACKREQUEST'].fields_by_name['code']._loaded_options = None
@@ -61,15 +63,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPODAUTHREQUEST']._serialized_start=136
   _globals['_GETPODAUTHREQUEST']._serialized_end=181
   _globals['_PODAUTH']._serialized_start=184
-  _globals['_PODAUTH']._serialized_end=390
-  _globals['_PODAUTH_HEADERSENTRY']._serialized_start=344
-  _globals['_PODAUTH_HEADERSENTRY']._serialized_end=390
-  _globals['_GETPODAUTHRESPONSE']._serialized_start=393
-  _globals['_GETPODAUTHRESPONSE']._serialized_end=540
-  _globals['_GETPODAUTHCALLBACKREQUEST']._serialized_start=542
-  _globals['_GETPODAUTHCALLBACKREQUEST']._serialized_end=636
-  _globals['_GETPODAUTHCALLBACKRESPONSE']._serialized_start=639
-  _globals['_GETPODAUTHCALLBACKRESPONSE']._serialized_end=801
-  _globals['_PODAUTHSERVICE']._serialized_start=804
-  _globals['_PODAUTHSERVICE']._serialized_end=1068
+  _globals['_PODAUTH']._serialized_end=412
+  _globals['_PODAUTH_HEADERSENTRY']._serialized_start=366
+  _globals['_PODAUTH_HEADERSENTRY']._serialized_end=412
+  _globals['_GETPODAUTHRESPONSE']._serialized_start=415
+  _globals['_GETPODAUTHRESPONSE']._serialized_end=562
+  _globals['_GETPODAUTHCALLBACKREQUEST']._serialized_start=564
+  _globals['_GETPODAUTHCALLBACKREQUEST']._serialized_end=658
+  _globals['_GETPODAUTHCALLBACKRESPONSE']._serialized_start=661
+  _globals['_GETPODAUTHCALLBACKRESPONSE']._serialized_end=823
+  _globals['_PODAUTHSERVICE']._serialized_start=826
+  _globals['_PODAUTHSERVICE']._serialized_end=1090
 # @@protoc_insertion_point(module_scope)

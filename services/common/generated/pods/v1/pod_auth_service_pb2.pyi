@@ -16,7 +16,7 @@ class GetPodAuthRequest(_message.Message):
     def __init__(self, pod_id_net: _Optional[str] = ...) -> None: ...
 
 class PodAuth(_message.Message):
-    __slots__ = ("pod_id_net", "tapis_auth", "username", "headers", "url")
+    __slots__ = ("pod_id_net", "tapis_auth", "username", "headers", "url", "pod_id")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -29,12 +29,14 @@ class PodAuth(_message.Message):
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
+    POD_ID_FIELD_NUMBER: _ClassVar[int]
     pod_id_net: str
     tapis_auth: bool
     username: str
     headers: _containers.ScalarMap[str, str]
     url: str
-    def __init__(self, pod_id_net: _Optional[str] = ..., tapis_auth: _Optional[bool] = ..., username: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., url: _Optional[str] = ...) -> None: ...
+    pod_id: str
+    def __init__(self, pod_id_net: _Optional[str] = ..., tapis_auth: _Optional[bool] = ..., username: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., url: _Optional[str] = ..., pod_id: _Optional[str] = ...) -> None: ...
 
 class GetPodAuthResponse(_message.Message):
     __slots__ = ("result", "status", "message", "version", "metadata")
