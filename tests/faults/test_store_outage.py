@@ -111,11 +111,12 @@ async def test_sqlite_on_a_full_disk_is_unavailable_and_not_corrupted(small_tmpf
     filler = small_tmpfs / "filler"
     try:
         await _create(store, "before")
-        with filler.open("wb") as out:  # fill the disk to the last byte
+        # Fill the disk to the last byte, unbuffered: nothing is left over for close to write
+        # (a buffered file raises ENOSPC again on close whenever the last write was partial).
+        with filler.open("wb", buffering=0) as out:
             try:
-                while True:
-                    out.write(b"\0" * 65536)
-                    out.flush()
+                while out.write(b"\0" * 65536):
+                    pass
             except OSError:
                 pass
         with pytest.raises(DatabaseUnavailableError, match="database is unavailable"):
