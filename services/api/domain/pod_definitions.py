@@ -21,7 +21,7 @@ from services.api.domain.validation import (
     validate_image,
 )
 from services.api.errors import InvalidArgumentError
-from services.common.network_json import stanza_from_json, stanza_to_json
+from services.common.network_json import stanza_from_wire_json, stanza_to_wire_json
 from services.common.pods_model import PodSpec
 
 BLANK = PodRequest(pod_id="")
@@ -45,7 +45,7 @@ def definition_to_json(definition: PodRequest) -> dict[str, Any]:
         data["environment_variables"] = dict(definition.environment_variables)
     if definition.networking:
         data["networking"] = {
-            name: stanza_to_json(stanza) for name, stanza in definition.networking.items()
+            name: stanza_to_wire_json(stanza) for name, stanza in definition.networking.items()
         }
     if definition.resources:
         data["resources"] = dict(definition.resources)
@@ -68,7 +68,8 @@ def definition_from_json(data: Mapping[str, Any]) -> PodRequest:
         arguments=tuple(data.get("arguments", ())),
         environment_variables=dict(data.get("environment_variables", {})),
         networking={
-            name: stanza_from_json(stanza) for name, stanza in data.get("networking", {}).items()
+            name: stanza_from_wire_json(stanza)
+            for name, stanza in data.get("networking", {}).items()
         },
         resources=dict(data.get("resources", {})),
         volume_mounts={key: MountRequest(**m) for key, m in data.get("volume_mounts", {}).items()},
