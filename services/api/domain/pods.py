@@ -236,24 +236,29 @@ class Pods:
     async def start(
         self, who: Principal, pod_id: str, grab_latest_template_tag: bool = False
     ) -> Changed:
-        record = await self._authorize(who, pod_id, Level.ADMIN)
-        moved = ""
-        if grab_latest_template_tag:
-            running = record.status_requested is ON and record.status in RUNNING
-            record, moved = await self._to_latest_tag(who, record, reapply=running)
-        return _noted(await self._lifecycle(who, record, ON), moved)
+        return await self._ask(who, pod_id, ON, grab_latest_template_tag)
 
     async def stop(self, who: Principal, pod_id: str) -> Changed:
-        return await self._lifecycle(who, await self._authorize(who, pod_id, Level.ADMIN), OFF)
+        return await self._ask(who, pod_id, OFF)
 
     async def restart(
         self, who: Principal, pod_id: str, grab_latest_template_tag: bool = False
     ) -> Changed:
+        return await self._ask(who, pod_id, RequestedStatus.RESTART, grab_latest_template_tag)
+
+    async def _ask(
+        self, who: Principal, pod_id: str, requested: RequestedStatus, grab_latest: bool = False
+    ) -> Changed:
+        """Start, stop or restart (ADMIN); with `grab_latest`, the pod first moves to the
+        newest version of its template tag, applied at once only to a running pod being
+        started (a restart applies it anyway)."""
         record = await self._authorize(who, pod_id, Level.ADMIN)
         moved = ""
-        if grab_latest_template_tag:
-            record, moved = await self._to_latest_tag(who, record, reapply=False)
-        return _noted(await self._lifecycle(who, record, RequestedStatus.RESTART), moved)
+        if grab_latest:
+            running = requested is ON and record.status_requested is ON
+            running = running and record.status in RUNNING
+            record, moved = await self._to_latest_tag(who, record, reapply=running)
+        return _noted(await self._lifecycle(who, record, requested), moved)
 
     async def _to_latest_tag(
         self, who: Principal, record: PodRecord, *, reapply: bool
