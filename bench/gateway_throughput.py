@@ -9,7 +9,9 @@ concurrent clients for --seconds each (the Python loops first warm up for 2 s, n
 PostgreSQL (a pgbench dataset of scale --scale, made with `pgbench -i` on the published port;
 select-only: `SELECT abalance FROM pgbench_accounts WHERE aid = <random>`):
   direct          the published port, sslmode=disable (the pod's own server: the baseline)
-  direct TLS      the published port, sslmode=require, only if the pod's server has ssl=on
+  direct TLS      the published port, sslmode=require: the bench turns the pod's `ssl` on
+                  first (the pods certificate written into PGDATA with COPY, ALTER SYSTEM,
+                  pg_reload_conf), so the gateway paths are compared like for like
   gateway classic the pods port, host=<pod>.pods.localhost hostaddr=127.0.0.1
                   sslmode=require: SSLRequest first, then TLS, through the STARTTLS router
   gateway direct  the same with sslnegotiation=direct: TLS at once, routed by Envoy (SNI+ALPN)
@@ -25,8 +27,9 @@ request:
   gateway         HTTPS to the pods port (SNI and Host <pod>.pods.localhost, certificate
                   verified against the dev CA), keep-alive to Envoy
 
-Prints transactions (requests) per second, p50/p99 latency, ratios to the direct path, and
-the CPU use of the STARTTLS router, of Envoy and of the whole machine while each path ran.
+Prints transactions (requests) per second, p50/p99 latency, ratios to the direct path (and
+for PostgreSQL to direct TLS), the CPU use of the STARTTLS router, of Envoy and of the whole
+machine while each path ran, and a summary of issue 14's ratios.
 Usage: python bench/gateway_throughput.py [--seconds S] [--clients N] [--scale K] [--rounds R]
 """
 
@@ -276,6 +279,30 @@ def published_port(stack: Stack, pod_id: str, port: int) -> int:
     return int(container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"])
 
 
+def enable_ssl(conninfo: dict[str, Any], cert: Path, key: Path) -> None:
+    """Turns `ssl` on in the pod's server (superuser login): writes the certificate and key
+    into the data directory with COPY (a line a row; files made 0600 by the server's umask)
+    and reloads. Changes the pod's data only."""
+    conn = psycopg2.connect(connect_timeout=10, **conninfo)
+    try:
+        conn.autocommit = True
+        cur = conn.cursor()
+        cur.execute("SHOW data_directory")
+        row = cur.fetchone()
+        assert row is not None
+        for name, path in (("bench-server.crt", cert), ("bench-server.key", key)):
+            cur.execute(
+                "COPY (SELECT unnest(string_to_array(%s, E'\\n'))) TO %s",
+                (path.read_text().rstrip("\n"), f"{row[0]}/{name}"),
+            )
+        cur.execute("ALTER SYSTEM SET ssl_cert_file = 'bench-server.crt'")
+        cur.execute("ALTER SYSTEM SET ssl_key_file = 'bench-server.key'")
+        cur.execute("ALTER SYSTEM SET ssl = on")
+        cur.execute("SELECT pg_reload_conf()")
+    finally:
+        conn.close()
+
+
 def wait_for_pg(conninfo: dict[str, Any]) -> str:
     """Waits until the server takes queries; returns its `ssl` setting."""
     deadline = time.monotonic() + 60
@@ -311,18 +338,42 @@ def libpq_env(conninfo: dict[str, Any]) -> dict[str, str]:
 
 def table(title: str, results: list[Result], unit: str) -> None:
     base = results[0]
+    tls = next((r for r in results if r.name == "direct (TLS)"), None)
     print(f"\n{title}")
     print(
         f"{'path':28} {unit + '/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'rate/direct':>11}"
-        f" {'p99/direct':>10} {'router':>6} {'envoy':>6} {'all':>5}  how"
+        f" {'rate/TLS':>8} {'p99/direct':>10} {'router':>6} {'envoy':>6} {'all':>5}  how"
     )
     for r in results:
         print(
             f"{r.name:28} {r.rate:10.0f} {r.ms(50):>8} {r.ms(99):>8}"
-            f" {r.rate / base.rate:11.2f} {r.p99_ratio(base):>10} {r.cpu_share('router'):>6}"
+            f" {r.rate / base.rate:11.2f} {f'{r.rate / tls.rate:.2f}' if tls else '-':>8}"
+            f" {r.p99_ratio(base):>10} {r.cpu_share('router'):>6}"
             f" {r.cpu_share('envoy'):>6} {r.cpu_share('all'):>5}  {r.note}"
             + ("" if r.connections is None else f"{r.connections} connections opened")
         )
+
+
+def ratio(results: list[Result], path: str, base: str) -> str:
+    rates = {r.name: r.rate for r in results}
+    return f"{rates[path] / rates[base]:.2f}" if path in rates and base in rates else "-"
+
+
+def summary(python_pg: list[Result], pgbench: list[Result], http: list[Result]) -> None:
+    """Issue 14's figures, each a ratio of two paths measured in this run."""
+    print("\nissue 14 ratios (rate of the path / rate of the base):")
+    for label, results in (("python loop", python_pg), ("pgbench -S", pgbench)):
+        for path in ("gateway classic (STARTTLS)", "gateway direct TLS (Envoy)"):
+            if path in {r.name for r in results}:
+                print(
+                    f"  PostgreSQL {label:11} {path:28} / direct TLS"
+                    f" {ratio(results, path, 'direct (TLS)'):>5}"
+                    f"   / plain {ratio(results, path, 'direct (plain)'):>5}"
+                )
+    print(
+        f"  HTTPS through the pods port / direct HTTP"
+        f" {ratio(http, 'gateway (HTTPS)', 'direct (plain HTTP)'):>5}"
+    )
 
 
 def main() -> None:
@@ -363,6 +414,9 @@ def main() -> None:
             "port": pods_port,
             "sslmode": "require",
         }
+        wait_for_pg(direct)
+        tls_dir = Path(stack.data_dir) / "gateway" / "tls"
+        enable_ssl(direct, tls_dir / "pods.pem", tls_dir / "pods-key.pem")
         pg_ssl = wait_for_pg(direct)
         print(f"pod's PostgreSQL has ssl={pg_ssl}")
         if not PGBENCH:
@@ -417,6 +471,7 @@ def main() -> None:
     table(f"PostgreSQL select-only, scale {args.scale}, Python loop", python_pg, "tx")
     table(f"PostgreSQL select-only, scale {args.scale}, pgbench -S", pgbench, "tx")
     table("HTTP GET / on pods-http (busybox httpd)", http_results, "req")
+    summary(python_pg, pgbench, http_results)
 
 
 if __name__ == "__main__":
