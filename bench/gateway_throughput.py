@@ -279,10 +279,10 @@ def published_port(stack: Stack, pod_id: str, port: int) -> int:
     return int(container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"])
 
 
-def enable_ssl(conninfo: dict[str, Any], cert: Path, key: Path) -> None:
+def enable_ssl(conninfo: dict[str, Any], cert: Path, key: Path, container: Any) -> None:
     """Turns `ssl` on in the pod's server (superuser login): writes the certificate and key
-    into the data directory with COPY (a line a row; files made 0600 by the server's umask)
-    and reloads. Changes the pod's data only."""
+    into the data directory with COPY (a line a row), makes them 0600 (COPY makes 0644 files,
+    which the server refuses for a key) and reloads. Changes the pod's data only."""
     conn = psycopg2.connect(connect_timeout=10, **conninfo)
     try:
         conn.autocommit = True
@@ -295,6 +295,7 @@ def enable_ssl(conninfo: dict[str, Any], cert: Path, key: Path) -> None:
                 "COPY (SELECT unnest(string_to_array(%s, E'\\n'))) TO %s",
                 (path.read_text().rstrip("\n"), f"{row[0]}/{name}"),
             )
+            container.exec_run(["chmod", "0600", f"{row[0]}/{name}"], user="postgres")
         cur.execute("ALTER SYSTEM SET ssl_cert_file = 'bench-server.crt'")
         cur.execute("ALTER SYSTEM SET ssl_key_file = 'bench-server.key'")
         cur.execute("ALTER SYSTEM SET ssl = on")
@@ -416,8 +417,9 @@ def main() -> None:
         }
         wait_for_pg(direct)
         tls_dir = Path(stack.data_dir) / "gateway" / "tls"
-        enable_ssl(direct, tls_dir / "pods.pem", tls_dir / "pods-key.pem")
-        pg_ssl = wait_for_pg(direct)
+        (container,) = stack.containers(pg_id)
+        enable_ssl(direct, tls_dir / "pods.pem", tls_dir / "pods-key.pem", container)
+        pg_ssl = wait_for_pg({**direct, "sslmode": "require"})
         print(f"pod's PostgreSQL has ssl={pg_ssl}")
         if not PGBENCH:
             raise SystemExit("pgbench is needed for `pgbench -i`")

@@ -28,6 +28,8 @@ from gateway.routes import PodRoute
 from gateway.sni_gate import SniGate
 from gateway.splice_relay import SpliceRelay
 
+LISTENER_WAIT_S = 1.0
+
 
 class HandoffRefused(Exception):
     """The connection ends before the hand-off; the message is the logged outcome."""
@@ -80,17 +82,28 @@ async def refuse(sock: socket.socket, alert: int, outcome: str) -> None:
 
 
 async def connect_envoy(path: str, hello: bytes) -> socket.socket:
-    """A non-blocking connection to Envoy's hand-off listener, the ClientHello already sent."""
+    """A non-blocking connection to Envoy's hand-off listener, the ClientHello already sent.
+    Envoy adds the listener with the first postgres route, a moment after the router sees the
+    route: a missing socket is retried for up to LISTENER_WAIT_S (within the handshake
+    timeout)."""
     loop = asyncio.get_running_loop()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.setblocking(False)
-        await loop.sock_connect(sock, path)
-        await loop.sock_sendall(sock, hello)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    deadline = loop.time() + LISTENER_WAIT_S
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            await loop.sock_connect(sock, path)
+            await loop.sock_sendall(sock, hello)
+        except (FileNotFoundError, ConnectionRefusedError):
+            sock.close()
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.05)
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
 
 async def _read_exactly(loop: asyncio.AbstractEventLoop, sock: socket.socket, count: int) -> bytes:

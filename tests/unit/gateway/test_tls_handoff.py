@@ -101,7 +101,12 @@ async def relayed(
         relay_client, relay_server, idle_timeout=idle_timeout, half_close_grace=grace
     )
     task = asyncio.create_task(relay.run())
-    task.add_done_callback(lambda _: (relay_client.close(), relay_server.close()))
+
+    def close(_: object) -> None:
+        relay_client.close()
+        relay_server.close()
+
+    task.add_done_callback(close)
     return client_end, server_end, task, relay
 
 
