@@ -108,7 +108,11 @@ class PodsListenerOptions:
             router_port=settings.router_port,
             bind_address=bind_address,
             api_port=settings.api_port,
-            handoff_path=str((settings.data_dir / "gateway" / HANDOFF_SOCKET).resolve()),
+            handoff_path=(
+                str((settings.data_dir / "gateway" / HANDOFF_SOCKET).resolve())
+                if settings.router_handoff
+                else None
+            ),
         )
 
 
@@ -123,7 +127,7 @@ def cluster_listener_options(gateway: ClusterGateway) -> PodsListenerOptions:
         bind_address=gateway.bind_address,
         api_host=gateway.api_host,
         api_port=gateway.api_port,
-        handoff_path=str(gateway.xds_dir / HANDOFF_SOCKET),
+        handoff_path=str(gateway.xds_dir / HANDOFF_SOCKET) if gateway.router_handoff else None,
     )
 
 
