@@ -29,7 +29,9 @@ request:
 
 Prints transactions (requests) per second, p50/p99 latency, ratios to the direct path (and
 for PostgreSQL to direct TLS), the CPU use of the STARTTLS router, of Envoy and of the whole
-machine while each path ran, and a summary of issue 14's ratios.
+machine while each path ran, the CPU time per operation of the processes a path involves
+(load generator, router, Envoy, the pod's container: a cost that does not depend on what else
+runs on the machine, unlike the rates), and a summary of issue 14's ratios.
 Usage: python bench/gateway_throughput.py [--seconds S] [--clients N] [--scale K] [--rounds R]
 """
 
@@ -41,6 +43,7 @@ import multiprocessing
 import os
 import random
 import re
+import resource
 import shutil
 import socket
 import ssl
@@ -97,6 +100,12 @@ class Result:
         """The process's CPU use while this path ran, in % of one core."""
         return f"{100 * self.cpu.get(process, 0.0) / self.wall:.0f}%"
 
+    def cpu_per_op(self) -> float:
+        """CPU seconds per operation of the processes the path involves (clients, router,
+        Envoy, pod), over the whole run (warm-up included, so slightly high for all paths)."""
+        spent = sum(self.cpu.get(p, 0.0) for p in ("clients", "router", "envoy", "pod"))
+        return spent / self.ops if self.ops else 0.0
+
     def add(self, other: Result) -> None:
         self.ops += other.ops
         self.seconds += other.seconds
@@ -121,21 +130,47 @@ def cpu_seconds(pid: int | None) -> float:
     return busy / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds() -> float:
+    """CPU time of this bench's finished children: the load loops' workers and pgbench."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def container_cpu_seconds(container_id: str) -> float:
+    """CPU time of a container's cgroup (v1 cpuacct or v2), or 0 when neither is readable."""
+    v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage")
+    if v1.exists():
+        return int(v1.read_text()) / 1e9
+    v2 = Path(f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat")
+    if v2.exists():
+        usec = v2.read_text().split("usage_usec ", 1)[1].split()[0]
+        return int(usec) / 1e6
+    return 0.0
+
+
 def measure(
-    stack: Stack, rounds: int, paths: list[tuple[str, Callable[[], Result]]]
+    stack: Stack, rounds: int, paths: list[tuple[str, Callable[[], Result]]], pod: str
 ) -> list[Result]:
     """Runs every path once per round (in reverse order every other round, so no path is
-    always first), with the CPU use of the STARTTLS router, Envoy and the whole machine (load
-    generator included) during each run."""
+    always first), with the CPU use of the STARTTLS router, Envoy, the pod's container, the
+    load generator and the whole machine during each run. The CPU time per operation of
+    the processes a path involves does not depend on what else the machine runs, unlike
+    the rate when others load the machine."""
     pids = {"router": stack.pid_of("router"), "envoy": stack.pid_of("gateway"), "all": None}
+    (container,) = stack.containers(pod)
+    meters: dict[str, Callable[[], float]] = {
+        p: partial(cpu_seconds, pid) for p, pid in pids.items()
+    }
+    meters["pod"] = partial(container_cpu_seconds, container.id)
+    meters["clients"] = children_cpu_seconds
     results: dict[str, Result] = {}
     for round_ in range(rounds):
         for name, run in paths if round_ % 2 == 0 else paths[::-1]:
-            before = {p: cpu_seconds(pid) for p, pid in pids.items()}
+            before = {p: meter() for p, meter in meters.items()}
             began = time.monotonic()
             result = run()
             result.wall = time.monotonic() - began
-            result.cpu = {p: cpu_seconds(pid) - before[p] for p, pid in pids.items()}
+            result.cpu = {p: meter() - before[p] for p, meter in meters.items()}
             if name in results:
                 results[name].add(result)
             else:
@@ -343,37 +378,49 @@ def table(title: str, results: list[Result], unit: str) -> None:
     print(f"\n{title}")
     print(
         f"{'path':28} {unit + '/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'rate/direct':>11}"
-        f" {'rate/TLS':>8} {'p99/direct':>10} {'router':>6} {'envoy':>6} {'all':>5}  how"
+        f" {'rate/TLS':>8} {'p99/direct':>10} {'router':>6} {'envoy':>6} {'all':>5}"
+        f" {'cpu µs/op':>9} {'cost/TLS':>8}  how"
     )
     for r in results:
         print(
             f"{r.name:28} {r.rate:10.0f} {r.ms(50):>8} {r.ms(99):>8}"
             f" {r.rate / base.rate:11.2f} {f'{r.rate / tls.rate:.2f}' if tls else '-':>8}"
             f" {r.p99_ratio(base):>10} {r.cpu_share('router'):>6}"
-            f" {r.cpu_share('envoy'):>6} {r.cpu_share('all'):>5}  {r.note}"
-            + ("" if r.connections is None else f"{r.connections} connections opened")
+            f" {r.cpu_share('envoy'):>6} {r.cpu_share('all'):>5}"
+            f" {r.cpu_per_op() * 1e6:9.0f}"
+            f" {f'{tls.cpu_per_op() / r.cpu_per_op():.2f}' if tls and r.cpu_per_op() else '-':>8}"
+            f"  {r.note}" + ("" if r.connections is None else f"{r.connections} connections opened")
         )
 
 
 def ratio(results: list[Result], path: str, base: str) -> str:
-    rates = {r.name: r.rate for r in results}
-    return f"{rates[path] / rates[base]:.2f}" if path in rates and base in rates else "-"
+    """rate(path) / rate(base), and in brackets cpu(base) / cpu(path): the rate ratio the
+    CPU cost per operation predicts on a machine the bench has to itself."""
+    by_name = {r.name: r for r in results}
+    if path not in by_name or base not in by_name:
+        return "-"
+    a, b = by_name[path], by_name[base]
+    cost = f"{b.cpu_per_op() / a.cpu_per_op():.2f}" if a.cpu_per_op() else "-"
+    return f"{a.rate / b.rate:.2f} ({cost})"
 
 
 def summary(python_pg: list[Result], pgbench: list[Result], http: list[Result]) -> None:
     """Issue 14's figures, each a ratio of two paths measured in this run."""
-    print("\nissue 14 ratios (rate of the path / rate of the base):")
+    print(
+        "\nissue 14 ratios: rate of the path / rate of the base (in brackets: CPU per operation"
+        " of the base / of the path, the same ratio without the other load on the machine):"
+    )
     for label, results in (("python loop", python_pg), ("pgbench -S", pgbench)):
         for path in ("gateway classic (STARTTLS)", "gateway direct TLS (Envoy)"):
             if path in {r.name for r in results}:
                 print(
                     f"  PostgreSQL {label:11} {path:28} / direct TLS"
-                    f" {ratio(results, path, 'direct (TLS)'):>5}"
-                    f"   / plain {ratio(results, path, 'direct (plain)'):>5}"
+                    f" {ratio(results, path, 'direct (TLS)'):>12}"
+                    f"   / plain {ratio(results, path, 'direct (plain)'):>12}"
                 )
     print(
         f"  HTTPS through the pods port / direct HTTP"
-        f" {ratio(http, 'gateway (HTTPS)', 'direct (plain HTTP)'):>5}"
+        f" {ratio(http, 'gateway (HTTPS)', 'direct (plain HTTP)'):>12}"
     )
 
 
@@ -443,6 +490,7 @@ def main() -> None:
             stack,
             rounds,
             [(n, partial(run_pg, n, c, accounts, clients, secs)) for n, c in pg_paths],
+            pg_id,
         )
         pgbench = measure(
             stack,
@@ -452,6 +500,7 @@ def main() -> None:
                 for n, c in pg_paths
                 if "sslnegotiation" not in c  # libpq 15 cannot
             ],
+            pg_id,
         )
         web_port = published_port(stack, web_id, 5000)
         web_targets = {
@@ -462,6 +511,7 @@ def main() -> None:
             stack,
             rounds,
             [(n, partial(run_http, n, t, clients, secs)) for n, t in web_targets.items()],
+            web_id,
         )
         print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
