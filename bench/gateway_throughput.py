@@ -9,7 +9,9 @@ concurrent clients for --seconds each (the Python loops first warm up for 2 s, n
 PostgreSQL (a pgbench dataset of scale --scale, made with `pgbench -i` on the published port;
 select-only: `SELECT abalance FROM pgbench_accounts WHERE aid = <random>`):
   direct          the published port, sslmode=disable (the pod's own server: the baseline)
-  direct TLS      the published port, sslmode=require, only if the pod's server has ssl=on
+  direct TLS      the published port, sslmode=require: the bench turns the pod's `ssl` on
+                  first (the pods certificate written into PGDATA with COPY, ALTER SYSTEM,
+                  pg_reload_conf), so the gateway paths are compared like for like
   gateway classic the pods port, host=<pod>.pods.localhost hostaddr=127.0.0.1
                   sslmode=require: SSLRequest first, then TLS, through the STARTTLS router
   gateway direct  the same with sslnegotiation=direct: TLS at once, routed by Envoy (SNI+ALPN)
@@ -25,8 +27,11 @@ request:
   gateway         HTTPS to the pods port (SNI and Host <pod>.pods.localhost, certificate
                   verified against the dev CA), keep-alive to Envoy
 
-Prints transactions (requests) per second, p50/p99 latency, ratios to the direct path, and
-the CPU use of the STARTTLS router, of Envoy and of the whole machine while each path ran.
+Prints transactions (requests) per second, p50/p99 latency, ratios to the direct path (and
+for PostgreSQL to direct TLS), the CPU use of the STARTTLS router, of Envoy and of the whole
+machine while each path ran, the CPU time per operation of the processes a path involves
+(load generator, router, Envoy, the pod's container: a cost that does not depend on what else
+runs on the machine, unlike the rates), and a summary of issue 14's ratios.
 Usage: python bench/gateway_throughput.py [--seconds S] [--clients N] [--scale K] [--rounds R]
 """
 
@@ -52,6 +57,7 @@ from typing import Any
 
 import psycopg2
 from _common import RestClient, Stack, machine, percentile, running_stack
+from _cpu import children_cpu_seconds, container_cpu_seconds, cpu_seconds
 
 DOMAIN = "pods.localhost"
 PGBENCH = next(
@@ -94,6 +100,12 @@ class Result:
         """The process's CPU use while this path ran, in % of one core."""
         return f"{100 * self.cpu.get(process, 0.0) / self.wall:.0f}%"
 
+    def cpu_per_op(self) -> float:
+        """CPU seconds per operation of the processes the path involves (clients, router,
+        Envoy, pod), over the whole run (warm-up included, so slightly high for all paths)."""
+        spent = sum(self.cpu.get(p, 0.0) for p in ("clients", "router", "envoy", "pod"))
+        return spent / self.ops if self.ops else 0.0
+
     def add(self, other: Result) -> None:
         self.ops += other.ops
         self.seconds += other.seconds
@@ -106,33 +118,29 @@ class Result:
             self.connections = (self.connections or 0) + other.connections
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """utime + stime of a process (all its threads), or with None the busy time of the whole
-    machine (all cores: everything but idle and iowait), from /proc."""
-    if pid is None:
-        ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        busy = sum(ticks) - ticks[3] - ticks[4]
-    else:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        busy = int(fields[11]) + int(fields[12])
-    return busy / os.sysconf("SC_CLK_TCK")
-
-
 def measure(
-    stack: Stack, rounds: int, paths: list[tuple[str, Callable[[], Result]]]
+    stack: Stack, rounds: int, paths: list[tuple[str, Callable[[], Result]]], pod: str
 ) -> list[Result]:
     """Runs every path once per round (in reverse order every other round, so no path is
-    always first), with the CPU use of the STARTTLS router, Envoy and the whole machine (load
-    generator included) during each run."""
+    always first), with the CPU use of the STARTTLS router, Envoy, the pod's container, the
+    load generator and the whole machine during each run. The CPU time per operation of
+    the processes a path involves does not depend on what else the machine runs, unlike
+    the rate when others load the machine."""
     pids = {"router": stack.pid_of("router"), "envoy": stack.pid_of("gateway"), "all": None}
+    (container,) = stack.containers(pod)
+    meters: dict[str, Callable[[], float]] = {
+        p: partial(cpu_seconds, pid) for p, pid in pids.items()
+    }
+    meters["pod"] = partial(container_cpu_seconds, container.id)
+    meters["clients"] = children_cpu_seconds
     results: dict[str, Result] = {}
     for round_ in range(rounds):
         for name, run in paths if round_ % 2 == 0 else paths[::-1]:
-            before = {p: cpu_seconds(pid) for p, pid in pids.items()}
+            before = {p: meter() for p, meter in meters.items()}
             began = time.monotonic()
             result = run()
             result.wall = time.monotonic() - began
-            result.cpu = {p: cpu_seconds(pid) - before[p] for p, pid in pids.items()}
+            result.cpu = {p: meter() - before[p] for p, meter in meters.items()}
             if name in results:
                 results[name].add(result)
             else:
@@ -276,6 +284,31 @@ def published_port(stack: Stack, pod_id: str, port: int) -> int:
     return int(container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"])
 
 
+def enable_ssl(conninfo: dict[str, Any], cert: Path, key: Path, container: Any) -> None:
+    """Turns `ssl` on in the pod's server (superuser login): writes the certificate and key
+    into the data directory with COPY (a line a row), makes them 0600 (COPY makes 0644 files,
+    which the server refuses for a key) and reloads. Changes the pod's data only."""
+    conn = psycopg2.connect(connect_timeout=10, **conninfo)
+    try:
+        conn.autocommit = True
+        cur = conn.cursor()
+        cur.execute("SHOW data_directory")
+        row = cur.fetchone()
+        assert row is not None
+        for name, path in (("bench-server.crt", cert), ("bench-server.key", key)):
+            cur.execute(
+                "COPY (SELECT unnest(string_to_array(%s, E'\\n'))) TO %s",
+                (path.read_text().rstrip("\n"), f"{row[0]}/{name}"),
+            )
+            container.exec_run(["chmod", "0600", f"{row[0]}/{name}"], user="postgres")
+        cur.execute("ALTER SYSTEM SET ssl_cert_file = 'bench-server.crt'")
+        cur.execute("ALTER SYSTEM SET ssl_key_file = 'bench-server.key'")
+        cur.execute("ALTER SYSTEM SET ssl = on")
+        cur.execute("SELECT pg_reload_conf()")
+    finally:
+        conn.close()
+
+
 def wait_for_pg(conninfo: dict[str, Any]) -> str:
     """Waits until the server takes queries; returns its `ssl` setting."""
     deadline = time.monotonic() + 60
@@ -311,18 +344,54 @@ def libpq_env(conninfo: dict[str, Any]) -> dict[str, str]:
 
 def table(title: str, results: list[Result], unit: str) -> None:
     base = results[0]
+    tls = next((r for r in results if r.name == "direct (TLS)"), None)
     print(f"\n{title}")
     print(
         f"{'path':28} {unit + '/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'rate/direct':>11}"
-        f" {'p99/direct':>10} {'router':>6} {'envoy':>6} {'all':>5}  how"
+        f" {'rate/TLS':>8} {'p99/direct':>10} {'router':>6} {'envoy':>6} {'all':>5}"
+        f" {'cpu µs/op':>9} {'cost/TLS':>8}  how"
     )
     for r in results:
         print(
             f"{r.name:28} {r.rate:10.0f} {r.ms(50):>8} {r.ms(99):>8}"
-            f" {r.rate / base.rate:11.2f} {r.p99_ratio(base):>10} {r.cpu_share('router'):>6}"
-            f" {r.cpu_share('envoy'):>6} {r.cpu_share('all'):>5}  {r.note}"
-            + ("" if r.connections is None else f"{r.connections} connections opened")
+            f" {r.rate / base.rate:11.2f} {f'{r.rate / tls.rate:.2f}' if tls else '-':>8}"
+            f" {r.p99_ratio(base):>10} {r.cpu_share('router'):>6}"
+            f" {r.cpu_share('envoy'):>6} {r.cpu_share('all'):>5}"
+            f" {r.cpu_per_op() * 1e6:9.0f}"
+            f" {f'{tls.cpu_per_op() / r.cpu_per_op():.2f}' if tls and r.cpu_per_op() else '-':>8}"
+            f"  {r.note}" + ("" if r.connections is None else f"{r.connections} connections opened")
         )
+
+
+def ratio(results: list[Result], path: str, base: str) -> str:
+    """rate(path) / rate(base), and in brackets cpu(base) / cpu(path): the rate ratio the
+    CPU cost per operation predicts on a machine the bench has to itself."""
+    by_name = {r.name: r for r in results}
+    if path not in by_name or base not in by_name:
+        return "-"
+    a, b = by_name[path], by_name[base]
+    cost = f"{b.cpu_per_op() / a.cpu_per_op():.2f}" if a.cpu_per_op() else "-"
+    return f"{a.rate / b.rate:.2f} ({cost})"
+
+
+def summary(python_pg: list[Result], pgbench: list[Result], http: list[Result]) -> None:
+    """Issue 14's figures, each a ratio of two paths measured in this run."""
+    print(
+        "\nissue 14 ratios: rate of the path / rate of the base (in brackets: CPU per operation"
+        " of the base / of the path, the same ratio without the other load on the machine):"
+    )
+    for label, results in (("python loop", python_pg), ("pgbench -S", pgbench)):
+        for path in ("gateway classic (STARTTLS)", "gateway direct TLS (Envoy)"):
+            if path in {r.name for r in results}:
+                print(
+                    f"  PostgreSQL {label:11} {path:28} / direct TLS"
+                    f" {ratio(results, path, 'direct (TLS)'):>12}"
+                    f"   / plain {ratio(results, path, 'direct (plain)'):>12}"
+                )
+    print(
+        f"  HTTPS through the pods port / direct HTTP"
+        f" {ratio(http, 'gateway (HTTPS)', 'direct (plain HTTP)'):>12}"
+    )
 
 
 def main() -> None:
@@ -363,7 +432,11 @@ def main() -> None:
             "port": pods_port,
             "sslmode": "require",
         }
-        pg_ssl = wait_for_pg(direct)
+        wait_for_pg(direct)
+        tls_dir = Path(stack.data_dir) / "gateway" / "tls"
+        (container,) = stack.containers(pg_id)
+        enable_ssl(direct, tls_dir / "pods.pem", tls_dir / "pods-key.pem", container)
+        pg_ssl = wait_for_pg({**direct, "sslmode": "require"})
         print(f"pod's PostgreSQL has ssl={pg_ssl}")
         if not PGBENCH:
             raise SystemExit("pgbench is needed for `pgbench -i`")
@@ -387,6 +460,7 @@ def main() -> None:
             stack,
             rounds,
             [(n, partial(run_pg, n, c, accounts, clients, secs)) for n, c in pg_paths],
+            pg_id,
         )
         pgbench = measure(
             stack,
@@ -396,6 +470,7 @@ def main() -> None:
                 for n, c in pg_paths
                 if "sslnegotiation" not in c  # libpq 15 cannot
             ],
+            pg_id,
         )
         web_port = published_port(stack, web_id, 5000)
         web_targets = {
@@ -406,6 +481,7 @@ def main() -> None:
             stack,
             rounds,
             [(n, partial(run_http, n, t, clients, secs)) for n, t in web_targets.items()],
+            web_id,
         )
         print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
@@ -417,6 +493,7 @@ def main() -> None:
     table(f"PostgreSQL select-only, scale {args.scale}, Python loop", python_pg, "tx")
     table(f"PostgreSQL select-only, scale {args.scale}, pgbench -S", pgbench, "tx")
     table("HTTP GET / on pods-http (busybox httpd)", http_results, "req")
+    summary(python_pg, pgbench, http_results)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def cluster_gateway(settings: Settings) -> envoy_config.ClusterGateway:
         api_port=settings.api_port,
         router_host="127.0.0.1",
         router_port=settings.router_port,
+        router_handoff=settings.router_handoff,
         port=settings.gateway_port,
         pods_port=settings.pods_port,
         admin_port=settings.gateway_admin_port,

@@ -53,7 +53,7 @@ async def run(settings: Settings) -> None:
         upstream,
         RouteMetrics(),
     )
-    router = StartTlsRouter(keeper.current, options.tls)
+    router = StartTlsRouter(keeper.current, options.tls, handoff=options.handoff_path)
     bus = await MessageBus.connect(settings)
     await bus.ensure_streams()
     wake = asyncio.Event()

@@ -19,6 +19,12 @@ and ALPN of the ClientHello, and Envoy picks the filter chain whose match names 
 - Plaintext (classic libpq sends an SSLRequest before any TLS): proxied untouched to the
   STARTTLS router (gateway/starttls_router.py), which answers it and routes by SNI itself.
 
+With `handoff_path` a second listener, on that Unix socket, takes the TLS streams the
+STARTTLS router hands off (gateway/tls_handoff.py): one chain per serving postgres route
+without an ip_allow_list, matched by SNI alone (libpq before 17 sends no ALPN), TLS terminated
+with ALPN `postgresql` offered, bytes to the pod. Only the router reaches the socket (a file in
+the gateway's private directory), and it has decided the SNI already.
+
 A tcp or postgres route that is not serving has no chain, and neither has an unknown name:
 Envoy then closes the connection during the handshake. Every chain is named after its host and
 rendered deterministically, so an update that adds or removes other pods leaves it (and its
@@ -54,6 +60,8 @@ from gateway.routes import PodRoute, RouteTable
 from services.common.settings import Settings
 
 PODS_LISTENER = "pods"
+HANDOFF_LISTENER = "pods_handoff"
+HANDOFF_SOCKET = "handoff.sock"
 ROUTER_CLUSTER = "starttls_router"
 STARTTLS_CHAIN = "starttls"
 POSTGRES_ALPN = "postgresql"
@@ -86,6 +94,8 @@ class PodsListenerOptions:
     # The api's gRPC port, for the login check of pods with tapis_auth (gateway/pod_login.py).
     api_host: str = "127.0.0.1"
     api_port: int = 50051
+    # Envoy's listener for the STARTTLS router's hand-offs (None: the router terminates TLS).
+    handoff_path: str | None = None
 
     @classmethod
     def from_settings(
@@ -98,6 +108,11 @@ class PodsListenerOptions:
             router_port=settings.router_port,
             bind_address=bind_address,
             api_port=settings.api_port,
+            handoff_path=(
+                str((settings.data_dir / "gateway" / HANDOFF_SOCKET).resolve())
+                if settings.router_handoff
+                else None
+            ),
         )
 
 
@@ -112,6 +127,7 @@ def cluster_listener_options(gateway: ClusterGateway) -> PodsListenerOptions:
         bind_address=gateway.bind_address,
         api_host=gateway.api_host,
         api_port=gateway.api_port,
+        handoff_path=str(gateway.xds_dir / HANDOFF_SOCKET) if gateway.router_handoff else None,
     )
 
 
@@ -125,8 +141,9 @@ class Snapshot:
 
 def build_snapshot(table: RouteTable, options: PodsListenerOptions) -> Snapshot:
     """The pods listener and the clusters it needs for `table`."""
+    handoff = handoff_listener(table, options)
     return Snapshot(
-        listeners=(pods_listener(table, options),),
+        listeners=(pods_listener(table, options), *([handoff] if handoff else [])),
         clusters=tuple(pods_clusters(table, options)),
     )
 
@@ -146,6 +163,37 @@ def pods_listener(table: RouteTable, options: PodsListenerOptions) -> JsonObject
         "listener_filters": [tls_inspector()],
         "listener_filters_timeout": duration(options.handshake_timeout),
         "filter_chains": [*chains, starttls_chain(options)],
+    }
+
+
+def handoff_listener(table: RouteTable, options: PodsListenerOptions) -> JsonObject | None:
+    """The listener of the router's hand-offs; None without a path or a route to serve."""
+    if options.handoff_path is None:
+        return None
+    chains = [
+        handoff_chain(route, options)
+        for route in _sorted(table.routes.values())
+        if route.protocol == "postgres" and route.serving and not route.options.ip_allow_list
+    ]
+    if not chains:
+        return None
+    return {
+        "@type": LISTENER_TYPE,
+        "name": HANDOFF_LISTENER,
+        "address": {"pipe": {"path": options.handoff_path}},
+        "listener_filters": [tls_inspector()],
+        "listener_filters_timeout": duration(options.handshake_timeout),
+        "filter_chains": chains,
+    }
+
+
+def handoff_chain(route: PodRoute, options: PodsListenerOptions) -> JsonObject:
+    """A postgres route's chain on the hand-off listener: matched by SNI only."""
+    return {
+        "name": route.host,
+        "filter_chain_match": {"server_names": [route.host], "transport_protocol": "tls"},
+        "transport_socket": downstream_tls(options.tls, (POSTGRES_ALPN,)),
+        "filters": [tcp_proxy(TCP_STATS, route.cluster_name, options.tcp_idle_timeout)],
     }
 
 

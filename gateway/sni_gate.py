@@ -107,13 +107,18 @@ class SniGate:
         """The decision made for `session` (None if its handshake never got that far)."""
         return self._decisions.pop(session, None)
 
+    def decide(self, server_name: str | None) -> SniDecision:
+        """The decision for `server_name` with the route table of this moment (never raises:
+        a table that cannot be read is the NO_TABLE refusal)."""
+        try:
+            return decide(self._routes(), server_name)
+        except Exception:  # in the SNI callback an exception would only print as "unraisable"
+            logger.exception("route table lookup failed")
+            return SniDecision(server_name, refusal=Refusal.NO_TABLE)
+
     def _on_sni(
         self, session: ssl.SSLObject, server_name: str | None, _context: ssl.SSLContext
     ) -> int | None:
-        try:
-            decision = decide(self._routes(), server_name)
-        except Exception:  # an exception here would only print as "unraisable"
-            logger.exception("route table lookup failed")
-            decision = SniDecision(server_name, refusal=Refusal.NO_TABLE)
+        decision = self.decide(server_name)
         self._decisions[session] = decision
         return decision.alert

@@ -68,6 +68,7 @@ from gateway.postgres_wire import (
 )
 from gateway.routes import PodRoute, RouteTable
 from gateway.sni_gate import SniGate
+from gateway.tls_handoff import Handoff, HandoffRefused
 from gateway.tls_stream import CHUNK, TlsStream
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,12 @@ class StartTlsRouter:
     returning a new one; open connections keep their pod. `handshake_timeout` bounds
     everything before proxying (requests, TLS handshake, connecting to the pod);
     `idle_timeout` (None: never) closes a connection silent in both directions for that long.
+
+    With `handoff` (the Unix socket path of Envoy's hand-off listener) the router does not
+    terminate TLS: it reads the SNI of the ClientHello, decides as above, and relays the TLS
+    stream unchanged to Envoy in the kernel (gateway/tls_handoff.py). Envoy then terminates
+    TLS and proxies to the pod; the router never sees the pod's BackendKeyData, so plaintext
+    CancelRequests find no connection (libpq 17's PQcancelBlocking, over TLS, still works).
     """
 
     def __init__(
@@ -133,6 +140,7 @@ class StartTlsRouter:
         *,
         handshake_timeout: float = 10.0,
         idle_timeout: float | None = None,
+        handoff: str | None = None,
     ) -> None:
         if handshake_timeout <= 0:
             raise ValueError("handshake_timeout must be positive")
@@ -141,6 +149,7 @@ class StartTlsRouter:
         self._gate = SniGate(routes, tls)
         self._handshake_timeout = handshake_timeout
         self._idle_timeout = idle_timeout
+        self._handoff = handoff
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -191,16 +200,27 @@ class StartTlsRouter:
         conn = _Connection(peer=_peer(writer), started=loop.time())
         upstream: asyncio.StreamWriter | None = None
         tls: TlsStream | None = None
+        handoff = Handoff(self._gate, self._handoff) if self._handoff else None
         try:
             if self._stopping:
                 raise _Finished("router stopping")
             try:
                 async with asyncio.timeout(self._handshake_timeout):
-                    tls = await self._negotiate(reader, writer, conn)
-                    upstream_reader, upstream = await self._connect(tls, conn)
+                    await self._read_requests(reader, writer, conn)
+                    if handoff is not None:
+                        await handoff.start(reader, writer)
+                    else:
+                        tls = await self._negotiate(reader, writer, conn)
+                        upstream_reader, upstream = await self._connect(tls, conn)
             except TimeoutError:
                 raise _Finished("negotiation timed out") from None
-            conn.outcome = await self._proxy(tls, upstream_reader, upstream, conn)
+            if handoff is not None:
+                conn.outcome = await handoff.relay(self._idle_timeout, HALF_CLOSE_GRACE_S)
+            else:
+                assert tls is not None and upstream is not None
+                conn.outcome = await self._proxy(tls, upstream_reader, upstream, conn)
+        except HandoffRefused as refused:
+            conn.outcome = str(refused)
         except _Finished as refused:
             conn.outcome = str(refused)
         except asyncio.CancelledError:
@@ -215,14 +235,18 @@ class StartTlsRouter:
                 del self._by_cancel_key[conn.cancel_key]
             if tls is not None:
                 tls.shutdown()
+            if handoff is not None:
+                conn.sni, conn.route = handoff.sni, handoff.route
+                conn.to_pod, conn.from_pod = handoff.to_pod, handoff.from_pod
+                handoff.close()
             await _close(writer, upstream)
             conn.log(loop.time())
             self._tasks.discard(task)
 
-    async def _negotiate(
+    async def _read_requests(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: _Connection
-    ) -> TlsStream:
-        """Reads the requests up to TLS and runs the handshake; _Finished for anything else."""
+    ) -> None:
+        """Reads the requests up to an SSLRequest; _Finished for anything else."""
         try:
             head = await reader.readexactly(8)
             kind = classify_request(head)
@@ -252,6 +276,10 @@ class StartTlsRouter:
         if kind is not RequestKind.SSL:
             raise _Finished("unrecognized request")
 
+    async def _negotiate(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: _Connection
+    ) -> TlsStream:
+        """Answers the SSLRequest and runs the TLS handshake; _Finished if it fails."""
         writer.write(b"S")
         await writer.drain()
         session, incoming, outgoing = self._gate.session()

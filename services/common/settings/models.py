@@ -218,6 +218,13 @@ class GatewaySettings(SettingsGroup):
         8443, description="the one TLS port serving every pod by name (443 in production)"
     )
     router_port: int = Field(50054, description="the STARTTLS router (loopback, behind Envoy)")
+    router_handoff: bool = Field(
+        True,
+        description="1: the STARTTLS router reads the SNI and hands the TLS stream to Envoy "
+        "(relayed in the kernel; plaintext CancelRequests are not routed); 0: it terminates "
+        "TLS itself (slower; routes plaintext CancelRequests)",
+        json_schema_extra=_doc("1"),
+    )
     router_health_port: int = Field(
         50055, description="the pod router's gRPC health (grpc.health.v1) port"
     )

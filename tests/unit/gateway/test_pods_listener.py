@@ -18,6 +18,7 @@ from gateway import pods_listener as pl
 from gateway import xds_files
 from gateway.pods_listener import PodsListenerOptions, build_snapshot
 from gateway.routes import RouteTable
+from services.common.stanza_options import StanzaOptions
 from tests.unit.gateway.pods_support import DOMAIN, OPTIONS, plain, route, table
 
 
@@ -369,3 +370,45 @@ def test_snapshot_files_parse_as_envoys_own_types() -> None:
     cluster = cluster_pb2.Cluster()
     assert cds_message.resources[0].Unpack(cluster)
     assert cluster.name == "starttls_router"
+
+
+# --- the STARTTLS router's hand-off listener -----------------------------------------------------
+
+HANDOFF = replace(OPTIONS, handoff_path="/data/gateway/handoff.sock")
+
+
+def test_handoff_listener_serves_postgres_routes_by_sni_alone_on_its_unix_socket() -> None:
+    host = f"db.{DOMAIN}"
+    routes = table(
+        route("db", "postgres", upstream_port=5432),
+        route("web"),
+        route("graph", "tcp", upstream_port=7687),
+        route("down", "postgres", status="STOPPED", upstream_port=5432),
+        replace(route("walled", "postgres"), options=StanzaOptions(ip_allow_list=("10.0.0.0/8",))),
+    )
+    listener = plain(pl.handoff_listener(routes, HANDOFF))
+    assert listener["name"] == "pods_handoff"
+    assert listener["address"] == {"pipe": {"path": "/data/gateway/handoff.sock"}}
+    assert [f["name"] for f in listener["listener_filters"]] == [
+        "envoy.filters.listener.tls_inspector"
+    ]
+    assert listener["filter_chains"] == [
+        {
+            "name": host,
+            # no ALPN in the match: libpq before 17 sends none (the router decided the SNI)
+            "filter_chain_match": {"server_names": [host], "transport_protocol": "tls"},
+            "transport_socket": tls_socket(["postgresql"]),
+            "filters": [tcp_proxy("pods_tcp", "pod_db_pods_example_org")],
+        }
+    ]
+    assert [x["name"] for x in build_snapshot(routes, HANDOFF).listeners] == [
+        "pods",
+        "pods_handoff",
+    ]
+
+
+def test_no_handoff_listener_without_a_path_or_a_postgres_route_to_serve() -> None:
+    routes = table(route("db", "postgres", upstream_port=5432))
+    assert pl.handoff_listener(routes, OPTIONS) is None
+    assert pl.handoff_listener(table(route("web")), HANDOFF) is None
+    assert [x["name"] for x in build_snapshot(routes, OPTIONS).listeners] == ["pods"]

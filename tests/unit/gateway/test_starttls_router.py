@@ -8,6 +8,7 @@ from __future__ import annotations
 import ssl
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -319,7 +320,7 @@ def test_the_server_offers_no_tls_below_1_2(tls: TlsFiles) -> None:
 @pytest.mark.parametrize(
     "kwargs", [{"handshake_timeout": 0}, {"handshake_timeout": -1}, {"idle_timeout": 0}]
 )
-def test_timeouts_must_be_positive(tls: TlsFiles, kwargs: dict[str, float]) -> None:
+def test_timeouts_must_be_positive(tls: TlsFiles, kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="must be positive"):
         StartTlsRouter(lambda: TABLE, tls, **kwargs)
 
