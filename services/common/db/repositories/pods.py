@@ -35,7 +35,6 @@ from services.common.records import AlreadyExistsError, StorageKey
 from services.common.runtime.types import PodKey
 from services.common.storage.types import VolumeKey
 
-
 _PODS = PodRow.__table__
 _GRANTS = PodPermissionRow.__table__
 # The pod and the user's level on it (NULL: no grant), built once: GetPod and every other call
