@@ -10,7 +10,11 @@ and its latency is measured from its due time, so queueing behind a slow call is
 http.client connection for REST (X-Tapis-Token header) and one gRPC channel (x-tapis-token
 metadata) for each gRPC path. A path stops early if it falls more than --seconds behind.
 
-Prints p50, p90, p99 and max per path, and p50 and p99 of each path over direct gRPC.
+Prints p50, p90, p99 and max per path, p50 and p99 of each path over direct gRPC, and the CPU
+time the api and the gateway's processes (Envoy with its Python parent) spent per call on each
+path (from /proc: less sensitive to other work on the machine than latencies), with `uptime`'s
+load average at the start and end. The path on which only the gateway's CPU grows shows what
+the Envoy hop (and the REST transcoding) costs.
 Usage: python bench/getpod_latency.py [--rate R] [--seconds S]
 """
 
@@ -19,10 +23,12 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from _common import (
@@ -49,6 +55,7 @@ class Result:
     latencies: list[float]  # seconds, from due time to answer
     planned: int
     elapsed: float  # seconds from the first due time to the last answer
+    cpu_ms: dict[str, float]  # process name → CPU ms per call during the timed calls
 
     def ms(self, p: float) -> float:
         return percentile(self.latencies, p) * 1000
@@ -97,10 +104,27 @@ def grpc_call(port: int, token: str, pod_id: str) -> tuple[Call, Callable[[], No
     return call, channel.close
 
 
-def drive(name: str, call: Call, rate: float, seconds: float) -> Result:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (the gateway's Envoy is a child of it)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(p for c in children for p in process_tree(int(c)))]
+
+
+def cpu_of(pids: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(cpu_seconds(p) for p in group) for name, group in pids.items()}
+
+
+def drive(name: str, call: Call, rate: float, seconds: float, pids: dict[str, list[int]]) -> Result:
     """Open-loop: latency of request i counts from start + i / rate."""
     for _ in range(WARMUP_CALLS):
         call()
+    cpu_before = cpu_of(pids)
     planned = round(rate * seconds)
     latencies: list[float] = []
     start = time.perf_counter() + 0.05
@@ -113,7 +137,8 @@ def drive(name: str, call: Call, rate: float, seconds: float) -> Result:
             break  # hopelessly behind: bound the run
         call()
         latencies.append(time.perf_counter() - due)
-    return Result(name, latencies, planned, time.perf_counter() - start)
+    cpu = {k: (v - cpu_before[k]) * 1000 / max(len(latencies), 1) for k, v in cpu_of(pids).items()}
+    return Result(name, latencies, planned, time.perf_counter() - start, cpu)
 
 
 def main() -> None:
@@ -123,11 +148,16 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
+    print(f"load average at start: {os.getloadavg()}")
     api_port = free_port()
     results: list[Result] = []
     with running_stack({"PODS_API_PORT": str(api_port)}) as stack:
         pod_id = create_available_pod(stack)
         token = stack.token()
+        pids = {
+            "api": process_tree(stack.pid_of("api")),
+            "gateway": process_tree(stack.pid_of("gateway")),
+        }
         paths = [
             ("REST via Envoy", rest_call(stack, token, pod_id)),
             ("gRPC via Envoy", grpc_call(gateway_port(stack), token, pod_id)),
@@ -135,22 +165,23 @@ def main() -> None:
         ]
         for name, (call, close) in paths:
             try:
-                results.append(drive(name, call, args.rate, args.seconds))
+                results.append(drive(name, call, args.rate, args.seconds, pids))
             finally:
                 close()
 
     print(f"GetPod at {args.rate:g} req/s for {args.seconds:g} s per path (open loop)")
     print(
         f"{'path':20} {'sent':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-        f" {'p50/direct':>10} {'p99/direct':>10}"
+        f" {'p50/direct':>10} {'p99/direct':>10} {'api cpu ms':>10} {'gw cpu ms':>9}"
     )
     direct = results[-1]
     for r in results:
         print(
             f"{r.name:20} {len(r.latencies):4d}/{r.planned:<4d} {r.ms(50):8.2f} {r.ms(90):8.2f}"
             f" {r.ms(99):8.2f} {r.ms(100):8.2f} {r.ms(50) / direct.ms(50):10.2f}"
-            f" {r.ms(99) / direct.ms(99):10.2f}"
+            f" {r.ms(99) / direct.ms(99):10.2f} {r.cpu_ms['api']:10.2f} {r.cpu_ms['gateway']:9.2f}"
         )
+    print(f"load average at end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -70,4 +70,5 @@ class Repositories:
             await session.execute(select(1))
 
     async def close(self) -> None:
+        self.sessions.close()
         await self.engine.dispose()

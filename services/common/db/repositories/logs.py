@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from services.common.db.models import PodLogChunk, PodRow
 from services.common.db.pod_rows import get_row
@@ -93,18 +94,25 @@ class LogRepository:
 
     async def read_logs(self, key: PodKey, limit_bytes: int, previous: int = 0) -> str:
         """The newest output of the current run (or of the run `previous` runs before it), at
-        most `limit_bytes`."""
-        async with self._session() as session:
-            row = await get_row(session, key)
-            if row is None:
+        most `limit_bytes`. One read (Sessions.read); the chunks are joined once, and encoded
+        and cut only when they hold more than `limit_bytes` (their sizes say so)."""
+
+        def read(session: Session) -> str:
+            db = session.connection()
+            run = db.execute(LOG_RUN, {"tenant_id": key.tenant_id, "pod_id": key.pod_id})
+            current = run.scalar()
+            if current is None:
                 return ""
-            rows = await session.scalars(
-                select(PodLogChunk.data)
-                .where(*chunks_of(key), PodLogChunk.run == row.log_run - previous)
-                .order_by(PodLogChunk.id)
-            )
-            data = "".join(rows.all()).encode()
-        return data[-limit_bytes:].decode(errors="ignore")
+            chunks = db.execute(
+                LOG_CHUNKS,
+                {"tenant_id": key.tenant_id, "pod_id": key.pod_id, "run": current - previous},
+            ).all()
+            text = "".join(data for data, _ in chunks)
+            if sum(size for _, size in chunks) <= limit_bytes:
+                return text
+            return text.encode()[-limit_bytes:].decode(errors="ignore")
+
+        return await self._session.read(read)
 
     async def start_log_run(self, key: PodKey, runs_kept: int) -> None:
         """A new container: its output starts a new run; only the newest `runs_kept` runs
@@ -124,6 +132,22 @@ async def new_log_run(session: Any, row: PodRow, runs_kept: int) -> None:
     await session.execute(
         delete(PodLogChunk).where(*chunks_of(key), PodLogChunk.run <= row.log_run - runs_kept)
     )
+
+
+_PODS = PodRow.__table__
+_CHUNKS = PodLogChunk.__table__
+LOG_RUN = select(_PODS.c.log_run).where(
+    _PODS.c.tenant_id == bindparam("tenant_id"), _PODS.c.pod_id == bindparam("pod_id")
+)
+LOG_CHUNKS = (
+    select(_CHUNKS.c.data, _CHUNKS.c.size)
+    .where(
+        _CHUNKS.c.tenant_id == bindparam("tenant_id"),
+        _CHUNKS.c.pod_id == bindparam("pod_id"),
+        _CHUNKS.c.run == bindparam("run"),
+    )
+    .order_by(_CHUNKS.c.id)
+)
 
 
 def chunks_of(key: PodKey) -> tuple[Any, Any]:

@@ -10,9 +10,11 @@ Quota-consuming writes hold the owner's quota row lock (services/common/db/quota
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from services.common.db import quotas
 from services.common.db.codec import aware, spec_to_json
@@ -32,6 +34,23 @@ from services.common.quotas_model import Quota
 from services.common.records import AlreadyExistsError, StorageKey
 from services.common.runtime.types import PodKey
 from services.common.storage.types import VolumeKey
+
+_PODS = PodRow.__table__
+_GRANTS = PodPermissionRow.__table__
+# The pod and the user's level on it (NULL: no grant), built once: GetPod and every other call
+# on one pod run it (Core, not ORM: no query building or ORM loading per call).
+POD_AND_LEVEL = (
+    select(*_PODS.columns, _GRANTS.c.level)
+    .outerjoin(
+        _GRANTS,
+        and_(
+            _GRANTS.c.tenant_id == _PODS.c.tenant_id,
+            _GRANTS.c.pod_id == _PODS.c.pod_id,
+            _GRANTS.c.username == bindparam("username"),
+        ),
+    )
+    .where(_PODS.c.tenant_id == bindparam("tenant_id"), _PODS.c.pod_id == bindparam("pod_id"))
+)
 
 
 class PodRepository:
@@ -224,24 +243,16 @@ class PodRepository:
     ) -> tuple[PodRecord, Level | None] | None:
         """The pod and the user's level on it (None: no grant), in one query; None when the
         pod does not exist. What every call on one pod asks first."""
-        query = (
-            select(PodRow, PodPermissionRow.level)
-            .outerjoin(
-                PodPermissionRow,
-                and_(
-                    PodPermissionRow.tenant_id == PodRow.tenant_id,
-                    PodPermissionRow.pod_id == PodRow.pod_id,
-                    PodPermissionRow.username == username,
-                ),
-            )
-            .where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
-        )
-        async with self._session() as session:
-            found = (await session.execute(query)).first()
+        params = {"tenant_id": key.tenant_id, "pod_id": key.pod_id, "username": username}
+
+        def read(session: Session) -> tuple[PodRecord, Level | None] | None:
+            found = session.connection().execute(POD_AND_LEVEL, params).first()
             if found is None:
                 return None
-            row, level = found
-            return pod_record(row), Level(level) if level else None
+            # A Core row of the pods table has the attributes of a PodRow (same names).
+            return pod_record(cast(PodRow, found)), Level(found.level) if found.level else None
+
+        return await self._session.read(read)
 
     async def readable_pods(self, tenant_id: str, username: str) -> list[PodRecord]:
         """Pods of the tenant on which the user has any permission, ordered by pod_id."""

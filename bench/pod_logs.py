@@ -1,0 +1,124 @@
+"""GetPodLogs of a pod that wrote 10 MB: REST through Envoy, against `docker logs` of the same
+container in the same run.
+
+Starts a local stack, creates a pods-http pod whose command writes --mb MB (decimal) of text
+to stdout and then sleeps, and waits until GET /v3/pods/{id}/logs returns it all (health has
+read it into the database). Then, alternating, --runs times each: (a) REST GET of the logs
+through Envoy (keep-alive http.client, the whole body read and its JSON envelope parsed, as
+tapipy does), (b) `docker logs` of the container to /dev/null (the engine's own path: the
+baseline). Prints p50 and p90 of each, their ratio, the body size, and the RSS of the api,
+the spawner and Envoy before the first and after the last call (memory flat or not), with
+`uptime`'s load average at the start and end.
+
+Usage: python bench/pod_logs.py [--runs N] [--mb M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from _common import RestClient, Stack, gateway_port, machine, percentile, running_stack
+
+IMAGE = "pods-http:latest"
+LINE = 'the quick brown fox jumps over the lazy dog 0123456789 \\ " tab\tend'
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def gateway_pids(stack: Stack) -> dict[str, int]:
+    """The api, the spawner and Envoy (a child of the gateway process)."""
+    pids = {name: stack.pid_of(name) for name in ("api", "spawner")}
+    gateway = stack.pid_of("gateway")
+    children = Path(f"/proc/{gateway}/task/{gateway}/children").read_text().split()
+    for child in [gateway, *map(int, children)]:
+        if "envoy" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="ignore"):
+            pids["envoy"] = child
+    return pids
+
+
+def uptime() -> str:
+    return os.getloadavg().__repr__()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--mb", type=float, default=10.0)
+    args = parser.parse_args()
+    size = int(args.mb * 1_000_000)
+
+    print(f"machine: {machine()}")
+    print(f"load average at start: {uptime()}")
+    with running_stack() as stack:
+        rest = RestClient(stack)
+        pod_id = f"logs{uuid.uuid4().hex[:10]}"
+        script = f"yes '{LINE}' | head -c {size}; exec sleep 100000"
+        rest.call(
+            "POST",
+            "/v3/pods",
+            {"pod_id": pod_id, "image": IMAGE, "command": ["sh", "-c", script]},
+        )
+        path = f"/v3/pods/{pod_id}/logs"
+        deadline = time.monotonic() + 180
+        while (got := len(rest.call("GET", path)["result"]["logs"])) < size * 0.97:
+            print(f"  logs so far: {got} characters", flush=True)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the logs never reached their size")
+            time.sleep(0.5)
+        rest.close()
+        container = stack.containers(pod_id)[0].id
+        conn = http.client.HTTPConnection("127.0.0.1", gateway_port(stack), timeout=60)
+        headers = {"X-Tapis-Token": stack.token()}
+        pids = gateway_pids(stack)
+        before = {name: rss_mib(pid) for name, pid in pids.items()}
+        rest_times: list[float] = []
+        docker_times: list[float] = []
+        body_bytes = 0
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            logs = json.loads(body)["result"]["logs"]
+            rest_times.append(time.perf_counter() - start)
+            if response.status != 200 or len(logs) < size * 0.97:
+                raise RuntimeError(f"GetPodLogs: {response.status}, {len(logs)} characters")
+            body_bytes = len(body)
+            start = time.perf_counter()
+            subprocess.run(
+                ["docker", "logs", container],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+            )
+            docker_times.append(time.perf_counter() - start)
+        after = {name: rss_mib(pid) for name, pid in pids.items()}
+        conn.close()
+
+    print(f"logs of {size / 1e6:g} MB, body {body_bytes / 1e6:.2f} MB, {args.runs} runs each")
+    print(f"{'path':26} {'p50 ms':>8} {'p90 ms':>8}")
+    for name, times in (("REST GetPodLogs via Envoy", rest_times), ("docker logs", docker_times)):
+        print(f"{name:26} {percentile(times, 50) * 1000:8.1f} {percentile(times, 90) * 1000:8.1f}")
+    ratio = percentile(rest_times, 50) / percentile(docker_times, 50)
+    print(f"p50 REST / docker logs: {ratio:.2f}")
+    print(
+        "RSS MiB before -> after: "
+        + ", ".join(f"{name} {before[name]:.0f} -> {after[name]:.0f}" for name in pids)
+    )
+    print(f"load average at end: {uptime()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""CPU and wall time of the read every call on one pod starts with (the pod and the caller's
+grant: `PodRepository.pod_and_level`), in this process, on a fresh migrated SQLite file.
+
+No stack: the figure is the api's own database cost per GetPod, measured as process CPU time,
+which other work on the machine disturbs far less than latencies. Run it on two checkouts to
+compare them (BENCHMARKS.md, issue 14). Prints the median of --rounds rounds of --calls calls.
+Usage: python bench/pod_read.py [--calls N] [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import _common  # noqa: F401  (makes the repo importable)
+
+from services.common.db.database import Repositories
+from services.common.db.migrate import upgrade_async
+from services.common.pods_model import PodSpec
+from services.common.runtime.types import PodKey
+
+
+async def measure(calls: int, rounds: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory(prefix="pods-bench-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'pods.db'}"
+        await upgrade_async(url)
+        store = Repositories.open(url)
+        try:
+            key = PodKey("dev", "bench")
+            spec = PodSpec(image="pods-http:latest")
+            now = datetime.now(UTC)
+            await store.pods.create_pod(
+                key, owner="alice", spec=spec, credentials_encrypted=None, now=now
+            )
+            for _ in range(200):
+                await store.pods.pod_and_level(key, "alice")
+            results: list[tuple[float, float]] = []
+            for _ in range(rounds):
+                cpu, wall = time.process_time(), time.perf_counter()
+                for _ in range(calls):
+                    await store.pods.pod_and_level(key, "alice")
+                results.append(
+                    ((time.process_time() - cpu) / calls, (time.perf_counter() - wall) / calls)
+                )
+            return sorted(results)[len(results) // 2]
+        finally:
+            await store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()}")
+    cpu, wall = asyncio.run(measure(args.calls, args.rounds))
+    print(f"pod_and_level on SQLite: {cpu * 1000:.3f} ms CPU, {wall * 1000:.3f} ms wall per call")
+    print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The reads every call on one pod makes (Sessions.read: the pod and the caller's grant, the
+pod's logs) take one query each on the same committed data as any other session: nothing is
+cached, so a revoked grant or a deleted pod is refused by the very next call, whichever
+process wrote it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+
+from services.common.db.database import Repositories
+from services.common.db.migrate import upgrade_async
+from services.common.pods_model import Level, PodSpec
+from services.common.runtime.types import PodKey
+
+NOW = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
+KEY = PodKey("dev", "mypod")
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements any engine of this process runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.split()[0].upper())
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+async def _create(store: Repositories) -> None:
+    await store.pods.create_pod(
+        KEY,
+        owner="alice",
+        spec=PodSpec(image="pods-http:latest"),
+        credentials_encrypted=None,
+        now=NOW,
+    )
+
+
+async def test_a_pod_and_a_grant_are_one_select(store: Repositories) -> None:
+    await _create(store)
+    await store.grants.set_permission(KEY, "bob", Level.READ)
+    with statements() as seen:
+        found = await store.pods.pod_and_level(KEY, "bob")
+    assert found is not None and found[1] is Level.READ
+    assert [s for s in seen if s == "SELECT"] == ["SELECT"]
+
+
+async def test_a_revoked_grant_and_a_deleted_pod_show_at_the_next_read(
+    store: Repositories,
+) -> None:
+    await _create(store)
+    await store.grants.set_permission(KEY, "bob", Level.USER)
+    found = await store.pods.pod_and_level(KEY, "bob")
+    assert found is not None and found[1] is Level.USER
+    await store.grants.set_permission(KEY, "bob", Level.READ)
+    found = await store.pods.pod_and_level(KEY, "bob")
+    assert found is not None and found[1] is Level.READ
+    assert await store.grants.delete_permission(KEY, "bob")
+    found = await store.pods.pod_and_level(KEY, "bob")
+    assert found is not None and found[1] is None
+    await store.pod_state.remove_pod(KEY)
+    assert await store.pods.pod_and_level(KEY, "alice") is None
+
+
+async def test_what_another_process_writes_is_read_at_once(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pods.db'}"
+    await upgrade_async(url)
+    api, other = Repositories.open(url), Repositories.open(url)  # two processes' engines
+    try:
+        await _create(other)
+        assert await api.pods.pod_and_level(KEY, "bob") == (await api.pods.get_pod(KEY), None)
+        await other.grants.set_permission(KEY, "bob", Level.READ)
+        found = await api.pods.pod_and_level(KEY, "bob")
+        assert found is not None and found[1] is Level.READ
+        await other.grants.delete_permission(KEY, "bob")
+        found = await api.pods.pod_and_level(KEY, "bob")
+        assert found is not None and found[1] is None
+        await other.pod_state.remove_pod(KEY)
+        assert await api.pods.pod_and_level(KEY, "alice") is None
+    finally:
+        await api.close()
+        await other.close()
+
+
+@pytest.mark.parametrize("limit", [10, 1000])
+async def test_logs_are_read_whole_or_cut_to_the_limit(store: Repositories, limit: int) -> None:
+    await _create(store)
+    run, cursor = await store.logs.log_position(KEY) or (0, "")
+    text = "héllo wörld\n" * 20  # 14 bytes a line, 280 in all
+    assert await store.logs.append_logs(
+        KEY, text, run=run, after=cursor, cursor="c1", limit_bytes=10_000
+    )
+    expected = text.encode()[-limit:].decode(errors="ignore")
+    assert await store.logs.read_logs(KEY, limit) == expected
+    assert await store.logs.read_logs(PodKey("dev", "nosuchpod"), limit) == ""
