@@ -85,11 +85,10 @@ def test_an_empty_pool_gives_nothing_and_a_size_below_zero_is_refused() -> None:
         NetworkPool("local", FakeApi, -1)
 
 
-def test_it_refills_only_when_pod_work_has_been_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_refills_only_when_pod_work_has_been_idle() -> None:
     api = FakeApi()
-    pool = NetworkPool("local", lambda: api, 2)
     now = [100.0]
-    monkeypatch.setattr(network_pool.time, "monotonic", lambda: now[0])
+    pool = NetworkPool("local", lambda: api, 2, clock=lambda: now[0])
     assert pool._refill_once() == 0.0  # never worked: made at once
     with pool.working():
         assert pool._refill_once() == network_pool.IDLE_BEFORE_REFILL  # a create is running

@@ -71,16 +71,23 @@ def pool_network_kwargs(deployment_id: str) -> dict[str, Any]:
 class NetworkPool:
     """Up to `size` free warm networks of one deployment, kept by a daemon thread."""
 
-    def __init__(self, deployment_id: str, api: Callable[[], Any], size: int) -> None:
+    def __init__(
+        self,
+        deployment_id: str,
+        api: Callable[[], Any],
+        size: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if size < 0:
             raise ValueError(f"the network pool size must be 0 or more, got {size}")
         self._deployment_id = deployment_id
         self._api = api  # returns the docker.APIClient (created on first use)
+        self._clock = clock
         self._size = size
         self._free: list[str] = []  # network ids
         self._lock = threading.Lock()
         self._busy = 0  # pod operations in flight
-        self._last_work = 0.0  # time.monotonic() when the last one ended
+        self._last_work = 0.0  # clock() when the last one ended
         self._adopted = False
         self._wake = threading.Event()
         self._closed = threading.Event()
@@ -118,7 +125,7 @@ class NetworkPool:
         finally:
             with self._lock:
                 self._busy -= 1
-                self._last_work = time.monotonic()
+                self._last_work = self._clock()
             self._wake.set()
 
     def take(self) -> str | None:
@@ -162,7 +169,7 @@ class NetworkPool:
         with self._lock:
             if len(self._free) >= self._size:
                 return None
-            idle = time.monotonic() - self._last_work
+            idle = self._clock() - self._last_work
             if self._busy or idle < IDLE_BEFORE_REFILL:
                 return IDLE_BEFORE_REFILL if self._busy else IDLE_BEFORE_REFILL - idle
         created = self._api().create_network(**pool_network_kwargs(self._deployment_id))
