@@ -23,11 +23,16 @@ engine's and the service's own timestamps (wall clock, the same machine):
             StartedAt → AVAILABLE recorded (update_ts) → client sees it
 
 Usage: python bench/create_to_available.py [--runs N] [--wait poll|watch]
+    [--stack-env NAME=VALUE ...] [--compare-env NAME=VALUE ...]
+(--compare-env runs a second stack with other settings, alternating with the first in the same
+runs: e.g. `--compare-env PODS_DOCKER_NETWORK_POOL=0` measures the warm networks against a
+network made per create under the same load.)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -50,7 +55,7 @@ from _common import (
 
 IMAGE = "pods-http:latest"
 POLL = 0.01  # seconds between polls, both sides
-TIMEOUT = 60.0
+TIMEOUT = 180.0  # generous: the machine may be shared
 
 
 def wall_seconds(iso: str) -> float:
@@ -194,36 +199,60 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--wait", choices=("poll", "watch"), default="poll")
+    parser.add_argument(
+        "--stack-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the stack (repeatable), e.g. PODS_DOCKER_NETWORK_POOL=0",
+    )
+    parser.add_argument(
+        "--compare-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="also run a second stack with these settings, its creates alternating with the "
+        "first's in the same runs (an A/B under the same load)",
+    )
     args = parser.parse_args()
     runs, wait = args.runs, args.wait
+    envs = [dict(e.split("=", 1) for e in args.stack_env)]
+    if args.compare_env:
+        envs.append({**envs[0], **dict(e.split("=", 1) for e in args.compare_env)})
 
     print(f"machine: {machine()}")
     print(f"load average at start: {load()}   client waits by: {wait}")
     client = docker.from_env()
     baseline: list[Sample] = []
-    ours: list[Sample] = []
+    ours: list[list[Sample]] = [[] for _ in envs]
     try:
-        with running_stack() as stack:
-            gateway = RestClient(stack)
-            token = stack.token()
-            try:
-                baseline_once(client)
+        with contextlib.ExitStack() as exits:
+            stacks = [exits.enter_context(running_stack(env)) for env in envs]
+            gateways = [RestClient(stack) for stack in stacks]
+            for gateway in gateways:
+                exits.callback(gateway.close)
+            tokens = [stack.token() for stack in stacks]
+            sides = list(zip(stacks, gateways, tokens, ours, strict=True))
+            baseline_once(client)
+            for stack, gateway, token, _ in sides:
                 ours_once(stack, gateway, wait, token)  # warm-ups, not counted
-                for run in range(1, runs + 1):
-                    baseline.append(baseline_once(client))
-                    ours.append(ours_once(stack, gateway, wait, token))
-                    b, o = baseline[-1], ours[-1]
-                    print(
-                        f"run {run:2d}: docker run {ms(b.total)} (started at {ms(b.to_started)})"
+            for run in range(1, runs + 1):
+                baseline.append(baseline_once(client))
+                line = f"run {run:2d}: docker run {ms(baseline[-1].total)}"
+                for stack, gateway, token, samples in sides:
+                    samples.append(ours_once(stack, gateway, wait, token))
+                    o = samples[-1]
+                    line += (
                         f"   pods {ms(o.total)} (started at {ms(o.to_started)},"
-                        f" AVAILABLE recorded at {ms(o.to_recorded)})"
+                        f" recorded at {ms(o.to_recorded)})"
                     )
-            finally:
-                gateway.close()
+                print(line, flush=True)
     finally:
         client.close()
     print(f"load average at end: {load()}")
-    report(baseline, ours)
+    for env, samples in zip(envs, ours, strict=True):
+        print(f"== stack settings: {env or 'defaults'}")
+        report(baseline, samples)
 
 
 def report(baseline: list[Sample], ours: list[Sample]) -> None:
