@@ -120,7 +120,7 @@ def poll_available(gateway: RestClient, pod_id: str, start: float) -> dict[str, 
         if pod["status"] == "AVAILABLE":
             return pod
         if pod["status"] in ("ERROR", "COMPLETE") or time.perf_counter() - start > TIMEOUT:
-            raise RuntimeError(f"pod {pod_id} ended {pod['status']}")
+            raise RuntimeError(f"pod {pod_id} ended {pod['status']}: {pod.get('status_container')}")
         time.sleep(POLL)
 
 
