@@ -10,7 +10,7 @@ Measures, alternating in one run (after one warm-up of each):
     GET /v3/pods/{id} every 10 ms (keep-alive connection) until status is AVAILABLE
     (`--wait poll`, the default), or reads the pod's event stream (SSE
     `GET /v3/pods/{id}/events`, opened right after the POST answers) until an event says
-    AVAILABLE (`--wait watch`). Time from just before the POST to the first AVAILABLE. The pod
+    AVAILABLE (`--wait watch`); `--wait both` alternates the two in each run. Time from just before the POST to the first AVAILABLE. The pod
     is then deleted and the run waits until its container is gone.
 
 Prints per-run times, median and p90 of each, the ratio of medians (ours / baseline), the
@@ -22,7 +22,7 @@ engine's and the service's own timestamps (wall clock, the same machine):
             Created (when it was made during the create, not ahead) → container Created →
             StartedAt → AVAILABLE recorded (update_ts) → client sees it
 
-Usage: python bench/create_to_available.py [--runs N] [--wait poll|watch]
+Usage: python bench/create_to_available.py [--runs N] [--wait poll|watch|both]
     [--stack-env NAME=VALUE ...] [--compare-env NAME=VALUE ...]
 (--compare-env runs a second stack with other settings, alternating with the first in the same
 runs: e.g. `--compare-env PODS_DOCKER_NETWORK_POOL=0` measures the warm networks against a
@@ -198,7 +198,7 @@ def ms(seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--wait", choices=("poll", "watch"), default="poll")
+    parser.add_argument("--wait", choices=("poll", "watch", "both"), default="poll")
     parser.add_argument(
         "--stack-env",
         action="append",
@@ -224,7 +224,8 @@ def main() -> None:
     print(f"load average at start: {load()}   client waits by: {wait}")
     client = docker.from_env()
     baseline: list[Sample] = []
-    ours: list[list[Sample]] = [[] for _ in envs]
+    modes = ["poll", "watch"] if wait == "both" else [wait]
+    ours: list[list[Sample]] = [[] for _ in envs for _ in modes]
     try:
         with contextlib.ExitStack() as exits:
             stacks = [exits.enter_context(running_stack(env)) for env in envs]
@@ -232,15 +233,16 @@ def main() -> None:
             for gateway in gateways:
                 exits.callback(gateway.close)
             tokens = [stack.token() for stack in stacks]
-            sides = list(zip(stacks, gateways, tokens, ours, strict=True))
+            stack_sides = list(zip(stacks, gateways, tokens, strict=True))
+            sides = [(*side, mode) for side in stack_sides for mode in modes]
             baseline_once(client)
-            for stack, gateway, token, _ in sides:
-                ours_once(stack, gateway, wait, token)  # warm-ups, not counted
+            for stack, gateway, token, mode in sides:
+                ours_once(stack, gateway, mode, token)  # warm-ups, not counted
             for run in range(1, runs + 1):
                 baseline.append(baseline_once(client))
                 line = f"run {run:2d}: docker run {ms(baseline[-1].total)}"
-                for stack, gateway, token, samples in sides:
-                    samples.append(ours_once(stack, gateway, wait, token))
+                for (stack, gateway, token, mode), samples in zip(sides, ours, strict=True):
+                    samples.append(ours_once(stack, gateway, mode, token))
                     o = samples[-1]
                     line += (
                         f"   pods {ms(o.total)} (started at {ms(o.to_started)},"
@@ -250,8 +252,9 @@ def main() -> None:
     finally:
         client.close()
     print(f"load average at end: {load()}")
-    for env, samples in zip(envs, ours, strict=True):
-        print(f"== stack settings: {env or 'defaults'}")
+    labels = [(env, mode) for env in envs for mode in modes]
+    for (env, mode), samples in zip(labels, ours, strict=True):
+        print(f"== stack settings: {env or 'defaults'}; client waits by: {mode}")
         report(baseline, samples)
 
 
