@@ -10,8 +10,9 @@ Measures, alternating in one run (after one warm-up of each):
     GET /v3/pods/{id} every 10 ms (keep-alive connection) until status is AVAILABLE
     (`--wait poll`, the default), or reads the pod's event stream (SSE
     `GET /v3/pods/{id}/events`, opened right after the POST answers) until an event says
-    AVAILABLE (`--wait watch`); `--wait both` alternates the two in each run. Time from just before the POST to the first AVAILABLE. The pod
-    is then deleted and the run waits until its container is gone.
+    AVAILABLE (`--wait watch`); `--wait both` alternates the two in each run. Time from
+    just before the POST to the first AVAILABLE. The pod is then deleted and the run waits
+    until its container is gone.
 
 Prints per-run times, median and p90 of each, the ratio of medians (ours / baseline), the
 machine, the load average at the start and the end, and the median of each phase, from the
