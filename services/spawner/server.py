@@ -133,7 +133,7 @@ async def counted(reconcile: Awaitable[Outcome]) -> Outcome:
 
 async def run(settings: Settings) -> None:
     store = Repositories.open(settings.effective_database_url)
-    runtime = runtime_from_settings(settings)
+    runtime = runtime_from_settings(settings, creates=True)
     # What health observes through SpawnerService: a runtime of its own, so that its event
     # subscription (on Kubernetes, a pod cache) leaves what the reconciler reads as it was.
     observed = runtime_from_settings(settings)

@@ -14,6 +14,7 @@ import docker
 import pytest
 from tapipy.tapis import Tapis
 
+from services.spawner.platforms.docker.network_pool import POOL_LABEL
 from tests.e2e.harness import Stack, eventually
 from tests.e2e.test_networking import DOMAIN, https_get
 
@@ -139,11 +140,16 @@ def test_a_pod_cannot_reach_another_pod_or_the_control_plane(t: Tapis, stack: St
     client = docker.from_env()
     try:
         label = f"org.pods-service.deployment={stack.deployment_id}"
-        eventually(
-            lambda: not client.networks.list(filters={"label": label}),
-            30,
-            "the pods' networks removed",
-        )
+
+        def only_free_warm_networks_left() -> bool:
+            # The pods' networks are gone, or back among the spawner's warm ones, empty.
+            left = [
+                client.api.inspect_network(n.id)
+                for n in client.networks.list(filters={"label": label})
+            ]
+            return all(POOL_LABEL in n["Labels"] and not n["Containers"] for n in left)
+
+        eventually(only_free_warm_networks_left, 30, "the pods' networks removed")
     finally:
         client.close()
 

@@ -311,6 +311,14 @@ class PodSettings(SettingsGroup):
         description="processes and threads per pod container (Docker; on Kubernetes the "
         "kubelet's `podPidsLimit`)",
     )
+    docker_network_pool: int = Field(
+        2,
+        ge=0,
+        le=16,
+        description="warm pod networks the spawner keeps ready on Docker, so a create does not "
+        "wait for a bridge to be made (0: each pod's network is made with its container); "
+        "each holds one subnet of the engine's address pools",
+    )
     min_time_to_stop: int = Field(
         300, description="smallest accepted time_to_stop, seconds (tests lower it)"
     )

@@ -58,9 +58,11 @@ def make_runtime(
     docker_base_url: str | None = None,
     exec_workers: int = 32,
     pids_limit: int = DEFAULT_PIDS_LIMIT,
+    network_pool: int = 0,
 ) -> Runtime:
     """The runtime named `kind` ("docker" or "kubernetes") for `deployment_id`. Neither
-    connects yet: both reach their engine or API server on first use. `pids_limit` is the
+    connects yet: both reach their engine or API server on first use (a Docker runtime with a
+    `network_pool` starts making its warm networks at once). `pids_limit` is the
     Docker container's; on Kubernetes the kubelet's podPidsLimit sets it, per node."""
     if kind == DOCKER:
         from services.spawner.platforms.docker.runtime import DockerRuntime
@@ -70,6 +72,7 @@ def make_runtime(
             base_url=docker_base_url,
             exec_workers=exec_workers,
             pids_limit=pids_limit,
+            network_pool=network_pool,
         )
     if kind == KUBERNETES:
         from services.spawner.platforms.kubernetes.runtime import KubernetesRuntime
@@ -105,8 +108,10 @@ def kubernetes_config_from_settings(settings: Settings) -> KubernetesConfig:
     )
 
 
-def runtime_from_settings(settings: Settings) -> Runtime:
-    """The runtime PODS_RUNTIME names, configured from the PODS_K8S_* settings."""
+def runtime_from_settings(settings: Settings, *, creates: bool = False) -> Runtime:
+    """The runtime PODS_RUNTIME names, configured from the PODS_K8S_* settings. `creates`:
+    the runtime that creates pods (the spawner's reconciler), which keeps
+    PODS_DOCKER_NETWORK_POOL warm networks; others (observers) keep none."""
     return make_runtime(
         settings.runtime,
         settings.deployment_id,
@@ -115,6 +120,7 @@ def runtime_from_settings(settings: Settings) -> Runtime:
         else None,
         exec_workers=settings.exec_max_total,
         pids_limit=settings.pod_pids_limit,
+        network_pool=settings.docker_network_pool if creates else 0,
     )
 
 

@@ -138,14 +138,18 @@ class PodNetworks:
         return removed
 
     def _remove_id(self, network_id: str) -> bool:
-        try:
-            attrs = self._api.inspect_network(network_id)
-            for container_id in attrs.get("Containers") or {}:
-                with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
-                    self._api.disconnect_container_from_network(
-                        container_id, network_id, force=True
-                    )
-            self._api.remove_network(network_id)
-        except docker.errors.NotFound:
-            return False
-        return True
+        return remove_network_id(self._api, network_id)
+
+
+def remove_network_id(api: Any, network_id: str) -> bool:
+    """Removes a network, disconnecting whatever is still attached; False when it was gone.
+    Also used for the warm networks of network_pool.py."""
+    try:
+        attrs = api.inspect_network(network_id)
+        for container_id in attrs.get("Containers") or {}:
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                api.disconnect_container_from_network(container_id, network_id, force=True)
+        api.remove_network(network_id)
+    except docker.errors.NotFound:
+        return False
+    return True

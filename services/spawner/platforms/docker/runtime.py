@@ -8,10 +8,12 @@ The pure translations (spec -> SDK arguments, SDK data -> our records) are trans
 the event stream and exec threads are sessions.py's.
 
 Isolation: each pod's container runs alone on a bridge network of its own (network.py),
-created before the container and removed with it; a container of ours found on another
-network (made by an earlier version) is replaced. Every container is hardened as
-platforms/hardening.py describes: no new privileges, all capabilities dropped but the few an
-image needs to step down from root, a pids limit, never privileged, only named volumes.
+created before the container and removed with it, or, with a `network_pool`, taken from a few
+warm networks made ahead (network_pool.py) and given back to them when the container goes; a
+container of ours found on another network (made by an earlier version) is replaced. Every
+container is hardened as platforms/hardening.py describes: no new privileges, all
+capabilities dropped but the few an image needs to step down from root, a pids limit, never
+privileged, only named volumes.
 
 Ownership: a container is ours when its labels name this deployment and the pod its name
 belongs to. Anything else is never started, replaced or removed; `ensure` reports it as a
@@ -33,7 +35,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import docker
 import docker.errors
@@ -62,6 +64,7 @@ from services.spawner.platforms.docker import proc_tree
 from services.spawner.platforms.docker.copy_in import put_file
 from services.spawner.platforms.docker.errors import translated_docker_errors
 from services.spawner.platforms.docker.network import PodNetworks, network_name
+from services.spawner.platforms.docker.network_pool import NetworkPool, is_pool_network
 from services.spawner.platforms.docker.sessions import (
     EventPump,
     ExecSession,
@@ -119,7 +122,10 @@ class DockerRuntime:
         base_url: str | None = None,
         exec_workers: int = 32,
         pids_limit: int = DEFAULT_PIDS_LIMIT,
+        network_pool: int = 0,
     ) -> None:
+        """`network_pool`: how many warm networks to keep ready (0: a network is created for
+        each pod as its container is; see network_pool.py)."""
         self.deployment_id = validate_slug("deployment id", deployment_id)
         if pids_limit <= 0:
             raise ValueError(f"the pids limit must be positive, got {pids_limit}")
@@ -132,11 +138,14 @@ class DockerRuntime:
         # wait behind them, and killing one never waits behind the others.
         self._exec_pool = ThreadPoolExecutor(exec_workers, thread_name_prefix="exec")
         self._kill_pool = ThreadPoolExecutor(2, thread_name_prefix="exec-kill")
+        self._pool = NetworkPool(self.deployment_id, lambda: self._docker().api, network_pool)
+        self._pool.start()
 
     def close(self) -> None:
         """Closes the SDK client if this runtime created it (a client passed in is left open).
 
         Not part of the Runtime protocol: whoever built the DockerRuntime calls it at exit."""
+        self._pool.close()
         self._exec_pool.shutdown(wait=False, cancel_futures=True)
         self._kill_pool.shutdown(wait=False, cancel_futures=True)
         with self._client_lock:
@@ -275,7 +284,8 @@ class DockerRuntime:
         spec = spec if spec.spec_hash else with_hash(spec)
         for pause in (*NAME_TAKEN_PAUSES, None):
             try:
-                return self._ensure_once(spec)
+                with self._pool.working():
+                    return self._ensure_once(spec)
             except _NameTaken:
                 if pause is not None:
                     time.sleep(pause)  # a worker thread: the event loop is not blocked
@@ -293,7 +303,7 @@ class DockerRuntime:
             )
         changed = state_from_attrs(spec.key, attrs).spec_hash != spec.spec_hash
         if changed or not self._isolated(spec.key, attrs):
-            self._remove_id(attrs["Id"])
+            self._remove_container(attrs)
             return self._create_and_start(spec, "replaced")
         if attrs["State"]["Status"] == Phase.CREATED:
             self._docker().api.start(attrs["Id"])
@@ -302,26 +312,45 @@ class DockerRuntime:
 
     def _isolated(self, key: PodKey, attrs: Attrs) -> bool:
         """Whether the container is on the pod's own network and nothing else."""
+        names = list((attrs.get("NetworkSettings") or {}).get("Networks") or {})
+        if len(names) == 1 and is_pool_network(self.deployment_id, names[0]):
+            return True  # a warm network, taken for this container alone
+        return names == [network_name(self.deployment_id, key)]
+
+    def _warm_networks(self, attrs: Attrs) -> list[str]:
+        """Ids of the warm networks the container is attached to."""
         networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
-        return list(networks) == [network_name(self.deployment_id, key)]
+        return [
+            str(n.get("NetworkID"))
+            for name, n in networks.items()
+            if is_pool_network(self.deployment_id, name) and n.get("NetworkID")
+        ]
 
     def _create_and_start(self, spec: ContainerSpec, action: str) -> EnsureResult:
-        network_id = self._networks().ensure(spec.key)
+        warm = self._pool.take()
+        network_id = warm or self._networks().ensure(spec.key)
         kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, network_id)
         try:
             container = self._docker().containers.create(**kwargs)
-        except docker.errors.ImageNotFound as exc:
-            self._networks().remove(spec.key)  # a pod in ERROR holds no address space
+        except Exception as exc:
+            if warm is not None:  # unused: back to the pool
+                self._pool.give_back(warm)
+            elif isinstance(exc, docker.errors.ImageNotFound):
+                self._networks().remove(spec.key)  # a pod in ERROR holds no address space
+            self._raise_create_error(spec, exc)
+        self._docker().api.start(container.id)
+        return EnsureResult(action, self._state(spec.key, container.id))
+
+    @staticmethod
+    def _raise_create_error(spec: ContainerSpec, exc: Exception) -> NoReturn:
+        if isinstance(exc, docker.errors.ImageNotFound):
             raise PermanentError(
                 f"image '{spec.image}' is not available on this machine (no registry is "
                 "reachable here: build or load the image first)"
             ) from exc
-        except docker.errors.APIError as exc:
-            if exc.status_code == 409:
-                raise _NameTaken from exc
-            raise
-        self._docker().api.start(container.id)
-        return EnsureResult(action, self._state(spec.key, container.id))
+        if isinstance(exc, docker.errors.APIError) and exc.status_code == 409:
+            raise _NameTaken from exc
+        raise exc
 
     # remove / inspect / list
 
@@ -332,12 +361,20 @@ class DockerRuntime:
             return False
         return True
 
+    def _remove_container(self, attrs: Attrs) -> bool:
+        """Removes the container, then gives its warm network (if any) back to the pool."""
+        removed = self._remove_id(attrs["Id"])
+        for network_id in self._warm_networks(attrs):
+            self._pool.give_back(network_id)
+        return removed
+
     def _remove_sync(self, key: PodKey) -> bool:
         """The container first, then the network (also when the container was gone)."""
-        attrs = self._owned_attrs(key)
-        container_removed = attrs is not None and self._remove_id(attrs["Id"])
-        network_removed = self._networks().remove(key)
-        return container_removed or network_removed
+        with self._pool.working():
+            attrs = self._owned_attrs(key)
+            container_removed = attrs is not None and self._remove_container(attrs)
+            network_removed = self._networks().remove(key)
+            return container_removed or network_removed
 
     def _inspect_sync(self, key: PodKey) -> ContainerState | None:
         attrs = self._owned_attrs(key)
