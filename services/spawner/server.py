@@ -174,7 +174,10 @@ async def run(settings: Settings) -> None:
     log.info("spawner listening on %s:%d", settings.bind_address, settings.spawner_port)
     try:
         await serve_until_stopped(
-            server, stop, bus.consume_commands(handle, stop=stop), health.run()
+            server,
+            stop,
+            bus.consume_commands(handle, stop=stop, concurrency=settings.spawner_concurrency),
+            health.run(),
         )
     finally:
         await bus.close()

@@ -57,11 +57,14 @@ def make_runtime(
     kubernetes: KubernetesConfig | None = None,
     docker_base_url: str | None = None,
     exec_workers: int = 32,
+    lifecycle_workers: int = 32,
     pids_limit: int = DEFAULT_PIDS_LIMIT,
 ) -> Runtime:
     """The runtime named `kind` ("docker" or "kubernetes") for `deployment_id`. Neither
     connects yet: both reach their engine or API server on first use. `pids_limit` is the
-    Docker container's; on Kubernetes the kubelet's podPidsLimit sets it, per node."""
+    Docker container's; on Kubernetes the kubelet's podPidsLimit sets it, per node.
+    `lifecycle_workers` bounds the Docker runtime's engine calls in flight (creates, removes,
+    reads); the Kubernetes runtime's go through asyncio's default pool."""
     if kind == DOCKER:
         from services.spawner.platforms.docker.runtime import DockerRuntime
 
@@ -69,6 +72,7 @@ def make_runtime(
             deployment_id,
             base_url=docker_base_url,
             exec_workers=exec_workers,
+            lifecycle_workers=lifecycle_workers,
             pids_limit=pids_limit,
         )
     if kind == KUBERNETES:
@@ -114,6 +118,7 @@ def runtime_from_settings(settings: Settings) -> Runtime:
         if settings.runtime == KUBERNETES
         else None,
         exec_workers=settings.exec_max_total,
+        lifecycle_workers=settings.spawner_concurrency,
         pids_limit=settings.pod_pids_limit,
     )
 
