@@ -5,7 +5,8 @@ logs_since, watch), built by platforms/factory.py. Blocking SDK calls
 run on the runtime's own worker threads (`lifecycle_workers` of them, each with an engine
 connection, so a burst of creates reaches the engine at once rather than a few at a time
 through asyncio's small default pool); commands in pods have threads of their own, and the
-endless event stream a daemon thread. SDK errors are translated once (errors.py) into TemporaryError and PermanentError.
+endless event stream a daemon thread. SDK errors are translated once (errors.py) into
+TemporaryError and PermanentError.
 The pure translations (spec -> SDK arguments, SDK data -> our records) are translate.py's;
 the event stream and exec threads are sessions.py's.
 
