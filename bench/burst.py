@@ -96,8 +96,8 @@ def docker_burst(count: int, parallelism: int, networks: bool) -> Burst:
     lock = threading.Lock()
 
     def client() -> Any:
-        if local.docker is None:
-            local.docker = docker.from_env()
+        if local.docker is None:  # an engine busy with a burst may answer late
+            local.docker = docker.from_env(timeout=int(TIMEOUT))
         return local.docker
 
     shared = None if networks else shared_network(run_id, count)
@@ -171,7 +171,7 @@ def shared_network(run_id: str, count: int) -> str:
 
 
 def remove_bench_objects(run_id: str) -> None:
-    engine = docker.from_env()
+    engine = docker.from_env(timeout=int(TIMEOUT))
     try:
         label = {"label": f"{BENCH_LABEL}={run_id}"}
         containers = engine.containers.list(all=True, filters=label, ignore_removed=True)

@@ -18,6 +18,7 @@ from services.common.runtime.types import PodKey
 from services.common.settings import Settings
 from services.spawner.platforms.docker.runtime import LIFECYCLE_WORKERS, DockerRuntime
 from services.spawner.platforms.factory import runtime_from_settings
+from services.spawner.server import engine_check
 
 pytestmark = pytest.mark.timeout(30)
 MORE_THAN_ANY_DEFAULT_POOL = 40  # asyncio's default pool has at most 32 threads
@@ -87,15 +88,48 @@ def test_the_spawner_setting_sizes_the_engine_threads() -> None:
     chosen = runtime_from_settings(
         Settings.from_env({"PODS_DEPLOYMENT_ID": "local", "PODS_SPAWNER_CONCURRENCY": "64"})
     )
-    try:
-        assert isinstance(default, DockerRuntime) and isinstance(chosen, DockerRuntime)
-        assert default.lifecycle_workers == LIFECYCLE_WORKERS == 32
-        assert chosen.lifecycle_workers == 64
-    finally:
-        default.close()
-        chosen.close()
+    assert isinstance(default, DockerRuntime) and isinstance(chosen, DockerRuntime)
+    default.close()
+    chosen.close()
+    assert default.lifecycle_workers == LIFECYCLE_WORKERS == 32
+    assert chosen.lifecycle_workers == 64
 
 
 def test_lifecycle_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="lifecycle_workers"):
         DockerRuntime("local", FakeClient(RendezvousApi(1)), lifecycle_workers=0)
+
+
+class PingClient(FakeClient):
+    def __init__(self) -> None:
+        super().__init__(RendezvousApi(1))
+        self.pings = 0
+
+    def ping(self) -> bool:
+        self.pings += 1
+        return True
+
+
+async def test_the_spawners_health_check_pings_the_engine_instead_of_listing() -> None:
+    """Listing inspects every container (hundreds of engine calls every 2 s at hundreds of
+    pods); the health check is one /_ping."""
+    client = PingClient()
+    runtime = DockerRuntime("local", client, lifecycle_workers=2)
+    try:
+        await engine_check(runtime)()
+    finally:
+        runtime.close()
+    assert client.pings == 1
+    assert client.api.callers == []  # no container was inspected
+
+
+async def test_a_runtime_without_ping_is_checked_by_listing() -> None:
+    listed: list[bool] = []
+
+    class Listing:
+        async def list_managed(self) -> list[object]:
+            listed.append(True)
+            return []
+
+    await engine_check(Listing())()  # type: ignore[arg-type]
+    assert listed == [True]

@@ -172,6 +172,13 @@ class DockerRuntime:
         """The pod's container as Docker reports it, or None."""
         return await self._in_thread(f"inspecting {key}", self._inspect_sync, key)
 
+    async def ping(self) -> None:
+        """One round trip to the engine (its /_ping): the spawner's health check, which must
+        not cost an inspect of every container as list_managed does.
+
+        Not part of the Runtime protocol (services/spawner/server.py uses it when present)."""
+        await self._in_thread("pinging the engine", lambda: self._docker().ping())
+
     async def list_managed(self) -> list[ContainerState]:
         """Every container (running or not) labelled with this deployment, by key."""
         return await self._in_thread("listing containers", self._list_sync)
