@@ -34,12 +34,15 @@ import argparse
 import contextlib
 import http.client
 import os
+import shutil
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -225,15 +228,18 @@ class Seen:
     at: dict[str, float] = field(default_factory=dict)
     pod: dict[str, dict[str, Any]] = field(default_factory=dict)
     lists: int = 0
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # not AVAILABLE in the end
+    erred: set[str] = field(default_factory=set)  # seen in ERROR on the way
 
 
 def watch_available(
     client: Client, pod_ids: set[str], poll: float, stop: threading.Event, seen: Seen
 ) -> None:
-    """Lists the pods every `poll` seconds until all of `pod_ids` are AVAILABLE, one ends in
-    ERROR, or `stop` is set."""
-    while not stop.is_set() and len(seen.at) + len(seen.failed) < len(pod_ids):
+    """Lists the pods every `poll` seconds until all of `pod_ids` are AVAILABLE or `stop` is
+    set. A pod seen in ERROR is noted and still waited for: a start that the engine refused
+    under load leaves the container Created with an error (health records ERROR) until the
+    spawner's retry starts it."""
+    while not stop.is_set() and len(seen.at) < len(pod_ids):
         for pod in list_pods(client):
             pod_id = pod["pod_id"]
             if pod_id not in pod_ids or pod_id in seen.at:
@@ -241,10 +247,11 @@ def watch_available(
             if pod["status"] == "AVAILABLE":
                 seen.at[pod_id] = time.time()
                 seen.pod[pod_id] = pod
-            elif pod["status"] == "ERROR" and pod_id not in seen.failed:
-                seen.failed.append(pod_id)
+            elif pod["status"] == "ERROR":
+                seen.erred.add(pod_id)
         seen.lists += 1
         stop.wait(poll)
+    seen.failed = sorted(pod_ids - set(seen.at))
 
 
 def our_burst(stack: Stack, token: str, count: int, parallelism: int, poll: float) -> Burst:
@@ -265,7 +272,7 @@ def our_burst(stack: Stack, token: str, count: int, parallelism: int, poll: floa
         watcher.join(TIMEOUT)
         if seen.failed or len(seen.at) < count:
             raise RuntimeError(
-                f"{len(seen.at)} of {count} pods AVAILABLE; ERROR: {seen.failed[:5]}"
+                f"{len(seen.at)} of {count} pods AVAILABLE; not: {seen.failed[:5]}"
             )
         total = max(seen.at.values()) - wall
         pods = seen.pod.values()
@@ -277,6 +284,7 @@ def our_burst(stack: Stack, token: str, count: int, parallelism: int, poll: floa
                 - wall,
                 "last AVAILABLE recorded": max(wall_seconds(p["update_ts"]) for p in pods) - wall,
                 "lists": float(seen.lists),
+                "seen in ERROR": float(len(seen.erred)),
             },
         )
     finally:
@@ -337,10 +345,22 @@ def median(bursts: Sequence[Burst], phase: str | None = None) -> float:
 
 def describe(burst: Burst) -> str:
     phases = "  ".join(
-        f"{name} {value:.2f}s" if name != "lists" else f"{int(value)} lists"
+        f"{name} {value:.2f}s" if name.startswith("last") else f"{int(value)} {name}"
         for name, value in burst.phases.items()
     )
     return f"{burst.total:7.2f} s   ({phases})"
+
+
+@contextlib.contextmanager
+def kept_log(stack: Stack) -> Iterator[None]:
+    """Copies the stack's log out of its temporary directory at the end (for the why of an
+    ERROR or a slow phase)."""
+    try:
+        yield
+    finally:
+        kept = Path(tempfile.gettempdir()) / f"pods-bench-{stack.deployment_id}.log"
+        shutil.copy(stack.log_path, kept)
+        print(f"stack log: {kept}")
 
 
 def stack_env(count: int) -> dict[str, str]:
@@ -365,7 +385,7 @@ def main() -> None:
     baseline: list[Burst] = []
     networked: list[Burst] = []
     ours: list[Burst] = []
-    with running_stack(stack_env(count), args.database) as stack:
+    with running_stack(stack_env(count), args.database) as stack, kept_log(stack):
         token = stack.token()
         docker_burst(2, 2, args.networks)  # warm-ups, not counted
         our_burst(stack, token, 2, 2, args.poll)
