@@ -271,9 +271,7 @@ def our_burst(stack: Stack, token: str, count: int, parallelism: int, poll: floa
         watcher.start()
         watcher.join(TIMEOUT)
         if seen.failed or len(seen.at) < count:
-            raise RuntimeError(
-                f"{len(seen.at)} of {count} pods AVAILABLE; not: {seen.failed[:5]}"
-            )
+            raise RuntimeError(f"{len(seen.at)} of {count} pods AVAILABLE; not: {seen.failed[:5]}")
         total = max(seen.at.values()) - wall
         pods = seen.pod.values()
         return Burst(
