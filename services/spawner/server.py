@@ -7,13 +7,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import grpc
 
 from services.common import metrics
 from services.common.db.database import Repositories
-from services.common.dependency_health import DependencyHealth, connected
+from services.common.dependency_health import Check, DependencyHealth, connected
 from services.common.failpoints import kill_if_armed
 from services.common.generated.pods.v1 import spawner_service_pb2 as pb
 from services.common.generated.pods.v1 import spawner_service_pb2_grpc as pb_grpc
@@ -116,6 +116,15 @@ def describe(outcome: Outcome) -> str:
     return f"retry in {outcome.delay:.1f}s: {outcome.reason}"
 
 
+def engine_check(runtime: Runtime) -> Check:
+    """The spawner's health check of its runtime: a ping when the runtime has one (Docker's
+    /_ping, one round trip), else listing what it manages (on Kubernetes, from the informer's
+    cache). Listing on Docker inspects every container: at hundreds of pods every 2 s, that
+    took engine threads from the creates."""
+    ping = getattr(runtime, "ping", None)
+    return cast(Check, ping) if callable(ping) else runtime.list_managed
+
+
 async def counted(reconcile: Awaitable[Outcome]) -> Outcome:
     """The outcome of `reconcile`, counted in `pods_reconcile_outcomes` by kind (a raised
     TemporaryError as retry, PermanentError as failed, as the dispatcher settles them)."""
@@ -164,7 +173,7 @@ async def run(settings: Settings) -> None:
         {
             "database": store.ping,
             "nats": connected(lambda: bus.connected, "NATS"),
-            "runtime": runtime.list_managed,
+            "runtime": engine_check(runtime),
         },
     )
     server = new_server(
@@ -174,7 +183,10 @@ async def run(settings: Settings) -> None:
     log.info("spawner listening on %s:%d", settings.bind_address, settings.spawner_port)
     try:
         await serve_until_stopped(
-            server, stop, bus.consume_commands(handle, stop=stop), health.run()
+            server,
+            stop,
+            bus.consume_commands(handle, stop=stop, concurrency=settings.spawner_concurrency),
+            health.run(),
         )
     finally:
         await bus.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from services.common.outcomes import Done, Failed, Outcome, PermanentError, Retr
 from services.common.runtime.types import PodKey
 
 log = logging.getLogger(__name__)
+
+WAITING_PER_SLOT = 4  # messages in hand at most, per pod that may be worked on at once
 
 
 def retry_backoff(
@@ -110,9 +113,12 @@ def _deliveries(message: Delivery, errors: tuple[type[Exception], ...]) -> int:
 class Dispatcher:
     """Runs the handler for each delivered command and settles the message.
 
-    At most `concurrency` messages are in hand; commands for the same pod run one at a time,
-    in arrival order. A message in hand gets in_progress() every `heartbeat` seconds so a long
-    handler (or one waiting for its pod's lock) is not redelivered meanwhile.
+    Commands of at most `concurrency` pods are in hand at once; commands for the same pod run
+    one at a time, in arrival order, and those waiting behind their pod's running command do
+    not take the place of another pod's (a backlog on one pod never holds up the others). At
+    most `concurrency * WAITING_PER_SLOT` messages are in hand in all. A message in hand gets
+    in_progress() every `heartbeat` seconds so a long handler (or one waiting for its pod's
+    lock) is not redelivered meanwhile.
 
     `delivery_errors` are the transport's exceptions of a failed ack/nak/term/in_progress
     (and of a message without delivery metadata): they are logged, and the message is then
@@ -140,12 +146,15 @@ class Dispatcher:
         self._concurrency = concurrency
         self._heartbeat = heartbeat
         self._locks = _KeyedLocks()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], PodKey | None] = {}
+        self._pods: Counter[PodKey | None] = Counter()  # messages in hand, by pod
         self._slot_freed = asyncio.Event()
 
     @property
     def free_slots(self) -> int:
-        return self._concurrency - len(self._tasks)
+        """How many more messages may be taken now: each may be for a pod not yet in hand."""
+        room = self._concurrency * WAITING_PER_SLOT - len(self._tasks)
+        return min(self._concurrency - len(self._pods), room)
 
     async def wait_for_slot(self, stop: asyncio.Event) -> None:
         """Returns when a slot is free or `stop` is set."""
@@ -154,13 +163,22 @@ class Dispatcher:
             await _first_of(self._slot_freed, stop)
 
     def submit(self, message: Delivery) -> None:
-        task = asyncio.create_task(self._process(message), name=f"command {message.subject}")
-        self._tasks.add(task)
+        try:
+            command: PodCommand | None = PodCommand.decode(message.data)
+        except InvalidMessageError as exc:
+            log.error("dropping undecodable command on %s: %s", message.subject, exc)
+            command = None
+        key = None if command is None else command.key
+        task = asyncio.create_task(
+            self._process(message, command), name=f"command {message.subject}"
+        )
+        self._tasks[task] = key
+        self._pods[key] += 1
         task.add_done_callback(self._finished)
 
     def abandon(self) -> None:
         """Cancels every handler; their messages stay unacked and will be redelivered."""
-        for task in self._tasks:
+        for task in list(self._tasks):
             task.cancel()
 
     async def drain(self) -> None:
@@ -169,21 +187,21 @@ class Dispatcher:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
+        key = self._tasks.pop(task)
+        self._pods[key] -= 1
+        if self._pods[key] <= 0:
+            del self._pods[key]
         self._slot_freed.set()
 
-    async def _process(self, message: Delivery) -> None:
+    async def _process(self, message: Delivery, command: PodCommand | None) -> None:
         keep_alive = asyncio.create_task(self._keep_alive(message))
         try:
-            await self._handle(message)
+            await self._handle(message, command)
         finally:
             await _cancel(keep_alive)
 
-    async def _handle(self, message: Delivery) -> None:
-        try:
-            command = PodCommand.decode(message.data)
-        except InvalidMessageError as exc:
-            log.error("dropping undecodable command on %s: %s", message.subject, exc)
+    async def _handle(self, message: Delivery, command: PodCommand | None) -> None:
+        if command is None:  # undecodable (logged by submit)
             await self._send_settlement(message.term())
             return
         async with self._locks.hold(command.key):

@@ -154,6 +154,12 @@ class MessagingSettings(SettingsGroup):
     ack_wait: float = Field(
         30.0, description="seconds before an unacknowledged command is redelivered"
     )
+    spawner_concurrency: int = Field(
+        32,
+        ge=1,
+        description="pods a spawner works on at once (one pod's commands still run one at a "
+        "time, in order); also its threads for engine calls",
+    )
     nats_stream_replicas: int = Field(
         1, description="JetStream replicas of our streams and lease bucket (3 on a NATS cluster)"
     )

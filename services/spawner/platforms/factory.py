@@ -57,13 +57,16 @@ def make_runtime(
     kubernetes: KubernetesConfig | None = None,
     docker_base_url: str | None = None,
     exec_workers: int = 32,
+    lifecycle_workers: int = 32,
     pids_limit: int = DEFAULT_PIDS_LIMIT,
     network_pool: int = 0,
 ) -> Runtime:
     """The runtime named `kind` ("docker" or "kubernetes") for `deployment_id`. Neither
     connects yet: both reach their engine or API server on first use (a Docker runtime with a
     `network_pool` starts making its warm networks at once). `pids_limit` is the
-    Docker container's; on Kubernetes the kubelet's podPidsLimit sets it, per node."""
+    Docker container's; on Kubernetes the kubelet's podPidsLimit sets it, per node.
+    `lifecycle_workers` bounds the Docker runtime's engine calls in flight (creates, removes,
+    reads); the Kubernetes runtime's go through asyncio's default pool."""
     if kind == DOCKER:
         from services.spawner.platforms.docker.runtime import DockerRuntime
 
@@ -71,6 +74,7 @@ def make_runtime(
             deployment_id,
             base_url=docker_base_url,
             exec_workers=exec_workers,
+            lifecycle_workers=lifecycle_workers,
             pids_limit=pids_limit,
             network_pool=network_pool,
         )
@@ -119,6 +123,7 @@ def runtime_from_settings(settings: Settings, *, creates: bool = False) -> Runti
         if settings.runtime == KUBERNETES
         else None,
         exec_workers=settings.exec_max_total,
+        lifecycle_workers=settings.spawner_concurrency,
         pids_limit=settings.pod_pids_limit,
         network_pool=settings.docker_network_pool if creates else 0,
     )

@@ -199,6 +199,76 @@ class TestScheduling:
         await asyncio.wait_for(dispatcher.drain(), 5)
         assert dispatcher.free_slots == 3
 
+    async def test_a_backlog_on_one_pod_does_not_hold_up_other_pods(self) -> None:
+        """Five commands of pod a wait behind a's first (which blocks); the dispatcher still
+        has room for another pod, whose command runs at once, while a's stay in order."""
+        release_a = asyncio.Event()
+        order: list[tuple[str, str]] = []
+
+        async def handler(command: PodCommand) -> Outcome:
+            order.append((command.pod_id, command.reason))
+            if command.pod_id == "a":
+                await release_a.wait()
+            return Done("ok")
+
+        dispatcher = Dispatcher(handler, concurrency=2, heartbeat=10.0)
+        backlog = [delivery("a", f"r{i}") for i in range(5)]
+        for message in backlog:
+            dispatcher.submit(message)
+        assert dispatcher.free_slots == 1  # one pod in hand of two: room for one more pod
+        other = delivery("b")
+        dispatcher.submit(other)
+        assert dispatcher.free_slots == 0
+        await asyncio.wait_for(other.settled.wait(), 5)
+        assert order == [("a", "r0"), ("b", "create")]  # b ran while a's backlog waited
+        release_a.set()
+        await asyncio.wait_for(dispatcher.drain(), 5)
+        assert [r for p, r in order if p == "a"] == ["r0", "r1", "r2", "r3", "r4"]
+        assert all(m.settlements == [("ack", None)] for m in [*backlog, other])
+        assert dispatcher.free_slots == 2
+
+    async def test_messages_in_hand_are_bounded_even_for_one_pod(self) -> None:
+        release = asyncio.Event()
+
+        async def handler(command: PodCommand) -> Outcome:
+            await release.wait()
+            return Done("ok")
+
+        dispatcher = Dispatcher(handler, concurrency=2, heartbeat=10.0)
+        for i in range(8):  # concurrency x WAITING_PER_SLOT
+            dispatcher.submit(delivery("a", f"r{i}"))
+        assert dispatcher.free_slots == 0
+        release.set()
+        await asyncio.wait_for(dispatcher.drain(), 5)
+        assert dispatcher.free_slots == 2
+
+    async def test_many_pods_run_at_once_up_to_the_concurrency(self) -> None:
+        """32 pods' commands run together (the spawner's default), each pod's in order."""
+        running = 0
+        most = 0
+        release = asyncio.Event()
+        order: dict[str, list[str]] = {}
+
+        async def handler(command: PodCommand) -> Outcome:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            order.setdefault(command.pod_id, []).append(command.reason)
+            await release.wait()
+            running -= 1
+            return Done("ok")
+
+        dispatcher = Dispatcher(handler, concurrency=32, heartbeat=10.0)
+        for step in ("create", "update", "delete"):
+            for pod in range(32):
+                dispatcher.submit(delivery(f"p{pod}", step))
+        await asyncio.sleep(0.05)
+        assert most == 32
+        release.set()
+        await asyncio.wait_for(dispatcher.drain(), 5)
+        assert all(steps == ["create", "update", "delete"] for steps in order.values())
+        assert len(order) == 32
+
     async def test_waits_for_a_free_slot_or_stop(self) -> None:
         release = asyncio.Event()
 

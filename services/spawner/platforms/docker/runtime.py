@@ -2,8 +2,11 @@
 
 Called by services/spawner (ensure, remove) and services/health (inspect, list_managed,
 logs_since, watch), built by platforms/factory.py. Blocking SDK calls
-run in worker threads (asyncio.to_thread); the endless event stream has a daemon thread of its
-own. SDK errors are translated once (errors.py) into TemporaryError and PermanentError.
+run on the runtime's own worker threads (`lifecycle_workers` of them, each with an engine
+connection, so a burst of creates reaches the engine at once rather than a few at a time
+through asyncio's small default pool); commands in pods have threads of their own, and the
+endless event stream a daemon thread. SDK errors are translated once (errors.py) into
+TemporaryError and PermanentError.
 The pure translations (spec -> SDK arguments, SDK data -> our records) are translate.py's;
 the event stream and exec threads are sessions.py's.
 
@@ -28,6 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 import os
 import signal
@@ -90,6 +95,7 @@ T = TypeVar("T")
 NAME_TAKEN_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
+LIFECYCLE_WORKERS = 32  # engine calls of ensure/remove/inspect/list/logs in flight at once
 EXEC_KILL_GRACE = 5.0  # seconds for a killed command's output to end before it is closed
 EXEC_START_WAIT = 5.0  # seconds to wait for a just-started exec to report its pid
 
@@ -121,6 +127,7 @@ class DockerRuntime:
         *,
         base_url: str | None = None,
         exec_workers: int = 32,
+        lifecycle_workers: int = LIFECYCLE_WORKERS,
         pids_limit: int = DEFAULT_PIDS_LIMIT,
         network_pool: int = 0,
     ) -> None:
@@ -129,13 +136,19 @@ class DockerRuntime:
         self.deployment_id = validate_slug("deployment id", deployment_id)
         if pids_limit <= 0:
             raise ValueError(f"the pids limit must be positive, got {pids_limit}")
+        if lifecycle_workers <= 0:
+            raise ValueError(f"lifecycle_workers must be positive, got {lifecycle_workers}")
         self.pids_limit = pids_limit
         self._client = client
         self._owns_client = client is None
         self._base_url = base_url
         self._client_lock = threading.Lock()
-        # Commands run on threads of their own: lifecycle calls (the default executor) never
-        # wait behind them, and killing one never waits behind the others.
+        # One engine connection for each thread that may use it at once.
+        self.lifecycle_workers = lifecycle_workers
+        self._connections = lifecycle_workers + exec_workers + 2
+        self._lifecycle_pool = ThreadPoolExecutor(lifecycle_workers, thread_name_prefix="engine")
+        # Commands run on threads of their own: lifecycle calls never wait behind them, and
+        # killing one never waits behind the others.
         self._exec_pool = ThreadPoolExecutor(exec_workers, thread_name_prefix="exec")
         self._kill_pool = ThreadPoolExecutor(2, thread_name_prefix="exec-kill")
         self._pool = NetworkPool(self.deployment_id, lambda: self._docker().api, network_pool)
@@ -146,6 +159,7 @@ class DockerRuntime:
 
         Not part of the Runtime protocol: whoever built the DockerRuntime calls it at exit."""
         self._pool.close()
+        self._lifecycle_pool.shutdown(wait=False, cancel_futures=True)
         self._exec_pool.shutdown(wait=False, cancel_futures=True)
         self._kill_pool.shutdown(wait=False, cancel_futures=True)
         with self._client_lock:
@@ -166,6 +180,13 @@ class DockerRuntime:
     async def inspect(self, key: PodKey) -> ContainerState | None:
         """The pod's container as Docker reports it, or None."""
         return await self._in_thread(f"inspecting {key}", self._inspect_sync, key)
+
+    async def ping(self) -> None:
+        """One round trip to the engine (its /_ping): the spawner's health check, which must
+        not cost an inspect of every container as list_managed does.
+
+        Not part of the Runtime protocol (services/spawner/server.py uses it when present)."""
+        await self._in_thread("pinging the engine", lambda: self._docker().ping())
 
     async def list_managed(self) -> list[ContainerState]:
         """Every container (running or not) labelled with this deployment, by key."""
@@ -217,8 +238,11 @@ class DockerRuntime:
         put_file(self._docker().api, attrs["Id"], dest_path, data)
 
     async def _in_thread(self, action: str, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` on a lifecycle thread, in a copy of this task's context (its log and
+        trace context), as asyncio.to_thread would on the default pool."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args)
         with _translated(action):
-            return await asyncio.to_thread(fn, *args)
+            return await asyncio.get_running_loop().run_in_executor(self._lifecycle_pool, call)
 
     async def _stop_exec(self, session: ExecSession, run: asyncio.Future[int | None]) -> None:
         """Kills a command that outlived its caller or its timeout, then waits for its thread
@@ -240,10 +264,11 @@ class DockerRuntime:
         """The SDK client, created on first use (creating it already talks to the engine)."""
         with self._client_lock:
             if self._client is None:
+                pool = self._connections
                 self._client = (
-                    docker.DockerClient(base_url=self._base_url)
+                    docker.DockerClient(base_url=self._base_url, max_pool_size=pool)
                     if self._base_url
-                    else docker.from_env()
+                    else docker.from_env(max_pool_size=pool)
                 )
             return self._client
 
