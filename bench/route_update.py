@@ -123,8 +123,9 @@ def now() -> datetime:
 
 async def add_available_pod(repos: Repositories, pod_id: str, upstream_port: int) -> None:
     key = PodKey("dev", pod_id)
-    await repos.pods.create_pod(key, owner="bench", spec=PodSpec(image="img"),
-                                credentials_encrypted=None, now=now())
+    await repos.pods.create_pod(
+        key, owner="bench", spec=PodSpec(image="img"), credentials_encrypted=None, now=now()
+    )
     container = ContainerStatus(phase="running", ready=True, published={POD_PORT: upstream_port})
     await repos.pod_state.record_observation(key, Status.AVAILABLE, container, now())
 
@@ -182,6 +183,11 @@ def file_versions(xds_dir: Path) -> tuple[str, str]:
     return one(ec.CDS_FILE), one(ec.LDS_FILE)
 
 
+def start(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -207,10 +213,10 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
         config = tmp / "envoy.yaml"
         bootstrap = ec.bootstrap(admin_port=admin_port, listeners=[], clusters=[], xds_dir=xds_dir)
         config.write_text(xds_files.render(bootstrap))
-        command = run_command(find_envoy(), config, base_id=base_id_for_port(pods_port),
-                              log_level="warning")
-        with (tmp / "envoy.log").open("wb") as log:
-            envoy = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        command = run_command(
+            find_envoy(), config, base_id=base_id_for_port(pods_port), log_level="warning"
+        )
+        envoy = start(command, tmp / "envoy.log")
         reporter = Reporter()
         keeper = RouteKeeper(repos.pods, DOMAIN, xds_dir, options, published_upstream, reporter)
         loop_task: asyncio.Task[None] | None = None
@@ -241,8 +247,11 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
                 served_ms.append((served - start) * 1000)
                 carried = reporter.seconds[published_before:]
                 publish_ms.append(carried[0] * 1000 if carried else float("nan"))
-                print(f"  N={n} change {i}: served after {served_ms[-1]:.0f} ms "
-                      f"(keeper build+publish {publish_ms[-1]:.0f} ms)", flush=True)
+                print(
+                    f"  N={n} change {i}: served after {served_ms[-1]:.0f} ms "
+                    f"(keeper build+publish {publish_ms[-1]:.0f} ms)",
+                    flush=True,
+                )
             memory = admin_json(admin_port, "/memory")
             return Figures(
                 n=n,
@@ -284,22 +293,32 @@ def load() -> str:
 
 def machine() -> str:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         "unknown CPU",
     )
     return f"nproc={os.cpu_count()}  cpu={cpu}  kernel={os.uname().release}"
 
 
 def report(f: Figures) -> None:
-    print(f"N={f.n}: fill {f.fill_s:.1f} s, initial publish+apply {f.initial_s:.2f} s, "
-          f"idle refresh {f.idle_refresh_ms:.0f} ms")
-    print(f"  change → served: median {statistics.median(f.served_ms):.0f} ms "
-          f"(max {max(f.served_ms):.0f}); keeper build+publish median "
-          f"{statistics.median(f.publish_ms):.0f} ms")
-    print(f"  files: lds {f.lds_bytes / 2**20:.1f} MiB, cds {f.cds_bytes / 2**20:.1f} MiB; "
-          f"Envoy RSS {f.rss_mib:.0f} MiB, allocated {f.allocated_mib:.0f} MiB, "
-          f"heap {f.heap_mib:.0f} MiB", flush=True)
+    print(
+        f"N={f.n}: fill {f.fill_s:.1f} s, initial publish+apply {f.initial_s:.2f} s, "
+        f"idle refresh {f.idle_refresh_ms:.0f} ms"
+    )
+    print(
+        f"  change → served: median {statistics.median(f.served_ms):.0f} ms "
+        f"(max {max(f.served_ms):.0f}); keeper build+publish median "
+        f"{statistics.median(f.publish_ms):.0f} ms"
+    )
+    print(
+        f"  files: lds {f.lds_bytes / 2**20:.1f} MiB, cds {f.cds_bytes / 2**20:.1f} MiB; "
+        f"Envoy RSS {f.rss_mib:.0f} MiB, allocated {f.allocated_mib:.0f} MiB, "
+        f"heap {f.heap_mib:.0f} MiB",
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -320,8 +339,10 @@ def main() -> int:
     if len(results) > 1:
         small, large = results[0], results[-1]
         ratio = statistics.median(large.served_ms) / statistics.median(small.served_ms)
-        print(f"change → served at N={large.n} ÷ at N={small.n}: {ratio:.2f}; "
-              f"Envoy RSS {large.rss_mib / small.rss_mib:.2f}×")
+        print(
+            f"change → served at N={large.n} ÷ at N={small.n}: {ratio:.2f}; "
+            f"Envoy RSS {large.rss_mib / small.rss_mib:.2f}x"
+        )
     return 0
 
 
