@@ -183,7 +183,7 @@ def file_versions(xds_dir: Path) -> tuple[str, str]:
     return one(ec.CDS_FILE), one(ec.LDS_FILE)
 
 
-def start(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+def spawn(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
@@ -216,7 +216,7 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
         command = run_command(
             find_envoy(), config, base_id=base_id_for_port(pods_port), log_level="warning"
         )
-        envoy = start(command, tmp / "envoy.log")
+        envoy = spawn(command, tmp / "envoy.log")
         reporter = Reporter()
         keeper = RouteKeeper(repos.pods, DOMAIN, xds_dir, options, published_upstream, reporter)
         loop_task: asyncio.Task[None] | None = None
