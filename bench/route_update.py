@@ -17,6 +17,8 @@ No containers: routes come from pod records. For each N of --routes this script
   refresh with nothing changed, Envoy's RSS (/proc) and admin /memory (allocated, heap).
 
 Prints one block per N and the ratios of the largest N to the smallest.
+Wall times depend on the machine's load; the CPU seconds Envoy spends per change (from /proc)
+much less so: compare those between runs on a shared machine.
 Usage: python bench/route_update.py [--routes 1000,10000] [--changes 5]
 """
 
@@ -60,7 +62,7 @@ from tests.ports import reserve_ports
 
 DOMAIN = "pods.bench"
 POD_PORT = 5000
-POLL_DEADLINE = 120.0
+POLL_DEADLINE = 900.0  # an overloaded machine at 10k routes (the old code) needs minutes
 
 
 class Upstream(http.server.BaseHTTPRequestHandler):
@@ -107,8 +109,11 @@ class Figures:
     n: int
     fill_s: float
     initial_s: float  # first refresh + Envoy applying it
+    initial_cpu_s: float  # Envoy's CPU seconds for it
     idle_refresh_ms: float  # a refresh with nothing changed
     served_ms: list[float]  # change → first 200
+    envoy_cpu_ms: list[float]  # Envoy's CPU milliseconds from the change to the first 200
+    keeper_cpu_ms: list[float]  # this process's CPU (keeper, poller) in the same time
     publish_ms: list[float]  # the keeper's build+publish of the refresh carrying the change
     lds_bytes: int
     cds_bytes: int
@@ -188,6 +193,12 @@ def spawn(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used: load-independent, unlike wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -222,10 +233,10 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
         loop_task: asyncio.Task[None] | None = None
         try:
             await wait_for(lambda: versions(admin_port) == file_versions(xds_dir), "empty snapshot")
-            start = time.monotonic()
+            start, cpu0 = time.monotonic(), cpu_s(envoy.pid)
             await keeper.refresh()
             await wait_for(lambda: versions(admin_port) == file_versions(xds_dir), "initial load")
-            initial_s = time.monotonic() - start
+            initial_s, initial_cpu_s = time.monotonic() - start, cpu_s(envoy.pid) - cpu0
             assert await asyncio.to_thread(get, pods_port, tls.ca, f"p000000.{DOMAIN}") == 200
 
             start = time.monotonic()
@@ -236,20 +247,25 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
             loop_task = asyncio.create_task(keep_routes(keeper, wake, refresh))
             served_ms: list[float] = []
             publish_ms: list[float] = []
+            envoy_cpu_ms: list[float] = []
+            keeper_cpu_ms: list[float] = []
             for i in range(changes):
                 await asyncio.sleep(refresh / 2)  # let a periodic refresh pass
                 host = f"new{i:03d}.{DOMAIN}"
                 await add_available_pod(repos, f"new{i:03d}", upstream_port)
                 published_before = len(reporter.seconds)
-                start = time.monotonic()
+                start, cpu0, own0 = time.monotonic(), cpu_s(envoy.pid), time.process_time()
                 wake.set()
                 served = await asyncio.to_thread(wait_served, pods_port, tls.ca, host)
                 served_ms.append((served - start) * 1000)
+                envoy_cpu_ms.append((cpu_s(envoy.pid) - cpu0) * 1000)
+                keeper_cpu_ms.append((time.process_time() - own0) * 1000)
                 carried = reporter.seconds[published_before:]
                 publish_ms.append(carried[0] * 1000 if carried else float("nan"))
                 print(
                     f"  N={n} change {i}: served after {served_ms[-1]:.0f} ms "
-                    f"(keeper build+publish {publish_ms[-1]:.0f} ms)",
+                    f"(keeper build+publish {publish_ms[-1]:.0f} ms; CPU: Envoy "
+                    f"{envoy_cpu_ms[-1]:.0f} ms, keeper+poller {keeper_cpu_ms[-1]:.0f} ms)",
                     flush=True,
                 )
             memory = admin_json(admin_port, "/memory")
@@ -257,8 +273,11 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
                 n=n,
                 fill_s=fill_s,
                 initial_s=initial_s,
+                initial_cpu_s=initial_cpu_s,
                 idle_refresh_ms=idle_refresh_ms,
                 served_ms=served_ms,
+                envoy_cpu_ms=envoy_cpu_ms,
+                keeper_cpu_ms=keeper_cpu_ms,
                 publish_ms=publish_ms,
                 lds_bytes=(xds_dir / ec.LDS_FILE).stat().st_size,
                 cds_bytes=(xds_dir / ec.CDS_FILE).stat().st_size,
@@ -305,13 +324,15 @@ def machine() -> str:
 
 def report(f: Figures) -> None:
     print(
-        f"N={f.n}: fill {f.fill_s:.1f} s, initial publish+apply {f.initial_s:.2f} s, "
-        f"idle refresh {f.idle_refresh_ms:.0f} ms"
+        f"N={f.n}: fill {f.fill_s:.1f} s, initial publish+apply {f.initial_s:.2f} s "
+        f"(Envoy CPU {f.initial_cpu_s:.1f} s), idle refresh {f.idle_refresh_ms:.0f} ms"
     )
     print(
         f"  change → served: median {statistics.median(f.served_ms):.0f} ms "
         f"(max {max(f.served_ms):.0f}); keeper build+publish median "
-        f"{statistics.median(f.publish_ms):.0f} ms"
+        f"{statistics.median(f.publish_ms):.0f} ms; CPU per change: Envoy median "
+        f"{statistics.median(f.envoy_cpu_ms):.0f} ms, keeper+poller "
+        f"{statistics.median(f.keeper_cpu_ms):.0f} ms"
     )
     print(
         f"  files: lds {f.lds_bytes / 2**20:.1f} MiB, cds {f.cds_bytes / 2**20:.1f} MiB; "
@@ -339,6 +360,8 @@ def main() -> int:
     if len(results) > 1:
         small, large = results[0], results[-1]
         ratio = statistics.median(large.served_ms) / statistics.median(small.served_ms)
+        cpu = statistics.median(large.envoy_cpu_ms) / statistics.median(small.envoy_cpu_ms)
+        print(f"Envoy CPU per change at N={large.n} ÷ at N={small.n}: {cpu:.2f}")
         print(
             f"change → served at N={large.n} ÷ at N={small.n}: {ratio:.2f}; "
             f"Envoy RSS {large.rss_mib / small.rss_mib:.2f}x"
