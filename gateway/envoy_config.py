@@ -4,8 +4,9 @@ Called by `python -m gateway` (gateway/__main__.py), which writes the result to 
 gateway/cluster.py, gateway/xds_files.py and the gateway tests. `gateway_bootstrap` is the
 admin interface, the overload manager (gateway/hardening.py), the static REST/gRPC listener
 (gateway/rest_listener.py) in front of the `api` cluster, and `dynamic_resources` naming the
-LDS/CDS files (`<xds_dir>/lds.json`, `cds.json`: compact JSON, which Envoy parses faster than YAML) through which the pods listener and its
-clusters change without restarting Envoy (gateway/xds_files.py writes them).
+LDS/CDS files (`<xds_dir>/lds.json`, `cds.json`: compact JSON, which Envoy parses faster
+than YAML) through which the pods listener and its clusters change without restarting Envoy
+(gateway/xds_files.py writes them).
 `cluster_bootstrap` is the same for a Kubernetes deployment (deploy/). What clients observe
 (status, content-type and body of rejected requests, measured on Envoy 1.40) is in
 gateway/README.md.

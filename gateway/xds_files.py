@@ -43,7 +43,8 @@ from gateway.pods_listener import (
     Snapshot,
 )
 from gateway.routes import RouteTable
-from gateway.xds_text import SnapshotError, SnapshotRenderer, referenced
+from gateway.xds_text import SnapshotError as SnapshotError  # raised here, tested as ours
+from gateway.xds_text import SnapshotRenderer, referenced
 from services.common.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway import pods_listener as pl
-from gateway import xds_files, xds_text
+from gateway import xds_files
 from gateway.pods_listener import build_snapshot
 from gateway.routes import PodRoute, RouteTable
 from gateway.xds_text import SnapshotError, SnapshotRenderer
@@ -58,14 +58,12 @@ def test_a_second_render_renders_only_the_changed_route(monkeypatch: pytest.Monk
     routes = [route(f"pod{i}") for i in range(20)]
     renderer.render(table(*routes))
     rendered: list[str] = []
-    real_chain, real_cluster = xds_text.pod_chain, xds_text.pod_cluster
 
     def chain(r: PodRoute, options: pl.PodsListenerOptions) -> object:
         rendered.append(r.host)
-        return real_chain(r, options)
+        return pl.pod_chain(r, options)
 
-    monkeypatch.setattr(xds_text, "pod_chain", chain)
-    monkeypatch.setattr(xds_text, "pod_cluster", real_cluster)
+    monkeypatch.setattr("gateway.xds_text.pod_chain", chain)
     changed = replace(routes[3], status="STOPPED", upstream_port=0)
     text = renderer.render(table(*routes[:3], changed, *routes[4:], route("new")))
     assert sorted(rendered) == sorted([changed.host, route("new").host])
