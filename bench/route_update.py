@@ -293,7 +293,11 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop_task
             envoy.terminate()
-            envoy.wait(timeout=30)
+            try:
+                envoy.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # busy loading a large listener
+                envoy.kill()
+                envoy.wait(timeout=30)
             await repos.close()
 
 
