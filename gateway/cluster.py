@@ -75,7 +75,7 @@ def prepare_cluster(settings: Settings) -> Path:
         cors_origins=settings.cors_origins,
     )
     build_descriptor_set(gateway.descriptor_path)
-    if not (gateway.xds_dir / "lds.yaml").exists():
+    if not (gateway.xds_dir / envoy_config.LDS_FILE).exists():
         xds_files.publish(gateway.xds_dir, RouteTable.build([]), cluster_listener_options(gateway))
     bootstrap = config_dir / "envoy.yaml"
     xds_files.write_atomically(bootstrap, xds_files.render(envoy_config.cluster_bootstrap(gateway)))

@@ -156,13 +156,18 @@ def pods_listener(table: RouteTable, options: PodsListenerOptions) -> JsonObject
     chains = [
         chain for route in _sorted(table.routes.values()) if (chain := pod_chain(route, options))
     ]
+    return {**listener_shell(options), "filter_chains": [*chains, starttls_chain(options)]}
+
+
+def listener_shell(options: PodsListenerOptions) -> JsonObject:
+    """The listener without its filter chains (which come last: gateway/xds_text.py appends
+    them to this part's text)."""
     return {
         "@type": LISTENER_TYPE,
         "name": PODS_LISTENER,
         "address": socket_address(options.bind_address, options.port),
         "listener_filters": [tls_inspector()],
         "listener_filters_timeout": duration(options.handshake_timeout),
-        "filter_chains": [*chains, starttls_chain(options)],
     }
 
 
@@ -369,18 +374,27 @@ def unavailable_text(route: PodRoute) -> str:
 def pods_clusters(table: RouteTable, options: PodsListenerOptions) -> list[JsonObject]:
     """The router's cluster, one per serving route, named `route.cluster_name`, and the
     login check's while a serving route has tapis_auth."""
+    return [
+        *base_clusters(table, options),
+        *(pod_cluster(route, options) for route in _sorted(table.routes.values()) if route.serving),
+    ]
+
+
+def base_clusters(table: RouteTable, options: PodsListenerOptions) -> list[JsonObject]:
+    """The clusters that are not a pod's: the router's, then the login check's while a serving
+    route has tapis_auth."""
     clusters = [_typed_cluster(ROUTER_CLUSTER, options.router_host, options.router_port, options)]
     if any(needs_login(route) for route in table.routes.values()):
         cluster = login_cluster(
             options.api_host, options.api_port, connect_timeout=options.connect_timeout
         )
         clusters.append({"@type": CLUSTER_TYPE, **cluster})
-    clusters.extend(
-        _typed_cluster(route.cluster_name, route.upstream_host, route.upstream_port, options)
-        for route in _sorted(table.routes.values())
-        if route.serving
-    )
     return clusters
+
+
+def pod_cluster(route: PodRoute, options: PodsListenerOptions) -> JsonObject:
+    """The cluster of a serving route, named `route.cluster_name`."""
+    return _typed_cluster(route.cluster_name, route.upstream_host, route.upstream_port, options)
 
 
 def _typed_cluster(name: str, host: str, port: int, options: PodsListenerOptions) -> JsonObject:

@@ -19,7 +19,7 @@ from gateway.pods_listener import PodsListenerOptions
 from gateway.ports import PodEventSource, PodRecordSource, RouteReporter, Subscription
 from gateway.route_source import Upstream, published_upstream, routes_for
 from gateway.routes import RouteTable
-from gateway.xds_files import publish
+from gateway.xds_files import Publisher
 from services.common.outcomes import PodsError
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,7 @@ class RouteKeeper:
         self._upstream = upstream
         self._pods = pods
         self._pod_domain = pod_domain
-        self._xds_dir = xds_dir
-        self._options = options
+        self._publisher = Publisher(xds_dir, options)
         self._table = RouteTable(routes={})
         self._counted: tuple[int, int] | None = None  # (routes, serving) last logged
 
@@ -58,7 +57,7 @@ class RouteKeeper:
         table = RouteTable.build(routes_for(records, self._pod_domain, self._upstream))
         for reason in table.rejected:
             log.warning("route not published: %s", reason)
-        result = await asyncio.to_thread(publish, self._xds_dir, table, self._options)
+        result = await asyncio.to_thread(self._publisher.publish, table)
         if result.published:
             serving = sum(1 for r in table.routes.values() if r.serving)
             counted = (len(table.routes), serving)

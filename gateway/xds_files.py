@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,22 +39,17 @@ from gateway.envoy_binary import EnvoyConfigError, find_envoy, validate_config
 from gateway.envoy_config import CDS_FILE, LDS_FILE, bootstrap
 from gateway.hardening import JsonObject
 from gateway.pods_listener import (
-    CLUSTER_TYPE,
-    LISTENER_TYPE,
     PodsListenerOptions,
     Snapshot,
-    build_snapshot,
 )
-from gateway.routes import RouteError, RouteTable, validate
+from gateway.routes import RouteTable
+from gateway.xds_text import SnapshotError as SnapshotError  # raised here, tested as ours
+from gateway.xds_text import SnapshotRenderer, referenced
 from services.common.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 LOCK_FILE = ".publish.lock"
-
-
-class SnapshotError(ValueError):
-    """A snapshot that must not be published; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -109,17 +105,6 @@ def discovery_response(resources: Sequence[JsonObject], type_url: str) -> JsonOb
     return {"version_info": digest[:16], "type_url": type_url, "resources": list(resources)}
 
 
-def check_routes(table: RouteTable) -> None:
-    """Raises SnapshotError unless every route is valid and filed under its own host."""
-    for host, route in table.routes.items():
-        try:
-            validate(route)
-        except RouteError as exc:
-            raise SnapshotError(f"invalid route: {exc}") from exc
-        if host != route.host:
-            raise SnapshotError(f"route of {route.host} is filed under {host!r}")
-
-
 def check_snapshot(snapshot: Snapshot) -> None:
     """Raises SnapshotError unless names are unique and every referenced cluster exists."""
     clusters = [str(cluster["name"]) for cluster in snapshot.clusters]
@@ -132,7 +117,7 @@ def check_snapshot(snapshot: Snapshot) -> None:
         _no_duplicates("filter chain", [str(chain["name"]) for chain in chains])
         matches = [json.dumps(chain.get("filter_chain_match"), sort_keys=True) for chain in chains]
         _no_duplicates("filter chain match", matches)
-        missing = sorted(set(_referenced_clusters(listener)) - set(clusters))
+        missing = sorted(set(referenced(listener)) - set(clusters))
         if missing:
             raise SnapshotError(f"listener {listener['name']} uses undefined clusters {missing}")
 
@@ -143,53 +128,65 @@ def _no_duplicates(what: str, names: Sequence[str]) -> None:
         raise SnapshotError(f"{what} names repeat: {repeated}")
 
 
-def _referenced_clusters(node: object) -> Iterator[str]:
-    """Every `cluster` value inside a resource (tcp_proxy filters and HTTP routes)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "cluster" and isinstance(value, str):
-                yield value
-            else:
-                yield from _referenced_clusters(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _referenced_clusters(item)
-
-
 # --- publishing ----------------------------------------------------------------------------------
 
 
+class Publisher:
+    """Publishes route tables into `directory`, rendering only the routes that changed since
+    its previous publication (gateway/xds_text.py). The route keeper holds one for its life;
+    `publish` makes a fresh one."""
+
+    def __init__(self, directory: Path, options: PodsListenerOptions) -> None:
+        self.directory = directory
+        self._renderer = SnapshotRenderer(options)
+
+    def publish(self, table: RouteTable) -> PublishResult:
+        """Writes the snapshot of `table` unless it fails a check (then the previous files
+        stay). CDS is written before LDS, so clusters exist when listeners use them; a file
+        whose version is already there is not touched."""
+        try:
+            text = self._renderer.render(table)
+        except ValueError as exc:  # SnapshotError, or a value the builders refuse
+            log.error(
+                "not publishing routes to %s, keeping the previous files: %s", self.directory, exc
+            )
+            return PublishResult(rejected=str(exc))
+        changed: list[str] = []
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with _publish_lock(self.directory):
+            for name, version, content in (
+                (CDS_FILE, text.cds_version, text.cds),
+                (LDS_FILE, text.lds_version, text.lds),
+            ):
+                path = self.directory / name
+                if published_version(path) != version:
+                    write_atomically(path, content)
+                    changed.append(name)
+        version = f"{text.cds_version}.{text.lds_version}"
+        if changed:
+            log.info(
+                "published %d routes to %s, version %s", len(table.routes), self.directory, version
+            )
+        return PublishResult(version=version, changed=tuple(changed))
+
+
 def publish(directory: Path, table: RouteTable, options: PodsListenerOptions) -> PublishResult:
-    """Writes the snapshot of `table` into `directory` unless it fails a check (then the
-    previous files stay). CDS is written before LDS, so clusters exist when listeners use
-    them; unchanged files are not touched."""
+    """Writes the snapshot of `table` into `directory` (see `Publisher.publish`)."""
+    return Publisher(directory, options).publish(table)
+
+
+def published_version(path: Path) -> str | None:
+    """The version_info of a file this module wrote (it comes first), None if there is none."""
     try:
-        check_routes(table)
-        snapshot = build_snapshot(table, options)
-        check_snapshot(snapshot)
-    except ValueError as exc:  # SnapshotError, or a value the builders refuse
-        log.error("not publishing routes to %s, keeping the previous files: %s", directory, exc)
-        return PublishResult(rejected=str(exc))
-    cds = discovery_response(snapshot.clusters, CLUSTER_TYPE)
-    lds = discovery_response(snapshot.listeners, LISTENER_TYPE)
-    version = f"{cds['version_info']}.{lds['version_info']}"
-    changed: list[str] = []
-    directory.mkdir(parents=True, exist_ok=True)
-    with _publish_lock(directory):
-        for name, content in ((CDS_FILE, cds), (LDS_FILE, lds)):
-            path, text = directory / name, render(content)
-            if _read(path) != text:
-                write_atomically(path, text)
-                changed.append(name)
-    if changed:
-        log.info(
-            "published %d routes (%d clusters) to %s, version %s",
-            len(table.routes),
-            len(snapshot.clusters),
-            directory,
-            version,
-        )
-    return PublishResult(version=version, changed=tuple(changed))
+        with path.open("rb") as handle:
+            head = handle.read(96)
+    except FileNotFoundError:
+        return None
+    match = _VERSION_HEAD.match(head)
+    return match.group(1).decode() if match else None
+
+
+_VERSION_HEAD = re.compile(rb'\{"version_info":"([0-9a-f]+)"')
 
 
 def write_atomically(path: Path, text: str) -> None:

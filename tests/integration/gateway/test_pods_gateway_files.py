@@ -81,7 +81,7 @@ def test_python_m_gateway_serves_pods_published_later(tmp_path: Path, header_pod
         def prepared() -> bool:
             if process.poll() is not None:
                 pytest.fail(f"gateway exited:\n{log.read_text(errors='replace')}")
-            return (xds_dir / "lds.yaml").is_file()
+            return (xds_dir / "lds.json").is_file()
 
         # The gateway creates the development CA first; read it only once it is there.
         until(READY_TIMEOUT, prepared, "python -m gateway to publish its first snapshot")

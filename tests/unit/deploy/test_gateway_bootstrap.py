@@ -98,6 +98,6 @@ def test_the_rendered_bootstrap_passes_envoy_validate(objects: list[Obj], tmp_pa
     }
     heap = monitors["envoy.resource_monitors.fixed_heap"]["max_heap_size_bytes"]
     assert heap == int(env["PODS_GATEWAY_MAX_HEAP_MB"]) * 1024 * 1024
-    published = (Path(env["PODS_DATA_DIR"]) / "gateway" / "xds" / "lds.yaml").read_text()
-    assert f'"port_value": {env["PODS_PODS_PORT"]}' in published
-    assert '"address": "0.0.0.0"' in published
+    published = (Path(env["PODS_DATA_DIR"]) / "gateway" / "xds" / "lds.json").read_text()
+    assert f'"port_value":{env["PODS_PODS_PORT"]}' in published
+    assert '"address":"0.0.0.0"' in published

@@ -15,6 +15,7 @@ from gateway.certs import TlsFiles
 from gateway.pods_listener import PodsListenerOptions
 from gateway.ports import EventHandler
 from gateway.route_keeper import RouteKeeper, wake_on_events
+from gateway.routes import RouteTable
 from services.common.pods_model import PodRecord, Status
 from tests.unit.gateway.pods_support import plain
 from tests.unit.gateway.test_route_source import record
@@ -111,3 +112,19 @@ async def test_every_publication_is_reported_with_the_table_size(tmp_path: Path)
     await keeper.refresh()
     await keeper.refresh()  # nothing changed: still reported (the gauge stays right)
     assert reporter.told == [(2, 1), (2, 1)]
+
+
+async def test_a_restarted_gateway_s_empty_snapshot_is_replaced_at_the_next_refresh(
+    tmp_path: Path,
+) -> None:
+    """`python -m gateway` publishes the empty snapshot when Envoy (re)starts; the keeper's
+    cached rendering must not hide that its routes are gone from the files."""
+    xds = tmp_path / "xds"
+    keeper = RouteKeeper(Pods(record("web", Status.AVAILABLE, {5000: 32001})), DOMAIN, xds, OPTIONS)
+    await keeper.refresh()
+    published = xds_files.read_published(xds)
+
+    assert xds_files.publish(xds, RouteTable(routes={}), OPTIONS).changed  # the gateway restarts
+    assert xds_files.read_published(xds) != published
+    await keeper.refresh()
+    assert xds_files.read_published(xds) == published

@@ -52,11 +52,11 @@ def test_bootstrap_reads_listeners_and_clusters_from_watched_files() -> None:
     config = plain(ec.bootstrap(admin_port=9901, listeners=[], clusters=[], xds_dir=Path("/x")))
     assert config["dynamic_resources"] == {
         "lds_config": {
-            "path_config_source": {"path": "/x/lds.yaml", "watched_directory": {"path": "/x"}},
+            "path_config_source": {"path": "/x/lds.json", "watched_directory": {"path": "/x"}},
             "resource_api_version": "V3",
         },
         "cds_config": {
-            "path_config_source": {"path": "/x/cds.yaml", "watched_directory": {"path": "/x"}},
+            "path_config_source": {"path": "/x/cds.json", "watched_directory": {"path": "/x"}},
             "resource_api_version": "V3",
         },
     }
@@ -73,7 +73,7 @@ def test_cluster_bootstrap_serves_everyone_and_finds_the_api_by_name() -> None:
     endpoint = api["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
     assert endpoint["address"]["socket_address"] == {"address": "pods-api", "port_value": 50051}
     lds = config["dynamic_resources"]["lds_config"]["path_config_source"]
-    assert lds["path"] == "/var/run/pods-gateway/xds/lds.yaml"
+    assert lds["path"] == "/var/run/pods-gateway/xds/lds.json"
     assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
 
 
@@ -87,7 +87,7 @@ def test_prepare_publishes_an_empty_snapshot_and_points_envoy_at_it(tmp_path: Pa
     assert prepared.tls_ca == (tmp_path / "gateway" / "tls" / "ca.pem").resolve()
     config = json.loads(prepared.config.read_text())
     assert config["dynamic_resources"]["lds_config"]["path_config_source"] == {
-        "path": str(xds / "lds.yaml"),
+        "path": str(xds / "lds.json"),
         "watched_directory": {"path": str(xds)},
     }
     snapshot = xds_files.read_published(xds)
@@ -142,14 +142,14 @@ def test_publish_writes_cds_then_lds_atomically(
     result = xds_files.publish(tmp_path / "xds", table(route("web")), OPTIONS)
 
     assert result.published
-    assert result.changed == ("cds.yaml", "lds.yaml")
-    assert written == ["cds.yaml", "lds.yaml"]
+    assert result.changed == ("cds.json", "lds.json")
+    assert written == ["cds.json", "lds.json"]
     files = files_of(tmp_path / "xds")
-    assert sorted(files) == ["cds.yaml", "lds.yaml"]  # no temporary files left
-    lds = json.loads(files["lds.yaml"])
+    assert sorted(files) == ["cds.json", "lds.json"]  # no temporary files left
+    lds = json.loads(files["lds.json"])
     assert lds["type_url"] == "type.googleapis.com/envoy.config.listener.v3.Listener"
     assert lds["resources"][0]["name"] == "pods"
-    cds = json.loads(files["cds.yaml"])
+    cds = json.loads(files["cds.json"])
     assert [c["name"] for c in cds["resources"]] == ["starttls_router", "pod_web_pods_example_org"]
     assert result.version == f"{cds['version_info']}.{lds['version_info']}"
 
@@ -168,7 +168,7 @@ def test_publish_rewrites_only_what_changed(tmp_path: Path) -> None:
     stopped = xds_files.publish(
         directory, table(route("web"), route("down", status="STOPPED")), OPTIONS
     )
-    assert stopped.changed == ("lds.yaml",)
+    assert stopped.changed == ("lds.json",)
 
 
 def test_invalid_route_is_not_published_and_previous_files_stay(
