@@ -32,7 +32,16 @@ def _doc(default: str) -> dict[str, Any]:
 class RuntimeSettings(SettingsGroup):
     """Where pods run: the container platform, and Kubernetes' options (deploy/kubernetes)."""
 
-    runtime: str = Field("docker", description="`docker` or `kubernetes`")
+    runtime: str = Field(
+        "docker",
+        description="`docker` or `kubernetes` (`fake`: an in-memory FAKE for scale benchmarks"
+        " only, refused without PODS_ALLOW_FAKE_RUNTIME)",
+    )
+    allow_fake_runtime: bool = Field(
+        False,
+        description="benchmarks only: accept PODS_RUNTIME=fake (no container runs; every pod"
+        " answers from one loopback listener)",
+    )
     k8s_namespace: str = Field("pods", description="the namespace of pods, volumes, snapshots")
     k8s_image_pull_policy: str = Field("IfNotPresent", description="pods' imagePullPolicy")
     k8s_image_pull_secrets: str = Field(
