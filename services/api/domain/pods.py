@@ -21,12 +21,14 @@ from services.api.domain.derivation import Resolver
 from services.api.domain.exec_credentials import CredentialedRunner
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
 from services.api.domain.images import image_allowed
+from services.api.domain.paging import POD_TOKEN_SCHEME, pod_page, token_after
 from services.api.domain.pod_template import fold_pod_template
 from services.api.domain.ports import ApiStore, CatalogStore, ReconcileRequester
 from services.api.domain.principal import Principal
 from services.api.domain.quota_errors import refusals
 from services.api.domain.requested_status import requested_on_create, requested_on_update
 from services.api.domain.validation import (
+    POD_ID_RE,
     Limits,
     PodRequest,
     PodUpdate,
@@ -182,6 +184,20 @@ class Pods:
         if who.is_admin:
             return await self._store.pods.list_pods(who.tenant_id)
         return await self._store.pods.readable_pods(who.tenant_id, who.username)
+
+    async def list_page(
+        self, who: Principal, size: int = 0, token: str = ""
+    ) -> tuple[list[PodRecord], str]:
+        """A page of the pods the caller may read (all of them, as Tapis, when neither
+        `size` nor `token` is given) and the token of the next page ("" on the last)."""
+        page = pod_page(size, token, lambda pod_id: POD_ID_RE.fullmatch(pod_id) is not None)
+        reader = None if who.is_admin else who.username
+        limit = None if page.limit is None else page.limit + 1  # one more: is there a next?
+        records = await self._store.pods.pods_page(who.tenant_id, reader, page.after, limit)
+        if page.limit is None or len(records) <= page.limit:
+            return records, ""
+        records = records[: page.limit]
+        return records, token_after(records[-1].key.pod_id, POD_TOKEN_SCHEME)
 
     async def delete(self, who: Principal, pod_id: str) -> PodRecord:
         await self._authorize(who, pod_id, Level.ADMIN)

@@ -98,6 +98,10 @@ class PodStore(Protocol):
 
     async def readable_pods(self, tenant_id: str, username: str) -> list[PodRecord]: ...
 
+    async def pods_page(
+        self, tenant_id: str, reader: str | None, after: str = "", limit: int | None = None
+    ) -> list[PodRecord]: ...
+
     async def credentials(self, key: PodKey) -> str | None: ...
 
     async def set_requested(

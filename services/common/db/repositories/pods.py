@@ -124,6 +124,28 @@ class PodRepository:
         async with self._session() as session:
             return [pod_record(r) for r in (await session.scalars(query)).all()]
 
+    async def pods_page(
+        self, tenant_id: str, reader: str | None, after: str = "", limit: int | None = None
+    ) -> list[PodRecord]:
+        """One keyset page of the tenant's pods, ordered by pod_id: those whose id sorts
+        after `after` ("" from the first), at most `limit` (None: all). With `reader`, only
+        the pods that user has a permission on (the join is in SQL); None: all (an admin).
+        Served by the (tenant_id, pod_id) unique indexes of pods and pod_permissions."""
+        query = select(PodRow).where(PodRow.tenant_id == tenant_id)
+        if reader is not None:
+            query = query.join(
+                PodPermissionRow,
+                (PodPermissionRow.tenant_id == PodRow.tenant_id)
+                & (PodPermissionRow.pod_id == PodRow.pod_id),
+            ).where(PodPermissionRow.username == reader)
+        if after:
+            query = query.where(PodRow.pod_id > after)
+        query = query.order_by(PodRow.pod_id)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._session() as session:
+            return [pod_record(r) for r in (await session.scalars(query)).all()]
+
     async def list_all_pods(self) -> list[PodRecord]:
         """Every pod of every tenant (health's resync)."""
         async with self._session() as session:
