@@ -160,20 +160,32 @@ class Pods:
         record = await self._authorize(who, pod_id, Level.READ)
         return await self._store.changes.pod_changes(record.key, after)
 
-    async def tenant_changes(self, who: Principal, after: int) -> list[PodChange]:
-        """Every change after `after` in the caller's tenant, readable or not: the caller
-        filters them by the ids list_pods gave it."""
-        return await self._store.changes.tenant_changes(who.tenant_id, after)
+    async def readable_changes(self, who: Principal, after: int) -> list[PodChange]:
+        """The changes after `after` of the pods the caller may read now (a batch, oldest
+        first; the permission filter is in the query)."""
+        reader = None if who.is_admin else who.username
+        return await self._store.changes.tenant_changes(who.tenant_id, after, reader)
+
+    async def readable_ids(self, who: Principal) -> set[str]:
+        """The ids of the pods the caller may read (what ListPods lists, ids only)."""
+        reader = None if who.is_admin else who.username
+        return set(await self._store.pods.readable_ids(who.tenant_id, reader))
+
+    async def readable_mark(self, who: Principal) -> object:
+        """A cheap mark that moves when the set of pods the caller may read changes (see
+        PodRepository.readable_mark for the one case it can miss)."""
+        reader = None if who.is_admin else who.username
+        return await self._store.pods.readable_mark(who.tenant_id, reader)
 
     async def changes_of(
         self, who: Principal, readable: Collection[str], after: int
     ) -> list[PodChange]:
-        """The changes after `after` of the pods named in `readable` (ids list_pods gave the
-        caller)."""
+        """The changes after `after` of the pods named in `readable` (ids readable_ids
+        gave the caller)."""
         return await self._store.changes.changes_of(who.tenant_id, readable, after)
 
     async def latest_changes(self, who: Principal, readable: Collection[str]) -> list[PodChange]:
-        """The current state of each pod named in `readable` (ids list_pods gave the caller)."""
+        """The current state of each pod named in `readable` (ids readable_ids gave the caller)."""
         return await self._store.changes.latest_changes(who.tenant_id, readable)
 
     async def last_change_id(self, who: Principal) -> int:

@@ -146,6 +146,31 @@ class PodRepository:
         async with self._session() as session:
             return [pod_record(r) for r in (await session.scalars(query)).all()]
 
+    async def readable_ids(self, tenant_id: str, reader: str | None) -> list[str]:
+        """The ids of the tenant's pods `reader` has a permission on (None: all), ordered."""
+        query = select(PodRow.pod_id).where(PodRow.tenant_id == tenant_id)
+        if reader is not None:
+            query = select(PodPermissionRow.pod_id).where(
+                PodPermissionRow.tenant_id == tenant_id, PodPermissionRow.username == reader
+            )
+        async with self._session() as session:
+            return sorted(await session.scalars(query))
+
+    async def readable_mark(self, tenant_id: str, reader: str | None) -> tuple[int, int]:
+        """A cheap mark of which pods `reader` may read (None: all of the tenant's): how
+        many grant (or pod) rows there are and the newest one's id. Any grant, revocation,
+        creation or removal moves it, save a removal and a creation between two reads that
+        reuse the same row id (SQLite reuses the highest): callers also relist now and then."""
+        if reader is None:
+            rows = PodRow.tenant_id == tenant_id
+            query = select(func.count(), func.max(PodRow.id)).where(rows)
+        else:
+            grants = (PodPermissionRow.tenant_id == tenant_id, PodPermissionRow.username == reader)
+            query = select(func.count(), func.max(PodPermissionRow.id)).where(*grants)
+        async with self._session() as session:
+            count, newest = (await session.execute(query)).one()
+            return int(count), int(newest or 0)
+
     async def list_all_pods(self) -> list[PodRecord]:
         """Every pod of every tenant (health's resync)."""
         async with self._session() as session:
