@@ -6,6 +6,7 @@ logs followed from an offset, across runs."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -115,7 +116,7 @@ class FakePods:
             return [c for c in mine if after is not None and c.change_id > after]
         return mine[-1:]
 
-    async def readable_ids(self, who: Principal) -> set[str]:
+    async def readable_ids(self, who: Principal) -> builtins.set[str]:
         self.listings += 1
         return {pod_id for pod_id in self.records if pod_id not in self.hidden}
 
