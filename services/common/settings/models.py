@@ -371,7 +371,14 @@ class HealthSettings(SettingsGroup):
     """The health loop: resync, readiness probing, drift."""
 
     resync_interval: float = Field(
-        5.0, description="seconds between full comparisons of pods and containers"
+        5.0,
+        description="seconds between health's incremental resyncs (the pods in motion, and"
+        " new output of running pods)",
+    )
+    resync_full_interval: float = Field(
+        60.0,
+        description="seconds between full comparisons of every pod with its container (and"
+        " orphans); also on HealthService.Resync",
     )
     probe_interval: float = Field(
         0.01, description="first readiness probe delay of a starting pod, seconds"

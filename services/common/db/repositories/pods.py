@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.db import quotas
@@ -170,6 +170,38 @@ class PodRepository:
         async with self._session() as session:
             count, newest = (await session.execute(query)).one()
             return int(count), int(newest or 0)
+
+    async def pods_in_motion(self, now: datetime) -> list[PodRecord]:
+        """The pods health's incremental resync looks at: not settled (any status but
+        AVAILABLE, STOPPED, COMPLETE and ERROR), being deleted, with a desired state not
+        applied yet, with a restart scheduled, or past their time_to_stop while ON."""
+        settled = [
+            s.value for s in (Status.AVAILABLE, Status.STOPPED, Status.COMPLETE, Status.ERROR)
+        ]
+        query = select(PodRow).where(
+            or_(
+                PodRow.status.not_in(settled),
+                PodRow.deletion_requested.is_(True),
+                PodRow.observed_generation < PodRow.generation,
+                PodRow.restart_due_ts.is_not(None),
+                and_(
+                    PodRow.status_requested == RequestedStatus.ON.value,
+                    PodRow.time_to_stop_ts.is_not(None),
+                    PodRow.time_to_stop_ts <= now,
+                ),
+            )
+        )
+        async with self._session() as session:
+            rows = (await session.scalars(query.order_by(PodRow.id))).all()
+            return [pod_record(r) for r in rows]
+
+    async def running_keys(self) -> list[PodKey]:
+        """The pods observed AVAILABLE (their container runs): whose output health reads."""
+        query = select(PodRow.tenant_id, PodRow.pod_id).where(
+            PodRow.status == Status.AVAILABLE.value
+        )
+        async with self._session() as session:
+            return [PodKey(t, p) for t, p in (await session.execute(query.order_by(PodRow.id)))]
 
     async def list_all_pods(self) -> list[PodRecord]:
         """Every pod of every tenant (health's resync)."""
