@@ -9,7 +9,8 @@ time_to_stop passed: one query, PodRepository.pods_in_motion) and reads new outp
 running ones; the full sweep (every pod against the runtime, and orphans) runs every
 `full_resync_interval` seconds and on HealthService.Resync. A settled pod changes only through
 a runtime event (observed at once) or through the API (which puts it in motion), so the full
-sweep is there for events lost while the event stream was down.
+sweep is there for events lost while the event stream was down: it also runs at the next
+pass after the stream is reopened.
 
 Run by server.py. Every step is level-triggered: a missed event is caught by the next full
 sweep, and a crash loses nothing that the next start does not observe again.
@@ -74,6 +75,7 @@ class Watcher:
         self._resync_interval = resync_interval
         # None: every resync is a full sweep (the unit tests' watchers).
         self._full_resync_interval = full_resync_interval
+        self._sweep_due = True  # the first pass, and after the event stream was down
         self._probe_interval = probe_interval
         self._probe_interval_max = probe_interval_max
         self._drift_grace = drift_grace
@@ -290,16 +292,19 @@ class Watcher:
         while True:
             try:
                 every = self._full_resync_interval
-                if every is None or swept_at is None or loop.time() - swept_at >= every:
-                    started = loop.time()
+                due = swept_at is None or (every is not None and loop.time() - swept_at >= every)
+                if every is None or due or self._sweep_due:
+                    started, self._sweep_due = loop.time(), False
                     count = await self.resync()
                     swept_at = started
                 else:
                     count = await self.resync_changed()
                 log.debug("resynced %d pods", count)
             except (TemporaryError, OSError) as exc:
+                self._sweep_due = True  # the next pass is a full one
                 log.warning("resync failed, will retry: %s", exc)
             except Exception:
+                self._sweep_due = True
                 log.exception("resync failed, will retry")
             await asyncio.sleep(self._resync_interval)
 
@@ -315,6 +320,7 @@ class Watcher:
             except TemporaryError as exc:
                 log.warning("runtime events interrupted (%s); reconnecting in %.1fs", exc, backoff)
             await asyncio.sleep(backoff)
+            self._sweep_due = True  # events may have been lost meanwhile: sweep once reopened
             backoff = min(backoff * 2, 30.0)
 
     async def _on_event(self, key: PodKey) -> None:

@@ -109,3 +109,20 @@ async def test_the_loop_sweeps_fully_at_the_longer_interval_only(store: Reposito
     finally:
         loop.cancel()
     assert full == 1  # the first pass, then incremental ones
+
+
+async def test_an_interrupted_event_stream_brings_the_full_sweep_forward(
+    store: Repositories,
+) -> None:
+    h = Harness(store)
+    h.watcher._sweep_due = False
+    h.runtime.break_watch()
+    follower = asyncio.create_task(h.watcher._follow_events())
+    try:
+        for _ in range(300):
+            if h.watcher._sweep_due:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        follower.cancel()
+    assert h.watcher._sweep_due
