@@ -116,7 +116,7 @@ def create_many(port: int, token: str, pod_ids: list[str], parallel: int) -> flo
             errors.append(exc)
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=work, args=(chunk,)) for chunk in chunks]
+    threads = [threading.Thread(target=work, args=(chunk,), daemon=True) for chunk in chunks]
     for thread in threads:
         thread.start()
     reported = started
