@@ -30,6 +30,7 @@ from typing import Any
 
 import _common  # noqa: F401 (puts the repo on sys.path)
 import asyncpg
+from sqlalchemy import text
 
 from services.common.db.codec import spec_to_json
 from services.common.db.database import Repositories
@@ -100,6 +101,17 @@ async def measure(url: str, label: str, count: int) -> None:
         started = time.perf_counter()
         ids = await fill(store, count)
         print(f"[{label}] {count} pods created in {time.perf_counter() - started:.0f} s")
+        if label == "postgres":  # as autovacuum would soon after so many inserts
+            async with store.engine.connect() as connection:
+                await connection.execute(text("ANALYZE"))
+                await connection.commit()
+
+        async def mark() -> None:
+            await store.pods.readable_mark("dev", "alice")
+
+        async def recent() -> None:
+            await store.changes.tenant_changes("dev", cursor, "alice")
+
         rng = random.Random(14)
         pages = await timed(lambda: store.pods.pods_page("dev", "alice", rng.choice(ids), 101), 300)
         full = await timed(lambda: store.pods.readable_pods("dev", "alice"), 5)
@@ -110,6 +122,9 @@ async def measure(url: str, label: str, count: int) -> None:
             await store.changes.tenant_changes("dev", cursor, "alice")
 
         wakes = await timed(wake, 300)
+        marks, changes = await timed(mark, 100), await timed(recent, 100)
+        parts = f"the mark p50 {p(marks, 50):.2f} ms, the changes {p(changes, 50):.2f} ms"
+        print(f"[{label}]   of which {parts}")
         motion = await timed(lambda: store.pods.pods_in_motion(NOW), 5)
         everything = await timed(store.pods.list_all_pods, 5)
         page = f"p50 {p(pages, 50):7.2f} ms  p99 {p(pages, 99):7.2f} ms"

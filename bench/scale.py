@@ -54,8 +54,12 @@ class Client:
         self._port = port
         self._headers = {"Content-Type": "application/json", "X-Tapis-Token": token}
         self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.busy = 0  # 503s retried
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, retries: int = 20
+    ) -> Any:
+        """The parsed 200 answer; a 503 (the database busy) is retried after 0.2 s."""
         payload = json.dumps(body).encode() if body is not None else None
         for attempt in range(3):
             try:
@@ -68,6 +72,10 @@ class Client:
                 self._conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=120)
                 if attempt == 2:
                     raise
+        if response.status == 503 and retries > 0:  # a busy database: clients retry
+            self.busy += 1
+            time.sleep(0.2)
+            return self.call(method, path, body, retries - 1)
         if response.status != 200:
             raise RuntimeError(f"{method} {path}: {response.status} {data}")
         return data
