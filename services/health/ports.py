@@ -47,6 +47,10 @@ class PodReader(Protocol):
 
     async def list_all_pods(self) -> list[PodRecord]: ...
 
+    async def pods_in_motion(self, now: datetime) -> list[PodRecord]: ...
+
+    async def running_keys(self) -> list[PodKey]: ...
+
     async def set_requested(
         self,
         key: PodKey,

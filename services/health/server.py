@@ -113,6 +113,7 @@ async def run(settings: Settings) -> None:
         notifier=BusNotifier(bus),
         clock=now,
         resync_interval=settings.resync_interval,
+        full_resync_interval=settings.resync_full_interval,
         probe_interval=settings.probe_interval,
         probe_interval_max=settings.probe_interval_max,
         drift_grace=settings.drift_grace,

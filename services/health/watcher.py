@@ -1,10 +1,19 @@
-"""The health loop: follows runtime events, resyncs every pod periodically, probes starting
+"""The health loop: follows runtime events, resyncs pods periodically, probes starting
 pods quickly, captures logs incrementally, records what it sees, and heals drift. When the
 container of an ON pod ends by itself it records that end once and asks the spawner for a new
 container when the restart rule says so (services/common/restarts.py).
 
-Run by server.py. Every step is level-triggered: a missed event is caught by the next resync,
-and a crash loses nothing that the next start does not observe again.
+The resync is incremental: every `resync_interval` seconds it observes only the pods in
+motion (not settled, being deleted, with a desired state not applied yet, a restart due or
+time_to_stop passed: one query, PodRepository.pods_in_motion) and reads new output of the
+running ones; the full sweep (every pod against the runtime, and orphans) runs every
+`full_resync_interval` seconds and on HealthService.Resync. A settled pod changes only through
+a runtime event (observed at once) or through the API (which puts it in motion), so the full
+sweep is there for events lost while the event stream was down: it also runs at the next
+pass after the stream is reopened.
+
+Run by server.py. Every step is level-triggered: a missed event is caught by the next full
+sweep, and a crash loses nothing that the next start does not observe again.
 """
 
 from __future__ import annotations
@@ -54,6 +63,7 @@ class Watcher:
         log_limit_bytes: int,
         restart_policy: RestartPolicy | None = None,
         prober: Prober = probe,
+        full_resync_interval: float | None = None,
     ) -> None:
         self._prober = prober
         self._restart_policy = restart_policy or RestartPolicy()
@@ -63,6 +73,9 @@ class Watcher:
         self._notifier = notifier
         self._clock = clock
         self._resync_interval = resync_interval
+        # None: every resync is a full sweep (the unit tests' watchers).
+        self._full_resync_interval = full_resync_interval
+        self._sweep_due = True  # the first pass, and after the event stream was down
         self._probe_interval = probe_interval
         self._probe_interval_max = probe_interval_max
         self._drift_grace = drift_grace
@@ -208,21 +221,41 @@ class Watcher:
         records = await self._store.pods.list_all_pods()
         known = {r.key for r in records}
         for record in records:
-            try:
-                await self.observe_pod(record.key)
-            except TemporaryError as exc:  # one pod's trouble must not hold up the others
-                key = record.key
-                log.warning("observing %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
-            if self._expired(record):
-                await self._stop_expired(record)
-            elif self._stuck(record):
-                await self._notifier.request_reconcile(record.key, "resync")
-            elif self._restart_overdue(record):
-                await self._notifier.request_reconcile(record.key, "restart overdue")
+            await self._resync_one(record)
         for state in await self._runtime.list_managed():
             if state.key not in known:
                 await self._notifier.request_reconcile(state.key, "orphan")
         return len(records)
+
+    async def resync_changed(self) -> int:
+        """The incremental resync: observes the pods in motion (see the module docstring)
+        and reads new output of the running ones. Returns the number of pods observed."""
+        records = await self._store.pods.pods_in_motion(self._clock())
+        for record in records:
+            await self._resync_one(record)
+        observed = {r.key for r in records}
+        for key in await self._store.pods.running_keys():
+            if key not in observed:
+                try:
+                    await self._capture_logs(key)
+                except TemporaryError as exc:
+                    log.warning(
+                        "reading output of %s/%s failed: %s", key.tenant_id, key.pod_id, exc
+                    )
+        return len(records)
+
+    async def _resync_one(self, record: PodRecord) -> None:
+        try:
+            await self.observe_pod(record.key)
+        except TemporaryError as exc:  # one pod's trouble must not hold up the others
+            key = record.key
+            log.warning("observing %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
+        if self._expired(record):
+            await self._stop_expired(record)
+        elif self._stuck(record):
+            await self._notifier.request_reconcile(record.key, "resync")
+        elif self._restart_overdue(record):
+            await self._notifier.request_reconcile(record.key, "restart overdue")
 
     def _expired(self, record: PodRecord) -> bool:
         """The run has passed its time_to_stop_ts."""
@@ -254,13 +287,24 @@ class Watcher:
         return (self._clock() - due).total_seconds() > self._drift_grace
 
     async def _resync_forever(self) -> None:
+        swept_at: float | None = None  # loop time of the last full sweep
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                count = await self.resync()
+                every = self._full_resync_interval
+                due = swept_at is None or (every is not None and loop.time() - swept_at >= every)
+                if every is None or due or self._sweep_due:
+                    started, self._sweep_due = loop.time(), False
+                    count = await self.resync()
+                    swept_at = started
+                else:
+                    count = await self.resync_changed()
                 log.debug("resynced %d pods", count)
             except (TemporaryError, OSError) as exc:
+                self._sweep_due = True  # the next pass is a full one
                 log.warning("resync failed, will retry: %s", exc)
             except Exception:
+                self._sweep_due = True
                 log.exception("resync failed, will retry")
             await asyncio.sleep(self._resync_interval)
 
@@ -276,6 +320,7 @@ class Watcher:
             except TemporaryError as exc:
                 log.warning("runtime events interrupted (%s); reconnecting in %.1fs", exc, backoff)
             await asyncio.sleep(backoff)
+            self._sweep_due = True  # events may have been lost meanwhile: sweep once reopened
             backoff = min(backoff * 2, 30.0)
 
     async def _on_event(self, key: PodKey) -> None:

@@ -23,6 +23,7 @@ from services.common.messaging import PodCommand
 from services.common.messaging.nats_bus import MessageBus
 from services.common.observability import start_observability
 from services.common.outcomes import Done, Failed, Outcome, PermanentError, TemporaryError
+from services.common.runtime.kinds import FAKE
 from services.common.runtime.types import PodKey, Runtime
 from services.common.secretbox import SecretBox
 from services.common.settings import Settings
@@ -32,6 +33,7 @@ from services.common.tracing import shutdown_tracing
 from services.spawner.copy_servicer import CopyServicer
 from services.spawner.exec_limits import ExecAdmission, ExecLimitReached, ExecLimits
 from services.spawner.observe_servicer import ObserveServicer
+from services.spawner.platforms.bench_fake import LABEL as FAKE_LABEL
 from services.spawner.platforms.factory import (
     close_runtime,
     close_volume_store,
@@ -143,6 +145,8 @@ async def counted(reconcile: Awaitable[Outcome]) -> Outcome:
 async def run(settings: Settings) -> None:
     store = Repositories.open(settings.effective_database_url)
     runtime = runtime_from_settings(settings, creates=True)
+    if settings.runtime == FAKE:
+        log.warning("%s: deployment %s", FAKE_LABEL, settings.deployment_id)
     # What health observes through SpawnerService: a runtime of its own, so that its event
     # subscription (on Kubernetes, a pod cache) leaves what the reconciler reads as it was.
     observed = runtime_from_settings(settings)

@@ -1,9 +1,11 @@
-"""Pages of file listings: page size bounds and opaque page tokens.
+"""Pages of listings: page size bounds and opaque page tokens.
 
-Called by domain/volumes.py for ListVolumeFiles and ListSnapshotFiles. A listing is sorted by
-path, so a page is "the next `size` entries after the last path seen"; the token that asks for
-the next page carries that path (URL-safe base64 of a small JSON document, opaque to
-clients). Files added or removed between two calls neither repeat nor shift what follows.
+Called by domain/volumes.py for ListVolumeFiles and ListSnapshotFiles, and by domain/pods.py
+for ListPods (`pod_page`). A listing is sorted by a key (a file's path, a pod's id), so a
+page is "the next `size` entries after the last key seen"; the token that asks for the next
+page carries that key (URL-safe base64 of a small JSON document naming its scheme, opaque to
+clients; a file token is no pod token). Entries added or removed between two calls neither
+repeat nor shift what follows.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import base64
 import binascii
 import bisect
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from services.api.errors import InvalidArgumentError
@@ -21,7 +23,12 @@ from services.common.storage.types import FileEntry
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 10000
 _TOKEN_SCHEME = "files-v1"  # noqa: S105 (names the token format; no secret)
+POD_TOKEN_SCHEME = "pods-v1"  # noqa: S105 (names the token format; no secret)
 MAX_TOKEN_LENGTH = 8192
+# ListPods: Tapis answers every pod at once, so no page size means no paging (AIP-158 would
+# have the server choose a page size); a token without a size continues with pages of 100.
+DEFAULT_POD_PAGE_SIZE = 100
+MAX_POD_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -43,20 +50,45 @@ def page_size(requested: int) -> int:
     return requested
 
 
-def token_after(path: str) -> str:
-    """The token asking for the entries after `path`."""
-    document = json.dumps({"s": _TOKEN_SCHEME, "after": path}, separators=(",", ":"))
+@dataclass(frozen=True)
+class PodPage:
+    """What one ListPods call asks for: at most `limit` pods (None: all of them) whose
+    ids sort after `after` ("" from the first)."""
+
+    limit: int | None
+    after: str
+
+
+def pod_page(size: int, token: str, valid_key: Callable[[str], bool]) -> PodPage:
+    """The page a ListPods request asks for; InvalidArgumentError naming page_size (not
+    0..MAX_POD_PAGE_SIZE) or page_token (not one of ours, or not carrying a valid pod id)."""
+    if not 0 <= size <= MAX_POD_PAGE_SIZE:
+        raise InvalidArgumentError(
+            "page_size", f"must be between 1 and {MAX_POD_PAGE_SIZE} (0 or absent: every pod)"
+        )
+    after = after_of(token, POD_TOKEN_SCHEME)
+    if token and not valid_key(after):
+        raise InvalidArgumentError("page_token", _NOT_OURS)
+    if size == 0 and not token:
+        return PodPage(None, "")  # Tapis: no parameters, every pod at once
+    return PodPage(size or DEFAULT_POD_PAGE_SIZE, after)
+
+
+def token_after(path: str, scheme: str = _TOKEN_SCHEME) -> str:
+    """The token asking for the entries after `path` (a pod id with POD_TOKEN_SCHEME)."""
+    document = json.dumps({"s": scheme, "after": path}, separators=(",", ":"))
     return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
 
 
-def after_of(token: str) -> str:
-    """The path a token continues after ("" for no token); InvalidArgumentError naming
-    page_token for anything this API did not give out."""
+_NOT_OURS = "is not a token this API gave out (pass next_page_token as it came)"
+
+
+def after_of(token: str, scheme: str = _TOKEN_SCHEME) -> str:
+    """The key a token continues after ("" for no token); InvalidArgumentError naming
+    page_token for anything this API did not give out for this kind of listing."""
     if not token:
         return ""
-    bad = InvalidArgumentError(
-        "page_token", "is not a token this API gave out (pass next_page_token as it came)"
-    )
+    bad = InvalidArgumentError("page_token", _NOT_OURS)
     if len(token) > MAX_TOKEN_LENGTH:
         raise bad
     try:
@@ -64,7 +96,7 @@ def after_of(token: str) -> str:
         document = json.loads(raw.decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise bad from None
-    if not isinstance(document, dict) or document.get("s") != _TOKEN_SCHEME:
+    if not isinstance(document, dict) or document.get("s") != scheme:
         raise bad
     after = document.get("after")
     if not isinstance(after, str) or not after:

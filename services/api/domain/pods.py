@@ -21,12 +21,14 @@ from services.api.domain.derivation import Resolver
 from services.api.domain.exec_credentials import CredentialedRunner
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
 from services.api.domain.images import image_allowed
+from services.api.domain.paging import POD_TOKEN_SCHEME, pod_page, token_after
 from services.api.domain.pod_template import fold_pod_template
 from services.api.domain.ports import ApiStore, CatalogStore, ReconcileRequester
 from services.api.domain.principal import Principal
 from services.api.domain.quota_errors import refusals
 from services.api.domain.requested_status import requested_on_create, requested_on_update
 from services.api.domain.validation import (
+    POD_ID_RE,
     Limits,
     PodRequest,
     PodUpdate,
@@ -158,20 +160,32 @@ class Pods:
         record = await self._authorize(who, pod_id, Level.READ)
         return await self._store.changes.pod_changes(record.key, after)
 
-    async def tenant_changes(self, who: Principal, after: int) -> list[PodChange]:
-        """Every change after `after` in the caller's tenant, readable or not: the caller
-        filters them by the ids list_pods gave it."""
-        return await self._store.changes.tenant_changes(who.tenant_id, after)
+    async def readable_changes(self, who: Principal, after: int) -> list[PodChange]:
+        """The changes after `after` of the pods the caller may read now (a batch, oldest
+        first; the permission filter is in the query)."""
+        reader = None if who.is_admin else who.username
+        return await self._store.changes.tenant_changes(who.tenant_id, after, reader)
+
+    async def readable_ids(self, who: Principal) -> set[str]:
+        """The ids of the pods the caller may read (what ListPods lists, ids only)."""
+        reader = None if who.is_admin else who.username
+        return set(await self._store.pods.readable_ids(who.tenant_id, reader))
+
+    async def readable_mark(self, who: Principal) -> object:
+        """A cheap mark that moves when the set of pods the caller may read changes (see
+        PodRepository.readable_mark for the one case it can miss)."""
+        reader = None if who.is_admin else who.username
+        return await self._store.pods.readable_mark(who.tenant_id, reader)
 
     async def changes_of(
         self, who: Principal, readable: Collection[str], after: int
     ) -> list[PodChange]:
-        """The changes after `after` of the pods named in `readable` (ids list_pods gave the
-        caller)."""
+        """The changes after `after` of the pods named in `readable` (ids readable_ids
+        gave the caller)."""
         return await self._store.changes.changes_of(who.tenant_id, readable, after)
 
     async def latest_changes(self, who: Principal, readable: Collection[str]) -> list[PodChange]:
-        """The current state of each pod named in `readable` (ids list_pods gave the caller)."""
+        """The current state of each pod named in `readable` (ids readable_ids gave the caller)."""
         return await self._store.changes.latest_changes(who.tenant_id, readable)
 
     async def last_change_id(self, who: Principal) -> int:
@@ -182,6 +196,20 @@ class Pods:
         if who.is_admin:
             return await self._store.pods.list_pods(who.tenant_id)
         return await self._store.pods.readable_pods(who.tenant_id, who.username)
+
+    async def list_page(
+        self, who: Principal, size: int = 0, token: str = ""
+    ) -> tuple[list[PodRecord], str]:
+        """A page of the pods the caller may read (all of them, as Tapis, when neither
+        `size` nor `token` is given) and the token of the next page ("" on the last)."""
+        page = pod_page(size, token, lambda pod_id: POD_ID_RE.fullmatch(pod_id) is not None)
+        reader = None if who.is_admin else who.username
+        limit = None if page.limit is None else page.limit + 1  # one more: is there a next?
+        records = await self._store.pods.pods_page(who.tenant_id, reader, page.after, limit)
+        if page.limit is None or len(records) <= page.limit:
+            return records, ""
+        records = records[: page.limit]
+        return records, token_after(records[-1].key.pod_id, POD_TOKEN_SCHEME)
 
     async def delete(self, who: Principal, pod_id: str) -> PodRecord:
         await self._authorize(who, pod_id, Level.ADMIN)

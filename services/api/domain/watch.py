@@ -6,8 +6,12 @@ transaction as each change by services/common/db/change_feed.py), read through d
 after the last one it sent, so every change goes out once, in order, even when several
 happen between two reads (REQUESTED, CREATING and AVAILABLE within one poll on a fast
 create). WatchPod's reads are authorized exactly like GetPod's, on every read; WatchPods
-sends only the pods list_pods gives the caller, listed again on every read. A watcher reads
-when it is woken and at least every `poll` seconds. `Wakeups` is the in-memory fan-out:
+sends only the pods the caller may read: each read takes the changes after its cursor of the
+pods the caller may read now (the permission filter is in the query, so a read costs what
+changed, not how many pods there are), and the ids of the readable pods are listed again only
+when a cheap mark of that set moves (a grant, a revocation, a pod created or removed) or
+every `relist` seconds. A watcher reads when it is woken (all the wake-ups queued by then
+at once) and at least every `poll` seconds. `Wakeups` is the in-memory fan-out:
 services/api/server.py subscribes once to the pod events health publishes on NATS (an ordered
 consumer, `PodChangeFeed` in domain/ports.py) and calls `Wakeups.notify` for each; every
 watcher has its own small bounded queue of wake-ups, and one that falls `queue_size`
@@ -37,13 +41,14 @@ from typing import Any, Protocol
 from services.api.domain.ports import Closable, PodChangeFeed
 from services.api.domain.principal import Principal
 from services.api.errors import NotFoundError
-from services.common.pods_model import ContainerStatus, PodRecord
+from services.common.pods_model import ContainerStatus
 from services.common.pods_model import PodChange as Recorded
 from services.common.runtime.types import PodKey
 
 log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
+RELIST_SECONDS = 30.0
 POLL_SECONDS = 0.5
 LOG_POLL_SECONDS = 0.5
 QUEUE_SIZE = 64
@@ -51,15 +56,17 @@ QUEUE_SIZE = 64
 
 class PodReader(Protocol):
     """The reads a watcher makes (domain.pods.Pods): a pod's changes, authorized like
-    GetPod; the caller's pods; their changes."""
+    GetPod; the ids of the caller's pods and a cheap mark of that set; their changes."""
 
     async def changes(self, who: Principal, pod_id: str, after: int | None) -> list[Recorded]: ...
 
-    async def list_pods(self, who: Principal) -> list[PodRecord]: ...
+    async def readable_ids(self, who: Principal) -> set[str]: ...
+
+    async def readable_mark(self, who: Principal) -> object: ...
 
     async def last_change_id(self, who: Principal) -> int: ...
 
-    async def tenant_changes(self, who: Principal, after: int) -> list[Recorded]: ...
+    async def readable_changes(self, who: Principal, after: int) -> list[Recorded]: ...
 
     async def changes_of(
         self, who: Principal, readable: Collection[str], after: int
@@ -163,13 +170,17 @@ class _Watcher:
             self.dropped = True
 
     async def next_wake(self, timeout: float) -> PodKey | None:
-        """The next wake-up, or None after `timeout` seconds without one."""
+        """The next wake-up (those queued behind it are taken too: one read covers them),
+        or None after `timeout` seconds without one."""
         if self.dropped:
             raise SlowWatcherError("the watcher fell behind and was dropped; reconnect")
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            key = await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
             return None
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        return key
 
 
 class Wakeups:
@@ -221,11 +232,13 @@ class Wakeups:
 
 @dataclass(frozen=True)
 class Timing:
-    """How often a watcher reads without being woken, and when it sends a keep-alive."""
+    """How often a watcher reads without being woken, when it sends a keep-alive, and how
+    often WatchPods lists the readable pods' ids again even when their mark did not move."""
 
     poll: float = POLL_SECONDS
     log_poll: float = LOG_POLL_SECONDS
     keepalive: float = KEEPALIVE_SECONDS
+    relist: float = RELIST_SECONDS
 
 
 class _Quiet:
@@ -307,7 +320,9 @@ class PodWatch:
         sent: dict[str, PodState] = {}
         opened = False
         cursor = await self._pods.last_change_id(who)
-        readable = {r.key.pod_id for r in await self._pods.list_pods(who)}
+        mark = await self._pods.readable_mark(who)
+        readable = await self._pods.readable_ids(who)
+        relisted = self._clock()
         changes = sorted(await self._pods.latest_changes(who, readable), key=_by_pod)
         with self._wakeups.tenant(who.tenant_id) as watcher:
             while True:
@@ -333,11 +348,17 @@ class PodWatch:
                     yield None
                 await watcher.next_wake(self._timing.poll)
                 previous = cursor
-                batch = await self._pods.tenant_changes(who, cursor)
+                batch = await self._pods.readable_changes(who, cursor)
                 cursor = batch[-1].change_id if batch else cursor
-                readable = {r.key.pod_id for r in await self._pods.list_pods(who)}
-                changes = [c for c in batch if c.key.pod_id in readable & sent.keys()]
-                changes += await self._new_pods(who, readable - sent.keys(), previous)
+                in_batch = {c.key.pod_id for c in batch}  # readable when read
+                readable |= in_batch
+                new_mark = await self._pods.readable_mark(who)  # before the ids it marks
+                if new_mark != mark or self._clock() - relisted >= self._timing.relist:
+                    mark, relisted = new_mark, self._clock()
+                    readable = await self._pods.readable_ids(who)
+                changes = [c for c in batch if c.key.pod_id in readable]
+                quiet_new = readable - sent.keys() - in_batch  # shared since, perhaps
+                changes += await self._new_pods(who, quiet_new, previous)
 
     async def _new_pods(self, who: Principal, pod_ids: set[str], after: int) -> list[Recorded]:
         """The changes after `after` of pods the caller can newly read, or, for those with

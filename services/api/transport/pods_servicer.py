@@ -63,9 +63,9 @@ class PodsServicer(WatchCalls, pb_grpc.PodsServiceServicer):
 
     @enveloped(pb.ListPodsResponse)
     async def ListPods(self, request: pb.ListPodsRequest, who: Principal) -> Reply:
-        records = await self._pods.list_pods(who)
+        records, next_token = await self._pods.list_page(who, request.page_size, request.page_token)
         pods = [pod_message(r, self._domain, self._port) for r in records]
-        return Reply(pods, f"{len(records)} pods found.")
+        return Reply(pods, f"{len(records)} pods found.", {"next_page_token": next_token})
 
     @enveloped(pb.GetPodResponse)
     async def GetPod(self, request: pb.GetPodRequest, who: Principal) -> Reply:

@@ -32,7 +32,16 @@ def _doc(default: str) -> dict[str, Any]:
 class RuntimeSettings(SettingsGroup):
     """Where pods run: the container platform, and Kubernetes' options (deploy/kubernetes)."""
 
-    runtime: str = Field("docker", description="`docker` or `kubernetes`")
+    runtime: str = Field(
+        "docker",
+        description="`docker` or `kubernetes` (`fake`: an in-memory FAKE for scale benchmarks"
+        " only, refused without PODS_ALLOW_FAKE_RUNTIME)",
+    )
+    allow_fake_runtime: bool = Field(
+        False,
+        description="benchmarks only: accept PODS_RUNTIME=fake (no container runs; every pod"
+        " answers from one loopback listener)",
+    )
     k8s_namespace: str = Field("pods", description="the namespace of pods, volumes, snapshots")
     k8s_image_pull_policy: str = Field("IfNotPresent", description="pods' imagePullPolicy")
     k8s_image_pull_secrets: str = Field(
@@ -383,7 +392,14 @@ class HealthSettings(SettingsGroup):
     """The health loop: resync, readiness probing, drift."""
 
     resync_interval: float = Field(
-        5.0, description="seconds between full comparisons of pods and containers"
+        5.0,
+        description="seconds between health's incremental resyncs (the pods in motion, and"
+        " new output of running pods)",
+    )
+    resync_full_interval: float = Field(
+        60.0,
+        description="seconds between full comparisons of every pod with its container (and"
+        " orphans); also on HealthService.Resync",
     )
     probe_interval: float = Field(
         0.01, description="first readiness probe delay of a starting pod, seconds"

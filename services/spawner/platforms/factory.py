@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import inspect
 
-from services.common.runtime.kinds import DOCKER, KUBERNETES, RUNTIME_KINDS
+from services.common.runtime.kinds import (
+    DOCKER,
+    FAKE,
+    KUBERNETES,
+    RUNTIME_KINDS,
+    check_runtime_kind,
+)
 from services.common.runtime.kubernetes.queues import parse_compute_queues
 from services.common.runtime.types import Runtime
 from services.common.settings import Settings
@@ -50,6 +56,9 @@ def kubernetes_config(
     )
 
 
+_FAKES: dict[str, Runtime] = {}  # the benchmark fake of each deployment, shared in a process
+
+
 def make_runtime(
     kind: str,
     deployment_id: str,
@@ -60,13 +69,23 @@ def make_runtime(
     lifecycle_workers: int = 32,
     pids_limit: int = DEFAULT_PIDS_LIMIT,
     network_pool: int = 0,
+    allow_fake: bool = False,
 ) -> Runtime:
     """The runtime named `kind` ("docker" or "kubernetes") for `deployment_id`. Neither
     connects yet: both reach their engine or API server on first use (a Docker runtime with a
     `network_pool` starts making its warm networks at once). `pids_limit` is the
     Docker container's; on Kubernetes the kubelet's podPidsLimit sets it, per node.
     `lifecycle_workers` bounds the Docker runtime's engine calls in flight (creates, removes,
-    reads); the Kubernetes runtime's go through asyncio's default pool."""
+    reads); the Kubernetes runtime's go through asyncio's default pool.
+    "fake" (benchmarks only) needs `allow_fake`; its one instance per deployment is shared,
+    so the reconciler and what health observes see the same pods."""
+    check_runtime_kind(kind, allow_fake=allow_fake)
+    if kind == FAKE:
+        from services.spawner.platforms.bench_fake import BenchFakeRuntime
+
+        if deployment_id not in _FAKES:
+            _FAKES[deployment_id] = BenchFakeRuntime(deployment_id)
+        return _FAKES[deployment_id]
     if kind == DOCKER:
         from services.spawner.platforms.docker.runtime import DockerRuntime
 
@@ -126,12 +145,18 @@ def runtime_from_settings(settings: Settings, *, creates: bool = False) -> Runti
         lifecycle_workers=settings.spawner_concurrency,
         pids_limit=settings.pod_pids_limit,
         network_pool=settings.docker_network_pool if creates else 0,
+        allow_fake=settings.allow_fake_runtime,
     )
 
 
 def volume_store_from_settings(settings: Settings) -> VolumeStore:
     """The store for PODS_RUNTIME; ValueError names a bad setting. Neither store connects
     yet: both reach their engine or API server on first use."""
+    check_runtime_kind(settings.runtime, allow_fake=settings.allow_fake_runtime)
+    if settings.runtime == FAKE:
+        from services.common.storage.fake import FakeVolumeStore
+
+        return FakeVolumeStore(deployment_id=settings.deployment_id)
     if settings.runtime == DOCKER:
         from services.spawner.platforms.docker.volumes import DockerVolumeStore
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.common.db import change_feed
 from services.common.db.database import Repositories
-from services.common.pods_model import ContainerStatus, PodSpec, RequestedStatus, Status
+from services.common.pods_model import ContainerStatus, Level, PodSpec, RequestedStatus, Status
 from services.common.runtime.types import PodKey
 
 NOW = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
@@ -91,3 +91,42 @@ async def test_tenant_reads_after_a_cursor_and_a_removed_pod_takes_its_changes(
     assert [c.key.pod_id for c in latest] == ["web", "db"]
     await store.pod_state.remove_pod(KEY)
     assert await store.changes.changes_of("dev", ["web"], 0) == []
+
+
+async def test_a_readers_tenant_changes_are_those_of_the_pods_they_may_read_now(
+    store: Repositories,
+) -> None:
+    start = await store.changes.last_change_id("dev")
+    await _create(store)  # alice's
+    await store.pods.create_pod(
+        PodKey("dev", "bobs"),
+        owner="bob",
+        spec=PodSpec(image="pods-http:latest"),
+        credentials_encrypted=None,
+        now=NOW,
+    )
+    assert [c.key.pod_id for c in await store.changes.tenant_changes("dev", start, "bob")] == [
+        "bobs"
+    ]
+    await store.grants.set_permission(KEY, "bob", Level.READ)
+    shared = await store.changes.tenant_changes("dev", start, "bob")
+    assert [c.key.pod_id for c in shared] == ["web", "bobs"]
+    everything = await store.changes.tenant_changes("dev", start, None)
+    assert [c.key.pod_id for c in everything] == ["web", "bobs"]
+
+
+async def test_the_readable_mark_moves_with_grants_revocations_and_removals(
+    store: Repositories,
+) -> None:
+    await _create(store)
+    marks = [await store.pods.readable_mark("dev", "bob")]
+    await store.grants.set_permission(KEY, "bob", Level.READ)
+    marks.append(await store.pods.readable_mark("dev", "bob"))
+    assert await store.pods.readable_ids("dev", "bob") == ["web"]
+    await store.grants.delete_permission(KEY, "bob")
+    marks.append(await store.pods.readable_mark("dev", "bob"))
+    assert await store.pods.readable_ids("dev", "bob") == []
+    admin = await store.pods.readable_mark("dev", None)
+    await store.pod_state.remove_pod(KEY)
+    assert await store.pods.readable_mark("dev", None) != admin
+    assert marks[0] != marks[1] != marks[2]

@@ -6,6 +6,7 @@ logs followed from an offset, across runs."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -71,6 +72,7 @@ class FakePods:
         self.output: dict[str, tuple[int, str]] = {}
         self.reads = 0
         self.mark_reads = 0
+        self.listings = 0  # readable_ids calls
 
     def set(self, pod_id: str, status: Status, **kwargs: str) -> PodKey:
         old = self.records.get(pod_id)
@@ -114,14 +116,18 @@ class FakePods:
             return [c for c in mine if after is not None and c.change_id > after]
         return mine[-1:]
 
-    async def list_pods(self, who: Principal) -> list[PodRecord]:
-        return [r for r in self.records.values() if r.key.pod_id not in self.hidden]
+    async def readable_ids(self, who: Principal) -> builtins.set[str]:
+        self.listings += 1
+        return {pod_id for pod_id in self.records if pod_id not in self.hidden}
+
+    async def readable_mark(self, who: Principal) -> object:
+        return frozenset(self.records.keys() - self.hidden)
 
     async def last_change_id(self, who: Principal) -> int:
         return self.log[-1].change_id if self.log else 0
 
-    async def tenant_changes(self, who: Principal, after: int) -> list[PodChange]:
-        return [c for c in self.log if c.change_id > after]
+    async def readable_changes(self, who: Principal, after: int) -> list[PodChange]:
+        return [c for c in self.log if c.change_id > after and c.key.pod_id not in self.hidden]
 
     async def changes_of(
         self, who: Principal, readable: Collection[str], after: int
@@ -397,3 +403,53 @@ async def test_a_state_coming_back_after_the_resumed_one_is_sent(
     pods.set("web", Status.AVAILABLE)  # the resumed state again: a change, so it is sent
     assert statuses(await take(resumed, 1)) == ["AVAILABLE"]
     await resumed.aclose()
+
+
+async def test_watch_pods_reads_changes_without_listing_the_pods_again(
+    pods: FakePods,
+) -> None:
+    wakeups = Wakeups()
+    watch = PodWatch(pods, pods, wakeups, Timing(poll=3600, keepalive=3600))
+    pods.set("a", Status.REQUESTED)
+    pods.set("b", Status.AVAILABLE)
+    stream = watch.watch_pods(ALICE)
+    await take(stream, 2)
+    listed = pods.listings
+    for status in (Status.CREATING, Status.AVAILABLE):
+        wakeups.notify(pods.set("a", status))
+        (seen,) = await take(stream, 1)
+        assert isinstance(seen, PodState) and seen.status == status.value
+    assert pods.listings == listed
+    await stream.aclose()
+
+
+async def test_watch_pods_ends_a_pod_whose_permission_was_revoked(pods: FakePods) -> None:
+    wakeups = Wakeups()
+    watch = PodWatch(pods, pods, wakeups, Timing(poll=3600, keepalive=3600))
+    pods.set("shared", Status.AVAILABLE)
+    pods.set("mine", Status.AVAILABLE)
+    stream = watch.watch_pods(ALICE)
+    await take(stream, 2)
+    pods.hidden.add("shared")  # revoked: no change of the pod's own
+    wakeups.notify(pods.set("mine", Status.STOPPED))
+    assert statuses(await take(stream, 2)) == ["STOPPED", repr(PodDeleted("shared"))]
+    await stream.aclose()
+
+
+async def test_watch_pods_lists_again_every_relist_seconds_even_if_the_mark_stays(
+    pods: FakePods,
+) -> None:
+    class StuckMark(FakePods):
+        async def readable_mark(self, who: Principal) -> object:
+            return 0  # a mark that misses everything: only the periodic relist is left
+
+    stuck = StuckMark()
+    stuck.set("a", Status.AVAILABLE)
+    stuck.set("b", Status.AVAILABLE)
+    wakeups = Wakeups()
+    watch = PodWatch(stuck, stuck, wakeups, Timing(poll=0.01, keepalive=3600, relist=0.05))
+    stream = watch.watch_pods(ALICE)
+    await take(stream, 2)
+    stuck.hidden.add("b")
+    assert await take(stream, 1) == [PodDeleted("b")]
+    await stream.aclose()

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from sqlalchemy import func, select
 
 from services.common.db.codec import aware, container_from_json
-from services.common.db.models import PodChangeRow
+from services.common.db.models import PodChangeRow, PodPermissionRow
 from services.common.db.sessions import Sessions
 from services.common.pods_model import PodChange, RequestedStatus, Status
 from services.common.runtime.types import PodKey
@@ -54,11 +54,20 @@ class PodChangeRepository:
             latest = select(PodChangeRow).where(*of_pod).order_by(PodChangeRow.id.desc()).limit(1)
             return [_change(row) for row in await session.scalars(latest)]
 
-    async def tenant_changes(self, tenant_id: str, after: int) -> list[PodChange]:
-        """The changes of the tenant's pods after the one numbered `after`."""
+    async def tenant_changes(
+        self, tenant_id: str, after: int, reader: str | None = None
+    ) -> list[PodChange]:
+        """The changes of the tenant's pods after the one numbered `after`; with `reader`,
+        only those of pods that user has a permission on now (the join is in SQL)."""
         query = select(PodChangeRow).where(
             PodChangeRow.tenant_id == tenant_id, PodChangeRow.id > after
         )
+        if reader is not None:
+            query = query.join(
+                PodPermissionRow,
+                (PodPermissionRow.tenant_id == PodChangeRow.tenant_id)
+                & (PodPermissionRow.pod_id == PodChangeRow.pod_id),
+            ).where(PodPermissionRow.username == reader)
         async with self._session() as session:
             rows = await session.scalars(query.order_by(PodChangeRow.id).limit(BATCH))
             return [_change(row) for row in rows]

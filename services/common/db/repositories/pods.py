@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,6 +142,85 @@ class PodRepository:
             query = query.where(PodRow.owner == owner)
         async with self._session() as session:
             return [pod_record(r) for r in (await session.scalars(query)).all()]
+
+    async def pods_page(
+        self, tenant_id: str, reader: str | None, after: str = "", limit: int | None = None
+    ) -> list[PodRecord]:
+        """One keyset page of the tenant's pods, ordered by pod_id: those whose id sorts
+        after `after` ("" from the first), at most `limit` (None: all). With `reader`, only
+        the pods that user has a permission on (the join is in SQL); None: all (an admin).
+        Served by the (tenant_id, pod_id) unique indexes of pods and pod_permissions."""
+        query = select(PodRow).where(PodRow.tenant_id == tenant_id)
+        if reader is not None:
+            query = query.join(
+                PodPermissionRow,
+                (PodPermissionRow.tenant_id == PodRow.tenant_id)
+                & (PodPermissionRow.pod_id == PodRow.pod_id),
+            ).where(PodPermissionRow.username == reader)
+        if after:
+            query = query.where(PodRow.pod_id > after)
+        query = query.order_by(PodRow.pod_id)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._session() as session:
+            return [pod_record(r) for r in (await session.scalars(query)).all()]
+
+    async def readable_ids(self, tenant_id: str, reader: str | None) -> list[str]:
+        """The ids of the tenant's pods `reader` has a permission on (None: all), ordered."""
+        query = select(PodRow.pod_id).where(PodRow.tenant_id == tenant_id)
+        if reader is not None:
+            query = select(PodPermissionRow.pod_id).where(
+                PodPermissionRow.tenant_id == tenant_id, PodPermissionRow.username == reader
+            )
+        async with self._session() as session:
+            return sorted(await session.scalars(query))
+
+    async def readable_mark(self, tenant_id: str, reader: str | None) -> tuple[int, int]:
+        """A cheap mark of which pods `reader` may read (None: all of the tenant's): how
+        many grant (or pod) rows there are and the newest one's id. Any grant, revocation,
+        creation or removal moves it, save a removal and a creation between two reads that
+        reuse the same row id (SQLite reuses the highest): callers also relist now and then."""
+        if reader is None:
+            rows = PodRow.tenant_id == tenant_id
+            query = select(func.count(), func.max(PodRow.id)).where(rows)
+        else:
+            grants = (PodPermissionRow.tenant_id == tenant_id, PodPermissionRow.username == reader)
+            query = select(func.count(), func.max(PodPermissionRow.id)).where(*grants)
+        async with self._session() as session:
+            count, newest = (await session.execute(query)).one()
+            return int(count), int(newest or 0)
+
+    async def pods_in_motion(self, now: datetime) -> list[PodRecord]:
+        """The pods health's incremental resync looks at: not settled (any status but
+        AVAILABLE, STOPPED, COMPLETE and ERROR), being deleted, with a desired state not
+        applied yet, with a restart scheduled, or past their time_to_stop while ON."""
+        settled = [
+            s.value for s in (Status.AVAILABLE, Status.STOPPED, Status.COMPLETE, Status.ERROR)
+        ]
+        query = select(PodRow).where(
+            or_(
+                PodRow.status.not_in(settled),
+                PodRow.deletion_requested.is_(True),
+                PodRow.observed_generation < PodRow.generation,
+                PodRow.restart_due_ts.is_not(None),
+                and_(
+                    PodRow.status_requested == RequestedStatus.ON.value,
+                    PodRow.time_to_stop_ts.is_not(None),
+                    PodRow.time_to_stop_ts <= now,
+                ),
+            )
+        )
+        async with self._session() as session:
+            rows = (await session.scalars(query.order_by(PodRow.id))).all()
+            return [pod_record(r) for r in rows]
+
+    async def running_keys(self) -> list[PodKey]:
+        """The pods observed AVAILABLE (their container runs): whose output health reads."""
+        query = select(PodRow.tenant_id, PodRow.pod_id).where(
+            PodRow.status == Status.AVAILABLE.value
+        )
+        async with self._session() as session:
+            return [PodKey(t, p) for t, p in (await session.execute(query.order_by(PodRow.id)))]
 
     async def list_all_pods(self) -> list[PodRecord]:
         """Every pod of every tenant (health's resync)."""
