@@ -148,7 +148,7 @@ class ClusterGateway:
     api_port: int = 50051
     router_host: str = "pods-router"
     router_port: int = 50054
-    router_handoff: bool = True  # PODS_ROUTER_HANDOFF: Envoy's pods_handoff listener
+    router_handoff: bool = False  # PODS_ROUTER_HANDOFF: Envoy's pods_handoff listener
     port: int = 8080
     pods_port: int = 443
     admin_port: int = 9901

@@ -234,11 +234,12 @@ class GatewaySettings(SettingsGroup):
     )
     router_port: int = Field(50054, description="the STARTTLS router (loopback, behind Envoy)")
     router_handoff: bool = Field(
-        True,
+        False,
         description="1: the STARTTLS router reads the SNI and hands the TLS stream to Envoy "
         "(relayed in the kernel; plaintext CancelRequests are not routed); 0: it terminates "
-        "TLS itself (slower; routes plaintext CancelRequests)",
-        json_schema_extra=_doc("1"),
+        "TLS itself and routes plaintext CancelRequests (psql's Ctrl-C). Off by default: on "
+        "a quiet 2-core machine the hand-off gained no measurable throughput (BENCHMARKS.md)",
+        json_schema_extra=_doc("0"),
     )
     router_health_port: int = Field(
         50055, description="the pod router's gRPC health (grpc.health.v1) port"
