@@ -53,6 +53,7 @@ from create_to_available import wall_seconds
 from soak_client import Client
 
 from services.spawner.platforms.docker.network import NETWORK_OPTIONS
+from services.spawner.platforms.docker.network_pool import is_pool_network
 
 IMAGE = "pods-http:latest"
 BENCH_LABEL = "org.pods-service.bench"  # on the baseline's containers and networks
@@ -324,12 +325,18 @@ def delete_and_converge(
 
 
 def deployment_objects(stack: Stack) -> int:
-    """Containers and networks of the stack's deployment left on the engine."""
+    """Containers and networks of the stack's deployment left on the engine, not counting its
+    free warm networks (PODS_DOCKER_NETWORK_POOL keeps a few made ahead, by design)."""
     engine = docker.from_env()
     try:
         label = {"label": f"org.pods-service.deployment={stack.deployment_id}"}
         containers = engine.api.containers(all=True, filters=label)
-        return len(containers) + len(engine.api.networks(filters=label))
+        networks = [
+            network
+            for network in engine.api.networks(filters=label)
+            if not is_pool_network(stack.deployment_id, network["Name"])
+        ]
+        return len(containers) + len(networks)
     finally:
         engine.close()
 
