@@ -50,6 +50,9 @@ def body_check_filter(cluster: str) -> JsonObject:
             },
             "message_timeout": duration(CHECK_TIMEOUT),
             "failure_mode_allow": False,
+            # The api killed while it checks a body (its stream cut): 503, retryable as any
+            # call while the api restarts, instead of Envoy's default 500.
+            "status_on_error": {"code": 503},
         },
     }
 

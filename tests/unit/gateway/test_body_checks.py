@@ -38,6 +38,7 @@ def test_the_filter_is_before_the_transcoder_and_off_by_default() -> None:
     assert config["processing_mode"]["request_header_mode"] == "SKIP"
     assert config["processing_mode"]["request_body_mode"] == "BUFFERED"
     assert config["failure_mode_allow"] is False
+    assert config["status_on_error"] == {"code": 503}  # the api killed mid-check: retry
 
 
 def test_create_and_update_of_pods_and_templates_switch_it_on_and_go_where_rest_goes() -> None:
