@@ -113,3 +113,15 @@ def running_stack(
             yield stack
         finally:
             stop_stack(stack)
+
+
+def http_ok(port: int) -> bool:
+    """Whether GET / on the loopback `port` answers 200 within a second."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("GET", "/")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import os
 import shutil
 import tempfile
@@ -48,7 +47,7 @@ from typing import Any
 import docker
 import docker.errors
 import docker.types
-from _common import Stack, gateway_port, machine, percentile, running_stack
+from _common import Stack, gateway_port, http_ok, machine, percentile, running_stack
 from create_to_available import wall_seconds
 from soak_client import Client
 
@@ -66,17 +65,6 @@ def load_average() -> str:
 
 
 # -- the baseline ---------------------------------------------------------------------------
-
-
-def http_ok(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-    try:
-        conn.request("GET", "/")
-        return conn.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        conn.close()
 
 
 @dataclass

@@ -48,6 +48,7 @@ from _common import (
     RestClient,
     Stack,
     gateway_port,
+    http_ok,
     machine,
     percentile,
     running_stack,
@@ -82,17 +83,6 @@ def load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def _http_ok(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-    try:
-        conn.request("GET", "/")
-        return conn.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        conn.close()
-
-
 def baseline_once(client: docker.DockerClient) -> Sample:
     """`docker run` to the first 200 on the published port."""
     wall = time.time()
@@ -103,7 +93,7 @@ def baseline_once(client: docker.DockerClient) -> Sample:
     try:
         container.reload()
         port = int(container.ports["5000/tcp"][0]["HostPort"])
-        while not _http_ok(port):
+        while not http_ok(port):
             if time.perf_counter() - start > TIMEOUT:
                 raise TimeoutError("baseline container never answered")
             time.sleep(POLL)
