@@ -53,7 +53,9 @@ STREAMS_SERVICE = "pods.v1.PodStreamsService"
 SSE_ROUTES: tuple[tuple[str, str, str], ...] = (
     ("rest-watch-pod", r"^/v3/pods/[^/]+/events/?$", ""),
     ("rest-watch-pods", r"^/v3/pods/?$", "watch"),
-    ("rest-follow-logs", r"^/v3/pods/[^/]+/logs/?$", "follow"),
+    # Every logs GET: `?follow=true` streams SSE, without it the API sends GetPodLogs'
+    # envelope as JSON chunks (services/api/transport/logs_body.py), not transcoded here.
+    ("rest-logs", r"^/v3/pods/[^/]+/logs/?$", ""),
 )
 # `GET /v3/pods/volumes/events` is volume "events", not the events of a pod "volumes" (a
 # reserved pod id): these collections' two-segment paths keep their usual route.

@@ -267,7 +267,7 @@ async def run(settings: Settings) -> None:
             server,
         )
         pod_streams_service_pb2_grpc.add_PodStreamsServiceServicer_to_server(
-            PodStreamsServicer(auth, watch), server
+            PodStreamsServicer(auth, watch, pods), server
         )
         templates_service_pb2_grpc.add_TemplatesServiceServicer_to_server(
             TemplatesServicer(catalog, auth), server

@@ -244,6 +244,32 @@ def test_errors_before_the_stream_are_tapis_json(stack: Stack, token: str) -> No
     assert status == 200 and isinstance(body, dict) and isinstance(body["result"], list)
 
 
+def test_plain_logs_errors_are_tapis_json_naming_the_field(
+    stack: Stack, token: str, unique: Unique, cleanup: Cleanup
+) -> None:
+    # `GET .../logs` is answered by the API's JSON chunks, not the transcoder: errors found
+    # before the first chunk still leave as the usual JSON.
+    status, kind, body = stack.request("GET", "/v3/pods/nosuchpod/logs", token=token)
+    assert (status, kind) == (404, "application/json")
+    assert isinstance(body, dict) and "nosuchpod" in body["message"]
+    assert stack.request("GET", "/v3/pods/nosuchpod/logs")[0] == 401
+    pod_id = cleanup.pod(unique("logerr"))
+    create(stack, token, pod_id)
+    status, kind, body = stack.request("GET", f"/v3/pods/{pod_id}/logs?previous=9", token=token)
+    assert (status, kind) == (400, "application/json")
+    assert isinstance(body, dict) and "previous" in body["message"], body
+    path = f"/v3/pods/{pod_id}/logs?follow=true&previous=1"
+    status, _, body = stack.request("GET", path, token=token)
+    assert status == 400 and isinstance(body, dict)
+    assert "previous: applies only without follow" in body["message"], body
+    status, kind, body = stack.request("GET", f"/v3/pods/{pod_id}/logs?colour=red", token=token)
+    assert status == 400 and isinstance(body, dict) and "colour" in body["message"], body
+    status, kind, body = stack.request("GET", f"/v3/pods/{pod_id}/logs", token=token)
+    assert (status, kind) == (200, "application/json")
+    assert isinstance(body, dict) and body["status"] == "success" and body["metadata"] == {}
+    assert set(body["result"]) == {"logs", "action_logs"}, body
+
+
 def test_follow_sees_a_line_printed_after_the_stream_opened(
     stack: Stack, token: str, unique: Unique, cleanup: Cleanup
 ) -> None:

@@ -3,18 +3,25 @@ FollowPodLogs (pods_servicer.py inherits it), and PodStreamsServicer serves the 
 to REST clients as Server-Sent Events (google.api.HttpBody chunks the gateway passes through
 as one `text/event-stream` body). The events come from domain/watch.py; watch_convert.py
 shapes them. A client's cursor is the request's `resume_after` or, over REST, the
-`Last-Event-ID` header (gRPC metadata `last-event-id`). Registered by services/api/server.py.
+`Last-Event-ID` header (gRPC metadata `last-event-id`). PodStreamsServicer also answers the
+plain REST `GET /v3/pods/{pod_id}/logs` (GetPodLogs' envelope built as JSON chunks,
+logs_body.py). Registered by services/api/server.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from google.api import httpbody_pb2
 
+from services.api.domain.pods import PodLogsView
+from services.api.domain.principal import Principal
 from services.api.domain.watch import PodWatch
+from services.api.errors import InvalidArgumentError
 from services.api.transport.auth import Authenticator
 from services.api.transport.enveloped import Authenticated, Context
+from services.api.transport.logs_body import logs_bodies
 from services.api.transport.status import streamed_rpc
 from services.api.transport.watch_convert import log_message, log_sse, pod_sse, watch_message
 from services.common.generated.pods.v1 import pod_streams_service_pb2_grpc as sse_grpc
@@ -72,12 +79,20 @@ class WatchCalls(Authenticated):
                 yield log_message(chunk)
 
 
-class PodStreamsServicer(Authenticated, sse_grpc.PodStreamsServiceServicer):
-    """The streams as Server-Sent Events, keep-alive comments included."""
+class LogsReader(Protocol):
+    """GetPodLogs' read (domain/pods.py's Pods)."""
 
-    def __init__(self, auth: Authenticator, watch: PodWatch) -> None:
+    async def logs(self, who: Principal, pod_id: str, previous: int = 0) -> PodLogsView: ...
+
+
+class PodStreamsServicer(Authenticated, sse_grpc.PodStreamsServiceServicer):
+    """The streams as Server-Sent Events, keep-alive comments included; and GetPodLogs'
+    REST answer as JSON chunks (logs_body.py)."""
+
+    def __init__(self, auth: Authenticator, watch: PodWatch, logs: LogsReader) -> None:
         super().__init__(auth)
         self._watch = watch
+        self._logs = logs
 
     @streamed_rpc
     async def StreamPodEvents(
@@ -100,5 +115,13 @@ class PodStreamsServicer(Authenticated, sse_grpc.PodStreamsServiceServicer):
         self, request: pb.StreamPodLogsRequest, context: Context
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         who = self.auth.principal(context)
+        if not request.follow:
+            view = await self._logs.logs(who, request.pod_id, request.previous)
+            message = f"Logs of pod '{request.pod_id}'."
+            for body in logs_bodies(view.logs, view.action_logs, message):
+                yield body
+            return
+        if request.previous:
+            raise InvalidArgumentError("previous", "applies only without follow")
         async for chunk in self._watch.follow_logs(who, request.pod_id, last_event_id(context)):
             yield log_sse(chunk)

@@ -186,9 +186,9 @@ def test_internal_services_are_never_transcoded_or_routed(config: dict[str, Any]
         ("/v3/pods?watch=false", False, "rest"),
         ("/v3/pods?watch=true", False, "rest-watch-pods"),
         ("/v3/pods/?watch=true", False, "rest-watch-pods"),
-        ("/v3/pods/abc/logs", False, "rest"),
-        ("/v3/pods/abc/logs?previous=1", False, "rest"),
-        ("/v3/pods/abc/logs?follow=true", False, "rest-follow-logs"),
+        ("/v3/pods/abc/logs", False, "rest-logs"),
+        ("/v3/pods/abc/logs?previous=1", False, "rest-logs"),
+        ("/v3/pods/abc/logs?follow=true", False, "rest-logs"),
         ("/v3/pods/abc/events", False, "rest-watch-pod"),
         ("/v3/pods/volumes/events", False, "rest-not-a-pod"),  # volume "events"
         ("/v3/pods/templates/logs?follow=true", False, "rest-not-a-pod"),
@@ -268,7 +268,7 @@ def test_streams_stay_open_past_the_rest_timeout_on_their_own_transcoder(
     config: dict[str, Any],
 ) -> None:
     routes = {r["name"]: r for r in _routes(config)}
-    for name in ("rest-watch-pod", "rest-watch-pods", "rest-follow-logs"):
+    for name in ("rest-watch-pod", "rest-watch-pods", "rest-logs"):
         route = routes[name]
         # Keep-alive comments every 15 s keep a quiet stream within the idle timeout.
         assert (route["route"]["timeout"], route["route"]["idle_timeout"]) == ("86400s", "60s")

@@ -34,9 +34,9 @@ class PodStreamsServiceStub:
     resumes a stream. A comment line `: keep-alive` goes out every 15 s of silence.
 
     Its bindings share paths with PodsService's (`GET /v3/pods`, `GET /v3/pods/{pod_id}/logs`):
-    the gateway routes the `?watch=true` and `?follow=true` variants here
+    the gateway routes the `?watch=true` variant and every `GET /v3/pods/{pod_id}/logs` here
     (gateway/rest_routes.py) and everything else to PodsService as before. Native gRPC clients
-    use PodsService's typed streams instead.
+    use PodsService's typed streams and GetPodLogs instead.
     """
 
     def __init__(self, channel):
@@ -70,9 +70,9 @@ class PodStreamsServiceServicer:
     resumes a stream. A comment line `: keep-alive` goes out every 15 s of silence.
 
     Its bindings share paths with PodsService's (`GET /v3/pods`, `GET /v3/pods/{pod_id}/logs`):
-    the gateway routes the `?watch=true` and `?follow=true` variants here
+    the gateway routes the `?watch=true` variant and every `GET /v3/pods/{pod_id}/logs` here
     (gateway/rest_routes.py) and everything else to PodsService as before. Native gRPC clients
-    use PodsService's typed streams instead.
+    use PodsService's typed streams and GetPodLogs instead.
     """
 
     def StreamPodEvents(self, request, context):
@@ -97,6 +97,8 @@ class PodStreamsServiceServicer:
     def StreamPodLogs(self, request, context):
         """A pod's current run's output as SSE (`GET /v3/pods/{pod_id}/logs?follow=true`):
         `event: log` chunks, `event: run` when a new run starts. Needs READ permission.
+        Without `follow` (`GET /v3/pods/{pod_id}/logs`), GetPodLogs' answer as JSON bytes built
+        by the API in chunks, so that big logs pass the gateway without being transcoded.
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         """
@@ -138,9 +140,9 @@ class PodStreamsService:
     resumes a stream. A comment line `: keep-alive` goes out every 15 s of silence.
 
     Its bindings share paths with PodsService's (`GET /v3/pods`, `GET /v3/pods/{pod_id}/logs`):
-    the gateway routes the `?watch=true` and `?follow=true` variants here
+    the gateway routes the `?watch=true` variant and every `GET /v3/pods/{pod_id}/logs` here
     (gateway/rest_routes.py) and everything else to PodsService as before. Native gRPC clients
-    use PodsService's typed streams instead.
+    use PodsService's typed streams and GetPodLogs instead.
     """
 
     @staticmethod

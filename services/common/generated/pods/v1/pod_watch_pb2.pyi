@@ -77,9 +77,11 @@ class StreamPodsEventsRequest(_message.Message):
     def __init__(self, watch: _Optional[bool] = ...) -> None: ...
 
 class StreamPodLogsRequest(_message.Message):
-    __slots__ = ("pod_id", "follow")
+    __slots__ = ("pod_id", "follow", "previous")
     POD_ID_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
     pod_id: str
     follow: bool
-    def __init__(self, pod_id: _Optional[str] = ..., follow: _Optional[bool] = ...) -> None: ...
+    previous: int
+    def __init__(self, pod_id: _Optional[str] = ..., follow: _Optional[bool] = ..., previous: _Optional[int] = ...) -> None: ...
