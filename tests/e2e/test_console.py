@@ -122,9 +122,14 @@ def test_pod_from_create_to_delete(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete").click()
     expect(page.get_by_role("heading", name="Pods", exact=True)).to_be_visible()
-    expect(page.locator(f'tr[data-pod="{pod_id}"]')).to_have_count(0, timeout=60_000)
-    status, _, _ = stack.request("GET", f"/v3/pods/{pod_id}", token=stack.token())
-    assert status == 404
+    # Deletion is asynchronous (the spawner removes the container, then the row): the list
+    # may still show the pod, so wait for the API to forget it, then for the list to follow.
+    eventually(
+        lambda: stack.request("GET", f"/v3/pods/{pod_id}", token=stack.token())[0] == 404,
+        timeout=60,
+        what=f"pod {pod_id} gone from the API",
+    )
+    expect(page.locator(f'tr[data-pod="{pod_id}"]')).to_have_count(0, timeout=STEP_TIMEOUT_MS)
 
 
 def test_the_list_drops_a_pod_deleted_before_its_watch_started(
