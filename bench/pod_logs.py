@@ -9,7 +9,8 @@ tapipy does), (b) GetPodLogs over gRPC straight to the api (what the api itself 
 (c) `docker logs` of the container to /dev/null (the engine's own path: the baseline).
 Prints p50 and p90 of each, their ratio, the CPU milliseconds per call of the api and of
 Envoy on each of our paths (load-independent: where the time goes), the body size, and the
-RSS of the api, the spawner and Envoy before the first and after the last call (memory flat
+RSS of the api, the spawner and Envoy before the first and after the last call, and the api's
+RSS and peak RSS over --runs REST calls made alone before the others (memory flat
 or not), with `uptime`'s load average at the start and end.
 
 Usage: python bench/pod_logs.py [--runs N] [--mb M]
@@ -45,9 +46,10 @@ PATHS = ("REST GetPodLogs via Envoy", "gRPC GetPodLogs direct", "docker logs")
 LINE = 'the quick brown fox jumps over the lazy dog 0123456789 \\ " tab\tend'
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """The process's resident memory now (VmRSS) or at its peak so far (VmHWM), MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -133,6 +135,13 @@ def main() -> None:
             )
 
         calls = dict(zip(PATHS, (rest_call, grpc_call, docker_call), strict=True))
+        # REST alone first: the unary gRPC call holds the whole text in the api by nature,
+        # so the api's peak is read before any of it.
+        api = pids["api"]
+        rest_memory = [rss_mib(api), rss_mib(api, "VmHWM")]
+        for _ in range(args.runs):
+            rest_call()
+        rest_memory += [rss_mib(api), rss_mib(api, "VmHWM")]
         for _ in range(args.runs):
             for name, call in calls.items():
                 cpu_before = {who: cpu_seconds(pid) for who, pid in pids.items()}
@@ -159,6 +168,10 @@ def main() -> None:
     print(
         "RSS MiB before -> after: "
         + ", ".join(f"{name} {before[name]:.0f} -> {after[name]:.0f}" for name in pids)
+    )
+    print(
+        "api over {} REST calls alone: RSS {:.0f} -> {:.0f} MiB, peak (VmHWM) {:.0f} -> {:.0f}"
+        " MiB".format(args.runs, *rest_memory)
     )
     print(f"load average at end: {uptime()}")
 

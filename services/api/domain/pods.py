@@ -21,6 +21,7 @@ from services.api.domain.derivation import Resolver
 from services.api.domain.exec_credentials import CredentialedRunner
 from services.api.domain.execution import CommandRunner, ExecReport, ExecRequest, run_commands
 from services.api.domain.images import image_allowed
+from services.api.domain.log_pieces import PodLogsStream, stream_logs
 from services.api.domain.paging import POD_TOKEN_SCHEME, pod_page, token_after
 from services.api.domain.pod_template import fold_pod_template
 from services.api.domain.ports import ApiStore, CatalogStore, ReconcileRequester
@@ -222,11 +223,21 @@ class Pods:
         return record
 
     async def logs(self, who: Principal, pod_id: str, previous: int = 0) -> PodLogsView:
+        record = await self._logs_record(who, pod_id, previous)
+        text = await self._store.logs.read_logs(record.key, self._log_limit, previous)
+        return PodLogsView(logs=text, action_logs=record.action_logs)
+
+    async def logs_stream(self, who: Principal, pod_id: str, previous: int = 0) -> PodLogsStream:
+        """What `logs` returns, the logs as pieces read while they are consumed (REST)."""
+        record = await self._logs_record(who, pod_id, previous)
+        logs = self._store.logs
+        return await stream_logs(logs, record.key, record.action_logs, self._log_limit, previous)
+
+    async def _logs_record(self, who: Principal, pod_id: str, previous: int) -> PodRecord:
         record = await self._authorize(who, pod_id, Level.READ)
         if not 0 <= previous <= MAX_PREVIOUS_RUNS:
             raise InvalidArgumentError("previous", f"must be 0 to {MAX_PREVIOUS_RUNS}")
-        text = await self._store.logs.read_logs(record.key, self._log_limit, previous)
-        return PodLogsView(logs=text, action_logs=record.action_logs)
+        return record
 
     async def current_logs(self, who: Principal, pod_id: str) -> tuple[int, str]:
         """The current run's number and output so far (FollowPodLogs), authorized like logs."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.common.log_window import LogWindow
 from services.common.pods_model import Level, PodChange, PodRecord, PodSpec, RequestedStatus
 from services.common.quotas_model import Quota, QuotaView
 from services.common.records import ImageRule, Revocation, StorageKey, TemplateKey
@@ -143,6 +144,10 @@ class LogStore(Protocol):
     """Pod logs, as GetPodLogs reads them, and where their current run stands."""
 
     async def read_logs(self, key: PodKey, limit_bytes: int, previous: int = 0) -> str: ...
+
+    async def log_window(self, key: PodKey, limit_bytes: int, previous: int = 0) -> LogWindow: ...
+
+    async def read_log_batch(self, key: PodKey, ids: Sequence[int]) -> list[tuple[int, str]]: ...
 
     async def log_position(self, key: PodKey) -> tuple[int, str] | None: ...
 

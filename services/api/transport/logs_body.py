@@ -5,14 +5,16 @@ chunks instead of being JSON-printed by its transcoder (which buffered the whole
 spent about 4 times the API's CPU escaping it).
 
 Pure; called by watch_servicer.PodStreamsServicer.StreamPodLogs for `GET
-/v3/pods/{pod_id}/logs` without `follow`. tests/unit/api/test_logs_body.py checks that the
-joined chunks parse to what the transcoder printed.
+/v3/pods/{pod_id}/logs` without `follow`, with the logs as pieces read from the database a
+batch at a time (domain/log_pieces.py), so neither the logs nor the body is ever whole here.
+tests/unit/api/test_logs_body.py checks that the joined chunks parse to what the transcoder
+printed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 
 from google.api import httpbody_pb2
 
@@ -27,15 +29,20 @@ def _text(value: str) -> bytes:
     return json.dumps(value, ensure_ascii=False)[1:-1].encode()
 
 
-def logs_json_chunks(
-    logs: str, action_logs: Sequence[str], message: str, slice_characters: int = SLICE_CHARACTERS
-) -> Iterator[bytes]:
-    """The envelope's bytes: a head, the logs escaped `slice_characters` at a time, a tail."""
+async def logs_json_chunks(
+    pieces: AsyncIterable[str],
+    action_logs: Sequence[str],
+    message: str,
+    slice_characters: int = SLICE_CHARACTERS,
+) -> AsyncIterator[bytes]:
+    """The envelope's bytes: a head, the logs escaped `slice_characters` at a time as the
+    pieces come, a tail."""
     fields = envelope(message)
     tail = {key: value for key, value in fields.items() if key != "metadata"}
     yield b'{"result":{"logs":"'
-    for start in range(0, len(logs), slice_characters):
-        yield _text(logs[start : start + slice_characters])
+    async for piece in pieces:
+        for start in range(0, len(piece), slice_characters):
+            yield _text(piece[start : start + slice_characters])
     yield (
         b'","action_logs":'
         + json.dumps(list(action_logs), ensure_ascii=False).encode()
@@ -45,11 +52,12 @@ def logs_json_chunks(
     )
 
 
-def logs_bodies(
-    logs: str, action_logs: Sequence[str], message: str
-) -> Iterator[httpbody_pb2.HttpBody]:
+async def logs_bodies(
+    pieces: AsyncIterable[str], action_logs: Sequence[str], message: str
+) -> AsyncIterator[httpbody_pb2.HttpBody]:
     """The chunks as HttpBody messages; the first one carries the content type."""
-    for number, data in enumerate(logs_json_chunks(logs, action_logs, message)):
-        yield httpbody_pb2.HttpBody(
-            content_type=JSON_CONTENT_TYPE if number == 0 else "", data=data
-        )
+    first = True
+    async for data in logs_json_chunks(pieces, action_logs, message):
+        if data:
+            yield httpbody_pb2.HttpBody(content_type=JSON_CONTENT_TYPE if first else "", data=data)
+            first = False

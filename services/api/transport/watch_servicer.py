@@ -15,7 +15,7 @@ from typing import Protocol
 
 from google.api import httpbody_pb2
 
-from services.api.domain.pods import PodLogsView
+from services.api.domain.log_pieces import PodLogsStream
 from services.api.domain.principal import Principal
 from services.api.domain.watch import PodWatch
 from services.api.errors import InvalidArgumentError
@@ -80,9 +80,11 @@ class WatchCalls(Authenticated):
 
 
 class LogsReader(Protocol):
-    """GetPodLogs' read (domain/pods.py's Pods)."""
+    """GetPodLogs' read in pieces (domain/pods.py's Pods)."""
 
-    async def logs(self, who: Principal, pod_id: str, previous: int = 0) -> PodLogsView: ...
+    async def logs_stream(
+        self, who: Principal, pod_id: str, previous: int = 0
+    ) -> PodLogsStream: ...
 
 
 class PodStreamsServicer(Authenticated, sse_grpc.PodStreamsServiceServicer):
@@ -116,9 +118,9 @@ class PodStreamsServicer(Authenticated, sse_grpc.PodStreamsServiceServicer):
     ) -> AsyncIterator[httpbody_pb2.HttpBody]:
         who = self.auth.principal(context)
         if not request.follow:
-            view = await self._logs.logs(who, request.pod_id, request.previous)
+            logs = await self._logs.logs_stream(who, request.pod_id, request.previous)
             message = f"Logs of pod '{request.pod_id}'."
-            for body in logs_bodies(view.logs, view.action_logs, message):
+            async for body in logs_bodies(logs.pieces, logs.action_logs, message):
                 yield body
             return
         if request.previous:

@@ -105,3 +105,28 @@ async def test_logs_are_read_whole_or_cut_to_the_limit(store: Repositories, limi
     expected = text.encode()[-limit:].decode(errors="ignore")
     assert await store.logs.read_logs(KEY, limit) == expected
     assert await store.logs.read_logs(PodKey("dev", "nosuchpod"), limit) == ""
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 20, 10_000])
+@pytest.mark.parametrize("limit", [10, 100, 1000])
+async def test_logs_read_a_batch_at_a_time_join_to_the_whole_read(
+    store: Repositories, limit: int, batch_bytes: int
+) -> None:
+    await _create(store)
+    run, cursor = await store.logs.log_position(KEY) or (0, "")
+    for number in range(8):  # eight chunks of 42 bytes, cuts falling inside a character
+        after, cursor = cursor, f"c{number}"
+        text = f"chunk {number}: héllo wörld, 漢字\n"
+        assert await store.logs.append_logs(
+            KEY, text, run=run, after=after, cursor=cursor, limit_bytes=10_000
+        )
+    window = await store.logs.log_window(KEY, limit, batch_bytes=batch_bytes)
+    pieces = [
+        data for batch in window.batches for _, data in await store.logs.read_log_batch(KEY, batch)
+    ]
+    first = pieces[0].encode()[window.skip_bytes :].decode(errors="ignore")
+    assert first + "".join(pieces[1:]) == await store.logs.read_logs(KEY, limit)
+    if batch_bytes < 42:
+        assert all(len(batch) == 1 for batch in window.batches)
+    other = await store.logs.log_window(PodKey("dev", "nosuchpod"), limit)
+    assert other.batches == ()

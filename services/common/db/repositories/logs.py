@@ -7,6 +7,7 @@ Used by services/health/watcher.py (position, append, new run), services/api/dom
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.db.models import PodLogChunk, PodRow
 from services.common.db.pod_rows import get_row
 from services.common.db.sessions import Sessions
+from services.common.log_window import BATCH_BYTES, LogWindow, log_window
 from services.common.runtime.types import PodKey
 
 
@@ -114,6 +116,36 @@ class LogRepository:
 
         return await self._session.read(read)
 
+    async def log_window(
+        self, key: PodKey, limit_bytes: int, previous: int = 0, batch_bytes: int = BATCH_BYTES
+    ) -> LogWindow:
+        """Where read_logs' answer lies, for reading it in batches (read_log_batch) without
+        holding it all: the REST answer of GetPodLogs streams megabytes this way."""
+
+        def read(session: Session) -> LogWindow:
+            db = session.connection()
+            names = {"tenant_id": key.tenant_id, "pod_id": key.pod_id}
+            current = db.execute(LOG_RUN, names).scalar()
+            if current is None:
+                return LogWindow((), 0)
+            sizes = db.execute(LOG_SIZES, {**names, "run": current - previous}).all()
+            chunks = [(chunk_id, size) for chunk_id, size in sizes]
+            return log_window(chunks, limit_bytes, batch_bytes)
+
+        return await self._session.read(read)
+
+    async def read_log_batch(self, key: PodKey, ids: Sequence[int]) -> list[tuple[int, str]]:
+        """The key's chunks `ids` (id, data) in id order; chunks trimmed since the window was
+        read are missing (their output is older than what a read now keeps)."""
+
+        def read(session: Session) -> list[tuple[int, str]]:
+            rows = session.connection().execute(
+                LOG_BATCH, {"tenant_id": key.tenant_id, "pod_id": key.pod_id, "ids": list(ids)}
+            )
+            return [(chunk_id, data) for chunk_id, data in rows]
+
+        return await self._session.read(read)
+
     async def start_log_run(self, key: PodKey, runs_kept: int) -> None:
         """A new container: its output starts a new run; only the newest `runs_kept` runs
         (this one included) are kept."""
@@ -145,6 +177,25 @@ LOG_CHUNKS = (
         _CHUNKS.c.tenant_id == bindparam("tenant_id"),
         _CHUNKS.c.pod_id == bindparam("pod_id"),
         _CHUNKS.c.run == bindparam("run"),
+    )
+    .order_by(_CHUNKS.c.id)
+)
+
+LOG_SIZES = (
+    select(_CHUNKS.c.id, _CHUNKS.c.size)
+    .where(
+        _CHUNKS.c.tenant_id == bindparam("tenant_id"),
+        _CHUNKS.c.pod_id == bindparam("pod_id"),
+        _CHUNKS.c.run == bindparam("run"),
+    )
+    .order_by(_CHUNKS.c.id)
+)
+LOG_BATCH = (
+    select(_CHUNKS.c.id, _CHUNKS.c.data)
+    .where(
+        _CHUNKS.c.tenant_id == bindparam("tenant_id"),
+        _CHUNKS.c.pod_id == bindparam("pod_id"),
+        _CHUNKS.c.id.in_(bindparam("ids", expanding=True)),
     )
     .order_by(_CHUNKS.c.id)
 )
