@@ -49,8 +49,6 @@ class PodReader(Protocol):
 
     async def pods_in_motion(self, now: datetime) -> list[PodRecord]: ...
 
-    async def running_keys(self) -> list[PodKey]: ...
-
     async def set_requested(
         self,
         key: PodKey,
@@ -88,6 +86,8 @@ class LogWriter(Protocol):
     """Where the last log read stopped, and appending what was read."""
 
     async def log_position(self, key: PodKey) -> tuple[int, str] | None: ...
+
+    async def running_positions(self) -> list[tuple[PodKey, int, str]]: ...
 
     async def append_logs(
         self,

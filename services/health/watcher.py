@@ -6,11 +6,11 @@ container when the restart rule says so (services/common/restarts.py).
 The resync is incremental: every `resync_interval` seconds it observes only the pods in
 motion (not settled, being deleted, with a desired state not applied yet, a restart due or
 time_to_stop passed: one query, PodRepository.pods_in_motion) and reads new output of the
-running ones; the full sweep (every pod against the runtime, and orphans) runs every
-`full_resync_interval` seconds and on HealthService.Resync. A settled pod changes only through
-a runtime event (observed at once) or through the API (which puts it in motion), so the full
-sweep is there for events lost while the event stream was down: it also runs at the next
-pass after the stream is reopened.
+running ones (quiet ones less often: log_cadence.py); the full sweep (every pod against the
+runtime, and orphans) runs every `full_resync_interval` seconds and on HealthService.Resync.
+A settled pod changes only through a runtime event (observed at once) or through the API
+(which puts it in motion), so the full sweep is there for events lost while the event stream
+was down: it also runs at the next pass after the stream is reopened.
 
 Run by server.py. Every step is level-triggered: a missed event is caught by the next full
 sweep, and a crash loses nothing that the next start does not observe again.
@@ -28,6 +28,7 @@ from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
 from services.common.restarts import RestartPolicy
 from services.common.runtime.types import ContainerState, Phase, PodKey
+from services.health.log_cadence import LogCadence
 from services.health.observe import Observation, observe, run_end
 from services.health.ports import HealthStore, RuntimeObserver
 from services.health.probes import probe
@@ -83,6 +84,7 @@ class Watcher:
         self._probing: dict[PodKey, asyncio.Task[None]] = {}
         self._locks: dict[PodKey, asyncio.Lock] = {}
         self._event_tasks: set[asyncio.Task[None]] = set()
+        self._log_cadence = LogCadence()
 
     async def run(self) -> None:
         """Runs the event follower and the resync loop until cancelled."""
@@ -174,9 +176,11 @@ class Watcher:
 
     async def _capture_logs(self, key: PodKey) -> None:
         position = await self._store.logs.log_position(key)
-        if position is None:
-            return
-        run, cursor = position
+        if position is not None:
+            await self._capture_from(key, *position)
+
+    async def _capture_from(self, key: PodKey, run: int, cursor: str) -> bool:
+        """Appends the output written since `cursor` of run `run`; whether there was any."""
         chunk = await self._runtime.logs_since(key, cursor, self._log_limit)
         if chunk.text or chunk.cursor != cursor:
             await self._store.logs.append_logs(
@@ -187,6 +191,7 @@ class Watcher:
                 cursor=chunk.cursor,
                 limit_bytes=self._log_limit,
             )
+        return bool(chunk.text)
 
     def _probe_soon(self, key: PodKey, record: PodRecord, state: ContainerState) -> None:
         """Probes a starting pod with a short, growing interval until it answers, then
@@ -234,14 +239,18 @@ class Watcher:
         for record in records:
             await self._resync_one(record)
         observed = {r.key for r in records}
-        for key in await self._store.pods.running_keys():
-            if key not in observed:
-                try:
-                    await self._capture_logs(key)
-                except TemporaryError as exc:
-                    log.warning(
-                        "reading output of %s/%s failed: %s", key.tenant_id, key.pod_id, exc
-                    )
+        running = {
+            key: (run, cursor)
+            for key, run, cursor in await self._store.logs.running_positions()
+            if key not in observed
+        }
+        for key in self._log_cadence.due(list(running)):
+            try:
+                found = await self._capture_from(key, *running[key])
+            except TemporaryError as exc:
+                log.warning("reading output of %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
+            else:
+                self._log_cadence.read(key, found_output=found)
         return len(records)
 
     async def _resync_one(self, record: PodRecord) -> None:

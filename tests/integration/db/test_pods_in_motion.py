@@ -27,7 +27,9 @@ async def test_a_settled_pod_is_in_motion_only_past_its_time_to_stop_or_when_ask
     pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.time_to_stop_ts is not None
     assert await store.pods.pods_in_motion(NOW) == []
-    assert await store.pods.running_keys() == [KEY]
+    position = await store.logs.log_position(KEY)
+    assert position is not None
+    assert await store.logs.running_positions() == [(KEY, *position)]
     later = pod.time_to_stop_ts + timedelta(seconds=1)
     assert [r.key for r in await store.pods.pods_in_motion(later)] == [KEY]
     await store.pods.set_requested(KEY, RequestedStatus.OFF, NOW, "stop")

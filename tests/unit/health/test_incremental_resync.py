@@ -82,6 +82,29 @@ async def test_output_of_a_running_pod_is_read_by_the_incremental_resync(
     assert await store.logs.read_logs(KEY, 1000) == "hello\n"
 
 
+async def test_a_quiet_pod_is_read_less_often_and_its_new_output_still_arrives(
+    store: Repositories,
+) -> None:
+    h = Harness(store)
+    await available(h)
+
+    async def pass_reads() -> bool:
+        """One incremental pass; whether it asked the runtime for the pod's output."""
+        before = h.runtime.calls.count(("logs_since", KEY))
+        await h.watcher.resync_changed()
+        return h.runtime.calls.count(("logs_since", KEY)) > before
+
+    reads = [await pass_reads() for _ in range(12)]
+    assert reads.count(True) == 5  # passes 0, 1, 3, 7, 11 of 12: not every pass
+    h.runtime.write_logs(KEY, "late\n")
+    for _ in range(4):  # at most every fourth pass
+        await pass_reads()
+    assert await store.logs.read_logs(KEY, 1000) == "late\n"
+    h.runtime.write_logs(KEY, "more\n")
+    assert await pass_reads()  # output found: read again at the next pass
+    assert await store.logs.read_logs(KEY, 1000) == "late\nmore\n"
+
+
 async def test_the_loop_sweeps_fully_at_the_longer_interval_only(store: Repositories) -> None:
     h = Harness(store)
     full = 0

@@ -17,6 +17,7 @@ from services.common.db.models import PodLogChunk, PodRow
 from services.common.db.pod_rows import get_row
 from services.common.db.sessions import Sessions
 from services.common.log_window import BATCH_BYTES, LogWindow, log_window
+from services.common.pods_model import Status
 from services.common.runtime.types import PodKey
 
 
@@ -31,6 +32,16 @@ class LogRepository:
         async with self._session() as session:
             row = await get_row(session, key)
             return (row.log_run, row.log_cursor) if row else None
+
+    async def running_positions(self) -> list[tuple[PodKey, int, str]]:
+        """Every pod observed AVAILABLE (its container runs) with its log run and where its
+        last read stopped, in one query: health's resync reads their new output."""
+        query = select(PodRow.tenant_id, PodRow.pod_id, PodRow.log_run, PodRow.log_cursor).where(
+            PodRow.status == Status.AVAILABLE.value
+        )
+        async with self._session() as session:
+            rows = await session.execute(query.order_by(PodRow.id))
+            return [(PodKey(t, p), run, cursor) for t, p, run, cursor in rows]
 
     async def append_logs(
         self,

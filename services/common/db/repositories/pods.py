@@ -219,14 +219,6 @@ class PodRepository:
             rows = (await session.scalars(query.order_by(PodRow.id))).all()
             return [pod_record(r) for r in rows]
 
-    async def running_keys(self) -> list[PodKey]:
-        """The pods observed AVAILABLE (their container runs): whose output health reads."""
-        query = select(PodRow.tenant_id, PodRow.pod_id).where(
-            PodRow.status == Status.AVAILABLE.value
-        )
-        async with self._session() as session:
-            return [PodKey(t, p) for t, p in (await session.execute(query.order_by(PodRow.id)))]
-
     async def list_all_pods(self) -> list[PodRecord]:
         """Every pod of every tenant (health's resync)."""
         async with self._session() as session:
