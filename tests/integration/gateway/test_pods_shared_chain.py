@@ -9,6 +9,7 @@ the module (pods_gateway_support.py).
 from __future__ import annotations
 
 import json
+import socketserver
 import ssl
 import time
 from collections.abc import Iterator
@@ -21,11 +22,13 @@ from services.common.stanza_options import StanzaOptions
 from tests.integration.gateway.pods_gateway_support import (
     UPDATE_DEADLINE,
     Envoy,
+    echo_roundtrip,
     header_echo_pod,
     host,
     pod_route,
     request,
     running_envoy,
+    serving,
 )
 
 UNKNOWN_TEXT = "no pod is published under this name\n"
@@ -41,6 +44,31 @@ def envoy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Envoy]:
 def pod_port() -> Iterator[int]:
     with header_echo_pod() as port:
         yield port
+
+
+class _WebSocketEcho(socketserver.BaseRequestHandler):
+    """A pod that accepts any WebSocket upgrade, then echoes the bytes it receives."""
+
+    def handle(self) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head and (chunk := self.request.recv(4096)):
+            head += chunk
+        if b"upgrade: websocket" not in head.lower():
+            return
+        self.request.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"
+        )
+        while data := self.request.recv(65536):
+            self.request.sendall(data)
+
+
+@pytest.fixture(scope="module")
+def websocket_port() -> Iterator[int]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _WebSocketEcho)
+    server.daemon_threads = True
+    with serving(server):
+        yield server.server_address[1]
 
 
 def walled(name: str, port: int, allow: str) -> PodRoute:
@@ -152,3 +180,23 @@ def test_names_for_tcp_or_postgres_are_still_refused(envoy: Envoy, pod_port: int
         with pytest.raises((ssl.SSLError, ConnectionResetError)):
             envoy.client.tls(host(name), ["postgresql"]).close()
     assert not envoy.client.refused(host("web"))
+
+
+def test_a_websocket_upgrade_passes_through_the_shared_chain(
+    envoy: Envoy, websocket_port: int
+) -> None:
+    envoy.publish([pod_route("socket", "http", websocket_port)])
+    name = host("socket")
+    with envoy.client.tls(name, ["http/1.1"]) as sock:
+        sock.sendall(
+            f"GET /ws HTTP/1.1\r\nHost: {name}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            assert chunk, f"closed after {head!r}"
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        assert echo_roundtrip(sock, b"frame bytes both ways") == b"frame bytes both ways"
