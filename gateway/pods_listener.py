@@ -32,8 +32,9 @@ A tcp or postgres route that is not serving is refused: Envoy closes the connect
 after the ClientHello (no chain matches, or, under the shared chain's wildcard, a chain of its
 own without filters). So is TLS without SNI or with a name outside `pod_domain`, and an unknown
 name under it asking for ALPN `postgresql`. An unknown name under `pod_domain` without that
-ALPN completes the handshake on the shared chain: HTTP gets the 404, a bolt client's bytes
-are no HTTP and Envoy closes the connection. Every chain is named after its host and rendered
+ALPN completes the handshake on the shared chain (a bolt client sends none either, like some
+HTTP clients): HTTP gets the 404; a bolt client's bytes are no HTTP request line, so it waits
+for the request header timeout (Envoy's 408, then the connection is closed). Every chain is named after its host and rendered
 deterministically, so an update that adds or removes other pods leaves it (and its open
 connections) alone: Envoy updates filter chains in place.
 """
