@@ -34,9 +34,9 @@ own without filters). So is TLS without SNI or with a name outside `pod_domain`,
 name under it asking for ALPN `postgresql`. An unknown name under `pod_domain` without that
 ALPN completes the handshake on the shared chain (a bolt client sends none either, like some
 HTTP clients): HTTP gets the 404; a bolt client's bytes are no HTTP request line, so it waits
-for the request header timeout (Envoy's 408, then the connection is closed). Every chain is named after its host and rendered
-deterministically, so an update that adds or removes other pods leaves it (and its open
-connections) alone: Envoy updates filter chains in place.
+for the request header timeout (Envoy's 408, then the connection is closed). Every chain is
+named after its host and rendered deterministically, so an update that adds or removes other
+pods leaves it (and its open connections) alone: Envoy updates filter chains in place.
 """
 
 from __future__ import annotations
