@@ -56,9 +56,6 @@ from gateway.envoy_parts import (
 from gateway.hardening import JsonObject, Limits, duration
 from gateway.pod_login import login_cluster, needs_login
 from gateway.pods_http import (
-    HTTP_STATS as HTTP_STATS,
-)
-from gateway.pods_http import (
     http_chain,
     is_shared,
     shared_http_chain,
@@ -75,7 +72,8 @@ ROUTER_CLUSTER = "starttls_router"
 STARTTLS_CHAIN = "starttls"
 REFUSED_POSTGRES_CHAIN = "pods_refused_postgresql"
 POSTGRES_ALPN = "postgresql"
-# Stat prefixes are shared by all pods of a kind, so stats do not pile up as pods come and go.
+# Stat prefixes are shared by all pods of a kind, so stats do not pile up as pods come and go
+# (HTTP's is in gateway/pods_http.py).
 TCP_STATS = "pods_tcp"
 ROUTER_STATS = "pods_starttls"
 
