@@ -150,8 +150,12 @@ class Publisher:
 
     def __init__(self, directory: Path, options: PodsListenerOptions) -> None:
         self.directory = directory
+        rds_path = directory.resolve() / RDS_FILE
         if options.pod_domain and not options.rds_path:
-            options = replace(options, rds_path=str(directory.resolve() / RDS_FILE))
+            options = replace(options, rds_path=str(rds_path))
+        elif options.rds_path and Path(options.rds_path).resolve() != rds_path:
+            # The listener would name a file nobody writes: Envoy would never see the routes.
+            raise ValueError(f"the listener's route file {options.rds_path} is not {rds_path}")
         self._renderer = SnapshotRenderer(options)
 
     def publish(self, table: RouteTable) -> PublishResult:

@@ -274,3 +274,13 @@ def test_check_snapshot_finds_undefined_clusters() -> None:
 def test_paths_under_the_data_dir(tmp_path: Path) -> None:
     assert xds_files.xds_directory(tmp_path) == (tmp_path / "gateway" / "xds").resolve()
     assert xds_files.tls_directory(tmp_path) == (tmp_path / "gateway" / "tls").resolve()
+
+
+def test_a_publisher_refuses_options_naming_a_route_file_it_does_not_write(
+    tmp_path: Path,
+) -> None:
+    options = replace(OPTIONS, pod_domain=DOMAIN, rds_path=str(tmp_path / "elsewhere.json"))
+    with pytest.raises(ValueError, match="route file"):
+        xds_files.Publisher(tmp_path / "xds", options)
+    same = replace(options, rds_path=str(tmp_path / "xds" / "rds.json"))
+    assert xds_files.Publisher(tmp_path / "xds", same).publish(table(route("web"))).published
