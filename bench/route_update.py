@@ -50,6 +50,7 @@ from gateway import envoy_config as ec
 from gateway import xds_files
 from gateway.certs import tls_files
 from gateway.envoy_binary import base_id_for_port, find_envoy, run_command
+from gateway.pods_http import HTTP_STATS, ROUTE_CONFIG
 from gateway.pods_listener import PodsListenerOptions
 from gateway.route_keeper import RouteKeeper, keep_routes
 from gateway.route_source import published_upstream
@@ -117,6 +118,7 @@ class Figures:
     publish_ms: list[float]  # the keeper's build+publish of the refresh carrying the change
     lds_bytes: int
     cds_bytes: int
+    rds_bytes: int
     rss_mib: float
     allocated_mib: float
     heap_mib: float
@@ -136,7 +138,10 @@ async def add_available_pod(repos: Repositories, pod_id: str, upstream_port: int
 
 
 def get(port: int, ca: Path, host: str) -> int:
-    """One TLS request to the pods port with SNI and Host `host`; the HTTP status."""
+    """One TLS request to the pods port with SNI and Host `host`; the HTTP status, read from
+    the status line (not at the end of the stream: after a reply of its own, such as the 404
+    for a name not routed yet, Envoy waits up to its delayed-close timeout, 1 s, for the client
+    to close first)."""
     context = ssl.create_default_context(cafile=str(ca))
     context.set_alpn_protocols(["http/1.1"])
     raw = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -144,7 +149,7 @@ def get(port: int, ca: Path, host: str) -> int:
         with context.wrap_socket(raw, server_hostname=host) as sock:
             sock.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
             data = b""
-            while chunk := sock.recv(65536):
+            while b"\r\n" not in data and (chunk := sock.recv(65536)):
                 data += chunk
         return int(data.split(b" ", 2)[1])
     except (ssl.SSLError, OSError, IndexError, ValueError):
@@ -170,22 +175,25 @@ def admin_json(admin_port: int, path: str) -> dict[str, object]:
     return parsed
 
 
-def versions(admin_port: int) -> tuple[str, str]:
+def versions(admin_port: int) -> tuple[str, str, str]:
+    """The CDS, RDS (the shared HTTP chain's routes) and LDS versions Envoy applied."""
     url = f"http://127.0.0.1:{admin_port}/stats?filter=version_text"
     with urllib.request.urlopen(url, timeout=10) as reply:
         text = reply.read().decode()
     found = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
     return (
         found.get("cluster_manager.cds.version_text", "").strip('"'),
+        found.get(f"http.{HTTP_STATS}.rds.{ROUTE_CONFIG}.version_text", "").strip('"'),
         found.get("listener_manager.lds.version_text", "").strip('"'),
     )
 
 
-def file_versions(xds_dir: Path) -> tuple[str, str]:
+def file_versions(xds_dir: Path) -> tuple[str, str, str]:
     def one(name: str) -> str:
-        return str(json.loads((xds_dir / name).read_text())["version_info"])
+        path = xds_dir / name
+        return str(json.loads(path.read_text())["version_info"]) if path.exists() else ""
 
-    return one(ec.CDS_FILE), one(ec.LDS_FILE)
+    return one(ec.CDS_FILE), one(ec.RDS_FILE), one(ec.LDS_FILE)
 
 
 def spawn(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -220,7 +228,9 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
         tls = tls_files(tmp / "tls", DOMAIN)
         ca = tls.ca
         assert ca is not None  # the development CA
-        options = PodsListenerOptions(port=pods_port, tls=tls, router_port=router_port)
+        options = PodsListenerOptions(
+            port=pods_port, tls=tls, router_port=router_port, pod_domain=DOMAIN
+        )
         xds_dir = tmp / "xds"
         assert xds_files.publish(xds_dir, RouteTable(routes={}), options).published
         config = tmp / "envoy.yaml"
@@ -283,6 +293,7 @@ async def measure(n: int, changes: int, refresh: float, tmp: Path) -> Figures:
                 publish_ms=publish_ms,
                 lds_bytes=(xds_dir / ec.LDS_FILE).stat().st_size,
                 cds_bytes=(xds_dir / ec.CDS_FILE).stat().st_size,
+                rds_bytes=(xds_dir / ec.RDS_FILE).stat().st_size,
                 rss_mib=rss_mib(envoy.pid),
                 allocated_mib=int(str(memory["allocated"])) / 2**20,
                 heap_mib=int(str(memory["heap_size"])) / 2**20,
@@ -341,7 +352,8 @@ def report(f: Figures) -> None:
         f"{statistics.median(f.keeper_cpu_ms):.0f} ms"
     )
     print(
-        f"  files: lds {f.lds_bytes / 2**20:.1f} MiB, cds {f.cds_bytes / 2**20:.1f} MiB; "
+        f"  files: lds {f.lds_bytes / 2**20:.2f} MiB, cds {f.cds_bytes / 2**20:.1f} MiB, "
+        f"rds {f.rds_bytes / 2**20:.1f} MiB; "
         f"Envoy RSS {f.rss_mib:.0f} MiB, allocated {f.allocated_mib:.0f} MiB, "
         f"heap {f.heap_mib:.0f} MiB",
         flush=True,

@@ -51,6 +51,7 @@ def cluster_gateway(settings: Settings) -> envoy_config.ClusterGateway:
         admin_port=settings.gateway_admin_port,
         metrics_port=settings.gateway_metrics_port,
         limits=Limits.from_settings(settings),
+        pod_domain=settings.pod_domain,
     )
 
 
@@ -75,7 +76,8 @@ def prepare_cluster(settings: Settings) -> Path:
         cors_origins=settings.cors_origins,
     )
     build_descriptor_set(gateway.descriptor_path)
-    if not (gateway.xds_dir / envoy_config.LDS_FILE).exists():
+    files = (envoy_config.LDS_FILE, envoy_config.CDS_FILE, envoy_config.RDS_FILE)
+    if not all((gateway.xds_dir / name).exists() for name in files):
         xds_files.publish(gateway.xds_dir, RouteTable.build([]), cluster_listener_options(gateway))
     bootstrap = config_dir / "envoy.yaml"
     xds_files.write_atomically(bootstrap, xds_files.render(envoy_config.cluster_bootstrap(gateway)))

@@ -5,7 +5,8 @@ gateway/cluster.py, gateway/xds_files.py and the gateway tests. `gateway_bootstr
 admin interface, the overload manager (gateway/hardening.py), the static REST/gRPC listener
 (gateway/rest_listener.py) in front of the `api` cluster, and `dynamic_resources` naming the
 LDS/CDS files (`<xds_dir>/lds.json`, `cds.json`: compact JSON, which Envoy parses faster
-than YAML) through which the pods listener and its clusters change without restarting Envoy
+than YAML; the pods listener itself names `rds.json` for its shared HTTP routes) through
+which the pods listener, its routes and its clusters change without restarting Envoy
 (gateway/xds_files.py writes them).
 `cluster_bootstrap` is the same for a Kubernetes deployment (deploy/). What clients observe
 (status, content-type and body of rejected requests, measured on Envoy 1.40) is in
@@ -29,6 +30,7 @@ from gateway.rest_routes import API_CLUSTER
 # The xDS files in the directory Envoy watches (gateway/xds_files.py writes them).
 LDS_FILE = "lds.json"
 CDS_FILE = "cds.json"
+RDS_FILE = "rds.json"  # the shared HTTP chain's routes, named by the LDS file itself
 
 
 def admin(port: int, address: str = "127.0.0.1") -> JsonObject:
@@ -40,11 +42,10 @@ def admin(port: int, address: str = "127.0.0.1") -> JsonObject:
 
 def path_config_source(path: Path) -> JsonObject:
     """A ConfigSource reading xDS resources from a file, reloaded whenever a file is renamed
-    into its directory (so writers must replace it atomically, see gateway/xds_files.py)."""
-    return {
-        "path_config_source": {"path": str(path), "watched_directory": {"path": str(path.parent)}},
-        "resource_api_version": "V3",
-    }
+    onto that path (so writers must replace it atomically, see gateway/xds_files.py). No
+    `watched_directory`: with one, every rename in the directory would reload every file in
+    it, so a route change (RDS) would make Envoy re-read the listener and the clusters."""
+    return {"path_config_source": {"path": str(path)}, "resource_api_version": "V3"}
 
 
 def dynamic_resources(xds_dir: Path) -> JsonObject:
@@ -158,6 +159,7 @@ class ClusterGateway:
     metrics_port: int = 0  # Envoy's stats as Prometheus `/metrics` (PODS_GATEWAY_METRICS_PORT)
     docs: DocsFiles | None = None  # the API description and /docs/ (gateway/api_docs.py)
     cors_origins: frozenset[str] = frozenset()  # PODS_CORS_ORIGINS; empty: CORS off
+    pod_domain: str = ""  # PODS_POD_DOMAIN: plain HTTP pods share one chain under it
 
 
 def cluster_bootstrap(options: ClusterGateway) -> JsonObject:

@@ -6,14 +6,17 @@ the route keeper (gateway/route_keeper.py, every route change); the gateway test
 output to literal fragments.
 
 One TLS listener serves every pod by name. The `tls_inspector` listener filter reads the SNI
-and ALPN of the ClientHello, and Envoy picks the filter chain whose match names that host:
+and ALPN of the ClientHello, and Envoy picks the filter chain whose match names that host
+(an exact name wins over the wildcard):
 
-- `http` route: TLS terminated with the pods certificate (ALPN h2, http/1.1), an HTTP
-  connection manager forwarding to the pod's cluster, or answering 503 ("pod 'x' is
-  CREATING") while the pod does not serve. Requests naming another host on the same
-  connection (HTTP/2 connection reuse under a wildcard certificate) get 421.
-  A serving route with `tapis_auth` also gets the login check (gateway/pod_login.py) before
-  the router, and its cluster is published with the others.
+- `http` route (gateway/pods_http.py): TLS terminated with the pods certificate (ALPN h2,
+  http/1.1), an HTTP connection manager forwarding to the pod's cluster, or answering 503
+  ("pod 'x' is CREATING") while the pod does not serve. With `pod_domain` set (the gateway's
+  case), plain HTTP pods share ONE chain matched by `*.<pod_domain>`, whose routes (a virtual
+  host per pod, a 404 for unknown names) come from the RDS file `rds_path`: their changes
+  leave this listener byte for byte. A pod with access policies or a login (tapis_auth) keeps
+  a chain of its own, whose connection manager carries its filters and answers 421 for other
+  hosts; its cluster is published with the others.
 - `tcp` route (Neo4j bolt+s): TLS terminated, bytes proxied to the pod in plain TCP.
 - `postgres` route (libpq `sslnegotiation=direct`): TLS with ALPN `postgresql`, proxied.
 - Plaintext (classic libpq sends an SSLRequest before any TLS): proxied untouched to the
@@ -25,10 +28,15 @@ without an ip_allow_list, matched by SNI alone (libpq before 17 sends no ALPN), 
 with ALPN `postgresql` offered, bytes to the pod. Only the router reaches the socket (a file in
 the gateway's private directory), and it has decided the SNI already.
 
-A tcp or postgres route that is not serving has no chain, and neither has an unknown name:
-Envoy then closes the connection during the handshake. Every chain is named after its host and
-rendered deterministically, so an update that adds or removes other pods leaves it (and its
-open connections) alone: Envoy updates filter chains in place.
+A tcp or postgres route that is not serving is refused: Envoy closes the connection right
+after the ClientHello (no chain matches, or, under the shared chain's wildcard, a chain of its
+own without filters). So is TLS without SNI or with a name outside `pod_domain`, and an unknown
+name under it asking for ALPN `postgresql`. An unknown name under `pod_domain` without that
+ALPN completes the handshake on the shared chain (a bolt client sends none either, like some
+HTTP clients): HTTP gets the 404; a bolt client's bytes are no HTTP request line, so it waits
+for the request header timeout (Envoy's 408, then the connection is closed). Every chain is
+named after its host and rendered deterministically, so an update that adds or removes other
+pods leaves it (and its open connections) alone: Envoy updates filter chains in place.
 """
 
 from __future__ import annotations
@@ -36,25 +44,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gateway import hardening, pod_policies
+from gateway import pod_policies
 from gateway.certs import TlsFiles
-from gateway.envoy_config import ClusterGateway
+from gateway.envoy_config import RDS_FILE, ClusterGateway
 from gateway.envoy_parts import (
-    HCM_TYPE,
-    HTTP_ALPN,
     downstream_tls,
-    router_filter,
     socket_address,
-    stdout_access_log,
     tls_inspector,
     upstream_cluster,
 )
-from gateway.hardening import DEFAULT_LIMITS, JsonObject, Limits, duration
-from gateway.pod_login import (
-    login_cluster,
-    needs_login,
-    pod_login_filters,
-    pod_login_route_config,
+from gateway.hardening import JsonObject, Limits, duration
+from gateway.pod_login import login_cluster, needs_login
+from gateway.pods_http import (
+    http_chain,
+    is_shared,
+    shared_http_chain,
+    shared_route_config,
+    shared_virtual_host,
 )
 from gateway.routes import PodRoute, RouteTable
 from services.common.settings import Settings
@@ -64,9 +70,10 @@ HANDOFF_LISTENER = "pods_handoff"
 HANDOFF_SOCKET = "handoff.sock"
 ROUTER_CLUSTER = "starttls_router"
 STARTTLS_CHAIN = "starttls"
+REFUSED_POSTGRES_CHAIN = "pods_refused_postgresql"
 POSTGRES_ALPN = "postgresql"
-# Stat prefixes are shared by all pods of a kind, so stats do not pile up as pods come and go.
-HTTP_STATS = "pods_http"
+# Stat prefixes are shared by all pods of a kind, so stats do not pile up as pods come and go
+# (HTTP's is in gateway/pods_http.py).
 TCP_STATS = "pods_tcp"
 ROUTER_STATS = "pods_starttls"
 
@@ -96,6 +103,10 @@ class PodsListenerOptions:
     api_port: int = 50051
     # Envoy's listener for the STARTTLS router's hand-offs (None: the router terminates TLS).
     handoff_path: str | None = None
+    # Plain HTTP pods under this domain share one chain whose routes come from the RDS file
+    # `rds_path` (gateway/pods_http.py); empty: every pod has a chain of its own.
+    pod_domain: str = ""
+    rds_path: str = ""
 
     @classmethod
     def from_settings(
@@ -108,6 +119,8 @@ class PodsListenerOptions:
             router_port=settings.router_port,
             bind_address=bind_address,
             api_port=settings.api_port,
+            pod_domain=settings.pod_domain,
+            rds_path=str((settings.data_dir / "gateway" / "xds" / RDS_FILE).resolve()),
             handoff_path=(
                 str((settings.data_dir / "gateway" / HANDOFF_SOCKET).resolve())
                 if settings.router_handoff
@@ -128,23 +141,28 @@ def cluster_listener_options(gateway: ClusterGateway) -> PodsListenerOptions:
         api_host=gateway.api_host,
         api_port=gateway.api_port,
         handoff_path=str(gateway.xds_dir / HANDOFF_SOCKET) if gateway.router_handoff else None,
+        pod_domain=gateway.pod_domain,
+        rds_path=str(gateway.xds_dir / RDS_FILE),
     )
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything published at once: the LDS and CDS resources, each with its `@type`."""
+    """Everything published at once: the LDS, CDS and RDS resources, each with its `@type`
+    (no RDS resource without a `pod_domain`)."""
 
     listeners: tuple[JsonObject, ...]
     clusters: tuple[JsonObject, ...]
+    routes: tuple[JsonObject, ...] = ()
 
 
 def build_snapshot(table: RouteTable, options: PodsListenerOptions) -> Snapshot:
-    """The pods listener and the clusters it needs for `table`."""
+    """The pods listener, the clusters and the shared routes it needs for `table`."""
     handoff = handoff_listener(table, options)
     return Snapshot(
         listeners=(pods_listener(table, options), *([handoff] if handoff else [])),
         clusters=tuple(pods_clusters(table, options)),
+        routes=(shared_routes(table, options),) if options.pod_domain else (),
     )
 
 
@@ -152,11 +170,37 @@ def build_snapshot(table: RouteTable, options: PodsListenerOptions) -> Snapshot:
 
 
 def pods_listener(table: RouteTable, options: PodsListenerOptions) -> JsonObject:
-    """The TLS listener: one filter chain per routable host, plus the plaintext chain."""
+    """The TLS listener: a filter chain per host that needs its own, the shared chains, and
+    the plaintext chain."""
     chains = [
         chain for route in _sorted(table.routes.values()) if (chain := pod_chain(route, options))
     ]
-    return {**listener_shell(options), "filter_chains": [*chains, starttls_chain(options)]}
+    return {**listener_shell(options), "filter_chains": [*chains, *fixed_chains(options)]}
+
+
+def fixed_chains(options: PodsListenerOptions) -> list[JsonObject]:
+    """The chains that do not depend on the routes (they come after the routes' own): with a
+    `pod_domain`, the shared HTTP chain and the refusal of unknown names asking for
+    PostgreSQL; always the plaintext chain."""
+    shared: list[JsonObject] = []
+    if options.pod_domain:
+        wildcard = f"*.{options.pod_domain}"
+        shared = [
+            shared_http_chain(options.tls, options.pod_domain, options.rds_path, options.limits),
+            refused_chain(REFUSED_POSTGRES_CHAIN, wildcard, alpn=POSTGRES_ALPN),
+        ]
+    return [*shared, starttls_chain(options)]
+
+
+def shared_routes(table: RouteTable, options: PodsListenerOptions) -> JsonObject:
+    """The shared chain's RouteConfiguration for `table` (gateway/pods_http.py)."""
+    return shared_route_config(
+        [
+            vhost
+            for route in _sorted(table.routes.values())
+            if (vhost := shared_virtual_host(route, options.pod_domain))
+        ]
+    )
 
 
 def listener_shell(options: PodsListenerOptions) -> JsonObject:
@@ -203,26 +247,22 @@ def handoff_chain(route: PodRoute, options: PodsListenerOptions) -> JsonObject:
 
 
 def pod_chain(route: PodRoute, options: PodsListenerOptions) -> JsonObject | None:
-    """The filter chain of one route; None when nothing may reach it (unknown name then)."""
+    """The filter chain of one route; None when the shared chain serves it, or when nothing
+    may reach it (unknown name then). A tcp or postgres route that does not serve is refused
+    by a chain of its own when there is a shared chain (whose wildcard would match it)."""
     if route.protocol == "http":
+        if is_shared(route, options.pod_domain):
+            return None
         return http_chain(route, options.tls, options.limits)
     if not route.serving:
+        if options.pod_domain and route.protocol in ("tcp", "postgres"):
+            return refused_chain(route.host, route.host)
         return None
     if route.protocol == "tcp":
         return tcp_chain(route, options)
     if route.protocol == "postgres":
         return tcp_chain(route, options, alpn=POSTGRES_ALPN)
     raise ValueError(f"protocol {route.protocol!r} of {route.host} is not routable")
-
-
-def http_chain(route: PodRoute, tls: TlsFiles, limits: Limits = DEFAULT_LIMITS) -> JsonObject:
-    """TLS (h2 or http/1.1) terminated for `route.host`, then HTTP to the pod (or a 503)."""
-    return {
-        "name": route.host,
-        "filter_chain_match": {"server_names": [route.host], "transport_protocol": "tls"},
-        "transport_socket": downstream_tls(tls, HTTP_ALPN),
-        "filters": [pod_http_connection_manager(route, limits)],
-    }
 
 
 def tcp_chain(
@@ -241,6 +281,15 @@ def tcp_chain(
             tcp_proxy(TCP_STATS, route.cluster_name, options.tcp_idle_timeout),
         ],
     }
+
+
+def refused_chain(name: str, server_name: str, *, alpn: str | None = None) -> JsonObject:
+    """A chain without filters: Envoy closes the connection right after the ClientHello, as
+    when no chain matches (an exact name or a more specific ALPN wins over the shared chain)."""
+    match: JsonObject = {"server_names": [server_name], "transport_protocol": "tls"}
+    if alpn:
+        match["application_protocols"] = [alpn]
+    return {"name": name, "filter_chain_match": match, "filters": []}
 
 
 def starttls_chain(options: PodsListenerOptions) -> JsonObject:
@@ -263,109 +312,6 @@ def tcp_proxy(stat_prefix: str, cluster: str, idle_timeout: float) -> JsonObject
             "idle_timeout": duration(idle_timeout),
         },
     }
-
-
-def pod_http_connection_manager(route: PodRoute, limits: Limits = DEFAULT_LIMITS) -> JsonObject:
-    """HTTP/1.1 or HTTP/2 from the client (codec AUTO), HTTP/1.1 to the pod.
-
-    The Host header is forwarded as the client sent it; X-Forwarded-Proto says https and
-    X-Forwarded-For carries the client's address. No route timeout (pods may stream), and
-    WebSocket upgrades pass through. Header size and count, HTTP/2 streams and the time to
-    send headers are held to `limits`; header names with underscores pass (the pod's own
-    business).
-    """
-    return {
-        "name": "envoy.filters.network.http_connection_manager",
-        "typed_config": {
-            "@type": HCM_TYPE,
-            "stat_prefix": HTTP_STATS,
-            "codec_type": "AUTO",
-            "use_remote_address": True,
-            "xff_num_trusted_hops": 0,
-            **_pod_limits(limits),
-            "upgrade_configs": [{"upgrade_type": "websocket"}],
-            "access_log": [stdout_access_log()],
-            "route_config": pod_route_config(route),
-            "http_filters": [
-                *pod_policies.http_filters(route),  # who may connect, CORS: before any login
-                *pod_login_filters(route),
-                router_filter(),
-            ],
-        },
-    }
-
-
-def _pod_limits(limits: Limits) -> JsonObject:
-    """The hardening of a pod's connection manager, without the whole-request timeout: a pod
-    may take long uploads or stream (WebSockets), so only idle streams are cut."""
-    fields = hardening.connection_manager_limits(limits, reject_underscores=False)
-    del fields["request_timeout"]
-    return fields
-
-
-def pod_route_config(route: PodRoute) -> JsonObject:
-    """One virtual host for the route's host (with or without a port in Host), and 421 for
-    any other host asked on this connection: a browser reusing an HTTP/2 connection for
-    another pod (the wildcard certificate allows it) then opens a new one."""
-    host = route.host
-    return {
-        "name": host,
-        # The pod's cluster may be published a moment after this listener: never reject the
-        # listener for it (a request in that moment gets a 503 instead).
-        "validate_clusters": False,
-        "request_headers_to_add": [
-            {
-                "header": {"key": "x-forwarded-proto", "value": "https"},
-                "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
-            }
-        ],
-        "virtual_hosts": [
-            {
-                "name": host,
-                "domains": [host, f"{host}:*"],
-                "routes": [_pod_route(route)],
-                **pod_policies.virtual_host_fields(route),
-            },
-            {
-                "name": "misdirected",
-                "domains": ["*"],
-                "routes": [
-                    {
-                        "name": "misdirected",
-                        "match": {"prefix": "/"},
-                        "direct_response": {
-                            "status": 421,
-                            "body": {"inline_string": f"this connection serves {host} only\n"},
-                        },
-                    }
-                ],
-            },
-        ],
-    }
-
-
-def _pod_route(route: PodRoute) -> JsonObject:
-    if route.serving:
-        served: JsonObject = {
-            "name": route.host,
-            "match": {"prefix": "/"},
-            "route": {"cluster": route.cluster_name, "timeout": "0s"},
-        }
-        if login := pod_login_route_config(route):
-            served["typed_per_filter_config"] = login
-        return served
-    return {
-        "name": route.host,
-        "match": {"prefix": "/"},
-        "direct_response": {"status": 503, "body": {"inline_string": unavailable_text(route)}},
-    }
-
-
-def unavailable_text(route: PodRoute) -> str:
-    """What an HTTP client reads while the pod does not serve."""
-    if route.status == "AVAILABLE":
-        return f"pod '{route.pod_id}' is AVAILABLE but has no reachable port yet\n"
-    return f"pod '{route.pod_id}' is {route.status}\n"
 
 
 # --- clusters ------------------------------------------------------------------------------------

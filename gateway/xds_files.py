@@ -3,9 +3,11 @@
 Called by `python -m gateway` (an empty snapshot before Envoy starts, so the pods listener
 exists from the first moment), by the route keeper (gateway/route_keeper.py) on every route
 change, by the cluster gateway's preparation (gateway/cluster.py), and by the tests.
-`publish` renders a RouteTable with gateway/pods_listener.py and writes `cds.yaml`, then
-`lds.yaml`, each atomically (a temporary file renamed into place: Envoy reloads on the rename
-and never reads half a file), and only the files whose content changed. Before writing it
+`publish` renders a RouteTable with gateway/pods_listener.py and writes `cds.json`, then
+`rds.json` (the shared HTTP chain's routes, gateway/pods_http.py), then `lds.json`, each
+atomically (a temporary file renamed into place: Envoy reloads on the rename and never reads
+half a file), and only the files whose version changed: a plain HTTP pod's change rewrites
+CDS and RDS only, so Envoy does not touch the listener. Before writing it
 checks every route and the structure of the snapshot (unique chains and clusters, every
 referenced cluster present); a snapshot that fails is not published, the previous files stay
 and the reason is logged and returned. Writers in several processes take turns (a lock file),
@@ -31,12 +33,13 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 from gateway.certs import tls_files
 from gateway.envoy_binary import EnvoyConfigError, find_envoy, validate_config
-from gateway.envoy_config import CDS_FILE, LDS_FILE, bootstrap
+from gateway.envoy_config import CDS_FILE, LDS_FILE, RDS_FILE, bootstrap
 from gateway.hardening import JsonObject
 from gateway.pods_listener import (
     PodsListenerOptions,
@@ -55,7 +58,8 @@ LOCK_FILE = ".publish.lock"
 @dataclass(frozen=True)
 class PublishResult:
     """What `publish` did: `changed` lists the files rewritten (none when the content was
-    already there); `rejected` says why nothing was published."""
+    already there); `rejected` says why nothing was published. `version` is
+    "<cds>.<rds>.<lds>" (the RDS part empty without a shared HTTP chain)."""
 
     version: str = ""
     changed: tuple[str, ...] = ()
@@ -109,6 +113,14 @@ def check_snapshot(snapshot: Snapshot) -> None:
     """Raises SnapshotError unless names are unique and every referenced cluster exists."""
     clusters = [str(cluster["name"]) for cluster in snapshot.clusters]
     _no_duplicates("cluster", clusters)
+    for routes in snapshot.routes:
+        hosts = routes.get("virtual_hosts")
+        if not isinstance(hosts, list):
+            raise SnapshotError(f"route configuration {routes['name']} has no virtual hosts")
+        _no_duplicates("virtual host", [str(vhost["name"]) for vhost in hosts])
+        missing = sorted(set(referenced(routes)) - set(clusters))
+        if missing:
+            raise SnapshotError(f"routes {routes['name']} use undefined clusters {missing}")
     _no_duplicates("listener", [str(listener["name"]) for listener in snapshot.listeners])
     for listener in snapshot.listeners:
         chains = listener.get("filter_chains")
@@ -138,12 +150,18 @@ class Publisher:
 
     def __init__(self, directory: Path, options: PodsListenerOptions) -> None:
         self.directory = directory
+        rds_path = directory.resolve() / RDS_FILE
+        if options.pod_domain and not options.rds_path:
+            options = replace(options, rds_path=str(rds_path))
+        elif options.rds_path and Path(options.rds_path).resolve() != rds_path:
+            # The listener would name a file nobody writes: Envoy would never see the routes.
+            raise ValueError(f"the listener's route file {options.rds_path} is not {rds_path}")
         self._renderer = SnapshotRenderer(options)
 
     def publish(self, table: RouteTable) -> PublishResult:
         """Writes the snapshot of `table` unless it fails a check (then the previous files
-        stay). CDS is written before LDS, so clusters exist when listeners use them; a file
-        whose version is already there is not touched."""
+        stay). CDS is written first, so clusters exist when routes use them, then RDS, then
+        LDS; a file whose version is already there is not touched."""
         try:
             text = self._renderer.render(table)
         except ValueError as exc:  # SnapshotError, or a value the builders refuse
@@ -156,13 +174,16 @@ class Publisher:
         with _publish_lock(self.directory):
             for name, version, content in (
                 (CDS_FILE, text.cds_version, text.cds),
+                (RDS_FILE, text.rds_version, text.rds),
                 (LDS_FILE, text.lds_version, text.lds),
             ):
+                if not content:
+                    continue
                 path = self.directory / name
                 if published_version(path) != version:
                     write_atomically(path, content)
                     changed.append(name)
-        version = f"{text.cds_version}.{text.lds_version}"
+        version = f"{text.cds_version}.{text.rds_version}.{text.lds_version}"
         if changed:
             log.info(
                 "published %d routes to %s, version %s", len(table.routes), self.directory, version
@@ -231,9 +252,10 @@ def validate_with_envoy(snapshot: Snapshot, envoy: Path | None = None) -> None:
     Raises EnvoyConfigError with Envoy's message when it rejects anything (unknown fields,
     unreadable certificate, conflicting filter chains, ...).
     """
+    routes = {str(config["name"]): _untyped(config) for config in snapshot.routes}
     config = bootstrap(
         admin_port=None,
-        listeners=[_untyped(listener) for listener in snapshot.listeners],
+        listeners=[_inlined(_untyped(listener), routes) for listener in snapshot.listeners],
         clusters=[_untyped(cluster) for cluster in snapshot.clusters],
     )
     with tempfile.TemporaryDirectory(prefix="pods-xds-check-") as tmp:
@@ -252,7 +274,27 @@ def read_published(directory: Path) -> Snapshot:
             raise ValueError(f"{directory / name} holds no resources list")
         return tuple(items)
 
-    return Snapshot(listeners=resources(LDS_FILE), clusters=resources(CDS_FILE))
+    routes = resources(RDS_FILE) if (directory / RDS_FILE).exists() else ()
+    return Snapshot(listeners=resources(LDS_FILE), clusters=resources(CDS_FILE), routes=routes)
+
+
+def _inlined(node: JsonObject, routes: Mapping[str, JsonObject]) -> JsonObject:
+    """`node` with every `rds` source whose routes are in `routes` replaced by them inline
+    (a static bootstrap cannot name files for validation to read)."""
+
+    def walk(value: object) -> object:
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        rds = value.get("rds")
+        if isinstance(rds, dict) and rds.get("route_config_name") in routes:
+            inline = {k: walk(v) for k, v in value.items() if k != "rds"}
+            inline["route_config"] = routes[str(rds["route_config_name"])]
+            return inline
+        return {key: walk(item) for key, item in value.items()}
+
+    return cast(JsonObject, walk(node))
 
 
 def _untyped(resource: JsonObject) -> JsonObject:

@@ -1,13 +1,15 @@
-"""Renders a RouteTable into the text of the LDS and CDS files, re-rendering only the routes
-that changed since the previous call.
+"""Renders a RouteTable into the text of the LDS, CDS and RDS files, re-rendering only the
+routes that changed since the previous call.
 
 Used by gateway/xds_files.py's `Publisher` (the route keeper holds one for its whole life, so
-a refresh after one pod's change renders one filter chain and one cluster; one-off callers get
-a fresh one). Each route's filter chain and cluster (gateway/pods_listener.py) are rendered
-once as compact JSON and kept with their sha256 and the clusters the chain refers to, keyed by
-the route (a frozen value: any change of status, port or options is a new key). The files are
-those fragments joined, in host order, around the listener's fixed part; their version is a
-hash of the fragments' digests, so equal content gives an equal version.
+a refresh after one pod's change renders one virtual host or filter chain and one cluster;
+one-off callers get a fresh one). Each route's filter chain (if it has its own), virtual host
+on the shared HTTP chain (gateway/pods_http.py) and cluster are rendered once as compact JSON
+and kept with their sha256 and the clusters they refer to, keyed by the route (a frozen value:
+any change of status, port or options is a new key). The files are those fragments joined, in
+host order, around each file's fixed part; their version is a hash of the fragments' digests,
+so equal content gives an equal version. A plain HTTP pod has no chain of its own, so its
+change leaves the LDS text, and its version, as they were.
 
 Compact JSON (not indented) is what Envoy reads fastest: the files are named `.json`, which
 Envoy parses with its JSON parser rather than YAML's (about half the CPU at 1,000 routes).
@@ -21,17 +23,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.hardening import JsonObject
+from gateway.pods_http import (
+    ROUTE_CONFIG,
+    ROUTE_CONFIG_TYPE,
+    catch_all_virtual_host,
+    route_config_shell,
+    shared_virtual_host,
+)
 from gateway.pods_listener import (
     CLUSTER_TYPE,
     LISTENER_TYPE,
     PODS_LISTENER,
     PodsListenerOptions,
     base_clusters,
+    fixed_chains,
     handoff_listener,
     listener_shell,
     pod_chain,
     pod_cluster,
-    starttls_chain,
 )
 from gateway.routes import PodRoute, RouteError, RouteTable, validate
 
@@ -62,21 +71,24 @@ class Fragment:
 
 @dataclass(frozen=True)
 class _Rendered:
-    """A route and its fragments (None: the route has no chain, or no cluster)."""
+    """A route and its fragments (None: the route has no chain, virtual host or cluster)."""
 
     route: PodRoute
     chain: Fragment | None
     cluster: Fragment | None
+    vhost: Fragment | None = None
 
 
 @dataclass(frozen=True)
 class SnapshotText:
-    """The two files' content and versions."""
+    """The files' content and versions (no RDS file, "", without a shared HTTP chain)."""
 
     cds: str
     lds: str
     cds_version: str
     lds_version: str
+    rds: str = ""
+    rds_version: str = ""
 
 
 def compact(resource: Mapping[str, object] | Sequence[object]) -> str:
@@ -102,21 +114,22 @@ class SnapshotRenderer:
     def __init__(self, options: PodsListenerOptions) -> None:
         self.options = options
         self._cache: dict[str, _Rendered] = {}  # by host
-        self._fixed: tuple[str, tuple[Fragment, ...], Fragment] | None = None
+        self._fixed: _Fixed | None = None
 
     def render(self, table: RouteTable) -> SnapshotText:
         """The files of `table`; SnapshotError if a route is invalid or misfiled, or a chain
         refers to a cluster that is not published. Only new routes are rendered."""
         check_filed(table)
-        chains, clusters = self._fragments(table)
-        shell, fixed_clusters, starttls = self._fixed_parts()
+        chains, clusters, vhosts = self._fragments(table)
+        fixed = self._fixed_parts()
         extra = [
             Fragment.of(cluster)
-            for cluster in base_clusters(table, self.options)[len(fixed_clusters) :]
+            for cluster in base_clusters(table, self.options)[len(fixed.clusters) :]
         ]
-        cluster_fragments = [*fixed_clusters, *extra, *clusters]
-        chain_fragments = [*chains, starttls]
-        _check_references(chain_fragments, cluster_fragments)
+        cluster_fragments = [*fixed.clusters, *extra, *clusters]
+        chain_fragments = [*chains, *fixed.chains]
+        _check_references([*chain_fragments, *vhosts], cluster_fragments)
+        shell = fixed.listener_shell
         lds_body = shell[:-1] + ',"filter_chains":[' + _joined(chain_fragments) + "]}"
         listener_parts = [shell.encode(), *(f.digest for f in chain_fragments)]
         handoff = handoff_listener(table, self.options)  # a few chains: postgres routes only
@@ -126,32 +139,50 @@ class SnapshotRenderer:
             listener_parts.append(handoff_text.encode())
         lds_version = _version(listener_parts)
         cds_version = _version([f.digest for f in cluster_fragments])
+        rds = rds_version = ""
+        if fixed.routes_shell:
+            vhost_fragments = [*vhosts, fixed.catch_all]
+            rds_version = _version(
+                [fixed.routes_shell.encode(), *(f.digest for f in vhost_fragments)]
+            )
+            rds_body = (
+                fixed.routes_shell[:-1] + ',"virtual_hosts":[' + _joined(vhost_fragments) + "]}"
+            )
+            rds = _discovery_text(rds_version, ROUTE_CONFIG_TYPE, rds_body)
         return SnapshotText(
             cds=_discovery_text(cds_version, CLUSTER_TYPE, _joined(cluster_fragments)),
             lds=_discovery_text(lds_version, LISTENER_TYPE, lds_body),
             cds_version=cds_version,
             lds_version=lds_version,
+            rds=rds,
+            rds_version=rds_version,
         )
 
-    def _fragments(self, table: RouteTable) -> tuple[list[Fragment], list[Fragment]]:
-        """The chains and clusters of `table`'s routes in host order, from the cache where the
-        route is unchanged; the cache then holds exactly these routes."""
+    def _fragments(self, table: RouteTable) -> tuple[list[Fragment], ...]:
+        """The chains, clusters and shared virtual hosts of `table`'s routes in host order,
+        from the cache where the route is unchanged; the cache then holds exactly these
+        routes."""
         fresh: dict[str, _Rendered] = {}
         chains: list[Fragment] = []
         clusters: list[Fragment] = []
+        vhosts: list[Fragment] = []
         for host in sorted(table.routes):
             route = table.routes[host]
             cached = self._cache.get(host)
             rendered = cached if cached is not None and cached.route == route else None
             if rendered is None:
-                rendered = _Rendered(route, self._chain(route), self._cluster(route))
+                rendered = _Rendered(
+                    route, self._chain(route), self._cluster(route), self._vhost(route)
+                )
             fresh[host] = rendered
             if rendered.chain is not None:
                 chains.append(rendered.chain)
             if rendered.cluster is not None:
                 clusters.append(rendered.cluster)
+            if rendered.vhost is not None:
+                vhosts.append(rendered.vhost)
         self._cache = fresh  # routes that are gone are forgotten
-        return chains, clusters
+        return chains, clusters, vhosts
 
     def _chain(self, route: PodRoute) -> Fragment | None:
         try:
@@ -164,12 +195,38 @@ class SnapshotRenderer:
     def _cluster(self, route: PodRoute) -> Fragment | None:
         return Fragment.of(pod_cluster(route, self.options)) if route.serving else None
 
-    def _fixed_parts(self) -> tuple[str, tuple[Fragment, ...], Fragment]:
+    def _vhost(self, route: PodRoute) -> Fragment | None:
+        if not self.options.pod_domain:
+            return None
+        vhost = shared_virtual_host(route, self.options.pod_domain)
+        return Fragment.of(vhost) if vhost is not None else None
+
+    def _fixed_parts(self) -> _Fixed:
         if self._fixed is None:
-            shell = compact(listener_shell(self.options))
-            fixed = tuple(Fragment.of(c) for c in base_clusters(RouteTable({}), self.options))
-            self._fixed = (shell, fixed, Fragment.of(starttls_chain(self.options)))
+            shared = bool(self.options.pod_domain)
+            self._fixed = _Fixed(
+                listener_shell=compact(listener_shell(self.options)),
+                clusters=tuple(Fragment.of(c) for c in base_clusters(RouteTable({}), self.options)),
+                chains=tuple(Fragment.of(c) for c in fixed_chains(self.options)),
+                routes_shell=(
+                    compact({"@type": ROUTE_CONFIG_TYPE, **route_config_shell(ROUTE_CONFIG)})
+                    if shared
+                    else ""
+                ),
+                catch_all=Fragment.of(catch_all_virtual_host()),
+            )
         return self._fixed
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """The parts of the files that do not depend on the routes, rendered once."""
+
+    listener_shell: str
+    clusters: tuple[Fragment, ...]
+    chains: tuple[Fragment, ...]  # after the routes' own chains
+    routes_shell: str  # "" without a shared HTTP chain
+    catch_all: Fragment
 
 
 def check_filed(table: RouteTable) -> None:
@@ -179,11 +236,11 @@ def check_filed(table: RouteTable) -> None:
             raise SnapshotError(f"route of {route.host} is filed under {host!r}")
 
 
-def _check_references(chains: list[Fragment], clusters: list[Fragment]) -> None:
+def _check_references(users: list[Fragment], clusters: list[Fragment]) -> None:
     published = {fragment.name for fragment in clusters}
     if len(published) != len(clusters):
         raise SnapshotError("cluster names repeat")
-    missing = sorted({name for chain in chains for name in chain.clusters} - published)
+    missing = sorted({name for user in users for name in user.clusters} - published)
     if missing:
         raise SnapshotError(f"listener {PODS_LISTENER} uses undefined clusters {missing}")
 

@@ -26,13 +26,14 @@ import pytest
 
 from gateway import envoy_config as ec
 from gateway import xds_files
-from gateway.certs import TlsFiles
+from gateway.certs import TlsFiles, tls_files
 from gateway.envoy_binary import (
     base_id_for_port,
     find_envoy,
     run_command,
     validate_config,
 )
+from gateway.pods_http import HTTP_STATS, ROUTE_CONFIG
 from gateway.pods_listener import (
     PodsListenerOptions,
 )
@@ -233,14 +234,14 @@ class Envoy:
     published: list[xds_files.PublishResult] = field(default_factory=list)
 
     def publish(self, routes: list[PodRoute]) -> xds_files.PublishResult:
-        """Publishes `routes` and waits until Envoy reports both file versions."""
+        """Publishes `routes` and waits until Envoy reports every file's version."""
         result = xds_files.publish(self.xds_dir, RouteTable.build(routes), self.options)
         assert result.published, result.rejected
         self.published.append(result)
-        cds_version, lds_version = result.version.split(".")
+        expected = tuple(result.version.split("."))
         until(
             10,
-            lambda: self.versions() == (cds_version, lds_version),
+            lambda: self.versions() == expected,
             f"Envoy to apply version {result.version}",
         )
         return result
@@ -252,10 +253,12 @@ class Envoy:
         pairs = (line.split(": ", 1) for line in text.splitlines() if ": " in line)
         return {key: value.strip('"') for key, value in pairs}
 
-    def versions(self) -> tuple[str, str]:
+    def versions(self) -> tuple[str, str, str]:
+        """The CDS, RDS (shared HTTP chain) and LDS versions Envoy applied."""
         found = self.stats("version_text")
         return (
             found.get("cluster_manager.cds.version_text", ""),
+            found.get(f"http.{HTTP_STATS}.rds.{ROUTE_CONFIG}.version_text", ""),
             found.get("listener_manager.lds.version_text", ""),
         )
 
@@ -269,7 +272,7 @@ class Envoy:
 def start_envoy(directory: Path, tls: TlsFiles) -> tuple[subprocess.Popen[bytes], int, int, int]:
     pods_port, admin_port, router_port = free_ports(3)
     xds_dir = directory / "xds"
-    options = PodsListenerOptions(port=pods_port, tls=tls, router_port=router_port)
+    options = listener_options(pods_port, tls, router_port)
     assert xds_files.publish(xds_dir, RouteTable(routes={}), options).published
     config = directory / "envoy.yaml"
     bootstrap = ec.bootstrap(admin_port=admin_port, listeners=[], clusters=[], xds_dir=xds_dir)
@@ -280,6 +283,49 @@ def start_envoy(directory: Path, tls: TlsFiles) -> tuple[subprocess.Popen[bytes]
     with (directory / "envoy.log").open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     return process, pods_port, admin_port, router_port
+
+
+@contextlib.contextmanager
+def running_envoy(directory: Path) -> Iterator[Envoy]:
+    """A real Envoy serving the pods listener of DOMAIN (empty snapshot first), with a fake
+    STARTTLS router, until the block ends."""
+    tls = tls_files(directory / "tls", DOMAIN)
+    assert tls.ca is not None
+    process, pods_port, admin_port, router_port = start_envoy(directory, tls)
+    router = FakeRouter(router_port)
+    gw = Envoy(
+        process=process,
+        admin_port=admin_port,
+        xds_dir=directory / "xds",
+        options=listener_options(pods_port, tls, router_port),
+        log=directory / "envoy.log",
+        client=Client(pods_port, tls.ca),
+        router=router,
+    )
+    try:
+        with serving(router):
+
+            def ready() -> bool:
+                if process.poll() is not None:
+                    pytest.fail(f"envoy exited with {process.returncode}:\n{gw.log_text()}")
+                url = f"http://127.0.0.1:{admin_port}/ready"
+                with urllib.request.urlopen(url, timeout=IO_TIMEOUT) as response:
+                    return response.status == 200 and gw.versions()[2] != ""
+
+            until(READY_TIMEOUT, ready, "Envoy to be ready with the pods listener")
+            yield gw
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def listener_options(pods_port: int, tls: TlsFiles, router_port: int) -> PodsListenerOptions:
+    """The gateway's pods listener: plain HTTP pods of DOMAIN on the shared chain."""
+    return PodsListenerOptions(port=pods_port, tls=tls, router_port=router_port, pod_domain=DOMAIN)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,10 @@ from gateway.routes import PodRoute, RouteTable
 TLS = TlsFiles(cert=Path("/tls/pods.pem"), key=Path("/tls/pods-key.pem"), ca=Path("/tls/ca.pem"))
 OPTIONS = PodsListenerOptions(port=8443, tls=TLS, router_port=50054)
 DOMAIN = "pods.example.org"
+# The gateway's options: plain HTTP pods share one chain whose routes come by RDS.
+SHARED = PodsListenerOptions(
+    port=8443, tls=TLS, router_port=50054, pod_domain=DOMAIN, rds_path="/xds/rds.json"
+)
 
 
 def route(

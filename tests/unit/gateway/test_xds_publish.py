@@ -52,11 +52,11 @@ def test_bootstrap_reads_listeners_and_clusters_from_watched_files() -> None:
     config = plain(ec.bootstrap(admin_port=9901, listeners=[], clusters=[], xds_dir=Path("/x")))
     assert config["dynamic_resources"] == {
         "lds_config": {
-            "path_config_source": {"path": "/x/lds.json", "watched_directory": {"path": "/x"}},
+            "path_config_source": {"path": "/x/lds.json"},
             "resource_api_version": "V3",
         },
         "cds_config": {
-            "path_config_source": {"path": "/x/cds.json", "watched_directory": {"path": "/x"}},
+            "path_config_source": {"path": "/x/cds.json"},
             "resource_api_version": "V3",
         },
     }
@@ -87,19 +87,25 @@ def test_prepare_publishes_an_empty_snapshot_and_points_envoy_at_it(tmp_path: Pa
     assert prepared.tls_ca == (tmp_path / "gateway" / "tls" / "ca.pem").resolve()
     config = json.loads(prepared.config.read_text())
     assert config["dynamic_resources"]["lds_config"]["path_config_source"] == {
-        "path": str(xds / "lds.json"),
-        "watched_directory": {"path": str(xds)},
+        "path": str(xds / "lds.json")
     }
     snapshot = xds_files.read_published(xds)
     (listener,) = plain(snapshot.listeners)
     assert listener["address"] == {"socket_address": {"address": "0.0.0.0", "port_value": 18443}}
-    assert [c["name"] for c in listener["filter_chains"]] == ["starttls"]
+    assert [c["name"] for c in listener["filter_chains"]] == [
+        "pods_http_shared",
+        "pods_refused_postgresql",
+        "starttls",
+    ]
+    (routes,) = plain(snapshot.routes)
+    assert [vhost["name"] for vhost in routes["virtual_hosts"]] == ["unknown_host"]
     (router,) = plain(snapshot.clusters)
     assert router["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"] == {
         "address": {"socket_address": {"address": "127.0.0.1", "port_value": 15054}}
     }
-    cert = listener["filter_chains"][0].get("transport_socket")
-    assert cert is None  # plaintext chain; the certificate appears with the first pod
+    shared, refused, starttls = listener["filter_chains"]
+    assert "transport_socket" in shared and "transport_socket" not in refused
+    assert starttls.get("transport_socket") is None  # plaintext chain
     assert (tmp_path / "gateway" / "tls" / "pods.pem").is_file()
 
 
@@ -110,13 +116,15 @@ def test_prepare_resets_routes_at_start_but_not_for_validate_only(tmp_path: Path
     live = RouteTable.build([replace(route("web"), host="web.pods.test")])
     assert xds_files.publish(xds, live, options).changed
 
+    def hosts() -> list[str]:
+        (routes,) = plain(xds_files.read_published(xds).routes)
+        return [vhost["name"] for vhost in routes["virtual_hosts"]]
+
     prepare(settings, reset_routes=False)  # --validate-only next to a running gateway
-    (listener,) = plain(xds_files.read_published(xds).listeners)
-    assert [c["name"] for c in listener["filter_chains"]] == ["web.pods.test", "starttls"]
+    assert hosts() == ["web.pods.test", "unknown_host"]
 
     prepare(settings)  # a starting gateway forgets routes of an earlier run
-    (listener,) = plain(xds_files.read_published(xds).listeners)
-    assert [c["name"] for c in listener["filter_chains"]] == ["starttls"]
+    assert hosts() == ["unknown_host"]
 
 
 # --- publishing ----------------------------------------------------------------------------------
@@ -151,7 +159,42 @@ def test_publish_writes_cds_then_lds_atomically(
     assert lds["resources"][0]["name"] == "pods"
     cds = json.loads(files["cds.json"])
     assert [c["name"] for c in cds["resources"]] == ["starttls_router", "pod_web_pods_example_org"]
-    assert result.version == f"{cds['version_info']}.{lds['version_info']}"
+    assert result.version == f"{cds['version_info']}..{lds['version_info']}"  # no RDS
+
+
+def test_with_a_pod_domain_publish_writes_cds_rds_lds_and_a_plain_pod_touches_no_listener(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[str] = []
+    real_write = xds_files.write_atomically
+
+    def recording(path: Path, text: str) -> None:
+        written.append(path.name)
+        real_write(path, text)
+
+    monkeypatch.setattr(xds_files, "write_atomically", recording)
+    directory = tmp_path / "xds"
+    options = replace(OPTIONS, pod_domain=DOMAIN)  # the publisher names its own rds.json
+    first = xds_files.publish(directory, table(route("web")), options)
+    assert written == ["cds.json", "rds.json", "lds.json"]
+    files = files_of(directory)
+    lds, rds = json.loads(files["lds.json"]), json.loads(files["rds.json"])
+    shared = next(
+        c for c in lds["resources"][0]["filter_chains"] if c["name"] == "pods_http_shared"
+    )
+    source = shared["filters"][0]["typed_config"]["rds"]["config_source"]["path_config_source"]
+    assert source["path"] == str(directory.resolve() / "rds.json")
+    assert rds["type_url"] == "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+    _cds, rds_v, lds_v = first.version.split(".")
+    assert (rds_v, lds_v) == (rds["version_info"], lds["version_info"])
+
+    written.clear()
+    added = xds_files.publish(
+        directory, table(route("web"), route("new"), route("down", status="STOPPED")), options
+    )
+    assert added.changed == ("cds.json", "rds.json") == tuple(written)
+    assert files_of(directory)["lds.json"] == files["lds.json"]  # byte for byte
+    assert added.version.split(".")[2] == lds_v
 
 
 def test_publish_rewrites_only_what_changed(tmp_path: Path) -> None:
@@ -231,3 +274,13 @@ def test_check_snapshot_finds_undefined_clusters() -> None:
 def test_paths_under_the_data_dir(tmp_path: Path) -> None:
     assert xds_files.xds_directory(tmp_path) == (tmp_path / "gateway" / "xds").resolve()
     assert xds_files.tls_directory(tmp_path) == (tmp_path / "gateway" / "tls").resolve()
+
+
+def test_a_publisher_refuses_options_naming_a_route_file_it_does_not_write(
+    tmp_path: Path,
+) -> None:
+    options = replace(OPTIONS, pod_domain=DOMAIN, rds_path=str(tmp_path / "elsewhere.json"))
+    with pytest.raises(ValueError, match="route file"):
+        xds_files.Publisher(tmp_path / "xds", options)
+    same = replace(options, rds_path=str(tmp_path / "xds" / "rds.json"))
+    assert xds_files.Publisher(tmp_path / "xds", same).publish(table(route("web"))).published

@@ -1,4 +1,4 @@
-"""The incremental renderer of the LDS/CDS files (gateway/xds_text.py): the same resources as
+"""The incremental renderer of the LDS/CDS/RDS files (gateway/xds_text.py): the same resources as
 the whole-table builders of gateway/pods_listener.py, rendered once per route."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from gateway import xds_files
 from gateway.pods_listener import build_snapshot
 from gateway.routes import PodRoute, RouteTable
 from gateway.xds_text import SnapshotError, SnapshotRenderer
-from tests.unit.gateway.pods_support import OPTIONS, plain, route, table
+from tests.unit.gateway.pods_support import OPTIONS, SHARED, plain, route, table
 
 
 def resources(text: str) -> list[object]:
@@ -35,9 +35,12 @@ def mixed_table() -> RouteTable:
     )
 
 
+@pytest.mark.parametrize("base", [OPTIONS, SHARED], ids=["own-chains", "shared-chain"])
 @pytest.mark.parametrize("handoff", [None, "/run/pods/handoff.sock"])
-def test_the_files_hold_what_the_whole_table_builders_build(handoff: str | None) -> None:
-    options = replace(OPTIONS, handoff_path=handoff)
+def test_the_files_hold_what_the_whole_table_builders_build(
+    base: pl.PodsListenerOptions, handoff: str | None
+) -> None:
+    options = replace(base, handoff_path=handoff)
     built = build_snapshot(mixed_table(), options)
     text = SnapshotRenderer(options).render(mixed_table())
     assert len(built.listeners) == (2 if handoff else 1)  # the hand-off listener: postgres only
@@ -45,6 +48,24 @@ def test_the_files_hold_what_the_whole_table_builders_build(handoff: str | None)
     assert resources(text.cds) == plain(list(built.clusters))
     assert json.loads(text.lds)["version_info"] == text.lds_version
     assert json.loads(text.cds)["version_info"] == text.cds_version
+    if base.pod_domain:
+        assert resources(text.rds) == plain(list(built.routes))
+        assert json.loads(text.rds)["version_info"] == text.rds_version
+    else:
+        assert (text.rds, built.routes) == ("", ())
+
+
+def test_a_plain_http_pod_s_change_renders_one_virtual_host_and_keeps_the_listener() -> None:
+    renderer = SnapshotRenderer(SHARED)
+    routes = [route(f"pod{i}") for i in range(20)]
+    first = renderer.render(table(*routes))
+    changed = replace(routes[3], status="STOPPED", upstream_port=0)
+    after = renderer.render(table(*routes[:3], changed, *routes[4:], route("new")))
+    assert after.lds == first.lds  # byte for byte: Envoy does not reload the listener
+    assert after.rds_version != first.rds_version
+    assert after.cds_version != first.cds_version
+    expected = build_snapshot(table(*routes[:3], changed, *routes[4:], route("new")), SHARED)
+    assert resources(after.rds) == plain(list(expected.routes))
 
 
 def test_equal_tables_give_equal_versions_and_a_change_a_new_one() -> None:
@@ -95,7 +116,7 @@ def test_an_invalid_or_misfiled_route_is_refused() -> None:
 def test_the_publisher_reads_the_version_from_the_head_of_the_file(tmp_path: Path) -> None:
     publisher = xds_files.Publisher(tmp_path, OPTIONS)
     result = publisher.publish(table(route("web")))
-    cds_version, lds_version = result.version.split(".")
+    cds_version, _rds, lds_version = result.version.split(".")
     assert xds_files.published_version(tmp_path / "lds.json") == lds_version
     assert xds_files.published_version(tmp_path / "cds.json") == cds_version
     assert xds_files.published_version(tmp_path / "missing.json") is None
