@@ -15,6 +15,7 @@ from services.spawner.platforms.docker.runtime import DockerRuntime
 from services.spawner.platforms.docker.shared_network import (
     SharedNetwork,
     create_shared_network_kwargs,
+    pods_held,
     shared_network_name,
 )
 
@@ -98,6 +99,17 @@ def test_a_subnet_when_given_is_the_network_s_ipam() -> None:
     assert [pool["Subnet"] for pool in kwargs["ipam"]["Config"]] == ["10.204.0.0/16"]
     with pytest.raises(ValueError):
         shared(FakeApi(), "10.204.0.1/16")  # not a network address
+
+
+def test_a_small_subnet_is_logged_as_a_warning_naming_the_setting(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ipam = {"Config": [{"Subnet": "10.200.0.0/26", "Gateway": "10.200.0.1"}]}
+    api = FakeApi([{"Name": NAME, "Id": "old", "Created": "t1", "Labels": OURS, "IPAM": ipam}])
+    shared(api).ensure()
+    assert "at most 61 pods" in caplog.text and "PODS_DOCKER_NETWORK_SUBNET" in caplog.text
+    assert pods_held("10.204.0.0/16") == 65533
+    assert pods_held("fd00::/64") is None
 
 
 def test_it_is_created_once_then_remembered() -> None:

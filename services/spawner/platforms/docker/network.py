@@ -27,7 +27,7 @@ modes (one made before a switch to `shared`).
 
 Address space (per-pod): each network takes one subnet of the engine's default address pools.
 Docker's built-in pools hold about 30 bridge networks; an engine meant for many pods needs
-`--default-address-pool` (see README, "Isolation"). When the pools are exhausted creating a
+`--default-address-pool` (see SECURITY.md). When the pools are exhausted creating a
 pod fails with a TemporaryError naming that flag; it succeeds again once pods are deleted.
 """
 

@@ -22,14 +22,16 @@ networks.
 
 Address space: the bridge holds as many pods as its subnet has addresses. Docker picks the
 subnet from its default address pools unless `subnet` (PODS_DOCKER_NETWORK_SUBNET) names one;
-a stock engine hands out a /16 or a /20, scripts/setup's engine a /26 (61 pods). A full
-subnet fails the container's start with a TemporaryError naming the setting.
+a stock engine hands out a /16 or a /20, scripts/setup's engine a /26 (61 pods). A subnet for
+fewer than SMALL_SUBNET_PODS is logged as a warning when the network is first found or made;
+a full one fails the container's start with a TemporaryError naming the setting.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -52,6 +54,19 @@ SHARED_VALUE = "shared"
 SUBNET_FULL_HINT = "no available IPv4 addresses"
 AMBIGUOUS_HINT = "is ambiguous"  # Docker finds two networks of the name when it starts one
 OVERLAP_HINT = "overlaps"
+SMALL_SUBNET_PODS = 250  # fewer pods than this in the subnet: a warning at the spawner's start
+
+log = logging.getLogger(__name__)
+
+
+def pods_held(subnet: str) -> int | None:
+    """How many containers an IPv4 subnet holds (not the network, broadcast and gateway
+    addresses); None for anything else."""
+    try:
+        network = ipaddress.ip_network(subnet)
+    except ValueError:
+        return None
+    return network.num_addresses - 3 if network.version == 4 else None
 
 
 def shared_network_name(deployment_id: str) -> str:
@@ -156,7 +171,21 @@ class SharedNetwork:
             )
         for other in found[1:]:  # another process's twin: removed once empty
             self._remove_if_empty(str(other["Id"]))
+        self._warn_if_small(first)
         return str(first["Id"])
+
+    def _warn_if_small(self, network: dict[str, Any]) -> None:
+        configs = (network.get("IPAM") or {}).get("Config") or []
+        for subnet in (c.get("Subnet", "") for c in configs):
+            holds = pods_held(subnet)
+            if holds is not None and holds < SMALL_SUBNET_PODS:
+                log.warning(
+                    "the shared pod network %s has the subnet %s: at most %d pods (set "
+                    "PODS_DOCKER_NETWORK_SUBNET to a larger one)",
+                    self.name,
+                    subnet,
+                    holds,
+                )
 
     def _remove_if_empty(self, network_id: str) -> None:
         with contextlib.suppress(docker.errors.APIError):
