@@ -13,11 +13,12 @@ published without an address), and the network is not `internal`, so the pod sti
 outside world.
 
 The default mode (`shared`, shared_network.py) puts all of a deployment's pods on one such
-bridge: isolation then rests on ICC being off. It replaced one bridge per pod because starting
-a container on a new bridge costs the engine far more (527 against 333 ms from Created to
-StartedAt, measured) and Docker's default address pools hold only about 30 bridges. Docker's
-DNS on the shared bridge resolves a pod's container name to its address; connecting to it is
-still dropped.
+bridge: isolation then rests on ICC being off. It replaced one bridge per pod because making
+and removing a bridge for every pod is engine work that serializes (a burst of 30 took 2.22
+times as long as 30 `docker run`s against 1.62 shared; BENCHMARKS.md) and Docker's default
+address pools hold only about 30 bridges. A start on any user-defined bridge, shared or not,
+still costs more than on Docker's default bridge. Docker's DNS on the shared bridge resolves a
+pod's container name to its address; connecting to it is still dropped.
 
 Per-pod mode: the network has the container's name (networks and containers are separate
 namespaces) and the pod's labels. A network with the pod's name but without this deployment's

@@ -2,9 +2,9 @@
 a bridge that every pod container of the deployment joins, made on first use and never removed
 with a pod. Called by runtime.DockerRuntime (in its worker threads, blocking SDK calls).
 
-Why one bridge and not one per pod (network.py explains the isolation both give): starting a
-container on a bridge of its own costs the engine far more than on an existing one, and
-Docker's default address pools hold only about 30 bridges. On the shared bridge inter-container
+Why one bridge and not one per pod (network.py explains the isolation both give): no bridge
+is made or removed per pod (engine work that serializes, which bursts of creates felt most),
+and Docker's default address pools hold only about 30 bridges. On the shared bridge inter-container
 traffic is off (`enable_icc` false, network.NETWORK_OPTIONS), so the engine drops traffic from
 one container of the bridge to another: pods still cannot reach each other.
 
