@@ -11,6 +11,8 @@ import pytest
 import requests
 
 from services.common.outcomes import PermanentError, TemporaryError
+from services.common.settings import Settings, SettingsError
+from services.spawner.platforms.docker.network_pool import NetworkPool
 from services.spawner.platforms.docker.runtime import DockerRuntime
 from services.spawner.platforms.docker.shared_network import (
     SharedNetwork,
@@ -18,6 +20,7 @@ from services.spawner.platforms.docker.shared_network import (
     pods_held,
     shared_network_name,
 )
+from services.spawner.platforms.factory import runtime_from_settings
 
 NAME = "pods-local.shared"
 OURS = {"org.pods-service.deployment": "local", "org.pods-service.network": "shared"}
@@ -278,3 +281,33 @@ class TestRuntimeModes:
             assert not runtime._isolated(key, on("pods-local-dev-web2"))
         finally:
             runtime.close()
+
+
+class TestSettings:
+    def test_the_default_mode_is_shared_and_keeps_no_warm_networks(self) -> None:
+        settings = Settings.from_env({"PODS_DEPLOYMENT_ID": "local"})
+        runtime = runtime_from_settings(settings, creates=True)
+        assert isinstance(runtime, DockerRuntime)
+        try:
+            assert runtime._shared is not None and runtime._shared.name == NAME
+            assert runtime._pool.size == 0  # PODS_DOCKER_NETWORK_POOL (2) is per-pod only
+        finally:
+            runtime.close()
+
+    def test_the_per_pod_mode_keeps_the_warm_networks_of_its_setting(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(NetworkPool, "start", lambda self: None)  # no engine in unit tests
+        settings = Settings.from_env(
+            {"PODS_DEPLOYMENT_ID": "local", "PODS_DOCKER_NETWORK_MODE": "per-pod"}
+        )
+        runtime = runtime_from_settings(settings, creates=True)
+        assert isinstance(runtime, DockerRuntime)
+        try:
+            assert runtime._shared is None and runtime._pool.size == 2
+        finally:
+            runtime.close()
+
+    def test_another_mode_is_refused_by_the_settings(self) -> None:
+        with pytest.raises(SettingsError, match="PODS_DOCKER_NETWORK_MODE"):
+            Settings.from_env({"PODS_DOCKER_NETWORK_MODE": "bridge"})
