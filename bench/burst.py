@@ -14,7 +14,9 @@ Measures, alternating in one run (after one small warm-up of each), `--rounds` t
     gateway (Envoy) of a local stack; one more thread lists GET /v3/pods every `--poll`
     seconds and notes when each pod is first seen AVAILABLE. Time from the burst's start to
     the last pod seen AVAILABLE. The pods are then deleted, and the round waits until none is
-    listed and no container or network of the deployment is left.
+    listed and no container or network of the deployment is left (but its shared pod network,
+    kept by design). A burst of more than 60 gets a /24 or larger subnet for that network
+    (PODS_DOCKER_NETWORK_SUBNET), since an engine's pools may hand it a /26.
 (c) with `--networks`: the baseline with a bridge network of its own for each container, made
     the way the spawner makes a pod's (`docker network create` with the same options, then the
     run on it): what the engine alone needs for our isolation.
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import os
 import shutil
 import tempfile
@@ -53,11 +56,13 @@ from soak_client import Client
 
 from services.spawner.platforms.docker.network import NETWORK_OPTIONS
 from services.spawner.platforms.docker.network_pool import is_pool_network
+from services.spawner.platforms.docker.shared_network import shared_network_name
 
 IMAGE = "pods-http:latest"
 BENCH_LABEL = "org.pods-service.bench"  # on the baseline's containers and networks
 TIMEOUT = 600.0
 PROBE_EVERY = 0.01  # seconds between a baseline thread's GETs of its container
+SMALL_POOL_SUBNET_PODS = 60  # pods a shared network on a /26 of the engine's pools holds
 
 
 def load_average() -> str:
@@ -313,16 +318,18 @@ def delete_and_converge(
 
 
 def deployment_objects(stack: Stack) -> int:
-    """Containers and networks of the stack's deployment left on the engine, not counting its
-    free warm networks (PODS_DOCKER_NETWORK_POOL keeps a few made ahead, by design)."""
+    """Containers and networks of the stack's deployment left on the engine, not counting the
+    ones kept by design: its shared pod network (the default network mode) and its free warm
+    networks (PODS_DOCKER_NETWORK_POOL, per-pod mode)."""
     engine = docker.from_env()
     try:
         label = {"label": f"org.pods-service.deployment={stack.deployment_id}"}
         containers = engine.api.containers(all=True, filters=label)
+        kept = shared_network_name(stack.deployment_id)
         networks = [
             network
             for network in engine.api.networks(filters=label)
-            if not is_pool_network(stack.deployment_id, network["Name"])
+            if not is_pool_network(stack.deployment_id, network["Name"]) and network["Name"] != kept
         ]
         return len(containers) + len(networks)
     finally:
@@ -357,8 +364,33 @@ def kept_log(stack: Stack) -> Iterator[None]:
 
 
 def stack_env(count: int) -> dict[str, str]:
-    """Quotas above the burst (the harness's are 1000 pods)."""
-    return {"PODS_QUOTA_PODS": str(max(1000, count + 10))}
+    """Quotas above the burst (the harness's are 1000 pods); for more pods than the smallest
+    subnet an engine's pools may hand the shared pod network (scripts/setup's /26: 61), a
+    free subnet for it (PODS_DOCKER_NETWORK_SUBNET)."""
+    env = {"PODS_QUOTA_PODS": str(max(1000, count + 10))}
+    if count > SMALL_POOL_SUBNET_PODS:
+        env["PODS_DOCKER_NETWORK_SUBNET"] = free_subnet(count)
+    return env
+
+
+def free_subnet(count: int) -> str:
+    """The first subnet of 10.248-10.251.x.0 for `count` containers (at least a /24) that no
+    network of the engine overlaps (outside scripts/setup's pools and the baseline's)."""
+    prefix = max(16, min(24, 32 - (count + 3).bit_length()))
+    engine = docker.from_env()
+    try:
+        taken = [
+            ipaddress.ip_network(config["Subnet"])
+            for network in engine.api.networks()
+            for config in ((network.get("IPAM") or {}).get("Config") or [])
+            if "Subnet" in config and ":" not in config["Subnet"]
+        ]
+    finally:
+        engine.close()
+    for candidate in ipaddress.ip_network("10.248.0.0/14").subnets(new_prefix=prefix):
+        if not any(candidate.overlaps(other) for other in taken):
+            return str(candidate)
+    raise RuntimeError("no free subnet for the stack's shared pod network")
 
 
 def main() -> None:

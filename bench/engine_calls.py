@@ -1,11 +1,14 @@
 """What each Docker engine call of a pod's creation costs, with no stack: the calls the
-spawner makes, timed one by one, for the three ways a container can get its network,
+spawner makes, timed one by one, for the four ways a container can get its network,
 alternating in one run:
 
-(a) fresh: a bridge made for the pod just before its container (PODS_DOCKER_NETWORK_POOL=0),
+(a) fresh: a bridge made for the pod just before its container (PODS_DOCKER_NETWORK_MODE=
+    per-pod, PODS_DOCKER_NETWORK_POOL=0),
 (b) warm: a bridge made ahead (the warm networks of services/spawner/platforms/docker/
-    network_pool.py), made again between runs so each run gets one never used,
-(c) default: Docker's default bridge, as the `docker run` baseline of create_to_available.py.
+    network_pool.py, per-pod mode), made again between runs so each run gets one never used,
+(c) default: Docker's default bridge, as the `docker run` baseline of create_to_available.py,
+(d) shared: one bridge made once with the same options (the default network mode,
+    shared_network.py), two other containers on it all along.
 
 Each run creates and starts `pods-http:latest` (published port on 127.0.0.1, `--init`) and
 removes it after. Prints the median and minimum of each call and of the total (network made,
@@ -81,6 +84,8 @@ def main() -> None:
     api = client.api
     timed = Timer()
     warm = make_network(api)
+    shared = make_network(api)
+    neighbours = [run_container(api, Timer(), "neighbour", shared[0]) for _ in range(2)]
     try:
         for _ in range(runs):
             start = time.perf_counter()
@@ -93,13 +98,19 @@ def main() -> None:
             start = time.perf_counter()
             default = run_container(api, timed, "default", None)
             timed.samples.setdefault("default: TOTAL", []).append(time.perf_counter() - start)
-            for container_id in (fresh, on_warm, default):
+            start = time.perf_counter()
+            on_shared = run_container(api, timed, "shared", shared[0])
+            timed.samples.setdefault("shared: TOTAL", []).append(time.perf_counter() - start)
+            for container_id in (fresh, on_warm, default, on_shared):
                 api.remove_container(container_id, force=True, v=True)
             for network_id in (fresh_id, warm[1]):
                 api.remove_network(network_id)
             warm = make_network(api)
     finally:
+        for container_id in neighbours:
+            api.remove_container(container_id, force=True, v=True)
         api.remove_network(warm[1])
+        api.remove_network(shared[1])
         client.close()
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for label, values in sorted(timed.samples.items()):

@@ -14,8 +14,10 @@ Real Docker, a local stack (tests/e2e/harness.py). Steps and what is printed:
 3. DELETE all on `--parallelism` threads; seconds until none is listed and no container or
    network of the deployment is left.
 
-Load average and machine at the start and the end. The engine's address pools must hold N
-bridge networks (scripts/setup starts dockerd with a /14 pool in /26 subnets: 4096).
+Load average and machine at the start and the end. In the default network mode all pods share
+one bridge, given a subnet for N (burst.stack_env) when N is above 60; with
+`PODS_DOCKER_NETWORK_MODE=per-pod` the engine's address pools must hold N bridge networks
+(scripts/setup starts dockerd with a /14 pool in /26 subnets: 4096).
 
 Usage: python bench/many_pods.py --count N [--wave W] [--parallelism P]
 """

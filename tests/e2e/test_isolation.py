@@ -1,7 +1,9 @@
-"""Pods are isolated from each other on Docker, through the whole stack: each pod runs on a
-bridge network of its own, so one pod cannot reach another pod's address (neither a routed
-port nor a local_only one) nor the control plane's loopback ports, while the gateway still
-reaches it; and every pod container runs hardened (capabilities, no new privileges, pids).
+"""Pods are isolated from each other on Docker, through the whole stack: all of a
+deployment's pods share one bridge with inter-container traffic off (the default network
+mode), so one pod cannot reach another pod of the same user (neither a routed port nor a
+local_only one) nor the control plane's loopback ports, while the gateway still reaches it;
+the bridge stays when the pods go; and every pod container runs hardened (capabilities, no
+new privileges, pids).
 Real API, spawner, Docker engine and gateway; the probes run inside the pods with docker exec."""
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import docker
 import pytest
 from tapipy.tapis import Tapis
 
-from services.spawner.platforms.docker.network_pool import POOL_LABEL
+from services.spawner.platforms.docker.shared_network import shared_network_name
 from tests.e2e.harness import Stack, eventually
 from tests.e2e.test_networking import DOMAIN, https_get
 
@@ -115,9 +117,10 @@ def test_a_pod_cannot_reach_another_pod_or_the_control_plane(t: Tapis, stack: St
     assert code != 0 and "pods-http" not in output, "pod A reached pod B's routed port"
     code, output = fetch_from(pod_a, f"http://{b_ip}:6000/")
     assert code != 0 and SIDE_PAGE not in output, "pod A reached pod B's local_only port"
-    assert set(pod_a.attrs["NetworkSettings"]["Networks"]).isdisjoint(
-        pod_b.attrs["NetworkSettings"]["Networks"]
-    ), "the pods share a network"
+    # The default network mode: both on the deployment's one bridge, inter-container traffic off.
+    shared = shared_network_name(stack.deployment_id)
+    assert list(pod_a.attrs["NetworkSettings"]["Networks"]) == [shared]
+    assert list(pod_b.attrs["NetworkSettings"]["Networks"]) == [shared]
 
     # The control plane listens on loopback only: not reachable through the pod's gateway
     # (the host's address on the pod's network).
@@ -141,15 +144,18 @@ def test_a_pod_cannot_reach_another_pod_or_the_control_plane(t: Tapis, stack: St
     try:
         label = f"org.pods-service.deployment={stack.deployment_id}"
 
-        def only_free_warm_networks_left() -> bool:
-            # The pods' networks are gone, or back among the spawner's warm ones, empty.
+        def only_the_shared_network_left_without_the_pods() -> bool:
             left = [
                 client.api.inspect_network(n.id)
                 for n in client.networks.list(filters={"label": label})
             ]
-            return all(POOL_LABEL in n["Labels"] and not n["Containers"] for n in left)
+            attached = {c["Name"] for n in left for c in (n["Containers"] or {}).values()}
+            return [n["Name"] for n in left] == [shared] and not {
+                pod_a.name,
+                pod_b.name,
+            } & attached
 
-        eventually(only_free_warm_networks_left, 30, "the pods' networks removed")
+        eventually(only_the_shared_network_left_without_the_pods, 30, "the pods left it")
     finally:
         client.close()
 

@@ -4,7 +4,7 @@ after its first container is made (spawner-after-ensure: the database not update
 other pods' commands in hand); then all deleted at once, killed right after the first removal
 (spawner-after-remove-delete). The commands it held come back to the restarted spawner, which
 finishes them: every pod ends AVAILABLE with exactly one container, then gone with no
-container, and no network left but free warm ones."""
+container, and no network left but the deployment's shared one, empty."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import docker
 import pytest
 
 from services.common.runtime.types import LABEL_DEPLOYMENT
-from services.spawner.platforms.docker.network_pool import POOL_LABEL
+from services.spawner.platforms.docker.shared_network import shared_network_name
 from tests.e2e.harness import Stack, eventually, start_stack, stop_stack
 from tests.faults.convergence import (
     action_count,
@@ -64,14 +64,12 @@ def networks(stack: Stack) -> list[dict[str, Any]]:
         client.close()
 
 
-def pod_networks(stack: Stack) -> list[dict[str, Any]]:
-    """The networks that hold a container: one per pod, each pod's container alone on it."""
-    return [network for network in networks(stack) if network["Containers"]]
-
-
-def only_free_warm_networks_left(stack: Stack) -> bool:
-    """The pods' networks are gone, or back among the spawner's warm ones, empty."""
-    return all(POOL_LABEL in n["Labels"] and not n["Containers"] for n in networks(stack))
+def only_the_empty_shared_network_left(stack: Stack) -> bool:
+    """The deployment's shared pod network stays (by design), with no container on it."""
+    left = networks(stack)
+    return [n["Name"] for n in left] == [shared_network_name(stack.deployment_id)] and not (
+        left[0]["Containers"]
+    )
 
 
 def killed_and_back(stack: Stack, point: str, pid: int) -> None:
@@ -90,11 +88,12 @@ def test_a_burst_of_creates_then_deletes_survives_a_spawner_kill(stack: Stack) -
     for pod_id in PODS:
         assert len(stack.containers(pod_id)) == 1, pod_id
         assert action_count(stack, token, pod_id, "status AVAILABLE") == 1, pod_id
-    held = pod_networks(stack)
-    assert len(held) == len(PODS) and all(len(n["Containers"]) == 1 for n in held), held
+    (shared,) = networks(stack)  # the default network mode: one bridge for all pods
+    assert shared["Name"] == shared_network_name(stack.deployment_id)
+    assert len(shared["Containers"]) == len(PODS), shared
 
     pid = stack.pid_of("spawner")
     all_at_once(stack, token, "delete")
     killed_and_back(stack, "spawner-after-remove-delete", pid)
     assert_converged(stack, token, dict.fromkeys(PODS, "delete"), timeout=240)
-    eventually(lambda: only_free_warm_networks_left(stack), 120, "the pods' networks removed")
+    eventually(lambda: only_the_empty_shared_network_left(stack), 120, "the pods left it")

@@ -327,13 +327,25 @@ class PodSettings(SettingsGroup):
         description="processes and threads per pod container (Docker; on Kubernetes the "
         "kubelet's `podPidsLimit`)",
     )
+    docker_network_mode: Literal["shared", "per-pod"] = Field(
+        "shared",
+        description="`shared`: every pod container on Docker joins one bridge of the deployment "
+        "(`pods-<deployment>.shared`, inter-container traffic off, so pods still cannot reach "
+        "each other), made on first use and kept; `per-pod`: a bridge of its own for each pod, "
+        "removed with it (slower to start, one subnet of the engine's address pools each)",
+    )
+    docker_network_subnet: str = Field(
+        "",
+        description="the shared pod network's subnet when it is made (`10.204.0.0/16`; empty: "
+        "Docker picks one from its address pools); it holds as many pods as it has addresses",
+    )
     docker_network_pool: int = Field(
         2,
         ge=0,
         le=16,
-        description="warm pod networks the spawner keeps ready on Docker, so a create does not "
-        "wait for a bridge to be made (0: each pod's network is made with its container); "
-        "each holds one subnet of the engine's address pools",
+        description="`per-pod` mode only: warm pod networks the spawner keeps ready on Docker, "
+        "so a create does not wait for a bridge to be made (0: each pod's network is made with "
+        "its container); each holds one subnet of the engine's address pools",
     )
     min_time_to_stop: int = Field(
         300, description="smallest accepted time_to_stop, seconds (tests lower it)"

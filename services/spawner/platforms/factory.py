@@ -68,6 +68,8 @@ def make_runtime(
     exec_workers: int = 32,
     lifecycle_workers: int = 32,
     pids_limit: int = DEFAULT_PIDS_LIMIT,
+    network_mode: str = "shared",
+    network_subnet: str = "",
     network_pool: int = 0,
     allow_fake: bool = False,
 ) -> Runtime:
@@ -95,6 +97,8 @@ def make_runtime(
             exec_workers=exec_workers,
             lifecycle_workers=lifecycle_workers,
             pids_limit=pids_limit,
+            network_mode=network_mode,
+            network_subnet=network_subnet,
             network_pool=network_pool,
         )
     if kind == KUBERNETES:
@@ -133,8 +137,9 @@ def kubernetes_config_from_settings(settings: Settings) -> KubernetesConfig:
 
 def runtime_from_settings(settings: Settings, *, creates: bool = False) -> Runtime:
     """The runtime PODS_RUNTIME names, configured from the PODS_K8S_* settings. `creates`:
-    the runtime that creates pods (the spawner's reconciler), which keeps
-    PODS_DOCKER_NETWORK_POOL warm networks; others (observers) keep none."""
+    the runtime that creates pods (the spawner's reconciler), which in the per-pod network
+    mode keeps PODS_DOCKER_NETWORK_POOL warm networks; others (observers) keep none."""
+    per_pod = settings.docker_network_mode == "per-pod"
     return make_runtime(
         settings.runtime,
         settings.deployment_id,
@@ -144,7 +149,9 @@ def runtime_from_settings(settings: Settings, *, creates: bool = False) -> Runti
         exec_workers=settings.exec_max_total,
         lifecycle_workers=settings.spawner_concurrency,
         pids_limit=settings.pod_pids_limit,
-        network_pool=settings.docker_network_pool if creates else 0,
+        network_mode=settings.docker_network_mode,
+        network_subnet=settings.docker_network_subnet,
+        network_pool=settings.docker_network_pool if creates and per_pod else 0,
         allow_fake=settings.allow_fake_runtime,
     )
 

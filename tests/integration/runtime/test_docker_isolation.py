@@ -1,22 +1,27 @@
-"""DockerRuntime isolates and hardens pod containers, against the real Docker engine: one
-labelled bridge network per pod (pods cannot reach each other), removed with the pod;
-capabilities, no-new-privileges, pids limit, read-only root; the real pods-postgres image
-still starts and stops cleanly under them."""
+"""DockerRuntime isolates and hardens pod containers, against the real Docker engine: in both
+network modes pods (also one user's) cannot reach each other while their published ports
+answer; by default the deployment's pods share one labelled bridge with inter-container
+traffic off, which outlives them; in the per-pod mode each has a labelled bridge of its own,
+removed with it; capabilities, no-new-privileges, pids limit, read-only root; the real
+pods-postgres image still starts and stops cleanly under them."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Iterator
+from typing import Any
 
 import docker
 import docker.errors
 import pytest
 
-from services.common.outcomes import PermanentError
+from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import container_name, labels_for, with_hash
 from services.common.runtime.types import LABEL_DEPLOYMENT, ContainerSpec, PodKey, PortSpec
 from services.spawner.platforms.docker.network import network_name
 from services.spawner.platforms.docker.runtime import DockerRuntime
+from services.spawner.platforms.docker.shared_network import shared_network_name
 from services.spawner.platforms.hardening import ROOT_STEP_DOWN_CAPABILITIES
 
 from .conftest import remove_deployment
@@ -61,113 +66,222 @@ def address(client: docker.DockerClient, deployment_id: str, key: PodKey) -> str
     return str(network["IPAddress"])
 
 
-class TestNetwork:
-    async def test_a_pod_runs_alone_on_its_own_labelled_bridge(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
-    ) -> None:
-        state = (await runtime.ensure(web(test_image))).state
-        assert await get_when_ready(state.published[5000])  # the gateway's way in still works
-        name = network_name(runtime.deployment_id, KEY)
-        attrs = docker_client.api.inspect_container(state.name)
-        assert list(attrs["NetworkSettings"]["Networks"]) == [name]
-        network = docker_client.api.inspect_network(name)
-        assert network["Driver"] == "bridge"
-        assert network["Internal"] is False  # the pod reaches the outside world
-        assert network["Options"]["com.docker.network.bridge.enable_icc"] == "false"
-        assert network["Options"]["com.docker.network.bridge.host_binding_ipv4"] == "127.0.0.1"
-        labels = labels_for(runtime.deployment_id, KEY, "")
-        del labels["org.pods-service.spec-hash"]
-        assert network["Labels"] == labels
-        assert list(network["Containers"]) == [attrs["Id"]]
+@pytest.fixture
+def per_pod(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[DockerRuntime]:
+    """A runtime in the per-pod network mode (a bridge of its own for each pod)."""
+    runtime = DockerRuntime(deployment_id, network_mode="per-pod")
+    yield runtime
+    runtime.close()
+    remove_deployment(docker_client, deployment_id)
 
-    async def test_pods_cannot_reach_each_other(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+
+@pytest.fixture(params=["shared", "per-pod"])
+def either(
+    request: pytest.FixtureRequest, docker_client: docker.DockerClient, deployment_id: str
+) -> Iterator[DockerRuntime]:
+    """A runtime in each network mode in turn."""
+    runtime = DockerRuntime(deployment_id, network_mode=request.param)
+    yield runtime
+    runtime.close()
+    remove_deployment(docker_client, deployment_id)
+
+
+def assert_a_pod_network(network: dict[str, Any]) -> None:
+    assert network["Driver"] == "bridge"
+    assert network["Internal"] is False  # the pod reaches the outside world
+    assert network["Options"]["com.docker.network.bridge.enable_icc"] == "false"
+    assert network["Options"]["com.docker.network.bridge.host_binding_ipv4"] == "127.0.0.1"
+
+
+class TestIsolationInEitherMode:
+    async def test_pods_of_one_user_cannot_reach_each_other_and_the_gateway_reaches_both(
+        self, either: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
-        a, b = PodKey("dev", "a"), PodKey("dev", "b")
-        await runtime.ensure(two_ports(test_image, a))
-        await runtime.ensure(two_ports(test_image, b))
-        a_ip = address(docker_client, runtime.deployment_id, a)
-        b_ip = address(docker_client, runtime.deployment_id, b)
+        a, b = PodKey("dev", "a"), PodKey("dev", "b")  # the same tenant and user
+        state_a = (await either.ensure(two_ports(test_image, a))).state
+        state_b = (await either.ensure(two_ports(test_image, b))).state
+        a_ip = address(docker_client, either.deployment_id, a)
+        b_ip = address(docker_client, either.deployment_id, b)
 
         async def side_of_b_answers() -> None:
-            while SIDE not in (await fetch(runtime, b, f"http://{b_ip}:6000/"))[1]:
+            while SIDE not in (await fetch(either, b, f"http://{b_ip}:6000/"))[1]:
                 await asyncio.sleep(0.2)
 
         async with asyncio.timeout(20):
             await side_of_b_answers()  # control: B serves both ports on its address
-        assert (await fetch(runtime, a, f"http://{a_ip}:5000/"))[1] == "main\n"  # control
+        assert (await fetch(either, a, f"http://{a_ip}:5000/"))[1] == "main\n"  # control
         for port in (5000, 6000):
-            code, output = await fetch(runtime, a, f"http://{b_ip}:{port}/")
+            code, output = await fetch(either, a, f"http://{b_ip}:{port}/")
             assert code != 0 and output == "", f"pod a reached pod b on port {port}"
+        # The gateway's way in: the ports published on 127.0.0.1.
+        assert await get_when_ready(state_a.published[5000])
+        assert await get_when_ready(state_b.published[5000])
 
     async def test_ensure_is_idempotent_and_concurrent_ensures_make_one_network(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+        self, either: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
-        others = [DockerRuntime(runtime.deployment_id) for _ in range(2)]
+        mode = "shared" if either._shared else "per-pod"
+        others = [DockerRuntime(either.deployment_id, network_mode=mode) for _ in range(2)]
         try:
-            await asyncio.gather(*(r.ensure(web(test_image)) for r in (runtime, *others)))
+            await asyncio.gather(*(r.ensure(web(test_image)) for r in (either, *others)))
         finally:
             for other in others:
                 other.close()
-        assert (await runtime.ensure(web(test_image))).action == "adopted"
-        assert len(our_networks(docker_client, runtime.deployment_id)) == 1
-
-    async def test_remove_removes_the_network_too(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
-    ) -> None:
-        await runtime.ensure(web(test_image))
-        assert len(our_networks(docker_client, runtime.deployment_id)) == 1
-        assert await runtime.remove(KEY) is True
-        assert our_networks(docker_client, runtime.deployment_id) == []
-        assert await runtime.remove(KEY) is False
-
-    async def test_a_network_left_without_its_container_is_removed_with_the_pod(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
-    ) -> None:
-        await runtime.ensure(web(test_image))
-        docker_client.api.remove_container(container_name(runtime.deployment_id, KEY), force=True)
-        assert await runtime.remove(KEY) is True
-        assert our_networks(docker_client, runtime.deployment_id) == []
-
-    async def test_a_pod_whose_image_is_missing_keeps_no_network(
-        self, runtime: DockerRuntime, docker_client: docker.DockerClient
-    ) -> None:
-        with pytest.raises(PermanentError, match="is not available"):
-            await runtime.ensure(ContainerSpec(key=KEY, image="pods-no-such-image:never"))
-        assert our_networks(docker_client, runtime.deployment_id) == []
-
-    async def test_foreign_network_with_our_name_is_left_alone(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
-    ) -> None:
-        name = network_name(runtime.deployment_id, KEY)
-        foreign = docker_client.api.create_network(name, driver="bridge")
-        try:
-            with pytest.raises(PermanentError, match=r"network .* left untouched"):
-                await runtime.ensure(web(test_image))
-            assert await runtime.inspect(KEY) is None
-            await runtime.remove(KEY)
-            assert docker_client.api.inspect_network(name)["Id"] == foreign["Id"]
-        finally:
-            docker_client.api.remove_network(foreign["Id"])
+        assert (await either.ensure(web(test_image))).action == "adopted"
+        assert len(our_networks(docker_client, either.deployment_id)) == 1
 
     async def test_a_container_on_the_default_bridge_is_replaced(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+        self, either: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
         # What an earlier version created: same labels and spec hash, default bridge.
         spec = with_hash(web(test_image))
         old = docker_client.containers.create(
             test_image,
-            name=container_name(runtime.deployment_id, KEY),
-            labels=labels_for(runtime.deployment_id, KEY, spec.spec_hash),
+            name=container_name(either.deployment_id, KEY),
+            labels=labels_for(either.deployment_id, KEY, spec.spec_hash),
         )
         old.start()
-        result = await runtime.ensure(spec)
+        result = await either.ensure(spec)
         assert result.action == "replaced"
         attrs = docker_client.api.inspect_container(result.state.name)
         assert attrs["Id"] != old.id
-        assert list(attrs["NetworkSettings"]["Networks"]) == [
-            network_name(runtime.deployment_id, KEY)
+        (network,) = attrs["NetworkSettings"]["Networks"]
+        assert network != "bridge"
+
+
+class TestSharedNetwork:
+    """The default mode: one bridge for all of the deployment's pods."""
+
+    async def test_two_pods_share_the_deployment_s_labelled_bridge_which_outlives_them(
+        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+    ) -> None:
+        a, b = PodKey("dev", "a"), PodKey("other", "b")
+        state_a = (await runtime.ensure(web(test_image, a))).state
+        state_b = (await runtime.ensure(web(test_image, b))).state
+        name = shared_network_name(runtime.deployment_id)
+        (network,) = our_networks(docker_client, runtime.deployment_id)
+        assert network["Name"] == name
+        assert network["Labels"] == {
+            LABEL_DEPLOYMENT: runtime.deployment_id,
+            "org.pods-service.network": "shared",
+        }
+        attrs = docker_client.api.inspect_network(name)
+        assert_a_pod_network(attrs)
+        for state in (state_a, state_b):
+            container = docker_client.api.inspect_container(state.name)
+            assert list(container["NetworkSettings"]["Networks"]) == [name]
+        assert len(attrs["Containers"]) == 2
+
+        assert await runtime.remove(a) is True
+        attrs = docker_client.api.inspect_network(name)  # still there, with B alone on it
+        assert list(attrs["Containers"]) == [
+            docker_client.api.inspect_container(state_b.name)["Id"]
         ]
+        assert await runtime.remove(b) is True
+        assert docker_client.api.inspect_network(name)["Containers"] == {}  # kept, empty
+        assert await runtime.remove(b) is False
+        # The next pod joins the same network.
+        await runtime.ensure(web(test_image, a))
+        assert [n["Id"] for n in our_networks(docker_client, runtime.deployment_id)] == [
+            network["Id"]
+        ]
+
+    async def test_a_shared_network_removed_behind_the_runtime_s_back_is_made_again(
+        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+    ) -> None:
+        await runtime.ensure(web(test_image))
+        await runtime.remove(KEY)
+        (network,) = our_networks(docker_client, runtime.deployment_id)
+        docker_client.api.remove_network(network["Id"])
+        with pytest.raises(TemporaryError):  # the remembered id is gone: forgotten
+            await runtime.ensure(web(test_image))
+        state = (await runtime.ensure(web(test_image))).state  # the command's retry
+        assert await get_when_ready(state.published[5000])
+        (again,) = our_networks(docker_client, runtime.deployment_id)
+        assert again["Id"] != network["Id"]
+
+    async def test_a_foreign_network_with_the_shared_name_is_left_alone(
+        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+    ) -> None:
+        name = shared_network_name(runtime.deployment_id)
+        foreign = docker_client.api.create_network(name, driver="bridge")
+        try:
+            with pytest.raises(PermanentError, match=r"network .* left untouched"):
+                await runtime.ensure(web(test_image))
+            assert await runtime.inspect(KEY) is None
+            assert docker_client.api.inspect_network(name)["Id"] == foreign["Id"]
+        finally:
+            docker_client.api.remove_network(foreign["Id"])
+
+    async def test_a_pod_made_in_per_pod_mode_is_kept_and_its_network_removed_with_it(
+        self,
+        per_pod: DockerRuntime,
+        runtime: DockerRuntime,
+        test_image: str,
+        docker_client: docker.DockerClient,
+    ) -> None:
+        state = (await per_pod.ensure(web(test_image))).state
+        before = docker_client.api.inspect_container(state.name)["Id"]
+        result = await runtime.ensure(web(test_image))  # the mode switched to shared
+        assert result.action == "adopted"
+        assert docker_client.api.inspect_container(state.name)["Id"] == before
+        assert await runtime.remove(KEY) is True
+        assert our_networks(docker_client, runtime.deployment_id) == []
+
+
+class TestPerPodNetwork:
+    async def test_a_pod_runs_alone_on_its_own_labelled_bridge(
+        self, per_pod: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+    ) -> None:
+        state = (await per_pod.ensure(web(test_image))).state
+        assert await get_when_ready(state.published[5000])  # the gateway's way in still works
+        name = network_name(per_pod.deployment_id, KEY)
+        attrs = docker_client.api.inspect_container(state.name)
+        assert list(attrs["NetworkSettings"]["Networks"]) == [name]
+        network = docker_client.api.inspect_network(name)
+        assert_a_pod_network(network)
+        labels = labels_for(per_pod.deployment_id, KEY, "")
+        del labels["org.pods-service.spec-hash"]
+        assert network["Labels"] == labels
+        assert list(network["Containers"]) == [attrs["Id"]]
+
+    async def test_remove_removes_the_network_too(
+        self, per_pod: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+    ) -> None:
+        await per_pod.ensure(web(test_image))
+        assert len(our_networks(docker_client, per_pod.deployment_id)) == 1
+        assert await per_pod.remove(KEY) is True
+        assert our_networks(docker_client, per_pod.deployment_id) == []
+        assert await per_pod.remove(KEY) is False
+
+    async def test_a_network_left_without_its_container_is_removed_with_the_pod(
+        self, per_pod: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+    ) -> None:
+        await per_pod.ensure(web(test_image))
+        docker_client.api.remove_container(container_name(per_pod.deployment_id, KEY), force=True)
+        assert await per_pod.remove(KEY) is True
+        assert our_networks(docker_client, per_pod.deployment_id) == []
+
+    async def test_a_pod_whose_image_is_missing_keeps_no_network(
+        self, per_pod: DockerRuntime, docker_client: docker.DockerClient
+    ) -> None:
+        with pytest.raises(PermanentError, match="is not available"):
+            await per_pod.ensure(ContainerSpec(key=KEY, image="pods-no-such-image:never"))
+        assert our_networks(docker_client, per_pod.deployment_id) == []
+
+    async def test_foreign_network_with_our_name_is_left_alone(
+        self, per_pod: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+    ) -> None:
+        name = network_name(per_pod.deployment_id, KEY)
+        foreign = docker_client.api.create_network(name, driver="bridge")
+        try:
+            with pytest.raises(PermanentError, match=r"network .* left untouched"):
+                await per_pod.ensure(web(test_image))
+            assert await per_pod.inspect(KEY) is None
+            await per_pod.remove(KEY)
+            assert docker_client.api.inspect_network(name)["Id"] == foreign["Id"]
+        finally:
+            docker_client.api.remove_network(foreign["Id"])
 
 
 class TestHardening:

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.docker
 @pytest.fixture
 def pooled(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[DockerRuntime]:
     """A runtime keeping one warm network, already made."""
-    runtime = DockerRuntime(deployment_id, network_pool=1)
+    runtime = DockerRuntime(deployment_id, network_mode="per-pod", network_pool=1)
     try:
         wait_until(lambda: runtime._pool.free_count() == 1, "the warm network is made")
         yield runtime
@@ -87,7 +87,7 @@ async def test_removing_the_pod_gives_its_network_to_the_next_pod(
 async def test_pods_on_warm_networks_cannot_reach_each_other(
     docker_client: docker.DockerClient, deployment_id: str, test_image: str
 ) -> None:
-    runtime = DockerRuntime(deployment_id, network_pool=2)
+    runtime = DockerRuntime(deployment_id, network_mode="per-pod", network_pool=2)
     try:
         wait_until(lambda: runtime._pool.free_count() == 2, "two warm networks are made")
         a, b = PodKey("dev", "a"), PodKey("dev", "b")
@@ -112,7 +112,7 @@ async def test_a_new_runtime_adopts_free_warm_networks_and_removes_the_extra_one
     docker_client: docker.DockerClient, deployment_id: str, test_image: str
 ) -> None:
     # What a killed spawner leaves: three free warm networks and one in use by a pod.
-    first = DockerRuntime(deployment_id, network_pool=4)
+    first = DockerRuntime(deployment_id, network_mode="per-pod", network_pool=4)
     try:
         wait_until(lambda: first._pool.free_count() == 4, "four warm networks are made")
         in_use = (await first.ensure(web(test_image))).state.name
@@ -124,7 +124,7 @@ async def test_a_new_runtime_adopts_free_warm_networks_and_removes_the_extra_one
         if n["Name"] not in networks_of(docker_client, in_use)
     }
     assert len(free) == 3
-    second = DockerRuntime(deployment_id, network_pool=2)
+    second = DockerRuntime(deployment_id, network_mode="per-pod", network_pool=2)
     try:
         wait_until(lambda: len(our_networks(docker_client, deployment_id)) == 3, "extras go")
         assert second._pool.free_count() == 2

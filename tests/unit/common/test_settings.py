@@ -40,6 +40,7 @@ SPECIAL: dict[str, tuple[str, object]] = {
     "jwt_jwks_url": (" https://keys ", "https://keys"),
     "jwt_audience": (" pods ", "pods"),
     "log_format": ("json", "json"),
+    "docker_network_mode": ("per-pod", "per-pod"),
 }
 NUMBERS = [n for n in FIELDS if Settings.model_fields[n].annotation in (int, float)]
 SWITCHES = [n for n in FIELDS if Settings.model_fields[n].annotation is bool]

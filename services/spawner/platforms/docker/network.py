@@ -1,21 +1,34 @@
-"""One Docker bridge network per pod: created or adopted before the pod's container, removed
-with it. Called by runtime.DockerRuntime (in its worker threads, blocking SDK calls).
+"""Pod networks and why there are any; in the per-pod network mode
+(`PODS_DOCKER_NETWORK_MODE=per-pod`), one Docker bridge network per pod: created or adopted
+before the pod's container, removed with it. Called by runtime.DockerRuntime (in its worker
+threads, blocking SDK calls).
 
-Why: containers on Docker's default bridge reach each other by address. Docker isolates
-bridge networks from one another (its DOCKER-ISOLATION chains), so a pod alone on its own
-bridge reaches neither other pods (routed or local_only ports) nor, as long as they listen on
-127.0.0.1, the host's services; the gateway reaches the pod through the ports published on
-127.0.0.1, and the network is not `internal`, so the pod still reaches the outside world.
+Why: containers on Docker's default bridge reach each other by address. Every bridge of ours
+has inter-container traffic off (`enable_icc` false, NETWORK_OPTIONS), so the engine drops
+traffic from one container of the bridge to another, and Docker isolates bridge networks from
+one another (its DOCKER-ISOLATION chains). So a pod reaches neither other pods (routed or
+local_only ports) nor, as long as they listen on 127.0.0.1, the host's services; the gateway
+reaches the pod through the ports published on 127.0.0.1 (host_binding_ipv4, also for ports
+published without an address), and the network is not `internal`, so the pod still reaches the
+outside world.
 
-The network has the container's name (networks and containers are separate namespaces) and
-the pod's labels. Inter-container traffic is off on it too (enable_icc false) and ports
-published without an address bind to 127.0.0.1 (host_binding_ipv4), in case anything else
-is ever attached. A network with the pod's name but without this deployment's labels is
-never used nor removed.
+The default mode (`shared`, shared_network.py) puts all of a deployment's pods on one such
+bridge: isolation then rests on ICC being off. It replaced one bridge per pod because making
+and removing a bridge for every pod is engine work that serializes (a burst of 30 took 2.22
+times as long as 30 `docker run`s against 1.62 shared; BENCHMARKS.md) and Docker's default
+address pools hold only about 30 bridges. A start on any user-defined bridge, shared or not,
+still costs more than on Docker's default bridge. Docker's DNS on the shared bridge resolves a
+pod's container name to its address; connecting to it is still dropped.
 
-Address space: each network takes one subnet of the engine's default address pools. Docker's
-built-in pools hold about 30 bridge networks; an engine meant for many pods needs
-`--default-address-pool` (see README, "Isolation"). When the pools are exhausted creating a
+Per-pod mode: the network has the container's name (networks and containers are separate
+namespaces) and the pod's labels. A network with the pod's name but without this deployment's
+labels is never used nor removed. With PODS_DOCKER_NETWORK_POOL the pods take warm networks
+made ahead instead (network_pool.py). A pod's own network is removed with the pod in both
+modes (one made before a switch to `shared`).
+
+Address space (per-pod): each network takes one subnet of the engine's default address pools.
+Docker's built-in pools hold about 30 bridge networks; an engine meant for many pods needs
+`--default-address-pool` (see SECURITY.md). When the pools are exhausted creating a
 pod fails with a TemporaryError naming that flag; it succeeds again once pods are deleted.
 """
 
@@ -68,9 +81,9 @@ _LOCKS_GUARD = threading.Lock()
 _CREATION_LOCKS: dict[str, threading.Lock] = {}
 
 
-def _creation_lock(name: str) -> threading.Lock:
+def creation_lock(name: str) -> threading.Lock:
     """The lock creators of network `name` in this process take turns with (kept for the
-    process's life: one small lock per pod name ever ensured here)."""
+    process's life: one small lock per network name ever ensured here)."""
     with _LOCKS_GUARD:
         return _CREATION_LOCKS.setdefault(name, threading.Lock())
 
@@ -99,7 +112,7 @@ class PodNetworks:
         in two processes may both succeed: everyone then uses the oldest network of the name
         (the others stay empty and go with `remove`)."""
         name = network_name(self._deployment_id, key)
-        with _creation_lock(name):
+        with creation_lock(name):
             found = self._named(key)
             if not found:
                 self._create(key)

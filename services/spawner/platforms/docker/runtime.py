@@ -10,10 +10,13 @@ TemporaryError and PermanentError.
 The pure translations (spec -> SDK arguments, SDK data -> our records) are translate.py's;
 the event stream and exec threads are sessions.py's.
 
-Isolation: each pod's container runs alone on a bridge network of its own (network.py),
-created before the container and removed with it, or, with a `network_pool`, taken from a few
-warm networks made ahead (network_pool.py) and given back to them when the container goes; a
-container of ours found on another network (made by an earlier version) is replaced. Every
+Isolation (network.py explains it): by default (`network_mode` "shared") every pod container
+joins the deployment's one bridge, on which inter-container traffic is off (shared_network.py);
+in "per-pod" mode each runs alone on a bridge of its own, created before the container and
+removed with it, or, with a `network_pool`, taken from a few warm networks made ahead
+(network_pool.py) and given back when the container goes. A container of ours on any other
+network (made by an earlier version) is replaced; one on a network of the other mode is kept,
+so switching modes restarts no pod, and a pod's own network is removed with it in both. Every
 container is hardened as platforms/hardening.py describes: no new privileges, all
 capabilities dropped but the few an image needs to step down from root, a pids limit, never
 privileged, only named volumes.
@@ -34,8 +37,6 @@ import contextlib
 import contextvars
 import functools
 import logging
-import os
-import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -65,7 +66,6 @@ from services.common.runtime.types import (
     PodKey,
     RuntimeEvent,
 )
-from services.spawner.platforms.docker import proc_tree
 from services.spawner.platforms.docker.copy_in import put_file
 from services.spawner.platforms.docker.errors import translated_docker_errors
 from services.spawner.platforms.docker.network import PodNetworks, network_name
@@ -73,8 +73,11 @@ from services.spawner.platforms.docker.network_pool import NetworkPool, is_pool_
 from services.spawner.platforms.docker.sessions import (
     EventPump,
     ExecSession,
-    kill_inside,
-    running_pid,
+    kill_exec,
+)
+from services.spawner.platforms.docker.shared_network import (
+    SharedNetwork,
+    shared_network_name,
 )
 from services.spawner.platforms.docker.translate import (
     Attrs,
@@ -95,6 +98,7 @@ T = TypeVar("T")
 NAME_TAKEN_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
+NETWORK_MODES = ("shared", "per-pod")
 LIFECYCLE_WORKERS = 32  # engine calls of ensure/remove/inspect/list/logs in flight at once
 EXEC_KILL_GRACE = 5.0  # seconds for a killed command's output to end before it is closed
 EXEC_START_WAIT = 5.0  # seconds to wait for a just-started exec to report its pid
@@ -129,11 +133,18 @@ class DockerRuntime:
         exec_workers: int = 32,
         lifecycle_workers: int = LIFECYCLE_WORKERS,
         pids_limit: int = DEFAULT_PIDS_LIMIT,
+        network_mode: str = "shared",
+        network_subnet: str = "",
         network_pool: int = 0,
     ) -> None:
-        """`network_pool`: how many warm networks to keep ready (0: a network is created for
-        each pod as its container is; see network_pool.py)."""
+        """`network_mode`: "shared" (one bridge for the deployment's pods, on `network_subnet`
+        when given) or "per-pod"; `network_pool`: per-pod only, how many warm networks to keep
+        ready (0: a network is created for each pod as its container is)."""
         self.deployment_id = validate_slug("deployment id", deployment_id)
+        if network_mode not in NETWORK_MODES:
+            raise ValueError(f"network_mode must be one of {NETWORK_MODES}, got {network_mode!r}")
+        if network_mode == "shared" and network_pool:
+            raise ValueError("warm networks (network_pool) are for the per-pod network mode")
         if pids_limit <= 0:
             raise ValueError(f"the pids limit must be positive, got {pids_limit}")
         if lifecycle_workers <= 0:
@@ -153,6 +164,11 @@ class DockerRuntime:
         self._kill_pool = ThreadPoolExecutor(2, thread_name_prefix="exec-kill")
         self._pool = NetworkPool(self.deployment_id, lambda: self._docker().api, network_pool)
         self._pool.start()
+        self._shared = (
+            SharedNetwork(self.deployment_id, lambda: self._docker().api, network_subnet)
+            if network_mode == "shared"
+            else None
+        )
 
     def close(self) -> None:
         """Closes the SDK client if this runtime created it (a client passed in is left open).
@@ -336,11 +352,13 @@ class DockerRuntime:
         return EnsureResult("adopted", state_from_attrs(spec.key, attrs))
 
     def _isolated(self, key: PodKey, attrs: Attrs) -> bool:
-        """Whether the container is on the pod's own network and nothing else."""
+        """Whether the container is on one network of ours and nothing else: the shared one,
+        the pod's own or a warm one (taken for this container alone)."""
         names = list((attrs.get("NetworkSettings") or {}).get("Networks") or {})
         if len(names) == 1 and is_pool_network(self.deployment_id, names[0]):
-            return True  # a warm network, taken for this container alone
-        return names == [network_name(self.deployment_id, key)]
+            return True
+        own = network_name(self.deployment_id, key)
+        return names in ([own], [shared_network_name(self.deployment_id)])
 
     def _warm_networks(self, attrs: Attrs) -> list[str]:
         """Ids of the warm networks the container is attached to."""
@@ -352,8 +370,10 @@ class DockerRuntime:
         ]
 
     def _create_and_start(self, spec: ContainerSpec, action: str) -> EnsureResult:
-        warm = self._pool.take()
-        network_id = warm or self._networks().ensure(spec.key)
+        warm = None if self._shared else self._pool.take()
+        network_id = (
+            self._shared.ensure() if self._shared else warm or self._networks().ensure(spec.key)
+        )
         kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, network_id)
         try:
             container = self._docker().containers.create(**kwargs)
@@ -361,9 +381,13 @@ class DockerRuntime:
             if warm is not None:  # unused: back to the pool
                 self._pool.give_back(warm)
             elif isinstance(exc, docker.errors.ImageNotFound):
-                self._networks().remove(spec.key)  # a pod in ERROR holds no address space
+                if not self._shared:
+                    self._networks().remove(spec.key)  # a pod in ERROR holds no address space
+            elif self._shared and isinstance(exc, docker.errors.NotFound):
+                self._shared.forget()  # the network was removed behind our back
             self._raise_create_error(spec, exc)
-        self._docker().api.start(container.id)
+        with self._shared.starting(container.id) if self._shared else contextlib.nullcontext():
+            self._docker().api.start(container.id)
         return EnsureResult(action, self._state(spec.key, container.id))
 
     @staticmethod
@@ -452,30 +476,7 @@ class DockerRuntime:
         return None if code is None else int(code)
 
     def _kill_exec_sync(self, session: ExecSession) -> None:
-        """Docker has no call to stop an exec. Kills its process and the process's children
-        with `kill` run as root inside the container by the engine, which works for a spawner
-        that is not root; when that fails (no `kill` in the image), signals the host pids
-        directly (works for a root spawner)."""
-        container_id, exec_id = session.ids()
-        if not exec_id:
-            return
-        api = self._docker().api
-        host_pid = running_pid(api, exec_id)
-        if host_pid is None:
-            return
-        if not proc_tree.sees_host_pids():
-            log.warning("cannot kill exec %s: the spawner does not see the host's pids", exec_id)
-            return
-        host_pids = proc_tree.descendants(host_pid) or [host_pid]
-        inside = [p for p in map(proc_tree.namespace_pid, host_pids) if p is not None]
-        if inside and kill_inside(api, container_id, inside):
-            return
-        try:
-            for pid in host_pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        except PermissionError:
-            log.warning("could not kill exec %s (pid %d) in %s", exec_id, host_pid, container_id)
+        kill_exec(self._docker().api, session)
 
     # events
 

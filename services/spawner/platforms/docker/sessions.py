@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Mapping
@@ -24,8 +27,11 @@ from services.common.outcomes import TemporaryError
 from services.common.runtime.types import (
     ExecResult,
 )
+from services.spawner.platforms.docker import proc_tree
 
 EXEC_START_WAIT = 5.0  # seconds to wait for a just-started exec to report its pid
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -159,3 +165,29 @@ def kill_inside(api: Any, container_id: str, pids: list[int]) -> bool:
         return bool(api.exec_inspect(kill_id).get("ExitCode") == 0)
     except docker.errors.DockerException:
         return False
+
+
+def kill_exec(api: Any, session: ExecSession) -> None:
+    """Docker has no call to stop an exec. Kills its process and the process's children
+    with `kill` run as root inside the container by the engine, which works for a spawner
+    that is not root; when that fails (no `kill` in the image), signals the host pids
+    directly (works for a root spawner). Called by DockerRuntime on its kill threads."""
+    container_id, exec_id = session.ids()
+    if not exec_id:
+        return
+    host_pid = running_pid(api, exec_id)
+    if host_pid is None:
+        return
+    if not proc_tree.sees_host_pids():
+        log.warning("cannot kill exec %s: the spawner does not see the host's pids", exec_id)
+        return
+    host_pids = proc_tree.descendants(host_pid) or [host_pid]
+    inside = [p for p in map(proc_tree.namespace_pid, host_pids) if p is not None]
+    if inside and kill_inside(api, container_id, inside):
+        return
+    try:
+        for pid in host_pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    except PermissionError:
+        log.warning("could not kill exec %s (pid %d) in %s", exec_id, host_pid, container_id)

@@ -88,9 +88,9 @@ def create_kwargs(
 ) -> dict[str, Any]:
     """Keyword arguments for `client.containers.create` for a spec whose hash is filled.
 
-    The container joins the pod's own network (network.py; by id when `network` is
-    given, else by name), which must exist. Its only mounts are the spec's named volumes:
-    never a host path, never the engine's socket."""
+    The container joins `network` (an id: the deployment's shared network or a pod network,
+    network.py), or when it is empty the pod's own network by name; it must exist. Its only
+    mounts are the spec's named volumes: never a host path, never the engine's socket."""
     return {
         "image": spec.image,
         "name": container_name(deployment_id, spec.key),
