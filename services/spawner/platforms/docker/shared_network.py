@@ -22,7 +22,7 @@ networks.
 
 Address space: the bridge holds as many pods as its subnet has addresses. Docker picks the
 subnet from its default address pools unless `subnet` (PODS_DOCKER_NETWORK_SUBNET) names one;
-a stock engine hands out a /16 or a /20, scripts/setup's engine a /26 (61 pods). A subnet for
+a stock engine hands out a /16 or a /20, scripts/setup's engine a /22 (1021 pods). A subnet for
 fewer than SMALL_SUBNET_PODS is logged as a warning when the network is first found or made;
 a full one fails the container's start with a TemporaryError naming the setting.
 """
