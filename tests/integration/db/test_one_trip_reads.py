@@ -16,7 +16,7 @@ from sqlalchemy import Engine, event
 
 from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
-from services.common.pods_model import Level, PodSpec
+from services.common.pods_model import Level, PodSpec, RequestedStatus
 from services.common.runtime.types import PodKey
 
 NOW = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
@@ -130,3 +130,29 @@ async def test_logs_read_a_batch_at_a_time_join_to_the_whole_read(
         assert all(len(batch) == 1 for batch in window.batches)
     other = await store.logs.log_window(PodKey("dev", "nosuchpod"), limit)
     assert other.batches == ()
+
+
+async def test_listing_every_pod_decodes_only_what_changed_and_sees_every_change(
+    store: Repositories,
+) -> None:
+    await _create(store)
+    other = PodKey("dev", "other")
+    await store.pods.create_pod(
+        other,
+        owner="bob",
+        spec=PodSpec(image="pods-http:latest", description='ünïcode "quoted"'),
+        credentials_encrypted=None,
+        now=NOW,
+    )
+    first = {r.key: r for r in await store.pods.list_all_pods()}
+    assert first[other].spec.description == 'ünïcode "quoted"'
+    await store.pods.set_requested(KEY, RequestedStatus.OFF, NOW, "stop")
+    second = {r.key: r for r in await store.pods.list_all_pods()}
+    assert second[other] is first[other]  # unchanged row: the same record, not decoded again
+    assert second[KEY] is not first[KEY]
+    assert second[KEY].status_requested is RequestedStatus.OFF
+    assert second[KEY].action_logs[-1].endswith("stop")
+    assert second[KEY] == await store.pods.get_pod(KEY)
+    assert second[other] == await store.pods.get_pod(other)
+    await store.pod_state.remove_pod(other)
+    assert [r.key for r in await store.pods.list_all_pods()] == [KEY]

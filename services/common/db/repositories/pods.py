@@ -10,7 +10,7 @@ Quota-consuming writes hold the owner's quota row lock (services/common/db/quota
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from services.common.db.pod_rows import (
     stop_time,
     with_action,
 )
+from services.common.db.record_cache import ALL_PODS_RAW, PodRecordCache
 from services.common.db.sessions import Sessions
 from services.common.pods_model import Level, MountType, PodRecord, PodSpec, RequestedStatus, Status
 from services.common.quotas_model import Quota
@@ -59,6 +60,7 @@ class PodRepository:
 
     def __init__(self, sessions: Sessions) -> None:
         self._session = sessions
+        self._all_pods = PodRecordCache()
 
     async def create_pod(
         self,
@@ -220,10 +222,13 @@ class PodRepository:
             return [pod_record(r) for r in rows]
 
     async def list_all_pods(self) -> list[PodRecord]:
-        """Every pod of every tenant (health's resync)."""
-        async with self._session() as session:
-            rows = (await session.scalars(select(PodRow).order_by(PodRow.id))).all()
-            return [pod_record(r) for r in rows]
+        """Every pod of every tenant (health's full sweep, the route keeper): one read of every
+        row, only the rows changed since this repository's previous call decoded again."""
+
+        def read(session: Session) -> list[Any]:
+            return list(session.connection().execute(ALL_PODS_RAW).all())
+
+        return self._all_pods.records(await self._session.read(read))
 
     async def count_by_status(self) -> dict[str, int]:
         """How many pods have each observed status (health's `pods_by_status` metric)."""
