@@ -35,7 +35,8 @@ def socket_address(address: str, port: int) -> JsonObject:
     return {"socket_address": {"address": address, "port_value": port}}
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
+    """Whether `host` is an IPv4 or IPv6 literal."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -53,7 +54,7 @@ def upstream_cluster(
     """
     return {
         "name": name,
-        "type": "STATIC" if _is_ip(host) else "STRICT_DNS",
+        "type": "STATIC" if is_ip(host) else "STRICT_DNS",
         "connect_timeout": duration(connect_timeout),
         "lb_policy": "ROUND_ROBIN",
         "load_assignment": {

@@ -8,8 +8,12 @@ Two ways to serve an HTTP pod:
   filter chain for all of them, matched by the wildcard name `*.<pod_domain>`. Its connection
   manager takes its routes by RDS from a file of their own (`shared_route_config`: one virtual
   host per HTTP pod, then a catch-all), so a pod that comes, goes or changes status rewrites
-  that file (and the cluster file) but never the listener: Envoy neither re-reads the other
-  pods' chains nor drains a connection. One connection may carry requests for several plain
+  that file but never the listener: Envoy neither re-reads the other pods' chains nor drains
+  a connection. A shared pod served at an IP address (the local stack's published ports) has
+  no cluster of its own either: its route sends it to DIRECT_CLUSTER, an ORIGINAL_DST cluster
+  that connects where the route's UPSTREAM_HEADER says (the route overwrites any value the
+  client sent; the pod sees the header). A pod reached by a name (a Kubernetes Service)
+  keeps a cluster of its own. One connection may carry requests for several plain
   pods (HTTP/2 connection reuse under the wildcard certificate): each is routed by its Host.
   A pod with its own chain answers 421 on this chain (the client opens a new connection, whose
   SNI reaches that chain and its policies), and an unknown name gets 404.
@@ -34,6 +38,7 @@ from gateway.envoy_parts import (
     HTTP_ALPN,
     TYPE_URL,
     downstream_tls,
+    is_ip,
     router_filter,
     stdout_access_log,
 )
@@ -46,6 +51,11 @@ SHARED_CHAIN = "pods_http_shared"
 ROUTE_CONFIG = "pods_http"  # the shared chain's RouteConfiguration (RDS resource name)
 ROUTE_CONFIG_TYPE = TYPE_URL + "envoy.config.route.v3.RouteConfiguration"
 CATCH_ALL = "unknown_host"
+# Plain pods reached at an address (the local stack's published ports) share one ORIGINAL_DST
+# cluster: their route sets this header to the address, so a pod's change touches no cluster.
+DIRECT_CLUSTER = "pods_http_direct"
+UPSTREAM_HEADER = "x-pods-upstream"
+DIRECT_CLUSTER_LIMIT = 100_000  # connections, requests: the shared cluster's circuit breakers
 UNKNOWN_HOST_TEXT = "no pod is published under this name\n"
 
 
@@ -60,6 +70,30 @@ def is_shared(route: PodRoute, pod_domain: str) -> bool:
         and not route.options.ip_allow_list
         and not route.options.cors
     )
+
+
+def is_direct(route: PodRoute, pod_domain: str) -> bool:
+    """Whether `route` is served through the shared DIRECT_CLUSTER: a shared route that serves
+    at an IP address (a name, such as a Kubernetes Service's, needs a cluster of its own)."""
+    return is_shared(route, pod_domain) and route.serving and is_ip(route.upstream_host)
+
+
+def direct_cluster(connect_timeout: JsonObject | str) -> JsonObject:
+    """The cluster of every direct route: Envoy connects to the address the route's
+    UPSTREAM_HEADER names (set by the route, overwriting any the client sent)."""
+    limit = DIRECT_CLUSTER_LIMIT
+    return {
+        "name": DIRECT_CLUSTER,
+        "type": "ORIGINAL_DST",
+        "lb_policy": "CLUSTER_PROVIDED",
+        "connect_timeout": connect_timeout,
+        "original_dst_lb_config": {"use_http_header": True, "http_header_name": UPSTREAM_HEADER},
+        "circuit_breakers": {
+            "thresholds": [
+                {"max_connections": limit, "max_pending_requests": limit, "max_requests": limit}
+            ]
+        },
+    }
 
 
 # --- chains --------------------------------------------------------------------------------------
@@ -204,7 +238,8 @@ def shared_virtual_host(route: PodRoute, pod_domain: str) -> JsonObject | None:
     host = route.host
     domains = [host, f"{host}:*"]
     if is_shared(route, pod_domain):
-        return {"name": host, "domains": domains, "routes": [_pod_route(route)]}
+        direct = is_direct(route, pod_domain)
+        return {"name": host, "domains": domains, "routes": [_pod_route(route, direct=direct)]}
     if route.protocol == "http":
         return _direct_host(host, domains, 421, f"this connection does not serve {host}\n")
     return None
@@ -229,7 +264,19 @@ def _direct_host(name: str, domains: list[str], status: int, text: str) -> JsonO
     }
 
 
-def _pod_route(route: PodRoute) -> JsonObject:
+def _pod_route(route: PodRoute, *, direct: bool = False) -> JsonObject:
+    if route.serving and direct:
+        return {
+            "name": route.host,
+            "match": {"prefix": "/"},
+            "route": {"cluster": DIRECT_CLUSTER, "timeout": "0s"},
+            "request_headers_to_add": [
+                {
+                    "header": {"key": UPSTREAM_HEADER, "value": _address(route)},
+                    "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+                }
+            ],
+        }
     if route.serving:
         served: JsonObject = {
             "name": route.host,
@@ -244,6 +291,11 @@ def _pod_route(route: PodRoute) -> JsonObject:
         "match": {"prefix": "/"},
         "direct_response": {"status": 503, "body": {"inline_string": unavailable_text(route)}},
     }
+
+
+def _address(route: PodRoute) -> str:
+    host = route.upstream_host
+    return f"[{host}]:{route.upstream_port}" if ":" in host else f"{host}:{route.upstream_port}"
 
 
 def unavailable_text(route: PodRoute) -> str:

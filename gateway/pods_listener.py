@@ -16,7 +16,8 @@ and ALPN of the ClientHello, and Envoy picks the filter chain whose match names 
   host per pod, a 404 for unknown names) come from the RDS file `rds_path`: their changes
   leave this listener byte for byte. A pod with access policies or a login (tapis_auth) keeps
   a chain of its own, whose connection manager carries its filters and answers 421 for other
-  hosts; its cluster is published with the others.
+  hosts; its cluster is published with the others. A plain pod at an IP address uses the
+  shared direct cluster (gateway/pods_http.py) and has no cluster of its own.
 - `tcp` route (Neo4j bolt+s): TLS terminated, bytes proxied to the pod in plain TCP.
 - `postgres` route (libpq `sslnegotiation=direct`): TLS with ALPN `postgresql`, proxied.
 - Plaintext (classic libpq sends an SSLRequest before any TLS): proxied untouched to the
@@ -56,7 +57,9 @@ from gateway.envoy_parts import (
 from gateway.hardening import JsonObject, Limits, duration
 from gateway.pod_login import login_cluster, needs_login
 from gateway.pods_http import (
+    direct_cluster,
     http_chain,
+    is_direct,
     is_shared,
     shared_http_chain,
     shared_route_config,
@@ -318,18 +321,32 @@ def tcp_proxy(stat_prefix: str, cluster: str, idle_timeout: float) -> JsonObject
 
 
 def pods_clusters(table: RouteTable, options: PodsListenerOptions) -> list[JsonObject]:
-    """The router's cluster, one per serving route, named `route.cluster_name`, and the
-    login check's while a serving route has tapis_auth."""
+    """The base clusters, then one per serving route that needs its own (`has_own_cluster`),
+    named `route.cluster_name`."""
     return [
         *base_clusters(table, options),
-        *(pod_cluster(route, options) for route in _sorted(table.routes.values()) if route.serving),
+        *(
+            pod_cluster(route, options)
+            for route in _sorted(table.routes.values())
+            if has_own_cluster(route, options)
+        ),
     ]
 
 
+def has_own_cluster(route: PodRoute, options: PodsListenerOptions) -> bool:
+    """A serving route gets a cluster of its own unless the shared direct cluster serves it
+    (gateway/pods_http.py `is_direct`: a plain HTTP pod at an IP address)."""
+    return route.serving and not is_direct(route, options.pod_domain)
+
+
 def base_clusters(table: RouteTable, options: PodsListenerOptions) -> list[JsonObject]:
-    """The clusters that are not a pod's: the router's, then the login check's while a serving
-    route has tapis_auth."""
+    """The clusters that are not a pod's: the router's, the shared HTTP chain's direct cluster
+    (with a `pod_domain`), then the login check's while a serving route has tapis_auth."""
     clusters = [_typed_cluster(ROUTER_CLUSTER, options.router_host, options.router_port, options)]
+    if options.pod_domain:  # the shared HTTP chain's direct cluster: always there, never changes
+        clusters.append(
+            {"@type": CLUSTER_TYPE, **direct_cluster(duration(options.connect_timeout))}
+        )
     if any(needs_login(route) for route in table.routes.values()):
         cluster = login_cluster(
             options.api_host, options.api_port, connect_timeout=options.connect_timeout

@@ -38,6 +38,7 @@ from gateway.pods_listener import (
     base_clusters,
     fixed_chains,
     handoff_listener,
+    has_own_cluster,
     listener_shell,
     pod_chain,
     pod_cluster,
@@ -193,7 +194,8 @@ class SnapshotRenderer:
         return Fragment.of(chain) if chain is not None else None
 
     def _cluster(self, route: PodRoute) -> Fragment | None:
-        return Fragment.of(pod_cluster(route, self.options)) if route.serving else None
+        own = has_own_cluster(route, self.options)
+        return Fragment.of(pod_cluster(route, self.options)) if own else None
 
     def _vhost(self, route: PodRoute) -> Fragment | None:
         if not self.options.pod_domain:

@@ -17,9 +17,10 @@ from neo4j.exceptions import AuthError
 from tapipy.errors import BadRequestError
 from tapipy.tapis import Tapis
 
+from services.health.probes import BOLT_HANDSHAKE
 from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
-from tests.e2e.test_networking import handshake_refused
+from tests.e2e.test_networking import tcp_answer
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
@@ -89,7 +90,9 @@ def test_the_documented_quickstart(
     assert creds.user_password not in t.pods.get_pod_logs(pod_id=docpod).logs
 
     host = f"{docpod}.{DOMAIN}"
-    eventually(lambda: not handshake_refused(stack, host), 5.0, f"{host} routed")
+    # Routed when the Bolt handshake (health's readiness probe's) gets a version back.
+    answer = lambda: tcp_answer(stack, host, BOLT_HANDSHAKE, 4)  # noqa: E731
+    eventually(lambda: len(answer()) == 4, 5.0, f"{host} routed")
     monkeypatch.setenv("SSL_CERT_FILE", str(stack.ca))  # trust the stack's CA, as a user would
     with bolt_driver(stack, docpod, creds.user_username, creds.user_password) as driver:
         driver.verify_connectivity()

@@ -75,6 +75,21 @@ def handshake_refused(stack: Stack, host: str, alpn: list[str] | None = None) ->
         return True
 
 
+def tcp_answer(stack: Stack, host: str, data: bytes, size: int) -> bytes:
+    """What the tcp pod named `host` answers to `data` through the pods port (at most `size`
+    bytes; b"" when the connection fails). A handshake alone proves nothing: a name not
+    routed yet completes it on the wildcard HTTP chain."""
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", pods_port(stack)), timeout=5) as sock,
+            tls_context(stack).wrap_socket(sock, server_hostname=host) as tls,
+        ):
+            tls.sendall(data)
+            return tls.recv(size)
+    except (ssl.SSLError, OSError):
+        return b""
+
+
 def create_and_wait(stack: Stack, t: Tapis, **kwargs: Any) -> None:
     """Creates a pod, waits until it is AVAILABLE, then checks that its name is routed within
     a second of that (routes follow status changes, they are not part of them)."""
@@ -85,7 +100,7 @@ def create_and_wait(stack: Stack, t: Tapis, **kwargs: Any) -> None:
     if kwargs.get("template") == "postgres":
         routed = lambda: not handshake_refused(stack, host, ["postgresql"])  # noqa: E731
     elif "networking" in kwargs:  # the tcp echo pod
-        routed = lambda: not handshake_refused(stack, host)  # noqa: E731
+        routed = lambda: tcp_answer(stack, host, b"ping\n", 100) == b"ping\n"  # noqa: E731
     else:  # http: the name answers 503 until the pod is routed
         routed = lambda: _status(stack, host) == 200  # noqa: E731
     eventually(routed, 1.0, f"{pod_id} routed")

@@ -96,7 +96,8 @@ def test_an_added_http_pod_is_served_and_the_listener_file_stays_byte_for_byte(
     reply = envoy.client.get(host("second"), "/x")
     served_after = time.monotonic() - started
 
-    assert result.changed == ("cds.json", "rds.json")
+    # Served through the shared direct cluster: neither the listener nor a cluster changes.
+    assert result.changed == ("rds.json",)
     assert (envoy.xds_dir / "lds.json").read_bytes() == lds
     assert envoy.counter("listener_manager.lds.update_success") == lds_updates
     assert reply.status == 200
@@ -140,6 +141,24 @@ def test_plain_pods_share_a_connection_each_request_routed_by_its_host(
         conn.close()
     assert seen_host(first.body) == f"{host('one')}:{envoy.client.port}"
     assert (other.status, seen_host(other.body)) == (200, host("two"))
+
+
+def test_a_client_cannot_choose_the_address_a_plain_pod_is_reached_at(
+    envoy: Envoy, pod_port: int
+) -> None:
+    with header_echo_pod() as other_port:
+        envoy.publish(
+            [pod_route("mine", "http", pod_port), pod_route("theirs", "http", other_port)]
+        )
+        for forged in (f"127.0.0.1:{other_port}", "127.0.0.1:1", "10.0.0.1:80"):
+            reply = envoy.client.get(host("mine"), headers={"x-pods-upstream": forged})
+            assert reply.status == 200, forged
+            seen = {k.lower(): v for k, v in json.loads(reply.body).items()}
+            # The route overwrote the header: the pod (and Envoy's choice) got its own address.
+            assert seen["x-pods-upstream"] == f"127.0.0.1:{pod_port}"
+        reply = envoy.client.get(host("theirs"))
+        seen = {k.lower(): v for k, v in json.loads(reply.body).items()}
+        assert seen["x-pods-upstream"] == f"127.0.0.1:{other_port}"
 
 
 def test_a_pod_with_policies_is_reached_only_through_its_own_chain(

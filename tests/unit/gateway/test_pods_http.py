@@ -80,14 +80,20 @@ def test_route_configuration_one_virtual_host_per_http_pod_then_the_catch_all() 
     assert names == [down.host, WALLED.host, route("web").host, "unknown_host"]  # host order
     _down, walled, web, catch_all = config["virtual_hosts"]
     host = route("web").host
-    assert web == {
+    assert web == {  # at an address: the shared direct cluster, told where by a header
         "name": host,
         "domains": [host, f"{host}:*"],
         "routes": [
             {
                 "name": host,
                 "match": {"prefix": "/"},
-                "route": {"cluster": route("web").cluster_name, "timeout": "0s"},
+                "route": {"cluster": "pods_http_direct", "timeout": "0s"},
+                "request_headers_to_add": [
+                    {
+                        "header": {"key": "x-pods-upstream", "value": "127.0.0.1:5000"},
+                        "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+                    }
+                ],
             }
         ],
     }
@@ -111,7 +117,8 @@ def test_a_plain_pod_not_serving_answers_503_naming_its_status() -> None:
         "status": 503,
         "body": {"inline_string": "pod 'down' is CREATING\n"},
     }
-    assert [c["name"] for c in plain(pl.pods_clusters(table(down), SHARED))] == ["starttls_router"]
+    names = [c["name"] for c in plain(pl.pods_clusters(table(down), SHARED))]
+    assert names == ["starttls_router", "pods_http_direct"]  # none of its own
 
 
 def test_tcp_and_postgres_names_are_refused_where_the_wildcard_would_take_them() -> None:
@@ -133,3 +140,24 @@ def test_tcp_and_postgres_names_are_refused_where_the_wildcard_would_take_them()
     }
     assert "transport_socket" in found[route("bolt", "tcp").host]
     assert graph_down.host not in virtual_hosts(graph_down)  # no HTTP name either
+
+
+def test_plain_pods_at_an_address_share_one_cluster_so_their_changes_touch_no_cluster() -> None:
+    named = replace(route("svc"), upstream_host="svc.pods.svc.cluster.local")
+    six = replace(route("six"), upstream_host="::1")
+    snapshot = build_snapshot(table(route("web"), route("other"), named, six, WALLED), SHARED)
+    clusters = {c["name"]: c for c in plain(snapshot.clusters)}
+    direct = clusters["pods_http_direct"]
+    assert direct["type"] == "ORIGINAL_DST" and direct["lb_policy"] == "CLUSTER_PROVIDED"
+    assert direct["original_dst_lb_config"] == {
+        "use_http_header": True,
+        "http_header_name": "x-pods-upstream",
+    }
+    # Only pods that need one have a cluster: a name to resolve, or a chain of their own.
+    own = {name for name in clusters if name.startswith("pod_")}
+    assert own == {named.cluster_name, WALLED.cluster_name}
+    assert clusters == {
+        c["name"]: c for c in plain(build_snapshot(table(named, WALLED), SHARED).clusters)
+    }
+    six_route = virtual_hosts(six)[six.host]["routes"][0]
+    assert six_route["request_headers_to_add"][0]["header"]["value"] == "[::1]:5000"

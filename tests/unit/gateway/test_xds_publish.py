@@ -99,7 +99,8 @@ def test_prepare_publishes_an_empty_snapshot_and_points_envoy_at_it(tmp_path: Pa
     ]
     (routes,) = plain(snapshot.routes)
     assert [vhost["name"] for vhost in routes["virtual_hosts"]] == ["unknown_host"]
-    (router,) = plain(snapshot.clusters)
+    router, direct = plain(snapshot.clusters)
+    assert direct["name"] == "pods_http_direct"
     assert router["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"] == {
         "address": {"socket_address": {"address": "127.0.0.1", "port_value": 15054}}
     }
@@ -192,7 +193,8 @@ def test_with_a_pod_domain_publish_writes_cds_rds_lds_and_a_plain_pod_touches_no
     added = xds_files.publish(
         directory, table(route("web"), route("new"), route("down", status="STOPPED")), options
     )
-    assert added.changed == ("cds.json", "rds.json") == tuple(written)
+    # The pods serve at an address, through the shared direct cluster: no cluster changes.
+    assert added.changed == ("rds.json",) == tuple(written)
     assert files_of(directory)["lds.json"] == files["lds.json"]  # byte for byte
     assert added.version.split(".")[2] == lds_v
 
