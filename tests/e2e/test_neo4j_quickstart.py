@@ -91,8 +91,7 @@ def test_the_documented_quickstart(
 
     host = f"{docpod}.{DOMAIN}"
     # Routed when the Bolt handshake (health's readiness probe's) gets a version back.
-    answer = lambda: tcp_answer(stack, host, BOLT_HANDSHAKE, 4)  # noqa: E731
-    eventually(lambda: len(answer()) == 4, 5.0, f"{host} routed")
+    eventually(lambda: len(tcp_answer(stack, host, BOLT_HANDSHAKE, 4)) == 4, 5.0, f"{host} routed")
     monkeypatch.setenv("SSL_CERT_FILE", str(stack.ca))  # trust the stack's CA, as a user would
     with bolt_driver(stack, docpod, creds.user_username, creds.user_password) as driver:
         driver.verify_connectivity()
