@@ -403,7 +403,14 @@ class HealthSettings(SettingsGroup):
         " orphans); also on HealthService.Resync",
     )
     probe_interval: float = Field(
-        0.01, description="first readiness probe delay of a starting pod, seconds"
+        0.01,
+        description="readiness probe interval of a starting pod during its first"
+        " probe_fast_window seconds, seconds",
+    )
+    probe_fast_window: float = Field(
+        0.5,
+        description="seconds a starting pod is probed every probe_interval before the"
+        " interval grows by half at each probe up to probe_interval_max",
     )
     probe_interval_max: float = Field(1.0, description="the longest readiness probe delay, seconds")
     drift_grace: float = Field(
