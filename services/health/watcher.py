@@ -31,6 +31,7 @@ from services.common.runtime.types import ContainerState, Phase, PodKey
 from services.health.observe import Observation, observe, run_end
 from services.health.ports import HealthStore, RuntimeObserver
 from services.health.probes import probe, probe_delays
+from services.health.turns import PodTurns
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Watcher:
         self._probing: dict[PodKey, asyncio.Task[None]] = {}
         # What each prober probes: the record and container of the latest observation.
         self._probe_targets: dict[PodKey, tuple[PodRecord, ContainerState]] = {}
-        self._locks: dict[PodKey, asyncio.Lock] = {}
+        self._turns: dict[PodKey, PodTurns] = {}
         self._event_tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -112,10 +113,12 @@ class Watcher:
         where the prober left it (`_unchanged`), that state stands for the container without
         another inspect or probe; otherwise the pod is observed afresh.
 
-        Records are written under the pod's lock, in the order of the calls; the new output
-        is read after it (append_logs moves the cursor only from where this read began), so
-        that a probe that answered does not wait behind a log read."""
-        async with self._locks.setdefault(key, asyncio.Lock()):
+        Records are written one observation at a time (turns.PodTurns), in the order of the
+        calls except that the prober's goes before those still waiting (which then observe
+        after it); the new output is read after the turn (append_logs moves the cursor only
+        from where this read began), so that a probe that answered waits for no log read."""
+        turns = self._turns.setdefault(key, PodTurns())
+        async with turns.turn(urgent=answered is not None):
             record = await self._store.pods.get_pod(key)
             if record is None:
                 return None
@@ -371,8 +374,9 @@ class Watcher:
 def _unchanged(probed: PodRecord, now: PodRecord, state: ContainerState) -> bool:
     """The pod is where the prober found it: still CREATING, at the same desired state and
     run, with `state`'s container recorded as its current one. A container that stopped or
-    was replaced since has changed the record through its own event's observation (taken
-    in order under the pod's lock), or will change it after this one."""
+    was replaced since has an event of its own, whose observation either took its turn
+    before this one (and changed the record) or takes it after (and records what it sees).
+    """
     return (
         now.status is Status.CREATING
         and now.generation == probed.generation

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -104,18 +104,20 @@ class Pod:
         self.store = store
         self.runtime = FakeRuntime("test", first_host_port=service.port)
         self.clock = ticking_clock()
+        self.changes: list[tuple[Status, int]] = []  # each status recorded, inspects by then
+        pod = self
 
-        class Silent:
+        class Notifier:
             async def request_reconcile(self, key: PodKey, reason: str) -> None:
                 pass
 
             async def status_changed(self, record: PodRecord, status: Status) -> None:
-                pass
+                pod.changes.append((status, pod.inspects()))
 
         self.watcher = Watcher(
             store=store,
             runtime=self.runtime,
-            notifier=Silent(),
+            notifier=Notifier(),
             clock=self.clock,
             resync_interval=60,
             probe_interval=INTERVAL,
@@ -195,6 +197,29 @@ async def test_the_probe_that_answered_is_recorded_without_another_inspect_or_pr
     assert record is not None and record.status_container.ready
 
 
+async def test_the_probe_that_answered_goes_before_observations_still_waiting(
+    store: Repositories, late: LateService
+) -> None:
+    pod = Pod(store, late)
+    await pod.start()
+    late.gate.clear()
+    await pod.watcher.observe_pod(KEY)
+    turns = pod.watcher._turns[KEY]
+    async with turns.turn():  # an observation in progress
+        event = asyncio.create_task(pod.watcher.observe_pod(KEY))  # an event's, waiting
+        await until(lambda: turns.waiting == 1)
+        late.listens_at = 0.0
+        late.gate.set()  # the prober's probe answers and it waits for its turn too
+        await until(lambda: turns.waiting == 2)
+    await event
+
+    assert await pod.settled() is Status.AVAILABLE
+    # Recorded by the prober before the event's observation inspected anything; in arrival
+    # order, the event's observation would have inspected and probed first.
+    assert pod.changes == [(Status.AVAILABLE, 1)]
+    assert pod.inspects() == 2  # the event's observation still ran, after it
+
+
 async def test_a_container_seen_created_then_running_is_probed_as_running(
     store: Repositories, late: LateService
 ) -> None:
@@ -251,3 +276,12 @@ async def test_a_pod_asked_to_stop_is_not_made_available_by_its_probe(
 
     assert await pod.settled() is Status.DELETING
     assert late.probes[-1][1] is True
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Waits for `condition` (with a deadline)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("condition not met")
