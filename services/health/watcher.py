@@ -372,13 +372,13 @@ class Watcher:
 
 
 def _unchanged(probed: PodRecord, now: PodRecord, state: ContainerState) -> bool:
-    """The pod is where the prober found it: still CREATING, at the same desired state and
-    run, with `state`'s container recorded as its current one. A container that stopped or
-    was replaced since has an event of its own, whose observation either took its turn
-    before this one (and changed the record) or takes it after (and records what it sees).
-    """
+    """The pod is where the prober found it: CREATING (or already AVAILABLE: another
+    observation found it serving first), at the same desired state and run, with `state`'s
+    container recorded as its current one. A container that stopped or was replaced since
+    has an event of its own, whose observation either took its turn before this one (and
+    changed the record) or takes it after (and records what it sees)."""
     return (
-        now.status is Status.CREATING
+        now.status in (Status.CREATING, Status.AVAILABLE)
         and now.generation == probed.generation
         and now.run == probed.run
         and now.status_requested is probed.status_requested

@@ -220,6 +220,23 @@ async def test_the_probe_that_answered_goes_before_observations_still_waiting(
     assert pod.inspects() == 2  # the event's observation still ran, after it
 
 
+async def test_an_answer_for_a_pod_found_available_meanwhile_costs_no_inspect(
+    store: Repositories, late: LateService
+) -> None:
+    pod = Pod(store, late)
+    await pod.start()
+    late.gate.clear()
+    await pod.watcher.observe_pod(KEY)
+    late.listens_at = 0.0
+    await pod.watcher.observe_pod(KEY)  # an event's observation finds it serving first
+    assert pod.changes == [(Status.AVAILABLE, 2)]
+    late.gate.set()  # then the prober's probe answers too
+
+    assert await pod.settled() is Status.AVAILABLE
+    assert pod.inspects() == 2
+    assert pod.changes == [(Status.AVAILABLE, 2)]
+
+
 async def test_a_container_seen_created_then_running_is_probed_as_running(
     store: Repositories, late: LateService
 ) -> None:
