@@ -1,15 +1,31 @@
 """Readiness probes: does the pod's port answer its protocol? A TCP connect alone proves
 nothing here, because docker-proxy accepts connections on a published port before the
-service inside listens. Called by watcher.py with the loopback port Docker published.
+service inside listens. Called by watcher.py with the loopback port Docker published, on the
+schedule `probe_delays` gives: a fixed short interval while most services come up, then a
+growing one, so that a slow starter is not probed hundreds of times.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 
 SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")
 BOLT_HANDSHAKE = bytes.fromhex("6060b017") + bytes.fromhex("00000105000000040000000300000000")
+
+
+def probe_delays(interval: float, fast_window: float, longest: float) -> Iterator[float]:
+    """The delays before each probe of a starting pod, endless: `interval` seconds apart
+    until `fast_window` seconds have passed, then half as long again each time up to
+    `longest` (never shorter than `interval`)."""
+    fast = round(fast_window / interval) if interval > 0 else 0
+    for _ in range(fast):
+        yield interval
+    delay = interval
+    while True:
+        delay = max(min(delay * 1.5, longest), interval)
+        yield delay
 
 
 async def probe(protocol: str, host: str, port: int, timeout: float = 1.0) -> bool:

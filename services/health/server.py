@@ -116,6 +116,7 @@ async def run(settings: Settings) -> None:
         full_resync_interval=settings.resync_full_interval,
         probe_interval=settings.probe_interval,
         probe_interval_max=settings.probe_interval_max,
+        probe_fast_window=settings.probe_fast_window,
         drift_grace=settings.drift_grace,
         log_limit_bytes=settings.log_limit_bytes,
         restart_policy=settings.restart_policy,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -31,7 +31,8 @@ from services.common.runtime.types import ContainerState, Phase, PodKey
 from services.health.log_cadence import LogCadence
 from services.health.observe import Observation, observe, run_end
 from services.health.ports import HealthStore, RuntimeObserver
-from services.health.probes import probe
+from services.health.probes import probe, probe_delays
+from services.health.turns import PodTurns
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,11 @@ class Watcher:
         restart_policy: RestartPolicy | None = None,
         prober: Prober = probe,
         full_resync_interval: float | None = None,
+        probe_fast_window: float = 0.5,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self._sleep = sleep  # the prober's waits (tests count them instead of waiting)
+        self._probe_fast_window = probe_fast_window
         self._prober = prober
         self._restart_policy = restart_policy or RestartPolicy()
         self._restart_timers: dict[PodKey, asyncio.Task[None]] = {}
@@ -82,7 +87,9 @@ class Watcher:
         self._drift_grace = drift_grace
         self._log_limit = log_limit_bytes
         self._probing: dict[PodKey, asyncio.Task[None]] = {}
-        self._locks: dict[PodKey, asyncio.Lock] = {}
+        # What each prober probes: the record and container of the latest observation.
+        self._probe_targets: dict[PodKey, tuple[PodRecord, ContainerState]] = {}
+        self._turns: dict[PodKey, PodTurns] = {}
         self._event_tasks: set[asyncio.Task[None]] = set()
         self._log_cadence = LogCadence()
 
@@ -96,25 +103,43 @@ class Watcher:
 
     # -- one pod -------------------------------------------------------------------------
 
-    async def observe_pod(self, key: PodKey, *, from_prober: bool = False) -> Observation | None:
-        """Observes one pod now and records the result; a starting pod gets a prober unless
-        the prober is the caller."""
-        async with self._locks.setdefault(key, asyncio.Lock()):
+    async def observe_pod(
+        self,
+        key: PodKey,
+        *,
+        answered: tuple[PodRecord, ContainerState] | None = None,
+    ) -> Observation | None:
+        """Observes one pod now and records the result; a starting pod gets a prober (or its
+        prober is told the container now seen). `answered` is the prober's: the record and
+        container state it probed, whose port has just answered. While the pod is still
+        where the prober left it (`_unchanged`), that state stands for the container without
+        another inspect or probe; otherwise the pod is observed afresh.
+
+        Records are written one observation at a time (turns.PodTurns), in the order of the
+        calls except that the prober's goes before those still waiting (which then observe
+        after it); the new output is read after the turn (append_logs moves the cursor only
+        from where this read began), so that a probe that answered waits for no log read."""
+        turns = self._turns.setdefault(key, PodTurns())
+        async with turns.turn(urgent=answered is not None):
             record = await self._store.pods.get_pod(key)
             if record is None:
                 return None
-            state = await self._runtime.inspect(key)
-            ready = await self._ready(record, state)
+            if answered is not None and _unchanged(answered[0], record, answered[1]):
+                state: ContainerState | None = answered[1]
+                ready = True
+            else:
+                state = await self._runtime.inspect(key)
+                ready = await self._ready(record, state)
             observation = observe(record, state, ready)
+            starting = observation is not None and observation.status is Status.CREATING
+            if starting and state is not None:
+                self._probe_soon(key, record, state)  # probing begins while this records
             if observation is not None:
                 await self._record(record, observation)
             await self._note_end(record, state)
-            if state is not None:
-                await self._capture_logs(key)
-            starting = observation is not None and observation.status is Status.CREATING
-            if starting and state is not None and not from_prober:
-                self._probe_soon(key, record, state)
-            return observation
+        if state is not None:
+            await self._capture_logs(key)
+        return observation
 
     async def _ready(self, record: PodRecord, state: ContainerState | None) -> bool:
         if state is None or state.phase is not Phase.RUNNING:
@@ -194,29 +219,45 @@ class Watcher:
         return bool(chunk.text)
 
     def _probe_soon(self, key: PodKey, record: PodRecord, state: ContainerState) -> None:
-        """Probes a starting pod with a short, growing interval until it answers, then
-        observes it again; a full observation also runs whenever the probe interval has
-        grown to its maximum (the container may have stopped meanwhile)."""
+        """Probes a starting pod on the schedule of probes.probe_delays until it answers,
+        then records it (observe_pod with the state probed); a full observation also runs
+        whenever the probe interval has grown to its maximum (the container may have
+        stopped meanwhile). The prober always probes the container of the latest
+        observation: one seen created and then running, or replaced, is probed as it is
+        now, from the start of the schedule."""
+        self._probe_targets[key] = (record, state)
         task = self._probing.get(key)
         if task is None or task.done():
-            self._probing[key] = asyncio.create_task(self._probe_until_settled(record, state))
+            self._probing[key] = asyncio.create_task(self._probe_until_settled(key))
 
-    async def _probe_until_settled(self, record: PodRecord, state: ContainerState) -> None:
-        delay = self._probe_interval
-        while True:
-            await asyncio.sleep(delay)
+    def _probe_delays(self) -> Iterator[float]:
+        return probe_delays(self._probe_interval, self._probe_fast_window, self._probe_interval_max)
+
+    async def _probe_until_settled(self, key: PodKey) -> None:
+        probed: ContainerState | None = None
+        delays = self._probe_delays()
+        while (target := self._probe_targets.get(key)) is not None:
+            record, state = target
+            if probed is None or (probed.phase, probed.started_at) != (
+                state.phase,
+                state.started_at,
+            ):
+                probed, delays = state, self._probe_delays()  # another container, or started
+            delay = next(delays)
+            await self._sleep(delay)
+            if self._probe_targets.get(key) is not target:
+                continue  # observed meanwhile: probe what was seen then
             answered = await self._ready(record, state)  # cheap: no database, no engine call
             if not answered and delay < self._probe_interval_max:
-                delay = min(delay * 1.5, self._probe_interval_max)
                 continue
             try:
-                observation = await self.observe_pod(record.key, from_prober=True)
+                observation = await self.observe_pod(key, answered=target if answered else None)
             except TemporaryError as exc:
-                key = record.key
                 log.warning("probe of %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
                 observation = None
-            if observation is None or observation.status is not Status.CREATING:
-                return
+            settled = observation is None or observation.status is not Status.CREATING
+            if settled and self._probe_targets.get(key) is target:
+                del self._probe_targets[key]  # else a later observation saw it starting
 
     # -- all pods ------------------------------------------------------------------------
 
@@ -337,3 +378,20 @@ class Watcher:
             await self.observe_pod(key)
         except Exception:
             log.exception("observing %s/%s after an event failed", key.tenant_id, key.pod_id)
+
+
+def _unchanged(probed: PodRecord, now: PodRecord, state: ContainerState) -> bool:
+    """The pod is where the prober found it: CREATING (or already AVAILABLE: another
+    observation found it serving first), at the same desired state and run, with `state`'s
+    container recorded as its current one. A container that stopped or was replaced since
+    has an event of its own, whose observation either took its turn before this one (and
+    changed the record) or takes it after (and records what it sees)."""
+    return (
+        now.status in (Status.CREATING, Status.AVAILABLE)
+        and now.generation == probed.generation
+        and now.run == probed.run
+        and now.status_requested is probed.status_requested
+        and not now.deletion_requested
+        and state.started_at is not None
+        and now.start_instance_ts == state.started_at
+    )

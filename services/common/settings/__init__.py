@@ -10,18 +10,17 @@ generated from the models (scripts/gen_settings_doc.py; scripts/check fails when
 """
 
 from services.common.settings.base import DEV_IDENTITY_MODES, SettingsError, SettingsGroup
+from services.common.settings.health import HealthSettings, RestartSettings
 from services.common.settings.models import (
     GROUPS,
     DatabaseSettings,
     ExecSettings,
     GatewaySettings,
-    HealthSettings,
     IdentitySettings,
     MessagingSettings,
     PodSettings,
     ProcessSettings,
     QuotaSettings,
-    RestartSettings,
     RuntimeSettings,
     Settings,
     SiteSettings,

@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from services.common.restarts import RestartPolicy
 from services.common.settings.base import (
     DevIdentity,
     NameSet,
@@ -22,6 +21,7 @@ from services.common.settings.base import (
     Users,
     validated,
 )
+from services.common.settings.health import HealthSettings, RestartSettings
 
 
 def _doc(default: str) -> dict[str, Any]:
@@ -399,49 +399,6 @@ class QuotaSettings(SettingsGroup):
         validation_alias="PODS_QUOTA_STORAGE",
         description="summed size_limit of the user's volumes and snapshots, MiB",
     )
-
-
-class HealthSettings(SettingsGroup):
-    """The health loop: resync, readiness probing, drift."""
-
-    resync_interval: float = Field(
-        5.0,
-        description="seconds between health's incremental resyncs (the pods in motion, and"
-        " new output of running pods)",
-    )
-    resync_full_interval: float = Field(
-        60.0,
-        description="seconds between full comparisons of every pod with its container (and"
-        " orphans); also on HealthService.Resync",
-    )
-    probe_interval: float = Field(
-        0.01, description="first readiness probe delay of a starting pod, seconds"
-    )
-    probe_interval_max: float = Field(1.0, description="the longest readiness probe delay, seconds")
-    drift_grace: float = Field(
-        10.0, description="seconds before a stuck pod's command is published again"
-    )
-
-
-class RestartSettings(SettingsGroup):
-    """Restarts of containers that ended by themselves (services/common/restarts.py)."""
-
-    restart_backoff: float = Field(
-        10.0,
-        description="seconds before the second restart in a row (doubling for each further one)",
-    )
-    restart_backoff_max: float = Field(
-        300.0, description="the longest wait between two restarts, seconds"
-    )
-    restart_reset: float = Field(
-        600.0, description="seconds a run must stay up to end a streak of restarts"
-    )
-
-    @property
-    def restart_policy(self) -> RestartPolicy:
-        return RestartPolicy(
-            base=self.restart_backoff, cap=self.restart_backoff_max, reset_after=self.restart_reset
-        )
 
 
 GROUPS: tuple[type[SettingsGroup], ...] = (
