@@ -5,6 +5,7 @@ left to the full sweep (Watcher.resync), which finds it. In-memory runtime, SQLi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from services.common.db.database import Repositories
@@ -127,10 +128,14 @@ async def test_the_loop_sweeps_fully_at_the_longer_interval_only(store: Reposito
     h.watcher._full_resync_interval = 3600
     loop = asyncio.create_task(h.watcher._resync_forever())
     try:
-        while changed < 5:
+        deadline = asyncio.get_running_loop().time() + 30
+        while changed < 5 and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
     finally:
         loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop  # stopped before the store closes
+    assert changed >= 5, f"{changed} incremental passes in 30 s (full sweeps: {full})"
     assert full == 1  # the first pass, then incremental ones
 
 
@@ -148,4 +153,6 @@ async def test_an_interrupted_event_stream_brings_the_full_sweep_forward(
             await asyncio.sleep(0.01)
     finally:
         follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
     assert h.watcher._sweep_due
