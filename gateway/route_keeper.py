@@ -24,7 +24,7 @@ from services.common.outcomes import PodsError
 
 log = logging.getLogger(__name__)
 
-COALESCE = 0.05  # seconds: a pod's status changes come in bursts (CREATING, AVAILABLE)
+COALESCE = 0.01  # seconds: events of one burst (a pod's CREATING then AVAILABLE) make one refresh
 
 
 class RouteKeeper:
