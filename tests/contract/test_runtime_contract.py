@@ -149,6 +149,9 @@ class DockerDriver:
         for name in [*names, *self.foreign]:
             with contextlib.suppress(docker.errors.NotFound):
                 self.client.api.remove_container(name, v=True, force=True)
+        for network in self.client.api.networks(filters={"label": label}):  # the pods' bridge
+            with contextlib.suppress(docker.errors.NotFound):
+                self.client.api.remove_network(network["Id"])
 
 
 @pytest.fixture(params=["fake", pytest.param("docker", marks=pytest.mark.docker)])
