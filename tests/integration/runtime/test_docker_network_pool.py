@@ -15,7 +15,11 @@ import pytest
 
 from services.common.runtime.naming import container_name
 from services.common.runtime.types import LABEL_DEPLOYMENT, PodKey
-from services.spawner.platforms.docker.network import NETWORK_OPTIONS
+from services.spawner.platforms.docker.network import (
+    BRIDGE_NAME_OPTION,
+    BRIDGE_PREFIX,
+    NETWORK_OPTIONS,
+)
 from services.spawner.platforms.docker.network_pool import (
     POOL_LABEL,
     is_pool_network,
@@ -63,6 +67,7 @@ async def test_a_pod_goes_alone_onto_a_warm_network_made_for_the_deployment(
     assert networks_of(docker_client, result.state.name) == [warm["Name"]]
     network = docker_client.api.inspect_network(str(warm["Id"]))
     assert network["Labels"] == {LABEL_DEPLOYMENT: pooled.deployment_id, POOL_LABEL: "warm"}
+    assert network["Options"].pop(BRIDGE_NAME_OPTION).startswith(BRIDGE_PREFIX)
     assert network["Options"] == NETWORK_OPTIONS
     container_id = docker_client.api.inspect_container(result.state.name)["Id"]
     assert list(network["Containers"]) == [container_id]

@@ -3,6 +3,7 @@ engine itself: tests/integration/runtime/test_docker_isolation.py)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import docker.errors
@@ -12,7 +13,10 @@ import requests
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.types import PodKey
 from services.spawner.platforms.docker.network import (
+    BRIDGE_NAME_OPTION,
+    BRIDGE_PREFIX,
     PodNetworks,
+    bridge_options,
     create_network_kwargs,
     network_name,
 )
@@ -21,7 +25,9 @@ KEY = PodKey("dev", "web1")
 
 
 def test_create_network_kwargs() -> None:
-    assert create_network_kwargs("local", KEY) == {
+    kwargs = create_network_kwargs("local", KEY)
+    assert re.fullmatch(r"podsbr[0-9a-f]{9}", kwargs["options"].pop(BRIDGE_NAME_OPTION))
+    assert kwargs == {
         "name": "pods-local-dev-web1",
         "driver": "bridge",
         "options": {
@@ -38,6 +44,12 @@ def test_create_network_kwargs() -> None:
         },
     }
     assert network_name("local", KEY) == "pods-local-dev-web1"
+
+
+def test_every_new_network_gets_a_bridge_name_of_its_own_under_the_guarded_prefix() -> None:
+    names = {bridge_options()[BRIDGE_NAME_OPTION] for _ in range(50)}
+    assert len(names) == 50
+    assert all(name.startswith(BRIDGE_PREFIX) and len(name) == 15 for name in names)
 
 
 class _ExhaustedApi:

@@ -12,6 +12,7 @@ import docker.errors
 import pytest
 
 from services.spawner.platforms.docker import network_pool
+from services.spawner.platforms.docker.network import BRIDGE_NAME_OPTION, BRIDGE_PREFIX
 from services.spawner.platforms.docker.network_pool import (
     POOL_LABEL,
     NetworkPool,
@@ -74,6 +75,7 @@ def test_names_and_labels_of_a_warm_network() -> None:
     assert kwargs["name"].startswith(pool_prefix("local"))
     assert kwargs["labels"] == {"org.pods-service.deployment": "local", POOL_LABEL: "warm"}
     assert kwargs["options"]["com.docker.network.bridge.enable_icc"] == "false"
+    assert kwargs["options"][BRIDGE_NAME_OPTION].startswith(BRIDGE_PREFIX)
     assert is_pool_network("local", kwargs["name"])
     assert not is_pool_network("other", kwargs["name"])
     assert not is_pool_network("local", "pods-local-dev-web1")

@@ -12,6 +12,7 @@ import requests
 
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.settings import Settings, SettingsError
+from services.spawner.platforms.docker.network import BRIDGE_NAME_OPTION, BRIDGE_PREFIX
 from services.spawner.platforms.docker.network_pool import NetworkPool
 from services.spawner.platforms.docker.runtime import DockerRuntime
 from services.spawner.platforms.docker.shared_network import (
@@ -83,7 +84,9 @@ def test_the_name_cannot_be_a_pod_network_or_another_deployment_s() -> None:
 
 
 def test_create_kwargs_are_a_pod_network_s_with_the_deployment_label() -> None:
-    assert create_shared_network_kwargs("local") == {
+    kwargs = create_shared_network_kwargs("local")
+    assert kwargs["options"].pop(BRIDGE_NAME_OPTION).startswith(BRIDGE_PREFIX)
+    assert kwargs == {
         "name": NAME,
         "driver": "bridge",
         "options": {

@@ -20,6 +20,11 @@ address pools hold only about 30 bridges. A start on any user-defined bridge, sh
 still costs more than on Docker's default bridge. Docker's DNS on the shared bridge resolves a
 pod's container name to its address; connecting to it is still dropped.
 
+Docker's own isolation of bridges has a gap: Docker 20.10 deletes and re-inserts the FORWARD
+jump to its DOCKER-ISOLATION chains each time it makes a network. So every bridge of ours is
+named BRIDGE_PREFIX and random hex digits, and scripts/pod-firewall drops traffic between such
+bridges in DOCKER-USER (SECURITY.md).
+
 Per-pod mode: the network has the container's name (networks and containers are separate
 namespaces) and the pod's labels. A network with the pod's name but without this deployment's
 labels is never used nor removed. With PODS_DOCKER_NETWORK_POOL the pods take warm networks
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import uuid
 from typing import Any
 
 import docker.errors
@@ -49,8 +55,17 @@ NETWORK_OPTIONS = {
     "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1",
     "com.docker.network.bridge.enable_ip_masquerade": "true",
 }
+# The Linux names of our bridges: BRIDGE_PREFIX and 9 random hex digits (15 characters, the
+# kernel's limit). scripts/pod-firewall drops traffic between bridges with this prefix.
+BRIDGE_PREFIX = "podsbr"
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 POOL_EXHAUSTED_HINT = "could not find an available, non-overlapping"
 POOL_RETRY_DELAY = 30.0
+
+
+def bridge_options() -> dict[str, str]:
+    """NETWORK_OPTIONS for a new network, with a fresh bridge name under BRIDGE_PREFIX."""
+    return {**NETWORK_OPTIONS, BRIDGE_NAME_OPTION: BRIDGE_PREFIX + uuid.uuid4().hex[:9]}
 
 
 def network_name(deployment_id: str, key: PodKey) -> str:
@@ -70,7 +85,7 @@ def create_network_kwargs(deployment_id: str, key: PodKey) -> dict[str, Any]:
     return {
         "name": network_name(deployment_id, key),
         "driver": "bridge",
-        "options": dict(NETWORK_OPTIONS),
+        "options": bridge_options(),
         "check_duplicate": True,
         "internal": False,
         "labels": network_labels(deployment_id, key),

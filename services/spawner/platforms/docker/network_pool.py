@@ -37,7 +37,7 @@ from typing import Any
 import docker.errors
 
 from services.common.runtime.types import LABEL_DEPLOYMENT
-from services.spawner.platforms.docker.network import NETWORK_OPTIONS, remove_network_id
+from services.spawner.platforms.docker.network import bridge_options, remove_network_id
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def pool_network_kwargs(deployment_id: str) -> dict[str, Any]:
     return {
         "name": pool_prefix(deployment_id) + uuid.uuid4().hex[:16],
         "driver": "bridge",
-        "options": dict(NETWORK_OPTIONS),
+        "options": bridge_options(),
         "check_duplicate": True,
         "internal": False,
         "labels": {LABEL_DEPLOYMENT: deployment_id, POOL_LABEL: "warm"},

@@ -43,9 +43,9 @@ from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import validate_slug
 from services.common.runtime.types import LABEL_DEPLOYMENT
 from services.spawner.platforms.docker.network import (
-    NETWORK_OPTIONS,
     POOL_EXHAUSTED_HINT,
     POOL_RETRY_DELAY,
+    bridge_options,
     creation_lock,
 )
 
@@ -84,7 +84,7 @@ def create_shared_network_kwargs(deployment_id: str, subnet: str = "") -> dict[s
     kwargs: dict[str, Any] = {
         "name": shared_network_name(deployment_id),
         "driver": "bridge",
-        "options": dict(NETWORK_OPTIONS),
+        "options": bridge_options(),
         "check_duplicate": True,
         "internal": False,
         "labels": shared_network_labels(deployment_id),
