@@ -120,6 +120,23 @@ class Watcher:
         after it); the new output is read after the turn (append_logs moves the cursor only
         from where this read began), so that a probe that answered waits for no log read."""
         turns = self._turns.setdefault(key, PodTurns())
+        try:
+            return await self._observe_in_turn(key, turns, answered)
+        finally:
+            if turns.idle and self._turns.get(key) is turns:
+                del self._turns[key]  # nobody holds or awaits it; the next call makes one
+
+    @property
+    def pods_with_turns(self) -> int:
+        """Pods with an observation in progress or waiting (held turns are forgotten)."""
+        return len(self._turns)
+
+    async def _observe_in_turn(
+        self,
+        key: PodKey,
+        turns: PodTurns,
+        answered: tuple[PodRecord, ContainerState] | None,
+    ) -> Observation | None:
         async with turns.turn(urgent=answered is not None):
             record = await self._store.pods.get_pod(key)
             if record is None:

@@ -24,6 +24,7 @@ from services.common.runtime.fake import FakeRuntime, ticking_clock
 from services.common.runtime.naming import with_hash
 from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
 from services.health.probes import probe, probe_delays
+from services.health.turns import PodTurns
 from services.health.watcher import Watcher
 
 KEY = PodKey("dev", "web1")
@@ -204,7 +205,7 @@ async def test_the_probe_that_answered_goes_before_observations_still_waiting(
     await pod.start()
     late.gate.clear()
     await pod.watcher.observe_pod(KEY)
-    turns = pod.watcher._turns[KEY]
+    turns = pod.watcher._turns.setdefault(KEY, PodTurns())  # (as observe_pod takes it)
     async with turns.turn():  # an observation in progress
         event = asyncio.create_task(pod.watcher.observe_pod(KEY))  # an event's, waiting
         await until(lambda: turns.waiting == 1)

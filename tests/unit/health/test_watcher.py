@@ -257,3 +257,13 @@ async def test_one_pods_temporary_error_does_not_stop_a_resync(h: Harness) -> No
     assert await h.watcher.resync() == 2
     pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.ERROR and pod.restart_pending
+
+
+async def test_turns_are_forgotten_once_nobody_holds_or_awaits_them(h: Harness) -> None:
+    await h.create_pod()
+    await h.start_container()
+    others = [PodKey("dev", f"gone{n}") for n in range(50)]  # no record: observed as nothing
+    await asyncio.gather(*(h.watcher.observe_pod(key) for key in others))
+    await asyncio.gather(*(h.watcher.observe_pod(KEY) for _ in range(5)))  # one pod's queue
+    assert h.watcher.pods_with_turns == 0
+    assert await h.status() is Status.CREATING  # and the observations were made
