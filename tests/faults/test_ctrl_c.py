@@ -20,6 +20,15 @@ from tests.faults.private_docker import PrivateDockerd
 pytestmark = [pytest.mark.faults, pytest.mark.docker]
 
 
+def is_sleeping(pid: int) -> bool:
+    """Whether the process runs `sleep` (the launcher after its `exec sleep 600`)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().split(b"\0")[0] == b"sleep"
+    except FileNotFoundError:
+        return False
+
+
 def test_sigint_to_the_launchers_group_leaves_the_engine_and_its_containers_running(
     private_dockerd: PrivateDockerd,
 ) -> None:
@@ -34,6 +43,10 @@ def test_sigint_to_the_launchers_group_leaves_the_engine_and_its_containers_runn
     )
     try:
         eventually(engine.answers, 90, "the private engine to answer")
+        # start-docker has returned and the launcher waits in `sleep`, as `scripts/up` does once
+        # the engine is up (a SIGINT while start-docker still polls `docker info` could be
+        # handled by that command and the script go on to the sleep: not what this tests).
+        eventually(lambda: is_sleeping(launcher.pid), 90, "start-docker to return")
         pid = eventually(engine.pid, 10, "the engine's pid file")
         engine.load_image("pods-http:latest")
         client = engine.client()
