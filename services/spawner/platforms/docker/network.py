@@ -12,6 +12,9 @@ reaches the pod through the ports published on 127.0.0.1 (host_binding_ipv4, als
 published without an address), and the network is not `internal`, so the pod still reaches the
 outside world.
 
+A third mode, `default-bridge` (default_bridge.py), makes no network at all: pods go onto the
+engine's default bridge, which must have inter-container traffic off (dockerd --icc=false).
+
 The default mode (`shared`, shared_network.py) puts all of a deployment's pods on one such
 bridge: isolation then rests on ICC being off. It replaced one bridge per pod because making
 and removing a bridge for every pod is engine work that serializes (a burst of 30 took 2.22

@@ -14,9 +14,11 @@ Isolation (network.py explains it): by default (`network_mode` "shared") every p
 joins the deployment's one bridge, on which inter-container traffic is off (shared_network.py);
 in "per-pod" mode each runs alone on a bridge of its own, created before the container and
 removed with it, or, with a `network_pool`, taken from a few warm networks made ahead
-(network_pool.py) and given back when the container goes. A container of ours on any other
-network (made by an earlier version) is replaced; one on a network of the other mode is kept,
-so switching modes restarts no pod, and a pod's own network is removed with it in both. Every
+(network_pool.py) and given back when the container goes; in "default-bridge" mode all run on
+the engine's default bridge, which must have inter-container traffic off (default_bridge.py).
+A container of ours on any other network (made by an earlier version) is replaced; one on a
+network of another mode is kept, so switching modes restarts no pod (except onto the default
+bridge, which no other mode keeps), and a pod's own network is removed with it in all. Every
 container is hardened as platforms/hardening.py describes: no new privileges, all
 capabilities dropped but the few an image needs to step down from root, a pids limit, never
 privileged, only named volumes.
@@ -67,18 +69,12 @@ from services.common.runtime.types import (
     RuntimeEvent,
 )
 from services.spawner.platforms.docker.copy_in import put_file
+from services.spawner.platforms.docker.default_bridge import DEFAULT_BRIDGE, DefaultBridge
 from services.spawner.platforms.docker.errors import translated_docker_errors
 from services.spawner.platforms.docker.network import PodNetworks, network_name
 from services.spawner.platforms.docker.network_pool import NetworkPool, is_pool_network
-from services.spawner.platforms.docker.sessions import (
-    EventPump,
-    ExecSession,
-    kill_exec,
-)
-from services.spawner.platforms.docker.shared_network import (
-    SharedNetwork,
-    shared_network_name,
-)
+from services.spawner.platforms.docker.sessions import EventPump, ExecSession, kill_exec
+from services.spawner.platforms.docker.shared_network import SharedNetwork, shared_network_name
 from services.spawner.platforms.docker.translate import (
     Attrs,
     create_kwargs,
@@ -88,9 +84,7 @@ from services.spawner.platforms.docker.translate import (
     since_param,
     state_from_attrs,
 )
-from services.spawner.platforms.hardening import (
-    DEFAULT_PIDS_LIMIT,
-)
+from services.spawner.platforms.hardening import DEFAULT_PIDS_LIMIT
 
 T = TypeVar("T")
 # A concurrent creator reserves the name before its container can be inspected (409 on
@@ -98,7 +92,7 @@ T = TypeVar("T")
 NAME_TAKEN_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
-NETWORK_MODES = ("shared", "per-pod")
+NETWORK_MODES = ("shared", "per-pod", "default-bridge")
 LIFECYCLE_WORKERS = 32  # engine calls of ensure/remove/inspect/list/logs in flight at once
 EXEC_KILL_GRACE = 5.0  # seconds for a killed command's output to end before it is closed
 EXEC_START_WAIT = 5.0  # seconds to wait for a just-started exec to report its pid
@@ -138,12 +132,12 @@ class DockerRuntime:
         network_pool: int = 0,
     ) -> None:
         """`network_mode`: "shared" (one bridge for the deployment's pods, on `network_subnet`
-        when given) or "per-pod"; `network_pool`: per-pod only, how many warm networks to keep
-        ready (0: a network is created for each pod as its container is)."""
+        when given), "per-pod" or "default-bridge"; `network_pool`: per-pod only, how many
+        warm networks to keep ready (0: a network is created for each pod with its container)."""
         self.deployment_id = validate_slug("deployment id", deployment_id)
         if network_mode not in NETWORK_MODES:
             raise ValueError(f"network_mode must be one of {NETWORK_MODES}, got {network_mode!r}")
-        if network_mode == "shared" and network_pool:
+        if network_mode != "per-pod" and network_pool:
             raise ValueError("warm networks (network_pool) are for the per-pod network mode")
         if pids_limit <= 0:
             raise ValueError(f"the pids limit must be positive, got {pids_limit}")
@@ -168,6 +162,9 @@ class DockerRuntime:
             SharedNetwork(self.deployment_id, lambda: self._docker().api, network_subnet)
             if network_mode == "shared"
             else None
+        )
+        self._bridge = (
+            DefaultBridge(lambda: self._docker().api) if network_mode == "default-bridge" else None
         )
 
     def close(self) -> None:
@@ -353,8 +350,11 @@ class DockerRuntime:
 
     def _isolated(self, key: PodKey, attrs: Attrs) -> bool:
         """Whether the container is on one network of ours and nothing else: the shared one,
-        the pod's own or a warm one (taken for this container alone)."""
+        the pod's own or a warm one (taken for this container alone), or in default-bridge
+        mode the engine's default bridge while it isolates."""
         names = list((attrs.get("NetworkSettings") or {}).get("Networks") or {})
+        if self._bridge and names == [DEFAULT_BRIDGE]:
+            return self._bridge.isolates()
         if len(names) == 1 and is_pool_network(self.deployment_id, names[0]):
             return True
         own = network_name(self.deployment_id, key)
@@ -370,10 +370,13 @@ class DockerRuntime:
         ]
 
     def _create_and_start(self, spec: ContainerSpec, action: str) -> EnsureResult:
-        warm = None if self._shared else self._pool.take()
-        network_id = (
-            self._shared.ensure() if self._shared else warm or self._networks().ensure(spec.key)
-        )
+        if self._bridge:
+            warm, network_id = None, self._bridge.ensure()
+        else:
+            warm = None if self._shared else self._pool.take()
+            network_id = (
+                self._shared.ensure() if self._shared else warm or self._networks().ensure(spec.key)
+            )
         kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, network_id)
         try:
             container = self._docker().containers.create(**kwargs)
@@ -381,7 +384,7 @@ class DockerRuntime:
             if warm is not None:  # unused: back to the pool
                 self._pool.give_back(warm)
             elif isinstance(exc, docker.errors.ImageNotFound):
-                if not self._shared:
+                if not self._shared and not self._bridge:
                     self._networks().remove(spec.key)  # a pod in ERROR holds no address space
             elif self._shared and isinstance(exc, docker.errors.NotFound):
                 self._shared.forget()  # the network was removed behind our back
