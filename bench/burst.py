@@ -17,6 +17,9 @@ Measures, alternating in one run (after one small warm-up of each), `--rounds` t
     listed and no container or network of the deployment is left (but its shared pod network,
     kept by design). A burst of more than 60 gets a /24 or larger subnet for that network
     (PODS_DOCKER_NETWORK_SUBNET), since an engine's pools may hand it a /26.
+With `--default-bridge` the stack runs in PODS_DOCKER_NETWORK_MODE=default-bridge and the
+baseline's runs go onto the engine's default bridge, as a bare `docker run` does (scripts/setup's
+engine gives it a /22, 1021 addresses).
 (c) with `--networks`: the baseline with a bridge network of its own for each container, made
     the way the spawner makes a pod's (`docker network create` with the same options, then the
     run on it): what the engine alone needs for our isolation.
@@ -28,6 +31,7 @@ started (start_instance_ts) and the last AVAILABLE was recorded (update_ts). Loa
 machine at the start and the end.
 
 Usage: python bench/burst.py --count N [--parallelism P] [--rounds R] [--networks]
+    [--default-bridge]
 """
 
 from __future__ import annotations
@@ -84,9 +88,12 @@ class _Clients(threading.local):
     docker: Any = None
 
 
-def docker_burst(count: int, parallelism: int, networks: bool) -> Burst:
-    """`count` bare runs (each on a network of its own with `networks`) on `parallelism`
-    threads; the time until every container answered 200. Removes what it made."""
+def docker_burst(
+    count: int, parallelism: int, networks: bool, default_bridge: bool = False
+) -> Burst:
+    """`count` bare runs (each on a network of its own with `networks`, all on the engine's
+    default bridge with `default_bridge`) on `parallelism` threads; the time until every
+    container answered 200. Removes what it made."""
     run_id = uuid.uuid4().hex[:10]
     local = _Clients()
     made: list[Any] = []
@@ -97,7 +104,7 @@ def docker_burst(count: int, parallelism: int, networks: bool) -> Burst:
             local.docker = docker.from_env(timeout=int(TIMEOUT))
         return local.docker
 
-    shared = None if networks else shared_network(run_id, count)
+    shared = None if networks else "bridge" if default_bridge else shared_network(run_id, count)
 
     def one(n: int) -> tuple[float, float, float]:
         engine = client()
@@ -401,21 +408,26 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=0.05, help="seconds between lists")
     parser.add_argument("--networks", action="store_true", help="also (c), see above")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--default-bridge", action="store_true", help="see above")
     args = parser.parse_args()
     count, parallelism = args.count, args.parallelism or args.count
 
     print(f"machine: {machine()}")
     print(f"load average at start: {load_average()}")
+    mode = "default-bridge" if args.default_bridge else "shared"
     print(f"burst of {count} at parallelism {parallelism}, {args.rounds} rounds, {args.database}")
+    where = "the default bridge" if args.default_bridge else "one bridge of its own"
+    print(f"network mode: {mode} (the baseline's runs on {where})")
+    env = {**stack_env(count), "PODS_DOCKER_NETWORK_MODE": mode}
     baseline: list[Burst] = []
     networked: list[Burst] = []
     ours: list[Burst] = []
-    with running_stack(stack_env(count), args.database) as stack, kept_log(stack):
+    with running_stack(env, args.database) as stack, kept_log(stack):
         token = stack.token()
         docker_burst(2, 2, args.networks)  # warm-ups, not counted
         our_burst(stack, token, 2, 2, args.poll)
         for round_ in range(1, args.rounds + 1):
-            baseline.append(docker_burst(count, parallelism, networks=False))
+            baseline.append(docker_burst(count, parallelism, False, args.default_bridge))
             print(f"round {round_}: docker run     {describe(baseline[-1])}", flush=True)
             if args.networks:
                 networked.append(docker_burst(count, parallelism, networks=True))

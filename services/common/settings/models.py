@@ -333,7 +333,7 @@ class PodSettings(SettingsGroup):
         "(`pods-<deployment>.shared`, inter-container traffic off, so pods still cannot reach "
         "each other), made on first use and kept; `per-pod`: a bridge of its own for each pod, "
         "removed with it (slower to start, one subnet of the engine's address pools each); "
-        "`default-bridge`: the engine's default bridge, about 80 ms faster to start and without "
+        "`default-bridge`: the engine's default bridge, about 60 ms faster to start and without "
         "Docker's DNS, refused unless dockerd runs with `--icc=false` (scripts/setup's engine)",
     )
     docker_network_subnet: str = Field(

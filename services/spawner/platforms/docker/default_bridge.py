@@ -4,7 +4,7 @@ with inter-container traffic off when dockerd runs with `--icc=false` (scripts/s
 the machine's engine so; CIS Docker Benchmark 2.1). Used by runtime.DockerRuntime, in its
 worker threads (blocking SDK calls).
 
-Why: a container starts about 80 ms sooner on the default bridge than on any user-defined
+Why: a container starts about 60 ms sooner on the default bridge than on any user-defined
 bridge (Docker 20.10 sets up its embedded DNS resolver in every container of a user-defined
 network; BENCHMARKS.md), and the default bridge has no such DNS, so a pod cannot even resolve
 another pod's name. Pods stay apart as on the shared network: the engine drops traffic from
