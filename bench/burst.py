@@ -58,6 +58,7 @@ from _common import Stack, gateway_port, http_ok, machine, percentile, running_s
 from create_to_available import wall_seconds
 from soak_client import Client
 
+from services.spawner.platforms.docker.default_bridge import DEFAULT_BRIDGE
 from services.spawner.platforms.docker.network import NETWORK_OPTIONS
 from services.spawner.platforms.docker.network_pool import is_pool_network
 from services.spawner.platforms.docker.shared_network import shared_network_name
@@ -104,7 +105,10 @@ def docker_burst(
             local.docker = docker.from_env(timeout=int(TIMEOUT))
         return local.docker
 
-    shared = None if networks else "bridge" if default_bridge else shared_network(run_id, count)
+    if networks:
+        shared = None
+    else:
+        shared = DEFAULT_BRIDGE if default_bridge else shared_network(run_id, count)
 
     def one(n: int) -> tuple[float, float, float]:
         engine = client()

@@ -16,6 +16,7 @@ from tapipy.tapis import Tapis
 from services.common.runtime.types import LABEL_DEPLOYMENT
 from tests.e2e.harness import Stack, eventually, start_stack, stop_stack
 from tests.e2e.test_isolation import _answers, addresses, fetch_from, running
+from tests.e2e.test_lifecycle import client
 from tests.e2e.test_networking import DOMAIN
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
@@ -35,9 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def t(stack: Stack) -> Tapis:
-    client = Tapis(base_url=stack.url, username="testuser", password="testpass")
-    client.get_tokens()
-    return client
+    return client(stack)
 
 
 def test_pods_on_the_default_bridge_serve_through_the_gateway_and_stay_apart(
@@ -54,12 +53,12 @@ def test_pods_on_the_default_bridge_serve_through_the_gateway_and_stay_apart(
     for pod_id in ("bra", "brb"):
         host = f"{pod_id}.{DOMAIN}"
         eventually(functools.partial(_answers, stack, host), 30, f"{host} through the gateway")
-    client = docker.from_env()
+    engine = docker.from_env()
     try:
         label = f"{LABEL_DEPLOYMENT}={stack.deployment_id}"
-        assert client.api.networks(filters={"label": label}) == []
+        assert engine.api.networks(filters={"label": label}) == []
     finally:
-        client.close()
+        engine.close()
     for pod_id in ("bra", "brb"):
         t.pods.delete_pod(pod_id=pod_id)
     eventually(lambda: not stack.containers("bra") and not stack.containers("brb"), 60)

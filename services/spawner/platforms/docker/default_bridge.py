@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from services.common.outcomes import PermanentError
+from services.spawner.platforms.docker.network import ICC_OPTION
 
 DEFAULT_BRIDGE = "bridge"  # Docker's name for the default bridge network
-ICC_OPTION = "com.docker.network.bridge.enable_icc"
 
 
 def icc_is_off(network: dict[str, Any]) -> bool:

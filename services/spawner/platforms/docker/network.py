@@ -53,8 +53,9 @@ from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import container_name, labels_for, owned_key
 from services.common.runtime.types import LABEL_SPEC_HASH, PodKey
 
+ICC_OPTION = "com.docker.network.bridge.enable_icc"  # "false": the bridge drops container traffic
 NETWORK_OPTIONS = {
-    "com.docker.network.bridge.enable_icc": "false",
+    ICC_OPTION: "false",
     "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1",
     "com.docker.network.bridge.enable_ip_masquerade": "true",
 }

@@ -166,6 +166,7 @@ class DockerRuntime:
         self._bridge = (
             DefaultBridge(lambda: self._docker().api) if network_mode == "default-bridge" else None
         )
+        self._per_pod = network_mode == "per-pod"  # a network of its own (or a warm one) per pod
 
     def close(self) -> None:
         """Closes the SDK client if this runtime created it (a client passed in is left open).
@@ -349,9 +350,8 @@ class DockerRuntime:
         return EnsureResult("adopted", state_from_attrs(spec.key, attrs))
 
     def _isolated(self, key: PodKey, attrs: Attrs) -> bool:
-        """Whether the container is on one network of ours and nothing else: the shared one,
-        the pod's own or a warm one (taken for this container alone), or in default-bridge
-        mode the engine's default bridge while it isolates."""
+        """Whether the container is on one network of ours alone: the shared one, the pod's own,
+        a warm one, or (default-bridge mode) the engine's default bridge while it isolates."""
         names = list((attrs.get("NetworkSettings") or {}).get("Networks") or {})
         if self._bridge and names == [DEFAULT_BRIDGE]:
             return self._bridge.isolates()
@@ -370,13 +370,13 @@ class DockerRuntime:
         ]
 
     def _create_and_start(self, spec: ContainerSpec, action: str) -> EnsureResult:
+        warm = self._pool.take() if self._per_pod else None
         if self._bridge:
-            warm, network_id = None, self._bridge.ensure()
+            network_id = self._bridge.ensure()
+        elif self._shared:
+            network_id = self._shared.ensure()
         else:
-            warm = None if self._shared else self._pool.take()
-            network_id = (
-                self._shared.ensure() if self._shared else warm or self._networks().ensure(spec.key)
-            )
+            network_id = warm or self._networks().ensure(spec.key)
         kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, network_id)
         try:
             container = self._docker().containers.create(**kwargs)
@@ -384,7 +384,7 @@ class DockerRuntime:
             if warm is not None:  # unused: back to the pool
                 self._pool.give_back(warm)
             elif isinstance(exc, docker.errors.ImageNotFound):
-                if not self._shared and not self._bridge:
+                if self._per_pod:
                     self._networks().remove(spec.key)  # a pod in ERROR holds no address space
             elif self._shared and isinstance(exc, docker.errors.NotFound):
                 self._shared.forget()  # the network was removed behind our back
