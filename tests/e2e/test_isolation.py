@@ -1,9 +1,11 @@
-"""Pods are isolated from each other on Docker, through the whole stack: all of a
-deployment's pods share one bridge with inter-container traffic off (the default network
-mode), so one pod cannot reach another pod of the same user (neither a routed port nor a
-local_only one) nor the control plane's loopback ports, while the gateway still reaches it;
-the bridge stays when the pods go; and every pod container runs hardened (capabilities, no
-new privileges, pids).
+"""Pods are isolated from each other on Docker, through the whole stack: in the default
+network mode (auto) on this machine's engine, which keeps its default bridge with
+inter-container traffic off (scripts/setup starts dockerd with --icc=false), all of a
+deployment's pods run on that bridge and no network is made for them; one pod cannot reach
+another pod of the same user (neither a routed port nor a local_only one) nor the control
+plane's loopback ports, while the gateway still reaches it; and every pod container runs
+hardened (capabilities, no new privileges, pids). The shared network mode:
+tests/e2e/test_shared_network.py.
 Real API, spawner, Docker engine and gateway; the probes run inside the pods with docker exec."""
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import docker
 import pytest
 from tapipy.tapis import Tapis
 
-from services.spawner.platforms.docker.shared_network import shared_network_name
+from services.spawner.platforms.docker.default_bridge import DEFAULT_BRIDGE, icc_is_off
 from tests.e2e.harness import Stack, eventually
 from tests.e2e.test_networking import DOMAIN, https_get
 
@@ -117,10 +119,10 @@ def test_a_pod_cannot_reach_another_pod_or_the_control_plane(t: Tapis, stack: St
     assert code != 0 and "pods-http" not in output, "pod A reached pod B's routed port"
     code, output = fetch_from(pod_a, f"http://{b_ip}:6000/")
     assert code != 0 and SIDE_PAGE not in output, "pod A reached pod B's local_only port"
-    # The default network mode: both on the deployment's one bridge, inter-container traffic off.
-    shared = shared_network_name(stack.deployment_id)
-    assert list(pod_a.attrs["NetworkSettings"]["Networks"]) == [shared]
-    assert list(pod_b.attrs["NetworkSettings"]["Networks"]) == [shared]
+    # The default network mode (auto): both on the engine's default bridge, which isolates.
+    assert engine_isolates_its_default_bridge(), "run scripts/setup: dockerd needs --icc=false"
+    assert list(pod_a.attrs["NetworkSettings"]["Networks"]) == [DEFAULT_BRIDGE]
+    assert list(pod_b.attrs["NetworkSettings"]["Networks"]) == [DEFAULT_BRIDGE]
 
     # The control plane listens on loopback only: not reachable through the pod's gateway
     # (the host's address on the pod's network).
@@ -140,22 +142,25 @@ def test_a_pod_cannot_reach_another_pod_or_the_control_plane(t: Tapis, stack: St
         60,
         "containers removed",
     )
+    assert deployment_networks(stack) == []  # auto made none on this engine
+
+
+def engine_isolates_its_default_bridge() -> bool:
+    client = docker.from_env()
+    try:
+        return icc_is_off(client.api.inspect_network(DEFAULT_BRIDGE))
+    finally:
+        client.close()
+
+
+def deployment_networks(stack: Stack) -> list[dict[str, Any]]:
+    """The stack's networks, inspected (with their containers)."""
     client = docker.from_env()
     try:
         label = f"org.pods-service.deployment={stack.deployment_id}"
-
-        def only_the_shared_network_left_without_the_pods() -> bool:
-            left = [
-                client.api.inspect_network(n.id)
-                for n in client.networks.list(filters={"label": label})
-            ]
-            attached = {c["Name"] for n in left for c in (n["Containers"] or {}).values()}
-            return [n["Name"] for n in left] == [shared] and not {
-                pod_a.name,
-                pod_b.name,
-            } & attached
-
-        eventually(only_the_shared_network_left_without_the_pods, 30, "the pods left it")
+        return [
+            client.api.inspect_network(n.id) for n in client.networks.list(filters={"label": label})
+        ]
     finally:
         client.close()
 

@@ -4,7 +4,9 @@ after its first container is made (spawner-after-ensure: the database not update
 other pods' commands in hand); then all deleted at once, killed right after the first removal
 (spawner-after-remove-delete). The commands it held come back to the restarted spawner, which
 finishes them: every pod ends AVAILABLE with exactly one container, then gone with no
-container, and no network left but the deployment's shared one, empty."""
+container, and no network left but the deployment's shared one, empty. The stack runs in the
+shared network mode, the one whose network the pods' containers join and leave (the default,
+auto, puts them on the engine's default bridge on this machine)."""
 
 from __future__ import annotations
 
@@ -36,7 +38,10 @@ POINTS = ["spawner-after-ensure", "spawner-after-remove-delete"]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("spawnerburst"), failpoint_env(POINTS))
+    running = start_stack(
+        tmp_path_factory.mktemp("spawnerburst"),
+        {**failpoint_env(POINTS), "PODS_DOCKER_NETWORK_MODE": "shared"},
+    )
     try:
         yield running
     finally:
@@ -88,7 +93,7 @@ def test_a_burst_of_creates_then_deletes_survives_a_spawner_kill(stack: Stack) -
     for pod_id in PODS:
         assert len(stack.containers(pod_id)) == 1, pod_id
         assert action_count(stack, token, pod_id, "status AVAILABLE") == 1, pod_id
-    (shared,) = networks(stack)  # the default network mode: one bridge for all pods
+    (shared,) = networks(stack)  # the shared network mode: one bridge for all pods
     assert shared["Name"] == shared_network_name(stack.deployment_id)
     assert len(shared["Containers"]) == len(PODS), shared
 

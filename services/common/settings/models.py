@@ -327,9 +327,11 @@ class PodSettings(SettingsGroup):
         description="processes and threads per pod container (Docker; on Kubernetes the "
         "kubelet's `podPidsLimit`)",
     )
-    docker_network_mode: Literal["shared", "per-pod", "default-bridge"] = Field(
-        "shared",
-        description="`shared`: every pod container on Docker joins one bridge of the deployment "
+    docker_network_mode: Literal["auto", "shared", "per-pod", "default-bridge"] = Field(
+        "auto",
+        description="`auto`: `default-bridge` while the engine keeps its default bridge with "
+        "inter-container traffic off, else `shared` (asked at every create); `shared`: every "
+        "pod container on Docker joins one bridge of the deployment "
         "(`pods-<deployment>.shared`, inter-container traffic off, so pods still cannot reach "
         "each other), made on first use and kept; `per-pod`: a bridge of its own for each pod, "
         "removed with it (slower to start, one subnet of the engine's address pools each); "

@@ -68,7 +68,7 @@ def make_runtime(
     exec_workers: int = 32,
     lifecycle_workers: int = 32,
     pids_limit: int = DEFAULT_PIDS_LIMIT,
-    network_mode: str = "shared",
+    network_mode: str = "auto",
     network_subnet: str = "",
     network_pool: int = 0,
     allow_fake: bool = False,

@@ -1,5 +1,6 @@
-"""DockerRuntime in the default-bridge network mode, against the real Docker engine of this
-machine, which scripts/setup starts with --icc=false: pods (also one user's) on the engine's
+"""DockerRuntime in the default-bridge network mode, and in the auto mode (the default), which
+chooses the same on this machine, against the real Docker engine of this machine, which
+scripts/setup starts with --icc=false: pods (also one user's) on the engine's
 default bridge cannot reach each other, nor resolve each other's names, while their published
 ports answer; no network is made or removed for them; a container on the default bridge is
 adopted in this mode and replaced by the modes that do not keep it."""
@@ -25,14 +26,17 @@ from .test_docker_runtime import get_when_ready, web
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture
-def bridge_mode(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[DockerRuntime]:
-    """A runtime in the default-bridge mode, on an engine whose default bridge isolates."""
+@pytest.fixture(params=["default-bridge", "auto"])
+def bridge_mode(
+    request: pytest.FixtureRequest, docker_client: docker.DockerClient, deployment_id: str
+) -> Iterator[DockerRuntime]:
+    """A runtime in the default-bridge and in the auto mode, on an engine whose default bridge
+    isolates."""
     assert icc_is_off(docker_client.api.inspect_network(DEFAULT_BRIDGE)), (
         "this engine's default bridge lets containers talk: restart dockerd with --icc=false "
         "(scripts/setup starts it so)"
     )
-    runtime = DockerRuntime(deployment_id, network_mode="default-bridge")
+    runtime = DockerRuntime(deployment_id, network_mode=request.param)
     yield runtime
     runtime.close()
     remove_deployment(docker_client, deployment_id)

@@ -75,6 +75,15 @@ def per_pod(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[
     remove_deployment(docker_client, deployment_id)
 
 
+@pytest.fixture
+def shared(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[DockerRuntime]:
+    """A runtime in the shared network mode (one bridge for all of the deployment's pods)."""
+    runtime = DockerRuntime(deployment_id, network_mode="shared")
+    yield runtime
+    runtime.close()
+    remove_deployment(docker_client, deployment_id)
+
+
 @pytest.fixture(params=["shared", "per-pod"])
 def either(
     request: pytest.FixtureRequest, docker_client: docker.DockerClient, deployment_id: str
@@ -120,7 +129,7 @@ class TestIsolationInEitherMode:
     async def test_ensure_is_idempotent_and_concurrent_ensures_make_one_network(
         self, either: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
-        mode = "shared" if either._shared else "per-pod"
+        mode = either._choice.mode
         others = [DockerRuntime(either.deployment_id, network_mode=mode) for _ in range(2)]
         try:
             await asyncio.gather(*(r.ensure(web(test_image)) for r in (either, *others)))
@@ -150,19 +159,19 @@ class TestIsolationInEitherMode:
 
 
 class TestSharedNetwork:
-    """The default mode: one bridge for all of the deployment's pods."""
+    """The shared mode: one bridge for all of the deployment's pods."""
 
     async def test_two_pods_share_the_deployment_s_labelled_bridge_which_outlives_them(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+        self, shared: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
         a, b = PodKey("dev", "a"), PodKey("other", "b")
-        state_a = (await runtime.ensure(web(test_image, a))).state
-        state_b = (await runtime.ensure(web(test_image, b))).state
-        name = shared_network_name(runtime.deployment_id)
-        (network,) = our_networks(docker_client, runtime.deployment_id)
+        state_a = (await shared.ensure(web(test_image, a))).state
+        state_b = (await shared.ensure(web(test_image, b))).state
+        name = shared_network_name(shared.deployment_id)
+        (network,) = our_networks(docker_client, shared.deployment_id)
         assert network["Name"] == name
         assert network["Labels"] == {
-            LABEL_DEPLOYMENT: runtime.deployment_id,
+            LABEL_DEPLOYMENT: shared.deployment_id,
             "org.pods-service.network": "shared",
         }
         attrs = docker_client.api.inspect_network(name)
@@ -172,43 +181,43 @@ class TestSharedNetwork:
             assert list(container["NetworkSettings"]["Networks"]) == [name]
         assert len(attrs["Containers"]) == 2
 
-        assert await runtime.remove(a) is True
+        assert await shared.remove(a) is True
         attrs = docker_client.api.inspect_network(name)  # still there, with B alone on it
         assert list(attrs["Containers"]) == [
             docker_client.api.inspect_container(state_b.name)["Id"]
         ]
-        assert await runtime.remove(b) is True
+        assert await shared.remove(b) is True
         assert docker_client.api.inspect_network(name)["Containers"] == {}  # kept, empty
-        assert await runtime.remove(b) is False
+        assert await shared.remove(b) is False
         # The next pod joins the same network.
-        await runtime.ensure(web(test_image, a))
-        assert [n["Id"] for n in our_networks(docker_client, runtime.deployment_id)] == [
+        await shared.ensure(web(test_image, a))
+        assert [n["Id"] for n in our_networks(docker_client, shared.deployment_id)] == [
             network["Id"]
         ]
 
     async def test_a_shared_network_removed_behind_the_runtime_s_back_is_made_again(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+        self, shared: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
-        await runtime.ensure(web(test_image))
-        await runtime.remove(KEY)
-        (network,) = our_networks(docker_client, runtime.deployment_id)
+        await shared.ensure(web(test_image))
+        await shared.remove(KEY)
+        (network,) = our_networks(docker_client, shared.deployment_id)
         docker_client.api.remove_network(network["Id"])
         with pytest.raises(TemporaryError):  # the remembered id is gone: forgotten
-            await runtime.ensure(web(test_image))
-        state = (await runtime.ensure(web(test_image))).state  # the command's retry
+            await shared.ensure(web(test_image))
+        state = (await shared.ensure(web(test_image))).state  # the command's retry
         assert await get_when_ready(state.published[5000])
-        (again,) = our_networks(docker_client, runtime.deployment_id)
+        (again,) = our_networks(docker_client, shared.deployment_id)
         assert again["Id"] != network["Id"]
 
     async def test_a_foreign_network_with_the_shared_name_is_left_alone(
-        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+        self, shared: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
-        name = shared_network_name(runtime.deployment_id)
+        name = shared_network_name(shared.deployment_id)
         foreign = docker_client.api.create_network(name, driver="bridge")
         try:
             with pytest.raises(PermanentError, match=r"network .* left untouched"):
-                await runtime.ensure(web(test_image))
-            assert await runtime.inspect(KEY) is None
+                await shared.ensure(web(test_image))
+            assert await shared.inspect(KEY) is None
             assert docker_client.api.inspect_network(name)["Id"] == foreign["Id"]
         finally:
             docker_client.api.remove_network(foreign["Id"])
@@ -216,17 +225,17 @@ class TestSharedNetwork:
     async def test_a_pod_made_in_per_pod_mode_is_kept_and_its_network_removed_with_it(
         self,
         per_pod: DockerRuntime,
-        runtime: DockerRuntime,
+        shared: DockerRuntime,
         test_image: str,
         docker_client: docker.DockerClient,
     ) -> None:
         state = (await per_pod.ensure(web(test_image))).state
         before = docker_client.api.inspect_container(state.name)["Id"]
-        result = await runtime.ensure(web(test_image))  # the mode switched to shared
+        result = await shared.ensure(web(test_image))  # the mode switched to shared
         assert result.action == "adopted"
         assert docker_client.api.inspect_container(state.name)["Id"] == before
-        assert await runtime.remove(KEY) is True
-        assert our_networks(docker_client, runtime.deployment_id) == []
+        assert await shared.remove(KEY) is True
+        assert our_networks(docker_client, shared.deployment_id) == []
 
 
 class TestPerPodNetwork:

@@ -257,7 +257,7 @@ def test_other_start_errors_pass_unchanged() -> None:
 
 
 class TestRuntimeModes:
-    def test_the_mode_must_be_shared_or_per_pod(self) -> None:
+    def test_an_unknown_mode_is_refused(self) -> None:
         with pytest.raises(ValueError, match="network_mode"):
             DockerRuntime("local", client=object(), network_mode="bridge")
 
@@ -265,34 +265,16 @@ class TestRuntimeModes:
         with pytest.raises(ValueError, match="per-pod"):
             DockerRuntime("local", client=object(), network_pool=2)
 
-    @pytest.mark.parametrize("mode", ["shared", "per-pod"])
-    def test_a_container_on_either_mode_s_network_is_isolated(self, mode: str) -> None:
-        from services.common.runtime.types import PodKey
-
-        runtime = DockerRuntime("local", client=object(), network_mode=mode)
-        try:
-            key = PodKey("dev", "web1")
-
-            def on(*names: str) -> dict[str, Any]:
-                return {"NetworkSettings": {"Networks": {name: {} for name in names}}}
-
-            assert runtime._isolated(key, on(NAME))
-            assert runtime._isolated(key, on("pods-local-dev-web1"))
-            assert runtime._isolated(key, on("pods-local.pool.0123"))
-            assert not runtime._isolated(key, on("bridge"))
-            assert not runtime._isolated(key, on(NAME, "bridge"))
-            assert not runtime._isolated(key, on("pods-local-dev-web2"))
-        finally:
-            runtime.close()
-
 
 class TestSettings:
-    def test_the_default_mode_is_shared_and_keeps_no_warm_networks(self) -> None:
-        settings = Settings.from_env({"PODS_DEPLOYMENT_ID": "local"})
+    def test_the_shared_mode_keeps_no_warm_networks(self) -> None:
+        settings = Settings.from_env(
+            {"PODS_DEPLOYMENT_ID": "local", "PODS_DOCKER_NETWORK_MODE": "shared"}
+        )
         runtime = runtime_from_settings(settings, creates=True)
         assert isinstance(runtime, DockerRuntime)
         try:
-            assert runtime._shared is not None and runtime._shared.name == NAME
+            assert runtime._choice._shared is not None and runtime._choice._shared.name == NAME
             assert runtime._pool.size == 0  # PODS_DOCKER_NETWORK_POOL (2) is per-pod only
         finally:
             runtime.close()
@@ -307,7 +289,7 @@ class TestSettings:
         runtime = runtime_from_settings(settings, creates=True)
         assert isinstance(runtime, DockerRuntime)
         try:
-            assert runtime._shared is None and runtime._pool.size == 2
+            assert runtime._choice._shared is None and runtime._pool.size == 2
         finally:
             runtime.close()
 

@@ -14,8 +14,10 @@ outside world.
 
 A third mode, `default-bridge` (default_bridge.py), makes no network at all: pods go onto the
 engine's default bridge, which must have inter-container traffic off (dockerd --icc=false).
+The default mode, `auto`, takes the default bridge while it isolates and the shared one
+otherwise (network_choice.py).
 
-The default mode (`shared`, shared_network.py) puts all of a deployment's pods on one such
+The `shared` mode (shared_network.py) puts all of a deployment's pods on one such
 bridge: isolation then rests on ICC being off. It replaced one bridge per pod because making
 and removing a bridge for every pod is engine work that serializes (a burst of 30 took 2.22
 times as long as 30 `docker run`s against 1.62 shared; BENCHMARKS.md) and Docker's default

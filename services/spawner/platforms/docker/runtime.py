@@ -10,15 +10,12 @@ TemporaryError and PermanentError.
 The pure translations (spec -> SDK arguments, SDK data -> our records) are translate.py's;
 the event stream and exec threads are sessions.py's.
 
-Isolation (network.py explains it): by default (`network_mode` "shared") every pod container
-joins the deployment's one bridge, on which inter-container traffic is off (shared_network.py);
-in "per-pod" mode each runs alone on a bridge of its own, created before the container and
-removed with it, or, with a `network_pool`, taken from a few warm networks made ahead
-(network_pool.py) and given back when the container goes; in "default-bridge" mode all run on
-the engine's default bridge, which must have inter-container traffic off (default_bridge.py).
-A container of ours on any other network (made by an earlier version) is replaced; one on a
-network of another mode is kept, so switching modes restarts no pod (except onto the default
-bridge, which no other mode keeps), and a pod's own network is removed with it in all. Every
+Isolation (network.py explains it; network_choice.py picks the network): by default
+(`network_mode` "auto") every pod container joins the engine's default bridge while the engine
+keeps inter-container traffic off there, else the deployment's one bridge, on which it is off
+(shared_network.py); "shared", "per-pod" (a bridge of its own per pod, or a warm one) and
+"default-bridge" fix the choice. A container of ours on any other network (made by an earlier
+version) is replaced, and a pod's own network is removed with it in all modes. Every
 container is hardened as platforms/hardening.py describes: no new privileges, all
 capabilities dropped but the few an image needs to step down from root, a pids limit, never
 privileged, only named volumes.
@@ -69,12 +66,11 @@ from services.common.runtime.types import (
     RuntimeEvent,
 )
 from services.spawner.platforms.docker.copy_in import put_file
-from services.spawner.platforms.docker.default_bridge import DEFAULT_BRIDGE, DefaultBridge
 from services.spawner.platforms.docker.errors import translated_docker_errors
-from services.spawner.platforms.docker.network import PodNetworks, network_name
-from services.spawner.platforms.docker.network_pool import NetworkPool, is_pool_network
+from services.spawner.platforms.docker.network import PodNetworks
+from services.spawner.platforms.docker.network_choice import NETWORK_MODES, NetworkChoice
+from services.spawner.platforms.docker.network_pool import NetworkPool
 from services.spawner.platforms.docker.sessions import EventPump, ExecSession, kill_exec
-from services.spawner.platforms.docker.shared_network import SharedNetwork, shared_network_name
 from services.spawner.platforms.docker.translate import (
     Attrs,
     create_kwargs,
@@ -92,7 +88,6 @@ T = TypeVar("T")
 NAME_TAKEN_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
-NETWORK_MODES = ("shared", "per-pod", "default-bridge")
 LIFECYCLE_WORKERS = 32  # engine calls of ensure/remove/inspect/list/logs in flight at once
 EXEC_KILL_GRACE = 5.0  # seconds for a killed command's output to end before it is closed
 EXEC_START_WAIT = 5.0  # seconds to wait for a just-started exec to report its pid
@@ -127,13 +122,14 @@ class DockerRuntime:
         exec_workers: int = 32,
         lifecycle_workers: int = LIFECYCLE_WORKERS,
         pids_limit: int = DEFAULT_PIDS_LIMIT,
-        network_mode: str = "shared",
+        network_mode: str = "auto",
         network_subnet: str = "",
         network_pool: int = 0,
     ) -> None:
-        """`network_mode`: "shared" (one bridge for the deployment's pods, on `network_subnet`
-        when given), "per-pod" or "default-bridge"; `network_pool`: per-pod only, how many
-        warm networks to keep ready (0: a network is created for each pod with its container)."""
+        """`network_mode`: one of network_choice.NETWORK_MODES ("auto", "shared", "per-pod",
+        "default-bridge"); `network_subnet`: the shared network's, when it is made;
+        `network_pool`: per-pod only, how many warm networks to keep ready (0: a network is
+        created for each pod with its container)."""
         self.deployment_id = validate_slug("deployment id", deployment_id)
         if network_mode not in NETWORK_MODES:
             raise ValueError(f"network_mode must be one of {NETWORK_MODES}, got {network_mode!r}")
@@ -158,15 +154,9 @@ class DockerRuntime:
         self._kill_pool = ThreadPoolExecutor(2, thread_name_prefix="exec-kill")
         self._pool = NetworkPool(self.deployment_id, lambda: self._docker().api, network_pool)
         self._pool.start()
-        self._shared = (
-            SharedNetwork(self.deployment_id, lambda: self._docker().api, network_subnet)
-            if network_mode == "shared"
-            else None
+        self._choice = NetworkChoice(
+            self.deployment_id, lambda: self._docker().api, network_mode, self._pool, network_subnet
         )
-        self._bridge = (
-            DefaultBridge(lambda: self._docker().api) if network_mode == "default-bridge" else None
-        )
-        self._per_pod = network_mode == "per-pod"  # a network of its own (or a warm one) per pod
 
     def close(self) -> None:
         """Closes the SDK client if this runtime created it (a client passed in is left open).
@@ -341,7 +331,7 @@ class DockerRuntime:
                 "it is left untouched"
             )
         changed = state_from_attrs(spec.key, attrs).spec_hash != spec.spec_hash
-        if changed or not self._isolated(spec.key, attrs):
+        if changed or not self._choice.keeps(spec.key, attrs):
             self._remove_container(attrs)
             return self._create_and_start(spec, "replaced")
         if attrs["State"]["Status"] == Phase.CREATED:
@@ -349,47 +339,15 @@ class DockerRuntime:
             return EnsureResult("started", self._state(spec.key, attrs["Id"]))
         return EnsureResult("adopted", state_from_attrs(spec.key, attrs))
 
-    def _isolated(self, key: PodKey, attrs: Attrs) -> bool:
-        """Whether the container is on one network of ours alone: the shared one, the pod's own,
-        a warm one, or (default-bridge mode) the engine's default bridge while it isolates."""
-        names = list((attrs.get("NetworkSettings") or {}).get("Networks") or {})
-        if self._bridge and names == [DEFAULT_BRIDGE]:
-            return self._bridge.isolates()
-        if len(names) == 1 and is_pool_network(self.deployment_id, names[0]):
-            return True
-        own = network_name(self.deployment_id, key)
-        return names in ([own], [shared_network_name(self.deployment_id)])
-
-    def _warm_networks(self, attrs: Attrs) -> list[str]:
-        """Ids of the warm networks the container is attached to."""
-        networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
-        return [
-            str(n.get("NetworkID"))
-            for name, n in networks.items()
-            if is_pool_network(self.deployment_id, name) and n.get("NetworkID")
-        ]
-
     def _create_and_start(self, spec: ContainerSpec, action: str) -> EnsureResult:
-        warm = self._pool.take() if self._per_pod else None
-        if self._bridge:
-            network_id = self._bridge.ensure()
-        elif self._shared:
-            network_id = self._shared.ensure()
-        else:
-            network_id = warm or self._networks().ensure(spec.key)
-        kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, network_id)
+        placement = self._choice.place(spec.key)
+        kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, placement.network)
         try:
             container = self._docker().containers.create(**kwargs)
         except Exception as exc:
-            if warm is not None:  # unused: back to the pool
-                self._pool.give_back(warm)
-            elif isinstance(exc, docker.errors.ImageNotFound):
-                if self._per_pod:
-                    self._networks().remove(spec.key)  # a pod in ERROR holds no address space
-            elif self._shared and isinstance(exc, docker.errors.NotFound):
-                self._shared.forget()  # the network was removed behind our back
+            self._choice.create_failed(spec.key, placement, exc)
             self._raise_create_error(spec, exc)
-        with self._shared.starting(container.id) if self._shared else contextlib.nullcontext():
+        with self._choice.starting(placement, container.id):
             self._docker().api.start(container.id)
         return EnsureResult(action, self._state(spec.key, container.id))
 
@@ -416,7 +374,7 @@ class DockerRuntime:
     def _remove_container(self, attrs: Attrs) -> bool:
         """Removes the container, then gives its warm network (if any) back to the pool."""
         removed = self._remove_id(attrs["Id"])
-        for network_id in self._warm_networks(attrs):
+        for network_id in self._choice.warm_networks(attrs):
             self._pool.give_back(network_id)
         return removed
 

@@ -1,6 +1,7 @@
-"""The deployment's one shared pod network (`PODS_DOCKER_NETWORK_MODE=shared`, the default):
-a bridge that every pod container of the deployment joins, made on first use and never removed
-with a pod. Called by runtime.DockerRuntime (in its worker threads, blocking SDK calls).
+"""The deployment's one shared pod network (`PODS_DOCKER_NETWORK_MODE=shared`, and `auto`, the
+default, where the engine's default bridge lets containers talk): a bridge that every pod
+container of the deployment joins, made on first use and never removed with a pod. Called
+by runtime.DockerRuntime (in its worker threads, blocking SDK calls).
 
 Why one bridge and not one per pod (network.py explains the isolation both give): no bridge
 is made or removed per pod (engine work that serializes, which bursts of creates felt most),
