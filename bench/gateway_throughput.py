@@ -26,6 +26,9 @@ request:
   direct          plain HTTP to the published port
   gateway         HTTPS to the pods port (SNI and Host <pod>.pods.localhost, certificate
                   verified against the dev CA), keep-alive to Envoy
+  bare Envoy      the same to a bare Envoy (bench/_bare_envoy.py: one TLS listener, one
+                  route to the pod's published port, no access log): the floor of any
+                  Envoy-based gateway, so gateway / bare Envoy is what our configuration costs
 
 Prints transactions (requests) per second, p50/p99 latency, ratios to the direct path (and
 for PostgreSQL to direct TLS), the CPU use of the STARTTLS router, of Envoy and of the whole
@@ -38,14 +41,11 @@ Usage: python bench/gateway_throughput.py [--seconds S] [--clients N] [--scale K
 from __future__ import annotations
 
 import argparse
-import http.client
 import multiprocessing
 import os
 import random
 import re
 import shutil
-import socket
-import ssl
 import subprocess
 import time
 import uuid
@@ -56,8 +56,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
+from _bare_envoy import bare_envoy
 from _common import RestClient, Stack, machine, percentile, running_stack
 from _cpu import children_cpu_seconds, container_cpu_seconds, cpu_seconds
+from _http_load import MAX_OPS, HttpTarget, http_worker
 
 DOMAIN = "pods.localhost"
 PGBENCH = next(
@@ -69,7 +71,6 @@ PGBENCH = next(
     None,
 )
 WARMUP = 2.0  # seconds between the workers' start and the measured window
-MAX_OPS = 5_000_000  # per worker: a bound on every loop besides its time
 QUERY = "SELECT abalance FROM pgbench_accounts WHERE aid = %s"
 
 
@@ -119,18 +120,26 @@ class Result:
 
 
 def measure(
-    stack: Stack, rounds: int, paths: list[tuple[str, Callable[[], Result]]], pod: str
+    stack: Stack,
+    rounds: int,
+    paths: list[tuple[str, Callable[[], Result]]],
+    pod: str,
+    bare_envoy_pid: int | None = None,
 ) -> list[Result]:
     """Runs every path once per round (in reverse order every other round, so no path is
     always first), with the CPU use of the STARTTLS router, Envoy, the pod's container, the
     load generator and the whole machine during each run. The CPU time per operation of
     the processes a path involves does not depend on what else the machine runs, unlike
-    the rate when others load the machine."""
+    the rate when others load the machine. A bare Envoy's CPU counts as Envoy's (only one of
+    the two works at a time)."""
     pids = {"router": stack.pid_of("router"), "envoy": stack.pid_of("gateway"), "all": None}
     (container,) = stack.containers(pod)
     meters: dict[str, Callable[[], float]] = {
         p: partial(cpu_seconds, pid) for p, pid in pids.items()
     }
+    if bare_envoy_pid is not None:
+        envoys = (pids["envoy"], bare_envoy_pid)
+        meters["envoy"] = lambda: sum(cpu_seconds(pid) for pid in envoys)
     meters["pod"] = partial(container_cpu_seconds, container.id)
     meters["clients"] = children_cpu_seconds
     results: dict[str, Result] = {}
@@ -178,54 +187,6 @@ def pg_worker(args: tuple[dict[str, Any], int, float, float]) -> tuple[int, list
     finally:
         conn.close()
     return len(latencies), latencies
-
-
-@dataclass(frozen=True)
-class HttpTarget:
-    port: int
-    host: str  # Host header, and SNI when tls
-    cafile: str | None = None  # TLS when set
-
-
-def _http_connect(target: HttpTarget) -> http.client.HTTPConnection:
-    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=10)
-    sock = socket.create_connection(("127.0.0.1", target.port), timeout=10)
-    if target.cafile:
-        context = ssl.create_default_context(cafile=target.cafile)
-        context.set_alpn_protocols(["http/1.1"])
-        conn.sock = context.wrap_socket(sock, server_hostname=target.host)
-    else:
-        conn.sock = sock
-    return conn
-
-
-def http_worker(args: tuple[HttpTarget, float, float]) -> tuple[int, list[float], int]:
-    """GET / until end; latency includes a reconnect when the last answer closed the
-    connection. Returns the count, latencies and connections opened inside the window."""
-    target, start, end = args
-    latencies: list[float] = []
-    connections = 0
-    conn: http.client.HTTPConnection | None = None
-    for _ in range(MAX_OPS):
-        began = time.monotonic()
-        if began >= end:
-            break
-        if conn is None:
-            conn = _http_connect(target)
-            connections += began >= start
-        conn.request("GET", "/", headers={"Host": target.host})
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"GET / on {target}: {response.status}")
-        if response.will_close:
-            conn.close()
-            conn = None
-        if began >= start:
-            latencies.append(time.monotonic() - began)
-    if conn is not None:
-        conn.close()
-    return len(latencies), latencies, connections
 
 
 def run_pg(name: str, conninfo: dict[str, Any], accounts: int, clients: int, secs: float) -> Result:
@@ -391,6 +352,7 @@ def summary(python_pg: list[Result], pgbench: list[Result], http: list[Result]) 
     print(
         f"  HTTPS through the pods port / direct HTTP"
         f" {ratio(http, 'gateway (HTTPS)', 'direct (plain HTTP)'):>12}"
+        f"   / a bare Envoy {ratio(http, 'gateway (HTTPS)', 'bare Envoy (HTTPS)'):>12}"
     )
 
 
@@ -473,16 +435,16 @@ def main() -> None:
             pg_id,
         )
         web_port = published_port(stack, web_id, 5000)
-        web_targets = {
-            "direct (plain HTTP)": HttpTarget(web_port, f"127.0.0.1:{web_port}"),
-            "gateway (HTTPS)": HttpTarget(pods_port, f"{web_id}.{DOMAIN}", cafile),
-        }
-        http_results = measure(
-            stack,
-            rounds,
-            [(n, partial(run_http, n, t, clients, secs)) for n, t in web_targets.items()],
-            web_id,
-        )
+        with bare_envoy(tls_dir, web_port, Path(stack.data_dir)) as (bare_port, bare_pid):
+            web_targets = {
+                "direct (plain HTTP)": HttpTarget(web_port, f"127.0.0.1:{web_port}"),
+                "gateway (HTTPS)": HttpTarget(pods_port, f"{web_id}.{DOMAIN}", cafile),
+                "bare Envoy (HTTPS)": HttpTarget(bare_port, f"{web_id}.{DOMAIN}", cafile),
+            }
+            paths: list[tuple[str, Callable[[], Result]]] = [
+                (n, partial(run_http, n, t, clients, secs)) for n, t in web_targets.items()
+            ]
+            http_results = measure(stack, rounds, paths, web_id, bare_pid)
         print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     print(
