@@ -1,10 +1,12 @@
 """The reads every call on one pod makes (Sessions.read: the pod and the caller's grant, the
-pod's logs) take one query each on the same committed data as any other session: nothing is
+pod alone as the spawner and health read it, the pod's logs) take one query each, in one trip
+to a reader thread on SQLite, on the same committed data as any other session: nothing is
 cached, so a revoked grant or a deleted pod is refused by the very next call, whichever
 process wrote it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,12 +26,15 @@ KEY = PodKey("dev", "mypod")
 
 
 @contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements any engine of this process runs inside the block."""
+def statements(threads: list[str] | None = None) -> Iterator[list[str]]:
+    """The SQL statements any engine of this process runs inside the block (and in `threads`
+    the names of the threads that ran them)."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement.split()[0].upper())
+        if threads is not None:
+            threads.append(threading.current_thread().name)
 
     event.listen(Engine, "before_cursor_execute", record)
     try:
@@ -55,6 +60,20 @@ async def test_a_pod_and_a_grant_are_one_select(store: Repositories) -> None:
         found = await store.pods.pod_and_level(KEY, "bob")
     assert found is not None and found[1] is Level.READ
     assert [s for s in seen if s == "SELECT"] == ["SELECT"]
+
+
+async def test_the_pod_alone_is_one_select_in_one_trip_to_a_reader_thread(
+    store: Repositories,
+) -> None:
+    await _create(store)
+    threads: list[str] = []
+    with statements(threads) as seen:
+        found = await store.pods.get_pod(KEY)
+    assert found is not None and found.key == KEY and found.owner == "alice"
+    assert [s for s in seen if s == "SELECT"] == ["SELECT"]
+    if store.engine.dialect.name == "sqlite":  # on a reader thread, not in an AsyncSession
+        assert all(t.startswith("db-read") for t in threads), threads
+    assert await store.pods.get_pod(PodKey("dev", "nosuchpod")) is None
 
 
 async def test_a_revoked_grant_and_a_deleted_pod_show_at_the_next_read(
@@ -87,8 +106,13 @@ async def test_what_another_process_writes_is_read_at_once(tmp_path: Path) -> No
         await other.grants.delete_permission(KEY, "bob")
         found = await api.pods.pod_and_level(KEY, "bob")
         assert found is not None and found[1] is None
+        deleting = await other.pods.request_deletion(KEY, NOW)
+        assert deleting is not None
+        found_pod = await api.pods.get_pod(KEY)
+        assert found_pod is not None and found_pod.deletion_requested
         await other.pod_state.remove_pod(KEY)
         assert await api.pods.pod_and_level(KEY, "alice") is None
+        assert await api.pods.get_pod(KEY) is None
     finally:
         await api.close()
         await other.close()

@@ -52,6 +52,11 @@ POD_AND_LEVEL = (
     )
     .where(_PODS.c.tenant_id == bindparam("tenant_id"), _PODS.c.pod_id == bindparam("pod_id"))
 )
+# The pod alone, built once: every reconcile step of the spawner and every observation of
+# health starts with it.
+POD_BY_KEY = select(*_PODS.columns).where(
+    _PODS.c.tenant_id == bindparam("tenant_id"), _PODS.c.pod_id == bindparam("pod_id")
+)
 
 
 class PodRepository:
@@ -133,9 +138,15 @@ class PodRepository:
             return pod_record(row)
 
     async def get_pod(self, key: PodKey) -> PodRecord | None:
-        async with self._session() as session:
-            row = await get_row(session, key)
-            return pod_record(row) if row else None
+        """The pod, or None; one trip to the database (Sessions.read), as pod_and_level."""
+        params = {"tenant_id": key.tenant_id, "pod_id": key.pod_id}
+
+        def read(session: Session) -> PodRecord | None:
+            found = session.connection().execute(POD_BY_KEY, params).first()
+            # A Core row of the pods table has the attributes of a PodRow (same names).
+            return None if found is None else pod_record(cast(PodRow, found))
+
+        return await self._session.read(read)
 
     async def list_pods(self, tenant_id: str, owner: str | None = None) -> list[PodRecord]:
         """Pods of a tenant (of one owner if given), ordered by pod_id."""
