@@ -16,7 +16,9 @@ import asyncio
 import os
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import _common  # noqa: F401  (makes the repo importable)
@@ -39,9 +41,9 @@ async def measure(calls: int, rounds: int, read: str) -> tuple[float, float]:
             await store.pods.create_pod(
                 key, owner="alice", spec=spec, credentials_encrypted=None, now=now
             )
-            reads = {
-                "pod_and_level": lambda: store.pods.pod_and_level(key, "alice"),
-                "get_pod": lambda: store.pods.get_pod(key),
+            reads: dict[str, Callable[[], Awaitable[object]]] = {
+                "pod_and_level": partial(store.pods.pod_and_level, key, "alice"),
+                "get_pod": partial(store.pods.get_pod, key),
             }
             once = reads[read]
             for _ in range(200):
