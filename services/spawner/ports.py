@@ -26,7 +26,7 @@ class AppliedState(Protocol):
     """What the spawner records after acting on a pod."""
 
     async def mark_applied(
-        self, key: PodKey, generation: int, action: str, now: datetime
+        self, key: PodKey, generation: int, action: str, now: datetime, *, runs_kept: int = 0
     ) -> bool: ...
 
     async def mark_failed(
@@ -44,12 +44,6 @@ class AppliedState(Protocol):
     async def finish_restart(self, key: PodKey, generation: int, now: datetime) -> None: ...
 
 
-class LogRuns(Protocol):
-    """A new container starts a new log run."""
-
-    async def start_log_run(self, key: PodKey, runs_kept: int) -> None: ...
-
-
 class SpawnerStore(Protocol):
     """The repositories the reconcile loop uses."""
 
@@ -58,6 +52,3 @@ class SpawnerStore(Protocol):
 
     @property
     def pod_state(self) -> AppliedState: ...
-
-    @property
-    def logs(self) -> LogRuns: ...

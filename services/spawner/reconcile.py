@@ -120,10 +120,13 @@ class Reconciler:
         if 0 < record.observed_generation < record.generation:  # a pod that ran before
             await self._clear_finished_run(record.key)
         result = await self._ensure(record)
-        if result.action in ("created", "replaced"):
-            await self._store.logs.start_log_run(record.key, LOG_RUNS_KEPT)
+        new_container = result.action in ("created", "replaced")  # a new log run, same write
         await self._store.pod_state.mark_applied(
-            record.key, record.generation, result.action, self._clock()
+            record.key,
+            record.generation,
+            result.action,
+            self._clock(),
+            runs_kept=LOG_RUNS_KEPT if new_container else 0,
         )
         # A replayed command adopts what is there: logged only when something changed.
         level = logging.DEBUG if result.action == "adopted" else logging.INFO

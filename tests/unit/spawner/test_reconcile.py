@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import Engine, event
 
 from services.common.db.database import Repositories
 from services.common.outcomes import Done, Failed, Retry, TemporaryError
@@ -71,6 +73,32 @@ async def test_a_requested_pod_gets_one_container_and_becomes_creating(
     assert len(await runtime.list_managed()) == 1
     pod = await store.pods.get_pod(KEY)
     assert pod is not None and pod.status is Status.CREATING and pod.observed_generation == 1
+
+
+async def test_a_new_container_s_log_run_and_the_applied_mark_are_one_write(
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    """One write transaction after the container is made, not two: the spawner's writes
+    compete with health's for the database just when the pod starts."""
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    writes: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN IMMEDIATE"):
+            writes.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        assert await r.reconcile(KEY) == Done("created")
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert len(writes) == 1
+    pod = await store.pods.get_pod(KEY)
+    assert pod is not None and pod.run == 1 and pod.status is Status.CREATING
+    assert await r.reconcile(KEY) == Done("adopted")
+    pod = await store.pods.get_pod(KEY)
+    assert pod is not None and pod.run == 1  # an adopted container keeps its run
 
 
 async def test_template_credentials_reach_the_container_environment(

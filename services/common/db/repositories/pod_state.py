@@ -30,12 +30,18 @@ class PodStateRepository:
     def __init__(self, sessions: Sessions) -> None:
         self._session = sessions
 
-    async def mark_applied(self, key: PodKey, generation: int, action: str, now: datetime) -> bool:
-        """Records that the runtime applied `generation`; moves REQUESTED to CREATING."""
+    async def mark_applied(
+        self, key: PodKey, generation: int, action: str, now: datetime, *, runs_kept: int = 0
+    ) -> bool:
+        """Records that the runtime applied `generation`; moves REQUESTED to CREATING. With
+        `runs_kept` (a new container: created or replaced) its output starts a new log run in
+        the same transaction, keeping the newest `runs_kept` runs (logs.new_log_run)."""
         async with self._session.begin() as session:
             row = await get_row(session, key)
             if row is None or row.deletion_requested:
                 return False
+            if runs_kept:
+                await new_log_run(session, row, runs_kept)
             if row.observed_generation < generation:
                 row.observed_generation = generation
             if row.status == Status.REQUESTED.value:
