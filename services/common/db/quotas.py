@@ -18,11 +18,18 @@ import contextlib
 from dataclasses import fields, replace
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from services.common.db.models import PodRow, SnapshotRow, UserQuotaRow, VolumeRow
+from services.common.db.sessions import Sessions
 from services.common.quotas_model import Quota, QuotaExceededError, QuotaView, over_quota
+
+_QUOTAS = UserQuotaRow.__table__
+QUOTA_ROW = select(_QUOTAS.c.id).where(
+    _QUOTAS.c.tenant_id == bindparam("tenant_id"), _QUOTAS.c.username == bindparam("username")
+)
 
 
 async def lock_user(session: Any, tenant_id: str, username: str) -> None:
@@ -36,16 +43,16 @@ async def lock_user(session: Any, tenant_id: str, username: str) -> None:
     )
 
 
-async def ensure_row(sessions: Any, tenant_id: str, username: str) -> None:
+async def ensure_row(sessions: Sessions, tenant_id: str, username: str) -> None:
     """Creates the user's quota row if missing (its own transaction; a concurrent creator
-    winning is fine)."""
-    async with sessions() as session:
-        exists = await session.scalar(
-            select(UserQuotaRow.id).where(
-                UserQuotaRow.tenant_id == tenant_id, UserQuotaRow.username == username
-            )
-        )
-    if exists is not None:
+    winning is fine). Looking for it is one trip to the database (Sessions.read): every
+    quota-consuming write, such as each create, asks first."""
+    params = {"tenant_id": tenant_id, "username": username}
+
+    def exists(session: Session) -> bool:
+        return session.connection().execute(QUOTA_ROW, params).first() is not None
+
+    if await sessions.read(exists):
         return
     with contextlib.suppress(IntegrityError):
         async with sessions.begin() as session:

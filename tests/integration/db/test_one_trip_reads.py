@@ -1,8 +1,8 @@
 """The reads every call on one pod makes (Sessions.read: the pod and the caller's grant, the
-pod alone as the spawner and health read it, the pod's logs) take one query each, in one trip
-to a reader thread on SQLite, on the same committed data as any other session: nothing is
-cached, so a revoked grant or a deleted pod is refused by the very next call, whichever
-process wrote it."""
+pod alone as the spawner and health read it, the pod's logs, the owner's quota row before a
+create) take one query each, in one trip to a reader thread on SQLite, on the same committed
+data as any other session: nothing is cached, so a revoked grant or a deleted pod is refused
+by the very next call, whichever process wrote it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
+from services.common.db import quotas
 from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
 from services.common.pods_model import Level, PodSpec, RequestedStatus
@@ -74,6 +75,18 @@ async def test_the_pod_alone_is_one_select_in_one_trip_to_a_reader_thread(
     if store.engine.dialect.name == "sqlite":  # on a reader thread, not in an AsyncSession
         assert all(t.startswith("db-read") for t in threads), threads
     assert await store.pods.get_pod(PodKey("dev", "nosuchpod")) is None
+
+
+async def test_an_existing_quota_row_is_found_in_one_trip_and_nothing_is_written(
+    store: Repositories,
+) -> None:
+    await quotas.ensure_row(store.sessions, "dev", "alice")  # made: the first create's
+    threads: list[str] = []
+    with statements(threads) as seen:
+        await quotas.ensure_row(store.sessions, "dev", "alice")  # every later create's
+    assert [s for s in seen if s in ("SELECT", "INSERT", "UPDATE")] == ["SELECT"]
+    if store.engine.dialect.name == "sqlite":  # on a reader thread, not in an AsyncSession
+        assert all(t.startswith("db-read") for t in threads), threads
 
 
 async def test_a_revoked_grant_and_a_deleted_pod_show_at_the_next_read(
