@@ -16,15 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from _common import free_port
+
 from gateway.envoy_binary import find_envoy
+from tests.ports import release_port
 
 TYPES = "type.googleapis.com/envoy.extensions."
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(port: int, tls_dir: Path, upstream_port: int) -> dict[str, Any]:
@@ -94,7 +91,7 @@ def _config(port: int, tls_dir: Path, upstream_port: int) -> dict[str, Any]:
 @contextmanager
 def bare_envoy(tls_dir: Path, upstream_port: int, work_dir: Path) -> Iterator[tuple[int, int]]:
     """Runs the bare Envoy until the block ends; yields (its port, its pid)."""
-    port = _free_port()
+    port = free_port()  # leased (tests/ports.py): no other process is handed it meanwhile
     config = work_dir / "bare-envoy.json"
     config.write_text(json.dumps(_config(port, tls_dir, upstream_port)))
     command = [str(find_envoy()), "-c", str(config), "--base-id", str(port), "-l", "warning"]
@@ -113,3 +110,4 @@ def bare_envoy(tls_dir: Path, upstream_port: int, work_dir: Path) -> Iterator[tu
     finally:
         process.terminate()
         process.wait(timeout=30)
+        release_port(port)

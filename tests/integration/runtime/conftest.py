@@ -109,10 +109,17 @@ def remove_deployment(client: docker.DockerClient, deployment_id: str) -> None:
             client.api.remove_network(network["Id"])
 
 
-@pytest.fixture
-def runtime(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[DockerRuntime]:
-    """A runtime with its own SDK client (created lazily, as in the services)."""
-    runtime = DockerRuntime(deployment_id)
+def runtime_in(
+    docker_client: docker.DockerClient, deployment_id: str, network_mode: str = "auto"
+) -> Iterator[DockerRuntime]:
+    """A fixture's runtime in `network_mode`, closed and its deployment removed after."""
+    runtime = DockerRuntime(deployment_id, network_mode=network_mode)
     yield runtime
     runtime.close()
     remove_deployment(docker_client, deployment_id)
+
+
+@pytest.fixture
+def runtime(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[DockerRuntime]:
+    """A runtime with its own SDK client (created lazily, as in the services)."""
+    yield from runtime_in(docker_client, deployment_id)

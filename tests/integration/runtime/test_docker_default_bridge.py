@@ -18,7 +18,7 @@ from services.common.runtime.types import PodKey
 from services.spawner.platforms.docker.default_bridge import DEFAULT_BRIDGE, icc_is_off
 from services.spawner.platforms.docker.runtime import DockerRuntime
 
-from .conftest import remove_deployment
+from .conftest import runtime_in
 from .test_docker_isolation import SIDE, address, fetch, our_networks, two_ports
 from .test_docker_network_pool import networks_of
 from .test_docker_runtime import get_when_ready, web
@@ -36,10 +36,7 @@ def bridge_mode(
         "this engine's default bridge lets containers talk: restart dockerd with --icc=false "
         "(scripts/setup starts it so)"
     )
-    runtime = DockerRuntime(deployment_id, network_mode=request.param)
-    yield runtime
-    runtime.close()
-    remove_deployment(docker_client, deployment_id)
+    yield from runtime_in(docker_client, deployment_id, request.param)
 
 
 async def test_pods_on_the_default_bridge_cannot_reach_each_other_and_the_gateway_reaches_both(

@@ -24,7 +24,7 @@ from services.spawner.platforms.docker.runtime import DockerRuntime
 from services.spawner.platforms.docker.shared_network import shared_network_name
 from services.spawner.platforms.hardening import ROOT_STEP_DOWN_CAPABILITIES
 
-from .conftest import remove_deployment
+from .conftest import remove_deployment, runtime_in
 from .test_docker_runtime import KEY, get_when_ready, shell, wait_for, web
 
 pytestmark = pytest.mark.docker
@@ -69,19 +69,13 @@ def address(client: docker.DockerClient, deployment_id: str, key: PodKey) -> str
 @pytest.fixture
 def per_pod(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[DockerRuntime]:
     """A runtime in the per-pod network mode (a bridge of its own for each pod)."""
-    runtime = DockerRuntime(deployment_id, network_mode="per-pod")
-    yield runtime
-    runtime.close()
-    remove_deployment(docker_client, deployment_id)
+    yield from runtime_in(docker_client, deployment_id, "per-pod")
 
 
 @pytest.fixture
 def shared(docker_client: docker.DockerClient, deployment_id: str) -> Iterator[DockerRuntime]:
     """A runtime in the shared network mode (one bridge for all of the deployment's pods)."""
-    runtime = DockerRuntime(deployment_id, network_mode="shared")
-    yield runtime
-    runtime.close()
-    remove_deployment(docker_client, deployment_id)
+    yield from runtime_in(docker_client, deployment_id, "shared")
 
 
 @pytest.fixture(params=["shared", "per-pod"])
@@ -89,10 +83,7 @@ def either(
     request: pytest.FixtureRequest, docker_client: docker.DockerClient, deployment_id: str
 ) -> Iterator[DockerRuntime]:
     """A runtime in each network mode in turn."""
-    runtime = DockerRuntime(deployment_id, network_mode=request.param)
-    yield runtime
-    runtime.close()
-    remove_deployment(docker_client, deployment_id)
+    yield from runtime_in(docker_client, deployment_id, request.param)
 
 
 def assert_a_pod_network(network: dict[str, Any]) -> None:

@@ -133,24 +133,23 @@ class TestOtherModes:
         assert [n["name"] for n in engine.created] == ["pods-local-dev-web1"]
 
 
-class TestFailedCreates:
-    def test_a_vanished_shared_network_is_forgotten_and_looked_up_again(self) -> None:
-        engine = Engine("true")
-        networks = choice(engine, "auto")
-        placement = networks.place(KEY)
-        listings = engine.listings
-        networks.create_failed(KEY, placement, docker.errors.NotFound("network gone"))
-        networks.place(KEY)
-        assert engine.listings == listings + 1
-
-    def test_a_missing_image_keeps_the_shared_network(self) -> None:
-        engine = Engine("true")
-        networks = choice(engine, "auto")
-        placement = networks.place(KEY)
-        listings = engine.listings
-        networks.create_failed(KEY, placement, docker.errors.ImageNotFound("no image"))
-        networks.place(KEY)
-        assert engine.listings == listings
+@pytest.mark.parametrize(
+    ("failure", "looked_up_again"),
+    [
+        (docker.errors.NotFound("network gone"), 1),  # forgotten: looked up again
+        (docker.errors.ImageNotFound("no image"), 0),  # the shared network is kept
+    ],
+)
+def test_a_failed_create_forgets_the_shared_network_only_when_it_vanished(
+    failure: Exception, looked_up_again: int
+) -> None:
+    engine = Engine("true")
+    networks = choice(engine, "auto")
+    placement = networks.place(KEY)
+    listings = engine.listings
+    networks.create_failed(KEY, placement, failure)
+    networks.place(KEY)
+    assert engine.listings == listings + looked_up_again
 
 
 class TestDefaults:

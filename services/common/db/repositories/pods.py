@@ -38,6 +38,7 @@ from services.common.storage.types import VolumeKey
 
 _PODS = PodRow.__table__
 _GRANTS = PodPermissionRow.__table__
+_ONE_POD = and_(_PODS.c.tenant_id == bindparam("tenant_id"), _PODS.c.pod_id == bindparam("pod_id"))
 # The pod and the user's level on it (NULL: no grant), built once: GetPod and every other call
 # on one pod run it (Core, not ORM: no query building or ORM loading per call).
 POD_AND_LEVEL = (
@@ -50,13 +51,11 @@ POD_AND_LEVEL = (
             _GRANTS.c.username == bindparam("username"),
         ),
     )
-    .where(_PODS.c.tenant_id == bindparam("tenant_id"), _PODS.c.pod_id == bindparam("pod_id"))
+    .where(_ONE_POD)
 )
 # The pod alone, built once: every reconcile step of the spawner and every observation of
 # health starts with it.
-POD_BY_KEY = select(*_PODS.columns).where(
-    _PODS.c.tenant_id == bindparam("tenant_id"), _PODS.c.pod_id == bindparam("pod_id")
-)
+POD_BY_KEY = select(*_PODS.columns).where(_ONE_POD)
 
 
 class PodRepository:

@@ -100,7 +100,7 @@ class NetworkChoice:
         """Whether an existing container is on one network of ours alone, where it may stay:
         the shared one, the pod's own, a warm one, or (auto and default-bridge modes) the
         engine's default bridge while it isolates."""
-        names = list((attrs.get("NetworkSettings") or {}).get("Networks") or {})
+        names = list(_attachments(attrs))
         if self._bridge is not None and names == [DEFAULT_BRIDGE]:
             return self._bridge.isolates()
         if len(names) == 1 and is_pool_network(self._deployment_id, names[0]):
@@ -132,8 +132,7 @@ class NetworkChoice:
 
     def warm_networks(self, attrs: Attrs) -> Iterator[str]:
         """Ids of the warm networks a container is attached to."""
-        networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
-        for name, network in networks.items():
+        for name, network in _attachments(attrs).items():
             if is_pool_network(self._deployment_id, name) and network.get("NetworkID"):
                 yield str(network["NetworkID"])
 
@@ -153,3 +152,8 @@ class NetworkChoice:
                     shared_network_name(self._deployment_id),
                 )
         return isolates
+
+
+def _attachments(attrs: Attrs) -> dict[str, Any]:
+    """A container's networks by name, as the engine's inspect reports them."""
+    return dict((attrs.get("NetworkSettings") or {}).get("Networks") or {})
