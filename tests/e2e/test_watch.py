@@ -17,7 +17,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -27,53 +26,11 @@ from services.common.generated.pods.v1 import pod_watch_pb2
 from services.common.generated.pods.v1 import pods_service_pb2_grpc as pb_grpc
 from tests.e2e.conftest import Cleanup, Unique
 from tests.e2e.harness import Stack, eventually
+from tests.e2e.sse import Event, Sse
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
 PROGRESS = ["REQUESTED", "CREATING", "AVAILABLE"]
-
-
-@dataclass(frozen=True)
-class Event:
-    id: str
-    event: str
-    data: dict[str, Any]
-
-
-class Sse:
-    """A Server-Sent Events stream read line by line, as curl -N would."""
-
-    def __init__(self, stack: Stack, path: str, token: str, last_event_id: str = "") -> None:
-        headers = {"X-Tapis-Token": token, "Accept": "text/event-stream"}
-        if last_event_id:
-            headers["Last-Event-ID"] = last_event_id
-        request = urllib.request.Request(stack.url + path, headers=headers)
-        self.response = urllib.request.urlopen(request, timeout=40, context=stack.ssl_context())
-        self.comments = 0
-
-    def next(self) -> Event:
-        fields: dict[str, str] = {}
-        while True:
-            line = self.response.readline().decode()
-            assert line, "the stream ended"
-            if line == "\n" and fields:
-                return Event(fields.get("id", ""), fields["event"], json.loads(fields["data"]))
-            if line.startswith(":"):
-                self.comments += 1
-            elif ": " in line:
-                name, _, value = line.rstrip("\n").partition(": ")
-                fields[name] = value
-
-    def until(self, done: Any, timeout: float = 120) -> list[Event]:
-        events: list[Event] = []
-        deadline = time.monotonic() + timeout
-        while not events or not done(events[-1]):
-            assert time.monotonic() < deadline, events
-            events.append(self.next())
-        return events
-
-    def close(self) -> None:
-        self.response.close()
 
 
 def create(stack: Stack, token: str, pod_id: str, **fields: Any) -> None:
