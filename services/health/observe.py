@@ -38,6 +38,8 @@ def run_end(record: PodRecord, state: ContainerState | None, now: datetime) -> R
         return None
     if record.observed_generation < record.generation or record.ended_run == record.run:
         return None
+    if unrecorded(record, state):
+        return None  # its run is not the pod's yet; the spawner records it, then it counts
     if not is_ended(state):
         return None
     started = (state.started_at if state else None) or record.start_instance_ts
@@ -63,7 +65,8 @@ def observe(record: PodRecord, state: ContainerState | None, ready: bool) -> Obs
         published=dict(state.published),
     )
     if state.phase is Phase.RUNNING:
-        return Observation(Status.AVAILABLE if ready else Status.CREATING, container)
+        serving = ready and not unrecorded(record, state)
+        return Observation(Status.AVAILABLE if serving else Status.CREATING, container)
     if state.phase is Phase.CREATED and state.error:  # its start failed (the spawner's error)
         return Observation(Status.ERROR, container)
     if state.phase in STARTING:
@@ -74,6 +77,13 @@ def observe(record: PodRecord, state: ContainerState | None, ready: bool) -> Obs
     if state.phase is Phase.DEAD:
         return Observation(Status.ERROR, container)
     return None  # removing: the next event tells what follows
+
+
+def unrecorded(record: PodRecord, state: ContainerState | None) -> bool:
+    """The container was made to start a log run the spawner has not recorded yet (it does
+    so right after the engine started it). Until then the pod's run, logs and status belong
+    to its previous container: it is CREATING, not AVAILABLE, however well it answers."""
+    return state is not None and state.run > record.run
 
 
 def _stopping(state: ContainerState | None) -> Observation:

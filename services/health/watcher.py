@@ -155,7 +155,7 @@ class Watcher:
                 await self._record(record, observation)
             await self._note_end(record, state)
         if state is not None:
-            await self._capture_logs(key)
+            await self._capture_logs(key, state)
         return observation
 
     async def _ready(self, record: PodRecord, state: ContainerState | None) -> bool:
@@ -216,9 +216,12 @@ class Watcher:
         self._restart_timers.pop(key, None)
         await self._notifier.request_reconcile(key, "restart due")
 
-    async def _capture_logs(self, key: PodKey) -> None:
+    async def _capture_logs(self, key: PodKey, state: ContainerState) -> None:
+        """Reads the container's new output into the pod's current run; none while the
+        container's own run is not recorded yet (its output would land in the previous
+        container's run): once it is, the read starts from the beginning."""
         position = await self._store.logs.log_position(key)
-        if position is not None:
+        if position is not None and position[0] >= state.run:
             await self._capture_from(key, *position)
 
     async def _capture_from(self, key: PodKey, run: int, cursor: str) -> bool:
@@ -399,14 +402,15 @@ class Watcher:
 
 def _unchanged(probed: PodRecord, now: PodRecord, state: ContainerState) -> bool:
     """The pod is where the prober found it: CREATING (or already AVAILABLE: another
-    observation found it serving first), at the same desired state and run, with `state`'s
+    observation found it serving first), at the same desired state and run (or at the run
+    `state`'s container was made to start: the spawner recorded it meanwhile), with that
     container recorded as its current one. A container that stopped or was replaced since
     has an event of its own, whose observation either took its turn before this one (and
     changed the record) or takes it after (and records what it sees)."""
     return (
         now.status in (Status.CREATING, Status.AVAILABLE)
         and now.generation == probed.generation
-        and now.run == probed.run
+        and now.run in (probed.run, state.run)
         and now.status_requested is probed.status_requested
         and not now.deletion_requested
         and state.started_at is not None

@@ -70,6 +70,7 @@ def build_container_spec(
             compute_queue=spec.compute_queue,
             mounts=mounts,
             read_only_root=spec.read_only_root,
+            run=record.run + 1,  # a container made from this spec starts the pod's next run
         )
     )
 

@@ -110,6 +110,9 @@ class Reconciler:
         return Done("restarted" if restarted else result.action)
 
     async def _ensure(self, record: PodRecord) -> EnsureResult:
+        """Applies the pod's spec. A container made now is labelled with the log run it
+        starts (the pod's next), which is recorded only after the engine started it: health
+        holds it CREATING until then (services/health/observe.py)."""
         credentials = await self._credentials(record)
         spec = build_container_spec(record, credentials, self._deployment_id)
         result = await self._runtime.ensure(spec)
@@ -120,7 +123,9 @@ class Reconciler:
         if 0 < record.observed_generation < record.generation:  # a pod that ran before
             await self._clear_finished_run(record.key)
         result = await self._ensure(record)
-        new_container = result.action in ("created", "replaced")  # a new log run, same write
+        # A new log run, in the same write: for a container made now, or for one an earlier
+        # attempt made (labelled with a run not recorded yet) and this one adopts.
+        new_container = result.action in ("created", "replaced") or result.state.run > record.run
         await self._store.pod_state.mark_applied(
             record.key,
             record.generation,

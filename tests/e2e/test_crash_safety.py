@@ -1,6 +1,6 @@
 """Kill the spawner (SIGKILL) between applying a create and acknowledging its command: the
 command is redelivered to the restarted spawner, which adopts the container, and the pod
-reaches AVAILABLE exactly once with exactly one container."""
+reaches AVAILABLE exactly once with exactly one container, whose log run it records."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from tapipy.tapis import Tapis
 
 from tests.e2e.harness import Stack, start_stack, stop_stack
+from tests.e2e.sse import Sse
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
 
@@ -56,4 +57,12 @@ def test_spawner_killed_mid_create_converges_to_one_available_pod(crashy_stack: 
     action_logs = t.pods.get_pod_logs(pod_id="crashpod").action_logs
     assert sum("status AVAILABLE" in line for line in action_logs) == 1, action_logs
     assert sum("container created" in line for line in action_logs) <= 1, action_logs
+    # The adopted container's run is recorded: its output is the pod's run 1, not output
+    # of no container (run 0, which it stayed in when the restarted spawner only adopted).
+    follow = Sse(stack, "/v3/pods/crashpod/logs?follow=true", stack.token())
+    try:
+        first = follow.next()
+    finally:
+        follow.close()
+    assert (first.event, first.data["run"]) == ("log", 1), first
     t.pods.delete_pod(pod_id="crashpod")

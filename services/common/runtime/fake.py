@@ -80,6 +80,7 @@ class _Container:
             started_at=self.started_at,
             finished_at=self.finished_at,
             published=dict(self.published),
+            run=self.spec.run,
         )
 
 

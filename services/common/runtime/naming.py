@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from services.common.runtime.types import (
     LABEL_DEPLOYMENT,
     LABEL_POD,
+    LABEL_RUN,
     LABEL_SPEC_HASH,
     LABEL_TENANT,
     ContainerSpec,
@@ -65,14 +66,24 @@ def container_name(deployment_id: str, key: PodKey) -> str:
     return f"{full[: MAX_NAME_LENGTH - _HASHED_SUFFIX_LENGTH - 1]}-{digest}"
 
 
-def labels_for(deployment_id: str, key: PodKey, spec_hash: str) -> dict[str, str]:
-    """The labels a pod's container carries: deployment, tenant, pod and spec hash."""
-    return {
+def labels_for(deployment_id: str, key: PodKey, spec_hash: str, run: int = 0) -> dict[str, str]:
+    """The labels a pod's container carries: deployment, tenant, pod, spec hash, and the log
+    run it was made to start (when there is one)."""
+    labels = {
         LABEL_DEPLOYMENT: validate_slug("deployment id", deployment_id),
         LABEL_TENANT: validate_key(key).tenant_id,
         LABEL_POD: key.pod_id,
         LABEL_SPEC_HASH: spec_hash,
     }
+    if run > 0:
+        labels[LABEL_RUN] = str(run)
+    return labels
+
+
+def labelled_run(labels: Mapping[str, object] | None) -> int:
+    """The run in a container's LABEL_RUN; 0 when absent or not a plain positive number."""
+    value = str((labels or {}).get(LABEL_RUN, ""))
+    return int(value) if value.isdigit() and len(value) <= 9 else 0
 
 
 def owned_key(deployment_id: str, labels: Mapping[str, str] | None) -> PodKey | None:

@@ -19,6 +19,10 @@ LABEL_DEPLOYMENT = "org.pods-service.deployment"
 LABEL_TENANT = "org.pods-service.tenant"
 LABEL_POD = "org.pods-service.pod"
 LABEL_SPEC_HASH = "org.pods-service.spec-hash"
+# The pod's log run a container was made to start. The spawner records that run only after
+# the engine started the container; until then health treats the container as not yet the
+# pod's (services/health/observe.py).
+LABEL_RUN = "org.pods-service.run"
 
 
 @dataclass(frozen=True, order=True)
@@ -84,6 +88,9 @@ class ContainerSpec:
     # /tmp and /run); set from the pod's template, off for custom images.
     read_only_root: bool = False
     spec_hash: str = ""  # changes whenever anything above changes
+    # The log run a new container starts (labelled LABEL_RUN; 0: not labelled). Not part of
+    # the spec_hash: an existing container is adopted whatever run it was made for.
+    run: int = 0
 
 
 class Phase(StrEnum):
@@ -112,6 +119,7 @@ class ContainerState:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     published: Mapping[int, int] = field(default_factory=dict)  # container port -> loopback port
+    run: int = 0  # the log run the container was made to start (LABEL_RUN); 0: not labelled
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ def container_to_pb(state: ContainerState) -> pb.ManagedContainer:
         started_at=_timestamp(state.started_at),
         finished_at=_timestamp(state.finished_at),
         published=dict(state.published),
+        run=state.run,
     )
 
 
@@ -80,6 +81,7 @@ def container_from_pb(message: pb.ManagedContainer) -> ContainerState:
         started_at=when("started_at", message.started_at),
         finished_at=when("finished_at", message.finished_at),
         published=dict(message.published),
+        run=message.run,
     )
 
 

@@ -120,6 +120,17 @@ class TestEnsure:
         assert second.state.started_at == first.state.started_at
         assert len(our_containers(docker_client, runtime.deployment_id)) == 1
 
+    async def test_the_run_a_container_was_made_to_start_is_labelled_and_kept_on_adopt(
+        self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
+    ) -> None:
+        first = await runtime.ensure(dataclasses.replace(web(test_image), run=2))
+        labels = docker_client.api.inspect_container(first.state.name)["Config"]["Labels"]
+        assert labels["org.pods-service.run"] == "2" and first.state.run == 2
+        adopted = await runtime.ensure(dataclasses.replace(web(test_image), run=3))
+        assert (adopted.action, adopted.state.run) == ("adopted", 2)
+        inspected = await runtime.inspect(KEY)
+        assert inspected is not None and inspected.run == 2
+
     async def test_concurrent_ensures_end_with_one_container(
         self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:

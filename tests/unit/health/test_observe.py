@@ -13,7 +13,7 @@ from services.common.pods_model import (
     Status,
 )
 from services.common.runtime.types import ContainerState, Phase, PodKey
-from services.health.observe import observe
+from services.health.observe import observe, run_end
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 KEY = PodKey("dev", "web1")
@@ -90,3 +90,28 @@ def test_a_container_whose_start_failed_is_an_error_with_the_engines_reason() ->
     result = observe(replace(RECORD, status=Status.ERROR), failed, ready=False)
     assert result is not None and result.status is Status.ERROR
     assert "/no/such/binary" in result.container.message
+
+
+def test_a_container_whose_run_the_spawner_has_not_recorded_is_creating_however_it_answers() -> (
+    None
+):
+    # The engine started it; the spawner records its run right after. Until then the pod's
+    # run, logs and status are its previous container's.
+    new = state(Phase.RUNNING, started_at=NOW, run=2)
+    result = observe(replace(RECORD, run=1), new, ready=True)
+    assert result is not None and result.status is Status.CREATING
+    assert result.container.ready  # the probe's answer is kept; only the status waits
+    recorded = observe(replace(RECORD, run=2), new, ready=True)
+    assert recorded is not None and recorded.status is Status.AVAILABLE
+
+
+def test_a_container_without_a_run_label_counts_as_recorded() -> None:
+    # Containers made before runs were labelled (run 0) keep being observed as before.
+    result = observe(replace(RECORD, run=3), state(Phase.RUNNING, run=0), ready=True)
+    assert result is not None and result.status is Status.AVAILABLE
+
+
+def test_the_end_of_a_container_whose_run_is_not_recorded_is_not_the_pods_runs_end() -> None:
+    ended = state(Phase.EXITED, exit_code=1, started_at=NOW, finished_at=NOW, run=2)
+    assert run_end(replace(RECORD, run=1), ended, NOW) is None
+    assert run_end(replace(RECORD, run=2), ended, NOW) is not None

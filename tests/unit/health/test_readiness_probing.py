@@ -130,8 +130,11 @@ class Pod:
             sleep=service.sleep,
         )
 
-    async def start(self, *, created_only: bool = False) -> None:
-        """Creates the pod and starts its container (or only creates it)."""
+    async def start(
+        self, *, created_only: bool = False, run: int = 0, recorded: bool = True
+    ) -> None:
+        """Creates the pod and starts its container (or only creates it), made to start
+        `run`; the spawner records it unless not `recorded`."""
         if await self.store.pods.get_pod(KEY) is None:
             await self.store.pods.create_pod(
                 KEY,
@@ -140,12 +143,14 @@ class Pod:
                 credentials_encrypted=None,
                 now=self.clock(),
             )
-        spec = ContainerSpec(key=KEY, image="img", ports=(PortSpec("default", 5000, "http"),))
+        ports = (PortSpec("default", 5000, "http"),)
+        spec = ContainerSpec(key=KEY, image="img", ports=ports, run=run)
         if created_only:
             self.runtime.add_created(with_hash(spec))
             return
         await self.runtime.ensure(with_hash(spec))
-        await self.store.pod_state.mark_applied(KEY, 1, "created", self.clock())
+        if recorded:
+            await self.store.pod_state.mark_applied(KEY, 1, "created", self.clock())
 
     async def status(self) -> Status:
         record = await self.store.pods.get_pod(KEY)
@@ -236,6 +241,29 @@ async def test_an_answer_for_a_pod_found_available_meanwhile_costs_no_inspect(
     assert await pod.settled() is Status.AVAILABLE
     assert pod.inspects() == 2
     assert pod.changes == [(Status.AVAILABLE, 2)]
+
+
+async def test_a_container_serves_only_once_the_spawner_has_recorded_its_run(
+    store: Repositories, late: LateService
+) -> None:
+    """The engine started the container (made to start run 1) and the spawner has not
+    recorded that run yet: answers leave the pod CREATING. Once the run is recorded, the
+    next answer makes it AVAILABLE, still without another inspect."""
+    pod = Pod(store, late)
+    await pod.start(run=1, recorded=False)
+    late.listens_at = 0.0
+    late.gate.clear()
+    await pod.watcher.observe_pod(KEY)
+    late.gate.set()
+    await until(lambda: sum(answered for _, answered in late.probes) >= 3)
+    assert await pod.status() is Status.CREATING
+    await store.pod_state.mark_applied(KEY, 1, "created", pod.clock(), runs_kept=2)
+
+    assert await pod.settled() is Status.AVAILABLE
+    record = await store.pods.get_pod(KEY)
+    assert record is not None and record.run == 1
+    assert pod.inspects() == 1
+    assert [status for status, _ in pod.changes] == [Status.CREATING, Status.AVAILABLE]
 
 
 async def test_a_container_seen_created_then_running_is_probed_as_running(

@@ -154,6 +154,12 @@ class TestStateFromAttrs:
         assert state.started_at == datetime(2026, 11, 28, 5, 52, 15, 944577, tzinfo=UTC)
         assert state.finished_at is None
         assert state.published == {5000: 32768}
+        assert state.run == 0  # not labelled with a run
+
+    def test_reads_the_run_the_container_was_made_to_start(self) -> None:
+        attrs = self.attrs()
+        attrs["Config"]["Labels"] = labels_for("local", KEY, "h1", run=4)
+        assert state_from_attrs(KEY, attrs).run == 4
 
     def test_exited_out_of_memory(self) -> None:
         state = state_from_attrs(

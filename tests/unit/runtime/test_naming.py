@@ -10,6 +10,7 @@ import pytest
 from services.common.runtime.naming import (
     MAX_NAME_LENGTH,
     container_name,
+    labelled_run,
     labels_for,
     owned_key,
     spec_hash,
@@ -92,6 +93,27 @@ class TestLabels:
             "org.pods-service.spec-hash": "abc",
         }
 
+    def test_a_new_container_is_labelled_with_the_run_it_starts(self) -> None:
+        labels = labels_for("local", KEY, "abc", run=3)
+        assert labels["org.pods-service.run"] == "3"
+        assert labelled_run(labels) == 3
+
+    @pytest.mark.parametrize(
+        "labels",
+        [
+            None,
+            {},
+            {"org.pods-service.run": ""},
+            {"org.pods-service.run": "-2"},
+            {"org.pods-service.run": "x1"},
+            {"org.pods-service.run": "1" * 10},
+        ],
+    )
+    def test_a_missing_or_malformed_run_label_reads_as_none(
+        self, labels: dict[str, str] | None
+    ) -> None:
+        assert labelled_run(labels) == 0
+
     def test_owned_key_reads_back_our_labels(self) -> None:
         assert owned_key("local", labels_for("local", KEY, "h")) == KEY
 
@@ -160,7 +182,12 @@ class TestSpecHash:
             "mounts",
             "read_only_root",
             "spec_hash",
+            "run",
         ]
+
+    def test_ignores_the_run_a_container_is_made_to_start(self) -> None:
+        # The run only labels a new container; the one an earlier attempt made is adopted.
+        assert spec_hash(dataclasses.replace(SPEC, run=7)) == spec_hash(SPEC)
 
     def test_no_mounts_keeps_the_hash_of_specs_from_before_mounts_existed(self) -> None:
         # So that upgrading does not replace the containers of pods that mount nothing.

@@ -27,6 +27,7 @@ KEY = PodKey("dev", "web1")
             spec_hash="abc",
             started_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
             published={5000: 40001, 6000: 40002},
+            run=3,
         ),
         ContainerState(
             KEY,

@@ -101,6 +101,38 @@ async def test_a_new_container_s_log_run_and_the_applied_mark_are_one_write(
     assert pod is not None and pod.run == 1  # an adopted container keeps its run
 
 
+async def test_a_new_container_is_labelled_with_the_run_it_starts(
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    await create(store, PodSpec(image="pods-http:latest"))
+    r = reconciler(store, runtime, tmp_path)
+    assert await r.reconcile(KEY) == Done("created")
+    state = await runtime.inspect(KEY)
+    assert state is not None and state.run == 1
+    await store.pods.set_requested(KEY, RequestedStatus.RESTART, NOW, "restart")
+    assert await r.reconcile(KEY) == Done("created")
+    state, pod = await runtime.inspect(KEY), await store.pods.get_pod(KEY)
+    assert state is not None and pod is not None and state.run == pod.run == 2
+
+
+async def test_a_container_made_by_an_interrupted_attempt_gets_its_run_when_adopted(
+    store: Repositories, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    """The spawner died after the engine started the container and before recording it:
+    the next attempt adopts that container and records the run it was made to start."""
+    await create(store, PodSpec(image="pods-http:latest"))
+    record = await store.pods.get_pod(KEY)
+    assert record is not None
+    await runtime.ensure(build_container_spec(record, None, "local"))  # the lost attempt
+    r = reconciler(store, runtime, tmp_path)
+    assert await r.reconcile(KEY) == Done("adopted")
+    pod = await store.pods.get_pod(KEY)
+    assert pod is not None and pod.run == 1 and pod.status is Status.CREATING
+    assert await r.reconcile(KEY) == Done("adopted")
+    pod = await store.pods.get_pod(KEY)
+    assert pod is not None and pod.run == 1  # recorded once
+
+
 async def test_template_credentials_reach_the_container_environment(
     store: Repositories, runtime: FakeRuntime, tmp_path: Path
 ) -> None:

@@ -29,6 +29,7 @@ from services.common.runtime.naming import validate_key, validate_slug
 from services.common.runtime.types import (
     LABEL_DEPLOYMENT,
     LABEL_POD,
+    LABEL_RUN,
     LABEL_SPEC_HASH,
     LABEL_TENANT,
     PodKey,
@@ -84,11 +85,16 @@ def pod_selector(deployment_id: str, key: PodKey) -> dict[str, str]:
     return {k: v for k, v in labels(deployment_id, key).items() if k not in MANAGED_BY}
 
 
-def object_annotations(deployment_id: str, key: PodKey, spec_hash: str = "") -> dict[str, str]:
-    """Annotations of every object of the pod: the exact ids, and the spec hash if given."""
+def object_annotations(
+    deployment_id: str, key: PodKey, spec_hash: str = "", run: int = 0
+) -> dict[str, str]:
+    """Annotations of every object of the pod: the exact ids, and the spec hash and the log
+    run the Pod was made to start if given."""
     result = {LABEL_DEPLOYMENT: deployment_id, LABEL_TENANT: key.tenant_id, LABEL_POD: key.pod_id}
     if spec_hash:
         result[ANNOTATION_SPEC_HASH] = spec_hash
+    if run > 0:
+        result[LABEL_RUN] = str(run)
     return result
 
 

@@ -21,6 +21,7 @@ import docker.types
 
 from services.common.runtime.naming import (
     container_name,
+    labelled_run,
     labels_for,
     owned_key,
 )
@@ -94,7 +95,7 @@ def create_kwargs(
     return {
         "image": spec.image,
         "name": container_name(deployment_id, spec.key),
-        "labels": labels_for(deployment_id, spec.key, spec.spec_hash),
+        "labels": labels_for(deployment_id, spec.key, spec.spec_hash, spec.run),
         "entrypoint": list(spec.command) or None,
         "command": list(spec.arguments) or None,
         "environment": dict(spec.environment),
@@ -177,6 +178,7 @@ def state_from_attrs(key: PodKey, attrs: Mapping[str, Any]) -> ContainerState:
         started_at=parse_docker_time(state.get("StartedAt")),
         finished_at=parse_docker_time(state.get("FinishedAt")),
         published=_published_ports(attrs),
+        run=labelled_run(labels),
     )
 
 

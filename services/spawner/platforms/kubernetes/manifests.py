@@ -85,13 +85,15 @@ def placement_of(spec: ContainerSpec) -> Placement:
     )
 
 
-def metadata(deployment_id: str, key: PodKey, namespace: str, spec_hash: str = "") -> Obj:
+def metadata(
+    deployment_id: str, key: PodKey, namespace: str, spec_hash: str = "", run: int = 0
+) -> Obj:
     """The metadata every object of the pod carries: name, namespace, labels, annotations."""
     return {
         "name": object_name(deployment_id, key),
         "namespace": namespace,
         "labels": labels(deployment_id, key),
-        "annotations": object_annotations(deployment_id, key, spec_hash),
+        "annotations": object_annotations(deployment_id, key, spec_hash, run),
     }
 
 
@@ -312,7 +314,7 @@ def pod_manifest(
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": metadata(deployment_id, spec.key, config.namespace, spec.spec_hash),
+        "metadata": metadata(deployment_id, spec.key, config.namespace, spec.spec_hash, spec.run),
         "spec": pod_spec,
     }
 

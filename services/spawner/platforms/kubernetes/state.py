@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from services.common.runtime.kubernetes.names import ANNOTATION_SPEC_HASH
+from services.common.runtime.naming import labelled_run
 from services.common.runtime.types import ContainerState, Phase, PodKey
 from services.spawner.platforms.kubernetes.manifests import CONTAINER_NAME
 
@@ -132,6 +133,7 @@ def pod_state(key: PodKey, pod: Obj) -> ContainerState:
         name=str(meta.get("name", "")),
         phase=phase,
         spec_hash=str((meta.get("annotations") or {}).get(ANNOTATION_SPEC_HASH, "")),
+        run=labelled_run(meta.get("annotations")),
         exit_code=None if exit_code is None else int(exit_code),
         error=error,
         started_at=parse_time(running.get("startedAt") or terminated.get("startedAt")),

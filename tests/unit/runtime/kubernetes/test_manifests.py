@@ -83,6 +83,16 @@ def test_secret_holds_the_environment() -> None:
     }
 
 
+def test_a_pod_is_annotated_with_the_run_it_starts_and_only_the_pod() -> None:
+    spec = dataclasses.replace(SPEC, run=3)
+    annotations = pod_manifest("prod", spec, CONFIG)["metadata"]["annotations"]
+    assert annotations["org.pods-service.run"] == "3"
+    unlabelled = pod_manifest("prod", SPEC, CONFIG)["metadata"]["annotations"]
+    assert "org.pods-service.run" not in unlabelled
+    service = service_manifest("prod", spec, CONFIG, "uid-1")
+    assert service is not None and "org.pods-service.run" not in service["metadata"]["annotations"]
+
+
 def test_pod() -> None:
     assert valid(V1Pod, pod_manifest("prod", SPEC, CONFIG)) == {
         "apiVersion": "v1",

@@ -52,6 +52,12 @@ def test_running_and_ready() -> None:
     )
 
 
+def test_the_run_the_pod_was_made_to_start_is_read_from_its_annotation() -> None:
+    annotations = {"org.pods-service.spec-hash": "h1", "org.pods-service.run": "2"}
+    assert state_of({"phase": "Pending"}, annotations=annotations).run == 2
+    assert state_of({"phase": "Pending"}).run == 0
+
+
 def test_running_but_not_ready_yet_is_still_starting() -> None:
     state = state_of(
         {"phase": "Running", "containerStatuses": [container({"running": {"startedAt": STARTED}})]}

@@ -73,7 +73,7 @@ class ListManagedContainersRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ManagedContainer(_message.Message):
-    __slots__ = ("name", "tenant_id", "pod_id", "phase", "spec_hash", "exit_code", "error", "started_at", "finished_at", "published")
+    __slots__ = ("name", "tenant_id", "pod_id", "phase", "spec_hash", "exit_code", "error", "started_at", "finished_at", "published", "run")
     class PublishedEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +91,7 @@ class ManagedContainer(_message.Message):
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     PUBLISHED_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
     name: str
     tenant_id: str
     pod_id: str
@@ -101,7 +102,8 @@ class ManagedContainer(_message.Message):
     started_at: _timestamp_pb2.Timestamp
     finished_at: _timestamp_pb2.Timestamp
     published: _containers.ScalarMap[int, int]
-    def __init__(self, name: _Optional[str] = ..., tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., phase: _Optional[str] = ..., spec_hash: _Optional[str] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., published: _Optional[_Mapping[int, int]] = ...) -> None: ...
+    run: int
+    def __init__(self, name: _Optional[str] = ..., tenant_id: _Optional[str] = ..., pod_id: _Optional[str] = ..., phase: _Optional[str] = ..., spec_hash: _Optional[str] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., published: _Optional[_Mapping[int, int]] = ..., run: _Optional[int] = ...) -> None: ...
 
 class ListManagedContainersResponse(_message.Message):
     __slots__ = ("containers",)
