@@ -1,7 +1,8 @@
 """CPU and wall time of the reads of one pod, in this process, on a fresh migrated SQLite
 file: the one every API call on a pod starts with (the pod and the caller's grant:
 `PodRepository.pod_and_level`), and the spawner's and health's (`PodRepository.get_pod`: every
-reconcile step and every observation starts with it).
+reconcile step and every observation starts with it), and a watcher's read of a pod's latest
+change (`PodChangeRepository.pod_changes`: after every wake-up of WatchPod).
 
 No stack: the figure is the api's own database cost per GetPod, measured as process CPU time,
 which other work on the machine disturbs far less than latencies. Run it on two checkouts to
@@ -44,6 +45,7 @@ async def measure(calls: int, rounds: int, read: str) -> tuple[float, float]:
             reads: dict[str, Callable[[], Awaitable[object]]] = {
                 "pod_and_level": partial(store.pods.pod_and_level, key, "alice"),
                 "get_pod": partial(store.pods.get_pod, key),
+                "pod_changes": partial(store.changes.pod_changes, key, None),
             }
             once = reads[read]
             for _ in range(200):
@@ -67,7 +69,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}")
-    for read in ("pod_and_level", "get_pod"):
+    for read in ("pod_and_level", "get_pod", "pod_changes"):
         cpu, wall = asyncio.run(measure(args.calls, args.rounds, read))
         print(f"{read} on SQLite: {cpu * 1000:.3f} ms CPU, {wall * 1000:.3f} ms wall per call")
     print(f"load average at end: {os.getloadavg()}")

@@ -2,7 +2,8 @@
 pod alone as the spawner and health read it, the pod's logs, the owner's quota row before a
 create) take one query each, in one trip to a reader thread on SQLite, on the same committed
 data as any other session: nothing is cached, so a revoked grant or a deleted pod is refused
-by the very next call, whichever process wrote it."""
+by the very next call, whichever process wrote it. A watcher's reads of the recorded changes
+are one trip each too."""
 
 from __future__ import annotations
 
@@ -89,6 +90,32 @@ async def test_an_existing_quota_row_is_found_in_one_trip_and_nothing_is_written
         assert all(t.startswith("db-read") for t in threads), threads
 
 
+async def test_a_watcher_s_reads_of_changes_run_in_one_trip_each_on_a_reader_thread(
+    store: Repositories,
+) -> None:
+    """A watcher reads the changes after every wake-up: on the path from a recorded change
+    to the client waiting for it (watch.py)."""
+    await _create(store)
+    await store.pods.set_requested(KEY, RequestedStatus.OFF, NOW, "stop")
+    threads: list[str] = []
+    with statements(threads) as seen:
+        latest = await store.changes.pod_changes(KEY, None)
+        newest = latest[-1].change_id
+        every = await store.changes.tenant_changes("dev", 0)
+        after_first = await store.changes.pod_changes(KEY, every[0].change_id)
+        of_pod = await store.changes.changes_of("dev", ["mypod"], 0)
+        latest_of = await store.changes.latest_changes("dev", ["mypod"])
+        last = await store.changes.last_change_id("dev")
+    assert len(latest) == 1 and latest[0].status_requested is RequestedStatus.OFF
+    assert [c.change_id for c in every] == [c.change_id for c in of_pod]
+    assert len(every) == 2 and every[-1].change_id == newest == last
+    assert [c.change_id for c in after_first] == [newest]
+    assert [c.change_id for c in latest_of] == [newest]
+    assert set(seen) <= {"SELECT", "BEGIN", "ROLLBACK", "COMMIT"}, seen
+    if store.engine.dialect.name == "sqlite":  # on a reader thread, not in an AsyncSession
+        assert all(t.startswith("db-read") for t in threads), threads
+
+
 async def test_a_revoked_grant_and_a_deleted_pod_show_at_the_next_read(
     store: Repositories,
 ) -> None:
@@ -121,6 +148,8 @@ async def test_what_another_process_writes_is_read_at_once(tmp_path: Path) -> No
         assert found is not None and found[1] is None
         deleting = await other.pods.request_deletion(KEY, NOW)
         assert deleting is not None
+        changes = await api.changes.pod_changes(KEY, None)  # what a woken watcher reads
+        assert [c.status.value for c in changes] == ["DELETING"]
         found_pod = await api.pods.get_pod(KEY)
         assert found_pod is not None and found_pod.deletion_requested
         await other.pod_state.remove_pod(KEY)

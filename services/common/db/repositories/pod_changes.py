@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from services.common.db.codec import aware, container_from_json
 from services.common.db.models import PodChangeRow, PodPermissionRow
@@ -34,8 +35,14 @@ def _change(row: PodChangeRow) -> PodChange:
     )
 
 
+def _changes(session: Session, query: Select[PodChangeRow]) -> list[PodChange]:
+    return [_change(row) for row in session.scalars(query)]
+
+
 class PodChangeRepository:
-    """Pod changes, oldest first."""
+    """Pod changes, oldest first. Every read is one trip to the database (Sessions.read): a
+    watcher reads after each wake-up, so these reads are on the path from a recorded change
+    to the client that waits for it."""
 
     def __init__(self, sessions: Sessions) -> None:
         self._session = sessions
@@ -44,15 +51,17 @@ class PodChangeRepository:
         """The pod's changes after the one numbered `after`; its latest alone when `after`
         is None or no longer one of its kept changes (the reader starts from the present)."""
         of_pod = (PodChangeRow.tenant_id == key.tenant_id, PodChangeRow.pod_id == key.pod_id)
-        async with self._session() as session:
+
+        def read(session: Session) -> list[PodChange]:
             if after is not None:
                 kept = select(PodChangeRow.id).where(*of_pod, PodChangeRow.id == after)
-                if await session.scalar(kept) is not None:
+                if session.scalar(kept) is not None:
                     query = select(PodChangeRow).where(*of_pod, PodChangeRow.id > after)
-                    rows = await session.scalars(query.order_by(PodChangeRow.id).limit(BATCH))
-                    return [_change(row) for row in rows]
+                    return _changes(session, query.order_by(PodChangeRow.id).limit(BATCH))
             latest = select(PodChangeRow).where(*of_pod).order_by(PodChangeRow.id.desc()).limit(1)
-            return [_change(row) for row in await session.scalars(latest)]
+            return _changes(session, latest)
+
+        return await self._session.read(read)
 
     async def tenant_changes(
         self, tenant_id: str, after: int, reader: str | None = None
@@ -68,9 +77,9 @@ class PodChangeRepository:
                 (PodPermissionRow.tenant_id == PodChangeRow.tenant_id)
                 & (PodPermissionRow.pod_id == PodChangeRow.pod_id),
             ).where(PodPermissionRow.username == reader)
-        async with self._session() as session:
-            rows = await session.scalars(query.order_by(PodChangeRow.id).limit(BATCH))
-            return [_change(row) for row in rows]
+        return await self._session.read(
+            lambda session: _changes(session, query.order_by(PodChangeRow.id).limit(BATCH))
+        )
 
     async def changes_of(
         self, tenant_id: str, pod_ids: Collection[str], after: int
@@ -81,20 +90,20 @@ class PodChangeRepository:
             PodChangeRow.pod_id.in_(list(pod_ids)),
             PodChangeRow.id > after,
         )
-        async with self._session() as session:
-            rows = await session.scalars(query.order_by(PodChangeRow.id).limit(BATCH))
-            return [_change(row) for row in rows]
+        return await self._session.read(
+            lambda session: _changes(session, query.order_by(PodChangeRow.id).limit(BATCH))
+        )
 
     async def latest_changes(self, tenant_id: str, pod_ids: Collection[str]) -> list[PodChange]:
         """The latest change of each named pod (its current state), oldest first."""
         of_pods = (PodChangeRow.tenant_id == tenant_id, PodChangeRow.pod_id.in_(list(pod_ids)))
         newest = select(func.max(PodChangeRow.id)).where(*of_pods).group_by(PodChangeRow.pod_id)
         query = select(PodChangeRow).where(PodChangeRow.id.in_(newest))
-        async with self._session() as session:
-            return [_change(row) for row in await session.scalars(query.order_by(PodChangeRow.id))]
+        return await self._session.read(
+            lambda session: _changes(session, query.order_by(PodChangeRow.id))
+        )
 
     async def last_change_id(self, tenant_id: str) -> int:
         """The number of the tenant's latest change; 0 if none."""
         query = select(func.max(PodChangeRow.id)).where(PodChangeRow.tenant_id == tenant_id)
-        async with self._session() as session:
-            return int(await session.scalar(query) or 0)
+        return await self._session.read(lambda session: int(session.scalar(query) or 0))
