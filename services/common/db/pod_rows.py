@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from services.common.db.models import PodRow
 from services.common.db.sessions import WRITE
@@ -27,6 +28,12 @@ async def get_row(session: Any, key: PodKey) -> PodRow | None:
         query = query.with_for_update()
     result: PodRow | None = await session.scalar(query)
     return result
+
+
+def row_to_write(session: Session, key: PodKey) -> PodRow | None:
+    """The pod's row, locked FOR UPDATE, in a sync write transaction (Sessions.write)."""
+    query = select(PodRow).where(PodRow.tenant_id == key.tenant_id, PodRow.pod_id == key.pod_id)
+    return session.scalar(query.with_for_update())
 
 
 def stop_time(spec: dict[str, Any], started: datetime) -> datetime | None:

@@ -12,13 +12,17 @@ request makes (a pod and the caller's grant on it; a pod's logs). On SQLite it t
 to a reader thread with its own pysqlite connections to the same file, instead of the ~8 trips
 between the event loop and aiosqlite's thread that an AsyncSession's BEGIN, execute, fetch,
 close and rollback cost (issue 14: they were most of a GetPod's CPU). It reads the same
-committed data as any other session: nothing is cached.
+committed data as any other session: nothing is cached. `Sessions.write` is its twin for the
+writes on a pod's way to AVAILABLE (health's record of what it observed): one trip to a
+writer thread with its own connection, BEGIN IMMEDIATE and the same session hooks (the change
+feed, the trace stamp) as every other write.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -51,20 +55,21 @@ def open_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
 
 
-def sqlite_reader(engine: AsyncEngine) -> Engine | None:
-    """A pysqlite engine on the same SQLite file as `engine` (None for PostgreSQL or an
-    in-memory database, which another engine would not see), for Sessions.read."""
+def sqlite_twin(engine: AsyncEngine, connections: int) -> Engine | None:
+    """A pysqlite engine of `connections` pooled connections on the same SQLite file as
+    `engine` (None for PostgreSQL or an in-memory database, which another engine would not
+    see), for Sessions.read and Sessions.write."""
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    reader = create_engine(
+    twin = create_engine(
         url.set(drivername="sqlite+pysqlite"),
         connect_args={"timeout": 30, "check_same_thread": False},
-        pool_size=READER_THREADS,
+        pool_size=connections,
         max_overflow=0,
     )
-    enable_sqlite_concurrency(reader)
-    return reader
+    enable_sqlite_concurrency(twin)
+    return twin
 
 
 def enable_sqlite_concurrency(engine: AsyncEngine | Engine) -> None:
@@ -109,12 +114,23 @@ class Sessions:
             info={WRITE: True},
             sync_session_class=RecordingSession,
         )
-        self._reader = sqlite_reader(engine)
+        self._reader = sqlite_twin(engine, READER_THREADS)
         self._reader_sessions = sessionmaker(self._reader, expire_on_commit=False)
         self._reader_threads = (
             ThreadPoolExecutor(READER_THREADS, thread_name_prefix="db-read")
             if self._reader is not None
             else None
+        )
+        self._write_twin = sqlite_twin(engine, 1)  # SQLite takes one writer at a time anyway
+        twin = self._write_twin
+        self._write_sessions = sessionmaker(
+            twin.execution_options(**{WRITE: True}) if twin is not None else None,
+            expire_on_commit=False,
+            info={WRITE: True},
+            class_=RecordingSession,
+        )
+        self._writer_thread = (
+            ThreadPoolExecutor(1, thread_name_prefix="db-write") if twin is not None else None
         )
 
     async def read(self, work: Callable[[Session], T]) -> T:
@@ -132,12 +148,34 @@ class Sessions:
         with self._reader_sessions() as session:
             return work(session)
 
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` in one write transaction, committed when it returns (rolled back
+        if it raises), its result returned: on SQLite in one trip to the writer thread
+        (BEGIN IMMEDIATE), elsewhere through a `begin()` session's run_sync (rows read FOR
+        UPDATE). `work` must not keep ORM objects past its return."""
+        with db_timed("write"), translated():
+            if self._writer_thread is None:
+                async with self._writer.begin() as session:
+                    return await session.run_sync(work)
+            loop = asyncio.get_running_loop()
+            context = contextvars.copy_context()  # the caller's trace, for the trace stamp
+            return await loop.run_in_executor(
+                self._writer_thread, context.run, self._write_here, work
+            )
+
+    def _write_here(self, work: Callable[[Session], T]) -> T:
+        with self._write_sessions.begin() as session:
+            return work(session)
+
     def close(self) -> None:
-        """Closes the SQLite reader's connections and threads (the engine is the caller's)."""
-        if self._reader_threads is not None:
-            self._reader_threads.shutdown(wait=True)
-        if self._reader is not None:
-            self._reader.dispose()
+        """Closes the SQLite reader's and writer's connections and threads (the engine is
+        the caller's)."""
+        for threads in (self._reader_threads, self._writer_thread):
+            if threads is not None:
+                threads.shutdown(wait=True)
+        for twin in (self._reader, self._write_twin):
+            if twin is not None:
+                twin.dispose()
 
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:

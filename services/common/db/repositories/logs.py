@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Delete, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.common.db.models import PodLogChunk, PodRow
@@ -164,17 +164,16 @@ class LogRepository:
             row = await get_row(session, key)
             if row is None:
                 return
-            await new_log_run(session, row, runs_kept)
+            await session.execute(new_log_run(row, runs_kept))
 
 
-async def new_log_run(session: Any, row: PodRow, runs_kept: int) -> None:
-    """Starts the pod's next log run, dropping runs older than the newest `runs_kept`."""
+def new_log_run(row: PodRow, runs_kept: int) -> Delete:
+    """Starts the pod's next log run on `row`; returns the statement, for the caller's
+    transaction, that drops the runs older than the newest `runs_kept`."""
     row.log_run += 1
     row.log_cursor = ""
     key = PodKey(row.tenant_id, row.pod_id)
-    await session.execute(
-        delete(PodLogChunk).where(*chunks_of(key), PodLogChunk.run <= row.log_run - runs_kept)
-    )
+    return delete(PodLogChunk).where(*chunks_of(key), PodLogChunk.run <= row.log_run - runs_kept)
 
 
 _PODS = PodRow.__table__

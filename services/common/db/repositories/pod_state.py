@@ -12,10 +12,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from services.common.db.codec import aware, container_to_json
 from services.common.db.models import PodChangeRow, PodLogChunk, PodPermissionRow, PodRow
-from services.common.db.pod_rows import forget_restarts, get_row, seconds, stop_time, with_action
+from services.common.db.pod_rows import (
+    forget_restarts,
+    get_row,
+    row_to_write,
+    seconds,
+    stop_time,
+    with_action,
+)
 from services.common.db.repositories.logs import new_log_run
 from services.common.db.sessions import Sessions
 from services.common.pods_model import ContainerStatus, RequestedStatus, Status
@@ -35,13 +43,15 @@ class PodStateRepository:
     ) -> bool:
         """Records that the runtime applied `generation`; moves REQUESTED to CREATING. With
         `runs_kept` (a new container: created or replaced) its output starts a new log run in
-        the same transaction, keeping the newest `runs_kept` runs (logs.new_log_run)."""
-        async with self._session.begin() as session:
-            row = await get_row(session, key)
+        the same transaction, keeping the newest `runs_kept` runs (logs.new_log_run). One
+        trip (Sessions.write): it is on every new container's way to AVAILABLE."""
+
+        def write(session: Session) -> bool:
+            row = row_to_write(session, key)
             if row is None or row.deletion_requested:
                 return False
             if runs_kept:
-                await new_log_run(session, row, runs_kept)
+                session.execute(new_log_run(row, runs_kept))
             if row.observed_generation < generation:
                 row.observed_generation = generation
             if row.status == Status.REQUESTED.value:
@@ -51,6 +61,8 @@ class PodStateRepository:
                 row.action_logs = with_action(row.action_logs, now, f"container {action}")
             row.update_ts = now
             return True
+
+        return await self._session.write(write)
 
     async def mark_failed(self, key: PodKey, generation: int, message: str, now: datetime) -> None:
         """Records a permanent failure to apply `generation` (status ERROR), once: that
@@ -90,9 +102,10 @@ class PodStateRepository:
         now: datetime,
     ) -> bool:
         """Writes what health observed; True when the status changed. Pods being deleted
-        are left alone."""
-        async with self._session.begin() as session:
-            row = await get_row(session, key)
+        are left alone. One trip (Sessions.write): it is on every pod's way to AVAILABLE."""
+
+        def write(session: Session) -> bool:
+            row = row_to_write(session, key)
             if row is None or row.deletion_requested:
                 return False
             changed = row.status != status.value
@@ -115,6 +128,8 @@ class PodStateRepository:
                     row.time_to_stop_ts = stop_time(row.spec, container.start_time)
             row.update_ts = now
             return changed
+
+        return await self._session.write(write)
 
     async def record_exit(
         self,
@@ -164,7 +179,7 @@ class PodStateRepository:
             pending = row is not None and row.restart_due_ts is not None
             if row is None or not pending or row.ended_run != run or row.log_run != run:
                 return False
-            await new_log_run(session, row, runs_kept)
+            await session.execute(new_log_run(row, runs_kept))
             row.restart_count += 1
             row.restart_due_ts = None
             row.update_ts = now
