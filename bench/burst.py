@@ -23,6 +23,10 @@ engine gives it a /22, 1021 addresses).
 (c) with `--networks`: the baseline with a bridge network of its own for each container, made
     the way the spawner makes a pod's (`docker network create` with the same options, then the
     run on it): what the engine alone needs for our isolation.
+(d) with `--our-config`: the baseline again, each container made with the spawner's own create
+    arguments (translate.create_kwargs: resource and pids limits, dropped capabilities,
+    ulimits, log options, init) and started: what our containers' configuration costs the
+    engine, apart from the control plane's calls.
 
 Prints each round, the medians, the ratio of medians (ours / baseline) and phases from the
 servers' clocks: for (a) and (c) when the last run call returned and the last container
@@ -31,7 +35,7 @@ started (start_instance_ts) and the last AVAILABLE was recorded (update_ts). Loa
 machine at the start and the end.
 
 Usage: python bench/burst.py --count N [--parallelism P] [--rounds R] [--networks]
-    [--default-bridge]
+    [--our-config] [--default-bridge]
 """
 
 from __future__ import annotations
@@ -58,10 +62,13 @@ from _common import Stack, gateway_port, http_ok, machine, percentile, running_s
 from create_to_available import wall_seconds
 from soak_client import Client
 
+from services.common.runtime.naming import with_hash
+from services.common.runtime.types import ContainerSpec, PodKey, PortSpec
 from services.spawner.platforms.docker.default_bridge import DEFAULT_BRIDGE
 from services.spawner.platforms.docker.network import NETWORK_OPTIONS
 from services.spawner.platforms.docker.network_pool import is_pool_network
 from services.spawner.platforms.docker.shared_network import shared_network_name
+from services.spawner.platforms.docker.translate import create_kwargs
 
 IMAGE = "pods-http:latest"
 BENCH_LABEL = "org.pods-service.bench"  # on the baseline's containers and networks
@@ -90,11 +97,16 @@ class _Clients(threading.local):
 
 
 def docker_burst(
-    count: int, parallelism: int, networks: bool, default_bridge: bool = False
+    count: int,
+    parallelism: int,
+    networks: bool,
+    default_bridge: bool = False,
+    our_config: bool = False,
 ) -> Burst:
     """`count` bare runs (each on a network of its own with `networks`, all on the engine's
-    default bridge with `default_bridge`) on `parallelism` threads; the time until every
-    container answered 200. Removes what it made."""
+    default bridge with `default_bridge`, made with the spawner's create arguments with
+    `our_config`) on `parallelism` threads; the time until every container answered 200.
+    Removes what it made."""
     run_id = uuid.uuid4().hex[:10]
     local = _Clients()
     made: list[Any] = []
@@ -121,14 +133,18 @@ def docker_burst(
                 options=dict(NETWORK_OPTIONS),
                 labels=labels,
             )["Id"]
-        container = engine.containers.run(
-            IMAGE,
-            detach=True,
-            init=True,
-            labels=labels,
-            network=network,
-            ports={"5000/tcp": ("127.0.0.1", None)},
-        )
+        if our_config:
+            container = engine.containers.create(**our_create_kwargs(run_id, n, network))
+            container.start()
+        else:
+            container = engine.containers.run(
+                IMAGE,
+                detach=True,
+                init=True,
+                labels=labels,
+                network=network,
+                ports={"5000/tcp": ("127.0.0.1", None)},
+            )
         with lock:
             made.append(container)
         returned = time.time()
@@ -154,6 +170,15 @@ def docker_burst(
         )
     finally:
         remove_bench_objects(run_id)
+
+
+def our_create_kwargs(run_id: str, n: int, network: str | None) -> dict[str, Any]:
+    """What the spawner asks the engine for to make a pod like the bench's (an image, port
+    5000, the default resources), under the baseline's name and label."""
+    ports = (PortSpec("default", 5000, "http"),)
+    spec = with_hash(ContainerSpec(key=PodKey("bench", f"b{n}"), image=IMAGE, ports=ports))
+    kwargs = create_kwargs("bench", spec, network=network or DEFAULT_BRIDGE)
+    return {**kwargs, "name": f"bench-{run_id}-{n}", "labels": {BENCH_LABEL: run_id}}
 
 
 def shared_network(run_id: str, count: int) -> str:
@@ -411,6 +436,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--poll", type=float, default=0.05, help="seconds between lists")
     parser.add_argument("--networks", action="store_true", help="also (c), see above")
+    parser.add_argument("--our-config", action="store_true", help="also (d), see above")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--default-bridge", action="store_true", help="see above")
     args = parser.parse_args()
@@ -425,6 +451,7 @@ def main() -> None:
     env = {**stack_env(count), "PODS_DOCKER_NETWORK_MODE": mode}
     baseline: list[Burst] = []
     networked: list[Burst] = []
+    configured: list[Burst] = []
     ours: list[Burst] = []
     with running_stack(env, args.database) as stack, kept_log(stack):
         token = stack.token()
@@ -436,6 +463,11 @@ def main() -> None:
             if args.networks:
                 networked.append(docker_burst(count, parallelism, networks=True))
                 print(f"round {round_}: network + run  {describe(networked[-1])}", flush=True)
+            if args.our_config:
+                configured.append(
+                    docker_burst(count, parallelism, False, args.default_bridge, our_config=True)
+                )
+                print(f"round {round_}: our config     {describe(configured[-1])}", flush=True)
             ours.append(our_burst(stack, token, count, parallelism, args.poll))
             print(f"round {round_}: pods           {describe(ours[-1])}", flush=True)
 
@@ -444,6 +476,10 @@ def main() -> None:
     print(f"  docker run → all 200       : {median(baseline):7.2f} s")
     if networked:
         print(f"  network + run → all 200    : {median(networked):7.2f} s")
+    if configured:
+        print(f"  our config → all 200       : {median(configured):7.2f} s")
+        started = median(configured, "last container started")
+        print(f"    its last container started: {started:.2f} s")
     print(f"  POST → all AVAILABLE seen  : {median(ours):7.2f} s")
     for phase in ("last POST answered", "last container started", "last AVAILABLE recorded"):
         print(f"    {phase:26s}: {median(ours, phase):7.2f} s")
@@ -453,6 +489,8 @@ def main() -> None:
     print(f"ratio of medians (ours / docker run): {ratio:.2f}  (target ≤ 1.25 for 100)")
     if networked:
         print(f"ratio of medians (ours / network + run): {median(ours) / median(networked):.2f}")
+    if configured:
+        print(f"ratio of medians (ours / our config): {median(ours) / median(configured):.2f}")
 
 
 if __name__ == "__main__":
