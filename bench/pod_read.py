@@ -16,13 +16,12 @@ import argparse
 import asyncio
 import os
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import _common  # noqa: F401  (makes the repo importable)
+from _common import per_call
 
 from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
@@ -50,15 +49,7 @@ async def measure(calls: int, rounds: int, read: str) -> tuple[float, float]:
             once = reads[read]
             for _ in range(200):
                 assert await once() is not None
-            results: list[tuple[float, float]] = []
-            for _ in range(rounds):
-                cpu, wall = time.process_time(), time.perf_counter()
-                for _ in range(calls):
-                    await once()
-                results.append(
-                    ((time.process_time() - cpu) / calls, (time.perf_counter() - wall) / calls)
-                )
-            return sorted(results)[len(results) // 2]
+            return await per_call(once, calls, rounds)
         finally:
             await store.close()
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import _common  # noqa: F401  (makes the repo importable)
+from _common import per_call
 
 from services.common.db.database import Repositories
 from services.common.db.migrate import upgrade_async
@@ -42,22 +42,19 @@ async def measure(calls: int, rounds: int) -> tuple[float, float]:
                 credentials_encrypted=None,
                 now=now,
             )
-            states = [
-                (Status.CREATING, ContainerStatus(phase="running", ready=False)),
-                (Status.AVAILABLE, ContainerStatus(phase="running", ready=True)),
-            ]
-            results: list[tuple[float, float]] = []
-            for round_number in range(rounds + 1):  # the first round warms up
-                cpu, wall = time.process_time(), time.perf_counter()
-                for call in range(calls):
-                    status, container = states[call % 2]
-                    changed = await store.pod_state.record_observation(key, status, container, now)
-                    assert changed
-                if round_number:
-                    results.append(
-                        ((time.process_time() - cpu) / calls, (time.perf_counter() - wall) / calls)
-                    )
-            return sorted(results)[len(results) // 2]
+            states = itertools.cycle(
+                [
+                    (Status.CREATING, ContainerStatus(phase="running", ready=False)),
+                    (Status.AVAILABLE, ContainerStatus(phase="running", ready=True)),
+                ]
+            )
+
+            async def change() -> None:
+                status, container = next(states)
+                assert await store.pod_state.record_observation(key, status, container, now)
+
+            await per_call(change, calls, 1)  # warm-up, not counted
+            return await per_call(change, calls, rounds)
         finally:
             await store.close()
 

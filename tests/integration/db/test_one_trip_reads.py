@@ -28,13 +28,13 @@ KEY = PodKey("dev", "mypod")
 
 
 @contextmanager
-def statements(threads: list[str] | None = None) -> Iterator[list[str]]:
-    """The SQL statements any engine of this process runs inside the block (and in `threads`
-    the names of the threads that ran them)."""
+def statements(threads: list[str] | None = None, words: int = 1) -> Iterator[list[str]]:
+    """The SQL statements (their first `words` words) any engine of this process runs inside
+    the block (and in `threads` the names of the threads that ran them)."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement.split()[0].upper())
+        seen.append(" ".join(statement.split()[:words]).upper())
         if threads is not None:
             threads.append(threading.current_thread().name)
 

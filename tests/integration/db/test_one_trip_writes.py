@@ -5,40 +5,22 @@ row as any write, all or nothing, and the caller's trace context in the session 
 from __future__ import annotations
 
 import contextvars
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.common.db.database import Repositories
 from services.common.db.models import PodRow
 from services.common.pods_model import ContainerStatus, PodSpec, Status
 from services.common.runtime.types import PodKey
+from tests.integration.db.test_one_trip_reads import statements
 
 NOW = datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
 KEY = PodKey("dev", "mypod")
 CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
 SERVING = ContainerStatus(phase="running", message="container is running", ready=True)
-
-
-@contextmanager
-def statements() -> Iterator[list[tuple[str, str]]]:
-    """(first word of each SQL statement, thread that ran it) inside the block."""
-    seen: list[tuple[str, str]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append((" ".join(statement.split()[:2]).upper(), threading.current_thread().name))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 async def _create(store: Repositories) -> None:
@@ -55,12 +37,12 @@ async def test_an_observation_is_one_write_transaction_on_the_writer_thread(
     store: Repositories,
 ) -> None:
     await _create(store)
-    with statements() as seen:
+    threads: list[str] = []
+    with statements(threads, words=2) as words:
         assert await store.pod_state.record_observation(KEY, Status.AVAILABLE, SERVING, NOW)
-    words = [word for word, _ in seen]
     if store.engine.dialect.name == "sqlite":
         assert words.count("BEGIN IMMEDIATE") == 1, words
-        assert all(thread.startswith("db-write") for _, thread in seen), seen
+        assert all(thread.startswith("db-write") for thread in threads), threads
     assert any(word.startswith("INSERT") for word in words), words  # the change feed row
     changes = await store.changes.pod_changes(KEY, None)
     assert [(c.status, c.status_container.ready) for c in changes] == [(Status.AVAILABLE, True)]
