@@ -22,6 +22,8 @@ from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 
+from services.common.pid_files import write_pid_file
+
 log = logging.getLogger(__name__)
 _LOG_TAIL_BYTES = 2000
 _PROBE_PAUSE = 0.05
@@ -119,7 +121,7 @@ class EmbeddedNatsServer:
                     continue
             if self.pid is not None and self.pid != written:
                 written = self.pid
-                await asyncio.to_thread(_write_pid, pid_file, written)
+                await asyncio.to_thread(write_pid_file, pid_file, written)
             await asyncio.sleep(check_every)
 
     async def stop(self, grace: float = 10.0) -> None:
@@ -185,11 +187,6 @@ class EmbeddedNatsServer:
         except OSError:
             return "(no log)"
         return data[-_LOG_TAIL_BYTES:].decode(errors="replace")
-
-
-def _write_pid(pid_file: Path, pid: int) -> None:
-    pid_file.parent.mkdir(parents=True, exist_ok=True)
-    pid_file.write_text(str(pid))
 
 
 def _announces_jetstream(info_line: bytes, server_name: str) -> bool:

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.common.pid_files import write_pid_file
+
 log = logging.getLogger(__name__)
 # A JSON object of per-process environment overrides, e.g. {"health": {"DOCKER_HOST": ...}}
 # (the end-to-end tests use it to show that health needs no access to the runtime).
@@ -59,7 +61,7 @@ class Supervisor:
         child.process = await asyncio.create_subprocess_exec(
             *child.argv, env={**self._env, **child.env}, start_new_session=True
         )
-        (self._pid_dir / f"{child.name}.pid").write_text(str(child.process.pid))
+        write_pid_file(self._pid_dir / f"{child.name}.pid", child.process.pid)
         log.info("started %s (pid %d)", child.name, child.process.pid)
 
     async def _keep_running(self, child: Child) -> None:

@@ -4,13 +4,16 @@ container of an ON pod ends by itself it records that end once and asks the spaw
 container when the restart rule says so (services/common/restarts.py).
 
 The resync is incremental: every `resync_interval` seconds it observes only the pods in
-motion (not settled, being deleted, with a desired state not applied yet, a restart due or
-time_to_stop passed: one query, PodRepository.pods_in_motion) and reads new output of the
+motion (not settled, being deleted, with a desired state not applied yet, a restart due,
+time_to_stop passed, or a run seen ended whose end is not recorded yet: one query,
+PodRepository.pods_in_motion) and reads new output of the
 running ones (quiet ones less often: log_cadence.py); the full sweep (every pod against the
 runtime, and orphans) runs every `full_resync_interval` seconds and on HealthService.Resync.
 A settled pod changes only through a runtime event (observed at once) or through the API
 (which puts it in motion), so the full sweep is there for events lost while the event stream
-was down: it also runs at the next pass after the stream is reopened.
+was down: it also runs at the next pass after the stream is reopened. One change has no event:
+the spawner recording the run of a container that has already ended (its end counts only
+then, observe.run_end); such a pod is observed again shortly (RECHECK_DELAYS) until it has.
 
 Run by server.py. Every step is level-triggered: a missed event is caught by the next full
 sweep, and a crash loses nothing that the next start does not observe again.
@@ -26,10 +29,10 @@ from typing import Protocol
 
 from services.common.outcomes import TemporaryError
 from services.common.pods_model import PodRecord, RequestedStatus, Status
-from services.common.restarts import RestartPolicy
+from services.common.restarts import RestartPolicy, is_ended
 from services.common.runtime.types import ContainerState, Phase, PodKey
 from services.health.log_cadence import LogCadence
-from services.health.observe import Observation, observe, run_end
+from services.health.observe import Observation, observe, run_end, unrecorded
 from services.health.ports import HealthStore, RuntimeObserver
 from services.health.probes import probe, probe_delays
 from services.health.turns import PodTurns
@@ -38,6 +41,10 @@ log = logging.getLogger(__name__)
 
 Prober = Callable[[str, str, int], Awaitable[bool]]
 RESTART_MARGIN = 0.05  # seconds after a restart's due time before asking for it
+# An ended container whose run the spawner has not recorded yet is observed again after these
+# delays (seconds) until it has: no runtime event announces that record. The incremental
+# resync is the backstop (PodRepository.pods_in_motion).
+RECHECK_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
 
 
 class Notifier(Protocol):
@@ -74,6 +81,8 @@ class Watcher:
         self._prober = prober
         self._restart_policy = restart_policy or RestartPolicy()
         self._restart_timers: dict[PodKey, asyncio.Task[None]] = {}
+        self._rechecks: dict[PodKey, asyncio.Task[None]] = {}
+        self._awaiting_record: set[PodKey] = set()  # ended before the spawner recorded it
         self._store = store
         self._runtime = runtime
         self._notifier = notifier
@@ -98,7 +107,8 @@ class Watcher:
         try:
             await asyncio.gather(self._follow_events(), self._resync_forever())
         finally:
-            for task in [*self._probing.values(), *self._restart_timers.values()]:
+            timers = [*self._restart_timers.values(), *self._rechecks.values()]
+            for task in [*self._probing.values(), *timers]:
                 task.cancel()
 
     # -- one pod -------------------------------------------------------------------------
@@ -154,6 +164,10 @@ class Watcher:
             if observation is not None:
                 await self._record(record, observation)
             await self._note_end(record, state)
+            if unrecorded(record, state) and is_ended(state):
+                self._recheck_soon(key)
+            else:
+                self._awaiting_record.discard(key)
         if state is not None:
             await self._capture_logs(key, state)
         return observation
@@ -215,6 +229,29 @@ class Watcher:
         await asyncio.sleep(delay + RESTART_MARGIN)
         self._restart_timers.pop(key, None)
         await self._notifier.request_reconcile(key, "restart due")
+
+    def _recheck_soon(self, key: PodKey) -> None:
+        self._awaiting_record.add(key)
+        task = self._rechecks.get(key)
+        if task is None or task.done():
+            self._rechecks[key] = asyncio.create_task(self._recheck(key))
+
+    async def _recheck(self, key: PodKey) -> None:
+        """Observes a pod whose container ended before the spawner recorded its run until
+        the spawner has (then its end counts: observe.run_end, and a restart is scheduled)."""
+        try:
+            for delay in RECHECK_DELAYS:
+                await asyncio.sleep(delay)
+                if key not in self._awaiting_record:
+                    return
+                try:
+                    await self.observe_pod(key)
+                except TemporaryError as exc:
+                    log.warning("observing %s/%s failed: %s", key.tenant_id, key.pod_id, exc)
+        finally:
+            self._awaiting_record.discard(key)
+            if self._rechecks.get(key) is asyncio.current_task():
+                del self._rechecks[key]
 
     async def _capture_logs(self, key: PodKey, state: ContainerState) -> None:
         """Reads the container's new output into the pod's current run; none while the

@@ -161,6 +161,47 @@ def test_automatic_restarts_keep_the_run_s_time_limit(restart_stack: Stack) -> N
     assert stack.request("DELETE", "/v3/pods/timedloop", token=token)[0] == 200
 
 
+@pytest.fixture(scope="module")
+def late_record_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The spawner is killed once between making a container and recording it; its command
+    comes back 8 s later (after health's sweep on the reopened event stream), and no stuck
+    pod is asked for again meanwhile."""
+    env = {
+        **FAULT_ENV,
+        "PODS_FAILPOINTS": "spawner-after-ensure",
+        "PODS_ACK_WAIT": "8",
+        "PODS_DRIFT_GRACE": "30",
+    }
+    running = start_stack(tmp_path_factory.mktemp("laterecord"), env)
+    try:
+        yield running
+    finally:
+        stop_stack(running)
+
+
+def test_a_crash_loop_goes_on_when_its_run_is_recorded_after_the_container_ended(
+    late_record_stack: Stack,
+) -> None:
+    """The first container exits at once while the spawner that made it is down; the
+    restarted spawner adopts it and records its run. No runtime event follows that record,
+    yet the run's end counts and the loop goes on at the backoff's pace (before the fix it
+    waited for health's full sweep, a minute)."""
+    stack = late_record_stack
+    token = stack.token()
+    pid = stack.pid_of("spawner")
+    body = {"pod_id": "lateloop", "image": "pods-http:latest", "command": ["sh", "-c", "exit 3"]}
+    status, _, created = stack.request("POST", "/v3/pods", json.dumps(body).encode(), token=token)
+    assert status == 200, created
+    eventually(lambda: stack.pid_of("spawner") != pid, timeout=30, what="the spawner restarted")
+    eventually(
+        lambda: pod(stack, token, "lateloop").get("restart_count", 0) >= 2,
+        timeout=25,
+        what="lateloop restarting",
+    )
+    assert stack.request("DELETE", "/v3/pods/lateloop", token=token)[0] == 200
+    eventually(lambda: not stack.containers("lateloop"), what="lateloop container removed")
+
+
 def _error_lines(stack: Stack, token: str, pod_id: str) -> list[str]:
     return [line for line in action_logs(stack, token, pod_id) if ": error: " in line]
 

@@ -267,3 +267,26 @@ async def test_turns_are_forgotten_once_nobody_holds_or_awaits_them(h: Harness) 
     await asyncio.gather(*(h.watcher.observe_pod(KEY) for _ in range(5)))  # one pod's queue
     assert h.watcher.pods_with_turns == 0
     assert await h.status() is Status.CREATING  # and the observations were made
+
+
+async def test_a_run_that_ended_before_the_spawner_recorded_it_is_restarted_once_it_has(
+    h: Harness,
+) -> None:
+    """The container exits at once, before the spawner records its run: no event follows
+    that record, yet its end counts and the restart is asked for (not only at the next full
+    sweep)."""
+    await h.create_pod()
+    spec = with_hash(ContainerSpec(key=KEY, image="img", run=1))
+    await h.runtime.ensure(spec)
+    h.runtime.exit(KEY, 3)
+    await h.watcher.observe_pod(KEY)  # the die event: the pod is still at run 0
+    assert await h.status() is Status.ERROR
+    assert h.notifier.reconciles == []
+    await h.store.pod_state.mark_applied(KEY, 1, "created", START, runs_kept=3)
+    for _ in range(200):
+        if h.notifier.reconciles:
+            break
+        await asyncio.sleep(0.01)
+    assert h.notifier.reconciles == [(KEY, "container ended")]
+    pod = await h.store.pods.get_pod(KEY)
+    assert pod is not None and pod.restart_pending and pod.run == 1

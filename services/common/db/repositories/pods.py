@@ -210,10 +210,13 @@ class PodRepository:
     async def pods_in_motion(self, now: datetime) -> list[PodRecord]:
         """The pods health's incremental resync looks at: not settled (any status but
         AVAILABLE, STOPPED, COMPLETE and ERROR), being deleted, with a desired state not
-        applied yet, with a restart scheduled, or past their time_to_stop while ON."""
+        applied yet, with a restart scheduled, past their time_to_stop while ON, or ON and
+        seen ended (COMPLETE or ERROR) with that run's end not recorded yet (a container
+        that ended before the spawner recorded its run: its end counts once it has)."""
         settled = [
             s.value for s in (Status.AVAILABLE, Status.STOPPED, Status.COMPLETE, Status.ERROR)
         ]
+        ended = [Status.COMPLETE.value, Status.ERROR.value]
         query = select(PodRow).where(
             or_(
                 PodRow.status.not_in(settled),
@@ -224,6 +227,11 @@ class PodRepository:
                     PodRow.status_requested == RequestedStatus.ON.value,
                     PodRow.time_to_stop_ts.is_not(None),
                     PodRow.time_to_stop_ts <= now,
+                ),
+                and_(
+                    PodRow.status_requested == RequestedStatus.ON.value,
+                    PodRow.status.in_(ended),
+                    or_(PodRow.ended_run.is_(None), PodRow.ended_run != PodRow.log_run),
                 ),
             )
         )
