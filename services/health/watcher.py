@@ -100,6 +100,8 @@ class Watcher:
         self._probe_targets: dict[PodKey, tuple[PodRecord, ContainerState]] = {}
         self._turns: dict[PodKey, PodTurns] = {}
         self._event_tasks: set[asyncio.Task[None]] = set()
+        # The event observation of each pod still waiting for its turn (at most one).
+        self._event_waiting: dict[PodKey, object] = {}
         self._log_cadence = LogCadence()
 
     async def run(self) -> None:
@@ -118,6 +120,7 @@ class Watcher:
         key: PodKey,
         *,
         answered: tuple[PodRecord, ContainerState] | None = None,
+        on_turn: Callable[[], None] | None = None,
     ) -> Observation | None:
         """Observes one pod now and records the result; a starting pod gets a prober (or its
         prober is told the container now seen). `answered` is the prober's: the record and
@@ -128,10 +131,11 @@ class Watcher:
         Records are written one observation at a time (turns.PodTurns), in the order of the
         calls except that the prober's goes before those still waiting (which then observe
         after it); the new output is read after the turn (append_logs moves the cursor only
-        from where this read began), so that a probe that answered waits for no log read."""
+        from where this read began), so that a probe that answered waits for no log read.
+        `on_turn` is called when this observation's turn comes."""
         turns = self._turns.setdefault(key, PodTurns())
         try:
-            return await self._observe_in_turn(key, turns, answered)
+            return await self._observe_in_turn(key, turns, answered, on_turn)
         finally:
             if turns.idle and self._turns.get(key) is turns:
                 del self._turns[key]  # nobody holds or awaits it; the next call makes one
@@ -146,8 +150,11 @@ class Watcher:
         key: PodKey,
         turns: PodTurns,
         answered: tuple[PodRecord, ContainerState] | None,
+        on_turn: Callable[[], None] | None,
     ) -> Observation | None:
         async with turns.turn(urgent=answered is not None):
+            if on_turn is not None:
+                on_turn()
             record = await self._store.pods.get_pod(key)
             if record is None:
                 return None
@@ -431,10 +438,23 @@ class Watcher:
             backoff = min(backoff * 2, 30.0)
 
     async def _on_event(self, key: PodKey) -> None:
+        """Observes the pod after a runtime event. An event that finds the previous event's
+        observation still waiting for its turn adds none: that one inspects after both (a
+        container's start, or a stop's die and destroy, come in bursts)."""
+        if key in self._event_waiting:
+            return
+        mine = self._event_waiting[key] = object()
+
+        def turn_came() -> None:
+            if self._event_waiting.get(key) is mine:
+                del self._event_waiting[key]
+
         try:
-            await self.observe_pod(key)
+            await self.observe_pod(key, on_turn=turn_came)
         except Exception:
             log.exception("observing %s/%s after an event failed", key.tenant_id, key.pod_id)
+        finally:
+            turn_came()
 
 
 def _unchanged(probed: PodRecord, now: PodRecord, state: ContainerState) -> bool:

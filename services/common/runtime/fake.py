@@ -247,6 +247,11 @@ class FakeRuntime:
         """Delivers an event to `watch`."""
         self._events.put_nowait(event)
 
+    @property
+    def events_pending(self) -> int:
+        """Events emitted and not yet consumed by `watch`."""
+        return self._events.qsize()
+
     def drain_events(self) -> list[RuntimeEvent]:
         """Takes every event not yet consumed by `watch`, in order."""
         events: list[RuntimeEvent] = []

@@ -120,6 +120,33 @@ class TestEnsure:
         assert second.state.started_at == first.state.started_at
         assert len(our_containers(docker_client, runtime.deployment_id)) == 1
 
+    async def test_a_first_ensure_creates_without_looking_up_the_name(
+        self,
+        runtime: DockerRuntime,
+        test_image: str,
+        docker_client: docker.DockerClient,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """One engine call fewer per create: the name is looked up only when the create
+        finds it taken (then the container is adopted, as before)."""
+        name = container_name(runtime.deployment_id, KEY)
+        inspected: list[str] = []
+        inspect = docker.APIClient.inspect_container
+
+        def counting(api: docker.APIClient, container: str) -> object:
+            inspected.append(container)
+            return inspect(api, container)
+
+        monkeypatch.setattr(docker.APIClient, "inspect_container", counting)
+        first = await runtime.ensure(web(test_image))
+        assert first.action == "created"
+        assert name not in inspected and len(inspected) == 1  # the state after the start
+        inspected.clear()
+        second = await runtime.ensure(web(test_image))
+        assert (second.action, second.state.started_at) == ("adopted", first.state.started_at)
+        assert inspected == [name]
+        assert len(our_containers(docker_client, runtime.deployment_id)) == 1
+
     async def test_the_run_a_container_was_made_to_start_is_labelled_and_kept_on_adopt(
         self, runtime: DockerRuntime, test_image: str, docker_client: docker.DockerClient
     ) -> None:
@@ -341,7 +368,8 @@ class TestWatch:
         with pytest.raises(asyncio.CancelledError):
             await task
         actions = [event.action for event in seen]
-        assert actions[:3] == ["create", "start", "die"]
+        assert actions[:2] == ["start", "die"]  # not "create": the start tells more
+        assert "create" not in actions
         assert {event.key for event in seen} == {KEY}
         await self.assert_threads_end(threads_before)
 

@@ -4,6 +4,7 @@ logs incrementally and asks the spawner to heal drift. In-memory runtime, SQLite
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,14 @@ from services.common.pods_model import PodRecord, PodSpec, RequestedStatus, Stat
 from services.common.restarts import RestartPolicy
 from services.common.runtime.fake import FakeRuntime
 from services.common.runtime.naming import with_hash
-from services.common.runtime.types import ContainerSpec, LogChunk, PodKey, PortSpec
+from services.common.runtime.types import (
+    ContainerSpec,
+    ContainerState,
+    LogChunk,
+    PodKey,
+    PortSpec,
+    RuntimeEvent,
+)
 from services.health.watcher import Watcher
 
 KEY = PodKey("dev", "web1")
@@ -290,3 +298,42 @@ async def test_a_run_that_ended_before_the_spawner_recorded_it_is_restarted_once
     assert h.notifier.reconciles == [(KEY, "container ended")]
     pod = await h.store.pods.get_pod(KEY)
     assert pod is not None and pod.restart_pending and pod.run == 1
+
+
+async def test_events_that_find_an_observation_waiting_add_none(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of events (a stop's die and destroy, a start) while the pod is being observed
+    costs one more observation, which inspects after all of them, not one per event."""
+    await h.create_pod()
+    await h.start_container()
+    h.runtime.drain_events()
+    gate = asyncio.Event()
+    inspect = h.runtime.inspect
+
+    async def held_inspect(key: PodKey) -> ContainerState | None:
+        await gate.wait()
+        return await inspect(key)
+
+    monkeypatch.setattr(h.runtime, "inspect", held_inspect)
+    follower = asyncio.create_task(h.watcher._follow_events())
+    try:
+        for action in ("die", "destroy", "start", "die", "destroy"):
+            h.runtime.emit(RuntimeEvent(KEY, action))
+        for _ in range(200):  # every event taken
+            if not h.runtime.events_pending:
+                break
+            await asyncio.sleep(0.01)
+        for _ in range(20):  # each event's task reaches the pod's turn, or gives up
+            await asyncio.sleep(0)
+        gate.set()
+        for _ in range(200):
+            if h.watcher.pods_with_turns == 0:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+    assert h.watcher.pods_with_turns == 0
+    assert h.runtime.calls.count(("inspect", KEY)) == 2

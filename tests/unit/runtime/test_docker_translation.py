@@ -27,6 +27,7 @@ from services.common.runtime.types import (
 )
 from services.spawner.platforms.docker.runtime import DockerRuntime
 from services.spawner.platforms.docker.translate import (
+    WATCHED_ACTIONS,
     create_kwargs,
     event_from_raw,
     lines_after,
@@ -242,6 +243,8 @@ def test_event_from_raw() -> None:
     health = {**raw, "Action": "health_status: healthy"}
     assert event_from_raw("local", health) == RuntimeEvent(KEY, "health_status")
     assert event_from_raw("local", {**raw, "Action": "exec_start: sh"}) is None
+    for redundant in ("create", "kill", "stop"):  # each is followed by one that tells more
+        assert event_from_raw("local", {**raw, "Action": redundant}) is None
     assert event_from_raw("other", raw) is None
     assert event_from_raw("local", {**raw, "Type": "network"}) is None
 
@@ -287,9 +290,9 @@ class _StubStream:
 class _StubClient:
     def __init__(self) -> None:
         self.stream = _StubStream()
-        self.filters: dict[str, str] = {}
+        self.filters: dict[str, Any] = {}
 
-    def events(self, since: str, decode: bool, filters: dict[str, str]) -> _StubStream:
+    def events(self, since: str, decode: bool, filters: dict[str, Any]) -> _StubStream:
         self.filters = filters
         return self.stream
 
@@ -323,7 +326,9 @@ class TestWatchStream:
         assert client.filters == {
             "type": "container",
             "label": "org.pods-service.deployment=local",
+            "event": sorted(WATCHED_ACTIONS),  # the engine sends nothing else
         }
+        assert "create" not in client.filters["event"]
 
     async def test_engine_ending_the_stream_is_temporary(self) -> None:
         client = _StubClient()

@@ -86,15 +86,27 @@ class NetworkChoice:
 
     def place(self, key: PodKey) -> Placement:
         """The network the pod's new container joins (made when it is missing)."""
+        existing = self.place_existing()
+        if existing is not None:
+            return existing
+        if self._shared is not None:
+            return Placement(self._shared.ensure(), shared=True)
+        warm = self._pool.take()
+        return Placement(warm or PodNetworks(self._deployment_id, self._api()).ensure(key), warm)
+
+    def place_existing(self) -> Placement | None:
+        """Where `place` puts a new container when that makes no network: the default bridge
+        (default-bridge mode; auto while it isolates) or the shared network once this process
+        knows it. None when placing would make one (per-pod mode, or the shared network not
+        seen yet): the runtime then looks for the pod's container before it creates one."""
         if self._mode == "default-bridge":
             assert self._bridge is not None
             return Placement(self._bridge.ensure())
         if self._bridge is not None and self._auto_bridge_isolates():
             return Placement(DEFAULT_BRIDGE)
-        if self._shared is not None:
-            return Placement(self._shared.ensure(), shared=True)
-        warm = self._pool.take()
-        return Placement(warm or PodNetworks(self._deployment_id, self._api()).ensure(key), warm)
+        if self._shared is not None and (known := self._shared.known_id) is not None:
+            return Placement(known, shared=True)
+        return None
 
     def keeps(self, key: PodKey, attrs: Attrs) -> bool:
         """Whether an existing container is on one network of ours alone, where it may stay:

@@ -45,6 +45,7 @@ from typing import Any, NoReturn, TypeVar
 import docker
 import docker.errors
 import docker.types
+from docker.models.containers import _create_container_args  # the SDK's own translation
 
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import (
@@ -68,10 +69,15 @@ from services.common.runtime.types import (
 from services.spawner.platforms.docker.copy_in import put_file
 from services.spawner.platforms.docker.errors import translated_docker_errors
 from services.spawner.platforms.docker.network import PodNetworks
-from services.spawner.platforms.docker.network_choice import NETWORK_MODES, NetworkChoice
+from services.spawner.platforms.docker.network_choice import (
+    NETWORK_MODES,
+    NetworkChoice,
+    Placement,
+)
 from services.spawner.platforms.docker.network_pool import NetworkPool
 from services.spawner.platforms.docker.sessions import EventPump, ExecSession, kill_exec
 from services.spawner.platforms.docker.translate import (
+    WATCHED_ACTIONS,
     Attrs,
     create_kwargs,
     docker_cursor_nanos,
@@ -310,7 +316,21 @@ class DockerRuntime:
     # ensure
 
     def _ensure_sync(self, spec: ContainerSpec) -> EnsureResult:
+        """Creates the container first, without looking for one by name, where its network
+        exists already (network_choice.place_existing: the default mode's): most ensures are
+        a pod's first container or a restart's (the old one removed), where that lookup would
+        only say "none". When the name is taken the existing container is looked up and
+        adopted, started or replaced, as before; so it is when the image is missing (a
+        running container of that image is still adopted, not failed)."""
         spec = spec if spec.spec_hash else with_hash(spec)
+        self._name(spec.key)  # a key no container can be named after fails here, at once
+        with self._pool.working():
+            placement = self._choice.place_existing()
+            if placement is not None:
+                try:
+                    return self._create_and_start(spec, "created", placement)
+                except (_NameTaken, PermanentError):
+                    pass  # a container may hold the name: ours, or a stranger's
         for pause in (*NAME_TAKEN_PAUSES, None):
             try:
                 with self._pool.working():
@@ -339,17 +359,27 @@ class DockerRuntime:
             return EnsureResult("started", self._state(spec.key, attrs["Id"]))
         return EnsureResult("adopted", state_from_attrs(spec.key, attrs))
 
-    def _create_and_start(self, spec: ContainerSpec, action: str) -> EnsureResult:
-        placement = self._choice.place(spec.key)
+    def _create_and_start(
+        self, spec: ContainerSpec, action: str, placement: Placement | None = None
+    ) -> EnsureResult:
+        placement = placement or self._choice.place(spec.key)
         kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, placement.network)
         try:
-            container = self._docker().containers.create(**kwargs)
+            container_id = self._create(kwargs)
         except Exception as exc:
             self._choice.create_failed(spec.key, placement, exc)
             self._raise_create_error(spec, exc)
-        with self._choice.starting(placement, container.id):
-            self._docker().api.start(container.id)
-        return EnsureResult(action, self._state(spec.key, container.id))
+        with self._choice.starting(placement, container_id):
+            self._docker().api.start(container_id)
+        return EnsureResult(action, self._state(spec.key, container_id))
+
+    def _create(self, kwargs: dict[str, Any]) -> str:
+        """Creates a container from `client.containers.create` arguments; its id. The same
+        translation of the arguments as that call, without the inspect it makes after (the
+        state is read once the container has started)."""
+        api = self._docker().api
+        arguments = _create_container_args({**kwargs, "version": api._version})
+        return str(api.create_container(**arguments)["Id"])
 
     @staticmethod
     def _raise_create_error(spec: ContainerSpec, exc: Exception) -> NoReturn:
@@ -442,7 +472,11 @@ class DockerRuntime:
     # events
 
     def _open_events(self, since: str) -> Any:
-        filters = {"type": "container", "label": f"{LABEL_DEPLOYMENT}={self.deployment_id}"}
+        filters = {
+            "type": "container",
+            "label": f"{LABEL_DEPLOYMENT}={self.deployment_id}",
+            "event": sorted(WATCHED_ACTIONS),  # "health_status" matches its "health_status: ..."
+        }
         return self._docker().events(since=since, decode=True, filters=filters)
 
     async def _watch(self, since: str) -> AsyncIterator[RuntimeEvent]:

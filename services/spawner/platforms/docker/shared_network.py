@@ -122,6 +122,12 @@ class SharedNetwork:
                     self._id = self._find_or_create()
             return self._id
 
+    @property
+    def known_id(self) -> str | None:
+        """The network's id once found or made by this process (None before, or forgotten)."""
+        with self._lock:
+            return self._id
+
     def forget(self) -> None:
         """Drops the remembered id (the network vanished): the next ensure looks again."""
         with self._lock:

@@ -49,15 +49,18 @@ LOOPBACK = "127.0.0.1"
 NOFILE_LIMIT = 8192  # the machine's hard limit is 20000
 LOG_MAX_SIZE = "10m"  # per json-file; Docker keeps LOG_MAX_FILES of them
 LOG_MAX_FILES = "3"
+# The container events that change what an inspect reports. Not "create" (the spawner starts
+# what it creates, and a container left created is a pod in motion, which the resync
+# observes), "kill" (a signal; the container's end is its own "die") or "stop" (after "die"):
+# each would cost health an observation, an inspect and a log read, for nothing new. The
+# engine is asked for these only (runtime._open_events), so it sends no exec or attach
+# events either.
 WATCHED_ACTIONS = frozenset(
     {
-        "create",
         "start",
         "restart",
-        "kill",
         "die",
         "oom",
-        "stop",
         "pause",
         "unpause",
         "destroy",
