@@ -5,6 +5,10 @@ otherwise; the runtime takes no warm networks in this mode."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -62,3 +66,62 @@ def test_only_the_string_false_means_off() -> None:
 def test_warm_networks_are_refused_in_this_mode() -> None:
     with pytest.raises(ValueError, match="per-pod"):
         DockerRuntime("local", network_mode="default-bridge", network_pool=2)
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+class SlowEngine(Engine):
+    """Answers an inspect only once the test lets it."""
+
+    def __init__(self, icc: str | None) -> None:
+        super().__init__(icc)
+        self.asked = threading.Event()
+        self.answer = threading.Event()
+
+    def inspect_network(self, name: str) -> dict[str, Any]:
+        self.asked.set()
+        assert self.answer.wait(5)
+        return super().inspect_network(name)
+
+
+def test_creates_at_the_same_moment_share_one_check_and_the_next_asks_again() -> None:
+    engine = SlowEngine("false")
+    bridge = DefaultBridge(lambda: engine)
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(bridge.isolates)
+        assert engine.asked.wait(5)
+        others = [pool.submit(bridge.isolates) for _ in range(7)]
+        wait_for(lambda: bridge.waiting == 7)
+        engine.answer.set()
+        assert first.result(5) and all(other.result(5) for other in others)
+    assert engine.inspected == ["bridge"]
+    engine.icc = "true"
+    assert not bridge.isolates()  # nothing remembered
+    assert engine.inspected == ["bridge", "bridge"]
+
+
+def test_a_shared_check_that_fails_fails_for_everyone_waiting() -> None:
+    engine = SlowEngine("false")
+    engine.icc = None
+
+    def refuse(name: str) -> dict[str, Any]:
+        engine.asked.set()
+        assert engine.answer.wait(5)
+        raise ConnectionError("engine went away")
+
+    engine.inspect_network = refuse  # type: ignore[method-assign]
+    bridge = DefaultBridge(lambda: engine)
+    with ThreadPoolExecutor(4) as pool:
+        calls = [pool.submit(bridge.isolates)]
+        assert engine.asked.wait(5)
+        calls += [pool.submit(bridge.isolates) for _ in range(3)]
+        wait_for(lambda: bridge.waiting == 3)
+        engine.answer.set()
+        for call in calls:
+            with pytest.raises(ConnectionError):
+                call.result(5)
