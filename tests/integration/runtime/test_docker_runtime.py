@@ -309,6 +309,25 @@ class TestLogs:
         rest = await runtime.logs_since(KEY, chunk.cursor, 30)
         assert (rest.text, rest.cursor) == ("", chunk.cursor)
 
+    async def test_a_read_inspects_the_container_once(
+        self, runtime: DockerRuntime, test_image: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The lookup that checks the container is the pod's also says it has no TTY: the
+        read asks the engine nothing more (the SDK's own logs call inspects it again)."""
+        await runtime.ensure(shell(test_image, "echo one; echo two >&2; exec sleep 600"))
+        await self.read_until(runtime, "", lambda text: text.count("\n") == 2)
+        inspected: list[str] = []
+        inspect = docker.APIClient.inspect_container
+
+        def counting(api: docker.APIClient, container: str) -> object:
+            inspected.append(container)
+            return inspect(api, container)
+
+        monkeypatch.setattr(docker.APIClient, "inspect_container", counting)
+        chunk = await runtime.logs_since(KEY, "", 10_000)
+        assert sorted(chunk.text.splitlines()) == ["one", "two"]
+        assert inspected == [container_name(runtime.deployment_id, KEY)]
+
     async def test_absent_container_has_no_output(self, runtime: DockerRuntime) -> None:
         chunk = await runtime.logs_since(KEY, "", 100)
         assert (chunk.text, chunk.cursor) == ("", "")

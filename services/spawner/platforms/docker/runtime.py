@@ -45,7 +45,6 @@ from typing import Any, NoReturn, TypeVar
 import docker
 import docker.errors
 import docker.types
-from docker.models.containers import _create_container_args  # the SDK's own translation
 
 from services.common.outcomes import PermanentError, TemporaryError
 from services.common.runtime.naming import (
@@ -68,6 +67,7 @@ from services.common.runtime.types import (
 )
 from services.spawner.platforms.docker.copy_in import put_file
 from services.spawner.platforms.docker.errors import translated_docker_errors
+from services.spawner.platforms.docker.lean_calls import container_logs, create_container
 from services.spawner.platforms.docker.network import PodNetworks
 from services.spawner.platforms.docker.network_choice import (
     NETWORK_MODES,
@@ -365,21 +365,13 @@ class DockerRuntime:
         placement = placement or self._choice.place(spec.key)
         kwargs = create_kwargs(self.deployment_id, spec, self.pids_limit, placement.network)
         try:
-            container_id = self._create(kwargs)
+            container_id = create_container(self._docker().api, kwargs)
         except Exception as exc:
             self._choice.create_failed(spec.key, placement, exc)
             self._raise_create_error(spec, exc)
         with self._choice.starting(placement, container_id):
             self._docker().api.start(container_id)
         return EnsureResult(action, self._state(spec.key, container_id))
-
-    def _create(self, kwargs: dict[str, Any]) -> str:
-        """Creates a container from `client.containers.create` arguments; its id. The same
-        translation of the arguments as that call, without the inspect it makes after (the
-        state is read once the container has started)."""
-        api = self._docker().api
-        arguments = _create_container_args({**kwargs, "version": api._version})
-        return str(api.create_container(**arguments)["Id"])
 
     @staticmethod
     def _raise_create_error(spec: ContainerSpec, exc: Exception) -> NoReturn:
@@ -442,9 +434,7 @@ class DockerRuntime:
         if attrs is None:
             return LogChunk(text="", cursor=cursor)
         try:
-            raw: bytes = self._docker().api.logs(
-                attrs["Id"], stdout=True, stderr=True, timestamps=True, since=since_param(after)
-            )
+            raw = container_logs(self._docker().api, attrs, since_param(after))
         except docker.errors.NotFound:  # removed since the lookup
             return LogChunk(text="", cursor=cursor)
         text, newest = lines_after(raw.decode(errors="replace"), after)
