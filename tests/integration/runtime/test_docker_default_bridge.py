@@ -13,15 +13,20 @@ from collections.abc import Iterator
 import docker
 import pytest
 
+from services.common.outcomes import PermanentError
 from services.common.runtime.naming import container_name
 from services.common.runtime.types import PodKey
-from services.spawner.platforms.docker.default_bridge import DEFAULT_BRIDGE, icc_is_off
+from services.spawner.platforms.docker.default_bridge import (
+    DEFAULT_BRIDGE,
+    DefaultBridge,
+    icc_is_off,
+)
 from services.spawner.platforms.docker.runtime import DockerRuntime
 
 from .conftest import runtime_in
 from .test_docker_isolation import SIDE, address, fetch, our_networks, two_ports
 from .test_docker_network_pool import networks_of
-from .test_docker_runtime import get_when_ready, web
+from .test_docker_runtime import KEY, get_when_ready, web
 
 pytestmark = pytest.mark.docker
 
@@ -88,3 +93,26 @@ async def test_switching_keeps_shared_pods_and_the_shared_mode_moves_default_bri
         assert networks_of(docker_client, result.state.name) != [DEFAULT_BRIDGE]
     finally:
         shared.close()
+
+
+async def test_a_pod_on_a_default_bridge_that_stopped_isolating_is_not_kept_there(
+    bridge_mode: DockerRuntime,
+    test_image: str,
+    docker_client: docker.DockerClient,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """As if the engine were restarted without --icc=false: the next ensure takes the pod's
+    container off the default bridge (auto: onto the shared network; default-bridge: none,
+    refused naming the flag), even though it creates before it looks a name up."""
+    first = await bridge_mode.ensure(web(test_image))
+    monkeypatch.setattr(DefaultBridge, "isolates", lambda self: False)
+    name = container_name(bridge_mode.deployment_id, KEY)
+    if request.node.callspec.params["bridge_mode"] == "default-bridge":
+        with pytest.raises(PermanentError, match="--icc=false"):
+            await bridge_mode.ensure(web(test_image))
+        assert not docker_client.containers.list(all=True, filters={"name": f"^{name}$"})
+    else:
+        result = await bridge_mode.ensure(web(test_image))
+        assert result.action == "replaced" and result.state.name == first.state.name
+        assert networks_of(docker_client, name) != [DEFAULT_BRIDGE]

@@ -325,12 +325,12 @@ class DockerRuntime:
         spec = spec if spec.spec_hash else with_hash(spec)
         self._name(spec.key)  # a key no container can be named after fails here, at once
         with self._pool.working():
-            placement = self._choice.place_existing()
-            if placement is not None:
-                try:
+            try:  # a refusal (the default bridge no longer isolates) is the lookup's to act on
+                placement = self._choice.place_existing()
+                if placement is not None:
                     return self._create_and_start(spec, "created", placement)
-                except (_NameTaken, PermanentError):
-                    pass  # a container may hold the name: ours, or a stranger's
+            except (_NameTaken, PermanentError):
+                pass  # a container may hold the name: ours, or a stranger's
         for pause in (*NAME_TAKEN_PAUSES, None):
             try:
                 with self._pool.working():
