@@ -2,8 +2,8 @@
 sits between the spawner (its DOCKER_HOST) and the engine, and every HTTP request line that
 goes through it is counted by method and path (ids and names folded to {id}).
 
-Phases, each counted apart: the idle stack for `--idle` seconds (health's periodic reads,
-reported per second); `--pods` pods created one after another, each waited for until
+The stack runs with the production resync interval (5 s). Phases, each counted apart: the
+idle stack for `--idle` seconds (health's periodic reads, reported per second); `--pods` pods created one after another, each waited for until
 AVAILABLE (and `--settle` seconds more, for the observations that follow); then deleted one
 by one, each waited for until its container is gone. Prints calls per pod by kind. No
 figure is timed: the counts are what changes when the control plane asks the engine less.
@@ -137,7 +137,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pods-engine-calls-") as tmp:
         proxy = CountingProxy(str(Path(tmp) / "docker.sock"))
         proxy.start()
-        with running_stack({"DOCKER_HOST": f"unix://{proxy.path}"}) as stack:
+        # The production resync interval (the harness's is 1 s), so that the periodic reads
+        # of running pods weigh as they do in a default stack.
+        env = {"DOCKER_HOST": f"unix://{proxy.path}", "PODS_RESYNC_INTERVAL": "5"}
+        with running_stack(env) as stack:
             client = RestClient(stack)
             time.sleep(args.idle)  # the first sweeps after start-up
             proxy.take()
