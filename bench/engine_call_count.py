@@ -2,12 +2,13 @@
 sits between the spawner (its DOCKER_HOST) and the engine, and every HTTP request line that
 goes through it is counted by method and path (ids and names folded to {id}).
 
-The stack runs with the production resync interval (5 s). Phases, each counted apart: the
-idle stack for `--idle` seconds (health's periodic reads, reported per second); `--pods` pods created one after another, each waited for until
-AVAILABLE (and `--settle` seconds more, for the observations that follow); then deleted one
-by one, each waited for until its container is gone. Prints calls per pod by kind. No
-figure is timed: the counts are what changes when the control plane asks the engine less.
-Usage: python bench/engine_call_count.py [--pods N] [--idle S] [--settle S]
+The stack runs with the production resync interval (5 s). Phases, each counted apart:
+the idle stack for `--idle` seconds (health's periodic reads, reported per second); `--pods`
+pods created one after another, each waited for until AVAILABLE (and `--settle` seconds
+more, for the observations that follow); then deleted one by one, each waited for until its
+container is gone. Prints calls per pod by kind (`--trace`: the first pod's calls, timed).
+No figure is timed: the counts are what changes when the control plane asks the engine less.
+Usage: python bench/engine_call_count.py [--pods N] [--idle S] [--settle S] [--trace]
 """
 
 from __future__ import annotations
