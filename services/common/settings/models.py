@@ -330,8 +330,9 @@ class PodSettings(SettingsGroup):
     docker_network_mode: Literal["auto", "shared", "per-pod", "default-bridge"] = Field(
         "auto",
         description="`auto`: `default-bridge` while the engine keeps its default bridge with "
-        "inter-container traffic off, else `shared` (asked at every create); `shared`: every "
-        "pod container on Docker joins one bridge of the deployment "
+        "inter-container traffic off, else `shared` (asked at every create; creates at the same "
+        "moment share one answer); `shared`: every pod container on Docker joins one bridge of "
+        "the deployment "
         "(`pods-<deployment>.shared`, inter-container traffic off, so pods still cannot reach "
         "each other), made on first use and kept; `per-pod`: a bridge of its own for each pod, "
         "removed with it (slower to start, one subnet of the engine's address pools each); "
