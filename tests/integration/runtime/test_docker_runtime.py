@@ -49,6 +49,19 @@ def shell(image: str, script: str, key: PodKey = KEY) -> ContainerSpec:
     )
 
 
+def counted_inspects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The containers the SDK inspects from now on (by name or id), in order."""
+    inspected: list[str] = []
+    inspect = docker.APIClient.inspect_container
+
+    def counting(api: docker.APIClient, container: str) -> object:
+        inspected.append(container)
+        return inspect(api, container)
+
+    monkeypatch.setattr(docker.APIClient, "inspect_container", counting)
+    return inspected
+
+
 def web(image: str, key: PodKey = KEY) -> ContainerSpec:
     return ContainerSpec(
         key=key,
@@ -130,14 +143,7 @@ class TestEnsure:
         """One engine call fewer per create: the name is looked up only when the create
         finds it taken (then the container is adopted, as before)."""
         name = container_name(runtime.deployment_id, KEY)
-        inspected: list[str] = []
-        inspect = docker.APIClient.inspect_container
-
-        def counting(api: docker.APIClient, container: str) -> object:
-            inspected.append(container)
-            return inspect(api, container)
-
-        monkeypatch.setattr(docker.APIClient, "inspect_container", counting)
+        inspected = counted_inspects(monkeypatch)
         first = await runtime.ensure(web(test_image))
         assert first.action == "created"
         assert name not in inspected and len(inspected) == 1  # the state after the start
@@ -316,14 +322,7 @@ class TestLogs:
         read asks the engine nothing more (the SDK's own logs call inspects it again)."""
         await runtime.ensure(shell(test_image, "echo one; echo two >&2; exec sleep 600"))
         await self.read_until(runtime, "", lambda text: text.count("\n") == 2)
-        inspected: list[str] = []
-        inspect = docker.APIClient.inspect_container
-
-        def counting(api: docker.APIClient, container: str) -> object:
-            inspected.append(container)
-            return inspect(api, container)
-
-        monkeypatch.setattr(docker.APIClient, "inspect_container", counting)
+        inspected = counted_inspects(monkeypatch)
         chunk = await runtime.logs_since(KEY, "", 10_000)
         assert sorted(chunk.text.splitlines()) == ["one", "two"]
         assert inspected == [container_name(runtime.deployment_id, KEY)]
