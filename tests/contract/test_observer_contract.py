@@ -185,11 +185,11 @@ async def collect(driver: Driver, until: RuntimeEvent) -> list[RuntimeEvent]:
     raise AssertionError("the stream ended")
 
 
-async def test_watch_reports_create_start_and_die_in_order(driver: Driver) -> None:
+async def test_watch_reports_start_and_die_in_order(driver: Driver) -> None:
     await driver.runtime.ensure(spec())
     driver.runtime.exit(KEY, 0)
     seen = await collect(driver, RuntimeEvent(KEY, "die"))
-    assert [e.action for e in seen] == ["create", "start", "die"]
+    assert [e.action for e in seen] == ["start", "die"]
     assert {e.key for e in seen} == {KEY}
 
 

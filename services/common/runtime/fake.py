@@ -236,8 +236,7 @@ class FakeRuntime:
         spec = spec if spec.spec_hash else with_hash(spec)
         container = _Container(spec=spec, name=self._name(spec.key))
         self._containers[spec.key] = container
-        self.emit(RuntimeEvent(spec.key, "create"))
-        return container.snapshot()
+        return container.snapshot()  # no event: Docker's watch reports none for a create
 
     def write_logs(self, key: PodKey, text: str) -> None:
         """Appends output to the pod's container log."""
@@ -287,8 +286,7 @@ class FakeRuntime:
             raise PermanentError(f"image '{spec.image}' is not available on this machine")
         container = _Container(spec=spec, name=self._name(spec.key))
         self._containers[spec.key] = container
-        self.emit(RuntimeEvent(spec.key, "create"))
-        self._start(container)
+        self._start(container)  # its "start" is the first event, as on Docker
         return EnsureResult(action, container.snapshot())
 
     def _start(self, container: _Container) -> None:
