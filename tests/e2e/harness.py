@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,6 +219,17 @@ def start_stack(
     except BaseException:
         _release(env)
         raise
+
+
+def serve_stack(
+    tmp: Path, extra_env: dict[str, str] | None = None, database: str = "sqlite"
+) -> Iterator[Stack]:
+    """The body of a stack fixture: start_stack, yield it, then stop_stack."""
+    running = start_stack(tmp, extra_env, database)
+    try:
+        yield running
+    finally:
+        stop_stack(running)
 
 
 def launch(env: dict[str, str], tmp: Path) -> Stack:

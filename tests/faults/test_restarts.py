@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Stack, eventually, start_stack, stop_stack
+from tests.e2e.harness import Stack, eventually, serve_stack
 from tests.faults.pod_checks import action_logs, pod, resync_and_drain
 
 pytestmark = [pytest.mark.docker, pytest.mark.stack]
@@ -37,11 +37,7 @@ RESTART_LINE = re.compile(r"container exited with code 3; restart (\d+) in ([0-9
 
 @pytest.fixture(scope="module")
 def restart_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("restarts"), FAULT_ENV)
-    try:
-        yield running
-    finally:
-        stop_stack(running)
+    yield from serve_stack(tmp_path_factory.mktemp("restarts"), FAULT_ENV)
 
 
 def _converges_after(
@@ -172,11 +168,7 @@ def late_record_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stac
         "PODS_ACK_WAIT": "8",
         "PODS_DRIFT_GRACE": "30",
     }
-    running = start_stack(tmp_path_factory.mktemp("laterecord"), env)
-    try:
-        yield running
-    finally:
-        stop_stack(running)
+    yield from serve_stack(tmp_path_factory.mktemp("laterecord"), env)
 
 
 def test_a_crash_loop_goes_on_when_its_run_is_recorded_after_the_container_ended(

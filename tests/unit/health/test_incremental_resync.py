@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from services.common.db.database import Repositories
 from services.common.pods_model import PodSpec, RequestedStatus, Status
 from services.common.runtime.types import PodKey
-from tests.unit.health.test_watcher import KEY, START, Harness
+from tests.unit.health.test_watcher import KEY, START, Harness, following_events
 
 OTHER = PodKey("dev", "web2")
 RUNTIME_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)  # FakeRuntime's clock starts there
@@ -145,14 +145,9 @@ async def test_an_interrupted_event_stream_brings_the_full_sweep_forward(
     h = Harness(store)
     h.watcher._sweep_due = False
     h.runtime.break_watch()
-    follower = asyncio.create_task(h.watcher._follow_events())
-    try:
+    async with following_events(h):
         for _ in range(300):
             if h.watcher._sweep_due:
                 break
             await asyncio.sleep(0.01)
-    finally:
-        follower.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await follower
     assert h.watcher._sweep_due

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -90,6 +91,18 @@ class Harness:
         pod = await self.store.pods.get_pod(KEY)
         assert pod is not None
         return pod.status
+
+
+@contextlib.asynccontextmanager
+async def following_events(h: Harness) -> AsyncIterator[None]:
+    """The watcher follows the fake runtime's events for the block."""
+    follower = asyncio.create_task(h.watcher._follow_events())
+    try:
+        yield
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
 
 
 @pytest.fixture
@@ -316,8 +329,7 @@ async def test_events_that_find_an_observation_waiting_add_none(
         return await inspect(key)
 
     monkeypatch.setattr(h.runtime, "inspect", held_inspect)
-    follower = asyncio.create_task(h.watcher._follow_events())
-    try:
+    async with following_events(h):
         for action in ("die", "destroy", "start", "die", "destroy"):
             h.runtime.emit(RuntimeEvent(KEY, action))
         for _ in range(200):  # every event taken
@@ -331,9 +343,5 @@ async def test_events_that_find_an_observation_waiting_add_none(
             if h.watcher.pods_with_turns == 0:
                 break
             await asyncio.sleep(0.01)
-    finally:
-        follower.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await follower
     assert h.watcher.pods_with_turns == 0
     assert h.runtime.calls.count(("inspect", KEY)) == 2
